@@ -1,0 +1,180 @@
+"""Configuration: one YAML file plus ``SWITCHBOARD__SECTION__KEY`` environment overrides.
+
+The file is ``switchboard.yaml`` in the working directory, or the path in
+``SWITCHBOARD_CONFIG``. Secrets come only from the environment. Every section has
+defaults, so an empty file (or none) runs the embedded offline stack.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+ENV_PREFIX = "SWITCHBOARD__"
+CONFIG_PATH_ENV = "SWITCHBOARD_CONFIG"
+DEFAULT_CONFIG_FILE = "switchboard.yaml"
+
+
+class Section(BaseModel):
+    """A config section: unknown keys are errors, so a typo is caught at startup."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Features(Section):
+    """Feature flags, live-reloaded (see :class:`switchboard.features.FeatureFlags`)."""
+
+    answer_hard_timeout_sec: float = Field(15, gt=0)
+    answer_soft_timeout_sec: float = Field(4, gt=0)
+    phone_silence_timeout_sec: float = Field(20, gt=0)
+    vad_silence_timeout_ms: int = Field(500, ge=50, le=5000)
+    vad_cutoff_timeout_ms: int = Field(250, ge=20, le=5000)
+    vad_threshold: float = Field(0.5, ge=0.1, le=1.0)
+    recognition_retry_max: int = Field(3, ge=1, le=10)
+    callback_timeout_hour: float = Field(3, ge=0)
+    recording_enabled: bool = False
+    slow_llm_for_chat: bool = False
+
+
+class ServiceAddresses(Section):
+    """Where each gRPC service listens (host:port)."""
+
+    dialer: str = "127.0.0.1:50051"
+    speech: str = "127.0.0.1:50052"
+    brain: str = "127.0.0.1:50053"
+    store: str = "127.0.0.1:50054"
+
+
+class GatewaySettings(Section):
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = ""  # how browsers reach the gateway; derived from host:port when empty
+    api_keys: list[str] = Field(default_factory=list)  # usually SWITCHBOARD__GATEWAY__API_KEYS
+    max_body_bytes: int = 64 * 1024
+
+
+class StoreSettings(Section):
+    backend: Literal["sqlite"] = "sqlite"
+    sqlite_path: str = "var/switchboard.db"
+
+
+class DialerSettings(Section):
+    telephony: Literal["simulator"] = "simulator"
+    sample_rate: int = 8000
+    max_call_duration_sec: float = Field(1800, gt=0)
+    ring_timeout_sec: float = Field(30, gt=0)
+    reconnect_timeout_sec: float = Field(10, gt=0)
+
+
+class BrainSettings(Section):
+    policy: Literal["form"] = "form"
+    # Freezes "now" for date resolution (ISO 8601). For reproducible demos and tests only.
+    fixed_now: str = ""
+
+
+class SpeechSettings(Section):
+    stt: str = "local"
+    tts: str = "local"
+    vad: str = "webrtc"
+
+
+class LoggingSettings(Section):
+    level: str = "INFO"
+    format: Literal["json", "text"] = "json"
+    # Personal data (numbers, transcripts, claim values) is dropped from logs unless true.
+    include_personal_data: bool = False
+
+
+class Settings(Section):
+    """The whole configuration of a Switchboard deployment."""
+
+    features: Features = Field(default_factory=Features)
+    feature_reload_sec: float = Field(60, gt=0)
+    services: ServiceAddresses = Field(default_factory=ServiceAddresses)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    dialer: DialerSettings = Field(default_factory=DialerSettings)
+    brain: BrainSettings = Field(default_factory=BrainSettings)
+    speech: SpeechSettings = Field(default_factory=SpeechSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be loaded; the message says which key and why."""
+
+
+def config_path() -> Path:
+    return Path(os.environ.get(CONFIG_PATH_ENV, DEFAULT_CONFIG_FILE))
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections")
+    return data
+
+
+def env_overrides(environ: dict[str, str] | os._Environ[str]) -> dict[str, Any]:
+    """``SWITCHBOARD__GATEWAY__PORT=9000`` → ``{"gateway": {"port": "9000"}}``.
+
+    Values are parsed as YAML scalars or flow collections, so ``false``, ``0``,
+    ``1.5`` and ``[a, b]`` keep their types.
+    """
+    tree: dict[str, Any] = {}
+    for key, raw in environ.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        path = [part.lower() for part in key[len(ENV_PREFIX) :].split("__") if part]
+        if not path:
+            continue
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        node = tree
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"{key}: {part} is both a value and a section")
+        node[path[-1]] = value
+    return tree
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def raw_config(
+    path: Path | None = None, environ: dict[str, str] | os._Environ[str] | None = None
+) -> dict[str, Any]:
+    return deep_merge(
+        read_yaml(path or config_path()), env_overrides(os.environ if environ is None else environ)
+    )
+
+
+def load_settings(
+    path: Path | None = None, environ: dict[str, str] | os._Environ[str] | None = None
+) -> Settings:
+    """Reads the file and the environment; raises :class:`ConfigError` naming bad keys."""
+    try:
+        return Settings.model_validate(raw_config(path, environ))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from exc

@@ -1,0 +1,234 @@
+"""Conversions between domain types and protobuf messages. Only servicers and clients use this."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from switchboard import domain
+from switchboard.v1 import common_pb2 as pb
+
+_FIELD_TYPES = {
+    domain.ClaimFieldType.TEXT: pb.CLAIM_FIELD_TYPE_TEXT,
+    domain.ClaimFieldType.DATETIME: pb.CLAIM_FIELD_TYPE_DATETIME,
+    domain.ClaimFieldType.EMAIL: pb.CLAIM_FIELD_TYPE_EMAIL,
+    domain.ClaimFieldType.PHONE_NUMBER: pb.CLAIM_FIELD_TYPE_PHONE_NUMBER,
+}
+_FIELD_TYPES_BACK = {v: k for k, v in _FIELD_TYPES.items()}
+
+_STATES = {s: pb.CallState.Value(f"CALL_STATE_{s.name}") for s in domain.CallState}
+_STATES_BACK = {v: k for k, v in _STATES.items()}
+_DIRECTIONS = {d: pb.CallDirection.Value(f"CALL_DIRECTION_{d.name}") for d in domain.CallDirection}
+_DIRECTIONS_BACK = {v: k for k, v in _DIRECTIONS.items()}
+_PERSONAS = {p: pb.Persona.Value(f"PERSONA_{p.name}") for p in domain.Persona}
+_PERSONAS_BACK = {v: k for k, v in _PERSONAS.items()}
+_ACTIONS = {a: pb.MessageAction.Value(f"MESSAGE_ACTION_{a.name}") for a in domain.MessageAction}
+_ACTIONS_BACK = {v: k for k, v in _ACTIONS.items()}
+
+
+def ts(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def from_ts(msg: object, field: str) -> datetime | None:
+    if not msg.HasField(field):  # type: ignore[attr-defined]
+        return None
+    stamp: Timestamp = getattr(msg, field)
+    return stamp.ToDatetime(tzinfo=UTC)
+
+
+def field_type_from_pb(value: int) -> domain.ClaimFieldType:
+    if value not in _FIELD_TYPES_BACK:
+        raise ValueError(f"unknown claim field type {value}")
+    return _FIELD_TYPES_BACK[value]  # type: ignore[index]
+
+
+def call_state_to_pb(state: domain.CallState) -> pb.CallState.ValueType:
+    return _STATES[state]
+
+
+def call_state_from_pb(value: int) -> domain.CallState:
+    if value not in _STATES_BACK:
+        raise ValueError(f"unknown call state {value}")
+    return _STATES_BACK[value]  # type: ignore[index]
+
+
+def direction_from_pb(value: int) -> domain.CallDirection:
+    return _DIRECTIONS_BACK.get(value, domain.CallDirection.OUTBOUND)  # type: ignore[call-overload]
+
+
+def direction_to_pb(value: domain.CallDirection) -> pb.CallDirection.ValueType:
+    return _DIRECTIONS[value]
+
+
+def request_to_pb(req: domain.CallRequest) -> pb.CallRequest:
+    return pb.CallRequest(
+        bot_company=req.bot_company,
+        bot_name=req.bot_name,
+        phone_number=req.phone_number,
+        agent_phone_number=req.agent_phone_number,
+        task=req.task,
+        claim=[
+            pb.ClaimField(name=f.name, type=_FIELD_TYPES[f.type], description=f.description)
+            for f in req.claim
+        ],
+        lang=req.lang,
+        prosody_rate=req.prosody_rate,
+        timezone=req.timezone,
+        voice=req.voice,
+    )
+
+
+def request_from_pb(msg: pb.CallRequest) -> domain.CallRequest:
+    return domain.CallRequest(
+        bot_company=msg.bot_company,
+        bot_name=msg.bot_name,
+        phone_number=msg.phone_number,
+        agent_phone_number=msg.agent_phone_number,
+        task=msg.task,
+        claim=tuple(
+            domain.ClaimField(
+                name=f.name, type=field_type_from_pb(f.type), description=f.description
+            )
+            for f in msg.claim
+        ),
+        lang=msg.lang or "en-US",
+        prosody_rate=msg.prosody_rate or 1.0,
+        timezone=msg.timezone,
+        voice=msg.voice,
+    )
+
+
+def message_to_pb(m: domain.Message) -> pb.Message:
+    return pb.Message(
+        seq=m.seq,
+        created_at=ts(m.created_at),
+        persona=_PERSONAS[m.persona],
+        action=_ACTIONS[m.action],
+        content=m.content,
+        lang=m.lang,
+        turn_id=m.turn_id,
+        tool_calls=[
+            pb.ToolCall(
+                tool_id=t.tool_id, name=t.name, arguments_json=t.arguments_json, result=t.result
+            )
+            for t in m.tool_calls
+        ],
+        interrupted=m.interrupted,
+    )
+
+
+def message_from_pb(msg: pb.Message) -> domain.Message:
+    persona = _PERSONAS_BACK.get(msg.persona)  # type: ignore[call-overload]
+    if persona is None:
+        raise ValueError("message persona is missing")
+    return domain.Message(
+        seq=msg.seq,
+        created_at=from_ts(msg, "created_at"),
+        persona=persona,
+        action=_ACTIONS_BACK.get(msg.action, domain.MessageAction.TALK),  # type: ignore[call-overload]
+        content=msg.content,
+        lang=msg.lang,
+        turn_id=msg.turn_id,
+        tool_calls=[
+            domain.ToolCall(
+                tool_id=t.tool_id, name=t.name, arguments_json=t.arguments_json, result=t.result
+            )
+            for t in msg.tool_calls
+        ],
+        interrupted=msg.interrupted,
+    )
+
+
+def reminder_to_pb(r: domain.Reminder) -> pb.Reminder:
+    return pb.Reminder(
+        title=r.title,
+        description=r.description,
+        due_at=ts(r.due_at),
+        owner=r.owner,
+        created_at=ts(r.created_at),
+        updated_at=ts(r.updated_at),
+    )
+
+
+def reminder_from_pb(msg: pb.Reminder) -> domain.Reminder:
+    return domain.Reminder(
+        title=msg.title,
+        description=msg.description,
+        due_at=from_ts(msg, "due_at"),
+        owner=msg.owner,
+        created_at=from_ts(msg, "created_at"),
+        updated_at=from_ts(msg, "updated_at"),
+    )
+
+
+def synthesis_to_pb(s: domain.Synthesis) -> pb.Synthesis:
+    return pb.Synthesis(**s.model_dump())
+
+
+def synthesis_from_pb(msg: pb.Synthesis) -> domain.Synthesis:
+    return domain.Synthesis(
+        short=msg.short,
+        long=msg.long,
+        satisfaction=msg.satisfaction or "unknown",
+        improvement_suggestions=msg.improvement_suggestions,
+    )
+
+
+def next_action_to_pb(n: domain.NextAction) -> pb.NextAction:
+    return pb.NextAction(action=n.action, justification=n.justification)
+
+
+def call_to_pb(call: domain.Call) -> pb.Call:
+    return pb.Call(
+        call_id=call.call_id,
+        created_at=ts(call.created_at),
+        updated_at=ts(call.updated_at),
+        direction=_DIRECTIONS[call.direction],
+        state=_STATES[call.state],
+        state_reason=call.state_reason,
+        initiate=request_to_pb(call.initiate),
+        claim=call.claim,
+        messages=[message_to_pb(m) for m in call.messages],
+        reminders=[reminder_to_pb(r) for r in call.reminders],
+        synthesis=synthesis_to_pb(call.synthesis) if call.synthesis else None,
+        next_action=next_action_to_pb(call.next_action) if call.next_action else None,
+        sms_summary=call.sms_summary,
+        lang=call.lang,
+        policy_state=call.policy_state,
+        last_interaction_at=ts(call.last_interaction_at),
+        attempt=call.attempt,
+    )
+
+
+def call_from_pb(msg: pb.Call) -> domain.Call:
+    return domain.Call(
+        call_id=msg.call_id,
+        created_at=from_ts(msg, "created_at"),
+        updated_at=from_ts(msg, "updated_at"),
+        direction=direction_from_pb(msg.direction),
+        state=call_state_from_pb(msg.state),
+        state_reason=msg.state_reason,
+        initiate=request_from_pb(msg.initiate),
+        claim=dict(msg.claim),
+        messages=[message_from_pb(m) for m in msg.messages],
+        reminders=[reminder_from_pb(r) for r in msg.reminders],
+        synthesis=synthesis_from_pb(msg.synthesis) if msg.HasField("synthesis") else None,
+        next_action=(
+            domain.NextAction(
+                action=msg.next_action.action, justification=msg.next_action.justification
+            )
+            if msg.HasField("next_action")
+            else None
+        ),
+        sms_summary=msg.sms_summary,
+        lang=msg.lang,
+        policy_state=msg.policy_state,
+        last_interaction_at=from_ts(msg, "last_interaction_at"),
+        attempt=msg.attempt,
+    )

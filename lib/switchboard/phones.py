@@ -1,0 +1,42 @@
+"""Phone numbers: E.164 parsing and the timezone a number most likely lives in."""
+
+from __future__ import annotations
+
+import phonenumbers
+from phonenumbers import timezone as pn_timezone
+
+from switchboard.errors import InvalidArgument
+
+E164_EXAMPLE = "+14155550100"
+
+
+def parse_e164(value: str, what: str = "phone_number") -> str:
+    """Returns the number in E.164, or raises :class:`InvalidArgument` saying why."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text.startswith("+"):
+        raise InvalidArgument(f"{what} must be E.164 (a '+', country code and number), e.g. {E164_EXAMPLE}")
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidArgument(f"{what} is not a phone number ({exc}); expected E.164, e.g. {E164_EXAMPLE}") from exc
+    if not phonenumbers.is_possible_number(number):
+        raise InvalidArgument(f"{what} has the wrong length for its country; expected E.164, e.g. {E164_EXAMPLE}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def region_of(e164: str) -> str | None:
+    """ISO 3166 region code of a number (``"US"``), or None when unknown."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None)) or None
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def timezone_for_number(e164: str, default: str = "UTC") -> str:
+    """The first IANA timezone of the number's area (``America/Los_Angeles`` for +1415…)."""
+    try:
+        zones = pn_timezone.time_zones_for_number(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return default
+    usable = [z for z in zones if z != "Etc/Unknown"]
+    return usable[0] if usable else default

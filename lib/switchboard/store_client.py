@@ -1,0 +1,146 @@
+"""A domain-typed client of the Store service, shared by every service that calls it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TypeVar
+
+import grpc
+
+from switchboard import convert, domain
+from switchboard.channels import open_channel
+from switchboard.grpc_edge import domain_error
+from switchboard.v1 import common_pb2, store_pb2, store_pb2_grpc
+
+T = TypeVar("T")
+
+DEFAULT_TIMEOUT_SEC = 5.0
+
+
+class StoreClient:
+    """Calls the store; raises domain errors (``NotFound``, ``InvalidArgument``, ``Unavailable``)."""
+
+    def __init__(self, address: str, timeout_sec: float = DEFAULT_TIMEOUT_SEC) -> None:
+        self._channel = open_channel(address)
+        self._stub = store_pb2_grpc.StoreStub(self._channel)
+        self._timeout = timeout_sec
+
+    @property
+    def channel(self) -> grpc.aio.Channel:
+        return self._channel
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+    async def create_call(
+        self, initiate: domain.CallRequest, direction: domain.CallDirection
+    ) -> domain.Call:
+        reply = await self._unary(
+            self._stub.CreateCall,
+            store_pb2.CreateCallRequest(
+                initiate=convert.request_to_pb(initiate),
+                direction=convert.direction_to_pb(direction),
+            ),
+        )
+        return convert.call_from_pb(reply)
+
+    async def get_call(self, call_id: str) -> domain.Call:
+        reply = await self._unary(self._stub.GetCall, store_pb2.GetCallRequest(call_id=call_id))
+        return convert.call_from_pb(reply)
+
+    async def list_calls(self, phone_number: str = "", limit: int = 100) -> tuple[list[domain.Call], int]:
+        reply = await self._unary(
+            self._stub.ListCalls, store_pb2.ListCallsRequest(phone_number=phone_number, limit=limit)
+        )
+        return [convert.call_from_pb(c) for c in reply.calls], reply.total
+
+    async def find_open_call(
+        self, phone_number: str, within_hours: float, initiate: domain.CallRequest | None = None
+    ) -> domain.Call | None:
+        reply = await self._unary(
+            self._stub.FindOpenCall,
+            store_pb2.FindOpenCallRequest(
+                phone_number=phone_number,
+                within_hours=within_hours,
+                initiate=convert.request_to_pb(initiate) if initiate else None,
+            ),
+        )
+        return convert.call_from_pb(reply.call) if reply.found else None
+
+    async def set_call_state(
+        self, call_id: str, state: domain.CallState, reason: str = "", lang: str = ""
+    ) -> domain.Call:
+        reply = await self._unary(
+            self._stub.SetCallState,
+            store_pb2.SetCallStateRequest(
+                call_id=call_id, state=convert.call_state_to_pb(state), reason=reason, lang=lang
+            ),
+        )
+        return convert.call_from_pb(reply)
+
+    async def append_messages(
+        self, call_id: str, messages: list[domain.Message], policy_state: str | None = None
+    ) -> list[domain.Message]:
+        reply = await self._unary(
+            self._stub.AppendMessages,
+            store_pb2.AppendMessagesRequest(
+                call_id=call_id,
+                messages=[convert.message_to_pb(m) for m in messages],
+                policy_state=policy_state,
+            ),
+        )
+        return [convert.message_from_pb(m) for m in reply.messages]
+
+    async def update_claim(self, call_id: str, updates: dict[str, str]) -> dict[str, str]:
+        """Applies all updates or none; returns the whole claim after the update."""
+        reply = await self._unary(
+            self._stub.UpdateClaim,
+            store_pb2.UpdateClaimRequest(
+                call_id=call_id,
+                updates=[store_pb2.ClaimUpdate(field=k, value=v) for k, v in updates.items()],
+            ),
+        )
+        return dict(reply.claim)
+
+    async def upsert_reminder(self, call_id: str, reminder: domain.Reminder) -> domain.Reminder:
+        reply = await self._unary(
+            self._stub.UpsertReminder,
+            store_pb2.UpsertReminderRequest(call_id=call_id, reminder=convert.reminder_to_pb(reminder)),
+        )
+        return convert.reminder_from_pb(reply)
+
+    async def save_synthesis(
+        self,
+        call_id: str,
+        synthesis: domain.Synthesis,
+        next_action: domain.NextAction,
+        sms_summary: str,
+    ) -> domain.Call:
+        reply = await self._unary(
+            self._stub.SaveSynthesis,
+            store_pb2.SaveSynthesisRequest(
+                call_id=call_id,
+                synthesis=convert.synthesis_to_pb(synthesis),
+                next_action=convert.next_action_to_pb(next_action),
+                sms_summary=sms_summary,
+            ),
+        )
+        return convert.call_from_pb(reply)
+
+    async def watch_call(self, call_id: str, after_seq: int = 0) -> AsyncIterator[common_pb2.CallEvent]:
+        """The call's events; yields wire events (their payloads vary by kind)."""
+        stream = self._stub.WatchCall(common_pb2.WatchCallRequest(call_id=call_id, after_seq=after_seq))
+        try:
+            async for event in stream:
+                yield event
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.CANCELLED:
+                raise domain_error(exc) from exc
+        finally:
+            stream.cancel()
+
+    async def _unary(self, method, request):  # type: ignore[no-untyped-def]
+        try:
+            return await method(request, timeout=self._timeout, wait_for_ready=True)
+        except grpc.aio.AioRpcError as exc:
+            raise domain_error(exc) from exc
