@@ -46,7 +46,9 @@ def normalise_email(value: str) -> str:
     try:
         return validate_email(value.strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise InvalidArgument(f"must be an e-mail address, e.g. jane.doe@example.com ({exc})") from exc
+        raise InvalidArgument(
+            f"must be an e-mail address, e.g. jane.doe@example.com ({exc})"
+        ) from exc
 
 
 def normalise_text(value: str) -> str:
@@ -71,5 +73,7 @@ def normalise_claim_value(field: ClaimField, value: str) -> str:
             case ClaimFieldType.PHONE_NUMBER:
                 return parse_e164(value, what="the value")
     except InvalidArgument as exc:
-        raise InvalidArgument(f"claim field {field.name!r} ({field.type.value}): {exc.message}") from exc
+        raise InvalidArgument(
+            f"claim field {field.name!r} ({field.type.value}): {exc.message}"
+        ) from exc
     raise InvalidArgument(f"claim field {field.name!r}: unknown type {field.type!r}")

@@ -3,27 +3,37 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from switchboard import domain
 from switchboard.v1 import common_pb2 as pb
 
-_FIELD_TYPES = {
+_FIELD_TYPES: dict[domain.ClaimFieldType, Any] = {
     domain.ClaimFieldType.TEXT: pb.CLAIM_FIELD_TYPE_TEXT,
     domain.ClaimFieldType.DATETIME: pb.CLAIM_FIELD_TYPE_DATETIME,
     domain.ClaimFieldType.EMAIL: pb.CLAIM_FIELD_TYPE_EMAIL,
     domain.ClaimFieldType.PHONE_NUMBER: pb.CLAIM_FIELD_TYPE_PHONE_NUMBER,
 }
-_FIELD_TYPES_BACK = {v: k for k, v in _FIELD_TYPES.items()}
+_FIELD_TYPES_BACK: dict[Any, domain.ClaimFieldType] = {v: k for k, v in _FIELD_TYPES.items()}
 
-_STATES = {s: pb.CallState.Value(f"CALL_STATE_{s.name}") for s in domain.CallState}
+# Wire enum values are named after the domain ones: CallState.ENDED <-> CALL_STATE_ENDED.
+_STATES: dict[domain.CallState, Any] = {
+    s: pb.CallState.Value(f"CALL_STATE_{s.name}") for s in domain.CallState
+}
 _STATES_BACK = {v: k for k, v in _STATES.items()}
-_DIRECTIONS = {d: pb.CallDirection.Value(f"CALL_DIRECTION_{d.name}") for d in domain.CallDirection}
+_DIRECTIONS: dict[domain.CallDirection, Any] = {
+    d: pb.CallDirection.Value(f"CALL_DIRECTION_{d.name}") for d in domain.CallDirection
+}
 _DIRECTIONS_BACK = {v: k for k, v in _DIRECTIONS.items()}
-_PERSONAS = {p: pb.Persona.Value(f"PERSONA_{p.name}") for p in domain.Persona}
+_PERSONAS: dict[domain.Persona, Any] = {
+    p: pb.Persona.Value(f"PERSONA_{p.name}") for p in domain.Persona
+}
 _PERSONAS_BACK = {v: k for k, v in _PERSONAS.items()}
-_ACTIONS = {a: pb.MessageAction.Value(f"MESSAGE_ACTION_{a.name}") for a in domain.MessageAction}
+_ACTIONS: dict[domain.MessageAction, Any] = {
+    a: pb.MessageAction.Value(f"MESSAGE_ACTION_{a.name}") for a in domain.MessageAction
+}
 _ACTIONS_BACK = {v: k for k, v in _ACTIONS.items()}
 
 
@@ -45,24 +55,24 @@ def from_ts(msg: object, field: str) -> datetime | None:
 def field_type_from_pb(value: int) -> domain.ClaimFieldType:
     if value not in _FIELD_TYPES_BACK:
         raise ValueError(f"unknown claim field type {value}")
-    return _FIELD_TYPES_BACK[value]  # type: ignore[index]
+    return _FIELD_TYPES_BACK[value]
 
 
-def call_state_to_pb(state: domain.CallState) -> pb.CallState.ValueType:
+def call_state_to_pb(state: domain.CallState) -> Any:
     return _STATES[state]
 
 
 def call_state_from_pb(value: int) -> domain.CallState:
     if value not in _STATES_BACK:
         raise ValueError(f"unknown call state {value}")
-    return _STATES_BACK[value]  # type: ignore[index]
+    return _STATES_BACK[value]
 
 
 def direction_from_pb(value: int) -> domain.CallDirection:
-    return _DIRECTIONS_BACK.get(value, domain.CallDirection.OUTBOUND)  # type: ignore[call-overload]
+    return _DIRECTIONS_BACK.get(value, domain.CallDirection.OUTBOUND)
 
 
-def direction_to_pb(value: domain.CallDirection) -> pb.CallDirection.ValueType:
+def direction_to_pb(value: domain.CallDirection) -> Any:
     return _DIRECTIONS[value]
 
 
@@ -124,14 +134,14 @@ def message_to_pb(m: domain.Message) -> pb.Message:
 
 
 def message_from_pb(msg: pb.Message) -> domain.Message:
-    persona = _PERSONAS_BACK.get(msg.persona)  # type: ignore[call-overload]
+    persona = _PERSONAS_BACK.get(msg.persona)
     if persona is None:
         raise ValueError("message persona is missing")
     return domain.Message(
         seq=msg.seq,
         created_at=from_ts(msg, "created_at"),
         persona=persona,
-        action=_ACTIONS_BACK.get(msg.action, domain.MessageAction.TALK),  # type: ignore[call-overload]
+        action=_ACTIONS_BACK.get(msg.action, domain.MessageAction.TALK),
         content=msg.content,
         lang=msg.lang,
         turn_id=msg.turn_id,

@@ -37,7 +37,9 @@ class FeatureFlags:
             section = raw_config(self._path, os.environ).get("features", {})
             flags = Features.model_validate(section)
         except (ConfigError, ValidationError) as exc:
-            log.warning("feature flags not reloaded, keeping the last good ones", extra={"error": str(exc)})
+            log.warning(
+                "feature flags not reloaded, keeping the last good ones", extra={"error": str(exc)}
+            )
             return False
         changed = flags != self._current
         if changed:

@@ -42,7 +42,7 @@ RETRYABLE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLI
 def status_of(error: SwitchboardError) -> grpc.StatusCode:
     for cls in type(error).__mro__:
         if cls in _TO_STATUS:
-            return _TO_STATUS[cls]  # type: ignore[index]
+            return _TO_STATUS[cls]
     return grpc.StatusCode.INTERNAL
 
 

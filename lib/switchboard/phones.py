@@ -14,13 +14,19 @@ def parse_e164(value: str, what: str = "phone_number") -> str:
     """Returns the number in E.164, or raises :class:`InvalidArgument` saying why."""
     text = value.strip() if isinstance(value, str) else ""
     if not text.startswith("+"):
-        raise InvalidArgument(f"{what} must be E.164 (a '+', country code and number), e.g. {E164_EXAMPLE}")
+        raise InvalidArgument(
+            f"{what} must be E.164 (a '+', country code and number), e.g. {E164_EXAMPLE}"
+        )
     try:
         number = phonenumbers.parse(text, None)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidArgument(f"{what} is not a phone number ({exc}); expected E.164, e.g. {E164_EXAMPLE}") from exc
+        raise InvalidArgument(
+            f"{what} is not a phone number ({exc}); expected E.164, e.g. {E164_EXAMPLE}"
+        ) from exc
     if not phonenumbers.is_possible_number(number):
-        raise InvalidArgument(f"{what} has the wrong length for its country; expected E.164, e.g. {E164_EXAMPLE}")
+        raise InvalidArgument(
+            f"{what} has the wrong length for its country; expected E.164, e.g. {E164_EXAMPLE}"
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

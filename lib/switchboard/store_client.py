@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 
@@ -18,11 +18,11 @@ DEFAULT_TIMEOUT_SEC = 5.0
 
 
 class StoreClient:
-    """Calls the store; raises domain errors (``NotFound``, ``InvalidArgument``, ``Unavailable``)."""
+    """Calls the store; raises domain errors (``NotFound``, ``InvalidArgument``, …)."""
 
     def __init__(self, address: str, timeout_sec: float = DEFAULT_TIMEOUT_SEC) -> None:
         self._channel = open_channel(address)
-        self._stub = store_pb2_grpc.StoreStub(self._channel)
+        self._stub = store_pb2_grpc.StoreStub(self._channel)  # type: ignore[no-untyped-call]
         self._timeout = timeout_sec
 
     @property
@@ -48,7 +48,9 @@ class StoreClient:
         reply = await self._unary(self._stub.GetCall, store_pb2.GetCallRequest(call_id=call_id))
         return convert.call_from_pb(reply)
 
-    async def list_calls(self, phone_number: str = "", limit: int = 100) -> tuple[list[domain.Call], int]:
+    async def list_calls(
+        self, phone_number: str = "", limit: int = 100
+    ) -> tuple[list[domain.Call], int]:
         reply = await self._unary(
             self._stub.ListCalls, store_pb2.ListCallsRequest(phone_number=phone_number, limit=limit)
         )
@@ -105,7 +107,9 @@ class StoreClient:
     async def upsert_reminder(self, call_id: str, reminder: domain.Reminder) -> domain.Reminder:
         reply = await self._unary(
             self._stub.UpsertReminder,
-            store_pb2.UpsertReminderRequest(call_id=call_id, reminder=convert.reminder_to_pb(reminder)),
+            store_pb2.UpsertReminderRequest(
+                call_id=call_id, reminder=convert.reminder_to_pb(reminder)
+            ),
         )
         return convert.reminder_from_pb(reply)
 
@@ -127,9 +131,13 @@ class StoreClient:
         )
         return convert.call_from_pb(reply)
 
-    async def watch_call(self, call_id: str, after_seq: int = 0) -> AsyncIterator[common_pb2.CallEvent]:
+    async def watch_call(
+        self, call_id: str, after_seq: int = 0
+    ) -> AsyncIterator[common_pb2.CallEvent]:
         """The call's events; yields wire events (their payloads vary by kind)."""
-        stream = self._stub.WatchCall(common_pb2.WatchCallRequest(call_id=call_id, after_seq=after_seq))
+        stream = self._stub.WatchCall(
+            common_pb2.WatchCallRequest(call_id=call_id, after_seq=after_seq)
+        )
         try:
             async for event in stream:
                 yield event
@@ -139,7 +147,7 @@ class StoreClient:
         finally:
             stream.cancel()
 
-    async def _unary(self, method, request):  # type: ignore[no-untyped-def]
+    async def _unary(self, method: Any, request: Any) -> Any:
         try:
             return await method(request, timeout=self._timeout, wait_for_ready=True)
         except grpc.aio.AioRpcError as exc:

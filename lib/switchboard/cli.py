@@ -1,0 +1,207 @@
+"""The ``switchboard`` command: run the services locally and simulate calls."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+
+from switchboard.config import ConfigError, Settings, load_settings
+from switchboard.launcher import Cluster, ClusterPorts, http_ready
+from switchboard.scenario import ScenarioError, SimulatedCallee, claim_mismatches, load_scenario
+
+API_KEY_ENV = "SWITCHBOARD_API_KEY"
+DATA_DIR = Path("var")
+API_KEY_FILE = DATA_DIR / "api-key"
+
+
+def out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def ports_from(settings: Settings) -> ClusterPorts:
+    def port(address: str) -> int:
+        return int(address.rsplit(":", 1)[1])
+
+    s = settings.services
+    return ClusterPorts(
+        store=port(s.store),
+        brain=port(s.brain),
+        speech=port(s.speech),
+        dialer=port(s.dialer),
+        gateway=settings.gateway.port,
+    )
+
+
+def api_key_for_run() -> str:
+    """SWITCHBOARD_API_KEY when set, else a new key, saved for ``simulate`` to find."""
+    key = os.environ.get(API_KEY_ENV) or secrets.token_urlsafe(24)
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    API_KEY_FILE.write_text(key)
+    API_KEY_FILE.chmod(0o600)
+    return key
+
+
+def known_api_key(settings: Settings) -> str:
+    if key := os.environ.get(API_KEY_ENV):
+        return key
+    if settings.gateway.api_keys:
+        return settings.gateway.api_keys[0]
+    with contextlib.suppress(OSError):
+        return API_KEY_FILE.read_text().strip()
+    return ""
+
+
+def cmd_run(settings: Settings) -> int:
+    key = api_key_for_run()
+    cluster = Cluster(
+        ports=ports_from(settings),
+        api_key=key,
+        data_dir=DATA_DIR,
+        env={"SWITCHBOARD__LOGGING__FORMAT": "text"},
+    )
+    out("Starting store, brain, speech, dialer and gateway ...")
+    stop = False
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        cluster.start()
+    except (RuntimeError, TimeoutError) as exc:
+        out(f"Could not start the services: {exc}")
+        return 1
+    url, ports = cluster.gateway_url, cluster.ports
+    out(f"""
+Switchboard is running on the embedded offline stack.
+  REST API     {url}   (OpenAPI: {url}/docs)
+  Reports      {url}/report?key={quote(key)}
+  API key      {key}
+  gRPC         dialer {ports.dialer} speech {ports.speech} brain {ports.brain} store {ports.store}
+  Data         {DATA_DIR / "switchboard.db"}
+
+Try a simulated call from another terminal:  .venv/bin/switchboard simulate scenarios/demo.yaml
+Press Ctrl-C to stop.""")
+    try:
+        while not stop and all(p.poll() is None for p in cluster.processes.values()):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        out("Stopping ...")
+        cluster.stop()
+    return 0
+
+
+@contextlib.contextmanager
+def services_for(settings: Settings) -> Iterator[tuple[str, str, str, bool]]:
+    """(gateway URL, API key, dialer address, started here): running ones, else started now."""
+    url = f"http://{settings.gateway.host}:{settings.gateway.port}"
+    if http_ready(url):
+        yield url, known_api_key(settings), settings.services.dialer, False
+        return
+    key = os.environ.get(API_KEY_ENV) or secrets.token_urlsafe(24)
+    cluster = Cluster(
+        ports=ports_from(settings), api_key=key, data_dir=DATA_DIR, log_dir=DATA_DIR / "logs"
+    )
+    out(f"No services running at {url}; starting them (logs in {DATA_DIR / 'logs'}) ...")
+    cluster.start()
+    try:
+        yield cluster.gateway_url, key, cluster.ports.grpc_address("dialer"), True
+    finally:
+        cluster.stop()
+
+
+def cmd_simulate(settings: Settings, scenario_path: Path, as_json: bool) -> int:
+    try:
+        scenario = load_scenario(scenario_path)
+    except ScenarioError as exc:
+        out(str(exc))
+        return 2
+
+    def echo(speaker: str, text: str) -> None:
+        if not as_json:
+            out(f"  {speaker:>6}: {text}")
+
+    with services_for(settings) as (url, key, dialer, started_here):
+        if not as_json:
+            out(f"Calling {scenario.phone_number} (simulated callee, text mode)\n")
+        callee = SimulatedCallee(scenario, url, key, dialer, echo=echo)
+        result = asyncio.run(callee.run())
+        call = result.call
+        report_url = f"{url}/report/{call['call_id']}?key={quote(key)}"
+        report_file = None
+        if started_here:
+            report_file = save_report(url, key, call["call_id"])
+    mismatches = claim_mismatches(scenario.expect_claim, call.get("claim", {}))
+    if as_json:
+        out(json.dumps(call, indent=2))
+    else:
+        out("\nClaim:")
+        for name, value in call.get("claim", {}).items():
+            out(f"  {name}: {value}")
+        if call.get("next_action"):
+            out(f"\nNext action: {call['next_action']['action']}")
+        if report_file:
+            out(f"\nReport saved to {report_file}; `make run` serves it at {report_url}")
+        else:
+            out(f"\nReport: {report_url}")
+        if scenario.expect_claim:
+            out("\nExpected claim: " + ("matches" if not mismatches else "DOES NOT MATCH"))
+    for line in mismatches:
+        sys.stderr.write(f"  {line}\n")
+    return 1 if mismatches else 0
+
+
+def save_report(url: str, key: str, call_id: str) -> Path | None:
+    reply = httpx.get(
+        f"{url}/report/{call_id}", headers={"Authorization": f"Bearer {key}"}, timeout=10
+    )
+    if reply.status_code != 200:
+        return None
+    path = DATA_DIR / "reports" / f"{call_id}.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(reply.text, encoding="utf-8")
+    return path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="switchboard", description=__doc__)
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    verbs.add_parser("run", help="start the five services locally and print the URLs and API key")
+    simulate = verbs.add_parser("simulate", help="place a simulated call from a scenario file")
+    simulate.add_argument("scenario", type=Path)
+    simulate.add_argument(
+        "--json", action="store_true", help="print the call as GET /call/{id} returns it"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        out(str(exc))
+        return 2
+    if args.verb == "run":
+        return cmd_run(settings)
+    return cmd_simulate(settings, args.scenario, args.json)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

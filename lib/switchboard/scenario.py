@@ -1,0 +1,253 @@
+"""Simulated calls: a scenario file plays the callee over the dialer's virtual phone line.
+
+A scenario (YAML)::
+
+    phone_number: "+14155550123"      # the callee; registered as a virtual phone
+    request:                          # overrides of the POST /call payload
+      bot_company: Contoso Insurance
+      claim: [{name: incident_date, type: datetime, description: when it happened}]
+    customer:                         # said one by one, each after the bot's turn
+      - It happened last Monday.
+      - say: john dot smith at example dot com
+      - hangup: true                  # ends the call early
+    expect_claim:
+      incident_date: "2026-11-16T00:00:00-08:00"
+
+The call is placed through the public REST API, exactly as a client would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from switchboard.phones import parse_e164
+from switchboard.v1 import common_pb2, dialer_pb2, dialer_pb2_grpc
+
+DEFAULT_REQUEST: dict[str, Any] = {
+    "bot_company": "Contoso Insurance",
+    "bot_name": "Joe",
+    "agent_phone_number": "+14155550199",
+    "task": "Help the customer file a claim for the damage to their home.",
+    "lang": "en-US",
+    "claim": [
+        {
+            "name": "incident_datetime",
+            "type": "datetime",
+            "description": "when the damage happened",
+        },
+        {"name": "incident_description", "type": "text", "description": "what happened"},
+        {"name": "policyholder_email", "type": "email", "description": "your e-mail address"},
+    ],
+}
+
+END_TIMEOUT_SEC = 30.0
+
+
+class CustomerLine(BaseModel):
+    """One thing the callee does after the bot's turn."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    say: str = ""
+    hangup: bool = False
+    dtmf: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_text_is_speech(cls, value: Any) -> Any:
+        return {"say": value} if isinstance(value, str) else value
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone_number: str
+    customer: list[CustomerLine] = Field(default_factory=list)
+    request: dict[str, Any] = Field(default_factory=dict)
+    expect_claim: dict[str, str] = Field(default_factory=dict)
+
+    def payload(self) -> dict[str, Any]:
+        return {**DEFAULT_REQUEST, **self.request, "phone_number": self.phone_number}
+
+
+class ScenarioError(ValueError):
+    """The scenario file cannot be used; the message says why."""
+
+
+def load_scenario(path: Path) -> Scenario:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        scenario = Scenario.model_validate(data)
+        parse_e164(scenario.phone_number)
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read it ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path}: not valid YAML: {exc}") from exc
+    except ValidationError as exc:
+        raise ScenarioError(f"{path}: {exc}") from exc
+    except ValueError as exc:
+        raise ScenarioError(f"{path}: {exc}") from exc
+    return scenario
+
+
+class SimulationResult(BaseModel):
+    call: dict[str, Any]
+    heard: list[tuple[str, str]]  # (speaker, text) as the callee experienced the call
+    end_reason: str = ""
+
+
+Echo = Callable[[str, str], None]
+# Called (in a worker thread) with a line's index just before the callee says it.
+BeforeLine = Callable[[int], None]
+
+
+class SimulatedCallee:
+    """Registers the scenario's number on the dialer, places the call, plays the lines."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        gateway_url: str,
+        api_key: str,
+        dialer_address: str,
+        echo: Echo | None = None,
+        before_line: BeforeLine | None = None,
+    ) -> None:
+        self._scenario = scenario
+        self._gateway = gateway_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {api_key}"}
+        self._dialer = dialer_address
+        self._echo = echo or (lambda speaker, text: None)
+        self._heard: list[tuple[str, str]] = []
+        self._before_line = before_line
+
+    async def run(self, limit_sec: float = 120.0) -> SimulationResult:
+        async with grpc.aio.insecure_channel(self._dialer) as channel:
+            uplink: asyncio.Queue[dialer_pb2.PhoneUplink | None] = asyncio.Queue()
+            stub = dialer_pb2_grpc.DialerStub(channel)  # type: ignore[no-untyped-call]
+            stream = stub.Phone(_drain(uplink), wait_for_ready=True)
+            await uplink.put(
+                dialer_pb2.PhoneUplink(
+                    register=dialer_pb2.PhoneRegister(
+                        number=self._scenario.phone_number, mode=dialer_pb2.PHONE_MODE_TEXT
+                    )
+                )
+            )
+            first = await stream.read()
+            if first is grpc.aio.EOF or first.WhichOneof("event") != "registered":
+                raise RuntimeError("the dialer did not register the simulated phone")
+            try:
+                async with asyncio.timeout(limit_sec):
+                    call_id = await self._place_call()
+                    reason = await self._converse(stream, uplink)
+                    call = await self._final_call(call_id)
+            finally:
+                await uplink.put(None)
+                stream.cancel()
+        return SimulationResult(call=call, heard=self._heard, end_reason=reason)
+
+    async def _place_call(self) -> str:
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            reply = await http.post(
+                f"{self._gateway}/call", json=self._scenario.payload(), headers=self._headers
+            )
+        if reply.status_code != 201:
+            raise RuntimeError(f"POST /call answered {reply.status_code}: {reply.text}")
+        return str(reply.json()["call_id"])
+
+    async def _converse(
+        self, stream: Any, uplink: asyncio.Queue[dialer_pb2.PhoneUplink | None]
+    ) -> str:
+        lines = list(self._scenario.customer)
+        while True:
+            event = await stream.read()
+            if event is grpc.aio.EOF:
+                return "stream_closed"
+            kind = event.WhichOneof("event")
+            if kind == "ringing":
+                await uplink.put(
+                    dialer_pb2.PhoneUplink(
+                        answer=dialer_pb2.PhoneAnswer(call_id=event.ringing.call_id)
+                    )
+                )
+            elif kind == "bot_said":
+                self._hear("bot", event.bot_said.text)
+            elif kind == "bot_turn_done":
+                if not lines:
+                    continue  # nothing left to say: let the bot finish or time out
+                index = len(self._scenario.customer) - len(lines)
+                line = lines.pop(0)
+                if self._before_line is not None:
+                    await asyncio.to_thread(self._before_line, index)
+                await uplink.put(self._uplink_for(line))
+            elif kind == "transferred":
+                self._hear("system", f"transferred to {event.transferred.target}")
+            elif kind == "ended":
+                self._hear("system", f"call ended ({event.ended.reason})")
+                return str(event.ended.reason)
+
+    def _uplink_for(self, line: CustomerLine) -> dialer_pb2.PhoneUplink:
+        if line.hangup:
+            self._hear("caller", "(hangs up)")
+            return dialer_pb2.PhoneUplink(hang_up=dialer_pb2.PhoneHangUp(reason="caller_hangup"))
+        if line.dtmf:
+            self._hear("caller", f"(presses {line.dtmf})")
+            return dialer_pb2.PhoneUplink(dtmf=common_pb2.Dtmf(digits=line.dtmf))
+        self._hear("caller", line.say)
+        return dialer_pb2.PhoneUplink(say=dialer_pb2.PhoneSay(text=line.say))
+
+    def _hear(self, speaker: str, text: str) -> None:
+        self._heard.append((speaker, text))
+        self._echo(speaker, text)
+
+    async def _final_call(self, call_id: str) -> dict[str, Any]:
+        """The stored call once it has ended and its post-call synthesis is saved."""
+        deadline = asyncio.get_running_loop().time() + END_TIMEOUT_SEC
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            while True:
+                reply = await http.get(f"{self._gateway}/call/{call_id}", headers=self._headers)
+                reply.raise_for_status()
+                call: dict[str, Any] = reply.json()
+                done = call.get("state") in ("ended", "failed") and (
+                    call.get("synthesis") or call.get("state") == "failed"
+                )
+                if done or asyncio.get_running_loop().time() > deadline:
+                    return call
+                await asyncio.sleep(0.1)
+
+
+async def _drain(queue: asyncio.Queue[dialer_pb2.PhoneUplink | None]) -> Any:
+    while (item := await queue.get()) is not None:
+        yield item
+
+
+def claim_mismatches(expected: dict[str, str], claim: dict[str, Any]) -> list[str]:
+    """Differences between the expected and the stored claim, as readable lines.
+
+    Datetimes match when they denote the same instant; e-mails and phone numbers
+    ignore case; text matches when the expected words appear in the stored value.
+    """
+    problems = []
+    for name, want in expected.items():
+        got = claim.get(name)
+        if got is None:
+            problems.append(f"{name}: expected {want!r}, but it was not collected")
+        elif not _same_value(str(want), str(got)):
+            problems.append(f"{name}: expected {want!r}, got {got!r}")
+    return problems
+
+
+def _same_value(want: str, got: str) -> bool:
+    with contextlib.suppress(ValueError):
+        return datetime.fromisoformat(want) == datetime.fromisoformat(got)
+    return " ".join(want.casefold().split()) in " ".join(got.casefold().split())

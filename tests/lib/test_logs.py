@@ -1,0 +1,38 @@
+import json
+import logging
+
+from switchboard.logs import JsonFormatter, TextFormatter
+
+
+def _record(**extra: object) -> logging.LogRecord:
+    record = logging.makeLogRecord({"msg": "claim updated", "levelname": "INFO", "name": "t"})
+    for key, value in extra.items():
+        setattr(record, key, value)
+    return record
+
+
+def test_personal_data_fields_are_dropped_by_default() -> None:
+    line = JsonFormatter("store", include_personal_data=False).format(
+        _record(call_id="c1", pii_value="+14155550100")
+    )
+    entry = json.loads(line)
+    assert entry["call_id"] == "c1"
+    assert "pii_value" not in entry
+    assert "+14155550100" not in line
+
+
+def test_personal_data_fields_appear_only_when_enabled() -> None:
+    entry = json.loads(
+        JsonFormatter("store", include_personal_data=True).format(
+            _record(pii_value="x@example.com")
+        )
+    )
+    assert entry["pii_value"] == "x@example.com"
+
+
+def test_text_logs_follow_the_same_personal_data_rule() -> None:
+    line = TextFormatter("brain", include_personal_data=False).format(
+        _record(turn="t1", pii_text="my secret")
+    )
+    assert "turn=t1" in line
+    assert "my secret" not in line
