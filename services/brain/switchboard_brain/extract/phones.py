@@ -1,0 +1,89 @@
+"""Phone numbers, typed or spoken, to E.164 ("four one five, five five five, oh one double oh")."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+_DIGIT_WORDS = {
+    "zero": "0", "oh": "0", "o": "0", "nought": "0", "one": "1", "two": "2", "three": "3",
+    "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
+    "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14",
+    "fifteen": "15", "sixteen": "16", "seventeen": "17", "eighteen": "18", "nineteen": "19",
+}  # fmt: skip
+_TENS = {
+    "twenty": "2", "thirty": "3", "forty": "4", "fifty": "5", "sixty": "6", "seventy": "7",
+    "eighty": "8", "ninety": "9",
+}  # fmt: skip
+_REPEATS = {"double": 2, "triple": 3}
+_TOKEN_RE = re.compile(r"\+|\d+|[a-z]+")
+MIN_DIGITS = 5
+
+
+def spoken_digits(text: str) -> str:
+    """The digits (and a leading ``+``) a caller said or typed, in order."""
+    tokens = _TOKEN_RE.findall(text.lower())
+    out: list[str] = []
+    repeat = 1
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        i += 1
+        if token in _REPEATS:
+            repeat = _REPEATS[token]
+            continue
+        if token == "+" or token == "plus":
+            if not out:
+                out.append("+")
+            continue
+        if token == "hundred":
+            out.append("00")
+            continue
+        if token == "thousand":
+            out.append("000")
+            continue
+        if token in _TENS:
+            unit = tokens[i] if i < len(tokens) else ""
+            unit_digit = _DIGIT_WORDS.get(unit, "")
+            if len(unit_digit) == 1 and unit_digit != "0":
+                out.append(_TENS[token] + unit_digit)
+                i += 1
+            else:
+                out.append(_TENS[token] + "0")
+            repeat = 1
+            continue
+        digits = token if token.isdigit() else _DIGIT_WORDS.get(token)
+        if digits is None:
+            repeat = 1
+            continue
+        out.append(digits[0] * repeat + digits[1:] if repeat > 1 else digits)
+        repeat = 1
+    return "".join(out)
+
+
+def parse_phone(text: str, region: str | None) -> str | None:
+    """The number in E.164, read in ``region`` (ISO 3166, e.g. "US") when it has no
+    country code; None when it is not a valid number there."""
+    digits = spoken_digits(text)
+    if len(digits.lstrip("+")) < MIN_DIGITS:
+        return None
+    if not digits.startswith("+") and digits.startswith("00"):
+        digits = "+" + digits[2:]
+    try:
+        number = phonenumbers.parse(digits, None if digits.startswith("+") else (region or "US"))
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def speak_phone(e164: str) -> str:
+    """Digits grouped for reading back: "+1 415 555 0100"."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    spoken = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return spoken.replace("-", " ")
