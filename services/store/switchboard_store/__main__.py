@@ -1,0 +1,29 @@
+"""``python -m switchboard_store``: the Store service on the configured database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from switchboard.config import Settings
+from switchboard.features import FeatureFlags
+from switchboard.server import GrpcService
+from switchboard.service_main import main
+from switchboard.v1 import store_pb2_grpc
+from switchboard_store.servicer import StoreServicer
+from switchboard_store.sqlite_repository import SqliteCallRepository
+
+SERVICE_NAMES = ["switchboard.v1.Store"]
+
+
+async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -> None:
+    """Opens (and migrates) the database, serves it, and closes it last on shutdown."""
+    repository = await SqliteCallRepository.open(Path(settings.store.sqlite_path))
+    # The generated *_pb2_grpc modules carry no type stubs (protoc writes none for them).
+    store_pb2_grpc.add_StoreServicer_to_server(  # type: ignore[no-untyped-call]
+        StoreServicer(repository), service.server
+    )
+    service.on_stop(repository.close)
+
+
+if __name__ == "__main__":
+    main("store", SERVICE_NAMES, setup)

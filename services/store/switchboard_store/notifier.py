@@ -1,0 +1,60 @@
+"""Wakes call watchers when a commit added events to their call (in-process).
+
+Everything here runs on the event loop thread, so checking "is there an event beyond
+what I have seen?" and registering a waiter happen with no await in between: an event
+committed between a watcher's database read and its wait is never missed. A
+multi-replica backend would feed :meth:`EventNotifier.publish` from Redis pub/sub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+
+class EventNotifier:
+    """The latest committed event seq per call, and per-call waits for it to move."""
+
+    def __init__(self) -> None:
+        self._latest: dict[str, int] = {}
+        self._waiters: dict[str, set[asyncio.Event]] = {}
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def publish(self, latest: Mapping[str, int]) -> None:
+        """Records ``call_id -> newest event seq`` after a commit and wakes that call's watchers.
+
+        Must be called on the event loop thread.
+        """
+        for call_id, seq in latest.items():
+            if seq > self._latest.get(call_id, 0):
+                self._latest[call_id] = seq
+            for waiter in self._waiters.get(call_id, ()):
+                waiter.set()
+
+    async def wait_beyond(self, call_id: str, seq: int) -> bool:
+        """Waits until the call has an event after ``seq``; False once the notifier closed."""
+        if self._closed:
+            return False
+        if self._latest.get(call_id, 0) > seq:
+            return True
+        waiter = asyncio.Event()
+        waiters = self._waiters.setdefault(call_id, set())
+        waiters.add(waiter)
+        try:
+            await waiter.wait()
+        finally:
+            waiters.discard(waiter)
+            if not waiters:
+                self._waiters.pop(call_id, None)
+        return not self._closed
+
+    def close(self) -> None:
+        """Ends every wait (server shutdown)."""
+        self._closed = True
+        for waiters in self._waiters.values():
+            for waiter in waiters:
+                waiter.set()

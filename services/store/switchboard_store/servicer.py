@@ -1,0 +1,134 @@
+"""The Store gRPC servicer: a thin edge from wire messages to the repository and back."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TypeAlias
+
+import grpc
+
+from switchboard import convert, domain
+from switchboard.grpc_edge import grpc_errors
+from switchboard.v1 import common_pb2, store_pb2, store_pb2_grpc
+from switchboard_store import wire
+from switchboard_store.repository import CallRepository
+
+Context: TypeAlias = grpc.aio.ServicerContext
+
+
+class StoreServicer(store_pb2_grpc.StoreServicer):
+    """Implements ``switchboard.v1.Store`` over any :class:`CallRepository`."""
+
+    def __init__(self, repository: CallRepository) -> None:
+        self._repo = repository
+
+    @grpc_errors
+    async def CreateCall(
+        self, request: store_pb2.CreateCallRequest, context: Context
+    ) -> common_pb2.Call:
+        call = await self._repo.create_call(
+            wire.call_request(request.initiate), convert.direction_from_pb(request.direction)
+        )
+        return convert.call_to_pb(call)
+
+    @grpc_errors
+    async def GetCall(self, request: store_pb2.GetCallRequest, context: Context) -> common_pb2.Call:
+        return convert.call_to_pb(await self._repo.get_call(request.call_id))
+
+    @grpc_errors
+    async def ListCalls(
+        self, request: store_pb2.ListCallsRequest, context: Context
+    ) -> store_pb2.ListCallsResponse:
+        calls, total = await self._repo.list_calls(request.phone_number, request.limit)
+        return store_pb2.ListCallsResponse(
+            calls=[convert.call_to_pb(c) for c in calls], total=total
+        )
+
+    @grpc_errors
+    async def FindOpenCall(
+        self, request: store_pb2.FindOpenCallRequest, context: Context
+    ) -> store_pb2.FindOpenCallResponse:
+        initiate = wire.call_request(request.initiate) if request.HasField("initiate") else None
+        call = await self._repo.find_open_call(request.phone_number, request.within_hours, initiate)
+        if call is None:
+            return store_pb2.FindOpenCallResponse(found=False)
+        return store_pb2.FindOpenCallResponse(found=True, call=convert.call_to_pb(call))
+
+    @grpc_errors
+    async def SetCallState(
+        self, request: store_pb2.SetCallStateRequest, context: Context
+    ) -> common_pb2.Call:
+        call = await self._repo.set_call_state(
+            request.call_id, wire.call_state(request.state), request.reason, request.lang
+        )
+        return convert.call_to_pb(call)
+
+    @grpc_errors
+    async def AppendMessages(
+        self, request: store_pb2.AppendMessagesRequest, context: Context
+    ) -> store_pb2.AppendMessagesResponse:
+        messages = [wire.message(m, i) for i, m in enumerate(request.messages)]
+        policy_state = request.policy_state if request.HasField("policy_state") else None
+        stored = await self._repo.append_messages(request.call_id, messages, policy_state)
+        return store_pb2.AppendMessagesResponse(messages=[convert.message_to_pb(m) for m in stored])
+
+    @grpc_errors
+    async def UpdateClaim(
+        self, request: store_pb2.UpdateClaimRequest, context: Context
+    ) -> store_pb2.UpdateClaimResponse:
+        result = await self._repo.update_claim(
+            request.call_id, [(u.field, u.value) for u in request.updates]
+        )
+        return store_pb2.UpdateClaimResponse(
+            claim=result.claim,
+            applied=[store_pb2.ClaimUpdate(field=c.field, value=c.value) for c in result.applied],
+        )
+
+    @grpc_errors
+    async def UpsertReminder(
+        self, request: store_pb2.UpsertReminderRequest, context: Context
+    ) -> common_pb2.Reminder:
+        stored = await self._repo.upsert_reminder(request.call_id, wire.reminder(request))
+        return convert.reminder_to_pb(stored)
+
+    @grpc_errors
+    async def SaveSynthesis(
+        self, request: store_pb2.SaveSynthesisRequest, context: Context
+    ) -> common_pb2.Call:
+        call = await self._repo.save_synthesis(
+            request.call_id,
+            convert.synthesis_from_pb(request.synthesis),
+            domain.NextAction(
+                action=request.next_action.action,
+                justification=request.next_action.justification,
+            ),
+            request.sms_summary,
+        )
+        return convert.call_to_pb(call)
+
+    @grpc_errors
+    async def AddDocuments(
+        self, request: store_pb2.AddDocumentsRequest, context: Context
+    ) -> store_pb2.AddDocumentsResponse:
+        added = await self._repo.add_documents([wire.chunk(c) for c in request.chunks])
+        return store_pb2.AddDocumentsResponse(added=added)
+
+    @grpc_errors
+    async def SearchDocuments(
+        self, request: store_pb2.SearchDocumentsRequest, context: Context
+    ) -> store_pb2.SearchDocumentsResponse:
+        hits = await self._repo.search_documents(
+            list(request.embedding), request.top_k, request.min_score
+        )
+        return store_pb2.SearchDocumentsResponse(results=[wire.scored_chunk(h) for h in hits])
+
+    @grpc_errors
+    async def WatchCall(
+        self, request: common_pb2.WatchCallRequest, context: Context
+    ) -> AsyncIterator[common_pb2.CallEvent]:
+        events = self._repo.watch_call(request.call_id, request.after_seq)
+        try:
+            async for event in events:
+                yield wire.event(event)
+        finally:
+            await events.aclose()

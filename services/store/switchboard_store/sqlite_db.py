@@ -1,0 +1,195 @@
+"""One SQLite file used from asyncio: a single writer thread and a few reader threads.
+
+Why threads this way: sqlite3 calls block, so they must run off the event loop. SQLite
+allows one writer at a time anyway, so all writes go to one dedicated thread that owns
+the only write connection: writes are serialised in order without a Python lock and
+never meet ``SQLITE_BUSY``. In WAL mode readers do not block the writer nor each other,
+so reads run on a small pool of threads, each with its own read-only connection, and a
+slow report page never delays a claim update.
+
+Durability: WAL with ``synchronous=FULL`` fsyncs the log on every commit, so a write
+whose coroutine returned survives a crash or power loss.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import re
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+READER_THREADS = 3
+BUSY_TIMEOUT_MS = 10_000
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """``(version, file name, sql)`` of every packaged migration, in order."""
+    found = []
+    for entry in resources.files("switchboard_store.migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [v for v, _, _ in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise RuntimeError(f"migrations must be numbered 1, 2, 3… without gaps; found {versions}")
+    return found
+
+
+def apply_migrations(conn: sqlite3.Connection) -> list[int]:
+    """Applies the migrations newer than the database, each in its own transaction.
+
+    Returns the versions applied (empty when the schema was current).
+    """
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    current = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+    applied = []
+    for version, name, sql in migrations():
+        if version <= current:
+            continue
+        # executescript() commits any open transaction first, so the transaction is part
+        # of the script: the schema change and its version row commit together or not at all.
+        stamp = datetime.now(UTC).isoformat()
+        script = (
+            f"BEGIN IMMEDIATE;\n{sql}\n;"
+            f"INSERT INTO schema_version (version, name, applied_at) "
+            f"VALUES ({version}, '{name}', '{stamp}');\nCOMMIT;"
+        )
+        try:
+            conn.executescript(script)
+        except sqlite3.Error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        log.info("schema migrated", extra={"version": version, "migration": name})
+        applied.append(version)
+    return applied
+
+
+def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
+    # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE / COMMIT) below.
+    # check_same_thread=False only so close() can close every connection at shutdown;
+    # each connection is otherwise used by exactly one thread.
+    conn = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+    )
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA synchronous = FULL")
+    if read_only:
+        conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
+class SqliteDatabase:
+    """The write connection on its own thread, read connections on a small pool."""
+
+    def __init__(self, path: Path, readers: int = READER_THREADS) -> None:
+        self.path = path
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
+        self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="store-reader")
+        self._write_conn: sqlite3.Connection | None = None
+        self._local = threading.local()
+        self._read_conns: list[sqlite3.Connection] = []
+        self._read_conns_lock = threading.Lock()
+        self._closed = False
+
+    async def open(self) -> list[int]:
+        """Creates the file if needed, switches to WAL, migrates; returns the versions applied."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, self._open_writer)
+
+    def _open_writer(self) -> list[int]:
+        conn = _connect(self.path, read_only=False)
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            conn.close()
+            raise RuntimeError(f"SQLite refused WAL mode (got {mode!r}); is the disk local?")
+        self._write_conn = conn
+        return apply_migrations(conn)
+
+    def write(self, work: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+        """Runs ``work`` in one ``BEGIN IMMEDIATE`` transaction on the writer thread.
+
+        Returns the future itself (not a coroutine) so the caller can attach a callback
+        that runs even if the awaiting task is cancelled while the commit is under way.
+        """
+        self._check_open()
+        loop = asyncio.get_running_loop()
+        return loop.run_in_executor(self._writer, functools.partial(self._run_write, work))
+
+    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Runs ``work`` on a reader thread inside one transaction: a consistent snapshot."""
+        self._check_open()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, functools.partial(self._run_read, work))
+
+    def _run_write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._write_conn
+        if conn is None:
+            raise RuntimeError("the store database is not open")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = work(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return result
+
+    def _run_read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _connect(self.path, read_only=True)
+            self._local.conn = conn
+            with self._read_conns_lock:
+                self._read_conns.append(conn)
+        conn.execute("BEGIN")
+        try:
+            return work(conn)
+        finally:
+            conn.execute("COMMIT")
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("the store database is closed")
+
+    async def close(self) -> None:
+        """Waits for queued work, then closes every connection. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        await asyncio.to_thread(self._shutdown)
+
+    def _shutdown(self) -> None:
+        self._readers.shutdown(wait=True)
+        with self._read_conns_lock:
+            for conn in self._read_conns:
+                conn.close()
+            self._read_conns.clear()
+        self._writer.submit(self._close_writer).result()
+        self._writer.shutdown(wait=True)
+
+    def _close_writer(self) -> None:
+        if self._write_conn is not None:
+            # A checkpoint folds the WAL into the main file so a copied .db is complete.
+            self._write_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._write_conn.close()
+            self._write_conn = None

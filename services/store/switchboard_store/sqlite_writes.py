@@ -1,0 +1,300 @@
+"""Changes to the SQLite store: plain functions of a :class:`Transaction`, run on the writer.
+
+Each change writes its call events in the same transaction, so a watcher replaying
+events sees exactly what was committed, in commit order.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+
+from switchboard import domain
+from switchboard.claims import normalise_claim_value
+from switchboard.errors import FailedPrecondition, InvalidArgument
+from switchboard_store import rows, sqlite_reads, vectors
+from switchboard_store.repository import ClaimChange, ClaimUpdateResult, DocumentChunk, EventPayload
+from switchboard_store.validation import (
+    MAX_CHUNK_CONTENT_BYTES,
+    MAX_SHORT_TEXT,
+    canonical_json,
+    text,
+    utf8_bytes,
+)
+
+# A call that ENDED or FAILED is only ever left by dialling it again: a resume.
+RESUME_STATES = frozenset(
+    {domain.CallState.DIALING, domain.CallState.RINGING, domain.CallState.IN_PROGRESS}
+)
+# Entering these states records what happened on the line in the transcript.
+_LINE_ACTIONS = {
+    domain.CallState.IN_PROGRESS: domain.MessageAction.CALL,
+    domain.CallState.ENDED: domain.MessageAction.HANGUP,
+}
+
+
+class Transaction:
+    """A write in progress: its connection, the time it happens at, the events it added."""
+
+    def __init__(self, conn: sqlite3.Connection, now: datetime) -> None:
+        self.conn = conn
+        self.now = rows.stamp(now)
+        self.latest_events: dict[str, int] = {}
+
+    def add_event(self, call_id: str, payload: EventPayload) -> int:
+        seq: int = self.conn.execute(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM call_events WHERE call_id = ?", (call_id,)
+        ).fetchone()[0]
+        kind, data = rows.encode_event(payload)
+        self.conn.execute(
+            "INSERT INTO call_events (call_id, seq, at, kind, payload_json) VALUES (?, ?, ?, ?, ?)",
+            (call_id, seq, self.now, kind, data),
+        )
+        self.latest_events[call_id] = seq
+        return seq
+
+    def touch(self, call_id: str, interaction: bool = False) -> None:
+        """Moves the call's ``updated_at`` (and ``last_interaction_at``) to now."""
+        self.conn.execute(
+            "UPDATE calls SET updated_at = ?,"
+            " last_interaction_at = CASE WHEN ? THEN ? ELSE last_interaction_at END"
+            " WHERE call_id = ?",
+            (self.now, interaction, self.now, call_id),
+        )
+
+
+def insert_call(
+    tx: Transaction, call_id: str, initiate: domain.CallRequest, direction: domain.CallDirection
+) -> domain.Call:
+    tx.conn.execute(
+        "INSERT INTO calls (call_id, created_at, updated_at, direction, state, phone_number,"
+        " initiate_json, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+        (
+            call_id,
+            tx.now,
+            tx.now,
+            direction.value,
+            domain.CallState.CREATED.value,
+            initiate.phone_number,
+            canonical_json(initiate),
+        ),
+    )
+    tx.add_event(call_id, domain.CallState.CREATED)
+    return sqlite_reads.load_call(tx.conn, call_id)
+
+
+def set_call_state(
+    tx: Transaction, call_id: str, state: domain.CallState, reason: str, lang: str
+) -> domain.Call:
+    row = sqlite_reads.call_row(tx.conn, call_id)
+    old = domain.CallState(row["state"])
+    changed = state != old
+    if changed and old.is_terminal and state not in RESUME_STATES:
+        raise FailedPrecondition(
+            f"the call is {old.value}; it can only be resumed (dialing, ringing or in_progress)"
+        )
+    resumed = changed and old.is_terminal
+    tx.conn.execute(
+        "UPDATE calls SET state = ?, state_reason = ?, lang = ?, attempt = attempt + ?"
+        " WHERE call_id = ?",
+        (
+            state.value,
+            reason if (changed or reason) else row["state_reason"],
+            lang or row["lang"],
+            1 if resumed else 0,
+            call_id,
+        ),
+    )
+    tx.touch(call_id, interaction=True)
+    if changed:
+        tx.add_event(call_id, state)
+        line_action = _LINE_ACTIONS.get(state)
+        if line_action is not None:
+            _insert_message(tx, call_id, _line_message(line_action, lang or row["lang"]))
+    return sqlite_reads.load_call(tx.conn, call_id)
+
+
+def _line_message(action: domain.MessageAction, lang: str) -> domain.Message:
+    return domain.Message(persona=domain.Persona.HUMAN, action=action, lang=lang)
+
+
+def append_messages(
+    tx: Transaction,
+    call_id: str,
+    messages: Sequence[domain.Message],
+    policy_state: str | None,
+) -> list[domain.Message]:
+    sqlite_reads.call_row(tx.conn, call_id)
+    stored = [_store_message(tx, call_id, m) for m in messages]
+    if policy_state is not None:
+        tx.conn.execute(
+            "UPDATE calls SET policy_state = ? WHERE call_id = ?", (policy_state, call_id)
+        )
+    tx.touch(call_id, interaction=bool(messages))
+    return stored
+
+
+def _store_message(tx: Transaction, call_id: str, msg: domain.Message) -> domain.Message:
+    """Appends ``msg``, or replaces content and ``interrupted`` of its turn's stored message."""
+    if msg.turn_id:
+        row = tx.conn.execute(
+            "SELECT * FROM messages WHERE call_id = ? AND turn_id = ? AND persona = ?",
+            (call_id, msg.turn_id, msg.persona.value),
+        ).fetchone()
+        if row is not None:
+            existing = rows.message_from_row(row)
+            if existing.content == msg.content and existing.interrupted == msg.interrupted:
+                return existing  # a plain resend: nothing changes, nobody is woken
+            tx.conn.execute(
+                "UPDATE messages SET content = ?, interrupted = ? WHERE call_id = ? AND seq = ?",
+                (msg.content, msg.interrupted, call_id, existing.seq),
+            )
+            replaced = existing.model_copy(
+                update={"content": msg.content, "interrupted": msg.interrupted}
+            )
+            tx.add_event(call_id, replaced)
+            return replaced
+    return _insert_message(tx, call_id, msg)
+
+
+def _insert_message(tx: Transaction, call_id: str, msg: domain.Message) -> domain.Message:
+    seq: int = tx.conn.execute(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE call_id = ?", (call_id,)
+    ).fetchone()[0]
+    tx.conn.execute(
+        "INSERT INTO messages (call_id, seq, created_at, persona, action, content, lang,"
+        " turn_id, tool_calls_json, interrupted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            call_id,
+            seq,
+            tx.now,
+            msg.persona.value,
+            msg.action.value,
+            msg.content,
+            msg.lang,
+            msg.turn_id,
+            rows.tool_calls_json(msg),
+            msg.interrupted,
+        ),
+    )
+    stored = msg.model_copy(update={"seq": seq, "created_at": rows.parse_stamp(tx.now)})
+    tx.add_event(call_id, stored)
+    return stored
+
+
+def update_claim(
+    tx: Transaction, call_id: str, updates: Sequence[tuple[str, str]]
+) -> ClaimUpdateResult:
+    row = sqlite_reads.call_row(tx.conn, call_id)
+    schema = domain.CallRequest.model_validate_json(row["initiate_json"])
+    known = {f.name: f for f in schema.claim}
+    applied: list[ClaimChange] = []
+    # Every value is checked before the first one is written: all or nothing.
+    for name, value in updates:
+        claim_field = known.get(name)
+        if claim_field is None:
+            raise InvalidArgument(
+                f"claim field {name!r} is not in this call's claim; known fields: "
+                f"{', '.join(known) or 'none'}"
+            )
+        applied.append(ClaimChange(name, normalise_claim_value(claim_field, value)))
+    claim = sqlite_reads.claim_of(tx.conn, call_id)
+    for change in applied:
+        if claim.get(change.field) == change.value:
+            continue
+        tx.conn.execute(
+            "INSERT INTO claim_values (call_id, field, value, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (call_id, field) DO UPDATE SET value = excluded.value,"
+            " updated_at = excluded.updated_at",
+            (call_id, change.field, change.value, tx.now),
+        )
+        claim[change.field] = change.value
+        tx.add_event(call_id, change)
+    if tx.latest_events:
+        tx.touch(call_id)
+    return ClaimUpdateResult(claim=dict(sorted(claim.items())), applied=applied)
+
+
+def upsert_reminder(tx: Transaction, call_id: str, reminder: domain.Reminder) -> domain.Reminder:
+    sqlite_reads.call_row(tx.conn, call_id)
+    tx.conn.execute(
+        "INSERT INTO reminders (call_id, title, description, due_at, owner, created_at,"
+        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (call_id, title) DO UPDATE SET description = excluded.description,"
+        " due_at = excluded.due_at, owner = excluded.owner, updated_at = excluded.updated_at",
+        (
+            call_id,
+            reminder.title,
+            reminder.description,
+            rows.stamp_or_none(reminder.due_at),
+            reminder.owner,
+            tx.now,
+            tx.now,
+        ),
+    )
+    stored = rows.reminder_from_row(
+        tx.conn.execute(
+            "SELECT * FROM reminders WHERE call_id = ? AND title = ?", (call_id, reminder.title)
+        ).fetchone()
+    )
+    tx.add_event(call_id, stored)
+    tx.touch(call_id)
+    return stored
+
+
+def save_synthesis(
+    tx: Transaction,
+    call_id: str,
+    synthesis: domain.Synthesis,
+    next_action: domain.NextAction,
+    sms_summary: str,
+) -> domain.Call:
+    sqlite_reads.call_row(tx.conn, call_id)
+    tx.conn.execute(
+        "UPDATE calls SET synthesis_json = ?, next_action_json = ?, sms_summary = ?"
+        " WHERE call_id = ?",
+        (synthesis.model_dump_json(), next_action.model_dump_json(), sms_summary, call_id),
+    )
+    tx.add_event(call_id, synthesis)
+    tx.touch(call_id)
+    return sqlite_reads.load_call(tx.conn, call_id)
+
+
+def add_documents(tx: Transaction, chunks: Sequence[DocumentChunk]) -> int:
+    """Adds or replaces chunks by id; every embedding must have the stored dimension."""
+    row = tx.conn.execute("SELECT dimension FROM documents LIMIT 1").fetchone()
+    dimension: int | None = row[0] if row else None
+    for index, chunk in enumerate(chunks):
+        what = f"chunks[{index}]"
+        text(chunk.id, f"{what}.id", MAX_SHORT_TEXT, required=True)
+        text(chunk.source, f"{what}.source", 1000)
+        text(chunk.title, f"{what}.title", 1000)
+        text(chunk.content, f"{what}.content", MAX_CHUNK_CONTENT_BYTES, required=True)
+        utf8_bytes(chunk.content, f"{what}.content", MAX_CHUNK_CONTENT_BYTES)
+        vector = vectors.normalised(chunk.embedding, f"{what}.embedding")
+        if dimension is None:
+            dimension = len(vector)
+        elif len(vector) != dimension:
+            raise InvalidArgument(
+                f"{what}.embedding has {len(vector)} dimensions; the knowledge base uses "
+                f"{dimension}"
+            )
+        tx.conn.execute(
+            "INSERT INTO documents (id, source, title, content, dimension, embedding, created_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET source = excluded.source, title = excluded.title,"
+            " content = excluded.content, dimension = excluded.dimension,"
+            " embedding = excluded.embedding, updated_at = excluded.updated_at",
+            (
+                chunk.id,
+                chunk.source,
+                chunk.title,
+                chunk.content,
+                dimension,
+                vectors.to_blob(vector),
+                tx.now,
+                tx.now,
+            ),
+        )
+    return len({c.id for c in chunks})
