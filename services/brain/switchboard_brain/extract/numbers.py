@@ -120,5 +120,5 @@ def words_to_digits(text: str) -> str:
 
 
 def _is_time_unit(words: list[str], i: int) -> bool:
-    """"a second" / "one second" is a duration, not an ordinal."""
+    """ "a second" / "one second" is a duration, not an ordinal."""
     return i > 0 and words[i - 1] in ("a", "one", "per")

@@ -15,7 +15,7 @@ _LEADING_RE = re.compile(r"^[\s,;:.]+")
 
 
 def clean_text(text: str) -> str:
-    """"Um, my name is uh John Smith." → "John Smith"; empty when nothing is left."""
+    """ "Um, my name is uh John Smith." → "John Smith"; empty when nothing is left."""
     cleaned = _FILLER_RE.sub("", text)
     cleaned = _SPACES_RE.sub(" ", cleaned).strip()
     cleaned = _LEADING_RE.sub("", cleaned)

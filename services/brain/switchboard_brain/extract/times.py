@@ -41,7 +41,7 @@ class ClockTime:
 
 
 def part_of_day(text: str) -> str | None:
-    """"morning", "afternoon", "evening" or "night" when the sentence names one."""
+    """ "morning", "afternoon", "evening" or "night" when the sentence names one."""
     match = _PART_OF_DAY_RE.search(text)
     if match is None:
         return None

@@ -1,0 +1,135 @@
+"""The seam every conversation policy plugs into.
+
+A policy sees the call as stored (request, claim, transcript, its own opaque
+``policy_state``) and one event, and answers with an :class:`AgentReply`: the
+sentences to speak, the actions to take and its new state. It writes claim values
+through :attr:`TurnContext.update_claim`, which makes them durable in the store
+before the reply is spoken; a value the store rejects raises
+:class:`switchboard.errors.InvalidArgument`, which a policy treats as "not understood".
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar
+from zoneinfo import ZoneInfo
+
+from switchboard.config import Features
+from switchboard.domain import Call
+
+STILL_THERE = "Are you still there?"
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Hand the caller to a human at ``target`` (E.164), after the sentences are spoken."""
+
+    target: str
+
+
+@dataclass(frozen=True)
+class EndCall:
+    """Hang up after the sentences are spoken."""
+
+    reason: str
+
+
+Action = Transfer | EndCall
+
+
+@dataclass(frozen=True)
+class Greet:
+    """The call connected; ``resumed`` when the caller already talked in an earlier leg."""
+
+    resumed: bool
+
+
+@dataclass(frozen=True)
+class CallerSaid:
+    text: str
+
+
+@dataclass(frozen=True)
+class KeysPressed:
+    digits: str
+
+
+@dataclass(frozen=True)
+class CallerSilent:
+    """The caller said nothing for ``phone_silence_timeout_sec``, ``count`` times in a row."""
+
+    count: int
+
+
+PolicyEvent = Greet | CallerSaid | KeysPressed | CallerSilent
+
+
+@dataclass
+class AgentReply:
+    """One agent turn: sentences in order, then actions. ``filler`` turns are not stored."""
+
+    sentences: list[str]
+    actions: list[Action] = field(default_factory=list)
+    policy_state: str | None = None  # the new state as JSON; None keeps the stored one
+    filler: bool = False
+
+
+ClaimWriter = Callable[[str, str], Awaitable[str]]
+"""``await update_claim(field, value)`` → the value as stored (normalised)."""
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """Everything a policy may read or do during one turn."""
+
+    call: Call
+    now: datetime  # timezone-aware, in the callee's timezone
+    timezone: ZoneInfo
+    region: str | None  # ISO 3166 region of the callee's number
+    features: Features
+    update_claim: ClaimWriter
+
+
+class ConversationPolicy(ABC):
+    """Decides what the agent says and does. Stateless between turns: the state lives in
+    ``call.policy_state``, so any brain replica can continue any call."""
+
+    name: ClassVar[str]
+
+    async def respond(self, ctx: TurnContext, event: PolicyEvent) -> AgentReply:
+        """Dispatches ``event``; subclasses implement :meth:`greet` and :meth:`answer`."""
+        match event:
+            case Greet(resumed=resumed):
+                return await self.greet(ctx, resumed)
+            case CallerSaid(text=text):
+                return await self.answer(ctx, text)
+            case KeysPressed(digits=digits):
+                return await self.keys(ctx, digits)
+            case CallerSilent(count=count):
+                return await self.silence(ctx, count)
+        raise TypeError(f"unknown policy event {type(event).__name__}")
+
+    @abstractmethod
+    async def greet(self, ctx: TurnContext, resumed: bool) -> AgentReply:
+        """The first turn of a call leg (a welcome back when ``resumed``)."""
+
+    @abstractmethod
+    async def answer(self, ctx: TurnContext, text: str) -> AgentReply:
+        """The reply to what the caller said."""
+
+    @abstractmethod
+    def goodbye(self, ctx: TurnContext) -> list[str]:
+        """Closing sentences, spoken before the call ends."""
+
+    async def keys(self, ctx: TurnContext, digits: str) -> AgentReply:
+        """Touch tones; by default read as if the caller had said the digits."""
+        return await self.answer(ctx, digits)
+
+    async def silence(self, ctx: TurnContext, count: int) -> AgentReply:
+        """ "Are you still there?" (a filler), then goodbye after ``recognition_retry_max``."""
+        if count < ctx.features.recognition_retry_max:
+            return AgentReply([STILL_THERE], filler=True)
+        return AgentReply(self.goodbye(ctx), [EndCall("caller_silent")])

@@ -1,0 +1,150 @@
+"""The ``form`` policy: a deterministic, claim-driven dialogue.
+
+It asks each claim field in turn using its description, extracts the value with
+the parsers in :mod:`switchboard_brain.extract`, stores it, confirms it, and moves
+on. It understands "can you repeat", "I want to talk to a person", "goodbye" and
+"I don't know"; an answer it cannot use is asked again, rephrased, at most
+``recognition_retry_max`` times before the field is skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from switchboard.domain import ClaimField, ClaimFieldType
+from switchboard.errors import InvalidArgument
+from switchboard_brain.extract.dates import parse_datetime
+from switchboard_brain.extract.emails import parse_email
+from switchboard_brain.extract.intents import Intent, detect_intent
+from switchboard_brain.extract.phones import parse_phone
+from switchboard_brain.extract.text import clean_text
+from switchboard_brain.policy import phrases
+from switchboard_brain.policy.base import (
+    AgentReply,
+    ConversationPolicy,
+    EndCall,
+    Transfer,
+    TurnContext,
+)
+from switchboard_brain.policy.form_state import FormState
+
+# A date field whose description reads like an appointment resolves ambiguous dates
+# forwards ("Monday" = the coming Monday); any other date field (an incident) backwards.
+_FUTURE_FIELD_RE = re.compile(
+    r"(?i)\b(appointment|schedule|book|callback|call back|visit|available|availability|"
+    r"next|upcoming|future|preferred|when should|when would|when can)\b"
+)
+# "I don't know" beats a free-text answer only when the answer is short; a longer one
+# ("not sure, but the car was parked") is an answer.
+_DONT_KNOW_MAX_WORDS = 6
+_MONTH_FIRST_REGIONS = frozenset({"US", "CA", "PH"})  # "3/4" is March 4th there
+
+
+class FormPolicy(ConversationPolicy):
+    """Asks, extracts, stores, confirms; one field at a time."""
+
+    name: ClassVar[str] = "form"
+
+    async def greet(self, ctx: TurnContext, resumed: bool) -> AgentReply:
+        state = FormState.load(ctx.call.policy_state)
+        request = ctx.call.initiate
+        opening = phrases.welcome_back(request) if resumed else phrases.greeting(request)
+        return self._continue(ctx, state, opening)
+
+    async def answer(self, ctx: TurnContext, text: str) -> AgentReply:
+        state = FormState.load(ctx.call.policy_state)
+        intent = detect_intent(text)
+        if intent is Intent.HUMAN:
+            return self._transfer(ctx, state)
+        if intent is Intent.GOODBYE or state.ended:
+            return self._close(ctx, state, "caller_goodbye", [])
+        if intent is Intent.REPEAT:
+            current = state.next_field(ctx.call)
+            last = state.last_question or (phrases.question(current) if current else "")
+            return self._reply(state, ["Of course.", last] if last else ["Of course."])
+        current = state.next_field(ctx.call)
+        if current is None:
+            return self._close(ctx, state, "claim_complete", [])
+        value = self._extract(ctx, current, text)
+        if intent is Intent.DONT_KNOW and (
+            value is None
+            or (current.type is ClaimFieldType.TEXT and len(text.split()) <= _DONT_KNOW_MAX_WORDS)
+        ):
+            state.skip(current.name)
+            return self._continue(ctx, state, ["No problem, let's skip that."])
+        if value is not None:
+            try:
+                stored = await ctx.update_claim(current.name, value)
+            except InvalidArgument:
+                stored = None
+            if stored is not None:
+                state.retries.pop(current.name, None)
+                return self._continue(ctx, state, [phrases.confirmation(current, stored)])
+        return self._retry(ctx, state, current)
+
+    def goodbye(self, ctx: TurnContext) -> list[str]:
+        return phrases.goodbye(ctx.call.initiate)
+
+    # -- building replies -------------------------------------------------------------
+
+    @staticmethod
+    def _reply(state: FormState, sentences: list[str], *actions: Transfer | EndCall) -> AgentReply:
+        return AgentReply(sentences, list(actions), state.dump())
+
+    def _continue(self, ctx: TurnContext, state: FormState, lead: list[str]) -> AgentReply:
+        """``lead``, then the next question, or the recap and goodbye when nothing is left."""
+        upcoming = state.next_field(ctx.call)
+        if upcoming is None:
+            return self._close(ctx, state, "claim_complete", lead)
+        state.field = upcoming.name
+        state.last_question = phrases.question(upcoming)
+        return self._reply(state, [*lead, state.last_question])
+
+    def _retry(self, ctx: TurnContext, state: FormState, current: ClaimField) -> AgentReply:
+        failures = state.retries.get(current.name, 0) + 1
+        state.retries[current.name] = failures
+        if failures > ctx.features.recognition_retry_max:
+            state.skip(current.name)
+            return self._continue(ctx, state, ["I'm sorry, I still can't get it; let's move on."])
+        sentences = phrases.rephrase(current, failures)
+        state.field = current.name
+        state.last_question = " ".join(sentences[1:])
+        return self._reply(state, sentences)
+
+    def _transfer(self, ctx: TurnContext, state: FormState) -> AgentReply:
+        state.transfer_requested = True
+        sentences = [
+            "Of course, I'll connect you with a colleague now.",
+            "Please stay on the line.",
+        ]
+        return self._reply(state, sentences, Transfer(ctx.call.initiate.agent_phone_number))
+
+    def _close(
+        self, ctx: TurnContext, state: FormState, reason: str, lead: list[str]
+    ) -> AgentReply:
+        state.field = None
+        state.ended = reason
+        request = ctx.call.initiate
+        sentences = [*lead, *phrases.recap(request, ctx.call.claim), *phrases.goodbye(request)]
+        return self._reply(state, sentences, EndCall(reason))
+
+    # -- extraction -------------------------------------------------------------------
+
+    @staticmethod
+    def _extract(ctx: TurnContext, claim_field: ClaimField, text: str) -> str | None:
+        """The candidate value in canonical form, or None when the answer holds none."""
+        match claim_field.type:
+            case ClaimFieldType.DATETIME:
+                moment = parse_datetime(
+                    text,
+                    ctx.now,
+                    prefer_future=bool(_FUTURE_FIELD_RE.search(claim_field.description)),
+                    day_first=ctx.region not in _MONTH_FIRST_REGIONS,
+                )
+                return moment.isoformat() if moment else None
+            case ClaimFieldType.EMAIL:
+                return parse_email(text)
+            case ClaimFieldType.PHONE_NUMBER:
+                return parse_phone(text, ctx.region)
+        return clean_text(text) or None

@@ -1,0 +1,67 @@
+"""The Brain gRPC servicer: a thin edge over sessions, the policy and the post-call report."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+
+from switchboard.clock import Clock
+from switchboard.errors import InvalidArgument
+from switchboard.features import FeatureFlags
+from switchboard.grpc_edge import grpc_errors
+from switchboard.v1 import brain_pb2, brain_pb2_grpc
+from switchboard_brain import wire
+from switchboard_brain.policy.base import ConversationPolicy
+from switchboard_brain.session import ConversationSession
+from switchboard_brain.store import CallStore
+from switchboard_brain.stream import converse
+from switchboard_brain.summary import summarize
+
+
+class BrainServicer(brain_pb2_grpc.BrainServicer):
+    """Converse (one stream per live call) and Summarize (post-call)."""
+
+    def __init__(
+        self,
+        store: CallStore,
+        clock: Clock,
+        flags: FeatureFlags,
+        policy: ConversationPolicy,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._flags = flags
+        self._policy = policy
+
+    @grpc_errors
+    async def Converse(
+        self,
+        request_iterator: AsyncIterator[brain_pb2.ConverseRequest],
+        context: grpc.aio.ServicerContext,
+    ) -> AsyncIterator[brain_pb2.ConverseResponse]:
+        requests = aiter(request_iterator)
+        start = wire.start_from_pb(await anext(requests, None))
+        session = await ConversationSession.open(
+            self._store, start.call_id, self._policy, self._clock, self._flags
+        )
+        async for event in converse(session, start, wire.events_from_pb(requests)):
+            yield wire.event_to_pb(event)
+
+    @grpc_errors
+    async def Summarize(
+        self, request: brain_pb2.SummarizeRequest, context: grpc.aio.ServicerContext
+    ) -> brain_pb2.SummarizeResponse:
+        if not request.call_id:
+            raise InvalidArgument("call_id is required")
+        call = await self._store.get_call(request.call_id)
+        report = summarize(call)
+        await self._store.save_synthesis(
+            call.call_id, report.synthesis, report.next_action, report.sms_summary
+        )
+        return wire.report_to_pb(report)
+
+
+def register(server: grpc.aio.Server, servicer: BrainServicer) -> None:
+    # Generated registration code carries no annotations.
+    brain_pb2_grpc.add_BrainServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]

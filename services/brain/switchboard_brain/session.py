@@ -1,0 +1,280 @@
+"""One call's conversation inside the brain: events in, agent events out, store in between.
+
+Order of work for a caller turn (so a restart at any point loses nothing and
+repeats nothing): store the caller's message, let the policy decide (its claim
+updates are durable before anything is spoken), store the agent's message together
+with the policy's new state in one write, then speak.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from switchboard.clock import Clock
+from switchboard.domain import Call, Message, MessageAction, Persona, ToolCall
+from switchboard.features import FeatureFlags
+from switchboard.phones import region_of, timezone_for_number
+from switchboard_brain.events import (
+    AgentEndCall,
+    AgentSentence,
+    AgentTransfer,
+    AgentTurnDone,
+    CallerHangup,
+    ConversationStart,
+    DtmfPressed,
+    InboundEvent,
+    OutboundEvent,
+    PlayoutReport,
+    SilenceTimeout,
+    UserTurn,
+)
+from switchboard_brain.policy.base import (
+    Action,
+    AgentReply,
+    CallerSaid,
+    CallerSilent,
+    ConversationPolicy,
+    EndCall,
+    Greet,
+    KeysPressed,
+    PolicyEvent,
+    Transfer,
+    TurnContext,
+)
+from switchboard_brain.policy.phrases import split_sentences
+from switchboard_brain.store import CallStore
+
+log = logging.getLogger(__name__)
+
+
+def new_turn_id(kind: str) -> str:
+    """A turn id for a turn the brain starts itself (greeting, silence, touch tones)."""
+    return f"{kind}-{uuid.uuid4().hex[:16]}"
+
+
+def callee_timezone(call: Call) -> ZoneInfo:
+    """``initiate.timezone``, else the zone of the callee's number, else UTC."""
+    name = call.initiate.timezone or timezone_for_number(call.initiate.phone_number)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def actions_to_tool_calls(turn_id: str, actions: list[Action]) -> list[ToolCall]:
+    """Actions kept on the agent message, so a resent turn replays them too."""
+    calls = []
+    for action in actions:
+        if isinstance(action, Transfer):
+            args = {"target": action.target}
+            calls.append(
+                ToolCall(
+                    tool_id=f"{turn_id}-transfer", name="transfer", arguments_json=json.dumps(args)
+                )
+            )
+        else:
+            args = {"reason": action.reason}
+            calls.append(
+                ToolCall(
+                    tool_id=f"{turn_id}-end_call", name="end_call", arguments_json=json.dumps(args)
+                )
+            )
+    return calls
+
+
+def actions_from_tool_calls(tool_calls: list[ToolCall]) -> list[Action]:
+    actions: list[Action] = []
+    for call in tool_calls:
+        args = json.loads(call.arguments_json or "{}")
+        if call.name == "transfer":
+            actions.append(Transfer(str(args.get("target", ""))))
+        elif call.name == "end_call":
+            actions.append(EndCall(str(args.get("reason", ""))))
+    return actions
+
+
+class ConversationSession:
+    """Holds the call as stored and runs the policy for each event of its stream."""
+
+    def __init__(
+        self,
+        call: Call,
+        policy: ConversationPolicy,
+        store: CallStore,
+        clock: Clock,
+        flags: FeatureFlags,
+    ) -> None:
+        self.call = call
+        self._policy = policy
+        self._store = store
+        self._clock = clock
+        self._flags = flags
+        self._timezone = callee_timezone(call)
+        self._region = region_of(call.initiate.phone_number)
+
+    @classmethod
+    async def open(
+        cls,
+        store: CallStore,
+        call_id: str,
+        policy: ConversationPolicy,
+        clock: Clock,
+        flags: FeatureFlags,
+    ) -> ConversationSession:
+        """Loads the call (``NotFound`` when the store has none with that id)."""
+        return cls(await store.get_call(call_id), policy, store, clock, flags)
+
+    async def start(self, event: ConversationStart) -> list[OutboundEvent]:
+        """A greeting on a fresh stream; nothing after a reconnect (the dialer resends)."""
+        if event.reconnect:
+            return []
+        resumed = any(
+            m.persona is Persona.HUMAN and m.action is MessageAction.TALK
+            for m in self.call.messages
+        )
+        return await self._run(new_turn_id("greeting"), Greet(resumed))
+
+    async def handle(self, event: InboundEvent) -> list[OutboundEvent]:
+        """The agent events answering one inbound event, in order."""
+        match event:
+            case UserTurn(turn_id=turn_id, text=text):
+                existing = self._agent_message(turn_id)
+                if existing is not None:
+                    log.info(
+                        "turn resent, replaying the stored answer", extra=self._fields(turn_id)
+                    )
+                    return self._replay(existing)
+                await self._append([self._human(turn_id, text, MessageAction.TALK)])
+                return await self._run(turn_id, CallerSaid(text))
+            case PlayoutReport():
+                await self._heard(event)
+                return []
+            case DtmfPressed(digits=digits):
+                turn_id = new_turn_id("dtmf")
+                await self._append([self._human(turn_id, digits, MessageAction.DTMF)])
+                return await self._run(turn_id, KeysPressed(digits))
+            case SilenceTimeout(count=count):
+                return await self._run(new_turn_id("silence"), CallerSilent(count))
+            case CallerHangup() | ConversationStart():
+                return []
+        raise TypeError(f"unknown event {type(event).__name__}")
+
+    # -- turns --------------------------------------------------------------------------
+
+    async def _run(self, turn_id: str, event: PolicyEvent) -> list[OutboundEvent]:
+        started = time.perf_counter()
+        reply = await self._policy.respond(self._context(), event)
+        policy_ms = (time.perf_counter() - started) * 1000
+        if not reply.filler:
+            agent = Message(
+                persona=Persona.ASSISTANT,
+                action=MessageAction.TALK,
+                content=" ".join(reply.sentences),
+                lang=self.call.current_lang,
+                turn_id=turn_id,
+                tool_calls=actions_to_tool_calls(turn_id, reply.actions),
+            )
+            await self._append([agent], reply.policy_state)
+        log.info(
+            "agent turn decided",
+            extra={
+                **self._fields(turn_id),
+                "policy_ms": round(policy_ms, 3),
+                "event": type(event).__name__,
+            },
+        )
+        return self._events(turn_id, reply)
+
+    def _context(self) -> TurnContext:
+        return TurnContext(
+            call=self.call,
+            now=self._clock.now().astimezone(self._timezone),
+            timezone=self._timezone,
+            region=self._region,
+            features=self._flags.current,
+            update_claim=self._update_claim,
+        )
+
+    async def _update_claim(self, field: str, value: str) -> str:
+        self.call.claim = await self._store.update_claim(self.call.call_id, {field: value})
+        log.info("claim updated", extra={**self._fields(""), "field": field, "pii_value": value})
+        return self.call.claim.get(field, value)
+
+    async def _heard(self, report: PlayoutReport) -> None:
+        spoken = self._agent_message(report.turn_id)
+        if spoken is None:
+            return  # a filler, or a turn this call never stored: nothing to correct
+        cut = Message(
+            persona=Persona.ASSISTANT,
+            action=spoken.action,
+            content=report.heard_text,
+            lang=spoken.lang,
+            turn_id=report.turn_id,
+            interrupted=report.interrupted or report.heard_text != spoken.content,
+        )
+        await self._append([cut])
+
+    # -- events and messages --------------------------------------------------------------
+
+    @staticmethod
+    def _events(turn_id: str, reply: AgentReply) -> list[OutboundEvent]:
+        events: list[OutboundEvent] = [
+            AgentSentence(turn_id, index, text, reply.filler)
+            for index, text in enumerate(reply.sentences)
+        ]
+        events.append(AgentTurnDone(turn_id))
+        for action in reply.actions:
+            if isinstance(action, Transfer):
+                events.append(AgentTransfer(turn_id, action.target))
+            else:
+                events.append(AgentEndCall(turn_id, action.reason))
+        return events
+
+    def _replay(self, message: Message) -> list[OutboundEvent]:
+        reply = AgentReply(
+            split_sentences(message.content), actions_from_tool_calls(message.tool_calls)
+        )
+        return self._events(message.turn_id, reply)
+
+    def _agent_message(self, turn_id: str) -> Message | None:
+        return next(
+            (
+                m
+                for m in self.call.messages
+                if m.turn_id == turn_id and m.persona is Persona.ASSISTANT
+            ),
+            None,
+        )
+
+    def _human(self, turn_id: str, text: str, action: MessageAction) -> Message:
+        return Message(
+            persona=Persona.HUMAN,
+            action=action,
+            content=text,
+            lang=self.call.current_lang,
+            turn_id=turn_id,
+        )
+
+    async def _append(self, messages: list[Message], policy_state: str | None = None) -> None:
+        stored = await self._store.append_messages(self.call.call_id, messages, policy_state)
+        for message in stored:
+            self._remember(message)
+        if policy_state is not None:
+            self.call.policy_state = policy_state
+
+    def _remember(self, message: Message) -> None:
+        for i, known in enumerate(self.call.messages):
+            if message.turn_id and (known.turn_id, known.persona) == (
+                message.turn_id,
+                message.persona,
+            ):
+                self.call.messages[i] = message
+                return
+        self.call.messages.append(message)
+
+    def _fields(self, turn_id: str) -> dict[str, str]:
+        return {"call_id": self.call.call_id, "turn_id": turn_id, "policy": self._policy.name}

@@ -1,0 +1,182 @@
+"""The post-call report, computed without a model: synthesis, next action, SMS summary.
+
+Signals are simple and policy-agnostic (claim fields filled, transfer or end-call
+actions kept on agent messages, interruptions), plus the form policy's per-field
+retry counts when its state is there. The synthesis holds no personal details:
+it names the fields collected, never their values.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from switchboard.domain import Call, MessageAction, NextAction, Persona, Synthesis
+from switchboard_brain.policy.phrases import label
+
+_DETERMINERS = frozenset({"the", "a", "an", "this", "that"})
+_POSSESSIVES = frozenset({"your", "my", "our", "their", "his", "her", "its"})
+_GIST_WORDS = 8
+_CLAUSE_END_RE = re.compile(r"[.,;:!?(]")
+
+
+@dataclass(frozen=True)
+class PostCallReport:
+    synthesis: Synthesis
+    next_action: NextAction
+    sms_summary: str
+
+
+@dataclass(frozen=True)
+class CallSignals:
+    """What happened in the call, as far as the report cares."""
+
+    talked: bool
+    filled: list[str]
+    missing: list[str]
+    transfer: bool
+    ended_by_agent: str  # the end_call reason, empty when the agent did not end the call
+    hard_fields: list[str]  # fields that needed more than one try
+    interruptions: int
+
+
+def task_gist(task: str) -> str:
+    """ "Collect the details of a car insurance claim." → "the details of a car insurance claim"."""
+    clause = _CLAUSE_END_RE.split(task.strip(), maxsplit=1)[0]
+    words = clause.lower().split()
+    if words and words[0] not in _DETERMINERS | _POSSESSIVES:
+        words = words[1:]  # an imperative verb: "collect", "help", "check"
+    if not words:
+        return "the call"
+    if words[0] in _POSSESSIVES:
+        words[0] = "the"
+    elif words[0] not in _DETERMINERS:
+        words.insert(0, "the")
+    return " ".join(words[:_GIST_WORDS])
+
+
+def _policy_retries(raw: str) -> dict[str, int]:
+    try:
+        state: Any = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    retries = state.get("retries", {}) if isinstance(state, dict) else {}
+    return (
+        {k: v for k, v in retries.items() if isinstance(v, int)}
+        if isinstance(retries, dict)
+        else {}
+    )
+
+
+def signals(call: Call) -> CallSignals:
+    fields = call.initiate.claim
+    agent_tools = [
+        tool for m in call.messages if m.persona is Persona.ASSISTANT for tool in m.tool_calls
+    ]
+    end_reasons = [
+        json.loads(t.arguments_json or "{}").get("reason", "ended") or "ended"
+        for t in agent_tools
+        if t.name == "end_call"
+    ]
+    retries = _policy_retries(call.policy_state)
+    return CallSignals(
+        talked=any(
+            m.persona is Persona.HUMAN and m.action in (MessageAction.TALK, MessageAction.DTMF)
+            for m in call.messages
+        ),
+        filled=[label(f) for f in fields if f.name in call.claim],
+        missing=[label(f) for f in fields if f.name not in call.claim],
+        transfer=any(t.name == "transfer" for t in agent_tools),
+        ended_by_agent=end_reasons[-1] if end_reasons else "",
+        hard_fields=[label(f) for f in fields if retries.get(f.name, 0) > 0],
+        interruptions=sum(1 for m in call.messages if m.interrupted),
+    )
+
+
+def _listing(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def satisfaction(s: CallSignals) -> str:
+    if not s.talked:
+        return "unknown"
+    if s.transfer:
+        return "partial"
+    if s.ended_by_agent == "caller_silent" or (not s.ended_by_agent and s.missing):
+        return "low"  # the caller went quiet or hung up before we were done
+    return "high" if not s.missing else "partial"
+
+
+def next_action(s: CallSignals) -> NextAction:
+    if not s.talked:
+        return NextAction(
+            action="high_priority",
+            justification="No conversation took place; someone should call the customer back.",
+        )
+    if s.transfer:
+        return NextAction(
+            action="requires_expertise",
+            justification="The customer asked to talk to a person; an expert should follow up.",
+        )
+    if not s.missing:
+        return NextAction(
+            action="case_closed",
+            justification="Every requested detail was collected and confirmed during the call.",
+        )
+    return NextAction(
+        action="customer_will_send_info",
+        justification=f"Still missing: {_listing(s.missing)}; the customer can send it later.",
+    )
+
+
+def _improvements(s: CallSignals) -> str:
+    ideas = []
+    if s.hard_fields:
+        ideas.append(
+            f"The customer needed several tries for {_listing(s.hard_fields)}; the question "
+            "could give an example of the expected answer."
+        )
+    if s.missing and s.talked:
+        ideas.append(f"Ask for {_listing(s.missing)} again by SMS or e-mail.")
+    if s.transfer:
+        ideas.append(
+            "The customer asked for a person; check whether the questions were clear "
+            "or the case needs an expert from the start."
+        )
+    if s.interruptions >= 2:
+        ideas.append("The customer interrupted the agent often; shorter sentences may help.")
+    return " ".join(ideas) or "None: the conversation went as planned."
+
+
+def summarize(call: Call) -> PostCallReport:
+    """The report of a finished (or abandoned) call."""
+    s = signals(call)
+    request = call.initiate
+    gist = task_gist(request.task)
+    long = [f"Thank you for talking with {request.bot_company} about {gist}."]
+    if s.filled:
+        long.append(f"We now have {_listing(s.filled)}.")
+    if s.missing:
+        long.append(f"We still need {_listing(s.missing)}; please send it to us when you can.")
+    if s.transfer:
+        long.append("You asked to speak with a colleague, who will take it from here.")
+    long.append("We will keep you informed of the next steps.")
+    sms = [f"Hello, I understand you talked with {request.bot_company} about {gist}."]
+    if s.filled:
+        sms.append(f"I confirm we noted {_listing(s.filled)}.")
+    if s.missing:
+        sms.append(f"Please send us {_listing(s.missing)} when you can.")
+    if s.transfer:
+        sms.append("A colleague will follow up with you.")
+    sms.append(f"Have a good day. {request.bot_name} from {request.bot_company}.")
+    synthesis = Synthesis(
+        short=gist,
+        long=" ".join(long),
+        satisfaction=satisfaction(s),
+        improvement_suggestions=_improvements(s),
+    )
+    return PostCallReport(synthesis, next_action(s), " ".join(sms))
