@@ -1,0 +1,58 @@
+"""``python -m switchboard_gateway``: load settings, configure logs, serve until SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import uvicorn
+
+from switchboard.config import ConfigError, Settings, load_settings
+from switchboard.logs import configure_logging
+from switchboard_gateway.app import create_app
+from switchboard_gateway.grpc_backend import GrpcCallBackend
+
+log = logging.getLogger("switchboard_gateway")
+
+SHUTDOWN_GRACE_SEC = 10
+
+
+async def serve(settings: Settings) -> None:
+    """Serves until SIGTERM or SIGINT (uvicorn handles both and drains requests)."""
+    # gRPC aio channels belong to the running loop, so the backend is built here.
+    backend = GrpcCallBackend(settings.services)
+    app = create_app(settings, backend)
+    config = uvicorn.Config(
+        app,
+        host=settings.gateway.host,
+        port=settings.gateway.port,
+        log_config=None,  # keep the structured handlers configure_logging installed
+        access_log=False,  # AccessLog logs route templates, never query strings
+        server_header=False,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SEC,
+    )
+    if not settings.gateway.api_keys:
+        log.warning("no API keys configured: every request but /health/* will be refused")
+    log.info(
+        "gateway listening",
+        extra={"host": settings.gateway.host, "port": settings.gateway.port},
+    )
+    await uvicorn.Server(config).serve()
+
+
+def main() -> None:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise SystemExit(f"gateway: {exc}") from exc
+    configure_logging(
+        "gateway",
+        settings.logging.level,
+        settings.logging.format,
+        settings.logging.include_personal_data,
+    )
+    asyncio.run(serve(settings))
+
+
+if __name__ == "__main__":
+    main()

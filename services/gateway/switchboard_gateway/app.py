@@ -1,0 +1,62 @@
+"""The gateway application: routes, error handling, keys and limits around a CallBackend."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from switchboard.config import Settings
+from switchboard_gateway import calls_api, docs, health, reports
+from switchboard_gateway.auth import ApiKeys
+from switchboard_gateway.backend import CallBackend
+from switchboard_gateway.middleware import AccessLog, BodyGuard, KeyLogin
+from switchboard_gateway.problems import install_error_handlers
+
+VERSION = "0.1.0"
+# Pages a browser opens from a link; they accept ``?key=`` (see :mod:`switchboard_gateway.auth`).
+BROWSER_PAGES = ("/report", "/docs")
+
+DESCRIPTION = """\
+Switchboard places phone calls handled by an AI agent and reports on them.
+
+Authenticate with `Authorization: Bearer <key>`. In a browser, open `/report` or
+`/docs` once with `?key=<key>`: a session cookie keeps you signed in.
+Errors are `{"error": {"message": "...", "details": ["..."]}}`.
+"""
+
+
+def create_app(settings: Settings, calls: CallBackend) -> FastAPI:
+    """The ASGI app; ``calls`` is closed when the app shuts down."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await calls.close()
+
+    app = FastAPI(
+        title="Switchboard",
+        version=VERSION,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served by switchboard_gateway.docs, behind the keys
+        redoc_url=None,
+        openapi_url=None,
+    )
+    keys = ApiKeys(settings.gateway.api_keys)
+    app.state.settings = settings
+    app.state.calls = calls
+    app.state.api_keys = keys
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(calls_api.router)
+    app.include_router(reports.router)
+    app.include_router(docs.router)
+    # The last added runs first: log everything, then limit bodies, then browser login.
+    app.add_middleware(KeyLogin, keys=keys, prefixes=BROWSER_PAGES)
+    app.add_middleware(BodyGuard, max_bytes=settings.gateway.max_body_bytes)
+    app.add_middleware(AccessLog)
+    return app

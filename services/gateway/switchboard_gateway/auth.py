@@ -1,0 +1,108 @@
+"""API keys.
+
+Every endpoint but ``/health/*`` needs ``Authorization: Bearer <key>``; a key is
+one of ``gateway.api_keys``. A missing or wrong key is a 401 with
+``WWW-Authenticate: Bearer`` (RFC 6750: an unknown token is ``invalid_token``,
+still 401). With no keys configured every request is refused: the gateway
+fails closed.
+
+Browsers cannot send a header from a link, so the report pages and ``/docs``
+also accept a session cookie. Opening any of them once with ``?key=<key>``
+sets that cookie (HttpOnly, SameSite=Lax) and redirects to the same URL
+without the key, so the key does not stay in the address bar or history. The
+cookie holds an HMAC of the key, not the key, and only opens read-only pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from switchboard_gateway.problems import ApiError
+
+SESSION_COOKIE = "switchboard_session"
+SESSION_MAX_AGE_SEC = 12 * 3600
+_SESSION_CONTEXT = b"switchboard-gateway browser session v1"
+
+bearer = HTTPBearer(auto_error=False, description="An API key from gateway.api_keys")
+
+
+class ApiKeys:
+    """The accepted keys; every comparison is constant-time and checks every key."""
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self._keys = [k.encode() for k in keys if k]
+
+    @property
+    def configured(self) -> bool:
+        return bool(self._keys)
+
+    def accepts(self, candidate: str) -> bool:
+        given = candidate.encode()
+        return _any_equal(given, self._keys)
+
+    def session_token(self, key: str) -> str:
+        """The cookie value for a browser that proved it knows ``key``."""
+        return hmac.new(key.encode(), _SESSION_CONTEXT, hashlib.sha256).hexdigest()
+
+    def accepts_session(self, token: str) -> bool:
+        given = token.encode()
+        expected = [self.session_token(k.decode()).encode() for k in self._keys]
+        return _any_equal(given, expected)
+
+
+def _any_equal(given: bytes, candidates: Sequence[bytes]) -> bool:
+    # No short-circuit: the time taken does not depend on which key matched.
+    matched = False
+    for candidate in candidates:
+        matched |= hmac.compare_digest(given, candidate)
+    return matched
+
+
+def unauthorized(message: str, error: str = "") -> ApiError:
+    challenge = f'Bearer error="{error}"' if error else "Bearer"
+    return ApiError(401, message, headers={"WWW-Authenticate": challenge})
+
+
+def _keys(request: Request) -> ApiKeys:
+    keys = request.app.state.api_keys
+    assert isinstance(keys, ApiKeys)
+    if not keys.configured:
+        raise unauthorized(
+            "the gateway has no API keys configured; set SWITCHBOARD__GATEWAY__API_KEYS"
+        )
+    return keys
+
+
+def _check_bearer(keys: ApiKeys, credentials: HTTPAuthorizationCredentials | None) -> None:
+    if credentials is None:
+        raise unauthorized("an API key is required: send Authorization: Bearer <key>")
+    if not keys.accepts(credentials.credentials):
+        raise unauthorized("the API key is not valid", error="invalid_token")
+
+
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+async def require_api_key(request: Request, credentials: Credentials) -> None:
+    """Dependency of the JSON API: a valid Bearer key."""
+    _check_bearer(_keys(request), credentials)
+
+
+async def require_browser_session(request: Request, credentials: Credentials) -> None:
+    """Dependency of the HTML pages and docs: a Bearer key, or the session cookie."""
+    keys = _keys(request)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if credentials is None and cookie is not None and keys.accepts_session(cookie):
+        return
+    if credentials is None:
+        raise unauthorized(
+            "an API key is required: open this page once with ?key=<key>, "
+            "or send Authorization: Bearer <key>"
+        )
+    _check_bearer(keys, credentials)

@@ -1,0 +1,55 @@
+"""What the gateway needs from the rest of the system, in domain types.
+
+The HTTP layer depends only on :class:`CallBackend`; production wires in
+:class:`~switchboard_gateway.grpc_backend.GrpcCallBackend`, tests an in-memory one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from switchboard.domain import Call, CallRequest
+from switchboard.errors import DeadlineExceeded
+
+# The services the readiness probe checks, in the order it reports them.
+DEPENDENCIES = ("dialer", "speech", "brain", "store")
+
+
+class DialTimeout(DeadlineExceeded):
+    """The dialer did not confirm in time; the call may still be placed.
+
+    Unlike other backend errors, its message is written for API callers.
+    """
+
+
+@dataclass(frozen=True)
+class ServiceCheck:
+    """The outcome of one readiness check: ``id`` names the service."""
+
+    id: str
+    ok: bool
+
+
+class CallBackend(Protocol):
+    """Places and reads calls; raises :mod:`switchboard.errors` domain errors."""
+
+    async def place_call(self, request: CallRequest) -> Call:
+        """Resumes the number's open call or creates one, then dials it."""
+        ...
+
+    async def get_call(self, call_id: str) -> Call:
+        """The call with its transcript; ``NotFound`` when there is none."""
+        ...
+
+    async def list_calls(self, phone_number: str = "", limit: int = 100) -> tuple[list[Call], int]:
+        """Newest first, without transcripts, plus the total number of matches."""
+        ...
+
+    async def readiness(self) -> list[ServiceCheck]:
+        """One check per dependency; never raises."""
+        ...
+
+    async def close(self) -> None:
+        """Releases connections; called once when the app shuts down."""
+        ...

@@ -1,0 +1,73 @@
+"""An in-memory :class:`CallBackend` for tests and for trying the API without the services."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from switchboard.domain import Call, CallRequest, CallState
+from switchboard.errors import NotFound
+from switchboard_gateway.backend import DEPENDENCIES, ServiceCheck
+
+
+class InMemoryCallBackend:
+    """Keeps calls in a dict. ``fail_with`` makes every call raise that error (domain or not)."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, Call] = {}
+        self.placed: list[CallRequest] = []
+        self.healthy: dict[str, bool] = dict.fromkeys(DEPENDENCIES, True)
+        self.fail_with: Exception | None = None
+        self.closed = False
+        self._clock = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+
+    def add(self, call: Call) -> Call:
+        """Stores ``call`` as it is (for tests that need a finished call)."""
+        self.calls[call.call_id] = call
+        return call
+
+    def _now(self) -> datetime:
+        # Strictly increasing, so "newest first" is well defined.
+        self._clock += timedelta(seconds=1)
+        return self._clock
+
+    def _raise_if_failing(self) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+
+    async def place_call(self, request: CallRequest) -> Call:
+        self._raise_if_failing()
+        self.placed.append(request)
+        now = self._now()
+        call = Call(
+            call_id=str(uuid.uuid4()),
+            initiate=request,
+            state=CallState.DIALING,
+            created_at=now,
+            updated_at=now,
+            lang=request.lang,
+            attempt=1,
+        )
+        return self.add(call)
+
+    async def get_call(self, call_id: str) -> Call:
+        self._raise_if_failing()
+        if call_id not in self.calls:
+            raise NotFound(f"no call {call_id}")
+        return self.calls[call_id]
+
+    async def list_calls(self, phone_number: str = "", limit: int = 100) -> tuple[list[Call], int]:
+        self._raise_if_failing()
+        matches = [
+            c
+            for c in self.calls.values()
+            if not phone_number or c.initiate.phone_number == phone_number
+        ]
+        matches.sort(key=lambda c: c.created_at or datetime.min.replace(tzinfo=UTC), reverse=True)
+        return [c.model_copy(update={"messages": []}) for c in matches[:limit]], len(matches)
+
+    async def readiness(self) -> list[ServiceCheck]:
+        return [ServiceCheck(name, self.healthy[name]) for name in DEPENDENCIES]
+
+    async def close(self) -> None:
+        self.closed = True

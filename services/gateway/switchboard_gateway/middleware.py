@@ -1,0 +1,170 @@
+"""ASGI middleware: request-body limits, the ``?key=`` browser login, and the access log."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from urllib.parse import urlencode
+
+from starlette.datastructures import Headers, QueryParams
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from switchboard_gateway.auth import SESSION_COOKIE, SESSION_MAX_AGE_SEC, ApiKeys
+from switchboard_gateway.problems import envelope
+
+log = logging.getLogger("switchboard_gateway.access")
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _reject(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse(envelope(message), status_code=status, headers=headers)
+
+
+def is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+class BodyGuard:
+    """Refuses bodies over ``max_bytes`` (413) and bodies that are not JSON (415).
+
+    The size is checked on ``Content-Length`` and again while reading, so a
+    chunked upload cannot get past it; nothing is parsed before the check.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        too_big = _reject(413, f"the body must be at most {self.max_bytes} bytes")
+        declared = headers.get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                await _reject(400, "Content-Length must be a number of bytes")(scope, receive, send)
+                return
+            if int(declared) > self.max_bytes:
+                await too_big(scope, receive, send)
+                return
+        if not is_json(headers.get("content-type", "")):
+            await _reject(415, "the body must be JSON: send Content-Type: application/json")(
+                scope, receive, send
+            )
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await too_big(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay(b"".join(chunks), receive), send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+class KeyLogin:
+    """``GET <browser page>?key=<key>``: sets the session cookie, redirects without the key."""
+
+    def __init__(self, app: ASGIApp, keys: ApiKeys, prefixes: Sequence[str]) -> None:
+        self.app = app
+        self.keys = keys
+        self.prefixes = tuple(prefixes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "GET"
+            or not str(scope["path"]).startswith(self.prefixes)
+        ):
+            await self.app(scope, receive, send)
+            return
+        query = QueryParams(scope.get("query_string", b"").decode("latin-1"))
+        key = query.get("key")
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        if not self.keys.configured or not self.keys.accepts(key):
+            await _reject(401, "the key is not valid", {"WWW-Authenticate": "Bearer"})(
+                scope, receive, send
+            )
+            return
+        rest = urlencode([(k, v) for k, v in query.multi_items() if k != "key"])
+        location = scope.get("root_path", "") + scope["path"] + (f"?{rest}" if rest else "")
+        response = RedirectResponse(location, 303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            self.keys.session_token(key),
+            max_age=SESSION_MAX_AGE_SEC,
+            httponly=True,
+            samesite="lax",
+            secure=scope.get("scheme") == "https",
+            path="/",
+        )
+        await response(scope, receive, send)
+
+
+class AccessLog:
+    """One log line per request: method, route template, status, duration.
+
+    The route template (``/call/{call_id}``) is logged, never the raw path or the
+    query string, which may hold phone numbers; those go in ``pii_path``.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            route = scope.get("route")
+            log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "route": str(getattr(route, "path", "unmatched")),
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "pii_path": scope["path"],
+                },
+            )

@@ -1,0 +1,57 @@
+"""Path and query parameters shared by the API and the pages, checked with readable errors."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from switchboard.phones import E164_EXAMPLE
+from switchboard_gateway.backend import CallBackend
+from switchboard_gateway.problems import ApiError
+from switchboard_gateway.request_model import e164
+
+MAX_LIST = 100
+
+
+def call_id_of(value: str) -> str:
+    """The canonical form of a call id; 422 when it is not a UUID."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError as exc:
+        raise ApiError(
+            422, "call_id must be a UUID, e.g. 3f2b8c9e-6d1a-4c5e-9b7f-0a1d2e3f4a5b"
+        ) from exc
+
+
+def phone_filter_of(value: str | None) -> str:
+    """An optional E.164 filter; empty when absent; 422 when it is not a number.
+
+    An unencoded ``+`` in a query string arrives as a space, so a leading space
+    followed by digits is read as ``+``.
+    """
+    if value is None or not value.strip():
+        return ""
+    text = "+" + value.lstrip() if value.startswith(" ") else value
+    try:
+        return e164(text)
+    except ValueError as exc:
+        raise ApiError(
+            422,
+            f"phone_number {exc} (URL-encode the '+' as %2B, e.g. %2B{E164_EXAMPLE[1:]})",
+        ) from exc
+
+
+def _backend(request: Request) -> CallBackend:
+    backend: CallBackend = request.app.state.calls
+    return backend
+
+
+Calls = Annotated[CallBackend, Depends(_backend)]
+
+
+def report_url(request: Request, call_id: str) -> str:
+    """Where a browser finds the call's report: ``gateway.public_url``, else this request's host."""
+    base = request.app.state.settings.gateway.public_url or str(request.base_url)
+    return f"{str(base).rstrip('/')}/report/{call_id}"

@@ -1,0 +1,49 @@
+"""The HTML pages: one call's report, and the list of calls."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from switchboard import domain
+from switchboard_gateway.auth import require_browser_session
+from switchboard_gateway.pages import render
+from switchboard_gateway.params import MAX_LIST, Calls, call_id_of, phone_filter_of
+
+router = APIRouter(
+    tags=["reports"],
+    dependencies=[Depends(require_browser_session)],
+    default_response_class=HTMLResponse,
+)
+
+
+def claim_rows(call: domain.Call) -> list[tuple[str, str, str, str]]:
+    """(name, type, description, value) for each schema field, then any value outside it."""
+    rows = [
+        (f.name, f.type.value, f.description, call.claim.get(f.name, ""))
+        for f in call.initiate.claim
+    ]
+    known = {f.name for f in call.initiate.claim}
+    rows += [
+        (name, "", "", value) for name, value in sorted(call.claim.items()) if name not in known
+    ]
+    return rows
+
+
+@router.get("/report/{call_id}", summary="A call's report (HTML)")
+async def report(call_id: str, calls: Calls) -> HTMLResponse:
+    """Transcript, claim, reminders, synthesis and next action of one call."""
+    call = await calls.get_call(call_id_of(call_id))
+    return HTMLResponse(render("report.html.jinja", call=call, claim_rows=claim_rows(call)))
+
+
+@router.get("/report", summary="Calls (HTML)")
+async def report_list(
+    request: Request,
+    calls: Calls,
+    phone_number: str | None = Query(None, description="E.164; URL-encode the '+' as %2B"),
+) -> HTMLResponse:
+    """The newest 100 calls, of one number when ``phone_number`` is given."""
+    number = phone_filter_of(phone_number)
+    found, total = await calls.list_calls(number, MAX_LIST)
+    return HTMLResponse(render("list.html.jinja", calls=found, total=total, phone_number=number))
