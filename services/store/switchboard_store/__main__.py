@@ -6,23 +6,40 @@ from pathlib import Path
 
 from switchboard.config import Settings
 from switchboard.features import FeatureFlags
-from switchboard.server import GrpcService
+from switchboard.server import SHUTDOWN_GRACE_SEC, GrpcService
 from switchboard.service_main import main
 from switchboard.v1 import store_pb2_grpc
+from switchboard_store.repository import CallRepository
 from switchboard_store.servicer import StoreServicer
 from switchboard_store.sqlite_repository import SqliteCallRepository
 
 SERVICE_NAMES = ["switchboard.v1.Store"]
 
 
-async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -> None:
-    """Opens (and migrates) the database, serves it, and closes it last on shutdown."""
-    repository = await SqliteCallRepository.open(Path(settings.store.sqlite_path))
+def serve_repository(service: GrpcService, repository: CallRepository) -> None:
+    """Serves ``repository`` on ``service``: watches end first on shutdown, the database last."""
     # The generated *_pb2_grpc modules carry no type stubs (protoc writes none for them).
     store_pb2_grpc.add_StoreServicer_to_server(  # type: ignore[no-untyped-call]
         StoreServicer(repository), service.server
     )
+    # GrpcService has no hook that runs when shutdown *starts* (on_stop runs after the
+    # grace period, when open streams were already cancelled and their clients saw
+    # UNAVAILABLE). Ending the watches first lets every WatchCall stream finish with OK
+    # and the server stop without waiting out the grace period. Drop this wrapper once
+    # the shared server offers such a hook.
+    stop = service.stop
+
+    async def stop_after_ending_watches(grace: float = SHUTDOWN_GRACE_SEC) -> None:
+        repository.notifier.close()
+        await stop(grace)
+
+    service.stop = stop_after_ending_watches  # type: ignore[method-assign]
     service.on_stop(repository.close)
+
+
+async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -> None:
+    """Opens (and migrates) the configured database and serves it."""
+    serve_repository(service, await SqliteCallRepository.open(Path(settings.store.sqlite_path)))
 
 
 if __name__ == "__main__":
