@@ -1,0 +1,74 @@
+"""Wiring: the dialer's parts built from settings and the clients it talks through."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from switchboard import domain
+from switchboard.config import DialerSettings
+from switchboard.features import FeatureFlags
+from switchboard.v1 import common_pb2
+from switchboard_dialer.dialer import Dialer
+from switchboard_dialer.ports import BrainPort, CallStore, Sleep
+from switchboard_dialer.registry import CallRegistry
+from switchboard_dialer.servicer import DialerServicer
+from switchboard_dialer.session import CallSession
+from switchboard_dialer.sms import DEFAULT_SMS, create_sms
+from switchboard_dialer.sms.base import SmsProvider
+from switchboard_dialer.telephony.base import PhoneLine, TelephonyProvider
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_REASON = "shutdown"
+
+
+class WatchingStore(CallStore, Protocol):
+    """A store that can also stream a call's events (``StoreClient``)."""
+
+    def watch_call(
+        self, call_id: str, after_seq: int = 0
+    ) -> AsyncIterator[common_pb2.CallEvent]: ...
+
+
+@dataclass
+class DialerApp:
+    """Everything one dialer process runs."""
+
+    dialer: Dialer
+    registry: CallRegistry
+    telephony: TelephonyProvider
+    sms: SmsProvider
+    servicer: DialerServicer
+
+    async def stop(self) -> None:
+        """Hangs up every live call (reason ``shutdown``), then releases the providers."""
+        await self.registry.stop_all(SHUTDOWN_REASON)
+        await self.registry.close()
+        await self.telephony.close()
+        await self.sms.close()
+        log.info("dialer stopped")
+
+
+def build_dialer(
+    store: WatchingStore,
+    brain: BrainPort,
+    telephony: TelephonyProvider,
+    flags: FeatureFlags,
+    settings: DialerSettings,
+    sms: SmsProvider | None = None,
+    sleep: Sleep = asyncio.sleep,
+) -> DialerApp:
+    """Builds the dialer; ``sleep`` drives the call timers (tests pass a manual one)."""
+    sms_provider = sms or create_sms(DEFAULT_SMS, store)
+
+    def new_session(call: domain.Call, line: PhoneLine) -> CallSession:
+        return CallSession(call, line, brain, store, sms_provider, flags, settings, sleep=sleep)
+
+    registry = CallRegistry(store, brain, new_session, settings)
+    dialer = Dialer(store, telephony, registry, sms_provider, flags)
+    servicer = DialerServicer(dialer, telephony, store.watch_call)
+    return DialerApp(dialer, registry, telephony, sms_provider, servicer)

@@ -1,0 +1,126 @@
+"""``Dialer``: placing, taking, ending and transferring calls, as typed domain operations."""
+
+from __future__ import annotations
+
+import logging
+
+from switchboard import domain
+from switchboard.errors import FailedPrecondition, InvalidArgument, SwitchboardError
+from switchboard.features import FeatureFlags
+from switchboard.phones import parse_e164
+from switchboard_dialer.inbound import DEFAULT_AGENT_NUMBER, default_inbound_request
+from switchboard_dialer.ports import CallStore
+from switchboard_dialer.registry import CallRegistry
+from switchboard_dialer.sms.base import SmsProvider
+from switchboard_dialer.telephony.base import PhoneLine, TelephonyProvider
+
+log = logging.getLogger(__name__)
+
+MAX_SMS_CHARS = 1600
+
+
+class Dialer:
+    """The dialer's operations; the servicer is a thin edge over these."""
+
+    def __init__(
+        self,
+        store: CallStore,
+        telephony: TelephonyProvider,
+        registry: CallRegistry,
+        sms: SmsProvider,
+        flags: FeatureFlags,
+        inbound_agent_number: str = DEFAULT_AGENT_NUMBER,
+    ) -> None:
+        self._store = store
+        self._telephony = telephony
+        self._registry = registry
+        self._sms = sms
+        self._flags = flags
+        self._inbound_agent_number = inbound_agent_number
+        telephony.on_inbound(self.take_inbound)
+
+    @property
+    def registry(self) -> CallRegistry:
+        return self._registry
+
+    async def place_call(self, request: domain.CallRequest) -> domain.Call:
+        """Resumes the number's open call or creates one, then dials; returns once dialling."""
+        request = validate_request(request)
+        call = await self._open_call(request, domain.CallDirection.OUTBOUND, request)
+        if self._registry.is_live(call.call_id):
+            raise FailedPrecondition("this conversation is already live; hang it up first")
+        call = await self._store.set_call_state(call.call_id, domain.CallState.DIALING)
+        try:
+            ring = await self._telephony.dial(call.call_id, request.phone_number)
+        except SwitchboardError as exc:
+            await self._store.set_call_state(call.call_id, domain.CallState.FAILED, "dial_failed")
+            log.warning("dial failed", extra={"call_id": call.call_id, "error": exc.message})
+            raise
+        if ring.ringing:
+            call = await self._store.set_call_state(call.call_id, domain.CallState.RINGING)
+        self._registry.start_outbound(call, ring)
+        log.info("call placed", extra={"call_id": call.call_id, "attempt": call.attempt})
+        return call
+
+    async def take_inbound(self, from_number: str, to_number: str, line: PhoneLine) -> domain.Call:
+        """An inbound call: resumes the caller's open call or starts one, then connects."""
+        caller = parse_e164(from_number, "from_number")
+        parse_e164(to_number, "to_number")
+        default = default_inbound_request(caller, self._inbound_agent_number)
+        call = await self._open_call(default, domain.CallDirection.INBOUND, None)
+        if self._registry.is_live(call.call_id):
+            raise FailedPrecondition("this caller's conversation is already live")
+        await line.accept(call.call_id)
+        self._registry.start_connected(call, line)
+        log.info("inbound call taken", extra={"call_id": call.call_id, "attempt": call.attempt})
+        return call
+
+    async def hang_up(self, call_id: str, reason: str) -> bool:
+        """Ends a live call; returns whether it was live on this replica."""
+        if not call_id:
+            raise InvalidArgument("call_id is required")
+        return await self._registry.hang_up(call_id, reason or "hangup")
+
+    async def transfer(self, call_id: str, target: str) -> bool:
+        """Hands a live call to a human; ``target`` defaults to the request's agent number."""
+        if not call_id:
+            raise InvalidArgument("call_id is required")
+        live = self._registry.get(call_id)
+        if live is None or live.session is None:
+            return False
+        number = target or live.session.call.initiate.agent_phone_number
+        return await self._registry.transfer(call_id, parse_e164(number, "target"))
+
+    async def send_sms(self, call_id: str, to: str, text: str) -> str:
+        if not call_id:
+            raise InvalidArgument("call_id is required: the SMS is recorded with its call")
+        number = parse_e164(to, "to")
+        if not text.strip():
+            raise InvalidArgument("text must not be empty")
+        if len(text) > MAX_SMS_CHARS:
+            raise InvalidArgument(f"text is limited to {MAX_SMS_CHARS} characters")
+        await self._store.get_call(call_id)  # NotFound for an unknown call
+        return await self._sms.send(call_id, number, text)
+
+    async def _open_call(
+        self,
+        request: domain.CallRequest,
+        direction: domain.CallDirection,
+        match: domain.CallRequest | None,
+    ) -> domain.Call:
+        window = self._flags.current.callback_timeout_hour
+        found = await self._store.find_open_call(request.phone_number, window, match)
+        if found is not None:
+            log.info("resuming open call", extra={"call_id": found.call_id})
+            return found
+        return await self._store.create_call(request, direction)
+
+
+def validate_request(request: domain.CallRequest) -> domain.CallRequest:
+    """Checks the numbers a call needs; returns the request with them in E.164."""
+    update = {"phone_number": parse_e164(request.phone_number, "initiate.phone_number")}
+    if request.agent_phone_number:
+        update["agent_phone_number"] = parse_e164(
+            request.agent_phone_number, "initiate.agent_phone_number"
+        )
+    return request.model_copy(update=update)

@@ -1,0 +1,53 @@
+"""What the dialer needs from the services it calls; tests plug fakes into these."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from switchboard import domain
+from switchboard_dialer.brain_events import BrainEvent, BrainRequest
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class CallStore(Protocol):
+    """The part of :class:`switchboard.store_client.StoreClient` the dialer uses."""
+
+    async def create_call(
+        self, initiate: domain.CallRequest, direction: domain.CallDirection
+    ) -> domain.Call: ...
+
+    async def get_call(self, call_id: str) -> domain.Call: ...
+
+    async def find_open_call(
+        self, phone_number: str, within_hours: float, initiate: domain.CallRequest | None = None
+    ) -> domain.Call | None: ...
+
+    async def set_call_state(
+        self, call_id: str, state: domain.CallState, reason: str = "", lang: str = ""
+    ) -> domain.Call: ...
+
+    async def append_messages(
+        self, call_id: str, messages: list[domain.Message], policy_state: str | None = None
+    ) -> list[domain.Message]: ...
+
+
+class ConverseStream(Protocol):
+    """One open ``Brain.Converse`` stream. Errors are domain errors (``Unavailable`` …)."""
+
+    async def send(self, request: BrainRequest) -> None: ...
+
+    async def receive(self) -> BrainEvent | None:
+        """The next event; None when the brain closed the stream."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class BrainPort(Protocol):
+    """The brain, as the dialer sees it."""
+
+    async def converse(self) -> ConverseStream: ...
+
+    async def summarize(self, call_id: str) -> None: ...

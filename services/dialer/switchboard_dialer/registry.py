@@ -1,0 +1,197 @@
+"""``CallRegistry``: the live calls of this dialer replica, each one a named task.
+
+A call is pinned to the replica that placed or took it. The registry runs each
+call's life (ring → answer → session → end), records its states in the store,
+and starts the post-call summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from switchboard import domain
+from switchboard.config import DialerSettings
+from switchboard.errors import SwitchboardError
+from switchboard.grpc_edge import is_retryable
+from switchboard_dialer.ports import BrainPort, CallStore, Sleep
+from switchboard_dialer.session import CallSession
+from switchboard_dialer.tasks import cancel_and_wait
+from switchboard_dialer.telephony.base import CallNotConnected, PhoneLine, Ring
+
+log = logging.getLogger(__name__)
+
+SUMMARIZE_ATTEMPTS = 4
+SUMMARIZE_BACKOFF_SEC = 0.5
+POST_CALL_WAIT_SEC = 5.0
+
+SessionFactory = Callable[[domain.Call, PhoneLine], CallSession]
+
+
+@dataclass
+class LiveCall:
+    """A call this replica owns: ringing (``ring``) or connected (``session``)."""
+
+    call_id: str
+    ring: Ring | None = None
+    session: CallSession | None = None
+    stop_reason: str = ""
+    task: asyncio.Task[None] | None = field(default=None, repr=False)
+    ended: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+
+class CallRegistry:
+    """Live calls by id; starts, stops and finishes them."""
+
+    def __init__(
+        self,
+        store: CallStore,
+        brain: BrainPort,
+        new_session: SessionFactory,
+        settings: DialerSettings,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._store = store
+        self._brain = brain
+        self._new_session = new_session
+        self._settings = settings
+        self._sleep = sleep
+        self._live: dict[str, LiveCall] = {}
+        self._post_call: set[asyncio.Task[None]] = set()
+
+    def is_live(self, call_id: str) -> bool:
+        return call_id in self._live
+
+    def get(self, call_id: str) -> LiveCall | None:
+        return self._live.get(call_id)
+
+    def start_outbound(self, call: domain.Call, ring: Ring) -> LiveCall:
+        live = LiveCall(call_id=call.call_id, ring=ring)
+        return self._start(live, self._outbound_life(live, call, ring))
+
+    def start_connected(self, call: domain.Call, line: PhoneLine) -> LiveCall:
+        """A call that is already connected (inbound): straight to the session."""
+        live = LiveCall(call_id=call.call_id)
+        return self._start(live, self._connected_life(live, call, line))
+
+    async def hang_up(self, call_id: str, reason: str) -> bool:
+        """Ends a live call from the bot's side; False when it is not live here."""
+        live = self._live.get(call_id)
+        if live is None:
+            return False
+        live.stop_reason = live.stop_reason or reason
+        if live.session is not None:
+            live.session.end(reason)
+        elif live.ring is not None:
+            live.ring.cancel(reason)
+        return True
+
+    async def transfer(self, call_id: str, target: str) -> bool:
+        live = self._live.get(call_id)
+        if live is None or live.session is None or live.session.ended:
+            return False
+        live.session.transfer(target)
+        return True
+
+    async def wait_ended(self, call_id: str) -> None:
+        live = self._live.get(call_id)
+        if live is not None:
+            await live.ended.wait()
+
+    async def stop_all(self, reason: str) -> None:
+        """Hangs up every live call (``reason``) and waits for them to be recorded."""
+        calls = list(self._live.values())
+        for live in calls:
+            await self.hang_up(live.call_id, reason)
+        tasks = [live.task for live in calls if live.task is not None]
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=POST_CALL_WAIT_SEC)
+            await cancel_and_wait(late)
+
+    async def close(self) -> None:
+        """Gives running post-call summaries a moment, then cancels them."""
+        if self._post_call:
+            _, late = await asyncio.wait(set(self._post_call), timeout=POST_CALL_WAIT_SEC)
+            await cancel_and_wait(late)
+
+    # The life of a call.
+
+    def _start(self, live: LiveCall, life: Coroutine[Any, Any, None]) -> LiveCall:
+        self._live[live.call_id] = live
+        live.task = asyncio.create_task(self._run(live, life), name=f"call-{live.call_id}")
+        return live
+
+    async def _run(self, live: LiveCall, life: Coroutine[Any, Any, None]) -> None:
+        try:
+            await life
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("call life failed", extra={"call_id": live.call_id})
+            await self._record(live.call_id, domain.CallState.FAILED, "dialer_error")
+        finally:
+            self._live.pop(live.call_id, None)
+            live.ended.set()
+
+    async def _outbound_life(self, live: LiveCall, call: domain.Call, ring: Ring) -> None:
+        try:
+            line = await ring.wait_answered(self._settings.ring_timeout_sec)
+        except CallNotConnected as exc:
+            state = domain.CallState.FAILED if exc.failed else domain.CallState.ENDED
+            log.info("call not connected", extra={"call_id": call.call_id, "reason": exc.reason})
+            await self._record(call.call_id, state, exc.reason)
+            return
+        live.ring = None
+        if live.stop_reason:  # hung up in the instant it was answered
+            await line.hang_up(live.stop_reason)
+            await self._record(call.call_id, domain.CallState.ENDED, live.stop_reason)
+            return
+        await self._connected_life(live, call, line)
+
+    async def _connected_life(self, live: LiveCall, call: domain.Call, line: PhoneLine) -> None:
+        call = await self._store.set_call_state(call.call_id, domain.CallState.IN_PROGRESS)
+        log.info("call connected", extra={"call_id": call.call_id})
+        session = self._new_session(call, line)
+        live.session = session
+        if live.stop_reason:
+            session.end(live.stop_reason)
+        reason = await session.run()
+        await self._record(call.call_id, domain.CallState.ENDED, reason)
+        task = asyncio.create_task(
+            self._summarize(call.call_id), name=f"call-{call.call_id}-summary"
+        )
+        self._post_call.add(task)
+        task.add_done_callback(self._post_call.discard)
+
+    async def _record(self, call_id: str, state: domain.CallState, reason: str) -> None:
+        try:
+            await self._store.set_call_state(call_id, state, reason)
+        except SwitchboardError as exc:
+            log.error(
+                "call state not stored",
+                extra={
+                    "call_id": call_id,
+                    "state": state.value,
+                    "reason": reason,
+                    "error": exc.message,
+                },
+            )
+
+    async def _summarize(self, call_id: str) -> None:
+        """Post-call synthesis by the brain; retried while the brain is unavailable."""
+        for attempt in range(1, SUMMARIZE_ATTEMPTS + 1):
+            try:
+                await self._brain.summarize(call_id)
+                log.info("call summarized", extra={"call_id": call_id})
+                return
+            except Exception as exc:
+                if not is_retryable(exc) or attempt == SUMMARIZE_ATTEMPTS:
+                    log.warning(
+                        "call not summarized",
+                        extra={"call_id": call_id, "attempt": attempt, "error": str(exc)},
+                    )
+                    return
+            await self._sleep(SUMMARIZE_BACKOFF_SEC * attempt)

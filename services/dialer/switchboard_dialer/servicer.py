@@ -1,0 +1,129 @@
+"""The ``switchboard.v1.Dialer`` servicer: a thin edge over :class:`Dialer`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import grpc
+
+from switchboard import convert
+from switchboard.errors import FailedPrecondition, InvalidArgument
+from switchboard.grpc_edge import grpc_errors
+from switchboard.v1 import common_pb2, dialer_pb2, dialer_pb2_grpc
+from switchboard_dialer.dialer import Dialer
+from switchboard_dialer.phone_wire import downlink_to_pb, uplink_from_pb
+from switchboard_dialer.tasks import cancel_and_wait
+from switchboard_dialer.telephony.base import TelephonyProvider
+from switchboard_dialer.telephony.phone_events import PhoneRegistration, Registered
+from switchboard_dialer.telephony.simulator import SimulatedPhone, SimulatorProvider
+
+WatchEvents = Callable[[str, int], AsyncIterator[common_pb2.CallEvent]]
+
+
+class DialerServicer(dialer_pb2_grpc.DialerServicer):
+    """Proto in, domain call, proto out; errors become status codes in ``grpc_errors``."""
+
+    def __init__(self, dialer: Dialer, telephony: TelephonyProvider, watch: WatchEvents) -> None:
+        self._dialer = dialer
+        self._telephony = telephony
+        self._watch = watch
+
+    @grpc_errors
+    async def PlaceCall(
+        self, request: dialer_pb2.PlaceCallRequest, context: grpc.aio.ServicerContext
+    ) -> common_pb2.Call:
+        if not request.HasField("initiate"):
+            raise InvalidArgument("initiate is required")
+        try:
+            initiate = convert.request_from_pb(request.initiate)
+        except ValueError as exc:
+            raise InvalidArgument(f"initiate: {exc}") from exc
+        return convert.call_to_pb(await self._dialer.place_call(initiate))
+
+    @grpc_errors
+    async def AnswerCall(
+        self, request: dialer_pb2.AnswerCallRequest, context: grpc.aio.ServicerContext
+    ) -> common_pb2.Call:
+        if request.provider and request.provider != self._telephony.name:
+            raise InvalidArgument(
+                f"provider {request.provider!r} is not this dialer's ({self._telephony.name})"
+            )
+        line = await self._telephony.accept_webhook(request.provider_call_id)
+        call = await self._dialer.take_inbound(request.from_number, request.to_number, line)
+        return convert.call_to_pb(call)
+
+    @grpc_errors
+    async def HangUp(
+        self, request: dialer_pb2.HangUpRequest, context: grpc.aio.ServicerContext
+    ) -> dialer_pb2.HangUpResponse:
+        was_live = await self._dialer.hang_up(request.call_id, request.reason)
+        return dialer_pb2.HangUpResponse(was_live=was_live)
+
+    @grpc_errors
+    async def Transfer(
+        self, request: dialer_pb2.TransferCallRequest, context: grpc.aio.ServicerContext
+    ) -> dialer_pb2.TransferResponse:
+        accepted = await self._dialer.transfer(request.call_id, request.target)
+        return dialer_pb2.TransferResponse(accepted=accepted)
+
+    @grpc_errors
+    async def SendSms(
+        self, request: dialer_pb2.SendSmsRequest, context: grpc.aio.ServicerContext
+    ) -> dialer_pb2.SendSmsResponse:
+        message_id = await self._dialer.send_sms(request.call_id, request.to, request.text)
+        return dialer_pb2.SendSmsResponse(provider_message_id=message_id)
+
+    @grpc_errors
+    async def WatchCall(
+        self, request: common_pb2.WatchCallRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[common_pb2.CallEvent]:
+        if not request.call_id:
+            raise InvalidArgument("call_id is required")
+        async for event in self._watch(request.call_id, request.after_seq):
+            yield event
+
+    @grpc_errors
+    async def Phone(
+        self,
+        request_iterator: AsyncIterator[dialer_pb2.PhoneUplink],
+        context: grpc.aio.ServicerContext,
+    ) -> AsyncIterator[dialer_pb2.PhoneDownlink]:
+        """A virtual phone: ``register`` first, then ring, answer, talk; closing unregisters."""
+        if not isinstance(self._telephony, SimulatorProvider):
+            raise FailedPrecondition(
+                f"virtual phones need dialer.telephony simulator; this dialer runs "
+                f"{self._telephony.name}"
+            )
+        uplink = aiter(request_iterator)
+        first = await anext(uplink, None)
+        registration = uplink_from_pb(first) if first is not None else None
+        if not isinstance(registration, PhoneRegistration):
+            raise InvalidArgument("the first message on Phone must be register{number, mode}")
+        phone = self._telephony.register(registration)
+        errors: list[Exception] = []
+        pump = asyncio.create_task(self._pump_uplink(uplink, phone, errors), name="phone-uplink")
+        try:
+            yield downlink_to_pb(Registered(number=phone.number))
+            async for event in phone.downlink():
+                yield downlink_to_pb(event)
+            if errors:
+                raise errors[0]
+        finally:
+            self._telephony.unregister(phone)
+            await cancel_and_wait([pump])
+
+    @staticmethod
+    async def _pump_uplink(
+        uplink: AsyncIterator[dialer_pb2.PhoneUplink],
+        phone: SimulatedPhone,
+        errors: list[Exception],
+    ) -> None:
+        """The phone's uplink; any misuse ends the stream with that error."""
+        try:
+            async for msg in uplink:
+                await phone.handle(uplink_from_pb(msg))
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            phone.close()

@@ -1,0 +1,297 @@
+"""The ``simulator`` provider: virtual phones attached through the ``Dialer.Phone`` stream.
+
+Each registered phone is a number the bot can ring and a caller that can ring the
+bot. Text mode carries whole caller turns and bot sentences as text; voice mode
+(audio frames) waits for the speech pipeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator
+
+from switchboard.errors import AlreadyExists, FailedPrecondition, InvalidArgument, SwitchboardError
+from switchboard.phones import parse_e164
+from switchboard_dialer.telephony.base import (
+    CallerDtmf,
+    CallerEvent,
+    CallerGone,
+    CallerSaid,
+    PhoneLine,
+    Ring,
+    TelephonyProvider,
+)
+from switchboard_dialer.telephony.phone_events import (
+    BotSaid,
+    BotTurnDone,
+    Connected,
+    Ended,
+    PhoneAnswer,
+    PhoneAudio,
+    PhoneDial,
+    PhoneDownlinkEvent,
+    PhoneDtmf,
+    PhoneHangUp,
+    PhoneMode,
+    PhoneRegistration,
+    PhoneSay,
+    PhoneUplinkEvent,
+    Ringing,
+    Transferred,
+)
+
+log = logging.getLogger(__name__)
+
+# The number the bot calls from. Nothing in the config names it yet.
+SIMULATOR_BOT_NUMBER = "+18005550100"
+# How long a call to a number without a registered phone "rings" before it fails.
+NO_PHONE_DELAY_SEC = 1.0
+DTMF_RE = re.compile(r"^[0-9*#A-D]{1,32}$")
+MAX_SAY_CHARS = 4000
+VOICE_NOT_READY = (
+    "voice calls need the speech pipeline, which this dialer does not have yet; "
+    "register the phone with mode TEXT"
+)
+
+
+class SimulatedLine(PhoneLine):
+    """The line between the bot and one virtual phone, for one call."""
+
+    def __init__(self, call_id: str, phone: SimulatedPhone) -> None:
+        super().__init__(call_id)
+        self._phone = phone
+        self._events: asyncio.Queue[CallerEvent] = asyncio.Queue()
+        self._gone: CallerGone | None = None
+
+    @property
+    def attached(self) -> bool:
+        return self._phone.line is self
+
+    async def next_event(self) -> CallerEvent:
+        if self._gone is not None and self._events.empty():
+            return self._gone
+        return await self._events.get()
+
+    async def say(self, turn_id: str, text: str) -> None:
+        if self.attached:
+            self._phone.push(BotSaid(turn_id=turn_id, text=text))
+
+    async def turn_done(self, turn_id: str) -> None:
+        if self.attached:
+            self._phone.push(BotTurnDone(turn_id=turn_id))
+
+    async def transfer(self, target: str) -> None:
+        if self.attached:
+            self._phone.push(Transferred(target=target))
+            self._phone.push(Ended(reason="transferred"))
+            self._phone.detach(self)
+
+    async def hang_up(self, reason: str) -> None:
+        if self.attached:
+            self._phone.push(Ended(reason=reason))
+            self._phone.detach(self)
+
+    async def accept(self, call_id: str) -> None:
+        await super().accept(call_id)
+        if self.attached:
+            self._phone.push(Connected(call_id=call_id))
+
+    def caller(self, event: CallerEvent) -> None:
+        """Something the phone did; ``CallerGone`` is final."""
+        if self._gone is not None:
+            return
+        if isinstance(event, CallerGone):
+            self._gone = event
+        self._events.put_nowait(event)
+
+
+class SimulatedPhone:
+    """One registered virtual phone: its downlink queue, its ring and its line."""
+
+    def __init__(self, registration: PhoneRegistration, provider: SimulatorProvider) -> None:
+        self.number = registration.number
+        self.mode = registration.mode
+        self.auto_answer = registration.auto_answer
+        self._provider = provider
+        self._downlink: asyncio.Queue[PhoneDownlinkEvent | None] = asyncio.Queue()
+        self._ring: Ring | None = None
+        self.line: SimulatedLine | None = None
+        self._closed = False
+
+    @property
+    def busy(self) -> bool:
+        return self._ring is not None or self.line is not None
+
+    def push(self, event: PhoneDownlinkEvent) -> None:
+        if not self._closed:
+            self._downlink.put_nowait(event)
+
+    async def downlink(self) -> AsyncIterator[PhoneDownlinkEvent]:
+        """What to send the phone, until it unregisters."""
+        while (event := await self._downlink.get()) is not None:
+            yield event
+
+    def detach(self, line: SimulatedLine) -> None:
+        if self.line is line:
+            self.line = None
+
+    def ring(self, call_id: str, from_number: str) -> Ring:
+        async def abandon(reason: str) -> None:
+            if self._ring is ring:
+                self._ring = None
+                self.push(Ended(reason=reason))
+
+        ring = Ring(call_id, ringing=True, on_abandon=abandon)
+        self._ring = ring
+        self.push(Ringing(call_id=call_id, from_number=from_number))
+        if self.auto_answer:
+            self._answer(call_id)
+        return ring
+
+    def _answer(self, call_id: str) -> None:
+        ring = self._ring
+        if ring is None or ring.call_id != call_id or ring.settled:
+            log.debug("answer ignored: no such ringing call", extra={"call_id": call_id})
+            return
+        self._ring = None
+        self.line = SimulatedLine(call_id, self)
+        self.push(Connected(call_id=call_id))
+        ring.answered(self.line)
+
+    async def handle(self, event: PhoneUplinkEvent) -> None:
+        """One uplink message after registration. Raises domain errors on misuse."""
+        match event:
+            case PhoneRegistration():
+                raise InvalidArgument("register is only allowed once, as the first message")
+            case PhoneAnswer(call_id=call_id):
+                self._answer(call_id)
+            case PhoneSay(text=text):
+                if not text.strip():
+                    raise InvalidArgument("say.text must not be empty")
+                if len(text) > MAX_SAY_CHARS:
+                    raise InvalidArgument(f"say.text is limited to {MAX_SAY_CHARS} characters")
+                if self.line is not None:
+                    self.line.caller(CallerSaid(text=text))
+            case PhoneAudio():
+                if self.mode is PhoneMode.TEXT:
+                    raise InvalidArgument("audio frames need a phone registered with mode VOICE")
+                raise FailedPrecondition(VOICE_NOT_READY)
+            case PhoneDtmf(digits=digits):
+                if not DTMF_RE.match(digits):
+                    raise InvalidArgument("dtmf.digits must be 1 to 32 of 0-9, *, #, A-D")
+                if self.line is not None:
+                    self.line.caller(CallerDtmf(digits=digits))
+            case PhoneHangUp():
+                self._hang_up()
+            case PhoneDial(to_number=to_number):
+                await self._dial(parse_e164(to_number, "dial.to_number"))
+
+    def _hang_up(self) -> None:
+        if self._ring is not None:
+            self._ring.fail("rejected")
+        if self.line is not None:
+            line = self.line
+            self.detach(line)
+            line.caller(CallerGone(reason="caller_hangup"))
+            self.push(Ended(reason="caller_hangup"))
+
+    async def _dial(self, to_number: str) -> None:
+        if self.busy:
+            raise FailedPrecondition("this phone is already in a call; hang up first")
+        if self.mode is PhoneMode.VOICE:
+            raise FailedPrecondition(VOICE_NOT_READY)
+        line = SimulatedLine("", self)
+        self.line = line
+        try:
+            await self._provider.take_inbound(self.number, to_number, line)
+        except SwitchboardError as exc:
+            self.detach(line)
+            if not exc.retryable:
+                raise
+            log.warning("inbound call not taken", extra={"error": exc.message})
+            self.push(Ended(reason="unavailable"))
+
+    def close(self) -> None:
+        """The phone's stream ended: a ringing call goes unanswered, a live one drops."""
+        if self._closed:
+            return
+        if self._ring is not None:
+            self._ring.fail("no_answer")
+        if self.line is not None:
+            line = self.line
+            self.detach(line)
+            line.caller(CallerGone(reason="line_dropped"))
+        self._closed = True
+        self._downlink.put_nowait(None)
+
+
+class SimulatorProvider(TelephonyProvider):
+    """Virtual phones by number; dialling one rings it, a number without one fails."""
+
+    name = "simulator"
+
+    def __init__(
+        self, bot_number: str = SIMULATOR_BOT_NUMBER, no_phone_delay_sec: float = NO_PHONE_DELAY_SEC
+    ) -> None:
+        super().__init__()
+        self.bot_number = bot_number
+        self._no_phone_delay = no_phone_delay_sec
+        self._phones: dict[str, SimulatedPhone] = {}
+        self._timers: set[asyncio.TimerHandle] = set()
+
+    def register(self, registration: PhoneRegistration) -> SimulatedPhone:
+        """Attaches a phone; one live registration per number."""
+        number = parse_e164(registration.number, "register.number")
+        if number in self._phones:
+            raise AlreadyExists(
+                "a phone is already registered with this number; close its stream first"
+            )
+        phone = SimulatedPhone(
+            PhoneRegistration(
+                number=number,
+                mode=registration.mode,
+                sample_rate=registration.sample_rate,
+                auto_answer=registration.auto_answer,
+            ),
+            self,
+        )
+        self._phones[number] = phone
+        log.info("phone registered", extra={"mode": phone.mode.value, "pii_number": number})
+        return phone
+
+    def unregister(self, phone: SimulatedPhone) -> None:
+        phone.close()
+        if self._phones.get(phone.number) is phone:
+            del self._phones[phone.number]
+        log.info("phone unregistered", extra={"pii_number": phone.number})
+
+    async def dial(self, call_id: str, to_number: str) -> Ring:
+        phone = self._phones.get(to_number)
+        if phone is None:
+            ring = Ring(call_id, ringing=False)
+            self._fail_later(ring, "no_answer")
+            return ring
+        if phone.mode is PhoneMode.VOICE:
+            raise FailedPrecondition(VOICE_NOT_READY)
+        if phone.busy:
+            ring = Ring(call_id, ringing=False)
+            ring.fail("busy")
+            return ring
+        return phone.ring(call_id, self.bot_number)
+
+    def _fail_later(self, ring: Ring, reason: str) -> None:
+        def fire() -> None:
+            self._timers.discard(handle)
+            ring.fail(reason)
+
+        handle = asyncio.get_running_loop().call_later(self._no_phone_delay, fire)
+        self._timers.add(handle)
+
+    async def close(self) -> None:
+        for handle in self._timers:
+            handle.cancel()
+        self._timers.clear()
+        for phone in list(self._phones.values()):
+            self.unregister(phone)

@@ -1,0 +1,327 @@
+"""Fakes for the dialer's tests: an in-memory store, a scripted brain, a manual timer.
+
+They implement the same interfaces as ``StoreClient`` and ``BrainClient``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from switchboard import domain
+from switchboard.config import DialerSettings, Features
+from switchboard.errors import NotFound, Unavailable
+from switchboard.features import FeatureFlags
+from switchboard.v1 import common_pb2
+from switchboard_dialer.app import DialerApp, build_dialer
+from switchboard_dialer.brain_events import (
+    BrainEvent,
+    BrainRequest,
+    EndCall,
+    Sentence,
+    Silence,
+    Start,
+    TransferRequest,
+    TurnDone,
+    UserTurn,
+)
+from switchboard_dialer.telephony.phone_events import (
+    BotSaid,
+    PhoneDownlinkEvent,
+    PhoneMode,
+    PhoneRegistration,
+    PhoneUplinkEvent,
+)
+from switchboard_dialer.telephony.simulator import SimulatorProvider
+
+T = TypeVar("T")
+
+GREETING = "Hello, this is Switchboard."
+STILL_THERE = "Are you still there?"
+
+
+class FakeStore:
+    """Calls in a dict; records every state change as (state, reason)."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, domain.Call] = {}
+        self.states: dict[str, list[tuple[domain.CallState, str]]] = {}
+        self.now = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+
+    async def create_call(
+        self, initiate: domain.CallRequest, direction: domain.CallDirection
+    ) -> domain.Call:
+        call = domain.Call(
+            call_id=str(uuid.uuid4()),
+            initiate=initiate,
+            direction=direction,
+            created_at=self.now,
+            updated_at=self.now,
+        )
+        self.calls[call.call_id] = call
+        self.states[call.call_id] = []
+        return call.model_copy(deep=True)
+
+    async def get_call(self, call_id: str) -> domain.Call:
+        if call_id not in self.calls:
+            raise NotFound("no such call")
+        return self.calls[call_id].model_copy(deep=True)
+
+    async def find_open_call(
+        self, phone_number: str, within_hours: float, initiate: domain.CallRequest | None = None
+    ) -> domain.Call | None:
+        if within_hours <= 0:
+            return None
+        since = self.now - timedelta(hours=within_hours)
+        for call in sorted(
+            self.calls.values(), key=lambda c: c.created_at or self.now, reverse=True
+        ):
+            if call.initiate.phone_number != phone_number or call.state is domain.CallState.FAILED:
+                continue
+            if call.created_at is not None and call.created_at < since:
+                continue
+            if initiate is not None and call.initiate != initiate:
+                continue
+            return call.model_copy(deep=True)
+        return None
+
+    async def set_call_state(
+        self, call_id: str, state: domain.CallState, reason: str = "", lang: str = ""
+    ) -> domain.Call:
+        call = self.calls.get(call_id)
+        if call is None:
+            raise NotFound("no such call")
+        call.state = state
+        call.state_reason = reason
+        if state is domain.CallState.DIALING:
+            call.attempt += 1
+        self.states[call_id].append((state, reason))
+        return call.model_copy(deep=True)
+
+    async def append_messages(
+        self, call_id: str, messages: list[domain.Message], policy_state: str | None = None
+    ) -> list[domain.Message]:
+        call = self.calls[call_id]
+        stored = []
+        for message in messages:
+            copy = message.model_copy(update={"seq": len(call.messages) + 1})
+            call.messages.append(copy)
+            stored.append(copy)
+        return stored
+
+    async def watch_call(
+        self, call_id: str, after_seq: int = 0
+    ) -> AsyncIterator[common_pb2.CallEvent]:
+        for seq, (state, _) in enumerate(self.states.get(call_id, []), start=1):
+            if seq > after_seq:
+                yield common_pb2.CallEvent(
+                    call_id=call_id,
+                    seq=seq,
+                    state=common_pb2.CallState.Value(f"CALL_STATE_{state.name}"),
+                )
+
+    def reasons(self, call_id: str) -> list[str]:
+        return [
+            f"{state.value}:{reason}" if reason else state.value
+            for state, reason in self.states[call_id]
+        ]
+
+
+def answer_to(turn: UserTurn) -> list[BrainEvent]:
+    """What the scripted brain says to a caller turn."""
+    text = turn.text.lower()
+    tid = turn.turn_id
+    if "goodbye" in text:
+        return [Sentence(tid, 0, "Goodbye."), EndCall(tid, "goodbye"), TurnDone(tid)]
+    if "human" in text:
+        return [Sentence(tid, 0, "Let me transfer you."), TransferRequest(tid, ""), TurnDone(tid)]
+    return [
+        Sentence(tid, 0, f"You said: {turn.text}."),
+        Sentence(tid, 1, "Anything else?"),
+        TurnDone(tid),
+    ]
+
+
+class FakeConverseStream:
+    """One scripted conversation stream; ``send`` answers synchronously into a queue."""
+
+    def __init__(self, brain: ScriptedBrain) -> None:
+        self._brain = brain
+        self._out: asyncio.Queue[BrainEvent | Exception | None] = asyncio.Queue()
+        self.closed = False
+
+    async def send(self, request: BrainRequest) -> None:
+        if self.closed:
+            raise Unavailable("stream closed")
+        self._brain.received.append(request)
+        match request:
+            case Start(reconnect=False):
+                for event in (Sentence("greet", 0, GREETING), TurnDone("greet")):
+                    self._out.put_nowait(event)
+            case UserTurn():
+                events = answer_to(request)
+                if self._brain.die_after_sentences is not None:
+                    cut = self._brain.die_after_sentences
+                    self._brain.die_after_sentences = None
+                    for event in events[:cut]:
+                        self._out.put_nowait(event)
+                    self._out.put_nowait(Unavailable("brain process killed"))
+                    return
+                for event in events:
+                    self._out.put_nowait(event)
+            case Silence(count=count):
+                tid = f"silence-{count}-{len(self._brain.received)}"
+                for event in (Sentence(tid, 0, STILL_THERE), TurnDone(tid)):
+                    self._out.put_nowait(event)
+            case _:
+                pass
+
+    async def receive(self) -> BrainEvent | None:
+        item = await self._out.get()
+        if isinstance(item, Exception):
+            self.closed = True
+            raise item
+        return item
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+class ScriptedBrain:
+    """A brain that greets, echoes, says goodbye on "goodbye" and transfers on "human"."""
+
+    def __init__(self) -> None:
+        self.received: list[BrainRequest] = []
+        self.streams: list[FakeConverseStream] = []
+        self.summarized: list[str] = []
+        self.die_after_sentences: int | None = None
+        self.summarize_failures = 0
+
+    async def converse(self) -> FakeConverseStream:
+        stream = FakeConverseStream(self)
+        self.streams.append(stream)
+        return stream
+
+    async def summarize(self, call_id: str) -> None:
+        if self.summarize_failures > 0:
+            self.summarize_failures -= 1
+            raise Unavailable("brain restarting")
+        self.summarized.append(call_id)
+
+    def requests(self, kind: type) -> list[BrainRequest]:
+        return [r for r in self.received if isinstance(r, kind)]
+
+
+class ManualTimer:
+    """An injectable ``sleep`` whose time only moves with :meth:`advance`."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
+
+    async def sleep(self, seconds: float) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sleepers.append((self.now + seconds, future))
+        await future
+
+    async def advance(self, seconds: float) -> None:
+        await self.settle()  # timers armed just now start counting from the current time
+        self.now += seconds
+        for deadline, future in list(self._sleepers):
+            if deadline <= self.now:
+                self._sleepers.remove((deadline, future))
+                if not future.done():
+                    future.set_result(None)
+        await self.settle()
+
+    @staticmethod
+    async def settle() -> None:
+        """Lets every ready task run."""
+        for _ in range(20):
+            await asyncio.sleep(0)
+
+
+class PhoneProbe:
+    """A text phone attached straight to the simulator, read like a transcript."""
+
+    def __init__(self, provider: SimulatorProvider, number: str, auto_answer: bool = False) -> None:
+        self.phone = provider.register(
+            PhoneRegistration(number=number, mode=PhoneMode.TEXT, auto_answer=auto_answer)
+        )
+        self._downlink = self.phone.downlink()
+
+    async def next(self, wait_sec: float = 2.0) -> PhoneDownlinkEvent:
+        async with asyncio.timeout(wait_sec):
+            return await anext(self._downlink)
+
+    async def expect(self, kind: type[T], wait_sec: float = 2.0) -> T:
+        event = await self.next(wait_sec)
+        assert isinstance(event, kind), f"expected {kind.__name__}, got {event!r}"
+        return event
+
+    async def until(self, kind: type, wait_sec: float = 2.0) -> list[PhoneDownlinkEvent]:
+        """Every event up to and including the first of ``kind``."""
+        events = []
+        while True:
+            event = await self.next(wait_sec)
+            events.append(event)
+            if isinstance(event, kind):
+                return events
+
+    async def send(self, event: PhoneUplinkEvent) -> None:
+        await self.phone.handle(event)
+
+
+def said(events: list[PhoneDownlinkEvent]) -> list[str]:
+    return [e.text for e in events if isinstance(e, BotSaid)]
+
+
+def make_request(
+    number: str = "+14155550100", task: str = "Collect the claim."
+) -> domain.CallRequest:
+    return domain.CallRequest(
+        bot_company="Contoso",
+        bot_name="Amy",
+        phone_number=number,
+        agent_phone_number="+14155550199",
+        task=task,
+        claim=(domain.ClaimField(name="incident", type=domain.ClaimFieldType.TEXT),),
+    )
+
+
+@dataclass
+class Rig:
+    """A dialer on fakes: store, scripted brain, simulator and a manual call timer."""
+
+    store: FakeStore
+    brain: ScriptedBrain
+    timer: ManualTimer
+    telephony: SimulatorProvider
+    app: DialerApp
+    settings: DialerSettings
+
+    def phone(self, number: str = "+14155550100", auto_answer: bool = False) -> PhoneProbe:
+        return PhoneProbe(self.telephony, number, auto_answer)
+
+    async def place(self, number: str = "+14155550100") -> domain.Call:
+        return await self.app.dialer.place_call(make_request(number))
+
+    async def ended(self, call_id: str) -> list[str]:
+        """Waits until the call's life is over; its state history."""
+        async with asyncio.timeout(3):
+            await self.app.registry.wait_ended(call_id)
+        return self.store.reasons(call_id)
+
+
+def build_rig(features: Features | None = None, **dialer: Any) -> Rig:
+    store, brain, timer = FakeStore(), ScriptedBrain(), ManualTimer()
+    telephony = SimulatorProvider(no_phone_delay_sec=0.01)
+    settings = DialerSettings(**dialer)
+    app = build_dialer(
+        store, brain, telephony, FeatureFlags(features or Features()), settings, sleep=timer.sleep
+    )
+    return Rig(store, brain, timer, telephony, app, settings)
