@@ -1,0 +1,151 @@
+"""One Speak stream: texts in, 20 ms frames of audio out, turn by turn.
+
+Texts are queued and synthesised sentence by sentence in one task. A cancelled
+turn's queued texts are dropped, its synthesis stops at the next frame, and the
+sender drops any of its frames still queued: nothing of it leaves after the
+cancel is read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict, deque
+
+from switchboard.errors import InvalidArgument
+from switchboard_speech.audio import FRAME_MS, check_sample_rate, frame_bytes
+from switchboard_speech.model import AudioOut, SpeakConfig, SpeakEvent, SpeakText, TextDone, Voice
+from switchboard_speech.outbox import Outbox
+from switchboard_speech.text import check_text, sentences
+from switchboard_speech.tts.base import MAX_RATE, MIN_RATE, TextToSpeech
+
+log = logging.getLogger(__name__)
+
+# Texts waiting for synthesis in one stream; more is refused (the client should pace).
+MAX_PENDING_TEXTS = 256
+# Cancelled turn ids remembered, to drop texts of theirs that arrive late.
+REMEMBERED_CANCELS = 256
+
+
+def check_rate(rate: float) -> float:
+    """0 (unset) is 1.0; anything else must be 0.75-1.25."""
+    if rate == 0:
+        return 1.0
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise InvalidArgument(f"prosody_rate must be between {MIN_RATE} and {MAX_RATE}, got {rate}")
+    return rate
+
+
+class SpeakSession:
+    """Synthesis queue of one call; ``run`` is its one worker task."""
+
+    def __init__(self, config: SpeakConfig, tts: TextToSpeech, outbox: Outbox[SpeakEvent]) -> None:
+        check_sample_rate(config.sample_rate)
+        self.config = config
+        self._tts = tts
+        self._voice = tts.resolve(
+            Voice(config.voice.name, config.voice.lang, check_rate(config.voice.rate))
+        )
+        self._outbox = outbox
+        self._pending: deque[SpeakText] = deque()
+        self._cancelled: OrderedDict[str, None] = OrderedDict()
+        self._wake = asyncio.Event()
+        self._input_closed = False
+        self._seq = 0
+
+    @property
+    def voice(self) -> Voice:
+        return self._voice
+
+    def configure(self, config: SpeakConfig) -> None:
+        """Voice, language or rate change; applies from the next text on."""
+        if config.sample_rate and config.sample_rate != self.config.sample_rate:
+            raise InvalidArgument(
+                f"sample_rate cannot change mid-stream ({self.config.sample_rate} → "
+                f"{config.sample_rate}); open a new Speak stream"
+            )
+        voice = Voice(
+            config.voice.name or self._voice.name,
+            config.voice.lang or self._voice.lang,
+            check_rate(config.voice.rate) if config.voice.rate else self._voice.rate,
+        )
+        self._voice = self._tts.resolve(voice)
+
+    def add_text(self, item: SpeakText) -> None:
+        check_text(item.text)
+        if self.is_cancelled(item.turn_id):
+            log.debug("text of a cancelled turn dropped", extra={"turn_id": item.turn_id})
+            return
+        if len(self._pending) >= MAX_PENDING_TEXTS:
+            raise InvalidArgument(
+                f"more than {MAX_PENDING_TEXTS} texts queued; wait for `done` before sending more"
+            )
+        self._pending.append(item)
+        self._wake.set()
+
+    def cancel(self, turn_id: str) -> None:
+        self._cancelled[turn_id] = None
+        self._cancelled.move_to_end(turn_id)
+        while len(self._cancelled) > REMEMBERED_CANCELS:
+            self._cancelled.popitem(last=False)
+        before = len(self._pending)
+        self._pending = deque(t for t in self._pending if t.turn_id != turn_id)
+        log.debug(
+            "turn cancelled",
+            extra={
+                "call_id": self.config.call_id,
+                "turn_id": turn_id,
+                "dropped_texts": before - len(self._pending),
+            },
+        )
+
+    def is_cancelled(self, turn_id: str) -> bool:
+        return turn_id in self._cancelled
+
+    def close_input(self) -> None:
+        """No more texts: ``run`` returns once the queued ones are spoken."""
+        self._input_closed = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            await self._wake.wait()
+            while self._pending:
+                item = self._pending.popleft()
+                await self._speak(item)
+            self._wake.clear()
+            if self._input_closed:
+                return
+
+    async def _speak(self, item: SpeakText) -> None:
+        voice = self._voice
+        rate = self.config.sample_rate
+        size = frame_bytes(rate)
+        carry = b""
+        for sentence in sentences(item.text, first_of_turn=item.index == 0):
+            async for pcm in self._tts.synthesize(sentence, voice, rate):
+                data = carry + pcm
+                whole = len(data) - len(data) % size
+                carry = data[whole:]
+                for start in range(0, whole, size):
+                    if not await self._send(item, data[start : start + size]):
+                        return
+        if carry and not await self._send(item, carry + b"\x00" * (size - len(carry))):
+            return
+        if not self.is_cancelled(item.turn_id):
+            await self._outbox.put(TextDone(turn_id=item.turn_id, index=item.index))
+
+    async def _send(self, item: SpeakText, frame: bytes) -> bool:
+        if self.is_cancelled(item.turn_id):
+            return False
+        self._seq += 1
+        await self._outbox.put(
+            AudioOut(
+                turn_id=item.turn_id,
+                index=item.index,
+                seq=self._seq,
+                timestamp_ms=(self._seq - 1) * FRAME_MS,
+                pcm=frame,
+            )
+        )
+        return True

@@ -1,0 +1,1 @@
+"""Speech-to-text providers: one vendor per module, chosen by ``speech.stt``."""

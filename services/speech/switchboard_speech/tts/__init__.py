@@ -1,0 +1,1 @@
+"""Text-to-speech providers: one vendor per module, chosen by ``speech.tts``."""

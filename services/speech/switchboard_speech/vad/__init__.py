@@ -1,0 +1,1 @@
+"""Voice activity detectors: one vendor per module, chosen by ``speech.vad``."""
