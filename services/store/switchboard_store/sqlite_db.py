@@ -149,7 +149,8 @@ class SqliteDatabase:
         try:
             result = work(conn)
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
+                conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
         return result

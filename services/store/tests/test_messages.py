@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import pytest
@@ -122,3 +123,30 @@ async def test_messages_of_an_unknown_call_are_refused(repo: SqliteCallRepositor
         await repo.append_messages(
             "00000000-0000-4000-8000-000000000000", [domain.Message(persona=HUMAN)]
         )
+
+
+async def test_concurrent_appends_get_distinct_consecutive_seqs(
+    repo: SqliteCallRepository, call_id: str
+) -> None:
+    batches = await asyncio.gather(
+        *(
+            repo.append_messages(call_id, [domain.Message(persona=HUMAN, content=str(i))])
+            for i in range(40)
+        ),
+        *(repo.get_call(call_id) for _ in range(10)),
+    )
+    seqs = sorted(b[0].seq for b in batches[:40] if isinstance(b, list))
+    assert seqs == list(range(1, 41))
+
+
+async def test_a_write_whose_caller_gave_up_still_commits_and_wakes_watchers(
+    repo: SqliteCallRepository, call_id: str
+) -> None:
+    write = asyncio.create_task(
+        repo.append_messages(call_id, [domain.Message(persona=HUMAN, content="late")])
+    )
+    await asyncio.sleep(0)  # the write is queued on the writer thread
+    write.cancel()
+    woke = await asyncio.wait_for(repo.notifier.wait_beyond(call_id, 1), 5)
+    assert woke
+    assert [m.content for m in (await repo.get_call(call_id)).messages] == ["late"]
