@@ -222,16 +222,18 @@ class ConversationSession:
 
     @staticmethod
     def _events(turn_id: str, reply: AgentReply) -> list[OutboundEvent]:
+        """Sentences, then actions (to run once those sentences are played), then turn_done,
+        so a reader knows at turn_done everything the turn asked for."""
         events: list[OutboundEvent] = [
             AgentSentence(turn_id, index, text, reply.filler)
             for index, text in enumerate(reply.sentences)
         ]
-        events.append(AgentTurnDone(turn_id))
         for action in reply.actions:
             if isinstance(action, Transfer):
                 events.append(AgentTransfer(turn_id, action.target))
             else:
                 events.append(AgentEndCall(turn_id, action.reason))
+        events.append(AgentTurnDone(turn_id))
         return events
 
     def _replay(self, message: Message) -> list[OutboundEvent]:

@@ -32,7 +32,8 @@ def _strip_end(text: str) -> str:
 
 def _lower_first(text: str) -> str:
     """Lower-cases a leading capital to continue a sentence, but keeps acronyms ("VIN")."""
-    return text if text[:2].isupper() else text[:1].lower() + text[1:]
+    acronym = len(text) > 1 and text[0].isupper() and text[1].isupper()
+    return text if acronym else text[:1].lower() + text[1:]
 
 
 def task_clause(task: str) -> str:
@@ -50,7 +51,7 @@ def label(claim_field: ClaimField) -> str:
     """A short name for a field in a recap ("date of the incident", "email")."""
     if claim_field.description.strip().endswith("?"):
         return claim_field.name.replace("_", " ")
-    description = _strip_end(claim_field.description)
+    description = _strip_end(claim_field.description.split(",", 1)[0])
     if description and len(description.split()) <= _LABEL_MAX_WORDS:
         return _lower_first(description)
     return claim_field.name.replace("_", " ")

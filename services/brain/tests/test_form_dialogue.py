@@ -1,0 +1,248 @@
+"""The form policy over a whole dialogue, through the session and an in-memory store."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+
+from brain_fakes import REFERENCE_NOW, InMemoryStore
+
+from switchboard.clock import ManualClock
+from switchboard.config import Features
+from switchboard.domain import Message, MessageAction, Persona
+from switchboard.features import FeatureFlags
+from switchboard_brain.events import (
+    AgentEndCall,
+    AgentSentence,
+    AgentTransfer,
+    AgentTurnDone,
+    ConversationStart,
+    OutboundEvent,
+    PlayoutReport,
+    SilenceTimeout,
+    UserTurn,
+)
+from switchboard_brain.policy.form import FormPolicy
+from switchboard_brain.session import ConversationSession
+
+
+async def open_session(
+    store: InMemoryStore, call_id: str = "call-1", retry_max: int = 3
+) -> ConversationSession:
+    flags = FeatureFlags(Features(recognition_retry_max=retry_max))
+    return await ConversationSession.open(
+        store, call_id, FormPolicy(), ManualClock(REFERENCE_NOW), flags
+    )
+
+
+def said(events: list[OutboundEvent]) -> str:
+    return " ".join(e.text for e in events if isinstance(e, AgentSentence))
+
+
+async def turn(session: ConversationSession, turn_id: str, text: str) -> list[OutboundEvent]:
+    return await session.handle(UserTurn(turn_id, text))
+
+
+async def test_a_complete_dialogue_fills_every_field_then_recaps_and_ends_the_call() -> None:
+    store = InMemoryStore()
+    store.new_call()
+    session = await open_session(store)
+
+    greeting = await session.start(ConversationStart("call-1"))
+    assert said(greeting).startswith("Hello, this is Amelia from Contoso Insurance.")
+    assert "I'm calling to collect the details of a car insurance claim." in said(greeting)
+    assert said(greeting).endswith("When did the incident happen?")
+    assert isinstance(greeting[-1], AgentTurnDone)
+
+    answer = await turn(session, "t1", "last Monday at half past four")
+    assert said(answer).startswith("Got it, the 23rd of November 2026 at 4:30 pm.")
+    assert said(answer).endswith("Could you tell me your e-mail address?")
+    assert store.calls["call-1"].claim["incident_datetime"] == "2026-11-23T16:30:00-05:00"
+
+    answer = await turn(session, "t2", "john dot smith at example dot com")
+    assert "Got it, john.smith@example.com." in said(answer)
+    answer = await turn(session, "t3", "four one five five five five zero one zero zero")
+    assert "Got it, +1 415 555 0100." in said(answer)
+    answer = await turn(session, "t4", "Um, a truck hit my parked car.")
+
+    assert "To sum up, I noted" in said(answer)
+    assert "goodbye" in said(answer)
+    assert answer[-2:] == [AgentEndCall("t4", "claim_complete"), AgentTurnDone("t4")]
+    assert store.calls["call-1"].claim == {
+        "incident_datetime": "2026-11-23T16:30:00-05:00",
+        "email": "john.smith@example.com",
+        "callback_phone": "+14155550100",
+        "description": "a truck hit my parked car",
+    }
+
+
+async def test_each_turn_stores_the_caller_then_the_agent_with_the_policy_state() -> None:
+    store = InMemoryStore()
+    store.new_call()
+    session = await open_session(store)
+    await session.start(ConversationStart("call-1"))
+    store.appends.clear()
+
+    events = await turn(session, "t1", "yesterday")
+
+    (human, _), (agent, state) = store.appends
+    assert [(m.persona, m.action, m.turn_id) for m in human] == [
+        (Persona.HUMAN, MessageAction.TALK, "t1")
+    ]
+    assert agent[0].persona is Persona.ASSISTANT and agent[0].turn_id == "t1"
+    assert agent[0].content == said(events)
+    assert state is not None and json.loads(state)["field"] == "email"
+
+
+async def test_an_unparseable_answer_is_asked_again_then_skipped_after_the_retry_limit() -> None:
+    store = InMemoryStore()
+    store.new_call()
+    session = await open_session(store, retry_max=2)
+    await session.start(ConversationStart("call-1"))
+
+    first = await turn(session, "t1", "banana")
+    assert said(first).startswith("Sorry, I didn't quite get that. When did the incident happen?")
+    second = await turn(session, "t2", "purple")
+    assert said(second).startswith("Sorry, I still didn't get that.")
+    third = await turn(session, "t3", "still nothing")
+
+    assert "let's move on" in said(third)
+    assert said(third).endswith("Could you tell me your e-mail address?")
+    assert "incident_datetime" in json.loads(store.calls["call-1"].policy_state)["skipped"]
+
+
+async def test_i_dont_know_skips_the_field() -> None:
+    store = InMemoryStore()
+    store.new_call()
+    session = await open_session(store)
+    await session.start(ConversationStart("call-1"))
+
+    events = await turn(session, "t1", "I don't remember")
+
+    assert said(events) == "No problem, let's skip that. Could you tell me your e-mail address?"
+
+
+async def test_can_you_repeat_asks_the_last_question_again() -> None:
+    store = InMemoryStore()
+    store.new_call()
+    session = await open_session(store)
+    await session.start(ConversationStart("call-1"))
+
+    events = await turn(session, "t1", "sorry, can you repeat?")
+
+    assert said(events) == "Of course. When did the incident happen?"
+
+
+async def test_asking_for_a_person_says_so_then_transfers_to_the_agent_number() -> None:
+    store = InMemoryStore()
+    store.new_call()
+    session = await open_session(store)
+    await session.start(ConversationStart("call-1"))
+
+    events = await turn(session, "t1", "I want to talk to a person")
+
+    assert "connect you with a colleague" in said(events)
+    assert events[-2:] == [AgentTransfer("t1", "+12125550199"), AgentTurnDone("t1")]
+
+
+async def test_goodbye_recaps_what_was_collected_and_ends_the_call() -> None:
+    store = InMemoryStore()
+    store.new_call()
+    session = await open_session(store)
+    await session.start(ConversationStart("call-1"))
+    await turn(session, "t1", "yesterday")
+
+    events = await turn(session, "t2", "that's all, bye")
+
+    assert "To sum up, I noted" in said(events)
+    assert "We still need" in said(events)
+    assert events[-2] == AgentEndCall("t2", "caller_goodbye")
+
+
+async def test_a_value_the_store_rejects_is_treated_as_not_understood() -> None:
+    store = InMemoryStore()
+    store.new_call()
+    session = await open_session(store)
+    await session.start(ConversationStart("call-1"))
+    await turn(session, "t1", "yesterday")
+
+    events = await turn(session, "t2", "john dot dot smith at example dot com")
+
+    assert said(events).startswith("Sorry, I didn't quite get that.")
+    assert "email" not in store.calls["call-1"].claim
+
+
+async def test_a_resumed_call_welcomes_back_and_continues_with_the_next_unfilled_field() -> None:
+    store = InMemoryStore()
+    call = store.new_call()
+    call.claim["incident_datetime"] = "2026-11-23T00:00:00-05:00"
+    call.messages.append(Message(persona=Persona.HUMAN, content="yesterday", turn_id="old-1"))
+    session = await open_session(store)
+
+    events = await session.start(ConversationStart("call-1"))
+
+    assert said(events).startswith("Welcome back, this is Amelia from Contoso Insurance.")
+    assert "We were talking about" in said(events)
+    assert said(events).endswith("Could you tell me your e-mail address?")
+
+
+async def test_a_reconnect_emits_nothing_and_a_resent_turn_replays_the_stored_answer() -> None:
+    store = InMemoryStore()
+    store.new_call()
+    first = await open_session(store)
+    await first.start(ConversationStart("call-1"))
+    original = await turn(first, "t1", "yesterday")
+
+    second = await open_session(store)
+    assert await second.start(ConversationStart("call-1", reconnect=True)) == []
+    replayed = await turn(second, "t1", "yesterday")
+
+    assert replayed == original
+    assert len(store.claim_updates) == 1
+
+
+async def test_silence_asks_if_the_caller_is_there_then_says_goodbye_at_the_retry_limit() -> None:
+    store = InMemoryStore()
+    store.new_call()
+    session = await open_session(store, retry_max=2)
+    await session.start(ConversationStart("call-1"))
+    appended = len(store.appends)
+
+    nudge = await session.handle(SilenceTimeout(1))
+    assert [(e.text, e.filler) for e in nudge if isinstance(e, AgentSentence)] == [
+        ("Are you still there?", True)
+    ]
+    assert len(store.appends) == appended  # fillers are not history
+
+    final = await session.handle(SilenceTimeout(2))
+    assert "goodbye" in said(final)
+    assert isinstance(final[-2], AgentEndCall) and final[-2].reason == "caller_silent"
+
+
+async def test_a_playout_report_cuts_the_stored_agent_message_to_what_was_heard() -> None:
+    store = InMemoryStore()
+    store.new_call()
+    session = await open_session(store)
+    greeting = await session.start(ConversationStart("call-1"))
+    turn_id = greeting[0].turn_id
+
+    await session.handle(PlayoutReport(turn_id, "Hello, this is", interrupted=True))
+
+    (agent,) = [m for m in store.calls["call-1"].messages if m.turn_id == turn_id]
+    assert (agent.content, agent.interrupted) == ("Hello, this is", True)
+
+
+async def test_a_form_turn_takes_well_under_two_milliseconds() -> None:
+    store = InMemoryStore()
+    store.new_call()
+    session = await open_session(store)
+    policy = FormPolicy()
+    await session.start(ConversationStart("call-1"))
+    timings = []
+    for text in ["last Monday at half past four", "I'm not sure", "what?", "banana"] * 50:
+        ctx = session._context()
+        started = time.perf_counter()
+        await policy.answer(ctx, text)
+        timings.append(time.perf_counter() - started)
+    assert statistics.median(timings) < 0.002
