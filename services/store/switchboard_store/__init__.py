@@ -1,1 +1,8 @@
-"""The store service."""
+"""The store service: everything that must survive a restart.
+
+Layout: ``servicer`` (the gRPC edge, with ``wire`` for store-specific conversions) →
+``repository.CallRepository`` (the backend contract, in domain types) →
+``sqlite_repository`` (the embedded default: ``sqlite_db`` threads and migrations,
+``sqlite_reads`` / ``sqlite_writes`` queries, ``rows`` mapping, ``vectors`` search) and
+``notifier`` (wakes WatchCall streams after a commit).
+"""
