@@ -26,7 +26,7 @@ async def check_health(service: str, channel: grpc.aio.Channel, timeout_sec: flo
     try:
         reply = await stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=timeout_sec)
     except grpc.aio.AioRpcError as exc:
-        log.warning("health check failed", extra={"service": service, "code": exc.code().name})
+        log.warning("health check failed", extra={"dependency": service, "code": exc.code().name})
         return False
     return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
