@@ -153,7 +153,7 @@ class Call(BaseModel):
     lang: str = ""
     policy_state: str = ""
     last_interaction_at: datetime | None = None
-    attempt: int = 0
+    attempt: int = 1
 
     @property
     def current_lang(self) -> str:

@@ -22,8 +22,10 @@ Registrar = Callable[[grpc.aio.Server], None]
 class GrpcService:
     """One gRPC server process: servicers, health, reflection, lifecycle.
 
-    ``on_stop`` callbacks run after the server stopped accepting calls and the
-    grace period ended, in registration order (close the database last).
+    On shutdown, ``on_shutdown`` callbacks run first (end open streams so they
+    finish with OK), then the server stops accepting calls and waits out the
+    grace period, then ``on_stop`` callbacks run in registration order (close
+    the database last).
     """
 
     def __init__(self, name: str, address: str, service_names: Sequence[str]) -> None:
@@ -38,6 +40,7 @@ class GrpcService:
         )
         self.health = health.aio.HealthServicer()
         self._service_names = list(service_names)
+        self._on_shutdown: list[Callable[[], None]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
         self.port = 0
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
@@ -45,7 +48,12 @@ class GrpcService:
             [*self._service_names, reflection.SERVICE_NAME, health.SERVICE_NAME], self.server
         )
 
+    def on_shutdown(self, callback: Callable[[], None]) -> None:
+        """Runs when shutdown starts, before the grace period: end long-lived streams here."""
+        self._on_shutdown.append(callback)
+
     def on_stop(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Runs after the server stopped: close clients and databases here."""
         self._on_stop.append(callback)
 
     async def start(self) -> int:
@@ -68,6 +76,11 @@ class GrpcService:
 
     async def stop(self, grace: float = SHUTDOWN_GRACE_SEC) -> None:
         await self.set_serving(False)
+        for notify in self._on_shutdown:
+            try:
+                notify()
+            except Exception:
+                log.exception("shutdown notification failed")
         await self.server.stop(grace)
         for callback in self._on_stop:
             try:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from switchboard.config import Settings
 from switchboard.features import FeatureFlags
-from switchboard.server import SHUTDOWN_GRACE_SEC, GrpcService
+from switchboard.server import GrpcService
 from switchboard.service_main import main
 from switchboard.v1 import store_pb2_grpc
 from switchboard_store.repository import CallRepository
@@ -22,18 +22,8 @@ def serve_repository(service: GrpcService, repository: CallRepository) -> None:
     store_pb2_grpc.add_StoreServicer_to_server(  # type: ignore[no-untyped-call]
         StoreServicer(repository), service.server
     )
-    # GrpcService has no hook that runs when shutdown *starts* (on_stop runs after the
-    # grace period, when open streams were already cancelled and their clients saw
-    # UNAVAILABLE). Ending the watches first lets every WatchCall stream finish with OK
-    # and the server stop without waiting out the grace period. Drop this wrapper once
-    # the shared server offers such a hook.
-    stop = service.stop
-
-    async def stop_after_ending_watches(grace: float = SHUTDOWN_GRACE_SEC) -> None:
-        repository.notifier.close()
-        await stop(grace)
-
-    service.stop = stop_after_ending_watches  # type: ignore[method-assign]
+    # Ending the watches first lets every WatchCall stream finish with OK.
+    service.on_shutdown(repository.notifier.close)
     service.on_stop(repository.close)
 
 
