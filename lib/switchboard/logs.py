@@ -42,13 +42,14 @@ class JsonFormatter(logging.Formatter):
         self._include_pii = include_personal_data
 
     def format(self, record: logging.LogRecord) -> str:
+        # Fields first, so an ``extra`` key can never overwrite the built-in ones.
         entry: dict[str, Any] = {
+            **record_fields(record, self._include_pii),
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "service": self._service,
             "logger": record.name,
             "message": record.getMessage(),
-            **record_fields(record, self._include_pii),
         }
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)

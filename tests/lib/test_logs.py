@@ -36,3 +36,13 @@ def test_text_logs_follow_the_same_personal_data_rule() -> None:
     )
     assert "turn=t1" in line
     assert "my secret" not in line
+
+
+def test_an_extra_field_cannot_relabel_the_service_or_the_message() -> None:
+    entry = json.loads(
+        JsonFormatter("gateway", include_personal_data=False).format(
+            _record(service="speech", level="debug")
+        )
+    )
+    assert entry["service"] == "gateway"
+    assert entry["level"] == "info"
