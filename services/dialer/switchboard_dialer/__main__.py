@@ -23,14 +23,15 @@ async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -
 
     # Live calls must end as "shutdown" before the server cancels the phones'
     # streams (which would read as dropped lines), and GrpcService has no hook
-    # that runs before server.stop: wrap stop for this one instance.
+    # that runs when shutdown starts: wrap stop for this one instance (as the
+    # store does). Drop this once the shared server offers such a hook.
     server_stop = service.stop
 
     async def stop_with_calls(grace: float = SHUTDOWN_GRACE_SEC) -> None:
         await app.registry.stop_all("shutdown")
         await server_stop(grace)
 
-    setattr(service, "stop", stop_with_calls)  # noqa: B010 - a method cannot be assigned directly under mypy
+    service.stop = stop_with_calls  # type: ignore[method-assign]
 
     async def close() -> None:
         await app.stop()

@@ -95,10 +95,10 @@ class FakeStore:
         call = self.calls.get(call_id)
         if call is None:
             raise NotFound("no such call")
+        if state is domain.CallState.DIALING and call.state.is_terminal:
+            call.attempt += 1  # dialled again: a resumed conversation
         call.state = state
         call.state_reason = reason
-        if state is domain.CallState.DIALING:
-            call.attempt += 1
         self.states[call_id].append((state, reason))
         return call.model_copy(deep=True)
 

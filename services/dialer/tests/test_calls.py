@@ -10,7 +10,7 @@ from dialer_fakes import GREETING, STILL_THERE, Rig, build_rig, make_request, sa
 from switchboard import domain
 from switchboard.config import Features
 from switchboard.errors import FailedPrecondition, InvalidArgument
-from switchboard_dialer.brain_events import Hangup, Silence, Start, UserTurn
+from switchboard_dialer.brain_events import DtmfInput, Hangup, Silence, Start, UserTurn
 from switchboard_dialer.telephony.phone_events import (
     BotSaid,
     BotTurnDone,
@@ -18,7 +18,10 @@ from switchboard_dialer.telephony.phone_events import (
     Ended,
     PhoneAnswer,
     PhoneDial,
+    PhoneDtmf,
     PhoneHangUp,
+    PhoneMode,
+    PhoneRegistration,
     PhoneSay,
     Ringing,
     Transferred,
@@ -208,7 +211,7 @@ async def test_placing_a_call_to_the_same_request_resumes_the_open_conversation(
     again = await rig.place()
 
     assert again.call_id == call.call_id
-    assert again.attempt == 2
+    assert again.attempt == 2, rig.store.reasons(call.call_id)
 
 
 async def test_a_live_conversation_cannot_be_placed_twice(rig: Rig):
@@ -271,3 +274,22 @@ async def test_summarize_is_retried_while_the_brain_is_unavailable(rig: Rig):
     await rig.ended(call.call_id)
     await asyncio.sleep(0.7)  # the first retry waits 0.5 s
     assert rig.brain.summarized == [call.call_id]
+
+
+async def test_touch_tones_reach_the_brain_and_count_as_the_caller_speaking(rig: Rig):
+    phone, _ = await connect(rig)
+
+    await phone.send(PhoneDtmf(digits="42#"))
+    await rig.timer.settle()
+
+    assert rig.brain.requests(DtmfInput) == [DtmfInput(digits="42#")]
+
+
+async def test_calling_a_voice_phone_fails_clearly_until_the_speech_pipeline_exists(rig: Rig):
+    rig.telephony.register(PhoneRegistration(number="+14155550100", mode=PhoneMode.VOICE))
+
+    with pytest.raises(FailedPrecondition, match="speech pipeline"):
+        await rig.place()
+
+    (call,) = rig.store.calls.values()
+    assert rig.store.reasons(call.call_id) == ["dialing", "failed:dial_failed"]
