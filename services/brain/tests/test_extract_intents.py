@@ -66,7 +66,8 @@ def test_yes_and_no_are_told_apart(said: str, expected: bool | None) -> None:
 @pytest.mark.parametrize(
     ("said", "expected"),
     [
-        ("Um, my name is uh John Smith.", "John Smith"),
+        ("Um, my name is uh John Smith.", "John Smith."),
+        ("The garage door was dented.", "The garage door was dented."),
         ("it's a broken windshield", "a broken windshield"),
         ("So, my policy number is AB 1234", "AB 1234"),
         ("my car was hit from behind", "my car was hit from behind"),

@@ -6,11 +6,13 @@ import json
 import statistics
 import time
 
+import pytest
 from brain_fakes import REFERENCE_NOW, InMemoryStore
 
 from switchboard.clock import ManualClock
 from switchboard.config import Features
-from switchboard.domain import Message, MessageAction, Persona
+from switchboard.domain import ClaimField, ClaimFieldType, Message, MessageAction, Persona
+from switchboard.errors import Unavailable
 from switchboard.features import FeatureFlags
 from switchboard_brain.events import (
     AgentEndCall,
@@ -65,15 +67,20 @@ async def test_a_complete_dialogue_fills_every_field_then_recaps_and_ends_the_ca
     answer = await turn(session, "t3", "four one five five five five zero one zero zero")
     assert "Got it, +1 415 555 0100." in said(answer)
     answer = await turn(session, "t4", "Um, a truck hit my parked car.")
-
     assert "To sum up, I noted" in said(answer)
-    assert "goodbye" in said(answer)
-    assert answer[-2:] == [AgentEndCall("t4", "claim_complete"), AgentTurnDone("t4")]
+    assert said(answer).endswith("Is there anything else I can do for you?")
+    assert not any(isinstance(e, AgentEndCall) for e in answer)
+
+    closing = await turn(session, "t5", "No, thank you.")
+
+    assert said(closing).endswith("goodbye!")
+    assert "To sum up" not in said(closing)
+    assert closing[-2:] == [AgentEndCall("t5", "claim_complete"), AgentTurnDone("t5")]
     assert store.calls["call-1"].claim == {
         "incident_datetime": "2026-11-23T16:30:00-05:00",
         "email": "john.smith@example.com",
         "callback_phone": "+14155550100",
-        "description": "a truck hit my parked car",
+        "description": "a truck hit my parked car.",
     }
 
 
@@ -98,7 +105,7 @@ async def test_each_turn_stores_the_caller_then_the_agent_with_the_policy_state(
 async def test_an_unparseable_answer_is_asked_again_then_skipped_after_the_retry_limit() -> None:
     store = InMemoryStore()
     store.new_call()
-    session = await open_session(store, retry_max=2)
+    session = await open_session(store, retry_max=3)
     await session.start(ConversationStart("call-1"))
 
     first = await turn(session, "t1", "banana")
@@ -246,3 +253,100 @@ async def test_a_form_turn_takes_well_under_two_milliseconds() -> None:
         await policy.answer(ctx, text)
         timings.append(time.perf_counter() - started)
     assert statistics.median(timings) < 0.002
+
+
+class StoreThatDiesBeforeTheReply(InMemoryStore):
+    """Fails the first write of an agent message, as a crash right after the claim update."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.armed = False
+
+    async def append_messages(
+        self, call_id: str, messages: list[Message], policy_state: str | None = None
+    ) -> list[Message]:
+        if self.armed and any(m.persona is Persona.ASSISTANT for m in messages):
+            self.armed = False
+            raise Unavailable("store connection lost")
+        return await super().append_messages(call_id, messages, policy_state)
+
+
+async def test_a_turn_resent_after_a_crash_between_claim_and_reply_fills_the_same_field() -> None:
+    store = StoreThatDiesBeforeTheReply()
+    store.new_call()
+    first = await open_session(store)
+    await first.start(ConversationStart("call-1"))
+    store.armed = True
+    with pytest.raises(Unavailable):
+        await turn(first, "t1", "yesterday")
+    assert "incident_datetime" in store.calls["call-1"].claim
+
+    second = await open_session(store)
+    await second.start(ConversationStart("call-1", reconnect=True))
+    events = await turn(second, "t1", "yesterday")
+
+    assert said(events).startswith("Got it, the 23rd of November 2026.")
+    assert said(events).endswith("Could you tell me your e-mail address?")
+    human = [m for m in store.calls["call-1"].messages if m.persona is Persona.HUMAN]
+    assert [m.turn_id for m in human] == ["t1"]
+
+
+async def test_the_bundled_demo_dialogue_fills_the_whole_claim_in_california() -> None:
+    store = InMemoryStore()
+    store.new_call(
+        phone_number="+14155550123",
+        timezone="",
+        task="Help the customer file a claim for the water damage in their kitchen.",
+        claim=(
+            ClaimField(name="incident_datetime", type=ClaimFieldType.DATETIME, description="when"),
+            ClaimField(name="incident_description", type=ClaimFieldType.TEXT, description="what"),
+            ClaimField(name="policyholder_email", type=ClaimFieldType.EMAIL, description="mail"),
+            ClaimField(name="callback_number", type=ClaimFieldType.PHONE_NUMBER, description="nr"),
+        ),
+    )
+    session = await open_session(store)
+    await session.start(ConversationStart("call-1"))
+    lines = [
+        "It happened on March 3rd 2026 at 2:30 pm.",
+        "A pipe burst under the sink and flooded the kitchen floor.",
+        "It's john dot smith at example dot com.",
+        "You can call me at four one five, five five five, zero one nine eight.",
+        "No, that's all, thank you. Goodbye!",
+    ]
+    for index, line in enumerate(lines):
+        events = await turn(session, f"t{index}", line)
+
+    assert events[-2] == AgentEndCall("t4", "claim_complete")
+    assert store.calls["call-1"].claim == {
+        "incident_datetime": "2026-03-03T14:30:00-08:00",
+        "incident_description": "A pipe burst under the sink and flooded the kitchen floor.",
+        "policyholder_email": "john.smith@example.com",
+        "callback_number": "+14155550198",
+    }
+
+
+async def test_a_short_dialogue_never_says_the_same_sentence_twice() -> None:
+    store = InMemoryStore()
+    store.new_call(claim=CLAIM_OF_THREE)
+    session = await open_session(store)
+    spoken = said(await session.start(ConversationStart("call-1"))).split(". ")
+    lines = [
+        "It happened on the third of March at 10 am.",
+        "A tree fell on the fence.",
+        "mary at example dot com",
+        "goodbye",
+    ]
+    for index, line in enumerate(lines):
+        spoken += said(await turn(session, f"t{index}", line)).split(". ")
+
+    assert len(spoken) == len(set(spoken))
+    agent_turns = [m for m in store.calls["call-1"].messages if m.persona is Persona.ASSISTANT]
+    assert len(agent_turns) == len(lines) + 1
+    assert store.calls["call-1"].claim["incident_datetime"] == "2026-03-03T10:00:00-05:00"
+
+
+CLAIM_OF_THREE = (
+    ClaimField(name="incident_datetime", type=ClaimFieldType.DATETIME, description="when"),
+    ClaimField(name="incident_description", type=ClaimFieldType.TEXT, description="what"),
+    ClaimField(name="policyholder_email", type=ClaimFieldType.EMAIL, description="your e-mail"),
+)

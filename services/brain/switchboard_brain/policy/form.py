@@ -4,7 +4,12 @@ It asks each claim field in turn using its description, extracts the value with
 the parsers in :mod:`switchboard_brain.extract`, stores it, confirms it, and moves
 on. It understands "can you repeat", "I want to talk to a person", "goodbye" and
 "I don't know"; an answer it cannot use is asked again, rephrased, at most
-``recognition_retry_max`` times before the field is skipped.
+until ``recognition_retry_max`` answers in a row failed, then the field is skipped.
+
+When every field is filled or skipped it recaps the values and asks whether there
+is anything else; the caller's next answer ends the call with a goodbye (so their
+"no thanks, bye" is heard and stored, not cut off). A goodbye earlier gets the
+recap and the goodbye at once.
 """
 
 from __future__ import annotations
@@ -57,15 +62,19 @@ class FormPolicy(ConversationPolicy):
         intent = detect_intent(text)
         if intent is Intent.HUMAN:
             return self._transfer(ctx, state)
-        if intent is Intent.GOODBYE or state.ended:
-            return self._close(ctx, state, "caller_goodbye", [])
-        if intent is Intent.REPEAT:
-            current = state.next_field(ctx.call)
+        if intent is Intent.REPEAT and not state.ended:
+            current = self._asked_field(ctx, state)
             last = state.last_question or (phrases.question(current) if current else "")
             return self._reply(state, ["Of course.", last] if last else ["Of course."])
-        current = state.next_field(ctx.call)
+        if state.wrap_up or state.ended:
+            # Whatever comes after "anything else?" ends the call: the form has nothing
+            # more to offer, and the recap was already said.
+            return self._close(ctx, state, "claim_complete", [], recap=False)
+        if intent is Intent.GOODBYE:
+            return self._close(ctx, state, "caller_goodbye", [])
+        current = self._asked_field(ctx, state)
         if current is None:
-            return self._close(ctx, state, "claim_complete", [])
+            return self._wrap_up(ctx, state, [])
         value = self._extract(ctx, current, text)
         if intent is Intent.DONT_KNOW and (
             value is None
@@ -86,6 +95,17 @@ class FormPolicy(ConversationPolicy):
     def goodbye(self, ctx: TurnContext) -> list[str]:
         return phrases.goodbye(ctx.call.initiate)
 
+    @staticmethod
+    def _asked_field(ctx: TurnContext, state: FormState) -> ClaimField | None:
+        """The field the last question asked for, even if already filled: when a turn is
+        resent after a crash between storing its value and storing the reply, the answer
+        must go to the same field again, not to the next one."""
+        if state.field and state.field not in state.skipped:
+            asked = ctx.call.initiate.field(state.field)
+            if asked is not None:
+                return asked
+        return state.next_field(ctx.call)
+
     # -- building replies -------------------------------------------------------------
 
     @staticmethod
@@ -93,10 +113,10 @@ class FormPolicy(ConversationPolicy):
         return AgentReply(sentences, list(actions), state.dump())
 
     def _continue(self, ctx: TurnContext, state: FormState, lead: list[str]) -> AgentReply:
-        """``lead``, then the next question, or the recap and goodbye when nothing is left."""
+        """``lead``, then the next question, or the recap when nothing is left."""
         upcoming = state.next_field(ctx.call)
         if upcoming is None:
-            return self._close(ctx, state, "claim_complete", lead)
+            return self._wrap_up(ctx, state, lead)
         state.field = upcoming.name
         state.last_question = phrases.question(upcoming)
         return self._reply(state, [*lead, state.last_question])
@@ -104,7 +124,7 @@ class FormPolicy(ConversationPolicy):
     def _retry(self, ctx: TurnContext, state: FormState, current: ClaimField) -> AgentReply:
         failures = state.retries.get(current.name, 0) + 1
         state.retries[current.name] = failures
-        if failures > ctx.features.recognition_retry_max:
+        if failures >= ctx.features.recognition_retry_max:
             state.skip(current.name)
             return self._continue(ctx, state, ["I'm sorry, I still can't get it; let's move on."])
         sentences = phrases.rephrase(current, failures)
@@ -120,13 +140,23 @@ class FormPolicy(ConversationPolicy):
         ]
         return self._reply(state, sentences, Transfer(ctx.call.initiate.agent_phone_number))
 
+    def _wrap_up(self, ctx: TurnContext, state: FormState, lead: list[str]) -> AgentReply:
+        """Every field is filled or skipped: recap, then let the caller close the call
+        (hanging up on the caller's last answer would cut off their "thank you, bye")."""
+        state.field = None
+        state.wrap_up = True
+        state.last_question = phrases.ANYTHING_ELSE
+        recap = phrases.recap(ctx.call.initiate, ctx.call.claim)
+        return self._reply(state, [*lead, *recap, phrases.ANYTHING_ELSE])
+
     def _close(
-        self, ctx: TurnContext, state: FormState, reason: str, lead: list[str]
+        self, ctx: TurnContext, state: FormState, reason: str, lead: list[str], recap: bool = True
     ) -> AgentReply:
         state.field = None
         state.ended = reason
         request = ctx.call.initiate
-        sentences = [*lead, *phrases.recap(request, ctx.call.claim), *phrases.goodbye(request)]
+        summary = phrases.recap(request, ctx.call.claim) if recap else []
+        sentences = [*lead, *summary, *phrases.goodbye(request)]
         return self._reply(state, sentences, EndCall(reason))
 
     # -- extraction -------------------------------------------------------------------

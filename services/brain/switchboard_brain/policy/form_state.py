@@ -15,6 +15,7 @@ class FormState(BaseModel):
     skipped: list[str] = Field(default_factory=list)
     last_question: str = ""
     transfer_requested: bool = False
+    wrap_up: bool = False  # every field done; "anything else?" was asked
     ended: str = ""  # why the policy ended the call, once it did
 
     @classmethod

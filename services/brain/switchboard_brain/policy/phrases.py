@@ -23,6 +23,7 @@ _REPHRASE = {
     ClaimFieldType.PHONE_NUMBER: "Please say the number digit by digit.",
     ClaimFieldType.TEXT: "A few words are enough.",
 }
+ANYTHING_ELSE = "Is there anything else I can do for you?"
 _SORRY = ("Sorry, I didn't quite get that.", "Sorry, I still didn't get that.")
 
 
