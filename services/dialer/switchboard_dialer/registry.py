@@ -152,7 +152,11 @@ class CallRegistry:
         await self._connected_life(live, call, line)
 
     async def _connected_life(self, live: LiveCall, call: domain.Call, line: PhoneLine) -> None:
-        call = await self._store.set_call_state(call.call_id, domain.CallState.IN_PROGRESS)
+        try:
+            call = await self._store.set_call_state(call.call_id, domain.CallState.IN_PROGRESS)
+        except SwitchboardError:
+            await line.hang_up("error")  # the caller must not wait on a call nobody runs
+            raise
         log.info("call connected", extra={"call_id": call.call_id})
         session = self._new_session(call, line)
         live.session = session

@@ -180,6 +180,9 @@ class FakeConverseStream:
             case _:
                 pass
 
+    def fail(self, error: Exception) -> None:
+        self._out.put_nowait(error)
+
     async def receive(self) -> BrainEvent | None:
         item = await self._out.get()
         if isinstance(item, Exception):
@@ -200,8 +203,17 @@ class ScriptedBrain:
         self.summarized: list[str] = []
         self.die_after_sentences: int | None = None
         self.summarize_failures = 0
+        self.down = False
+
+    def kill(self) -> None:
+        """The brain dies and stays down: open streams fail, new ones are refused."""
+        self.down = True
+        for stream in self.streams:
+            stream.fail(Unavailable("brain process killed"))
 
     async def converse(self) -> FakeConverseStream:
+        if self.down:
+            raise Unavailable("connection refused")
         stream = FakeConverseStream(self)
         self.streams.append(stream)
         return stream

@@ -293,3 +293,16 @@ async def test_calling_a_voice_phone_fails_clearly_until_the_speech_pipeline_exi
 
     (call,) = rig.store.calls.values()
     assert rig.store.reasons(call.call_id) == ["dialing", "failed:dial_failed"]
+
+
+async def test_a_brain_that_stays_down_ends_the_call_after_the_reconnect_timeout():
+    rig = build_rig(reconnect_timeout_sec=0.3)
+    try:
+        phone, call = await connect(rig)
+
+        rig.brain.kill()
+
+        assert await phone.expect(Ended, wait_sec=3) == Ended(reason="brain_unavailable")
+        assert (await rig.ended(call.call_id))[-1] == "ended:brain_unavailable"
+    finally:
+        await rig.app.stop()
