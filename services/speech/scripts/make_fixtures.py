@@ -85,7 +85,9 @@ def add_noise(audio: FloatAudio, seed: int, snr_db: float = SNR_DB) -> FloatAudi
     """White noise at ``snr_db`` below the speech's power (measured over non-silent samples)."""
     voiced = audio[np.abs(audio) > 1e-3]
     power = float(np.mean(voiced**2)) if len(voiced) else 1e-6
-    noise = np.random.default_rng(seed).normal(0.0, np.sqrt(power / 10 ** (snr_db / 10)), len(audio))
+    noise = np.random.default_rng(seed).normal(
+        0.0, np.sqrt(power / 10 ** (snr_db / 10)), len(audio)
+    )
     return np.clip(audio + noise, -1.0, 1.0).astype(np.float32)
 
 
@@ -148,9 +150,7 @@ def ensure_clips(
                     if condition == "snr10":
                         audio = add_noise(audio, seed=1000 * idx + rate // 1000)
                     write_wav(path, float_to_pcm16(audio), rate)
-            clips.extend(
-                Clip(idx, engine, r, c, texts[idx], paths[(r, c)]) for r, c in wanted
-            )
+            clips.extend(Clip(idx, engine, r, c, texts[idx], paths[(r, c)]) for r, c in wanted)
     manifest = root / "manifest.json"
     manifest.parent.mkdir(parents=True, exist_ok=True)
     manifest.write_text(json.dumps({"sentences": texts}, indent=1), encoding="utf-8")
@@ -171,9 +171,7 @@ def main() -> None:
     parser.add_argument("--engines", default=",".join(ENGINES))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    clips = ensure_clips(
-        parse_ids(args.ids) if args.ids else None, tuple(args.engines.split(","))
-    )
+    clips = ensure_clips(parse_ids(args.ids) if args.ids else None, tuple(args.engines.split(",")))
     log.info("fixtures ready", extra={"clips": len(clips), "dir": str(output_dir())})
     log.info("%d clips in %s", len(clips), output_dir())
 

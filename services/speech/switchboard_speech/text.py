@@ -53,6 +53,6 @@ def sentences(text: str, first_of_turn: bool = False) -> list[str]:
             result.extend(_cut_long(sentence))
     if first_of_turn and result and len(result[0]) > FIRST_CLAUSE_CHARS:
         head, *tail = _CLAUSE.split(result[0], maxsplit=1)
-        if tail and len(head) >= 12:
+        if tail and len(head) >= 5:
             result[0:1] = [head, tail[0]]
     return result

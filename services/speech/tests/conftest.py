@@ -42,7 +42,9 @@ def clips(real_engines: SpeechEngines) -> dict[tuple[int, int], Any]:
     import make_fixtures
 
     made = make_fixtures.ensure_clips(
-        SUBSET, engines=("piper",), conditions=("clean",),
+        SUBSET,
+        engines=("piper",),
+        conditions=("clean",),
         renderer=make_fixtures.Renderer(real_engines.tts),
     )
     return {(clip.id, clip.rate): clip for clip in made}

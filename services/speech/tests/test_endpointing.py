@@ -39,7 +39,12 @@ def test_speech_ended_comes_after_the_silence_timeout_at_the_end_of_speech() -> 
 def test_a_pause_triggers_speculation_and_resuming_makes_it_stale() -> None:
     actions = run([(True, 10), (False, 6), (True, 3), (False, 25)])
     assert kinds(actions) == [
-        Kind.BEGIN, Kind.STARTED, Kind.PAUSED, Kind.RESUMED, Kind.PAUSED, Kind.ENDED,
+        Kind.BEGIN,
+        Kind.STARTED,
+        Kind.PAUSED,
+        Kind.RESUMED,
+        Kind.PAUSED,
+        Kind.ENDED,
     ]
 
 
@@ -71,7 +76,9 @@ def test_parameters_are_frozen_inside_an_utterance_and_fresh_between_utterances(
     assert endpointer.params_for(long) == short
     ended = []
     for _ in range(5):
-        ended += [a for a in endpointer.step(False, endpointer.params_for(long)) if a.kind is Kind.ENDED]
+        ended += [
+            a for a in endpointer.step(False, endpointer.params_for(long)) if a.kind is Kind.ENDED
+        ]
     assert ended, "the utterance kept the silence window it started with"
     assert endpointer.params_for(long) == long
 

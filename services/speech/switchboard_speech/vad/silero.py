@@ -8,7 +8,7 @@ and a frame's decision is the latest window's probability.
 
 from __future__ import annotations
 
-from importlib import resources
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,10 @@ _CONTEXT = {8000: 32, 16000: 64}
 
 
 def model_path() -> Path:
-    path = Path(str(resources.files("silero_vad").joinpath("data", "silero_vad.onnx")))
+    """Found without importing ``silero_vad`` (its ``__init__`` imports torch)."""
+    spec = importlib.util.find_spec("silero_vad")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    path = Path(folders[0] if folders else "/nonexistent") / "data" / "silero_vad.onnx"
     if not path.exists():
         raise FileNotFoundError(
             "silero_vad.onnx not found; install it with `pip install --no-deps silero-vad==6.2.3` "
