@@ -40,7 +40,7 @@ class GrpcService:
         )
         self.health = health.aio.HealthServicer()
         self._service_names = list(service_names)
-        self._on_shutdown: list[Callable[[], None]] = []
+        self._on_shutdown: list[Callable[[], Awaitable[None] | None]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
         self.port = 0
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
@@ -48,8 +48,11 @@ class GrpcService:
             [*self._service_names, reflection.SERVICE_NAME, health.SERVICE_NAME], self.server
         )
 
-    def on_shutdown(self, callback: Callable[[], None]) -> None:
-        """Runs when shutdown starts, before the grace period: end long-lived streams here."""
+    def on_shutdown(self, callback: Callable[[], Awaitable[None] | None]) -> None:
+        """Runs when shutdown starts, before the grace period: end long-lived streams here.
+
+        The callback may be a plain function or a coroutine function.
+        """
         self._on_shutdown.append(callback)
 
     def on_stop(self, callback: Callable[[], Awaitable[None]]) -> None:
@@ -78,7 +81,9 @@ class GrpcService:
         await self.set_serving(False)
         for notify in self._on_shutdown:
             try:
-                notify()
+                pending = notify()
+                if pending is not None:
+                    await pending
             except Exception:
                 log.exception("shutdown notification failed")
         await self.server.stop(grace)

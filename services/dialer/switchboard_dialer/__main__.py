@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from switchboard.config import Settings
 from switchboard.features import FeatureFlags
-from switchboard.server import SHUTDOWN_GRACE_SEC, GrpcService
+from switchboard.server import GrpcService
 from switchboard.service_main import main
 from switchboard.store_client import StoreClient
 from switchboard.v1 import dialer_pb2_grpc
@@ -21,17 +21,12 @@ async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -
     # Generated registration helpers are untyped.
     dialer_pb2_grpc.add_DialerServicer_to_server(app.servicer, service.server)  # type: ignore[no-untyped-call]
 
-    # Live calls must end as "shutdown" before the server cancels the phones'
-    # streams (which would read as dropped lines), and GrpcService has no hook
-    # that runs when shutdown starts: wrap stop for this one instance (as the
-    # store does). Drop this once the shared server offers such a hook.
-    server_stop = service.stop
-
-    async def stop_with_calls(grace: float = SHUTDOWN_GRACE_SEC) -> None:
+    # Live calls end as "shutdown" before the server cancels the phones' streams
+    # (which would read as dropped lines).
+    async def end_live_calls() -> None:
         await app.registry.stop_all("shutdown")
-        await server_stop(grace)
 
-    service.stop = stop_with_calls  # type: ignore[method-assign]
+    service.on_shutdown(end_live_calls)
 
     async def close() -> None:
         await app.stop()
