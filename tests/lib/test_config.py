@@ -68,3 +68,10 @@ def test_a_broken_reload_keeps_the_last_good_flags(tmp_path: Path) -> None:
     path.write_text("features:\n  recognition_retry_max: -5\n")
     assert flags.reload() is False
     assert flags.current.recognition_retry_max == 2
+
+
+def test_a_timestamp_in_the_environment_stays_text() -> None:
+    settings = load_settings(
+        Path("/nonexistent"), environ={"SWITCHBOARD__BRAIN__FIXED_NOW": "2026-11-24T15:00:00+00:00"}
+    )
+    assert settings.brain.fixed_now == "2026-11-24T15:00:00+00:00"

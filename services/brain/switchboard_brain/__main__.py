@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-from collections.abc import MutableMapping
 from datetime import UTC, datetime
 
 from switchboard.clock import SystemClock
@@ -18,22 +15,6 @@ from switchboard_brain.policy import create_policy
 from switchboard_brain.servicer import BrainServicer, register
 
 log = logging.getLogger("switchboard_brain")
-
-FIXED_NOW_ENV = "SWITCHBOARD__BRAIN__FIXED_NOW"
-
-
-def quote_fixed_now(environ: MutableMapping[str, str]) -> None:
-    """Keeps ``SWITCHBOARD__BRAIN__FIXED_NOW`` a string.
-
-    ``switchboard.config`` reads environment values as YAML scalars, and YAML turns an
-    unquoted ISO timestamp into a datetime, which ``brain.fixed_now`` (a string) then
-    rejects at startup. Quoting it here keeps the documented override working until
-    the shared config accepts it as is.
-    """
-    raw = environ.get(FIXED_NOW_ENV, "").strip()
-    if raw and raw[0] not in "'\"":
-        environ[FIXED_NOW_ENV] = json.dumps(raw)
-
 
 def fixed_now(value: str) -> datetime | None:
     """``brain.fixed_now`` as an aware datetime (UTC when it has no offset)."""
@@ -60,7 +41,6 @@ async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -
 
 
 def run() -> None:
-    quote_fixed_now(os.environ)
     main("brain", ["switchboard.v1.Brain"], setup)
 
 

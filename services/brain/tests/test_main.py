@@ -7,13 +7,12 @@ from datetime import UTC, datetime
 import pytest
 
 from switchboard.config import load_settings
-from switchboard_brain.__main__ import FIXED_NOW_ENV, fixed_now, quote_fixed_now
+from switchboard_brain.__main__ import fixed_now
 
 
 def test_an_unquoted_fixed_now_in_the_environment_still_loads_as_a_string() -> None:
-    environ = {FIXED_NOW_ENV: "2026-11-24T15:00:00+00:00"}
+    environ = {"SWITCHBOARD__BRAIN__FIXED_NOW": "2026-11-24T15:00:00+00:00"}
 
-    quote_fixed_now(environ)
     settings = load_settings(environ=environ)
 
     assert fixed_now(settings.brain.fixed_now) == datetime(2026, 11, 24, 15, tzinfo=UTC)
