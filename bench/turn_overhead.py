@@ -1,0 +1,154 @@
+"""Text-mode turn overhead through the services, form policy.
+
+Measures, at the simulated phone, the time from the callee's line leaving the
+phone to the first bot sentence arriving back: dialer → brain → store → brain →
+dialer, all over real gRPC between separate processes, SQLite with fsync.
+
+    .venv/bin/python bench/turn_overhead.py [--turns 300]
+
+Prints a table and writes bench/results/turn_overhead.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+
+from switchboard.launcher import Cluster, ClusterPorts
+from switchboard.v1 import dialer_pb2, dialer_pb2_grpc
+
+FIELDS = 40  # text fields per call, so one call gives many measured turns
+RESULTS = Path(__file__).parent / "results"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def one_call(cluster: Cluster, number: str, samples: list[float], max_turns: int) -> None:
+    payload = {
+        "bot_company": "Bench Co",
+        "bot_name": "Joe",
+        "phone_number": number,
+        "agent_phone_number": "+14155550199",
+        "task": "Collect the answers.",
+        "claim": [
+            {"name": f"answer_{i}", "type": "text", "description": f"answer number {i}"}
+            for i in range(FIELDS)
+        ],
+    }
+    async with grpc.aio.insecure_channel(cluster.ports.grpc_address("dialer")) as channel:
+        uplink: asyncio.Queue[dialer_pb2.PhoneUplink | None] = asyncio.Queue()
+
+        async def drain() -> Any:
+            while (item := await uplink.get()) is not None:
+                yield item
+
+        stream = dialer_pb2_grpc.DialerStub(channel).Phone(drain())
+        register = dialer_pb2.PhoneRegister(number=number, mode=dialer_pb2.PHONE_MODE_TEXT)
+        await uplink.put(dialer_pb2.PhoneUplink(register=register))
+        await stream.read()
+        async with httpx.AsyncClient(
+            base_url=cluster.gateway_url,
+            headers={"Authorization": f"Bearer {cluster.api_key}"},
+        ) as http:
+            reply = await http.post("/call", json=payload)
+            reply.raise_for_status()
+        sent_at: float | None = None
+        turns = 0
+        while True:
+            event = await stream.read()
+            if event is grpc.aio.EOF:
+                break
+            kind = event.WhichOneof("event")
+            if kind == "ringing":
+                answer = dialer_pb2.PhoneAnswer(call_id=event.ringing.call_id)
+                await uplink.put(dialer_pb2.PhoneUplink(answer=answer))
+            elif kind == "bot_said" and sent_at is not None:
+                samples.append((time.perf_counter() - sent_at) * 1000)
+                sent_at = None
+            elif kind == "bot_turn_done":
+                if turns >= max_turns:
+                    hang_up = dialer_pb2.PhoneHangUp(reason="bench done")
+                    await uplink.put(dialer_pb2.PhoneUplink(hang_up=hang_up))
+                    continue
+                turns += 1
+                sent_at = time.perf_counter()
+                say = dialer_pb2.PhoneSay(text=f"My answer is number {turns}.")
+                await uplink.put(dialer_pb2.PhoneUplink(say=say))
+            elif kind == "ended":
+                break
+        await uplink.put(None)
+        stream.cancel()
+
+
+async def measure(cluster: Cluster, total_turns: int) -> list[float]:
+    samples: list[float] = []
+    warmup: list[float] = []
+    await one_call(cluster, "+14155551000", warmup, 5)
+    call = 0
+    while len(samples) < total_turns:
+        call += 1
+        number = f"+1415555{2000 + call}"
+        await one_call(cluster, number, samples, min(FIELDS - 1, total_turns - len(samples)))
+    return samples
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--turns", type=int, default=300)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        cluster = Cluster(
+            ports=ClusterPorts.free(),
+            api_key=secrets.token_urlsafe(16),
+            data_dir=Path(tmp) / "data",
+            log_dir=Path(tmp) / "logs",
+            env={"SWITCHBOARD_CONFIG": str(Path(tmp) / "none.yaml")},
+        )
+        cluster.start()
+        try:
+            samples = asyncio.run(measure(cluster, args.turns))
+        finally:
+            cluster.stop()
+    result = {
+        "benchmark": "text-mode turn overhead (callee line in -> first bot sentence out)",
+        "policy": "form",
+        "turns": len(samples),
+        "p50_ms": round(statistics.median(samples), 2),
+        "p90_ms": round(percentile(samples, 90), 2),
+        "p99_ms": round(percentile(samples, 99), 2),
+        "max_ms": round(max(samples), 2),
+        "target": "p50 <= 5 ms, p99 <= 20 ms",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, "
+        f"{__import__('os').cpu_count()} cores, Python {platform.python_version()}",
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "turn_overhead.json").write_text(json.dumps(result, indent=2))
+    sys.stdout.write(
+        f"\n{'turns':>6} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}\n"
+        f"{result['turns']:>6} {result['p50_ms']:>8} {result['p90_ms']:>8} "
+        f"{result['p99_ms']:>8} {result['max_ms']:>8}\n"
+        f"target: {result['target']}\n"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
