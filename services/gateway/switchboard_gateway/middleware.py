@@ -46,7 +46,9 @@ class BodyGuard:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        too_big = _reject(413, f"the body must be at most {self.max_bytes} bytes")
+        too_big = _reject(
+            413, f"the body must be at most {self.max_bytes} bytes ({self.max_bytes // 1024} KiB)"
+        )
         declared = headers.get("content-length")
         if declared is not None:
             if not declared.isdigit():
