@@ -45,12 +45,21 @@ def ports_from(settings: Settings) -> ClusterPorts:
     )
 
 
-def api_key_for_run() -> str:
-    """SWITCHBOARD_API_KEY when set, else a new key, saved for ``simulate`` to find."""
-    key = os.environ.get(API_KEY_ENV) or secrets.token_urlsafe(24)
+def local_api_key() -> str:
+    """SWITCHBOARD_API_KEY when set; else the key saved by an earlier local run; else a new one.
+
+    The key is saved in var/api-key (mode 0600), so ``make run`` and
+    ``switchboard simulate`` agree on it and printed report links keep working.
+    """
+    if key := os.environ.get(API_KEY_ENV):
+        return key
+    with contextlib.suppress(OSError):
+        if saved := API_KEY_FILE.read_text().strip():
+            return saved
+    key = secrets.token_urlsafe(24)
     DATA_DIR.mkdir(parents=True, exist_ok=True)
+    API_KEY_FILE.touch(mode=0o600)
     API_KEY_FILE.write_text(key)
-    API_KEY_FILE.chmod(0o600)
     return key
 
 
@@ -65,7 +74,7 @@ def known_api_key(settings: Settings) -> str:
 
 
 def cmd_run(settings: Settings) -> int:
-    key = api_key_for_run()
+    key = local_api_key()
     cluster = Cluster(
         ports=ports_from(settings),
         api_key=key,
@@ -114,7 +123,7 @@ def services_for(settings: Settings) -> Iterator[tuple[str, str, str, bool]]:
     if http_ready(url):
         yield url, known_api_key(settings), settings.services.dialer, False
         return
-    key = os.environ.get(API_KEY_ENV) or secrets.token_urlsafe(24)
+    key = local_api_key()
     cluster = Cluster(
         ports=ports_from(settings), api_key=key, data_dir=DATA_DIR, log_dir=DATA_DIR / "logs"
     )

@@ -19,7 +19,13 @@ from typing import Any
 PII_PREFIX = "pii_"
 
 # Attributes every LogRecord has; everything else came from ``extra``.
-_RECORD_KEYS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# uvicorn adds an ANSI-coloured copy of each message as `color_message`.
+_RECORD_KEYS = frozenset(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 
 def record_fields(record: logging.LogRecord, include_personal_data: bool) -> dict[str, Any]:
