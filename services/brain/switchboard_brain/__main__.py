@@ -16,6 +16,7 @@ from switchboard_brain.servicer import BrainServicer, register
 
 log = logging.getLogger("switchboard_brain")
 
+
 def fixed_now(value: str) -> datetime | None:
     """``brain.fixed_now`` as an aware datetime (UTC when it has no offset)."""
     if not value:
