@@ -49,8 +49,12 @@ class WhisperSTT(ClipSpeechToText):
 
     name = "local"
 
-    def __init__(self, cpu_threads: int = 2, workers: int = 1) -> None:
+    def __init__(self, cpu_threads: int = 2, workers: int = 1, beam_size: int = 1) -> None:
+        self._beam = beam_size
         from faster_whisper import WhisperModel  # type: ignore[import-untyped]
+
+        # It logs every clip at INFO; one line per utterance is noise here.
+        logging.getLogger("faster_whisper").setLevel(logging.WARNING)
 
         self._model = WhisperModel(
             str(model_dir()),
@@ -83,7 +87,7 @@ class WhisperSTT(ClipSpeechToText):
         segments, _info = self._model.transcribe(
             audio,
             language="en",
-            beam_size=1,
+            beam_size=self._beam,
             temperature=0.0,
             without_timestamps=True,
             condition_on_previous_text=False,
