@@ -75,3 +75,17 @@ def test_a_timestamp_in_the_environment_stays_text() -> None:
         Path("/nonexistent"), environ={"SWITCHBOARD__BRAIN__FIXED_NOW": "2026-11-24T15:00:00+00:00"}
     )
     assert settings.brain.fixed_now == "2026-11-24T15:00:00+00:00"
+
+
+def test_an_unknown_provider_name_is_a_config_error_listing_the_choices() -> None:
+    from switchboard.providers import create_provider
+
+    with pytest.raises(ConfigError, match="choose one of a, b"):
+        create_provider("x.provider", "c", {"a": "m:A", "b": "m:B"}, object)
+
+
+def test_a_provider_whose_sdk_is_missing_names_the_package() -> None:
+    from switchboard.providers import create_provider
+
+    with pytest.raises(ConfigError, match="no_such_vendor_sdk"):
+        create_provider("x.provider", "v", {"v": "no_such_vendor_sdk.module:V"}, object)

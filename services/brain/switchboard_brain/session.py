@@ -1,17 +1,27 @@
 """One call's conversation inside the brain: events in, agent events out, store in between.
 
-Order of work for a caller turn (so a restart at any point loses nothing and
-repeats nothing): store the caller's message, let the policy decide (its claim
-updates are durable before anything is spoken), store the agent's message together
-with the policy's new state in one write, then speak.
+Order of work for a caller turn, so a restart at any point loses nothing:
+
+1. store the caller's message while the policy decides (its claim updates are
+   durable before it returns);
+2. once both are done, stream the sentences: the first leaves at once;
+3. store the agent's message with the policy's new state in one write;
+4. then the turn's actions and ``turn_done``.
+
+A brain that dies between 2 and 3 gets the turn again from the dialer (it has
+no ``turn_done``): the caller's message is already stored, the policy state is
+the one before the turn, so the same answer is decided again and the dialer
+drops the sentences it already delivered.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
 import uuid
+from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from switchboard.clock import Clock
@@ -128,18 +138,19 @@ class ConversationSession:
         """Loads the call (``NotFound`` when the store has none with that id)."""
         return cls(await store.get_call(call_id), policy, store, clock, flags)
 
-    async def start(self, event: ConversationStart) -> list[OutboundEvent]:
+    async def start(self, event: ConversationStart) -> AsyncIterator[OutboundEvent]:
         """A greeting on a fresh stream; nothing after a reconnect (the dialer resends)."""
         if event.reconnect:
-            return []
+            return
         resumed = any(
             m.persona is Persona.HUMAN and m.action is MessageAction.TALK
             for m in self.call.messages
         )
-        return await self._run(new_turn_id("greeting"), Greet(resumed))
+        async for out in self._turn(new_turn_id("greeting"), Greet(resumed)):
+            yield out
 
-    async def handle(self, event: InboundEvent) -> list[OutboundEvent]:
-        """The agent events answering one inbound event, in order."""
+    async def handle(self, event: InboundEvent) -> AsyncIterator[OutboundEvent]:
+        """The agent events answering one inbound event, each as soon as it is ready."""
         match event:
             case UserTurn(turn_id=turn_id, text=text):
                 existing = self._agent_message(turn_id)
@@ -147,28 +158,35 @@ class ConversationSession:
                     log.info(
                         "turn resent, replaying the stored answer", extra=self._fields(turn_id)
                     )
-                    return self._replay(existing)
-                await self._append([self._human(turn_id, text, MessageAction.TALK)])
-                return await self._run(turn_id, CallerSaid(text))
+                    for out in self._replay(existing):
+                        yield out
+                    return
+                human = self._human(turn_id, text, MessageAction.TALK)
+                turn = self._turn(turn_id, CallerSaid(text), human)
             case PlayoutReport():
                 await self._heard(event)
-                return []
+                return
             case DtmfPressed(digits=digits):
                 turn_id = new_turn_id("dtmf")
-                await self._append([self._human(turn_id, digits, MessageAction.DTMF)])
-                return await self._run(turn_id, KeysPressed(digits))
+                human = self._human(turn_id, digits, MessageAction.DTMF)
+                turn = self._turn(turn_id, KeysPressed(digits), human)
             case SilenceTimeout(count=count):
-                return await self._run(new_turn_id("silence"), CallerSilent(count))
+                turn = self._turn(new_turn_id("silence"), CallerSilent(count))
             case CallerHangup() | ConversationStart():
-                return []
-        raise TypeError(f"unknown event {type(event).__name__}")
+                return
+            case _:
+                raise TypeError(f"unknown event {type(event).__name__}")
+        async for out in turn:
+            yield out
 
     # -- turns --------------------------------------------------------------------------
 
-    async def _run(self, turn_id: str, event: PolicyEvent) -> list[OutboundEvent]:
-        started = time.perf_counter()
-        reply = await self._policy.respond(self._context(), event)
-        policy_ms = (time.perf_counter() - started) * 1000
+    async def _turn(
+        self, turn_id: str, event: PolicyEvent, human: Message | None = None
+    ) -> AsyncIterator[OutboundEvent]:
+        reply = await self._decide(turn_id, event, human)
+        for index, text in enumerate(reply.sentences):
+            yield AgentSentence(turn_id, index, text, reply.filler)
         if not reply.filler:
             agent = Message(
                 persona=Persona.ASSISTANT,
@@ -179,15 +197,28 @@ class ConversationSession:
                 tool_calls=actions_to_tool_calls(turn_id, reply.actions),
             )
             await self._append([agent], reply.policy_state)
+        for out in self._closing(turn_id, reply.actions):
+            yield out
+
+    async def _decide(self, turn_id: str, event: PolicyEvent, human: Message | None) -> AgentReply:
+        """Runs the policy while the caller's message is stored; both are durable on return."""
+        started = time.perf_counter()
+        context = self._context()
+        async with asyncio.TaskGroup() as group:
+            if human is not None:
+                group.create_task(self._append([human]), name=f"brain-store-caller-{turn_id}")
+            decided = group.create_task(
+                self._policy.respond(context, event), name=f"brain-policy-{turn_id}"
+            )
         log.info(
             "agent turn decided",
             extra={
                 **self._fields(turn_id),
-                "policy_ms": round(policy_ms, 3),
+                "decide_ms": round((time.perf_counter() - started) * 1000, 3),
                 "event": type(event).__name__,
             },
         )
-        return self._events(turn_id, reply)
+        return decided.result()
 
     def _context(self) -> TurnContext:
         return TurnContext(
@@ -221,26 +252,25 @@ class ConversationSession:
     # -- events and messages --------------------------------------------------------------
 
     @staticmethod
-    def _events(turn_id: str, reply: AgentReply) -> list[OutboundEvent]:
-        """Sentences, then actions (to run once those sentences are played), then turn_done,
+    def _closing(turn_id: str, actions: list[Action]) -> list[OutboundEvent]:
+        """The turn's actions (run once its sentences are played), then turn_done,
         so a reader knows at turn_done everything the turn asked for."""
         events: list[OutboundEvent] = [
-            AgentSentence(turn_id, index, text, reply.filler)
-            for index, text in enumerate(reply.sentences)
+            AgentTransfer(turn_id, action.target)
+            if isinstance(action, Transfer)
+            else AgentEndCall(turn_id, action.reason)
+            for action in actions
         ]
-        for action in reply.actions:
-            if isinstance(action, Transfer):
-                events.append(AgentTransfer(turn_id, action.target))
-            else:
-                events.append(AgentEndCall(turn_id, action.reason))
         events.append(AgentTurnDone(turn_id))
         return events
 
     def _replay(self, message: Message) -> list[OutboundEvent]:
-        reply = AgentReply(
-            split_sentences(message.content), actions_from_tool_calls(message.tool_calls)
-        )
-        return self._events(message.turn_id, reply)
+        sentences = split_sentences(message.content)
+        events: list[OutboundEvent] = [
+            AgentSentence(message.turn_id, index, text, False)
+            for index, text in enumerate(sentences)
+        ]
+        return events + self._closing(message.turn_id, actions_from_tool_calls(message.tool_calls))
 
     def _agent_message(self, turn_id: str) -> Message | None:
         return next(

@@ -41,10 +41,10 @@ async def converse(
 
     async def receive() -> None:
         try:
-            for event in await session.start(start):
+            async for event in session.start(start):
                 queue.put_nowait(event)
             async for inbound_event in inbound:
-                for event in await session.handle(inbound_event):
+                async for event in session.handle(inbound_event):
                     queue.put_nowait(event)
                 if isinstance(inbound_event, CallerHangup):
                     break

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 from brain_fakes import REFERENCE_NOW, InMemoryStore
@@ -29,6 +30,10 @@ from switchboard_brain.policy.form import FormPolicy
 from switchboard_brain.session import ConversationSession
 
 
+async def collect(events: AsyncIterator[OutboundEvent]) -> list[OutboundEvent]:
+    return [event async for event in events]
+
+
 async def open_session(
     store: InMemoryStore, call_id: str = "call-1", retry_max: int = 3
 ) -> ConversationSession:
@@ -43,7 +48,7 @@ def said(events: list[OutboundEvent]) -> str:
 
 
 async def turn(session: ConversationSession, turn_id: str, text: str) -> list[OutboundEvent]:
-    return await session.handle(UserTurn(turn_id, text))
+    return await collect(session.handle(UserTurn(turn_id, text)))
 
 
 async def test_a_complete_dialogue_fills_every_field_then_recaps_and_ends_the_call() -> None:
@@ -51,7 +56,7 @@ async def test_a_complete_dialogue_fills_every_field_then_recaps_and_ends_the_ca
     store.new_call()
     session = await open_session(store)
 
-    greeting = await session.start(ConversationStart("call-1"))
+    greeting = await collect(session.start(ConversationStart("call-1")))
     assert said(greeting).startswith("Hello, this is Amelia from Contoso Insurance.")
     assert "I'm calling to collect the details of a car insurance claim." in said(greeting)
     assert said(greeting).endswith("When did the incident happen?")
@@ -88,7 +93,7 @@ async def test_each_turn_stores_the_caller_then_the_agent_with_the_policy_state(
     store = InMemoryStore()
     store.new_call()
     session = await open_session(store)
-    await session.start(ConversationStart("call-1"))
+    await collect(session.start(ConversationStart("call-1")))
     store.appends.clear()
 
     events = await turn(session, "t1", "yesterday")
@@ -106,7 +111,7 @@ async def test_an_unparseable_answer_is_asked_again_then_skipped_after_the_retry
     store = InMemoryStore()
     store.new_call()
     session = await open_session(store, retry_max=3)
-    await session.start(ConversationStart("call-1"))
+    await collect(session.start(ConversationStart("call-1")))
 
     first = await turn(session, "t1", "banana")
     assert said(first).startswith("Sorry, I didn't quite get that. When did the incident happen?")
@@ -123,7 +128,7 @@ async def test_i_dont_know_skips_the_field() -> None:
     store = InMemoryStore()
     store.new_call()
     session = await open_session(store)
-    await session.start(ConversationStart("call-1"))
+    await collect(session.start(ConversationStart("call-1")))
 
     events = await turn(session, "t1", "I don't remember")
 
@@ -134,7 +139,7 @@ async def test_can_you_repeat_asks_the_last_question_again() -> None:
     store = InMemoryStore()
     store.new_call()
     session = await open_session(store)
-    await session.start(ConversationStart("call-1"))
+    await collect(session.start(ConversationStart("call-1")))
 
     events = await turn(session, "t1", "sorry, can you repeat?")
 
@@ -145,7 +150,7 @@ async def test_asking_for_a_person_says_so_then_transfers_to_the_agent_number() 
     store = InMemoryStore()
     store.new_call()
     session = await open_session(store)
-    await session.start(ConversationStart("call-1"))
+    await collect(session.start(ConversationStart("call-1")))
 
     events = await turn(session, "t1", "I want to talk to a person")
 
@@ -157,7 +162,7 @@ async def test_goodbye_recaps_what_was_collected_and_ends_the_call() -> None:
     store = InMemoryStore()
     store.new_call()
     session = await open_session(store)
-    await session.start(ConversationStart("call-1"))
+    await collect(session.start(ConversationStart("call-1")))
     await turn(session, "t1", "yesterday")
 
     events = await turn(session, "t2", "that's all, bye")
@@ -171,7 +176,7 @@ async def test_a_value_the_store_rejects_is_treated_as_not_understood() -> None:
     store = InMemoryStore()
     store.new_call()
     session = await open_session(store)
-    await session.start(ConversationStart("call-1"))
+    await collect(session.start(ConversationStart("call-1")))
     await turn(session, "t1", "yesterday")
 
     events = await turn(session, "t2", "john dot dot smith at example dot com")
@@ -187,7 +192,7 @@ async def test_a_resumed_call_welcomes_back_and_continues_with_the_next_unfilled
     call.messages.append(Message(persona=Persona.HUMAN, content="yesterday", turn_id="old-1"))
     session = await open_session(store)
 
-    events = await session.start(ConversationStart("call-1"))
+    events = await collect(session.start(ConversationStart("call-1")))
 
     assert said(events).startswith("Welcome back, this is Amelia from Contoso Insurance.")
     assert "We were talking about" in said(events)
@@ -198,11 +203,11 @@ async def test_a_reconnect_emits_nothing_and_a_resent_turn_replays_the_stored_an
     store = InMemoryStore()
     store.new_call()
     first = await open_session(store)
-    await first.start(ConversationStart("call-1"))
+    await collect(first.start(ConversationStart("call-1")))
     original = await turn(first, "t1", "yesterday")
 
     second = await open_session(store)
-    assert await second.start(ConversationStart("call-1", reconnect=True)) == []
+    assert await collect(second.start(ConversationStart("call-1", reconnect=True))) == []
     replayed = await turn(second, "t1", "yesterday")
 
     assert replayed == original
@@ -213,16 +218,16 @@ async def test_silence_asks_if_the_caller_is_there_then_says_goodbye_at_the_retr
     store = InMemoryStore()
     store.new_call()
     session = await open_session(store, retry_max=2)
-    await session.start(ConversationStart("call-1"))
+    await collect(session.start(ConversationStart("call-1")))
     appended = len(store.appends)
 
-    nudge = await session.handle(SilenceTimeout(1))
+    nudge = await collect(session.handle(SilenceTimeout(1)))
     assert [(e.text, e.filler) for e in nudge if isinstance(e, AgentSentence)] == [
         ("Are you still there?", True)
     ]
     assert len(store.appends) == appended  # fillers are not history
 
-    final = await session.handle(SilenceTimeout(2))
+    final = await collect(session.handle(SilenceTimeout(2)))
     assert "goodbye" in said(final)
     assert isinstance(final[-2], AgentEndCall) and final[-2].reason == "caller_silent"
 
@@ -231,10 +236,10 @@ async def test_a_playout_report_cuts_the_stored_agent_message_to_what_was_heard(
     store = InMemoryStore()
     store.new_call()
     session = await open_session(store)
-    greeting = await session.start(ConversationStart("call-1"))
+    greeting = await collect(session.start(ConversationStart("call-1")))
     turn_id = greeting[0].turn_id
 
-    await session.handle(PlayoutReport(turn_id, "Hello, this is", interrupted=True))
+    await collect(session.handle(PlayoutReport(turn_id, "Hello, this is", interrupted=True)))
 
     (agent,) = [m for m in store.calls["call-1"].messages if m.turn_id == turn_id]
     assert (agent.content, agent.interrupted) == ("Hello, this is", True)
@@ -245,7 +250,7 @@ async def test_a_form_turn_takes_well_under_two_milliseconds() -> None:
     store.new_call()
     session = await open_session(store)
     policy = FormPolicy()
-    await session.start(ConversationStart("call-1"))
+    await collect(session.start(ConversationStart("call-1")))
     timings = []
     for text in ["last Monday at half past four", "I'm not sure", "what?", "banana"] * 50:
         ctx = session._context()
@@ -275,14 +280,14 @@ async def test_a_turn_resent_after_a_crash_between_claim_and_reply_fills_the_sam
     store = StoreThatDiesBeforeTheReply()
     store.new_call()
     first = await open_session(store)
-    await first.start(ConversationStart("call-1"))
+    await collect(first.start(ConversationStart("call-1")))
     store.armed = True
     with pytest.raises(Unavailable):
         await turn(first, "t1", "yesterday")
     assert "incident_datetime" in store.calls["call-1"].claim
 
     second = await open_session(store)
-    await second.start(ConversationStart("call-1", reconnect=True))
+    await collect(second.start(ConversationStart("call-1", reconnect=True)))
     events = await turn(second, "t1", "yesterday")
 
     assert said(events).startswith("Got it, the 23rd of November 2026.")
@@ -305,7 +310,7 @@ async def test_the_bundled_demo_dialogue_fills_the_whole_claim_in_california() -
         ),
     )
     session = await open_session(store)
-    await session.start(ConversationStart("call-1"))
+    await collect(session.start(ConversationStart("call-1")))
     lines = [
         "It happened on March 3rd 2026 at 2:30 pm.",
         "A pipe burst under the sink and flooded the kitchen floor.",
@@ -329,7 +334,7 @@ async def test_a_short_dialogue_never_says_the_same_sentence_twice() -> None:
     store = InMemoryStore()
     store.new_call(claim=CLAIM_OF_THREE)
     session = await open_session(store)
-    spoken = said(await session.start(ConversationStart("call-1"))).split(". ")
+    spoken = said(await collect(session.start(ConversationStart("call-1")))).split(". ")
     lines = [
         "It happened on the third of March at 10 am.",
         "A tree fell on the fence.",
