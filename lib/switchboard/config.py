@@ -70,10 +70,54 @@ class DialerSettings(Section):
     reconnect_timeout_sec: float = Field(10, gt=0)
 
 
+class LlmSettings(Section):
+    """Any OpenAI-compatible chat-completions endpoint (OpenAI, Azure OpenAI, vLLM, Ollama,
+    llama.cpp server). The API key is never read from the file: only from the environment
+    variable named by ``api_key_env``."""
+
+    endpoint: str = ""  # base URL, e.g. http://127.0.0.1:8000/v1 or https://NAME.openai.azure.com
+    api_key_env: str = "SWITCHBOARD_LLM_API_KEY"
+    api_version: str = ""  # set for Azure OpenAI (e.g. 2024-10-21); empty for the others
+    azure_entra_id: bool = False  # Azure: authenticate with an Entra ID token instead of a key
+    fast_model: str = ""
+    slow_model: str = ""  # defaults to fast_model
+    temperature: float = Field(0.0, ge=0, le=2)
+    max_tokens: int = Field(160, ge=16, le=4096)
+    seed: int | None = 42
+    request_timeout_sec: float = Field(30, gt=0)
+    tool_choice: Literal["auto", "required"] = "auto"  # "required" suits very small models
+    tool_rounds: int = Field(3, ge=1, le=8)  # model calls per turn; the last has no tools
+    max_history_messages: int = Field(20, ge=2, le=200)
+    context_tokens: int = Field(4096, ge=512)  # prompt budget, counted offline
+    # How post-call answers are constrained: OpenAI's "json_schema", or "json_object" with a
+    # "schema" key (llama.cpp server's grammar-constrained JSON).
+    json_format: Literal["json_schema", "json_object"] = "json_schema"
+    summary_retries: int = Field(3, ge=1, le=10)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.endpoint and self.fast_model)
+
+
+class RagSettings(Section):
+    """The knowledge base: chunks embedded offline (MiniLM) in the store, or Azure AI Search."""
+
+    provider: Literal["store", "azure", "none"] = "store"
+    top_k: int = Field(3, ge=1, le=20)
+    min_score: float = Field(0.3, ge=-1, le=1)  # search_documents drops weaker chunks
+    answer_min_score: float = Field(0.5, ge=-1, le=1)  # form policy answers above this
+    chunk_chars: int = Field(800, ge=100, le=8000)
+    azure_endpoint: str = ""
+    azure_index: str = ""
+    azure_api_key_env: str = "SWITCHBOARD_AZURE_SEARCH_KEY"
+
+
 class BrainSettings(Section):
-    policy: Literal["form"] = "form"
+    policy: Literal["form", "llm"] = "form"
     # Freezes "now" for date resolution (ISO 8601). For reproducible demos and tests only.
     fixed_now: str = ""
+    llm: LlmSettings = Field(default_factory=LlmSettings)
+    rag: RagSettings = Field(default_factory=RagSettings)
 
 
 class SpeechSettings(Section):

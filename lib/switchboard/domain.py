@@ -160,6 +160,16 @@ class Call(BaseModel):
         return self.lang or self.initiate.lang
 
 
+class DocumentChunk(BaseModel):
+    """A knowledge-base chunk with its embedding, as a client adds it."""
+
+    id: str
+    content: str
+    embedding: list[float] = Field(default_factory=list)
+    source: str = ""
+    title: str = ""
+
+
 class ChunkHit(BaseModel):
     """A knowledge-base chunk and how well it matched a query."""
 

@@ -131,6 +131,44 @@ class StoreClient:
         )
         return convert.call_from_pb(reply)
 
+    async def add_documents(self, chunks: list[domain.DocumentChunk]) -> int:
+        """Adds (or replaces, by id) knowledge-base chunks with their embeddings."""
+        reply = await self._unary(
+            self._stub.AddDocuments,
+            store_pb2.AddDocumentsRequest(
+                chunks=[
+                    store_pb2.DocumentChunk(
+                        id=c.id,
+                        source=c.source,
+                        title=c.title,
+                        content=c.content,
+                        embedding=c.embedding,
+                    )
+                    for c in chunks
+                ]
+            ),
+        )
+        return int(reply.added)
+
+    async def search_documents(
+        self, embedding: list[float], top_k: int = 5, min_score: float = 0.0
+    ) -> list[domain.ChunkHit]:
+        """The ``top_k`` chunks nearest to ``embedding`` (cosine), best first."""
+        reply = await self._unary(
+            self._stub.SearchDocuments,
+            store_pb2.SearchDocumentsRequest(embedding=embedding, top_k=top_k, min_score=min_score),
+        )
+        return [
+            domain.ChunkHit(
+                id=r.chunk.id,
+                source=r.chunk.source,
+                title=r.chunk.title,
+                content=r.chunk.content,
+                score=r.score,
+            )
+            for r in reply.results
+        ]
+
     async def watch_call(
         self, call_id: str, after_seq: int = 0
     ) -> AsyncIterator[common_pb2.CallEvent]:

@@ -74,4 +74,22 @@ class AgentEndCall:
     reason: str
 
 
-OutboundEvent = AgentSentence | AgentTurnDone | AgentTransfer | AgentEndCall
+@dataclass(frozen=True)
+class AgentSms:
+    """Send a text message now (the dialer's SMS provider sends it)."""
+
+    to: str
+    text: str
+
+
+@dataclass(frozen=True)
+class AgentSpeechSettings:
+    """From now on, speak in ``lang`` at ``prosody_rate``."""
+
+    lang: str
+    prosody_rate: float
+
+
+OutboundEvent = (
+    AgentSentence | AgentTurnDone | AgentTransfer | AgentEndCall | AgentSms | AgentSpeechSettings
+)

@@ -31,6 +31,8 @@ from switchboard.phones import region_of, timezone_for_number
 from switchboard_brain.events import (
     AgentEndCall,
     AgentSentence,
+    AgentSms,
+    AgentSpeechSettings,
     AgentTransfer,
     AgentTurnDone,
     CallerHangup,
@@ -44,21 +46,27 @@ from switchboard_brain.events import (
 )
 from switchboard_brain.policy.base import (
     Action,
-    AgentReply,
     CallerSaid,
     CallerSilent,
+    ChangeSpeech,
     ConversationPolicy,
+    DocumentSearch,
     EndCall,
     Greet,
     KeysPressed,
     PolicyEvent,
+    Say,
+    SendSms,
     Transfer,
     TurnContext,
+    TurnEnd,
 )
 from switchboard_brain.policy.phrases import split_sentences
 from switchboard_brain.store import CallStore
 
 log = logging.getLogger(__name__)
+
+CANCEL_WAIT_SEC = 2.0
 
 
 def new_turn_id(kind: str) -> str:
@@ -99,6 +107,8 @@ def actions_to_tool_calls(turn_id: str, actions: list[Action]) -> list[ToolCall]
 def actions_from_tool_calls(tool_calls: list[ToolCall]) -> list[Action]:
     actions: list[Action] = []
     for call in tool_calls:
+        if not call.tool_id.endswith(f"-{call.name}"):
+            continue  # a model's own tool call (kept for its history), not a turn action
         args = json.loads(call.arguments_json or "{}")
         if call.name == "transfer":
             actions.append(Transfer(str(args.get("target", ""))))
@@ -117,8 +127,10 @@ class ConversationSession:
         store: CallStore,
         clock: Clock,
         flags: FeatureFlags,
+        search: DocumentSearch | None = None,
     ) -> None:
         self.call = call
+        self._search = search
         self._policy = policy
         self._store = store
         self._clock = clock
@@ -134,9 +146,10 @@ class ConversationSession:
         policy: ConversationPolicy,
         clock: Clock,
         flags: FeatureFlags,
+        search: DocumentSearch | None = None,
     ) -> ConversationSession:
         """Loads the call (``NotFound`` when the store has none with that id)."""
-        return cls(await store.get_call(call_id), policy, store, clock, flags)
+        return cls(await store.get_call(call_id), policy, store, clock, flags, search)
 
     async def start(self, event: ConversationStart) -> AsyncIterator[OutboundEvent]:
         """A greeting on a fresh stream; nothing after a reconnect (the dialer resends)."""
@@ -184,41 +197,68 @@ class ConversationSession:
     async def _turn(
         self, turn_id: str, event: PolicyEvent, human: Message | None = None
     ) -> AsyncIterator[OutboundEvent]:
-        reply = await self._decide(turn_id, event, human)
-        for index, text in enumerate(reply.sentences):
-            yield AgentSentence(turn_id, index, text, reply.filler)
-        if not reply.filler:
-            agent = Message(
-                persona=Persona.ASSISTANT,
-                action=MessageAction.TALK,
-                content=" ".join(reply.sentences),
-                lang=self.call.current_lang,
-                turn_id=turn_id,
-                tool_calls=actions_to_tool_calls(turn_id, reply.actions),
-            )
-            await self._append([agent], reply.policy_state)
-        for out in self._closing(turn_id, reply.actions):
-            yield out
-
-    async def _decide(self, turn_id: str, event: PolicyEvent, human: Message | None) -> AgentReply:
-        """Runs the policy while the caller's message is stored; both are durable on return."""
+        """Streams the policy's parts; sentences leave once the caller's message is stored
+        (fillers may leave before: they are never stored)."""
         started = time.perf_counter()
-        context = self._context()
-        async with asyncio.TaskGroup() as group:
-            if human is not None:
-                group.create_task(self._append([human]), name=f"brain-store-caller-{turn_id}")
-            decided = group.create_task(
-                self._policy.respond(context, event), name=f"brain-policy-{turn_id}"
+        caller_stored: asyncio.Task[None] | None = None
+        if human is not None:
+            caller_stored = asyncio.create_task(
+                self._append([human]), name=f"brain-store-caller-{turn_id}"
             )
+        parts = self._policy.stream(self._context(), event)
+        spoken: list[str] = []
+        filler_only = True
+        end = TurnEnd()
+        first_ms: float | None = None
+        try:
+            async for part in parts:
+                match part:
+                    case Say(text=text, filler=filler):
+                        if not filler:
+                            filler_only = False
+                            if caller_stored is not None:
+                                await caller_stored
+                        if first_ms is None:
+                            first_ms = round((time.perf_counter() - started) * 1000, 3)
+                        # Only spoken sentences count: the dialer drops a resent index it
+                        # already played, and a replay numbers the stored sentences from 0.
+                        yield AgentSentence(turn_id, len(spoken), text, filler)
+                        if not filler:
+                            spoken.append(text)
+                    case SendSms(to=to, text=text):
+                        yield AgentSms(to, text)
+                    case ChangeSpeech(lang=lang, prosody_rate=rate):
+                        yield AgentSpeechSettings(lang, rate)
+                    case TurnEnd():
+                        end = part
+            if caller_stored is not None:
+                await caller_stored
+        finally:
+            await parts.aclose()
+            if caller_stored is not None and not caller_stored.done():
+                caller_stored.cancel()
+                await asyncio.wait({caller_stored}, timeout=CANCEL_WAIT_SEC)
         log.info(
             "agent turn decided",
             extra={
                 **self._fields(turn_id),
+                "first_sentence_ms": first_ms,
                 "decide_ms": round((time.perf_counter() - started) * 1000, 3),
                 "event": type(event).__name__,
             },
         )
-        return decided.result()
+        if not filler_only or end.tool_calls or end.actions:
+            agent = Message(
+                persona=Persona.ASSISTANT,
+                action=MessageAction.TALK,
+                content=" ".join(spoken),
+                lang=self.call.current_lang,
+                turn_id=turn_id,
+                tool_calls=[*end.tool_calls, *actions_to_tool_calls(turn_id, end.actions)],
+            )
+            await self._append([agent], end.policy_state)
+        for out in self._closing(turn_id, end.actions):
+            yield out
 
     def _context(self) -> TurnContext:
         return TurnContext(
@@ -228,6 +268,7 @@ class ConversationSession:
             region=self._region,
             features=self._flags.current,
             update_claim=self._update_claim,
+            search_documents=self._search,
         )
 
     async def _update_claim(self, field: str, value: str) -> str:

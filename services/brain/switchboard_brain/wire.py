@@ -10,6 +10,8 @@ from switchboard.v1 import brain_pb2
 from switchboard_brain.events import (
     AgentEndCall,
     AgentSentence,
+    AgentSms,
+    AgentSpeechSettings,
     AgentTransfer,
     AgentTurnDone,
     CallerHangup,
@@ -84,6 +86,16 @@ def event_to_pb(event: OutboundEvent) -> brain_pb2.ConverseResponse:
         case AgentEndCall():
             return brain_pb2.ConverseResponse(
                 end_call=brain_pb2.EndCallRequest(turn_id=event.turn_id, reason=event.reason)
+            )
+        case AgentSms():
+            return brain_pb2.ConverseResponse(
+                sms=brain_pb2.SmsRequest(to=event.to, text=event.text)
+            )
+        case AgentSpeechSettings():
+            return brain_pb2.ConverseResponse(
+                speech_settings=brain_pb2.SpeechSettings(
+                    lang=event.lang, prosody_rate=event.prosody_rate
+                )
             )
     raise TypeError(f"unknown agent event {type(event).__name__}")
 

@@ -2,7 +2,11 @@
 
 A policy sees the call as stored (request, claim, transcript, its own opaque
 ``policy_state``) and one event, and answers with an :class:`AgentReply`: the
-sentences to speak, the actions to take and its new state. It writes claim values
+sentences to speak, the actions to take and its new state. A policy that produces
+its answer gradually (a language model) overrides :meth:`ConversationPolicy.stream`
+instead, yielding each sentence (:class:`Say`) as soon as it is complete, side
+effects for the dialer (:class:`SendSms`, :class:`ChangeSpeech`) when they happen,
+and a closing :class:`TurnEnd`. It writes claim values
 through :attr:`TurnContext.update_claim`, which makes them durable in the store
 before the reply is spoken; a value the store rejects raises
 :class:`switchboard.errors.InvalidArgument`, which a policy treats as "not understood".
@@ -11,14 +15,14 @@ before the reply is spoken; a value the store rejects raises
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from switchboard.config import Features
-from switchboard.domain import Call
+from switchboard.domain import Call, ChunkHit, ToolCall
 
 STILL_THERE = "Are you still there?"
 
@@ -77,8 +81,46 @@ class AgentReply:
     filler: bool = False
 
 
+@dataclass(frozen=True)
+class Say:
+    """One complete sentence to speak now; a ``filler`` is not part of the history."""
+
+    text: str
+    filler: bool = False
+
+
+@dataclass(frozen=True)
+class SendSms:
+    """Send a text message to ``to`` (E.164) now."""
+
+    to: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ChangeSpeech:
+    """Speak from now on in ``lang`` at ``prosody_rate`` (0.75 .. 1.25)."""
+
+    lang: str
+    prosody_rate: float
+
+
+@dataclass
+class TurnEnd:
+    """The last part of a streamed turn: actions, new state, tool calls to keep."""
+
+    actions: list[Action] = field(default_factory=list)
+    policy_state: str | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+
+
+ReplyPart = Say | SendSms | ChangeSpeech | TurnEnd
+
 ClaimWriter = Callable[[str, str], Awaitable[str]]
 """``await update_claim(field, value)`` → the value as stored (normalised)."""
+
+DocumentSearch = Callable[[str], Awaitable[list[ChunkHit]]]
+"""``await search_documents(query)`` → knowledge-base chunks, best first."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +133,7 @@ class TurnContext:
     region: str | None  # ISO 3166 region of the callee's number
     features: Features
     update_claim: ClaimWriter
+    search_documents: DocumentSearch | None = None  # None: no knowledge base configured
 
 
 class ConversationPolicy(ABC):
@@ -111,6 +154,14 @@ class ConversationPolicy(ABC):
             case CallerSilent(count=count):
                 return await self.silence(ctx, count)
         raise TypeError(f"unknown policy event {type(event).__name__}")
+
+    async def stream(self, ctx: TurnContext, event: PolicyEvent) -> AsyncGenerator[ReplyPart, None]:
+        """The turn as parts, in order, ending with one :class:`TurnEnd`. By default the
+        whole :meth:`respond` reply at once; streaming policies override this."""
+        reply = await self.respond(ctx, event)
+        for sentence in reply.sentences:
+            yield Say(sentence, reply.filler)
+        yield TurnEnd(list(reply.actions), reply.policy_state)
 
     @abstractmethod
     async def greet(self, ctx: TurnContext, resumed: bool) -> AgentReply:
