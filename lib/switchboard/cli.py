@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib
 import json
 import os
 import secrets
@@ -13,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -197,7 +199,15 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--json", action="store_true", help="print the call as GET /call/{id} returns it"
     )
+    kb = verbs.add_parser("kb", help="the knowledge base: add documents, search them")
+    _kb_cli().add_arguments(kb)
     return parser
+
+
+def _kb_cli() -> Any:
+    # The brain owns the knowledge base; imported by name so the shared package does not
+    # depend on a service package at import time.
+    return importlib.import_module("switchboard_brain.rag.cli")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.verb == "run":
         return cmd_run(settings)
+    if args.verb == "kb":
+        return int(_kb_cli().main(settings, args))
     return cmd_simulate(settings, args.scenario, args.json)
 
 

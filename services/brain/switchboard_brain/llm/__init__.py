@@ -1,0 +1,27 @@
+"""Chat models: one base class (:class:`ChatModel`), one module per vendor protocol.
+
+Every supported endpoint speaks OpenAI chat completions (OpenAI, Azure OpenAI, vLLM,
+Ollama, llama.cpp server), so there is one real provider, ``openai``; tests use the
+scripted fake, which implements the same base class.
+"""
+
+from __future__ import annotations
+
+from switchboard.config import LlmSettings
+from switchboard.providers import create_provider
+from switchboard_brain.llm.base import ChatModel
+
+CHAT_MODELS = {"openai": "switchboard_brain.llm.openai_chat:OpenAIChatModel"}
+
+
+def create_chat_models(settings: LlmSettings) -> tuple[ChatModel, ChatModel]:
+    """(fast, slow) models of the configured endpoint; slow is fast when not configured."""
+    fast = create_provider(
+        "brain.llm", "openai", CHAT_MODELS, ChatModel, settings=settings, model=settings.fast_model
+    )
+    if not settings.slow_model or settings.slow_model == settings.fast_model:
+        return fast, fast
+    slow = create_provider(
+        "brain.llm", "openai", CHAT_MODELS, ChatModel, settings=settings, model=settings.slow_model
+    )
+    return fast, slow
