@@ -51,7 +51,13 @@ class Challenge:
 
 
 def authorization(
-    challenge: Challenge, method: str, uri: str, user: str, password: str, nonce_count: int = 1
+    challenge: Challenge,
+    method: str,
+    uri: str,
+    user: str,
+    password: str,
+    nonce_count: int = 1,
+    cnonce: str = "",
 ) -> str:
     """The ``Authorization`` / ``Proxy-Authorization`` value answering ``challenge``."""
 
@@ -67,7 +73,7 @@ def authorization(
         f'uri="{uri}"',
     ]
     if challenge.qop:
-        cnonce = secrets.token_hex(8)
+        cnonce = cnonce or secrets.token_hex(8)
         nc = f"{nonce_count:08x}"
         response = h(f"{ha1}:{challenge.nonce}:{nc}:{cnonce}:auth:{ha2}")
         fields += ["qop=auth", f"nc={nc}", f'cnonce="{cnonce}"']

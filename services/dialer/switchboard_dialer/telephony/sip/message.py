@@ -159,12 +159,7 @@ def parse(data: bytes) -> SipRequest | SipResponse:
     head, sep, body = data.partition(b"\r\n\r\n")
     if not sep:
         raise SipParseError("no end of headers")
-    if len(head) > MAX_HEADER_BYTES:
-        raise SipParseError("headers too large")
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SipParseError("headers are not UTF-8") from exc
+    text = head.decode("utf-8", errors="replace")
     lines = text.split("\r\n")
     start = lines[0]
     message: SipRequest | SipResponse
@@ -175,33 +170,42 @@ def parse(data: bytes) -> SipRequest | SipResponse:
     else:
         raise SipParseError("bad start line")
     partial = message if isinstance(message, SipRequest) else None
-    _read_headers(message, lines[1:], partial)
+    # Headers are read even past a limit (the datagram bounds the work), so that a
+    # 400 can still be routed back; the first problem found is what we report.
+    problem = _read_headers(message, lines[1:])
+    if problem is None and len(head) > MAX_HEADER_BYTES:
+        problem = "headers too large"
+    if problem is None and "\ufffd" in text:
+        problem = "headers are not UTF-8"
+    if problem is not None:
+        raise SipParseError(problem, partial)
     message.body = _read_body(message, body, partial)
     _check(message, partial)
     return message
 
 
-def _read_headers(message: SipMessage, lines: list[str], partial: SipRequest | None) -> None:
+def _read_headers(message: SipMessage, lines: list[str]) -> str | None:
+    """Fills ``message.headers``; returns the first problem, if any."""
+    problems: list[str] = []
     unfolded: list[str] = []
     for line in lines:
-        if len(line) > MAX_HEADER_LINE_BYTES:
-            raise SipParseError("header line too long", partial)
         if line[:1] in (" ", "\t") and unfolded:
             unfolded[-1] += " " + line.strip()
         else:
             unfolded.append(line)
     if len(unfolded) > MAX_HEADERS:
-        raise SipParseError("too many headers", partial)
-    errors: list[str] = []
+        problems.append("too many headers")
     for line in unfolded:
+        if len(line) > MAX_HEADER_LINE_BYTES:
+            problems.append("header line too long")
+            continue
         name, colon, value = line.partition(":")
         name = name.strip()
         if not colon or not _TOKEN.match(name):
-            errors.append("malformed header line")
+            problems.append("malformed header line")
             continue
         message.headers.append((canonical_name(name), value.strip()))
-    if errors:
-        raise SipParseError(errors[0], partial)
+    return problems[0] if problems else None
 
 
 def _read_body(message: SipMessage, body: bytes, partial: SipRequest | None) -> bytes:
