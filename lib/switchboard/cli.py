@@ -13,6 +13,7 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -22,10 +23,13 @@ import httpx
 from switchboard.config import ConfigError, Settings, load_settings
 from switchboard.launcher import Cluster, ClusterPorts, http_ready
 from switchboard.scenario import ScenarioError, SimulatedCallee, claim_mismatches, load_scenario
+from switchboard.scenario_voice import VoiceCallee
 
 API_KEY_ENV = "SWITCHBOARD_API_KEY"
 DATA_DIR = Path("var")
 API_KEY_FILE = DATA_DIR / "api-key"
+# --fast: how many times faster than real time voice mode runs.
+FAST_SPEED = 5.0
 
 
 def out(text: str = "") -> None:
@@ -119,11 +123,13 @@ Press Ctrl-C to stop.""")
 
 
 @contextlib.contextmanager
-def services_for(settings: Settings) -> Iterator[tuple[str, str, str, bool]]:
-    """(gateway URL, API key, dialer address, started here): running ones, else started now."""
+def services_for(settings: Settings) -> Iterator[tuple[str, str, str, str, bool]]:
+    """(gateway URL, API key, dialer address, speech address, started here): running
+    ones, else started now."""
     url = f"http://{settings.gateway.host}:{settings.gateway.port}"
     if http_ready(url):
-        yield url, known_api_key(settings), settings.services.dialer, False
+        s = settings.services
+        yield url, known_api_key(settings), s.dialer, s.speech, False
         return
     key = local_api_key()
     cluster = Cluster(
@@ -132,12 +138,29 @@ def services_for(settings: Settings) -> Iterator[tuple[str, str, str, bool]]:
     out(f"No services running at {url}; starting them (logs in {DATA_DIR / 'logs'}) ...")
     cluster.start()
     try:
-        yield cluster.gateway_url, key, cluster.ports.grpc_address("dialer"), True
+        ports = cluster.ports
+        yield (
+            cluster.gateway_url,
+            key,
+            ports.grpc_address("dialer"),
+            ports.grpc_address("speech"),
+            True,
+        )
     finally:
         cluster.stop()
 
 
-def cmd_simulate(settings: Settings, scenario_path: Path, as_json: bool) -> int:
+@dataclass(frozen=True)
+class VoiceOptions:
+    """``simulate --voice``: speak the scenario instead of sending text."""
+
+    sample_rate: int = 8000
+    fast: bool = False
+
+
+def cmd_simulate(
+    settings: Settings, scenario_path: Path, as_json: bool, voice: VoiceOptions | None = None
+) -> int:
     try:
         scenario = load_scenario(scenario_path)
     except ScenarioError as exc:
@@ -148,10 +171,28 @@ def cmd_simulate(settings: Settings, scenario_path: Path, as_json: bool) -> int:
         if not as_json:
             out(f"  {speaker:>6}: {text}")
 
-    with services_for(settings) as (url, key, dialer, started_here):
+    with services_for(settings) as (url, key, dialer, speech, started_here):
+        callee: SimulatedCallee
+        if voice is None:
+            mode = "text mode"
+            callee = SimulatedCallee(scenario, url, key, dialer, echo=echo)
+        else:
+            speed = FAST_SPEED if voice.fast else 1.0
+            mode = f"voice mode, {voice.sample_rate} Hz, " + (
+                f"{speed:g}x real time" if voice.fast else "real time"
+            )
+            callee = VoiceCallee(
+                scenario,
+                url,
+                key,
+                dialer,
+                speech,
+                echo=echo,
+                sample_rate=voice.sample_rate,
+                speed=speed,
+            )
         if not as_json:
-            out(f"Calling {scenario.phone_number} (simulated callee, text mode)\n")
-        callee = SimulatedCallee(scenario, url, key, dialer, echo=echo)
+            out(f"Calling {scenario.phone_number} (simulated callee, {mode})\n")
         result = asyncio.run(callee.run())
         call = result.call
         report_url = f"{url}/report/{call['call_id']}?key={quote(key)}"
@@ -199,6 +240,23 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--json", action="store_true", help="print the call as GET /call/{id} returns it"
     )
+    simulate.add_argument(
+        "--voice",
+        action="store_true",
+        help="speak the lines as audio (Speech.Speak) and transcribe the bot's audio",
+    )
+    simulate.add_argument(
+        "--fast",
+        action="store_true",
+        help=f"voice mode {FAST_SPEED:g}x faster than real time (the bot's audio too)",
+    )
+    simulate.add_argument(
+        "--rate",
+        type=int,
+        choices=(8000, 16000),
+        default=8000,
+        help="voice mode: the line's sample rate (8000: telephone, 16000: wideband)",
+    )
     kb = verbs.add_parser("kb", help="the knowledge base: add documents, search them")
     _kb_cli().add_arguments(kb)
     return parser
@@ -221,7 +279,11 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_run(settings)
     if args.verb == "kb":
         return int(_kb_cli().main(settings, args))
-    return cmd_simulate(settings, args.scenario, args.json)
+    voice = VoiceOptions(sample_rate=args.rate, fast=args.fast) if args.voice else None
+    if (args.fast or args.rate != 8000) and voice is None:
+        out("--fast and --rate apply to --voice only")
+        return 2
+    return cmd_simulate(settings, args.scenario, args.json, voice)
 
 
 if __name__ == "__main__":

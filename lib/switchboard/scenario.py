@@ -10,10 +10,13 @@ A scenario (YAML)::
       - It happened last Monday.
       - say: john dot smith at example dot com
       - hangup: true                  # ends the call early
+      - say: Sorry, one more thing.   # voice mode: said over the bot, this long
+        interrupt_after_ms: 800       # after its audio starts (barge-in)
     expect_claim:
       incident_date: "2026-11-16T00:00:00-08:00"
 
 The call is placed through the public REST API, exactly as a client would.
+Text mode sends the lines as text; voice mode (``scenario_voice``) speaks them.
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ class CustomerLine(BaseModel):
     say: str = ""
     hangup: bool = False
     dtmf: str = ""
+    # Voice mode: say this while the bot is talking, this long after its audio started.
+    interrupt_after_ms: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="before")
     @classmethod

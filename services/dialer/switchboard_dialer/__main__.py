@@ -10,14 +10,16 @@ from switchboard.store_client import StoreClient
 from switchboard.v1 import dialer_pb2_grpc
 from switchboard_dialer.app import build_dialer
 from switchboard_dialer.brain_client import BrainClient
+from switchboard_dialer.speech_client import SpeechClient
 from switchboard_dialer.telephony import create_telephony
 
 
 async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -> None:
     store = StoreClient(settings.services.store)
     brain = BrainClient(settings.services.brain)
+    speech = SpeechClient(settings.services.speech)
     telephony = create_telephony(settings.dialer.telephony)
-    app = build_dialer(store, brain, telephony, flags, settings.dialer)
+    app = build_dialer(store, brain, telephony, flags, settings.dialer, speech=speech)
     # Generated registration helpers are untyped.
     dialer_pb2_grpc.add_DialerServicer_to_server(app.servicer, service.server)  # type: ignore[no-untyped-call]
 
@@ -31,6 +33,7 @@ async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -
     async def close() -> None:
         await app.stop()
         await brain.close()
+        await speech.close()
         await store.close()
 
     service.on_stop(close)

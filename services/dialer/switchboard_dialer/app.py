@@ -9,17 +9,18 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from switchboard import domain
+from switchboard.clock import Clock
 from switchboard.config import DialerSettings
 from switchboard.features import FeatureFlags
 from switchboard.v1 import common_pb2
 from switchboard_dialer.dialer import Dialer
-from switchboard_dialer.ports import BrainPort, CallStore, Sleep
+from switchboard_dialer.ports import BrainPort, CallStore, Sleep, SpeechPort
 from switchboard_dialer.registry import CallRegistry
 from switchboard_dialer.servicer import DialerServicer
 from switchboard_dialer.session import CallSession
 from switchboard_dialer.sms import DEFAULT_SMS, create_sms
 from switchboard_dialer.sms.base import SmsProvider
-from switchboard_dialer.telephony.base import PhoneLine, TelephonyProvider
+from switchboard_dialer.telephony.base import TelephonyProvider
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +62,28 @@ def build_dialer(
     settings: DialerSettings,
     sms: SmsProvider | None = None,
     sleep: Sleep = asyncio.sleep,
+    speech: SpeechPort | None = None,
+    media_clock: Clock | None = None,
+    media_sleep: Sleep = asyncio.sleep,
 ) -> DialerApp:
-    """Builds the dialer; ``sleep`` drives the call timers (tests pass a manual one)."""
+    """Builds the dialer; ``sleep`` drives the call timers and ``media_clock`` with
+    ``media_sleep`` the playout (tests pass manual ones). Without ``speech`` only
+    text lines can be served."""
     sms_provider = sms or create_sms(DEFAULT_SMS, store)
 
-    def new_session(call: domain.Call, line: PhoneLine) -> CallSession:
-        return CallSession(call, line, brain, store, sms_provider, flags, settings, sleep=sleep)
+    def new_session(call: domain.Call) -> CallSession:
+        return CallSession(
+            call,
+            brain,
+            store,
+            sms_provider,
+            flags,
+            settings,
+            speech=speech,
+            sleep=sleep,
+            media_clock=media_clock,
+            media_sleep=media_sleep,
+        )
 
     registry = CallRegistry(store, brain, new_session, settings)
     dialer = Dialer(store, telephony, registry, sms_provider, flags)

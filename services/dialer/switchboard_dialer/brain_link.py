@@ -51,6 +51,11 @@ class BrainLink:
         self._events_seen = 0
         self.reconnects = 0
 
+    @property
+    def awaiting_answer(self) -> bool:
+        """A user turn was sent and its ``turn_done`` has not come back yet."""
+        return self._pending_turn is not None
+
     def send(self, request: BrainRequest) -> None:
         """Queues a request; a user turn is remembered until its ``turn_done``."""
         if isinstance(request, UserTurn):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from switchboard.errors import InvalidArgument
-from switchboard.v1 import dialer_pb2
+from switchboard.v1 import common_pb2, dialer_pb2
 from switchboard_dialer.telephony.phone_events import (
+    BotFrame,
     BotSaid,
     BotTurnDone,
+    ClearAudio,
     Connected,
     Ended,
     PhoneAnswer,
@@ -40,13 +42,14 @@ def uplink_from_pb(msg: dialer_pb2.PhoneUplink) -> PhoneUplinkEvent:
             mode=mode,
             sample_rate=msg.register.sample_rate,
             auto_answer=msg.register.auto_answer,
+            speed=msg.register.speed or 1.0,
         )
     if kind == "answer":
         return PhoneAnswer(call_id=msg.answer.call_id)
     if kind == "say":
         return PhoneSay(text=msg.say.text)
     if kind == "audio":
-        return PhoneAudio()
+        return PhoneAudio(pcm=msg.audio.pcm)
     if kind == "dtmf":
         return PhoneDtmf(digits=msg.dtmf.digits)
     if kind == "hang_up":
@@ -56,8 +59,23 @@ def uplink_from_pb(msg: dialer_pb2.PhoneUplink) -> PhoneUplinkEvent:
     raise InvalidArgument(f"an uplink message must carry one of {_UPLINK_KINDS}")
 
 
+_CLEAR = dialer_pb2.PhoneDownlink(clear_audio=dialer_pb2.ClearAudio())
+
+
 def downlink_to_pb(event: PhoneDownlinkEvent) -> dialer_pb2.PhoneDownlink:
+    if isinstance(event, BotFrame):  # first: one of these every 20 ms
+        return dialer_pb2.PhoneDownlink(
+            audio=common_pb2.AudioFrame(
+                call_id=event.call_id,
+                seq=event.seq,
+                timestamp_ms=event.seq * 20,
+                sample_rate=event.sample_rate,
+                pcm=event.pcm,
+            )
+        )
     match event:
+        case ClearAudio():
+            return _CLEAR
         case Registered(number=number):
             return dialer_pb2.PhoneDownlink(registered=dialer_pb2.PhoneRegistered(number=number))
         case Ringing(call_id=call_id, from_number=from_number):

@@ -7,6 +7,13 @@ from typing import Protocol
 
 from switchboard import domain
 from switchboard_dialer.brain_events import BrainEvent, BrainRequest
+from switchboard_dialer.speech_events import (
+    ListenConfig,
+    ListenEvent,
+    SpeakConfig,
+    SpeakEvent,
+    SpeakRequest,
+)
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -51,3 +58,35 @@ class BrainPort(Protocol):
     async def converse(self) -> ConverseStream: ...
 
     async def summarize(self, call_id: str) -> None: ...
+
+
+class ListenStream(Protocol):
+    """One open ``Speech.Listen`` stream. Errors are domain errors (``Unavailable`` …)."""
+
+    async def send_frame(self, pcm: bytes) -> None: ...
+
+    async def set_lang(self, lang: str) -> None: ...
+
+    async def receive(self) -> ListenEvent | None:
+        """The next event; None when the service closed the stream."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class SpeakStream(Protocol):
+    """One open ``Speech.Speak`` stream."""
+
+    async def send(self, request: SpeakRequest) -> None: ...
+
+    async def receive(self) -> SpeakEvent | None: ...
+
+    async def close(self) -> None: ...
+
+
+class SpeechPort(Protocol):
+    """The speech service, as the dialer sees it."""
+
+    async def listen(self, config: ListenConfig) -> ListenStream: ...
+
+    async def speak(self, config: SpeakConfig) -> SpeakStream: ...

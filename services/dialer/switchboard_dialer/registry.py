@@ -28,7 +28,7 @@ SUMMARIZE_ATTEMPTS = 4
 SUMMARIZE_BACKOFF_SEC = 0.5
 POST_CALL_WAIT_SEC = 5.0
 
-SessionFactory = Callable[[domain.Call, PhoneLine], CallSession]
+SessionFactory = Callable[[domain.Call], CallSession]
 
 
 @dataclass
@@ -137,32 +137,56 @@ class CallRegistry:
             live.ended.set()
 
     async def _outbound_life(self, live: LiveCall, call: domain.Call, ring: Ring) -> None:
+        # A ring that will be a voice line starts the conversation and synthesis now,
+        # so the greeting's audio is ready the moment the callee answers.
+        early: CallSession | None = None
+        if ring.sample_rate and not ring.settled:
+            early = self._new_session(call)
+            early.prepare(ring.sample_rate)
         try:
             line = await ring.wait_answered(self._settings.ring_timeout_sec)
         except CallNotConnected as exc:
+            if early is not None:
+                await early.abandon()
             state = domain.CallState.FAILED if exc.failed else domain.CallState.ENDED
             log.info("call not connected", extra={"call_id": call.call_id, "reason": exc.reason})
             await self._record(call.call_id, state, exc.reason)
             return
+        except BaseException:
+            if early is not None:
+                await early.abandon()
+            raise
         live.ring = None
         if live.stop_reason:  # hung up in the instant it was answered
+            if early is not None:
+                await early.abandon()
             await line.hang_up(live.stop_reason)
             await self._record(call.call_id, domain.CallState.ENDED, live.stop_reason)
             return
-        await self._connected_life(live, call, line)
+        await self._connected_life(live, call, line, early)
 
-    async def _connected_life(self, live: LiveCall, call: domain.Call, line: PhoneLine) -> None:
+    async def _connected_life(
+        self,
+        live: LiveCall,
+        call: domain.Call,
+        line: PhoneLine,
+        session: CallSession | None = None,
+    ) -> None:
         try:
             call = await self._store.set_call_state(call.call_id, domain.CallState.IN_PROGRESS)
         except SwitchboardError:
+            if session is not None:
+                await session.abandon()
             await line.hang_up("error")  # the caller must not wait on a call nobody runs
             raise
         log.info("call connected", extra={"call_id": call.call_id})
-        session = self._new_session(call, line)
+        if session is None:
+            session = self._new_session(call)
+        session.call = call
         live.session = session
         if live.stop_reason:
             session.end(live.stop_reason)
-        reason = await session.run()
+        reason = await session.run(line)
         await self._record(call.call_id, domain.CallState.ENDED, reason)
         task = asyncio.create_task(
             self._summarize(call.call_id), name=f"call-{call.call_id}-summary"

@@ -1,9 +1,16 @@
-"""``CallSession``: one connected call, from the answer to the hang-up.
+"""``CallSession``: one call, from the answer (or, for voice, the dial) to the hang-up.
 
-Text mode: caller turns arrive whole from the line, and bot sentences go to the
-line as text. The voice pipeline (``Speech.Listen``/``Speak``, playout, barge-in)
-plugs in at the two seams marked VOICE: where caller turns come from and where
-sentences are delivered.
+Text lines: caller turns arrive whole from the line, and bot sentences go to the
+line as text. Voice lines: a :class:`VoicePipeline` turns caller audio into turns
+(``Speech.Listen``) and sentences into paced audio (``Speech.Speak``, playout,
+barge-in); a turn counts as done when its last frame was played, not when the
+brain finished it.
+
+Greeting while ringing: for a ring that will be a voice line, :meth:`prepare`
+opens ``Brain.Converse`` and ``Speech.Speak`` at dial time, so the greeting's
+audio is waiting when the callee answers. If the callee never answers, the
+brain is told the greeting was not heard (``heard{text: "", interrupted}``), so
+the stored history keeps it only as an empty, interrupted agent message.
 """
 
 from __future__ import annotations
@@ -17,12 +24,14 @@ from enum import StrEnum
 from typing import Any
 
 from switchboard import domain
+from switchboard.clock import Clock, SystemClock
 from switchboard.config import DialerSettings
-from switchboard.errors import SwitchboardError
+from switchboard.errors import FailedPrecondition, SwitchboardError
 from switchboard.features import FeatureFlags
 from switchboard.phones import parse_e164
 from switchboard_dialer.brain_events import (
     BrainEvent,
+    BrainRequest,
     DtmfInput,
     EndCall,
     Hangup,
@@ -35,7 +44,8 @@ from switchboard_dialer.brain_events import (
     UserTurn,
 )
 from switchboard_dialer.brain_link import BrainLink
-from switchboard_dialer.ports import BrainPort, CallStore, Sleep
+from switchboard_dialer.media.voice import VoiceConfig, VoicePipeline
+from switchboard_dialer.ports import BrainPort, CallStore, Sleep, SpeechPort
 from switchboard_dialer.sms.base import SmsProvider
 from switchboard_dialer.tasks import cancel_and_wait
 from switchboard_dialer.telephony.base import CallerDtmf, CallerGone, CallerSaid, PhoneLine
@@ -44,6 +54,8 @@ log = logging.getLogger(__name__)
 
 # How long a caller's hang-up may wait for the brain to hear about it.
 HANGUP_FLUSH_SEC = 2.0
+# How long the dialer's own goodbye may take to play before it hangs up anyway.
+OWN_TURN_PLAY_SEC = 20.0
 MAX_DURATION_TURN_ID = "max-duration"
 # The dialer's own words when the call hits max_call_duration_sec (English for now;
 # the brain owns every other sentence and its language).
@@ -73,18 +85,24 @@ class CallSession:
     def __init__(
         self,
         call: domain.Call,
-        line: PhoneLine,
         brain: BrainPort,
         store: CallStore,
         sms: SmsProvider,
         flags: FeatureFlags,
         settings: DialerSettings,
+        speech: SpeechPort | None = None,
         sleep: Sleep = asyncio.sleep,
         link_sleep: Sleep = asyncio.sleep,
+        media_clock: Clock | None = None,
+        media_sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.call = call
         self.call_id = call.call_id
-        self._line = line
+        self._line: PhoneLine | None = None
+        self._speech = speech
+        self._media_clock = media_clock or SystemClock()
+        self._media_sleep = media_sleep
+        self.voice: VoicePipeline | None = None
         self._store = store
         self._sms = sms
         self._flags = flags
@@ -103,28 +121,80 @@ class CallSession:
         self._silence_task: asyncio.Task[None] | None = None
         self._silence_count = 0
         self._tasks: list[asyncio.Task[None]] = []
+        self._played: dict[str, asyncio.Event] = {}
 
     @property
     def brain_reconnects(self) -> int:
         return self._link.reconnects
 
-    async def run(self) -> str:
-        """Runs the call until it ends; returns the end reason."""
-        cid = self.call_id
-        self._tasks = [
-            asyncio.create_task(self._guard(self._link.run(), "brain"), name=f"call-{cid}-brain"),
-            asyncio.create_task(
-                self._guard(self._caller_loop(), "caller"), name=f"call-{cid}-caller"
-            ),
-            asyncio.create_task(self._guard(self._max_duration(), "timer"), name=f"call-{cid}-max"),
-        ]
+    @property
+    def line(self) -> PhoneLine:
+        if self._line is None:
+            raise FailedPrecondition("the call is not connected yet")
+        return self._line
+
+    def prepare(self, sample_rate: int = 0) -> None:
+        """Starts the conversation before the answer; for a voice line, synthesis too."""
+        if self._tasks:
+            return
+        if sample_rate and self.voice is None:
+            self.voice = self._new_voice(sample_rate)
+        self._spawn(self._link.run(), "brain")
+        if self.voice is not None:
+            self._spawn(self.voice.run_speak(), "speech", "speak")
+
+    async def run(self, line: PhoneLine) -> str:
+        """Runs the connected call until it ends; returns the end reason."""
+        self._line = line
+        if line.is_voice and self.voice is None and not self._tasks:
+            self.voice = self._new_voice(line.sample_rate)
+        self.prepare()
+        self._spawn(self._caller_loop(), "caller")
+        self._spawn(self._max_duration(), "timer", "max")
+        if self.voice is not None:
+            self._spawn(self.voice.run_line(line), "speech", "media")
         try:
             ending = await self._ending
         finally:
             await cancel_and_wait([*self._tasks, *self._silence_tasks()])
         await self._carry_out(ending)
-        log.info("call session ended", extra={"call_id": cid, "reason": ending.reason})
+        log.info("call session ended", extra={"call_id": self.call_id, "reason": ending.reason})
         return ending.reason
+
+    async def abandon(self) -> None:
+        """The prepared call was never answered: tell the brain nothing was heard, stop."""
+        if self.voice is not None:
+            for report in self.voice.unheard_reports():
+                self._link.send(report)
+        if self._tasks and not await self._link.flush(HANGUP_FLUSH_SEC):
+            log.warning("brain not told of the unheard greeting", extra={"call_id": self.call_id})
+        self._finish(Ending(reason="not_answered", action=LineAction.NONE))
+        await cancel_and_wait(self._tasks)
+
+    def _new_voice(self, sample_rate: int) -> VoicePipeline:
+        if self._speech is None:
+            raise FailedPrecondition("voice lines need the speech service; none is configured")
+        initiate = self.call.initiate
+        config = VoiceConfig(
+            sample_rate=sample_rate,
+            voice=initiate.voice,
+            lang=self.call.lang or initiate.lang or "en-US",
+            prosody_rate=initiate.prosody_rate or 1.0,
+        )
+        return VoicePipeline(
+            self.call_id,
+            config,
+            self._speech,
+            self,
+            self._settings.reconnect_timeout_sec,
+            self._media_clock,
+            self._media_sleep,
+        )
+
+    def _spawn(self, work: Coroutine[Any, Any, None], part: str, name: str = "") -> None:
+        """A named task of this call; ``part`` says which failure reason it ends the call with."""
+        task_name = f"call-{self.call_id}-{name or part}"
+        self._tasks.append(asyncio.create_task(self._guard(work, part), name=task_name))
 
     # Requests from outside (Dialer.HangUp, Dialer.Transfer, shutdown).
 
@@ -155,7 +225,8 @@ class CallSession:
                 "call part failed, ending the call",
                 extra={"call_id": self.call_id, "part": part, "error": exc.message},
             )
-            self._finish(Ending(reason="brain_unavailable" if part == "brain" else "error"))
+            reason = {"brain": "brain_unavailable", "speech": "speech_unavailable"}
+            self._finish(Ending(reason=reason.get(part, "error")))
         except Exception:
             log.exception(
                 "call part crashed, ending the call", extra={"call_id": self.call_id, "part": part}
@@ -173,14 +244,15 @@ class CallSession:
                     "transferring state not stored",
                     extra={"call_id": self.call_id, "error": exc.message},
                 )
-            await self._line.transfer(ending.target)
+            await self.line.transfer(ending.target)
         elif ending.action is LineAction.HANG_UP:
-            await self._line.hang_up(ending.reason)
+            await self.line.hang_up(ending.reason)
 
-    # VOICE: caller turns will come from Speech.Listen instead of whole text turns.
+    # Caller events: whole turns (text lines), touch tones and the hang-up. A voice
+    # line's turns come from the VoicePipeline (VoiceHost methods below).
     async def _caller_loop(self) -> None:
         while True:
-            event = await self._line.next_event()
+            event = await self.line.next_event()
             match event:
                 case CallerSaid(text=text):
                     self._caller_active()
@@ -203,13 +275,10 @@ class CallSession:
             case Sentence():
                 await self._deliver(event)
             case TurnDone(turn_id=turn_id):
-                if turn_id not in self._done_turns:
-                    self._done_turns.add(turn_id)
-                    await self._line.turn_done(turn_id)
-                    self._arm_silence()
-                pending = self._after_turn.pop(turn_id, None)
-                if pending is not None:
-                    self._finish(pending)
+                if self.voice is not None:
+                    self.voice.turn_done(turn_id)  # done once played: see turn_played
+                else:
+                    await self._turn_finished(turn_id)
             case EndCall(turn_id=turn_id, reason=reason):
                 self._when_turn_done(turn_id, Ending(reason=reason or "bot_hangup"))
             case TransferRequest(turn_id=turn_id, target=target):
@@ -226,17 +295,61 @@ class CallSession:
                     log.warning(
                         "sms not sent", extra={"call_id": self.call_id, "error": exc.message}
                     )
-            case SpeechSettingsChange():
-                pass  # VOICE: the next Speak uses the new language and rate.
+            case SpeechSettingsChange(lang=lang, prosody_rate=rate):
+                if self.voice is not None:
+                    await self.voice.change_speech(lang, rate)
 
-    # VOICE: delivery will mean synthesised and played out, not just sent as text.
     async def _deliver(self, sentence: Sentence) -> None:
+        """Text lines: the sentence as text. Voice lines: queued for synthesis and playout."""
         self._disarm_silence()
         if not sentence.filler:
             if sentence.index <= self._delivered.get(sentence.turn_id, -1):
                 return
             self._delivered[sentence.turn_id] = sentence.index
-        await self._line.say(sentence.turn_id, sentence.text)
+        if self.voice is not None:
+            self.voice.say(sentence)
+        else:
+            await self.line.say(sentence.turn_id, sentence.text)
+
+    async def _turn_finished(self, turn_id: str) -> None:
+        """The caller got the whole turn (text: sent; voice: played)."""
+        if turn_id not in self._done_turns:
+            self._done_turns.add(turn_id)
+            if self._line is not None:
+                await self._line.turn_done(turn_id)
+            self._arm_silence()
+            if (played := self._played.pop(turn_id, None)) is not None:
+                played.set()
+        pending = self._after_turn.pop(turn_id, None)
+        if pending is not None:
+            self._finish(pending)
+
+    # VoiceHost: what the voice pipeline reports.
+
+    def send_to_brain(self, request: BrainRequest) -> None:
+        self._link.send(request)
+
+    def caller_speaking(self) -> None:
+        self._disarm_silence()
+
+    def caller_turn(self, text: str, confidence: float, lang: str) -> None:
+        self._caller_active()
+        turn = UserTurn(turn_id=str(uuid.uuid4()), text=text, confidence=confidence, lang=lang)
+        self._link.send(turn)
+
+    def caller_quiet(self) -> None:
+        bot_idle = self.voice is None or self.voice.speaking_turn is None
+        if bot_idle and not self._link.awaiting_answer:
+            self._arm_silence()
+
+    async def turn_played(self, turn_id: str) -> None:
+        await self._turn_finished(turn_id)
+
+    def turn_cancelled(self, turn_id: str) -> None:
+        self._done_turns.add(turn_id)
+        pending = self._after_turn.pop(turn_id, None)
+        if pending is not None:
+            self._finish(pending)
 
     def _when_turn_done(self, turn_id: str, ending: Ending) -> None:
         if not turn_id or turn_id in self._done_turns:
@@ -289,8 +402,7 @@ class CallSession:
         await self._sleep(self._settings.max_call_duration_sec)
         log.info("call reached its maximum duration", extra={"call_id": self.call_id})
         self._disarm_silence()
-        await self._line.say(MAX_DURATION_TURN_ID, MAX_DURATION_GOODBYE)
-        await self._line.turn_done(MAX_DURATION_TURN_ID)
+        await self._say_own_turn(MAX_DURATION_TURN_ID, MAX_DURATION_GOODBYE)
         try:
             await self._store.append_messages(
                 self.call_id,
@@ -305,3 +417,18 @@ class CallSession:
         except SwitchboardError as exc:
             log.warning("goodbye not stored", extra={"call_id": self.call_id, "error": exc.message})
         self._finish(Ending(reason="max_duration"))
+
+    async def _say_own_turn(self, turn_id: str, text: str) -> None:
+        """A turn of the dialer's own (not the brain's), said in full before returning."""
+        if self.voice is None:
+            await self.line.say(turn_id, text)
+            await self.line.turn_done(turn_id)
+            return
+        played = self._played.setdefault(turn_id, asyncio.Event())
+        self.voice.say(Sentence(turn_id=turn_id, index=0, text=text))
+        self.voice.turn_done(turn_id)
+        try:
+            async with asyncio.timeout(OWN_TURN_PLAY_SEC):
+                await played.wait()
+        except TimeoutError:
+            log.warning("own turn not played in time", extra={"call_id": self.call_id})

@@ -20,8 +20,6 @@ from switchboard_dialer.telephony.phone_events import (
     PhoneDial,
     PhoneDtmf,
     PhoneHangUp,
-    PhoneMode,
-    PhoneRegistration,
     PhoneSay,
     Ringing,
     Transferred,
@@ -283,16 +281,6 @@ async def test_touch_tones_reach_the_brain_and_count_as_the_caller_speaking(rig:
     await rig.timer.settle()
 
     assert rig.brain.requests(DtmfInput) == [DtmfInput(digits="42#")]
-
-
-async def test_calling_a_voice_phone_fails_clearly_until_the_speech_pipeline_exists(rig: Rig):
-    rig.telephony.register(PhoneRegistration(number="+14155550100", mode=PhoneMode.VOICE))
-
-    with pytest.raises(FailedPrecondition, match="speech pipeline"):
-        await rig.place()
-
-    (call,) = rig.store.calls.values()
-    assert rig.store.reasons(call.call_id) == ["dialing", "failed:dial_failed"]
 
 
 async def test_a_brain_that_stays_down_ends_the_call_after_the_reconnect_timeout():

@@ -3,6 +3,15 @@
 A provider dials out (:meth:`TelephonyProvider.dial` → a :class:`Ring`), reports
 inbound calls to the dialer's handler, and gives each connected call a
 :class:`PhoneLine`: caller events in, bot output out.
+
+A line is a text line (the simulator's text mode: whole turns as text) or a
+voice line (``sample_rate`` 8000 or 16000): caller audio comes in as 20 ms PCM16
+little-endian mono frames (:meth:`PhoneLine.read_frame`), bot audio goes out the
+same way (:meth:`PhoneLine.play_frame`), already paced in real time by the
+dialer, and :meth:`PhoneLine.clear_audio` drops whatever the carrier still has
+queued (barge-in: Twilio ``clear``, ACS ``StopAudio``, the simulator's
+``ClearAudio``). Carrier codecs (µ-law, A-law, 24 kHz PCM) are converted inside
+the provider, so the rest of the dialer only ever sees PCM16 at the line's rate.
 """
 
 from __future__ import annotations
@@ -41,10 +50,41 @@ CallerEvent = CallerSaid | CallerDtmf | CallerGone
 
 
 class PhoneLine(ABC):
-    """A connected call's line. Text mode now; the voice pipeline adds audio methods."""
+    """A connected call's line.
 
-    def __init__(self, call_id: str) -> None:
+    Every line has the control methods (events, turn boundaries, transfer, hang-up).
+    A voice line also sets ``sample_rate`` and implements the three audio methods;
+    a text line keeps ``sample_rate = 0`` and implements ``say`` instead.
+    """
+
+    def __init__(self, call_id: str, sample_rate: int = 0) -> None:
         self.call_id = call_id
+        # 0: a text line; 8000 (PSTN) or 16000 (wideband): a voice line at that rate.
+        self.sample_rate = sample_rate
+        # How fast the dialer paces bot audio, relative to real time. Only simulated
+        # phones ask for more than 1 (tests); a carrier always plays in real time.
+        self.playout_speed = 1.0
+
+    @property
+    def is_voice(self) -> bool:
+        return self.sample_rate > 0
+
+    async def read_frame(self) -> bytes | None:
+        """The caller's next 20 ms frame; None once the caller is gone (voice lines).
+
+        Frames arrive at the carrier's pace; a provider keeps at most a second of
+        them if the dialer falls behind (older ones are dropped, not delayed).
+        """
+        raise NotImplementedError(f"{type(self).__name__} is not a voice line")
+
+    def play_frame(self, pcm: bytes) -> None:
+        """Sends one 20 ms bot frame (voice lines). Must not block: the dialer calls it
+        on its playout deadlines, so the carrier needs only a frame or two of buffer."""
+        raise NotImplementedError(f"{type(self).__name__} is not a voice line")
+
+    def clear_audio(self) -> None:
+        """Drops every bot frame still queued on the carrier side, now (barge-in)."""
+        raise NotImplementedError(f"{type(self).__name__} is not a voice line")
 
     @abstractmethod
     async def next_event(self) -> CallerEvent:
@@ -52,11 +92,11 @@ class PhoneLine(ABC):
 
     @abstractmethod
     async def say(self, turn_id: str, text: str) -> None:
-        """Delivers one bot sentence to the caller."""
+        """Delivers one bot sentence to the caller (text lines; voice lines may ignore it)."""
 
     @abstractmethod
     async def turn_done(self, turn_id: str) -> None:
-        """The bot finished its turn."""
+        """The bot finished its turn (on a voice line: its last frame was played)."""
 
     @abstractmethod
     async def transfer(self, target: str) -> None:
@@ -93,9 +133,13 @@ class Ring:
         call_id: str,
         ringing: bool,
         on_abandon: Callable[[str], Awaitable[None]] | None = None,
+        sample_rate: int = 0,
     ) -> None:
         self.call_id = call_id
         self.ringing = ringing
+        # The rate of the voice line this ring will become (0: a text line). Knowing it
+        # at dial time lets the dialer synthesise the greeting while the phone rings.
+        self.sample_rate = sample_rate
         self._outcome: asyncio.Future[PhoneLine] = asyncio.get_running_loop().create_future()
         self._on_abandon = on_abandon
 

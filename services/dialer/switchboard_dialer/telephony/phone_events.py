@@ -20,6 +20,7 @@ class PhoneRegistration:
     mode: PhoneMode
     sample_rate: int = 0
     auto_answer: bool = False
+    speed: float = 1.0  # voice: playout pace relative to real time (tests ask for more)
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,11 @@ class PhoneSay:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PhoneAudio:
-    """A voice frame; the voice pipeline is a later issue."""
+    """20 ms of the caller's voice (PCM16 LE mono at the phone's rate)."""
+
+    pcm: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -96,4 +99,29 @@ class Transferred:
     target: str
 
 
-PhoneDownlinkEvent = Registered | Ringing | Connected | BotSaid | BotTurnDone | Ended | Transferred
+@dataclass(frozen=True, slots=True)
+class BotFrame:
+    """20 ms of the bot's voice, sent on its playout deadline."""
+
+    call_id: str
+    seq: int
+    sample_rate: int
+    pcm: bytes
+
+
+@dataclass(frozen=True)
+class ClearAudio:
+    """Drop every bot frame not yet played (barge-in)."""
+
+
+PhoneDownlinkEvent = (
+    Registered
+    | Ringing
+    | Connected
+    | BotSaid
+    | BotTurnDone
+    | Ended
+    | Transferred
+    | BotFrame
+    | ClearAudio
+)

@@ -1,8 +1,11 @@
 """The ``simulator`` provider: virtual phones attached through the ``Dialer.Phone`` stream.
 
 Each registered phone is a number the bot can ring and a caller that can ring the
-bot. Text mode carries whole caller turns and bot sentences as text; voice mode
-(audio frames) waits for the speech pipeline.
+bot. Text mode carries whole caller turns and bot sentences as text. Voice mode
+carries 20 ms PCM16 frames both ways at the phone's rate (8000 or 16000): the
+caller's frames up, the bot's frames down as the dialer's playout paces them
+(real time, or ``speed`` times faster for tests), and ``clear_audio`` when the
+caller barges in.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections import deque
 from collections.abc import AsyncIterator
 
 from switchboard.errors import AlreadyExists, FailedPrecondition, InvalidArgument, SwitchboardError
@@ -24,8 +28,10 @@ from switchboard_dialer.telephony.base import (
     TelephonyProvider,
 )
 from switchboard_dialer.telephony.phone_events import (
+    BotFrame,
     BotSaid,
     BotTurnDone,
+    ClearAudio,
     Connected,
     Ended,
     PhoneAnswer,
@@ -50,20 +56,50 @@ SIMULATOR_BOT_NUMBER = "+18005550100"
 NO_PHONE_DELAY_SEC = 1.0
 DTMF_RE = re.compile(r"^[0-9*#A-D]{1,32}$")
 MAX_SAY_CHARS = 4000
-VOICE_NOT_READY = (
-    "voice calls need the speech pipeline, which this dialer does not have yet; "
-    "register the phone with mode TEXT"
-)
+DEFAULT_SAMPLE_RATE = 8000
+SAMPLE_RATES = (8000, 16000)
+MAX_SPEED = 50.0
+# Caller frames kept when the dialer falls behind (1 s); older ones are dropped.
+MAX_QUEUED_FRAMES = 50
+
+
+def frame_bytes(sample_rate: int) -> int:
+    return sample_rate // 50 * 2
 
 
 class SimulatedLine(PhoneLine):
     """The line between the bot and one virtual phone, for one call."""
 
     def __init__(self, call_id: str, phone: SimulatedPhone) -> None:
-        super().__init__(call_id)
+        super().__init__(call_id, phone.sample_rate if phone.mode is PhoneMode.VOICE else 0)
+        self.playout_speed = phone.speed
         self._phone = phone
         self._events: asyncio.Queue[CallerEvent] = asyncio.Queue()
         self._gone: CallerGone | None = None
+        self._frames: deque[bytes] = deque(maxlen=MAX_QUEUED_FRAMES)
+        self._frame_ready = asyncio.Event()
+        self._out_seq = 0
+
+    async def read_frame(self) -> bytes | None:
+        while not self._frames:
+            if self._gone is not None:
+                return None
+            self._frame_ready.clear()
+            await self._frame_ready.wait()
+        return self._frames.popleft()
+
+    def play_frame(self, pcm: bytes) -> None:
+        if self._phone.line is self:
+            self._out_seq += 1
+            self._phone.push(BotFrame(self.call_id, self._out_seq, self.sample_rate, pcm))
+
+    def clear_audio(self) -> None:
+        if self._phone.line is self:
+            self._phone.clear_audio()
+
+    def caller_frame(self, pcm: bytes) -> None:
+        self._frames.append(pcm)
+        self._frame_ready.set()
 
     @property
     def attached(self) -> bool:
@@ -75,7 +111,8 @@ class SimulatedLine(PhoneLine):
         return await self._events.get()
 
     async def say(self, turn_id: str, text: str) -> None:
-        if self.attached:
+        # A voice phone hears the bot only as audio, as a caller would.
+        if self.attached and not self.is_voice:
             self._phone.push(BotSaid(turn_id=turn_id, text=text))
 
     async def turn_done(self, turn_id: str) -> None:
@@ -104,6 +141,7 @@ class SimulatedLine(PhoneLine):
             return
         if isinstance(event, CallerGone):
             self._gone = event
+            self._frame_ready.set()
         self._events.put_nowait(event)
 
 
@@ -113,6 +151,8 @@ class SimulatedPhone:
     def __init__(self, registration: PhoneRegistration, provider: SimulatorProvider) -> None:
         self.number = registration.number
         self.mode = registration.mode
+        self.sample_rate = registration.sample_rate or DEFAULT_SAMPLE_RATE
+        self.speed = registration.speed or 1.0
         self.auto_answer = registration.auto_answer
         self._provider = provider
         self._downlink: asyncio.Queue[PhoneDownlinkEvent | None] = asyncio.Queue()
@@ -133,6 +173,17 @@ class SimulatedPhone:
         while (event := await self._downlink.get()) is not None:
             yield event
 
+    def clear_audio(self) -> None:
+        """Drops the bot frames not yet sent to the phone, then tells it to drop its own."""
+        kept = []
+        while not self._downlink.empty():
+            event = self._downlink.get_nowait()
+            if not isinstance(event, BotFrame):
+                kept.append(event)
+        for event in kept:
+            self._downlink.put_nowait(event)
+        self.push(ClearAudio())
+
     def detach(self, line: SimulatedLine) -> None:
         if self.line is line:
             self.line = None
@@ -143,7 +194,8 @@ class SimulatedPhone:
                 self._ring = None
                 self.push(Ended(reason=reason))
 
-        ring = Ring(call_id, ringing=True, on_abandon=abandon)
+        rate = self.sample_rate if self.mode is PhoneMode.VOICE else 0
+        ring = Ring(call_id, ringing=True, on_abandon=abandon, sample_rate=rate)
         self._ring = ring
         self.push(Ringing(call_id=call_id, from_number=from_number))
         if self.auto_answer:
@@ -168,16 +220,24 @@ class SimulatedPhone:
             case PhoneAnswer(call_id=call_id):
                 self._answer(call_id)
             case PhoneSay(text=text):
+                if self.mode is PhoneMode.VOICE:
+                    raise InvalidArgument("a VOICE phone speaks with audio frames, not say")
                 if not text.strip():
                     raise InvalidArgument("say.text must not be empty")
                 if len(text) > MAX_SAY_CHARS:
                     raise InvalidArgument(f"say.text is limited to {MAX_SAY_CHARS} characters")
                 if self.line is not None:
                     self.line.caller(CallerSaid(text=text))
-            case PhoneAudio():
+            case PhoneAudio(pcm=pcm):
                 if self.mode is PhoneMode.TEXT:
                     raise InvalidArgument("audio frames need a phone registered with mode VOICE")
-                raise FailedPrecondition(VOICE_NOT_READY)
+                if len(pcm) != frame_bytes(self.sample_rate):
+                    raise InvalidArgument(
+                        f"audio.pcm must be one 20 ms PCM16 frame at {self.sample_rate} Hz: "
+                        f"{frame_bytes(self.sample_rate)} bytes, got {len(pcm)}"
+                    )
+                if self.line is not None:
+                    self.line.caller_frame(pcm)
             case PhoneDtmf(digits=digits):
                 if not DTMF_RE.match(digits):
                     raise InvalidArgument("dtmf.digits must be 1 to 32 of 0-9, *, #, A-D")
@@ -200,8 +260,6 @@ class SimulatedPhone:
     async def _dial(self, to_number: str) -> None:
         if self.busy:
             raise FailedPrecondition("this phone is already in a call; hang up first")
-        if self.mode is PhoneMode.VOICE:
-            raise FailedPrecondition(VOICE_NOT_READY)
         line = SimulatedLine("", self)
         self.line = line
         try:
@@ -244,6 +302,13 @@ class SimulatorProvider(TelephonyProvider):
     def register(self, registration: PhoneRegistration) -> SimulatedPhone:
         """Attaches a phone; one live registration per number."""
         number = parse_e164(registration.number, "register.number")
+        if registration.mode is PhoneMode.VOICE and registration.sample_rate not in (
+            0,
+            *SAMPLE_RATES,
+        ):
+            raise InvalidArgument("register.sample_rate must be 8000 or 16000 (0: 8000)")
+        if not 0 <= registration.speed <= MAX_SPEED:
+            raise InvalidArgument(f"register.speed must be between 1 and {MAX_SPEED:g} (0: 1)")
         if number in self._phones:
             raise AlreadyExists(
                 "a phone is already registered with this number; close its stream first"
@@ -254,6 +319,7 @@ class SimulatorProvider(TelephonyProvider):
                 mode=registration.mode,
                 sample_rate=registration.sample_rate,
                 auto_answer=registration.auto_answer,
+                speed=max(1.0, registration.speed),
             ),
             self,
         )
@@ -273,8 +339,6 @@ class SimulatorProvider(TelephonyProvider):
             ring = Ring(call_id, ringing=False)
             self._fail_later(ring, "no_answer")
             return ring
-        if phone.mode is PhoneMode.VOICE:
-            raise FailedPrecondition(VOICE_NOT_READY)
         if phone.busy:
             ring = Ring(call_id, ringing=False)
             ring.fail("busy")

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIN_REFRESH_SEC = 5.0
+UNREGISTER_WAIT_SEC = 2.0  # at shutdown; the registrar forgets us at expiry anyway
 
 
 class RegistrationError(Exception):
@@ -113,7 +114,7 @@ class Registration:
             return
         self.registered = False
         try:
-            await asyncio.wait_for(self._send(0), 5.0)
+            await asyncio.wait_for(self._send(0), UNREGISTER_WAIT_SEC)
         except TimeoutError:
             log.info("sip unregister got no answer")
 

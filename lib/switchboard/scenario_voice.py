@@ -1,0 +1,371 @@
+"""Voice mode of simulated calls: the callee speaks and listens, like a person on a phone.
+
+The callee's lines are synthesised by the running Speech service (``Speak``) and
+streamed to the dialer's virtual phone as 20 ms frames, in real time or
+``speed`` times faster. The phone's uplink never stops: between lines it
+carries silence, as a real line does. The bot's audio that reaches the phone
+goes through ``Speech.Listen``, so the printed transcript is what the callee
+actually heard.
+
+Turn-taking: the callee waits for ``bot_turn_done``, which the dialer sends in
+voice mode only once the turn's last frame was played, i.e. when the bot
+stopped talking; then it pauses like a person (``REPLY_GAP_SEC``) and speaks.
+A line with ``interrupt_after_ms`` is said over the bot instead (barge-in).
+Before each line the callee waits, briefly, for the transcript of what the bot
+said, so the printout keeps the order of the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+from array import array
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+
+from switchboard.scenario import (
+    BeforeLine,
+    CustomerLine,
+    Echo,
+    Scenario,
+    SimulatedCallee,
+    SimulationResult,
+)
+from switchboard.v1 import common_pb2, dialer_pb2, dialer_pb2_grpc, speech_pb2, speech_pb2_grpc
+
+FRAME_SEC = 0.020
+# A person's pause between the bot falling silent and answering.
+REPLY_GAP_SEC = 0.3
+# How long the callee waits for the transcript of the bot's last words before speaking.
+TRANSCRIPT_WAIT_SEC = 5.0
+# Frames louder than this RMS (PCM16) count as voiced: where a line's speech starts and ends.
+VOICED_RMS = 500.0
+CALLEE_TURN = "callee"
+
+
+def frame_bytes(sample_rate: int) -> int:
+    return sample_rate // 50 * 2
+
+
+def voiced_span(frames: list[bytes]) -> tuple[int, int]:
+    """Indexes of the first and last voiced frame (TTS pads speech with silence)."""
+    loud = [i for i, f in enumerate(frames) if _rms(f) > VOICED_RMS]
+    return (loud[0], loud[-1]) if loud else (0, max(0, len(frames) - 1))
+
+
+def _rms(frame: bytes) -> float:
+    samples = array("h", frame)
+    return math.sqrt(sum(s * s for s in samples) / max(1, len(samples)))
+
+
+@dataclass
+class SpokenLine:
+    index: int
+    line: CustomerLine
+    frames: list[bytes] = field(default_factory=list)
+    onset: int = 0  # first voiced frame
+    end: int = 0  # last voiced frame
+
+
+@dataclass
+class Timeline:
+    """Monotonic instants at the phone, for the benchmarks.
+
+    ``speech_end``: the callee's last voiced frame of a line left the phone.
+    ``bot_audio``: the first bot frame after that reached the phone.
+    ``barge_in``: the first voiced frame of an interrupting line left the phone.
+    ``bot_stopped``: after a barge-in, the clear_audio that stopped the bot arrived.
+    """
+
+    speech_end: list[float] = field(default_factory=list)
+    bot_audio: list[float] = field(default_factory=list)
+    barge_in: list[float] = field(default_factory=list)
+    bot_stopped: list[float] = field(default_factory=list)
+
+
+class VoiceCallee(SimulatedCallee):
+    """A simulated callee that talks through audio frames."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        gateway_url: str,
+        api_key: str,
+        dialer_address: str,
+        speech_address: str,
+        echo: Echo | None = None,
+        before_line: BeforeLine | None = None,
+        sample_rate: int = 8000,
+        speed: float = 1.0,
+        transcribe_bot: bool = True,
+    ) -> None:
+        super().__init__(scenario, gateway_url, api_key, dialer_address, echo, before_line)
+        self._speech_address = speech_address
+        self._rate = sample_rate
+        self._speed = max(1.0, speed)
+        self._transcribe = transcribe_bot
+        self._silence = b"\x00" * frame_bytes(sample_rate)
+        self._uplink: asyncio.Queue[dialer_pb2.PhoneUplink | None] = asyncio.Queue()
+        self._speaker: deque[bytes] = deque()  # bot frames received, played one per tick
+        self._mouth: deque[bytes] = deque()  # the callee's frames still to send
+        self._speaking: SpokenLine | None = None
+        self._sent_in_line = 0
+        self._bot_listen: Any = None
+        self._bot_utterances_open = 0
+        self._bot_quiet = asyncio.Event()
+        self._bot_quiet.set()
+        self._awaiting_bot_audio = False
+        self._barging = False
+        self._bot_audio_started: float | None = None
+        self._listen_q: asyncio.Queue[bytes | None] | None = None
+        self.timeline = Timeline()
+
+    async def run(self, limit_sec: float = 180.0) -> SimulationResult:
+        async with (
+            grpc.aio.insecure_channel(self._dialer) as dialer_channel,
+            grpc.aio.insecure_channel(self._speech_address) as speech_channel,
+        ):
+            speech = speech_pb2_grpc.SpeechStub(speech_channel)  # type: ignore[no-untyped-call]
+            lines = await self._synthesise(speech)
+            stub = dialer_pb2_grpc.DialerStub(dialer_channel)  # type: ignore[no-untyped-call]
+            stream = stub.Phone(_drain(self._uplink), wait_for_ready=True)
+            await self._uplink.put(
+                dialer_pb2.PhoneUplink(
+                    register=dialer_pb2.PhoneRegister(
+                        number=self._scenario.phone_number,
+                        mode=dialer_pb2.PHONE_MODE_VOICE,
+                        sample_rate=self._rate,
+                        speed=self._speed,
+                    )
+                )
+            )
+            first = await stream.read()
+            if first is grpc.aio.EOF or first.WhichOneof("event") != "registered":
+                raise RuntimeError("the dialer did not register the simulated phone")
+            if self._transcribe:
+                self._listen_q = asyncio.Queue()
+                self._bot_listen = speech.Listen(self._ear(self._listen_q))
+            try:
+                async with asyncio.timeout(limit_sec), asyncio.TaskGroup() as group:
+                    ticker = group.create_task(self._tick(), name="callee-ticker")
+                    heard = None
+                    if self._bot_listen is not None:
+                        heard = group.create_task(self._hear_bot(), name="callee-hears-bot")
+                    call_id = await self._place_call()
+                    reason = await self._converse_voice(stream, lines)
+                    await self._settle_bot_transcript()
+                    ticker.cancel()
+                    if heard is not None:
+                        heard.cancel()
+                    call = await self._final_call(call_id)
+            finally:
+                await self._uplink.put(None)
+                if self._listen_q is not None:
+                    self._listen_q.put_nowait(None)
+                stream.cancel()
+                if self._bot_listen is not None:
+                    self._bot_listen.cancel()
+        return SimulationResult(call=call, heard=self._heard, end_reason=reason)
+
+    # The callee's lines, synthesised before the call.
+
+    async def _synthesise(self, speech: Any) -> list[SpokenLine]:
+        spoken = [SpokenLine(i, line) for i, line in enumerate(self._scenario.customer) if line.say]
+        if not spoken:
+            return [SpokenLine(i, line) for i, line in enumerate(self._scenario.customer)]
+        requests: asyncio.Queue[speech_pb2.SpeakRequest | None] = asyncio.Queue()
+        config = speech_pb2.SpeakConfig(call_id="callee", sample_rate=self._rate, lang="en-US")
+        await requests.put(speech_pb2.SpeakRequest(config=config))
+        for item in spoken:
+            text = speech_pb2.SpeakText(turn_id=CALLEE_TURN, index=item.index, text=item.line.say)
+            await requests.put(speech_pb2.SpeakRequest(text=text))
+        call = speech.Speak(_drain_any(requests), wait_for_ready=True)
+        by_index = {item.index: item for item in spoken}
+        left = len(spoken)
+        async for msg in call:
+            if msg.WhichOneof("event") == "audio":
+                by_index[msg.audio.index].frames.append(msg.audio.frame.pcm)
+            elif msg.WhichOneof("event") == "done":
+                left -= 1
+                if left == 0:
+                    break
+        await requests.put(None)
+        call.cancel()
+        for item in spoken:
+            item.onset, item.end = voiced_span(item.frames)
+        lines = {item.index: item for item in spoken}
+        return [lines.get(i, SpokenLine(i, line)) for i, line in enumerate(self._scenario.customer)]
+
+    # The phone's clock: one uplink frame per tick, one bot frame played per tick.
+
+    async def _tick(self) -> None:
+        period = FRAME_SEC / self._speed
+        loop = asyncio.get_running_loop()
+        anchor = loop.time()
+        n = 0
+        while True:
+            n += 1
+            delay = anchor + n * period - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            elif delay < -0.2:
+                anchor, n = loop.time(), 0  # fell far behind (a stall): do not burst
+            self._send_frame()
+            self._play_bot_frame()
+
+    def _send_frame(self) -> None:
+        pcm = self._mouth.popleft() if self._mouth else self._silence
+        spoken = self._speaking
+        if spoken is not None:
+            now = time.monotonic()
+            if self._sent_in_line == spoken.onset and self._barging:
+                self.timeline.barge_in.append(now)
+            if self._sent_in_line == spoken.end and not self._barging:
+                self.timeline.speech_end.append(now)
+                self._awaiting_bot_audio = True
+            self._sent_in_line += 1
+            if not self._mouth:
+                self._speaking = None
+        self._uplink.put_nowait(dialer_pb2.PhoneUplink(audio=common_pb2.AudioFrame(pcm=pcm)))
+
+    def _play_bot_frame(self) -> None:
+        if self._listen_q is None:
+            if self._speaker:
+                self._speaker.popleft()
+            return
+        pcm = self._speaker.popleft() if self._speaker else self._silence
+        self._listen_q.put_nowait(pcm)
+
+    # What the callee hears.
+
+    async def _ear(self, queue: asyncio.Queue[bytes | None]) -> AsyncIterator[Any]:
+        """The Listen requests of the callee's ear: what its speaker plays, tick by tick."""
+        config = speech_pb2.ListenConfig(call_id="callee", sample_rate=self._rate, lang="en-US")
+        yield speech_pb2.ListenRequest(config=config)
+        while (pcm := await queue.get()) is not None:
+            yield speech_pb2.ListenRequest(audio=common_pb2.AudioFrame(pcm=pcm))
+
+    async def _hear_bot(self) -> None:
+        async for msg in self._bot_listen:
+            kind = msg.WhichOneof("event")
+            if kind == "speech_started":
+                self._bot_utterances_open += 1
+                self._bot_quiet.clear()
+            elif kind == "transcript" and msg.transcript.is_final:
+                self._bot_utterances_open = max(0, self._bot_utterances_open - 1)
+                if msg.transcript.text.strip():
+                    self._hear("bot", msg.transcript.text.strip())
+                if self._bot_utterances_open == 0:
+                    self._bot_quiet.set()
+
+    async def _settle_bot_transcript(self) -> None:
+        if self._bot_listen is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(TRANSCRIPT_WAIT_SEC):
+                await self._bot_quiet.wait()
+
+    # The call.
+
+    async def _converse_voice(self, stream: Any, lines: list[SpokenLine]) -> str:
+        pending = list(lines)
+        barge_task: asyncio.Task[None] | None = None
+        try:
+            while True:
+                event = await stream.read()
+                if event is grpc.aio.EOF:
+                    return "stream_closed"
+                kind = event.WhichOneof("event")
+                if kind == "audio":
+                    self._on_bot_frame(event.audio.pcm)
+                    if pending and pending[0].line.interrupt_after_ms is not None:
+                        if barge_task is None and self._bot_audio_started is not None:
+                            barge_task = asyncio.create_task(
+                                self._barge_in(pending.pop(0)), name="callee-barge-in"
+                            )
+                elif kind == "clear_audio":
+                    self._speaker.clear()
+                    if self._barging:
+                        self.timeline.bot_stopped.append(time.monotonic())
+                        self._barging = False
+                elif kind == "ringing":
+                    await self._uplink.put(
+                        dialer_pb2.PhoneUplink(
+                            answer=dialer_pb2.PhoneAnswer(call_id=event.ringing.call_id)
+                        )
+                    )
+                elif kind == "bot_turn_done":
+                    self._bot_audio_started = None
+                    if barge_task is not None and not barge_task.done():
+                        continue
+                    barge_task = None
+                    if pending and pending[0].line.interrupt_after_ms is None:
+                        await self._take_turn(pending.pop(0))
+                elif kind == "transferred":
+                    self._hear("system", f"transferred to {event.transferred.target}")
+                elif kind == "ended":
+                    await self._settle_bot_transcript()
+                    self._hear("system", f"call ended ({event.ended.reason})")
+                    return str(event.ended.reason)
+        finally:
+            if barge_task is not None:
+                barge_task.cancel()
+
+    def _on_bot_frame(self, pcm: bytes) -> None:
+        now = time.monotonic()
+        if self._bot_audio_started is None:
+            self._bot_audio_started = now
+        if self._awaiting_bot_audio:
+            self.timeline.bot_audio.append(now)
+            self._awaiting_bot_audio = False
+        self._speaker.append(pcm)
+
+    async def _take_turn(self, spoken: SpokenLine) -> None:
+        await asyncio.sleep(REPLY_GAP_SEC / self._speed)
+        await self._settle_bot_transcript()
+        if self._before_line is not None:
+            await asyncio.to_thread(self._before_line, spoken.index)
+        self._act(spoken)
+
+    async def _barge_in(self, spoken: SpokenLine) -> None:
+        assert spoken.line.interrupt_after_ms is not None
+        await asyncio.sleep(spoken.line.interrupt_after_ms / 1000 / self._speed)
+        self._barging = True
+        self._hear("caller", f"(interrupting) {spoken.line.say}")
+        self._speak(spoken)
+
+    def _act(self, spoken: SpokenLine) -> None:
+        line = spoken.line
+        if line.hangup:
+            self._hear("caller", "(hangs up)")
+            self._uplink.put_nowait(
+                dialer_pb2.PhoneUplink(hang_up=dialer_pb2.PhoneHangUp(reason="caller_hangup"))
+            )
+        elif line.dtmf:
+            self._hear("caller", f"(presses {line.dtmf})")
+            self._uplink.put_nowait(dialer_pb2.PhoneUplink(dtmf=common_pb2.Dtmf(digits=line.dtmf)))
+        else:
+            self._hear("caller", line.say)
+            self._speak(spoken)
+
+    def _speak(self, spoken: SpokenLine) -> None:
+        self._mouth.clear()
+        self._mouth.extend(spoken.frames)
+        self._speaking = spoken
+        self._sent_in_line = 0
+
+
+async def _drain(queue: asyncio.Queue[dialer_pb2.PhoneUplink | None]) -> AsyncIterator[Any]:
+    while (item := await queue.get()) is not None:
+        yield item
+
+
+async def _drain_any(queue: asyncio.Queue[Any]) -> AsyncIterator[Any]:
+    while (item := await queue.get()) is not None:
+        yield item

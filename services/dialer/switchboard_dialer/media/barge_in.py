@@ -1,0 +1,60 @@
+"""``BargeInRule``: when the caller's speech interrupts the bot, and when it does not.
+
+The speech service emits ``speech_started`` once the caller has spoken for
+``vad_cutoff_timeout_ms`` (its endpointer reads the live flag). If the bot is
+talking then, the dialer *suspends* at once: playout stops within one frame and
+the carrier's queue is cleared, but the turn's audio is kept. The final
+transcript of that utterance decides:
+
+* words that are not only a backchannel → **interruption**: the turn is
+  cancelled, the brain hears what the caller heard, then gets the caller's turn;
+* a backchannel ("mm-hmm", "okay", "yeah", "uh-huh", "right", …) → the bot
+  **resumes** where it stopped, and the brain is not disturbed;
+* no words at all (noise, a cough) → a **false interruption**: the bot resumes
+  where it stopped.
+
+Resuming where it stopped (not re-saying the sentence) keeps the heard-text
+accounting exact; the caller missed at most the frame in flight.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+BACKCHANNELS = frozenset(
+    {"mm", "mhm", "mmhmm", "mm-hmm", "hmm", "uh-huh", "uhhuh", "uh", "huh", "ok", "okay"}
+    | {"yeah", "right", "i see"}
+)
+# Not "yes" or "sure": said over the end of a question, they are answers.
+# A backchannel is short; "yeah, and also ..." is a turn.
+MAX_BACKCHANNEL_WORDS = 3
+_WORD = re.compile(r"[a-z]+(?:-[a-z]+)*")
+
+
+def is_backchannel(text: str) -> bool:
+    """True when every word of the utterance is a backchannel token ("okay, yeah")."""
+    words = _WORD.findall(text.casefold())
+    if not words or len(words) > MAX_BACKCHANNEL_WORDS:
+        return False
+    joined = " ".join(words)
+    return joined in BACKCHANNELS or all(word in BACKCHANNELS for word in words)
+
+
+def has_words(text: str) -> bool:
+    return bool(re.search(r"\w", text))
+
+
+class Verdict(StrEnum):
+    INTERRUPT = "interrupt"  # cancel the turn; the caller's words are a new turn
+    RESUME_BACKCHANNEL = "backchannel"  # resume; the words are not sent to the brain
+    RESUME_FALSE = "false"  # resume; nothing was said
+
+
+def judge(transcript: str) -> Verdict:
+    """What a suspended turn becomes, given the final transcript of the barge-in."""
+    if not has_words(transcript):
+        return Verdict.RESUME_FALSE
+    if is_backchannel(transcript):
+        return Verdict.RESUME_BACKCHANNEL
+    return Verdict.INTERRUPT

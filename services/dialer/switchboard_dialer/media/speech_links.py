@@ -1,0 +1,239 @@
+"""The call's ``Speech.Listen`` and ``Speech.Speak`` streams, reopened after a restart.
+
+Each open stream is a send task and a receive task under one supervisor
+(:func:`run_duplex`); the reconnect loop sits outside it and retries only
+retryable errors, backing off 100 ms → 500 ms so a restarted speech service is
+back in the call within a second. A stream down for longer than
+``reconnect_timeout_sec`` raises ``Unavailable`` and the call ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
+from switchboard.clock import Clock
+from switchboard.errors import Unavailable
+from switchboard.grpc_edge import is_retryable
+from switchboard_dialer.ports import ListenStream, Sleep, SpeakStream, SpeechPort
+from switchboard_dialer.speech_events import (
+    CancelTurn,
+    ListenConfig,
+    ListenEvent,
+    SpeakConfig,
+    SpeakEvent,
+    SpeakRequest,
+    SpeakSettings,
+    SpeakText,
+    TextDone,
+)
+from switchboard_dialer.tasks import run_duplex
+
+log = logging.getLogger(__name__)
+
+BACKOFF_START_SEC = 0.1
+BACKOFF_MAX_SEC = 0.5
+# A stream that stayed up this long was healthy: its loss starts a new outage.
+HEALTHY_SEC = 1.0
+
+
+class SpeechLink(ABC):
+    """A speech stream kept open for the whole call."""
+
+    kind = ""
+
+    def __init__(
+        self, call_id: str, reconnect_timeout_sec: float, sleep: Sleep, clock: Clock
+    ) -> None:
+        self.call_id = call_id
+        self._reconnect_timeout = reconnect_timeout_sec
+        self._sleep = sleep
+        self._clock = clock
+        self.reconnects = 0
+        self.connected = asyncio.Event()
+
+    async def run(self) -> None:
+        backoff = BACKOFF_START_SEC
+        down_since: float | None = None
+        while True:
+            started = self._clock.monotonic()
+            try:
+                await self._once()
+                error: Exception = Unavailable(f"the speech service closed the {self.kind} stream")
+            except Exception as exc:
+                if not is_retryable(exc):
+                    raise
+                error = exc
+            finally:
+                self.connected.clear()
+            now = self._clock.monotonic()
+            if now - started >= HEALTHY_SEC:
+                down_since, backoff = None, BACKOFF_START_SEC
+            if down_since is None:
+                down_since = now
+            elif now - down_since >= self._reconnect_timeout:
+                raise Unavailable(
+                    f"the speech service ({self.kind}) did not come back within "
+                    "reconnect_timeout_sec"
+                )
+            log.warning(
+                "speech stream lost, reconnecting",
+                extra={
+                    "call_id": self.call_id,
+                    "stream": self.kind,
+                    "error": str(error),
+                    "backoff_sec": backoff,
+                },
+            )
+            await self._sleep(backoff)
+            backoff = min(backoff * 2, BACKOFF_MAX_SEC)
+            self.reconnects += 1
+
+    @abstractmethod
+    async def _once(self) -> None:
+        """Opens one stream and runs it until it ends or fails."""
+
+
+FrameSource = Callable[[], Awaitable[bytes | None]]
+ListenHandler = Callable[[ListenEvent], None]
+
+
+class ListenLink(SpeechLink):
+    """Caller frames from the line to ``Listen``; its events to ``on_event``.
+
+    ``on_open(reconnect)`` runs each time a stream opens: after a reconnect the
+    new stream knows nothing of an utterance in progress.
+    """
+
+    kind = "listen"
+
+    def __init__(
+        self,
+        speech: SpeechPort,
+        config: ListenConfig,
+        frames: FrameSource,
+        on_event: ListenHandler,
+        on_open: Callable[[bool], None],
+        reconnect_timeout_sec: float,
+        sleep: Sleep,
+        clock: Clock,
+    ) -> None:
+        super().__init__(config.call_id, reconnect_timeout_sec, sleep, clock)
+        self._speech = speech
+        self._config = config
+        self._frames = frames
+        self._on_event = on_event
+        self._on_open = on_open
+        self._stream: ListenStream | None = None
+        self._opened = 0
+
+    async def set_lang(self, lang: str) -> None:
+        """Applies now and to every later stream."""
+        self._config = replace(self._config, lang=lang)
+        if self._stream is not None:
+            await self._stream.set_lang(lang)
+
+    async def _once(self) -> None:
+        stream = await self._speech.listen(self._config)
+        self._stream = stream
+        self.connected.set()
+        self._on_open(self._opened > 0)
+        self._opened += 1
+        try:
+            await run_duplex(
+                f"call-{self.call_id}-listen", self._send(stream), self._receive(stream)
+            )
+        finally:
+            self._stream = None
+            await stream.close()
+
+    async def _send(self, stream: ListenStream) -> None:
+        frames = self._frames
+        while (pcm := await frames()) is not None:
+            await stream.send_frame(pcm)
+        await asyncio.Event().wait()  # the caller is gone; the session ends the call
+
+    async def _receive(self, stream: ListenStream) -> None:
+        while (event := await stream.receive()) is not None:
+            self._on_event(event)
+
+
+SpeakHandler = Callable[[SpeakEvent], None]
+
+
+class SpeakLink(SpeechLink):
+    """Sentences and cancels to ``Speak``; audio and ``done`` to ``on_event``.
+
+    Sentences sent but not ``done`` are remembered; a new stream gets them again,
+    in order, and ``on_resend`` is told which ones, so the pipeline can skip the
+    frames it already has.
+    """
+
+    kind = "speak"
+
+    def __init__(
+        self,
+        speech: SpeechPort,
+        config: SpeakConfig,
+        on_event: SpeakHandler,
+        on_resend: Callable[[list[SpeakText]], None],
+        reconnect_timeout_sec: float,
+        sleep: Sleep,
+        clock: Clock,
+    ) -> None:
+        super().__init__(config.call_id, reconnect_timeout_sec, sleep, clock)
+        self._speech = speech
+        self._config = config
+        self._on_event = on_event
+        self._on_resend = on_resend
+        self._outbox: asyncio.Queue[SpeakRequest] = asyncio.Queue()
+        self._pending: dict[tuple[str, int], SpeakText] = {}
+        self._opened = 0
+
+    def send(self, request: SpeakRequest) -> None:
+        match request:
+            case SpeakText(turn_id=turn_id, index=index):
+                self._pending[(turn_id, index)] = request
+            case CancelTurn(turn_id=turn_id):
+                for key in [k for k in self._pending if k[0] == turn_id]:
+                    del self._pending[key]
+            case SpeakSettings(lang=lang, prosody_rate=rate):
+                self._config = replace(
+                    self._config,
+                    lang=lang or self._config.lang,
+                    prosody_rate=rate or self._config.prosody_rate,
+                )
+        self._outbox.put_nowait(request)
+
+    async def _once(self) -> None:
+        stream = await self._speech.speak(self._config)
+        # Queued requests are superseded by the state we resend: the config the
+        # stream was opened with, and every sentence still waiting for its audio.
+        while not self._outbox.empty():
+            self._outbox.get_nowait()
+        resend = list(self._pending.values())
+        if self._opened and resend:
+            self._on_resend(resend)
+        self._opened += 1
+        try:
+            for text in resend:
+                await stream.send(text)
+            self.connected.set()
+            await run_duplex(
+                f"call-{self.call_id}-speak", self._send(stream), self._receive(stream)
+            )
+        finally:
+            await stream.close()
+
+    async def _send(self, stream: SpeakStream) -> None:
+        while True:
+            await stream.send(await self._outbox.get())
+
+    async def _receive(self, stream: SpeakStream) -> None:
+        while (event := await stream.receive()) is not None:
+            if isinstance(event, TextDone):
+                self._pending.pop((event.turn_id, event.index), None)
+            self._on_event(event)
