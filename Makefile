@@ -13,13 +13,38 @@ GENERATED := lib/switchboard/v1/common_pb2.py
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+REQUIREMENTS := requirements.txt requirements-dev.txt requirements-speech.txt requirements-llm.txt
+NODEPS := requirements-nodeps.txt requirements-speech-nodeps.txt
+LLM_STAMP := $(VENV)/.installed-llm-local
+# Debian packages the tests drive: speech fixtures, real SIP peers, a headless browser.
+APT_PACKAGES := espeak-ng sox libsox-fmt-all $(shell cat services/dialer/tests/sip/APT_PACKAGES 2>/dev/null)
+
+$(STAMP): $(REQUIREMENTS) $(NODEPS) pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements-dev.txt
+	$(BIN)/pip install -q $(addprefix -r ,$(REQUIREMENTS))
+	$(BIN)/pip install -q --no-deps $(addprefix -r ,$(NODEPS))
 	$(MAKE) --no-print-directory protos
 	$(BIN)/pip install -q --no-deps -e .
 	@touch $@
+
+# llama.cpp's OpenAI-compatible server, built from source (minutes; pip caches the wheel).
+$(LLM_STAMP): requirements-llm-local.txt | $(STAMP)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install -q -r requirements-llm-local.txt
+	@touch $@
+
+.PHONY: install-llm-local
+install-llm-local: $(LLM_STAMP) ## Build the local llama.cpp server (needed by the llm tests)
+
+.PHONY: system-deps
+system-deps: ## Install the Debian packages the tests need (when missing)
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages: $$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
 
 .PHONY: install
 install: $(STAMP) ## Create .venv and install everything (idempotent)
@@ -42,7 +67,7 @@ demo: install ## Run a whole simulated call and print transcript, claim and repo
 	$(BIN)/switchboard simulate scenarios/demo.yaml
 
 .PHONY: test
-test: install ## Install what is needed and run every test
+test: install install-llm-local system-deps ## Install what is needed and run every test
 	$(BIN)/python -m pytest -q
 
 .PHONY: lint
