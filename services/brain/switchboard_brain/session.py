@@ -25,7 +25,15 @@ from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from switchboard.clock import Clock
-from switchboard.domain import Call, Message, MessageAction, Persona, ToolCall
+from switchboard.domain import (
+    Call,
+    CallState,
+    Message,
+    MessageAction,
+    Persona,
+    Reminder,
+    ToolCall,
+)
 from switchboard.features import FeatureFlags
 from switchboard.phones import region_of, timezone_for_number
 from switchboard_brain.events import (
@@ -269,12 +277,27 @@ class ConversationSession:
             features=self._flags.current,
             update_claim=self._update_claim,
             search_documents=self._search,
+            save_reminder=self._save_reminder,
+            set_language=self._set_language,
         )
 
     async def _update_claim(self, field: str, value: str) -> str:
         self.call.claim = await self._store.update_claim(self.call.call_id, {field: value})
         log.info("claim updated", extra={**self._fields(""), "field": field, "pii_value": value})
         return self.call.claim.get(field, value)
+
+    async def _save_reminder(self, reminder: Reminder) -> Reminder:
+        stored = await self._store.upsert_reminder(self.call.call_id, reminder)
+        self.call.reminders = [r for r in self.call.reminders if r.title != stored.title]
+        self.call.reminders.append(stored)
+        return stored
+
+    async def _set_language(self, lang: str) -> None:
+        # Only the language: a live call stays in progress (same state, so no event).
+        current = await self._store.get_call(self.call.call_id)
+        if current.state is CallState.IN_PROGRESS:
+            await self._store.set_call_state(self.call.call_id, current.state, lang=lang)
+        self.call.lang = lang
 
     async def _heard(self, report: PlayoutReport) -> None:
         spoken = self._agent_message(report.turn_id)

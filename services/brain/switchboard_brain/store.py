@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from switchboard.domain import Call, Message, NextAction, Synthesis
+from switchboard.domain import Call, CallState, Message, NextAction, Reminder, Synthesis
 
 
 class CallStore(Protocol):
@@ -21,4 +21,10 @@ class CallStore(Protocol):
 
     async def save_synthesis(
         self, call_id: str, synthesis: Synthesis, next_action: NextAction, sms_summary: str
+    ) -> Call: ...
+
+    async def upsert_reminder(self, call_id: str, reminder: Reminder) -> Reminder: ...
+
+    async def set_call_state(
+        self, call_id: str, state: CallState, reason: str = "", lang: str = ""
     ) -> Call: ...

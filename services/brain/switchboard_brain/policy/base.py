@@ -22,7 +22,7 @@ from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from switchboard.config import Features
-from switchboard.domain import Call, ChunkHit, ToolCall
+from switchboard.domain import Call, ChunkHit, Reminder, ToolCall
 
 STILL_THERE = "Are you still there?"
 
@@ -122,6 +122,12 @@ ClaimWriter = Callable[[str, str], Awaitable[str]]
 DocumentSearch = Callable[[str], Awaitable[list[ChunkHit]]]
 """``await search_documents(query)`` → knowledge-base chunks, best first."""
 
+ReminderWriter = Callable[[Reminder], Awaitable[Reminder]]
+"""``await save_reminder(reminder)`` → the reminder as stored (upserted by title)."""
+
+LanguageWriter = Callable[[str], Awaitable[None]]
+"""``await set_language("fr-FR")``: the call's current language, stored."""
+
 
 @dataclass(frozen=True)
 class TurnContext:
@@ -134,6 +140,8 @@ class TurnContext:
     features: Features
     update_claim: ClaimWriter
     search_documents: DocumentSearch | None = None  # None: no knowledge base configured
+    save_reminder: ReminderWriter | None = None
+    set_language: LanguageWriter | None = None
 
 
 class ConversationPolicy(ABC):

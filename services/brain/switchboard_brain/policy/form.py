@@ -3,8 +3,10 @@
 It asks each claim field in turn using its description, extracts the value with
 the parsers in :mod:`switchboard_brain.extract`, stores it, confirms it, and moves
 on. It understands "can you repeat", "I want to talk to a person", "goodbye" and
-"I don't know"; an answer it cannot use is asked again, rephrased, at most
-until ``recognition_retry_max`` answers in a row failed, then the field is skipped.
+"I don't know"; a question ("what is…?", "do you…?") that the knowledge base
+answers well enough is answered, then the pending question is asked again; an
+answer it cannot use is asked again, rephrased, at most until
+``recognition_retry_max`` answers in a row failed, then the field is skipped.
 
 When every field is filled or skipped it recaps the values and asks whether there
 is anything else; the caller's next answer ends the call with a goodbye (so their
@@ -18,7 +20,7 @@ import re
 from typing import ClassVar
 
 from switchboard.domain import ClaimField, ClaimFieldType
-from switchboard.errors import InvalidArgument
+from switchboard.errors import InvalidArgument, SwitchboardError
 from switchboard_brain.extract.dates import parse_datetime
 from switchboard_brain.extract.emails import parse_email
 from switchboard_brain.extract.intents import Intent, detect_intent
@@ -33,6 +35,7 @@ from switchboard_brain.policy.base import (
     TurnContext,
 )
 from switchboard_brain.policy.form_state import FormState
+from switchboard_brain.policy.knowledge_answer import best_hit, is_question, spoken_answer
 
 # A date field whose description reads like an appointment resolves ambiguous dates
 # forwards ("Monday" = the coming Monday); any other date field (an incident) backwards.
@@ -51,6 +54,9 @@ class FormPolicy(ConversationPolicy):
 
     name: ClassVar[str] = "form"
 
+    def __init__(self, answer_min_score: float = 0.5) -> None:
+        self._answer_min_score = answer_min_score
+
     async def greet(self, ctx: TurnContext, resumed: bool) -> AgentReply:
         state = FormState.load(ctx.call.policy_state)
         request = ctx.call.initiate
@@ -66,6 +72,9 @@ class FormPolicy(ConversationPolicy):
             current = self._asked_field(ctx, state)
             last = state.last_question or (phrases.question(current) if current else "")
             return self._reply(state, ["Of course.", last] if last else ["Of course."])
+        if not state.ended and (answer := await self._from_knowledge(ctx, text)):
+            follow_up = state.last_question or phrases.ANYTHING_ELSE
+            return self._reply(state, [*answer, follow_up])
         if state.wrap_up or state.ended:
             # Whatever comes after "anything else?" ends the call: the form has nothing
             # more to offer, and the recap was already said.
@@ -91,6 +100,16 @@ class FormPolicy(ConversationPolicy):
                 state.retries.pop(current.name, None)
                 return self._continue(ctx, state, [phrases.confirmation(current, stored)])
         return self._retry(ctx, state, current)
+
+    async def _from_knowledge(self, ctx: TurnContext, text: str) -> list[str]:
+        """Sentences answering a caller's question from the knowledge base, or none."""
+        if ctx.search_documents is None or not is_question(text):
+            return []
+        try:
+            hit = best_hit(await ctx.search_documents(text), self._answer_min_score)
+        except SwitchboardError:
+            return []  # no knowledge base today: the form goes on
+        return spoken_answer(text, hit) if hit else []
 
     def goodbye(self, ctx: TurnContext) -> list[str]:
         return phrases.goodbye(ctx.call.initiate)

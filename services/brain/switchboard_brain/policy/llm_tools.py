@@ -1,0 +1,290 @@
+"""The llm policy's tools: their schemas, and running a call the model made.
+
+A call the model got wrong (unknown name, arguments that are not JSON or do not fit
+the schema, a value the store rejects) is answered with an error text the model
+reads on its next round; the conversation goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from switchboard.domain import CallRequest, ChunkHit, Reminder
+from switchboard.errors import SwitchboardError
+from switchboard_brain import prompts
+from switchboard_brain.llm.base import ModelToolCall, ToolSpec, arguments_of
+from switchboard_brain.policy.base import (
+    Action,
+    ChangeSpeech,
+    EndCall,
+    ReplyPart,
+    SendSms,
+    Transfer,
+    TurnContext,
+)
+
+MIN_RATE, MAX_RATE = 0.75, 1.25
+_LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Z][A-Za-z]{1,3})?$")
+_MAX_QUERIES = 3
+_MAX_SMS = 480
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    customer_response: str = ""
+
+
+class _Update(BaseModel):
+    field: str
+    value: str
+
+
+class ClaimArgs(_Args):
+    updates: list[_Update] = Field(min_length=1)
+
+
+class ReminderArgs(_Args):
+    title: str = Field(min_length=1, max_length=120)
+    description: str = ""
+    due_date_time: datetime | None = None
+    owner: str = ""
+
+
+class SearchArgs(_Args):
+    queries: list[str] = Field(min_length=1)
+
+
+class SmsArgs(_Args):
+    message: str = Field(min_length=1, max_length=_MAX_SMS)
+
+
+class SpeedArgs(_Args):
+    speed: float
+
+
+class LangArgs(_Args):
+    lang: str
+
+
+_ARGS: dict[str, type[_Args]] = {
+    "updated_claim": ClaimArgs,
+    "new_or_updated_reminder": ReminderArgs,
+    "search_documents": SearchArgs,
+    "talk_to_human": _Args,
+    "end_call": _Args,
+    "send_sms": SmsArgs,
+    "speech_speed": SpeedArgs,
+    "speech_lang": LangArgs,
+}
+# Tools whose confirmation is spoken after they ran (in the new voice or speed).
+_CONFIRM_AFTER = frozenset({"speech_speed", "speech_lang"})
+_DEFAULT_CONFIRMATION = {
+    "updated_claim": "I'm noting that.",
+    "new_or_updated_reminder": "I'm setting a reminder.",
+    "search_documents": "Let me check that for you.",
+    "talk_to_human": "I'll connect you with a colleague now, please stay on the line.",
+    "send_sms": "I'm sending you a text message.",
+    "speech_speed": "Is this better?",
+    "speech_lang": "Of course.",
+}
+
+
+def _string(description: str = "") -> dict[str, Any]:
+    return {"type": "string", "description": description} if description else {"type": "string"}
+
+
+def _schema(request: CallRequest, name: str) -> dict[str, Any]:
+    props: dict[str, Any]
+    required: list[str]
+    match name:
+        case "updated_claim":
+            fields = [f.name for f in request.claim] or ["note"]
+            props = {
+                "updates": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "field": {"type": "string", "enum": fields},
+                            "value": {"type": "string"},
+                        },
+                        "required": ["field", "value"],
+                    },
+                }
+            }
+            required = ["updates"]
+        case "new_or_updated_reminder":
+            props = {
+                "title": _string("Verb and subject, unique"),
+                "description": _string(),
+                "due_date_time": _string("ISO 8601 with UTC offset, in the future"),
+                "owner": _string("Who does it: the customer, an agent, a team"),
+            }
+            required = ["title", "description", "due_date_time", "owner"]
+        case "search_documents":
+            props = {"queries": {"type": "array", "items": {"type": "string"}}}
+            required = ["queries"]
+        case "send_sms":
+            props = {"message": _string("The text, in the customer's language")}
+            required = ["message"]
+        case "speech_speed":
+            props = {"speed": {"type": "number", "minimum": MIN_RATE, "maximum": MAX_RATE}}
+            required = ["speed"]
+        case "speech_lang":
+            props = {"lang": _string("BCP 47 code, e.g. fr-FR")}
+            required = ["lang"]
+        case _:
+            props, required = {}, []
+    if name != "end_call":
+        props["customer_response"] = _string(
+            prompts.tool_descriptions()["customer_response"].render(request=request)
+        )
+        required = [*required, "customer_response"]
+    return {"type": "object", "properties": props, "required": required}
+
+
+def tool_specs(request: CallRequest, greeting: bool = False) -> list[ToolSpec]:
+    """The tools offered for a call; the same on every turn, whatever the caller says.
+    ``end_call`` is not offered on a welcome back (models hang up on a resumed call)."""
+    descriptions = prompts.tool_descriptions()
+    return [
+        ToolSpec(name, descriptions[name].render(request=request), _schema(request, name))
+        for name in _ARGS
+        if not (greeting and name == "end_call")
+    ]
+
+
+@dataclass
+class ToolOutcome:
+    """What running one call produced: its result text for the model, what to say before
+    and after it, parts for the dialer, and an action that ends the turn."""
+
+    call: ModelToolCall
+    result: str = ""
+    before: str = ""
+    after: str = ""
+    parts: list[ReplyPart] = field(default_factory=list)
+    action: Action | None = None
+    prosody_rate: float | None = None
+
+
+def prepare(call: ModelToolCall) -> tuple[ToolOutcome, _Args | None]:
+    """Parses a call; an outcome with an error result when it cannot run."""
+    outcome = ToolOutcome(call)
+    model = _ARGS.get(call.name)
+    if model is None:
+        outcome.result = (
+            f"Error: there is no tool named {call.name!r}. Use only: {', '.join(_ARGS)}."
+        )
+        return outcome, None
+    try:
+        args = model.model_validate(arguments_of(call))
+    except ValueError as exc:
+        detail = (
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            if isinstance(exc, ValidationError)
+            else str(exc)
+        )
+        outcome.result = f"Error: invalid arguments for {call.name}: {detail}. Call it again."
+        return outcome, None
+    confirmation = args.customer_response.strip() or _DEFAULT_CONFIRMATION.get(call.name, "")
+    if call.name in _CONFIRM_AFTER:
+        outcome.after = confirmation
+    else:
+        outcome.before = confirmation
+    return outcome, args
+
+
+def _hits_json(hits: list[ChunkHit]) -> str:
+    return json.dumps(
+        [
+            {"title": h.title, "source": h.source, "score": round(h.score, 3), "content": h.content}
+            for h in hits
+        ],
+        ensure_ascii=False,
+    )
+
+
+async def run(ctx: TurnContext, outcome: ToolOutcome, args: _Args, rate: float) -> ToolOutcome:
+    """Runs a prepared call; store errors become result text, never exceptions."""
+    request = ctx.call.initiate
+    match args:
+        case ClaimArgs(updates=updates):
+            saved: dict[str, str] = {}
+            rejected: list[dict[str, str]] = []
+            for update in updates:  # one by one: a bad value must not drop the good ones
+                try:
+                    saved[update.field] = await ctx.update_claim(update.field, update.value)
+                except SwitchboardError as exc:
+                    rejected.append(
+                        {"field": update.field, "value": update.value, "reason": exc.message}
+                    )
+            outcome.result = json.dumps({"saved": saved, "rejected": rejected}, ensure_ascii=False)
+        case ReminderArgs():
+            if ctx.save_reminder is None:
+                outcome.result = "Error: reminders are not available in this call."
+            else:
+                try:
+                    stored = await ctx.save_reminder(
+                        Reminder(
+                            title=args.title,
+                            description=args.description,
+                            due_at=args.due_date_time,
+                            owner=args.owner,
+                        )
+                    )
+                    outcome.result = f"Reminder {stored.title!r} saved."
+                except SwitchboardError as exc:
+                    outcome.result = f"Error: the reminder was not saved: {exc.message}"
+        case SearchArgs(queries=queries):
+            outcome.result = await _search(ctx, queries[:_MAX_QUERIES])
+        case SmsArgs(message=message):
+            outcome.parts.append(SendSms(request.phone_number, message))
+            outcome.result = "The SMS is sent."
+        case SpeedArgs(speed=speed):
+            rate = min(MAX_RATE, max(MIN_RATE, speed))
+            outcome.prosody_rate = rate
+            outcome.parts.append(ChangeSpeech(ctx.call.current_lang, rate))
+            outcome.result = f"Speech speed set to {rate}."
+        case LangArgs(lang=lang):
+            if not _LANG_RE.match(lang):
+                outcome.after = ""
+                outcome.result = f"Error: {lang!r} is not a BCP 47 language code like fr-FR."
+            else:
+                if ctx.set_language is not None:
+                    await ctx.set_language(lang)
+                outcome.parts.append(ChangeSpeech(lang, rate))
+                outcome.result = f"Language set to {lang}; speak {lang} from now on."
+        case _ if outcome.call.name == "talk_to_human":
+            outcome.action = Transfer(request.agent_phone_number)
+            outcome.result = "The transfer starts after your sentence."
+        case _ if outcome.call.name == "end_call":
+            outcome.action = EndCall("agent_end_call")
+            outcome.result = "The call ends after your sentence."
+    return outcome
+
+
+async def _search(ctx: TurnContext, queries: list[str]) -> str:
+    if ctx.search_documents is None:
+        return "No documentation is available; say you do not know."
+    search = ctx.search_documents
+    try:
+        found = await asyncio.gather(*(search(q) for q in queries))
+    except SwitchboardError as exc:
+        return f"Error: the search failed ({exc.message}); say you do not know."
+    best: dict[str, ChunkHit] = {}
+    for hits in found:
+        for hit in hits:
+            if hit.id not in best or hit.score > best[hit.id].score:
+                best[hit.id] = hit
+    ranked = sorted(best.values(), key=lambda h: h.score, reverse=True)
+    if not ranked:
+        return "Nothing relevant found; say you do not know."
+    return "# Search results\n<documents>" + _hits_json(ranked) + "</documents>"
