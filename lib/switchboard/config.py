@@ -62,12 +62,38 @@ class StoreSettings(Section):
     sqlite_path: str = "var/switchboard.db"
 
 
+class SipTrunkSettings(Section):
+    """The ``sip`` telephony provider: a SIP trunk or PBX over UDP.
+
+    ``host`` is the registrar and outbound proxy; empty means no trunk (only full
+    ``sip:`` URIs can be called). The password comes from the environment
+    (``SWITCHBOARD__DIALER__SIP__PASSWORD``).
+    """
+
+    host: str = ""
+    port: int = Field(5060, gt=0, lt=65536)
+    domain: str = ""  # the SIP domain of our address; defaults to host
+    user: str = "switchboard"
+    auth_user: str = ""  # defaults to user
+    password: str = ""
+    caller_id: str = ""  # the number shown to the callee; defaults to user
+    registration: bool = False  # REGISTER with host (and refresh it)
+    register_expires_sec: int = Field(300, gt=0)
+    bind_host: str = "127.0.0.1"
+    bind_port: int = Field(5060, ge=0, lt=65536)
+    public_host: str = ""  # the address in Contact and SDP, when not the bind address
+    rtp_port_min: int = Field(10000, gt=1023, lt=65536)
+    rtp_port_max: int = Field(20000, gt=1023, lt=65536)
+    codecs: tuple[Literal["PCMU", "PCMA"], ...] = ("PCMU", "PCMA")
+
+
 class DialerSettings(Section):
-    telephony: Literal["simulator"] = "simulator"
+    telephony: Literal["simulator", "sip"] = "simulator"
     sample_rate: int = 8000
     max_call_duration_sec: float = Field(1800, gt=0)
     ring_timeout_sec: float = Field(30, gt=0)
     reconnect_timeout_sec: float = Field(10, gt=0)
+    sip: SipTrunkSettings = Field(default_factory=SipTrunkSettings)
 
 
 class LlmSettings(Section):

@@ -8,6 +8,7 @@ from switchboard_dialer.telephony.base import TelephonyProvider
 # name → "module:Class"; vendor modules are imported only when chosen.
 PROVIDERS = {
     "simulator": "switchboard_dialer.telephony.simulator:SimulatorProvider",
+    "sip": "switchboard_dialer.telephony.sip.provider:SipProvider",
 }
 
 

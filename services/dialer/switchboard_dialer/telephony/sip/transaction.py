@@ -63,7 +63,8 @@ def make_response(
     response = SipResponse(status=status, reason=reason or REASONS.get(status, "Unknown"))
     for via in request.get_all("Via"):
         response.add("Via", via)
-    response.add("From", request.get("From") or "")
+    if (sender := request.get("From")) is not None:
+        response.add("From", sender)
     to = request.get("To") or ""
     if to_tag and status != 100:
         try:
@@ -73,9 +74,9 @@ def make_response(
                 to = str(address)
         except ValueError:
             pass
-    response.add("To", to)
-    response.add("Call-ID", request.call_id)
-    response.add("CSeq", request.get("CSeq") or "")
+    for name, value in (("To", to), ("Call-ID", request.call_id), ("CSeq", request.get("CSeq"))):
+        if value:  # a 400 may answer a request that lacked one of these
+            response.add(name, value)
     if request.method == "INVITE" and 100 < status < 300:
         for route in request.get_all("Record-Route"):
             response.add("Record-Route", route)

@@ -111,11 +111,8 @@ class SipTransport(asyncio.DatagramProtocol):
     def _reject(self, exc: SipParseError, addr: tuple[str, int]) -> None:
         self.bad_datagrams += 1
         partial = exc.partial
-        routable = (
-            partial is not None
-            and partial.method != "ACK"
-            and all(partial.get(h) for h in ("Via", "Call-ID", "From", "To", "CSeq"))
-        )
+        # A Via is all a 400 needs to find its way back (the client matches its branch).
+        routable = partial is not None and partial.method != "ACK" and bool(partial.get("Via"))
         log.info(
             "sip datagram rejected",
             extra={

@@ -1,0 +1,186 @@
+"""The ``sip`` provider: :class:`SipEndpoint` behind the dialer's telephony seam.
+
+Outbound: ``dial`` places a SIP call and resolves the :class:`Ring` from its progress.
+Inbound: a SIP INVITE rings (180) while the dialer takes the call; ``accept`` answers
+(200). Every line is a voice line at 8 kHz; DTMF becomes ``CallerDtmf``, the far end
+hanging up becomes ``CallerGone("caller_hangup")``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from switchboard.config import SipTrunkSettings, load_settings
+from switchboard.errors import FailedPrecondition, SwitchboardError
+from switchboard_dialer.telephony.base import (
+    CallerDtmf,
+    CallerEvent,
+    CallerGone,
+    InboundHandler,
+    PhoneLine,
+    Ring,
+    TelephonyProvider,
+)
+from switchboard_dialer.telephony.sip.call import CallFailed, CallState, SipCall
+from switchboard_dialer.telephony.sip.config import SipConfig
+from switchboard_dialer.telephony.sip.endpoint import SipEndpoint
+from switchboard_dialer.telephony.sip.tasks import TaskSet
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 8000
+# SipCall end reasons → what a line reports when the caller side goes away.
+CALLER_GONE = {"remote_hangup": "caller_hangup", "remote_cancelled": "caller_hangup"}
+
+
+def config_from_settings(trunk: SipTrunkSettings) -> SipConfig:
+    return SipConfig(
+        bind_host=trunk.bind_host,
+        bind_port=trunk.bind_port,
+        public_host=trunk.public_host,
+        trunk_host=trunk.host,
+        trunk_port=trunk.port,
+        domain=trunk.domain,
+        user=trunk.user,
+        auth_user=trunk.auth_user,
+        password=trunk.password,
+        caller_id=trunk.caller_id,
+        register=trunk.registration,
+        register_expires_sec=trunk.register_expires_sec,
+        rtp_ports=(trunk.rtp_port_min, trunk.rtp_port_max),
+        codecs=trunk.codecs,
+    )
+
+
+class SipLine(PhoneLine):
+    """One SIP call as the dialer sees it: a voice line at 8 kHz."""
+
+    def __init__(self, call_id: str, call: SipCall, tasks: TaskSet) -> None:
+        super().__init__(call_id, SAMPLE_RATE)
+        self.sip_call = call
+        self._events: asyncio.Queue[CallerEvent] = asyncio.Queue()
+        self._gone: CallerGone | None = None
+        self._audio_over = False
+        tasks.spawn(self._watch(), f"line-{call.ref}")
+
+    async def _watch(self) -> None:
+        call = self.sip_call
+        async for digit in call.digits():
+            self._events.put_nowait(CallerDtmf(digits=digit))
+        reason = await call.ended
+        self._gone = CallerGone(reason=CALLER_GONE.get(reason, "line_dropped"))
+        self._events.put_nowait(self._gone)
+
+    async def next_event(self) -> CallerEvent:
+        if self._gone is not None and self._events.empty():
+            return self._gone
+        return await self._events.get()
+
+    async def read_frame(self) -> bytes | None:
+        if self._audio_over:
+            return None
+        frame = await self.sip_call.rtp.frames_in.get()
+        self._audio_over = frame is None
+        return frame
+
+    def play_frame(self, pcm: bytes) -> None:
+        self.sip_call.send_audio(pcm)
+
+    def clear_audio(self) -> None:
+        self.sip_call.clear_audio()
+
+    async def say(self, turn_id: str, text: str) -> None:
+        """A voice line speaks through ``play_frame``; text is not sent over SIP."""
+
+    async def turn_done(self, turn_id: str) -> None:
+        """Nothing to tell a SIP peer at a turn boundary."""
+
+    async def transfer(self, target: str) -> None:
+        try:
+            outcome = await self.sip_call.transfer(target)
+        except CallFailed as exc:
+            raise FailedPrecondition(f"the transfer failed: {exc.reason}") from exc
+        log.info("sip transfer done", extra={"call_id": self.call_id, "outcome": outcome})
+
+    async def hang_up(self, reason: str) -> None:
+        if self.sip_call.bridged_to is None:  # a bridged call belongs to the human now
+            await self.sip_call.hang_up()
+
+    async def accept(self, call_id: str) -> None:
+        await super().accept(call_id)
+        await self.sip_call.answer()
+
+
+class SipProvider(TelephonyProvider):
+    """Telephony over a SIP trunk, PBX or directly to SIP phones."""
+
+    name = "sip"
+
+    def __init__(
+        self, trunk: SipTrunkSettings | None = None, config: SipConfig | None = None
+    ) -> None:
+        super().__init__()
+        if config is None:
+            config = config_from_settings(
+                trunk if trunk is not None else load_settings().dialer.sip
+            )
+        self.endpoint = SipEndpoint(config, on_inbound=self._inbound_call)
+        self._tasks = TaskSet("sip-provider")
+        self._started: asyncio.Task[SipEndpoint] | None = None
+
+    async def start(self) -> None:
+        """Binds the SIP socket (and registers); ``dial`` and inbound calls do it if needed."""
+        if self._started is None:
+            self._started = self._tasks.spawn(self.endpoint.start(), "start")
+        await asyncio.shield(self._started)
+
+    def on_inbound(self, handler: InboundHandler) -> None:
+        super().on_inbound(handler)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop yet: the first dial starts the endpoint
+        if self._started is None:
+            self._started = self._tasks.spawn(self.endpoint.start(), "start")
+
+    async def dial(self, call_id: str, to_number: str) -> Ring:
+        await self.start()
+        call = await self.endpoint.call(to_number)
+
+        async def abandon(reason: str) -> None:
+            await call.hang_up()
+
+        ring = Ring(call_id, ringing=False, on_abandon=abandon, sample_rate=SAMPLE_RATE)
+        self._tasks.spawn(self._follow(ring, call), f"ring-{call.ref}")
+        return ring
+
+    async def _follow(self, ring: Ring, call: SipCall) -> None:
+        async for event in call.events():
+            if event.state in (CallState.RINGING, CallState.EARLY_MEDIA):
+                ring.ringing = True
+            elif event.state is CallState.ANSWERED:
+                ring.answered(SipLine(ring.call_id, call, self._tasks))
+                return
+            elif event.state is CallState.ENDED:
+                ring.fail(event.reason, failed=event.reason != "cancelled")
+                return
+
+    def _inbound_call(self, call: SipCall) -> None:
+        self._tasks.spawn(self._take(call), f"inbound-{call.ref}")
+
+    async def _take(self, call: SipCall) -> None:
+        call.ring()
+        line = SipLine("", call, self._tasks)
+        to_number = ""
+        if call.dialog is not None:
+            to_number = call.dialog.local.uri.user
+        try:
+            await self.take_inbound(call.remote_user, to_number, line)
+        except SwitchboardError as exc:
+            log.warning("sip inbound call not taken", extra={"error": exc.message})
+            call.reject(480 if exc.retryable else 603)
+
+    async def close(self) -> None:
+        await self.endpoint.close()
+        await self._tasks.close()

@@ -1,0 +1,96 @@
+"""The dialer's seam over SIP: rings, voice lines, DTMF, hang-ups, inbound calls."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import cast
+
+import pytest
+from conftest import FAST, EndpointFactory
+from sip_peers import HOST, collect_audio, dominant_frequency, free_rtp_range, tone
+
+from switchboard import domain
+from switchboard_dialer.telephony import create_telephony
+from switchboard_dialer.telephony.base import CallerDtmf, CallerGone, CallNotConnected, PhoneLine
+from switchboard_dialer.telephony.sip import SipConfig
+from switchboard_dialer.telephony.sip.provider import SipProvider
+
+
+@pytest.fixture
+async def provider() -> AsyncIterator[SipProvider]:
+    sip = SipProvider(
+        config=SipConfig(bind_host=HOST, bind_port=0, rtp_ports=free_rtp_range(20), timers=FAST)
+    )
+    await sip.start()
+    yield sip
+    await sip.close()
+
+
+async def test_the_registry_builds_the_sip_provider_from_config(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SWITCHBOARD__DIALER__SIP__BIND_PORT", "0")
+    sip = create_telephony("sip")
+    assert isinstance(sip, SipProvider)
+    await sip.close()
+
+
+async def test_a_dialled_call_becomes_a_voice_line_with_audio_dtmf_and_hang_up(
+    provider: SipProvider, make_endpoint: EndpointFactory
+) -> None:
+    phone = await make_endpoint(user="phone")
+    ring = await provider.dial("call-1", f"sip:phone@{HOST}:{phone.local_port}")
+    assert ring.sample_rate == 8000
+    incoming = await asyncio.wait_for(phone.inbound.get(), 3)
+    incoming.ring()
+    await incoming.answer()
+    line = await ring.wait_answered(5)
+    assert line.is_voice and ring.ringing
+    for i in range(0, 16000, 320):
+        line.play_frame(tone(440, 1.0)[i : i + 320])
+    incoming.send_audio(tone(1000, 1.0))
+    heard = await asyncio.wait_for(collect_audio(incoming.audio_in(), 0.8), 5)
+    assert abs(dominant_frequency(heard[1600:]) - 440) < 15
+    frames = [await asyncio.wait_for(line.read_frame(), 2) for _ in range(30)]
+    assert all(frame is not None and len(frame) == 320 for frame in frames)
+    incoming.send_dtmf("5")
+    assert await asyncio.wait_for(line.next_event(), 3) == CallerDtmf(digits="5")
+    await incoming.hang_up()
+    assert await asyncio.wait_for(line.next_event(), 3) == CallerGone(reason="caller_hangup")
+    assert await asyncio.wait_for(_drain(line), 3) is None
+
+
+async def _drain(line: PhoneLine) -> bytes | None:
+    while (frame := await line.read_frame()) is not None:
+        pass
+    return frame
+
+
+async def test_a_busy_number_fails_the_ring_as_busy(
+    provider: SipProvider, make_endpoint: EndpointFactory
+) -> None:
+    phone = await make_endpoint(user="phone")
+    ring = await provider.dial("call-2", f"sip:phone@{HOST}:{phone.local_port}")
+    (await asyncio.wait_for(phone.inbound.get(), 3)).reject(486)
+    with pytest.raises(CallNotConnected) as failed:
+        await ring.wait_answered(5)
+    assert failed.value.reason == "busy" and failed.value.failed
+
+
+async def test_an_inbound_sip_call_is_answered_when_the_dialer_accepts_it(
+    provider: SipProvider, make_endpoint: EndpointFactory
+) -> None:
+    taken: list[tuple[str, str]] = []
+
+    async def take(from_number: str, to_number: str, line: PhoneLine) -> domain.Call:
+        taken.append((from_number, to_number))
+        await line.accept("call-3")
+        return cast(domain.Call, None)
+
+    provider.on_inbound(take)
+    caller = await make_endpoint(user="+14155550123")
+    call = await caller.call(f"sip:+18005550100@{HOST}:{provider.endpoint.local_port}")
+    await asyncio.wait_for(call.wait_answered(), 5)
+    assert taken == [("+14155550123", "+18005550100")]
+    await call.hang_up()
