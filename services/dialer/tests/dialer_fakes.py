@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from speech_fakes import FakeSpeech
+
 from switchboard import domain
 from switchboard.config import DialerSettings, Features
 from switchboard.errors import NotFound, Unavailable
@@ -164,6 +166,9 @@ class FakeConverseStream:
                     self._out.put_nowait(event)
             case UserTurn():
                 events = answer_to(request)
+                if "slow" in request.text:  # the brain's soft timeout: a filler first
+                    tid = request.turn_id
+                    events = [Sentence(tid, 0, "One moment.", filler=True), *events]
                 if self._brain.die_after_sentences is not None:
                     cut = self._brain.die_after_sentences
                     self._brain.die_after_sentences = None
@@ -244,11 +249,18 @@ class ManualTimer:
         await self.settle()  # timers armed just now start counting from the current time
         self.now += seconds
         for deadline, future in list(self._sleepers):
-            if deadline <= self.now:
+            if deadline <= self.now + 1e-9:  # float sums of 0.02 s must not miss a deadline
                 self._sleepers.remove((deadline, future))
                 if not future.done():
                     future.set_result(None)
         await self.settle()
+
+    def monotonic(self) -> float:
+        """The timer as a :class:`switchboard.clock.Clock` (playout deadlines)."""
+        return self.now
+
+    def wall(self) -> datetime:
+        return datetime(2026, 3, 3, 9, 0, tzinfo=UTC) + timedelta(seconds=self.now)
 
     @staticmethod
     async def settle() -> None:
@@ -315,6 +327,7 @@ class Rig:
     telephony: SimulatorProvider
     app: DialerApp
     settings: DialerSettings
+    speech: FakeSpeech
 
     def phone(self, number: str = "+14155550100", auto_answer: bool = False) -> PhoneProbe:
         return PhoneProbe(self.telephony, number, auto_answer)
@@ -329,11 +342,33 @@ class Rig:
         return self.store.reasons(call_id)
 
 
+class TimerClock:
+    """A :class:`ManualTimer` seen as a clock, for the playout's deadlines."""
+
+    def __init__(self, timer: ManualTimer) -> None:
+        self._timer = timer
+
+    def now(self) -> datetime:
+        return self._timer.wall()
+
+    def monotonic(self) -> float:
+        return self._timer.monotonic()
+
+
 def build_rig(features: Features | None = None, **dialer: Any) -> Rig:
-    store, brain, timer = FakeStore(), ScriptedBrain(), ManualTimer()
+    """Everything on the manual timer: call timers, playout and speech reconnects."""
+    store, brain, timer, speech = FakeStore(), ScriptedBrain(), ManualTimer(), FakeSpeech()
     telephony = SimulatorProvider(no_phone_delay_sec=0.01)
     settings = DialerSettings(**dialer)
     app = build_dialer(
-        store, brain, telephony, FeatureFlags(features or Features()), settings, sleep=timer.sleep
+        store,
+        brain,
+        telephony,
+        FeatureFlags(features or Features()),
+        settings,
+        sleep=timer.sleep,
+        speech=speech,
+        media_clock=TimerClock(timer),
+        media_sleep=timer.sleep,
     )
-    return Rig(store, brain, timer, telephony, app, settings)
+    return Rig(store, brain, timer, telephony, app, settings, speech)

@@ -1,0 +1,306 @@
+"""Voice calls on the dialer: playout, barge-in, timers and reconnects on a manual clock.
+
+Fake speech renders every word as five 20 ms frames; the greeting "Hello, this is
+Switchboard." is 4 words, 20 frames. Time moves only when a test advances it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from dialer_fakes import GREETING, STILL_THERE, ManualTimer, Rig, TimerClock, build_rig
+from speech_fakes import FRAMES_PER_WORD, frame_of
+
+from switchboard.config import Features
+from switchboard_dialer.brain_events import DtmfInput, Heard, Silence, UserTurn
+from switchboard_dialer.media.barge_in import Verdict, is_backchannel, judge
+from switchboard_dialer.media.playout import Playout, TurnEnd
+from switchboard_dialer.speech_events import (
+    BotAudio,
+    SpeakText,
+    SpeechEnded,
+    SpeechStarted,
+    Transcript,
+)
+from switchboard_dialer.telephony.phone_events import (
+    BotFrame,
+    BotTurnDone,
+    ClearAudio,
+    Connected,
+    PhoneAnswer,
+    PhoneAudio,
+    PhoneDownlinkEvent,
+    PhoneDtmf,
+    PhoneMode,
+    PhoneRegistration,
+    Ringing,
+)
+from switchboard_dialer.telephony.simulator import SimulatedPhone
+
+GREETING_FRAMES = FRAMES_PER_WORD * len(GREETING.split())
+FRAME = 0.02
+
+
+@pytest.fixture
+async def voice() -> Any:
+    rig = build_rig(Features(phone_silence_timeout_sec=20))
+    yield rig
+    await rig.app.stop()
+
+
+def downlink(phone: SimulatedPhone) -> list[PhoneDownlinkEvent]:
+    """Everything the phone has been sent so far."""
+    events = []
+    while not phone._downlink.empty():
+        event = phone._downlink.get_nowait()
+        assert event is not None
+        events.append(event)
+    return events
+
+
+def frames(events: list[PhoneDownlinkEvent]) -> int:
+    return sum(isinstance(e, BotFrame) for e in events)
+
+
+async def play(timer: ManualTimer, n: int) -> None:
+    """Lets n frame periods pass."""
+    for _ in range(n):
+        await timer.advance(FRAME)
+
+
+async def ring_voice_phone(rig: Rig) -> tuple[SimulatedPhone, str]:
+    phone = rig.telephony.register(
+        PhoneRegistration(number="+14155550100", mode=PhoneMode.VOICE, sample_rate=8000)
+    )
+    call = await rig.place()
+    await rig.timer.settle()
+    (ringing,) = [e for e in downlink(phone) if isinstance(e, Ringing)]
+    return phone, ringing.call_id
+
+
+async def answered(rig: Rig) -> tuple[SimulatedPhone, str]:
+    phone, call_id = await ring_voice_phone(rig)
+    await phone.handle(PhoneAnswer(call_id=call_id))
+    await rig.timer.settle()
+    return phone, call_id
+
+
+# Playout.
+
+
+async def test_playout_sends_frames_on_absolute_deadlines_without_accumulating_jitter():
+    timer = ManualTimer()
+    sent: list[float] = []
+    ended: list[str] = []
+
+    async def turn_end(turn_id: str) -> None:
+        ended.append(turn_id)
+
+    playout = Playout(
+        lambda pcm: sent.append(timer.now), lambda f: None, turn_end, TimerClock(timer), timer.sleep
+    )
+    for _ in range(5):
+        playout.push(BotAudio("t", 0, frame_of(8000)))
+    playout.push(TurnEnd("t"))
+    task = asyncio.create_task(playout.run())
+    try:
+        await timer.settle()
+        await timer.advance(0.025)  # the loop woke 5 ms late for frame 1 ...
+        await timer.advance(0.015)  # ... frame 2 is still due at 40 ms, not 45 ms
+        await timer.advance(0.02)
+        await timer.advance(0.02)
+        assert sent == pytest.approx([0.0, 0.025, 0.04, 0.06, 0.08])
+        assert ended == ["t"]
+        assert playout.lateness.frames == 5
+        assert playout.lateness.max_sec == pytest.approx(0.005)
+        assert 4.9 <= playout.lateness.percentile_ms(99) <= 5.2
+    finally:
+        task.cancel()
+
+
+# The greeting.
+
+
+async def test_the_greeting_is_synthesised_while_the_phone_rings_and_plays_at_the_answer(
+    voice: Rig,
+):
+    phone, call_id = await ring_voice_phone(voice)
+
+    assert [t.text for t in voice.speech.texts()] == [GREETING]  # before any answer
+    await phone.handle(PhoneAnswer(call_id=call_id))
+    await voice.timer.settle()
+    first = downlink(phone)
+    assert isinstance(first[0], Connected)
+    assert frames(first) == 1  # the first frame leaves at the answer, no time passed
+
+    await play(voice.timer, GREETING_FRAMES)
+    rest = downlink(phone)
+    assert frames(rest) == GREETING_FRAMES - 1
+    assert isinstance(rest[-1], BotTurnDone)  # only once the last frame was played
+
+
+async def test_a_callee_who_never_answers_leaves_the_greeting_marked_unheard():
+    rig = build_rig(ring_timeout_sec=0.05)
+    try:
+        await ring_voice_phone(rig)
+        await asyncio.sleep(0.2)
+        (heard,) = rig.brain.requests(Heard)
+        assert heard == Heard("greet", "", interrupted=True)
+    finally:
+        await rig.app.stop()
+
+
+# Barge-in.
+
+
+async def test_caller_interrupting_stops_playout_within_one_frame_and_reports_what_was_heard(
+    voice: Rig,
+):
+    phone, _ = await answered(voice)
+    await play(voice.timer, 9)  # 10 of the greeting's 20 frames played
+    downlink(phone)
+
+    voice.speech.ear.emit(SpeechStarted(offset_ms=0))
+    await voice.timer.settle()
+    await play(voice.timer, 5)
+
+    after = downlink(phone)
+    assert frames(after) == 0
+    assert after == [ClearAudio()]
+    voice.speech.ear.emit(SpeechEnded(offset_ms=900))
+    voice.speech.ear.emit(Transcript("I have a question about my policy", is_final=True))
+    await voice.timer.settle()
+
+    assert voice.speech.cancels() == ["greet"]
+    heard = voice.brain.requests(Heard)
+    assert heard == [Heard("greet", "Hello, this", interrupted=True)]  # 2 of 4 words
+    (turn,) = voice.brain.requests(UserTurn)
+    assert turn.text == "I have a question about my policy"  # type: ignore[union-attr]
+    assert voice.brain.received.index(heard[0]) < voice.brain.received.index(turn)
+    await play(voice.timer, 40)
+    assert frames(downlink(phone)) > 0  # the answer to the interruption is played
+
+
+@pytest.mark.parametrize("said", ["mm-hmm", "Okay.", "Yeah", "uh-huh", "Right."])
+async def test_a_backchannel_does_not_interrupt_the_bot(voice: Rig, said: str):
+    phone, _ = await answered(voice)
+    await play(voice.timer, 4)
+    before = frames(downlink(phone))  # the phone took them: a clear cannot drop them
+
+    voice.speech.ear.emit(SpeechStarted(offset_ms=0))
+    await play(voice.timer, 3)
+    voice.speech.ear.emit(SpeechEnded(offset_ms=400))
+    voice.speech.ear.emit(Transcript(said, is_final=True))
+    await voice.timer.settle()
+    await play(voice.timer, GREETING_FRAMES)
+
+    events = downlink(phone)
+    assert before + frames(events) == GREETING_FRAMES  # every frame, once
+    assert isinstance(events[-1], BotTurnDone)
+    assert voice.speech.cancels() == []
+    assert voice.brain.requests(Heard) == []
+    assert voice.brain.requests(UserTurn) == []
+
+
+async def test_a_false_interruption_resumes_where_the_bot_stopped(voice: Rig):
+    phone, _ = await answered(voice)
+    await play(voice.timer, 7)
+    assert frames(downlink(phone)) == 8
+    voice.speech.ear.emit(SpeechStarted(offset_ms=0))
+    await play(voice.timer, 10)
+    assert downlink(phone) == [ClearAudio()]
+
+    voice.speech.ear.emit(SpeechEnded(offset_ms=500))
+    voice.speech.ear.emit(Transcript("", is_final=True))  # a cough: no words
+    await voice.timer.settle()
+    await play(voice.timer, GREETING_FRAMES)
+
+    assert frames(downlink(phone)) == GREETING_FRAMES - 8  # the rest, nothing repeated
+    assert voice.brain.requests(Heard) == []
+
+
+def test_backchannels_and_turns_are_told_apart():
+    assert is_backchannel("Mm-hmm.") and is_backchannel("okay, yeah")
+    assert not is_backchannel("yeah, but my car is still broken")
+    assert not is_backchannel("yes")  # over the end of a question it is an answer
+    assert judge("") is Verdict.RESUME_FALSE
+    assert judge("  ...  ") is Verdict.RESUME_FALSE
+    assert judge("Stop, please") is Verdict.INTERRUPT
+
+
+# Timers, fillers, DTMF.
+
+
+async def test_the_brains_filler_is_played_before_the_answer(voice: Rig):
+    phone, _ = await answered(voice)
+    await play(voice.timer, GREETING_FRAMES)
+    downlink(phone)
+
+    voice.speech.ear.emit(SpeechStarted(offset_ms=0))
+    voice.speech.ear.emit(SpeechEnded(offset_ms=800))
+    voice.speech.ear.emit(Transcript("this is slow", is_final=True))
+    await voice.timer.settle()
+
+    (turn,) = voice.brain.requests(UserTurn)
+    spoken = [t for t in voice.speech.texts() if t.turn_id == turn.turn_id]  # type: ignore[union-attr]
+    assert spoken[0] == SpeakText(turn.turn_id, -1, "One moment.")  # type: ignore[union-attr]
+    answer_words = sum(len(t.text.split()) for t in spoken)
+    await play(voice.timer, answer_words * FRAMES_PER_WORD + 5)
+    events = downlink(phone)
+    assert frames(events) == answer_words * FRAMES_PER_WORD
+    assert isinstance(events[-1], BotTurnDone)
+
+
+async def test_silence_after_the_bot_finished_playing_asks_the_brain(voice: Rig):
+    phone, _ = await answered(voice)
+    await play(voice.timer, GREETING_FRAMES)
+
+    await voice.timer.advance(19.9)
+    assert voice.brain.requests(Silence) == []
+    await voice.timer.advance(0.1)
+    assert voice.brain.requests(Silence) == [Silence(count=1)]
+    assert any(t.text == STILL_THERE for t in voice.speech.texts())
+
+
+async def test_dtmf_on_a_voice_line_reaches_the_brain(voice: Rig):
+    phone, _ = await answered(voice)
+    await phone.handle(PhoneDtmf(digits="12#"))
+    await voice.timer.settle()
+    assert voice.brain.requests(DtmfInput) == [DtmfInput(digits="12#")]
+
+
+async def test_caller_frames_reach_listen_at_the_lines_rate(voice: Rig):
+    phone, _ = await answered(voice)
+    for _ in range(3):
+        await phone.handle(PhoneAudio(pcm=frame_of(8000, 0)))
+    await voice.timer.settle()
+    assert voice.speech.ear.frames == 3
+    assert voice.speech.ear.config.sample_rate == 8000
+
+
+# Resilience.
+
+
+async def test_a_speech_service_restart_mid_call_reopens_listen_and_speak_and_the_call_goes_on(
+    voice: Rig,
+):
+    phone, _ = await answered(voice)
+    await play(voice.timer, GREETING_FRAMES)
+    downlink(phone)
+
+    voice.speech.restart()
+    await voice.timer.settle()
+    await voice.timer.advance(0.1)  # the first retry, well within a second
+
+    assert len(voice.speech.listens) == 2 and len(voice.speech.speaks) == 2
+    voice.speech.ear.emit(SpeechStarted(offset_ms=0))
+    voice.speech.ear.emit(SpeechEnded(offset_ms=600))
+    voice.speech.ear.emit(Transcript("my car was hit", is_final=True))
+    await voice.timer.settle()
+    await play(voice.timer, 60)
+    events = downlink(phone)
+    assert frames(events) > 0
+    assert isinstance(events[-1], BotTurnDone)
+    assert voice.speech.speaks[-1].requests  # the answer went to the new stream
