@@ -74,7 +74,7 @@ async def ring_voice_phone(rig: Rig) -> tuple[SimulatedPhone, str]:
     phone = rig.telephony.register(
         PhoneRegistration(number="+14155550100", mode=PhoneMode.VOICE, sample_rate=8000)
     )
-    call = await rig.place()
+    await rig.place()
     await rig.timer.settle()
     (ringing,) = [e for e in downlink(phone) if isinstance(e, Ringing)]
     return phone, ringing.call_id
@@ -254,7 +254,7 @@ async def test_the_brains_filler_is_played_before_the_answer(voice: Rig):
 
 
 async def test_silence_after_the_bot_finished_playing_asks_the_brain(voice: Rig):
-    phone, _ = await answered(voice)
+    await answered(voice)
     await play(voice.timer, GREETING_FRAMES)
 
     await voice.timer.advance(19.9)
