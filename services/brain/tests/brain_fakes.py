@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
+import asyncio
+import heapq
+import json
+import math
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import numpy as np
 
 from switchboard.claims import normalise_claim_value
 from switchboard.domain import (
     Call,
     CallRequest,
+    CallState,
+    ChunkHit,
     ClaimField,
     ClaimFieldType,
+    DocumentChunk,
     Message,
     NextAction,
+    Reminder,
     Synthesis,
 )
+from switchboard_brain.llm.base import (
+    ChatEvent,
+    ChatModel,
+    ChatRequest,
+    Finished,
+    ModelError,
+    ModelToolCall,
+    TextDelta,
+    ToolCallsReady,
+)
+from switchboard_brain.rag.embedder import Embedder, Vectors
 from switchboard.errors import InvalidArgument, NotFound
 
 # Tuesday 24 November 2026, 10:00 in New York.
@@ -58,6 +83,8 @@ class InMemoryStore:
         self.calls: dict[str, Call] = {}
         self.appends: list[tuple[list[Message], str | None]] = []
         self.claim_updates: list[dict[str, str]] = []
+        self.read_call_ids: list[str] = []
+        self.documents: dict[str, DocumentChunk] = {}
         self._seq = 0
 
     def add_call(self, call: Call) -> Call:
@@ -68,6 +95,7 @@ class InMemoryStore:
         return self.add_call(Call(call_id=call_id, initiate=call_request(**request)))
 
     async def get_call(self, call_id: str) -> Call:
+        self.read_call_ids.append(call_id)
         if call_id not in self.calls:
             raise NotFound(f"call {call_id!r} does not exist")
         return self.calls[call_id].model_copy(deep=True)
@@ -119,3 +147,158 @@ class InMemoryStore:
         call = self.calls[call_id]
         call.synthesis, call.next_action, call.sms_summary = synthesis, next_action, sms_summary
         return call.model_copy(deep=True)
+
+    async def upsert_reminder(self, call_id: str, reminder: Reminder) -> Reminder:
+        call = self.calls[call_id]
+        call.reminders = [r for r in call.reminders if r.title != reminder.title] + [reminder]
+        return reminder
+
+    async def set_call_state(
+        self, call_id: str, state: CallState, reason: str = "", lang: str = ""
+    ) -> Call:
+        call = self.calls[call_id]
+        call.state = state
+        call.lang = lang or call.lang
+        return call.model_copy(deep=True)
+
+    async def add_documents(self, chunks: list[DocumentChunk]) -> int:
+        for chunk in chunks:
+            self.documents[chunk.id] = chunk
+        return len(chunks)
+
+    async def search_documents(
+        self, embedding: list[float], top_k: int = 5, min_score: float = 0.0
+    ) -> list[ChunkHit]:
+        query = np.asarray(embedding)
+        hits = [
+            ChunkHit(
+                id=c.id,
+                source=c.source,
+                title=c.title,
+                content=c.content,
+                score=float(np.dot(query, np.asarray(c.embedding))),
+            )
+            for c in self.documents.values()
+        ]
+        hits = [h for h in hits if h.score >= min_score]
+        return sorted(hits, key=lambda h: h.score, reverse=True)[:top_k]
+
+
+class BagOfWordsEmbedder(Embedder):
+    """A deterministic stand-in for MiniLM: hashed word counts, normalised."""
+
+    dimension = 64
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        rows = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in re.findall(r"[a-z]+", text.lower()):
+                if len(word) > 3:
+                    rows[i, sum(map(ord, word)) % self.dimension] += 1.0
+            norm = math.sqrt(float((rows[i] ** 2).sum())) or 1.0
+            rows[i] /= norm
+        return rows
+
+
+T = TypeVar("T")
+
+
+class VirtualTime:
+    """Sleeps that only end when the test's event loop has nothing else to do; then time
+    jumps to the next wake-up. A 30-second conversation runs in milliseconds."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._count = 0
+
+    async def sleep(self, seconds: float) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._count += 1
+        heapq.heappush(self._sleepers, (self.now + seconds, self._count, future))
+        await future
+
+    async def run(self, awaitable: Awaitable[T]) -> T:
+        task = asyncio.ensure_future(awaitable)
+        while not task.done():
+            for _ in range(50):
+                await asyncio.sleep(0)
+                if task.done():
+                    break
+            else:
+                self._wake_next()
+        return task.result()
+
+    def _wake_next(self) -> None:
+        while self._sleepers:
+            wake, _, future = heapq.heappop(self._sleepers)
+            if future.done():
+                continue
+            self.now = max(self.now, wake)
+            future.set_result(None)
+            return
+        raise AssertionError("deadlock: nothing runs and nothing sleeps")
+
+
+@dataclass
+class Reply:
+    """One scripted completion: text (streamed in small deltas), tool calls as
+    (name, raw arguments), a virtual delay before the first delta, or an error."""
+
+    text: str = ""
+    tools: list[tuple[str, str]] = field(default_factory=list)
+    delay: float = 0.0
+    pause_after_first_sentence: float = 0.0
+    finish: str = ""
+    error: Exception | None = None
+
+
+def tool(name: str, **arguments: Any) -> tuple[str, str]:
+    return name, json.dumps(arguments)
+
+
+class ScriptedChatModel(ChatModel):
+    """A chat model that plays a script and records every request it was sent."""
+
+    def __init__(
+        self,
+        replies: list[Reply] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        model: str = "scripted",
+    ) -> None:
+        self.model = model
+        self.replies = list(replies or [])
+        self.by_schema: dict[str, list[Reply]] = {}  # JSON-schema name → its own script
+        self.requests: list[ChatRequest] = []
+        self._sleep = sleep or asyncio.sleep
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[ChatEvent]:
+        self.requests.append(request)
+        script = self.replies
+        if request.json_schema is not None and request.json_schema.name in self.by_schema:
+            script = self.by_schema[request.json_schema.name]
+        reply = script.pop(0) if script else Reply("Okay.")
+        if reply.delay:
+            await self._sleep(reply.delay)
+        if reply.error is not None:
+            raise reply.error
+        first_end = reply.text.find(". ") + 2 if reply.pause_after_first_sentence else -1
+        for i in range(0, len(reply.text), 3):
+            if first_end > 0 and i <= first_end < i + 3:
+                yield TextDelta(reply.text[i:first_end])
+                await self._sleep(reply.pause_after_first_sentence)
+                yield TextDelta(reply.text[first_end : i + 3])
+                continue
+            yield TextDelta(reply.text[i : i + 3])
+        if reply.tools:
+            yield ToolCallsReady(
+                tuple(
+                    ModelToolCall(f"call_{n}_{len(self.requests)}", name, args)
+                    for n, (name, args) in enumerate(reply.tools)
+                )
+            )
+        yield Finished(reply.finish or ("tool_calls" if reply.tools else "stop"))
+
+
+def provider_down() -> ModelError:
+    return ModelError("scripted: endpoint answered 503")

@@ -1,0 +1,67 @@
+"""Running the llm policy through a real session, on virtual time."""
+
+from __future__ import annotations
+
+from brain_fakes import REFERENCE_NOW, InMemoryStore, ScriptedChatModel, VirtualTime
+
+from switchboard.clock import ManualClock
+from switchboard.config import Features, LlmSettings
+from switchboard.features import FeatureFlags
+from switchboard_brain.events import AgentSentence, OutboundEvent, UserTurn
+from switchboard_brain.llm.tokens import EstimatedTokens
+from switchboard_brain.policy.base import DocumentSearch
+from switchboard_brain.policy.llm import LlmPolicy
+from switchboard_brain.session import ConversationSession
+
+
+class Rig:
+    """A call, a store, a fast and a slow scripted model, and a session of the llm policy."""
+
+    def __init__(self, **settings: object) -> None:
+        self.time = VirtualTime()
+        self.store = InMemoryStore()
+        self.store.new_call()
+        self.fast = ScriptedChatModel(sleep=self.time.sleep, model="fast")
+        self.slow = ScriptedChatModel(sleep=self.time.sleep, model="slow")
+        self.settings = LlmSettings(endpoint="http://fake", fast_model="fast", **settings)  # type: ignore[arg-type]
+        self.features = Features()
+        self.policy = LlmPolicy(
+            self.fast, self.slow, self.settings, sleep=self.time.sleep, counter=EstimatedTokens()
+        )
+        self.session: ConversationSession | None = None
+        self.arrivals: list[tuple[float, OutboundEvent]] = []
+
+    async def open(self, search: DocumentSearch | None = None) -> ConversationSession:
+        self.session = await ConversationSession.open(
+            self.store,
+            "call-1",
+            self.policy,
+            ManualClock(REFERENCE_NOW),
+            FeatureFlags(self.features),
+            search,
+        )
+        return self.session
+
+    async def say(self, text: str, turn_id: str = "t1") -> list[OutboundEvent]:
+        session = self.session or await self.open()
+
+        async def consume() -> list[OutboundEvent]:
+            events = []
+            async for event in session.handle(UserTurn(turn_id, text)):
+                self.arrivals.append((self.time.now, event))
+                events.append(event)
+            return events
+
+        return await self.time.run(consume())
+
+    @property
+    def call(self):  # type: ignore[no-untyped-def]
+        return self.store.calls["call-1"]
+
+
+def sentences(events: list[OutboundEvent], filler: bool | None = None) -> list[str]:
+    return [
+        e.text
+        for e in events
+        if isinstance(e, AgentSentence) and (filler is None or e.filler == filler)
+    ]
