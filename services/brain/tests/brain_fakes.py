@@ -28,6 +28,7 @@ from switchboard.domain import (
     Reminder,
     Synthesis,
 )
+from switchboard.errors import InvalidArgument, NotFound
 from switchboard_brain.llm.base import (
     ChatEvent,
     ChatModel,
@@ -39,7 +40,6 @@ from switchboard_brain.llm.base import (
     ToolCallsReady,
 )
 from switchboard_brain.rag.embedder import Embedder, Vectors
-from switchboard.errors import InvalidArgument, NotFound
 
 # Tuesday 24 November 2026, 10:00 in New York.
 REFERENCE_NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)

@@ -24,8 +24,10 @@ from switchboard_brain.llm.tokens import EstimatedTokens, message_tokens, tools_
 async def test_sentences_leave_as_soon_as_complete_and_are_not_split_inside() -> None:
     rig = Rig()
     rig.fast.replies = [
-        Reply("The fee is $29.99. Dr. Smith will call you back. Anything else?",
-              pause_after_first_sentence=3.0)
+        Reply(
+            "The fee is $29.99. Dr. Smith will call you back. Anything else?",
+            pause_after_first_sentence=3.0,
+        )
     ]
     events = await rig.say("How much is it?")
     assert sentences(events) == [
@@ -44,8 +46,15 @@ async def test_sentences_leave_as_soon_as_complete_and_are_not_split_inside() ->
 async def test_a_claim_update_through_a_tool_is_stored_and_confirmed_before_the_answer() -> None:
     rig = Rig()
     rig.fast.replies = [
-        Reply(tools=[tool("updated_claim", updates=[{"field": "email", "value": "jo@example.com"}],
-                          customer_response="Noted.")]),
+        Reply(
+            tools=[
+                tool(
+                    "updated_claim",
+                    updates=[{"field": "email", "value": "jo@example.com"}],
+                    customer_response="Noted.",
+                )
+            ]
+        ),
         Reply("Thanks. What happened?"),
     ]
     events = await rig.say("My email is jo at example dot com")
@@ -61,10 +70,18 @@ async def test_a_claim_update_through_a_tool_is_stored_and_confirmed_before_the_
 async def test_a_rejected_value_and_its_reason_go_back_to_the_model() -> None:
     rig = Rig()
     rig.fast.replies = [
-        Reply(tools=[tool("updated_claim", updates=[
-            {"field": "email", "value": "not an email"},
-            {"field": "description", "value": "A truck hit my car"},
-        ], customer_response="Let me note that.")]),
+        Reply(
+            tools=[
+                tool(
+                    "updated_claim",
+                    updates=[
+                        {"field": "email", "value": "not an email"},
+                        {"field": "description", "value": "A truck hit my car"},
+                    ],
+                    customer_response="Let me note that.",
+                )
+            ]
+        ),
         Reply("Could you spell your e-mail address?"),
     ]
     await rig.say("My email is not an email, and a truck hit my car")
@@ -78,13 +95,23 @@ async def test_a_rejected_value_and_its_reason_go_back_to_the_model() -> None:
 async def test_parallel_tool_calls_all_run_and_all_results_go_back() -> None:
     rig = Rig()
     rig.fast.replies = [
-        Reply(tools=[
-            tool("updated_claim", updates=[{"field": "description", "value": "Flooded"}],
-                 customer_response="Noted."),
-            tool("new_or_updated_reminder", title="Call back customer", description="",
-                 due_date_time="2026-11-25T10:00:00-05:00", owner="agent",
-                 customer_response="I'll set a reminder."),
-        ]),
+        Reply(
+            tools=[
+                tool(
+                    "updated_claim",
+                    updates=[{"field": "description", "value": "Flooded"}],
+                    customer_response="Noted.",
+                ),
+                tool(
+                    "new_or_updated_reminder",
+                    title="Call back customer",
+                    description="",
+                    due_date_time="2026-11-25T10:00:00-05:00",
+                    owner="agent",
+                    customer_response="I'll set a reminder.",
+                ),
+            ]
+        ),
         Reply("Done."),
     ]
     events = await rig.say("My basement flooded, call me back tomorrow")
@@ -98,8 +125,12 @@ async def test_parallel_tool_calls_all_run_and_all_results_go_back() -> None:
 async def test_malformed_tool_json_and_unknown_tools_are_told_to_the_model() -> None:
     rig = Rig()
     rig.fast.replies = [
-        Reply(tools=[("updated_claim", '{"updates": [{"field": "email"'),
-                     ("multi_tool_use.parallel", "{}")]),
+        Reply(
+            tools=[
+                ("updated_claim", '{"updates": [{"field": "email"'),
+                ("multi_tool_use.parallel", "{}"),
+            ]
+        ),
         Reply("Sorry, what is your e-mail address?"),
     ]
     events = await rig.say("jo@example.com")
@@ -190,11 +221,15 @@ async def test_sms_and_speech_tools_reach_the_dialer() -> None:
     rig = Rig()
     rig.call.state = CallState.IN_PROGRESS
     rig.fast.replies = [
-        Reply(tools=[
-            tool("send_sms", message="Your claim number is 42.", customer_response="Texting you."),
-            tool("speech_speed", speed=0.2, customer_response="Is this better?"),
-            tool("speech_lang", lang="fr-FR", customer_response="Bien sûr."),
-        ]),
+        Reply(
+            tools=[
+                tool(
+                    "send_sms", message="Your claim number is 42.", customer_response="Texting you."
+                ),
+                tool("speech_speed", speed=0.2, customer_response="Is this better?"),
+                tool("speech_lang", lang="fr-FR", customer_response="Bien sûr."),
+            ]
+        ),
         Reply("Voilà."),
     ]
     events = await rig.say("Text me the number, speak slower, in French please")

@@ -26,3 +26,40 @@ def test_a_fixed_now_without_an_offset_is_taken_as_utc() -> None:
 def test_a_malformed_fixed_now_stops_the_service_with_a_readable_message() -> None:
     with pytest.raises(SystemExit, match="fixed_now must be ISO 8601"):
         fixed_now("next tuesday")
+
+
+class _Service:
+    def __init__(self) -> None:
+        self.stops: list[object] = []
+
+    def on_stop(self, callback: object) -> None:
+        self.stops.append(callback)
+
+
+def test_llm_without_endpoint_or_model_runs_the_form_policy_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from switchboard_brain.__main__ import choose_policy
+
+    settings = load_settings(environ={"SWITCHBOARD__BRAIN__POLICY": "llm"})
+    policy, _ = choose_policy(settings, _Service())  # type: ignore[arg-type]
+    assert policy.name == "form"
+    assert "running the form policy" in caplog.text
+
+
+def test_llm_with_endpoint_key_and_model_runs_the_llm_policy() -> None:
+    from switchboard_brain.__main__ import choose_policy
+
+    settings = load_settings(
+        environ={
+            "SWITCHBOARD__BRAIN__POLICY": "llm",
+            "SWITCHBOARD__BRAIN__LLM__ENDPOINT": "http://127.0.0.1:9/v1",
+            "SWITCHBOARD__BRAIN__LLM__FAST_MODEL": "small",
+            "SWITCHBOARD__BRAIN__LLM__SLOW_MODEL": "large",
+        }
+    )
+    service = _Service()
+    policy, summarizer = choose_policy(settings, service)  # type: ignore[arg-type]
+    assert policy.name == "llm"
+    assert type(summarizer).__name__ == "LlmSummarizer"
+    assert len(service.stops) == 2  # both models' connections are closed at stop
