@@ -14,14 +14,23 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "services" / "speech" / "scripts"))
 
+import make_fixtures  # noqa: E402 - lives in the speech service's scripts folder
+
+__all__ = ["make_fixtures"]
+
 _ONES = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen"
 ).split()
 _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 _ORDINAL = {
-    "one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
-    "nine": "ninth", "twelve": "twelfth",
+    "one": "first",
+    "two": "second",
+    "three": "third",
+    "five": "fifth",
+    "eight": "eighth",
+    "nine": "ninth",
+    "twelve": "twelfth",
 }
 
 
@@ -30,7 +39,12 @@ def number_words(n: int) -> str:
         return _ONES[n]
     if n < 100:
         return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
-    for size, name in ((10**9, "billion"), (10**6, "million"), (1000, "thousand"), (100, "hundred")):
+    for size, name in (
+        (10**9, "billion"),
+        (10**6, "million"),
+        (1000, "thousand"),
+        (100, "hundred"),
+    ):
         if n >= size:
             rest = n % size
             return f"{number_words(n // size)} {name}" + (f" {number_words(rest)}" if rest else "")
@@ -73,9 +87,14 @@ def normalise(text: str) -> list[str]:
     numeric = set(_ONES) | set(_TENS) | {"hundred", "thousand", "million", "billion"}
     # "three hundred and fifty" is "three hundred fifty".
     return [
-        w for i, w in enumerate(words)
-        if not (w == "and" and 0 < i < len(words) - 1
-                and words[i - 1] in numeric and words[i + 1] in numeric)
+        w
+        for i, w in enumerate(words)
+        if not (
+            w == "and"
+            and 0 < i < len(words) - 1
+            and words[i - 1] in numeric
+            and words[i + 1] in numeric
+        )
     ]
 
 

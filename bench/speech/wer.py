@@ -12,9 +12,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from common import edits, normalise, table, write_results
+from common import edits, make_fixtures, normalise, table, write_results
 
-import make_fixtures
 from switchboard_speech.stt.whisper import WhisperSTT
 
 
@@ -38,8 +37,7 @@ def main() -> None:
         for rate in rates:
             for condition in conditions:
                 selected = [
-                    c for c in clips
-                    if (c.engine, c.rate, c.condition) == (engine, rate, condition)
+                    c for c in clips if (c.engine, c.rate, c.condition) == (engine, rate, condition)
                 ]
                 errors = words = 0
                 decode_s = audio_s = 0.0
@@ -53,15 +51,31 @@ def main() -> None:
                     ref, hyp = normalise(clip.text), normalise(result.text)
                     errors += edits(ref, hyp)
                     words += len(ref)
-                    samples.append({"id": clip.id, "ref": clip.text, "hyp": result.text,
-                                    "edits": edits(ref, hyp)})
+                    samples.append(
+                        {
+                            "id": clip.id,
+                            "ref": clip.text,
+                            "hyp": result.text,
+                            "edits": edits(ref, hyp),
+                        }
+                    )
                 wer = 100 * errors / max(1, words)
                 rtf = decode_s / max(audio_s, 1e-9)
-                rows.append([engine, rate, condition, len(selected), words, f"{wer:.1f}",
-                             f"{rtf:.3f}"])
-                cells.append({"engine": engine, "rate": rate, "condition": condition,
-                              "utterances": len(selected), "words": words, "wer_percent": wer,
-                              "rtf": rtf, "samples": samples})
+                rows.append(
+                    [engine, rate, condition, len(selected), words, f"{wer:.1f}", f"{rtf:.3f}"]
+                )
+                cells.append(
+                    {
+                        "engine": engine,
+                        "rate": rate,
+                        "condition": condition,
+                        "utterances": len(selected),
+                        "words": words,
+                        "wer_percent": wer,
+                        "rtf": rtf,
+                        "samples": samples,
+                    }
+                )
     stt.close()
     print(table(["tts", "rate", "condition", "utts", "words", "WER %", "RTF"], rows))  # noqa: T201
     print("results:", write_results("wer", {"cells": cells}))  # noqa: T201

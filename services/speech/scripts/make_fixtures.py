@@ -125,6 +125,19 @@ class Renderer:
         raise ValueError(f"unknown engine {engine!r}")
 
 
+def native_audio(
+    root: Path, renderer: Renderer, engine: str, idx: int, text: str
+) -> tuple[FloatAudio, int]:
+    """The engine's rendering at its own rate, kept so every derived clip comes from one take
+    (Piper samples its prosody: two renderings of a sentence differ)."""
+    path = root / "native" / engine / f"{idx:02d}.wav"
+    if path.exists():
+        return read_wav(path)
+    audio, rate = renderer.render(engine, text)
+    write_wav(path, float_to_pcm16(audio), rate)
+    return audio, rate
+
+
 def ensure_clips(
     ids: list[int] | None = None,
     engines: tuple[str, ...] = ENGINES,
@@ -143,9 +156,10 @@ def ensure_clips(
         for engine in engines:
             wanted = [(r, c) for r in rates for c in conditions]
             paths = {(r, c): clip_path(root, engine, r, c, idx) for r, c in wanted}
-            if not all(p.exists() for p in paths.values()):
-                native, native_rate = renderer.render(engine, texts[idx])
-                for (rate, condition), path in paths.items():
+            missing = {key: p for key, p in paths.items() if not p.exists()}
+            if missing:
+                native, native_rate = native_audio(root, renderer, engine, idx, texts[idx])
+                for (rate, condition), path in missing.items():
                     audio = pad(resample(native, native_rate, rate), rate)
                     if condition == "snr10":
                         audio = add_noise(audio, seed=1000 * idx + rate // 1000)

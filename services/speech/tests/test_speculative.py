@@ -53,15 +53,31 @@ async def test_resuming_speech_drops_the_speculative_result() -> None:
     assert result.text == "640 bytes"
 
 
-async def test_pauses_never_queue_more_than_one_decode_per_utterance() -> None:
+async def test_pauses_never_pile_up_decodes() -> None:
     stt = GatedClipSTT()
     utterance = SpeculativeUtterance(stt, 8000, "en-US")
     for _ in range(10):
         utterance.push(b"\x01" * 320)
         utterance.silence_started()
         utterance.speech_resumed()
-    assert utterance.decodes_started == 1
+        assert len(utterance._inflight) <= 2
     stt.gate.set()
     result = await utterance.finish()
     assert result.text == "3200 bytes"
+    # The first (already running) stale decode and the final one ran; the queued
+    # stale ones were cancelled before they started.
+    assert len(stt.seen) == 2
+
+
+async def test_a_fresh_speculation_does_not_wait_behind_a_stale_decode() -> None:
+    stt = GatedClipSTT()
+    stt._executor = ThreadPoolExecutor(max_workers=2)
+    utterance = SpeculativeUtterance(stt, 8000, "en-US")
+    utterance.push(b"\x01" * 320)
+    utterance.silence_started()
+    utterance.speech_resumed()
+    utterance.push(b"\x01" * 320)
+    utterance.silence_started()
     assert utterance.decodes_started == 2
+    stt.gate.set()
+    assert (await utterance.finish()).text == "640 bytes"

@@ -2,14 +2,16 @@
 
 When the caller falls silent the clip so far is decoded in a worker thread; if
 the silence window then closes, that result is the final text (only silence was
-added since). If the caller resumes, the result is stale and dropped. Each
-utterance has at most one decode in flight, so a caller who pauses often cannot
-queue up work: a wanted speculation waits for the in-flight decode to end.
+added since). If the caller resumes, the result is stale: dropped, and cancelled
+if its decode has not started yet. A fresh speculation never waits behind a
+stale one, but an utterance has at most MAX_INFLIGHT decodes at once, so a
+caller who pauses often cannot pile up work.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 from abc import abstractmethod
 from concurrent.futures import Executor
@@ -17,6 +19,8 @@ from concurrent.futures import Executor
 from switchboard_speech.stt.base import PartialCallback, Recognition, SpeechToText, Utterance
 
 log = logging.getLogger(__name__)
+
+MAX_INFLIGHT = 2
 
 
 class ClipSpeechToText(SpeechToText):
@@ -36,7 +40,7 @@ class ClipSpeechToText(SpeechToText):
 
 
 class SpeculativeUtterance(Utterance):
-    """Audio of one utterance plus at most one decode of it in flight."""
+    """Audio of one utterance plus the decodes of it in flight (at most MAX_INFLIGHT)."""
 
     def __init__(self, stt: ClipSpeechToText, sample_rate: int, lang: str) -> None:
         self._stt = stt
@@ -44,9 +48,9 @@ class SpeculativeUtterance(Utterance):
         self._lang = lang
         self._audio = bytearray()
         self._wanted = False
-        # The decode whose result is still valid, and the one running (maybe stale).
-        self._current: asyncio.Future[Recognition] | None = None
-        self._inflight: asyncio.Future[Recognition] | None = None
+        # The decode whose result is still valid (None when there is none).
+        self._current: concurrent.futures.Future[Recognition] | None = None
+        self._inflight: set[concurrent.futures.Future[Recognition]] = set()
         self.decodes_started = 0
 
     def push(self, pcm: bytes) -> None:
@@ -58,42 +62,51 @@ class SpeculativeUtterance(Utterance):
 
     def speech_resumed(self) -> None:
         self._wanted = False
-        if self._current is not None:
-            log.debug("speculative decode dropped: the caller went on")
-        self._current = None
+        stale, self._current = self._current, None
+        if stale is not None and stale.cancel():
+            self._inflight.discard(stale)
+            log.debug("speculative decode cancelled before it ran")
 
     async def finish(self) -> Recognition:
         while True:
             if self._current is not None:
-                return await self._current
-            if self._inflight is not None and not self._inflight.done():
-                await asyncio.wait([self._inflight])
+                return await asyncio.wrap_future(self._current)
+            if len(self._inflight) >= MAX_INFLIGHT:
+                await asyncio.wait(
+                    [asyncio.wrap_future(f) for f in self._inflight],
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
                 continue
             self._start()
 
     async def discard(self) -> None:
         self._wanted = False
-        self._current = None
+        self.speech_resumed()
         self._audio = bytearray()
 
     def _maybe_start(self) -> None:
-        if not self._wanted or self._current is not None:
-            return
-        if self._inflight is not None and not self._inflight.done():
-            return  # started again from _on_done when the running decode ends
-        self._start()
+        if self._wanted and self._current is None and len(self._inflight) < MAX_INFLIGHT:
+            self._start()
 
     def _start(self) -> None:
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(
-            self._stt.executor, self._stt.recognize, bytes(self._audio), self._rate, self._lang
+        future = self._stt.executor.submit(
+            self._stt.recognize, bytes(self._audio), self._rate, self._lang
         )
         self.decodes_started += 1
-        self._inflight = future
+        self._inflight.add(future)
         self._current = future
-        future.add_done_callback(self._on_done)
 
-    def _on_done(self, future: asyncio.Future[Recognition]) -> None:
+        def done(f: concurrent.futures.Future[Recognition]) -> None:
+            try:
+                loop.call_soon_threadsafe(self._on_done, f)
+            except RuntimeError:
+                pass  # the loop is closed: the process is shutting down
+
+        future.add_done_callback(done)
+
+    def _on_done(self, future: concurrent.futures.Future[Recognition]) -> None:
+        self._inflight.discard(future)
         if future is not self._current and not future.cancelled() and future.exception():
             log.warning("a dropped speculative decode failed", exc_info=future.exception())
         self._maybe_start()

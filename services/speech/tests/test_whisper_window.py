@@ -1,0 +1,32 @@
+"""The short-window whisper settings, without the model."""
+
+from __future__ import annotations
+
+from switchboard_speech.stt.whisper import (
+    FULL_WINDOW_FRAMES,
+    confidence_of,
+    looks_looped,
+    max_tokens,
+    window_frames,
+)
+
+
+def test_the_encoder_window_is_the_clip_plus_two_seconds_capped_at_thirty() -> None:
+    assert window_frames(3.0) == 500
+    assert window_frames(29.0) == FULL_WINDOW_FRAMES
+
+
+def test_the_token_cap_grows_with_the_clip() -> None:
+    assert max_tokens(1.0) < max_tokens(5.0) <= 440
+
+
+def test_a_phrase_repeated_until_the_cap_is_a_loop() -> None:
+    assert looks_looped("Yes, that's right. Yes, that's right.", 20, 40, 1.2)
+    assert looks_looped("No no no no no no", 39, 40, 1.5)
+    assert looks_looped("a" * 10, 5, 40, 3.0)
+    assert not looks_looped("My name is Anna. I live in Paris.", 14, 40, 1.1)
+
+
+def test_confidence_is_the_mean_token_probability() -> None:
+    assert confidence_of([]) == 0.0
+    assert 0.6 < confidence_of([-0.3, -0.4]) < 0.75
