@@ -112,6 +112,9 @@ class LlmSettings(Section):
     seed: int | None = 42
     request_timeout_sec: float = Field(30, gt=0)
     tool_choice: Literal["auto", "required"] = "auto"  # "required" suits very small models
+    # llama.cpp's chatml-function-calling cannot stream a completion that may call tools:
+    # false asks those rounds in one piece (answers without tools still stream).
+    stream_tools: bool = True
     tool_rounds: int = Field(3, ge=1, le=8)  # model calls per turn; the last has no tools
     max_history_messages: int = Field(20, ge=2, le=200)
     context_tokens: int = Field(4096, ge=512)  # prompt budget, counted offline
@@ -119,6 +122,8 @@ class LlmSettings(Section):
     # "schema" key (llama.cpp server's grammar-constrained JSON).
     json_format: Literal["json_schema", "json_object"] = "json_schema"
     summary_retries: int = Field(3, ge=1, le=10)
+    # Each post-call part gets this long; the dialer waits 60 s for the whole report.
+    summary_timeout_sec: float = Field(40, gt=0)
 
     @property
     def configured(self) -> bool:

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 _FENCE_RE = re.compile(r"^```(?:json)?\s*|\s*```$")
 _MAX_TRANSCRIPT_MESSAGES = 60
+SUMMARY_MAX_TOKENS = 400
 
 NextActionName = Literal[
     "case_closed",
@@ -128,6 +129,19 @@ class LlmSummarizer(Summarizer):
     async def _ask(
         self, call: Call, template: str, answer: type[M], values: dict[str, Any]
     ) -> M | None:
+        try:
+            async with asyncio.timeout(self._settings.summary_timeout_sec):
+                return await self._ask_until_valid(call, template, answer, values)
+        except TimeoutError:
+            log.warning(
+                "post-call answer too slow, using the rules",
+                extra={"call_id": call.call_id, "part": answer.__name__},
+            )
+            return None
+
+    async def _ask_until_valid(
+        self, call: Call, template: str, answer: type[M], values: dict[str, Any]
+    ) -> M | None:
         schema = answer.model_json_schema()
         system = prompts.render(template, schema_json=json.dumps(schema), **values)
         messages = [ChatMessage("system", system), *transcript(call)]
@@ -135,7 +149,7 @@ class LlmSummarizer(Summarizer):
         for attempt in range(self._settings.summary_retries):
             request = ChatRequest(
                 messages=list(messages),
-                max_tokens=600,
+                max_tokens=SUMMARY_MAX_TOKENS,
                 temperature=self._settings.temperature,
                 seed=self._settings.seed,
                 json_schema=JsonSchema(answer.__name__, schema),

@@ -148,6 +148,10 @@ class OpenAIChatModel(ChatModel):
         finish = ""
         usage = (0, 0)
         try:
+            if request.tools and not self._settings.stream_tools:
+                async for event in self._whole(kwargs):
+                    yield event
+                return
             stream = await self._client.chat.completions.create(stream=True, **kwargs)
             async for chunk in stream:
                 if getattr(chunk, "usage", None):
@@ -175,6 +179,33 @@ class OpenAIChatModel(ChatModel):
         if calls:
             yield ToolCallsReady(calls)
         yield Finished(finish or "stop", *usage)
+
+    async def _whole(self, kwargs: dict[str, Any]) -> AsyncIterator[ChatEvent]:
+        """One non-streamed completion as events (for endpoints that cannot stream tools)."""
+        reply = await self._client.chat.completions.create(**kwargs)
+        if not reply.choices:
+            yield Finished("stop")
+            return
+        choice = reply.choices[0]
+        message = choice.message
+        if message.content:
+            yield TextDelta(message.content)
+        calls = tuple(
+            ModelToolCall(
+                id=c.id or f"call_{uuid.uuid4().hex[:12]}",
+                name=c.function.name,
+                arguments=c.function.arguments or "",
+            )
+            for c in message.tool_calls or ()
+        )
+        if calls:
+            yield ToolCallsReady(calls)
+        usage = reply.usage
+        yield Finished(
+            choice.finish_reason or "stop",
+            usage.prompt_tokens if usage else 0,
+            usage.completion_tokens if usage else 0,
+        )
 
     async def close(self) -> None:
         await self._client.close()
