@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections import OrderedDict, deque
 
-from switchboard.errors import InvalidArgument
+from switchboard.errors import InvalidArgument, SwitchboardError
 from switchboard_speech.audio import FRAME_MS, check_sample_rate, frame_bytes
 from switchboard_speech.model import AudioOut, SpeakConfig, SpeakEvent, SpeakText, TextDone, Voice
 from switchboard_speech.outbox import Outbox
@@ -112,7 +112,22 @@ class SpeakSession:
             await self._wake.wait()
             while self._pending:
                 item = self._pending.popleft()
-                await self._speak(item)
+                try:
+                    await self._speak(item)
+                except SwitchboardError:
+                    raise  # e.g. a vendor outage: the client reconnects or falls back
+                except Exception:
+                    # One unspeakable text must not end the call's audio: skip it, say so.
+                    log.exception(
+                        "synthesis failed; text skipped",
+                        extra={
+                            "call_id": self.config.call_id,
+                            "turn_id": item.turn_id,
+                            "pii_text": item.text,
+                        },
+                    )
+                    if not self.is_cancelled(item.turn_id):
+                        await self._outbox.put(TextDone(turn_id=item.turn_id, index=item.index))
             self._wake.clear()
             if self._input_closed:
                 return

@@ -12,7 +12,7 @@ MAX_TEXT_CHARS = 5_000
 MAX_SENTENCE_CHARS = 300
 # The first sentence of a turn is cut at its first clause boundary when longer than
 # this, so the caller hears audio sooner (Piper renders a whole chunk at once).
-FIRST_CLAUSE_CHARS = 60
+FIRST_CLAUSE_CHARS = 40
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 _CLAUSE = re.compile(r"(?<=[,;:])\s+")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -131,3 +132,20 @@ async def test_too_many_queued_texts_are_refused() -> None:
     with pytest.raises(InvalidArgument, match="texts queued"):
         for i in range(1000):
             h.session.add_text(SpeakText("t", i, "x"))
+
+
+class BrokenTTS(FakeTTS):
+    async def synthesize(self, text: str, voice: Voice, sample_rate: int) -> AsyncIterator[bytes]:
+        if "boom" in text:
+            raise RuntimeError("phonemizer crashed")
+        async for chunk in super().synthesize(text, voice, sample_rate):
+            yield chunk
+
+
+async def test_a_text_the_voice_cannot_render_is_skipped_and_the_stream_goes_on() -> None:
+    h = Harness(BrokenTTS())
+    h.session.add_text(SpeakText("t1", 0, "boom"))
+    h.session.add_text(SpeakText("t2", 0, "Ok."))
+    events = await h.drain()
+    assert events[0] == TextDone("t1", 0)
+    assert events[-1] == TextDone("t2", 0)
