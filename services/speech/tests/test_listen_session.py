@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 import pytest
 
@@ -17,6 +18,8 @@ from switchboard_speech.model import (
     SpeechStarted,
     Transcript,
 )
+from switchboard_speech.stt.base import Recognition
+from switchboard_speech.stt.batch import ClipSpeechToText
 
 
 class Harness:
@@ -128,3 +131,42 @@ async def test_closing_mid_utterance_discards_it() -> None:
     await h.feed(True, 10)
     await h.session.drain()
     assert h.stt.utterances[0].discarded
+
+
+class RecordingClipSTT(ClipSpeechToText):
+    """Decodes instantly; records how many frames each decode saw."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1)
+        self.decoded_frames: list[int] = []
+
+    @property
+    def executor(self) -> Executor:
+        return self._executor
+
+    def recognize(self, pcm: bytes, sample_rate: int, lang: str) -> Recognition:
+        self.decoded_frames.append(len(pcm) // 320)
+        return Recognition("hello", 0.9, lang)
+
+
+async def test_decoding_starts_when_the_caller_falls_silent_not_when_the_window_closes() -> None:
+    stt = RecordingClipSTT()
+    events: list[ListenEvent] = []
+
+    async def emit(event: ListenEvent) -> None:
+        events.append(event)
+
+    session = ListenSession(ListenConfig("c", 8000), FakeVad(), stt, lambda: Features(), emit)
+    for _ in range(30):
+        await session.on_frame(speech_frame())
+    for _ in range(10):
+        await session.on_frame(silence_frame())
+    await asyncio.sleep(0.05)  # let the worker thread run
+    assert stt.decoded_frames == [36], "30 speech frames + 6 of silence (120 ms)"
+    for _ in range(15):
+        await session.on_frame(silence_frame())
+    await session.drain()
+    assert stt.decoded_frames == [36], "the final reused the speculative decode"
+    assert isinstance(events[-1], Transcript) and events[-1].text == "hello"
