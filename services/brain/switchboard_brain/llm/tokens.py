@@ -10,6 +10,7 @@ English slightly, which errs on the safe side).
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from functools import lru_cache
@@ -45,8 +46,14 @@ class WordPieceTokens:
         self._tokenizer = Tokenizer.from_file(tokenizer_json)
         self._tokenizer.no_truncation()
         self._tokenizer.no_padding()
+        # History, tool schemas and most of the system prompt repeat on every turn:
+        # each text is tokenised once.
+        self.count = lru_cache(maxsize=4096)(self._count)  # type: ignore[method-assign]
 
     def count(self, text: str) -> int:
+        return self._count(text)
+
+    def _count(self, text: str) -> int:
         ids = self._tokenizer.encode(text, add_special_tokens=False).ids
         return math.ceil(len(ids) * SAFETY_MARGIN)
 
@@ -70,6 +77,8 @@ def message_tokens(counter: TokenCounter, message: ChatMessage) -> int:
 
 
 def tools_tokens(counter: TokenCounter, tools: list[ToolSpec] | None) -> int:
-    import json
+    return sum(counter.count(_spec_text(t)) for t in tools or [])
 
-    return sum(counter.count(json.dumps(t.to_openai())) for t in tools or [])
+
+def _spec_text(tool: ToolSpec) -> str:
+    return json.dumps(tool.to_openai())

@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -153,12 +154,17 @@ def _schema(request: CallRequest, name: str) -> dict[str, Any]:
 def tool_specs(request: CallRequest, greeting: bool = False) -> list[ToolSpec]:
     """The tools offered for a call; the same on every turn, whatever the caller says.
     ``end_call`` is not offered on a welcome back (models hang up on a resumed call)."""
+    return list(_tool_specs(request, greeting))
+
+
+@lru_cache(maxsize=512)
+def _tool_specs(request: CallRequest, greeting: bool) -> tuple[ToolSpec, ...]:
     descriptions = prompts.tool_descriptions()
-    return [
+    return tuple(
         ToolSpec(name, descriptions[name].render(request=request), _schema(request, name))
         for name in _ARGS
         if not (greeting and name == "end_call")
-    ]
+    )
 
 
 @dataclass
