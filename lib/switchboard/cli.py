@@ -11,6 +11,7 @@ import os
 import secrets
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -125,18 +126,27 @@ Press Ctrl-C to stop.""")
 @contextlib.contextmanager
 def services_for(settings: Settings) -> Iterator[tuple[str, str, str, str, bool]]:
     """(gateway URL, API key, dialer address, speech address, started here): running
-    ones, else started now."""
+    ones, else started now on a fresh temporary database, so a simulation never
+    resumes an earlier one (its report is saved as a page under var/reports)."""
     url = f"http://{settings.gateway.host}:{settings.gateway.port}"
     if http_ready(url):
         s = settings.services
         yield url, known_api_key(settings), s.dialer, s.speech, False
         return
     key = local_api_key()
+    scratch = tempfile.TemporaryDirectory(prefix="switchboard-simulate-")
     cluster = Cluster(
-        ports=ports_from(settings), api_key=key, data_dir=DATA_DIR, log_dir=DATA_DIR / "logs"
+        ports=ports_from(settings),
+        api_key=key,
+        data_dir=Path(scratch.name),
+        log_dir=DATA_DIR / "logs",
     )
     out(f"No services running at {url}; starting them (logs in {DATA_DIR / 'logs'}) ...")
-    cluster.start()
+    try:
+        cluster.start()
+    except BaseException:
+        scratch.cleanup()
+        raise
     try:
         ports = cluster.ports
         yield (
@@ -148,6 +158,7 @@ def services_for(settings: Settings) -> Iterator[tuple[str, str, str, str, bool]
         )
     finally:
         cluster.stop()
+        scratch.cleanup()
 
 
 @dataclass(frozen=True)
@@ -209,7 +220,7 @@ def cmd_simulate(
         if call.get("next_action"):
             out(f"\nNext action: {call['next_action']['action']}")
         if report_file:
-            out(f"\nReport saved to {report_file}; `make run` serves it at {report_url}")
+            out(f"\nReport saved to {report_file}")
         else:
             out(f"\nReport: {report_url}")
         if scenario.expect_claim:

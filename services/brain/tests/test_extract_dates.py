@@ -67,6 +67,9 @@ def test_dates_without_a_time_resolve_to_local_midnight(said: str, expected: str
         ("yesterday at seven thirty", "2026-11-23T19:30:00-05:00"),
         ("2026-03-03 14:05", "2026-03-03T14:05:00-05:00"),
         ("three days ago at eleven o'clock", "2026-11-21T11:00:00-05:00"),
+        # As Whisper writes "March third twenty twenty six at two thirty pm".
+        ("March 3rd, 2020, 6 at 2.30pm", "2026-03-03T14:30:00-05:00"),
+        ("on March 3rd 2026 at 2.30pm.", "2026-03-03T14:30:00-05:00"),
     ],
 )
 def test_dates_with_a_time_resolve_to_that_local_time(said: str, expected: str) -> None:

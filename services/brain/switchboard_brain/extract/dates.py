@@ -47,6 +47,8 @@ _PUNCT_RE = re.compile(r"[,;!?\"]|\.(?!\d)|'(?!clock)")
 _OCLOCK_RE = re.compile(r"o'? ?clock")
 _ORDINAL_RE = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b")
 _YEAR_PAIR_RE = re.compile(r"\b(19|20) (\d{2})\b(?! \d)")
+# Speech recognisers write "twenty twenty six" as "2020, 6": a decade year then one digit.
+_SPLIT_YEAR_RE = re.compile(r"\b(19[0-9]|20[0-9])0 ([1-9])\b(?! ?(?:am|pm|oclock|:))")
 _SLASH_RE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2}|\d{4}))?\b")
 _DAY_OFFSETS = (
     (re.compile(r"\bday before yesterday\b"), -2),
@@ -77,6 +79,7 @@ def normalise(text: str) -> str:
     lowered = _PUNCT_RE.sub(" ", lowered)
     digits = words_to_digits(lowered)
     digits = _YEAR_PAIR_RE.sub(r"\1\2", digits)
+    digits = _SPLIT_YEAR_RE.sub(r"\1\2", digits)
     return _ORDINAL_RE.sub(r"\1th", digits)
 
 

@@ -23,7 +23,9 @@ _PAST_TO_RE = re.compile(
     r"\b(?:at )?(half|quarter|\d{1,2})(?: minutes?)? (past|after|to|before) (\d{1,2})\b"
     r"(?: ?(am|pm))?"
 )
-_COLON_RE = re.compile(r"\b(?:at )?(\d{1,2})[:.h](\d{2})\b(?: ?(am|pm))?")
+# "2:30", "2.30pm" (as speech recognisers write it), "14h30"; no \b after the minutes,
+# which would refuse a glued "pm".
+_COLON_RE = re.compile(r"\b(?:at )?(\d{1,2})[:.h](\d{2})(?!\d)(?: ?(am|pm))?")
 _AT_RE = re.compile(
     r"\b(?:at|around|about|by) (?:around |about )?(\d{1,2})(?: (\d{2}))?(?: ?(am|pm|oclock))?\b"
     r"(?! ?(?:day|week|month|year|hour|minute)s?\b)"
