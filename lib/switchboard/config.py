@@ -55,6 +55,8 @@ class GatewaySettings(Section):
     public_url: str = ""  # how browsers reach the gateway; derived from host:port when empty
     api_keys: list[str] = Field(default_factory=list)  # usually SWITCHBOARD__GATEWAY__API_KEYS
     max_body_bytes: int = 64 * 1024
+    # The number the browser softphone (GET /softphone) registers when the page names none.
+    softphone_number: str = "+10000000001"
 
 
 class StoreSettings(Section):

@@ -11,6 +11,7 @@ from switchboard.config import ConfigError, Settings, load_settings
 from switchboard.logs import configure_logging
 from switchboard_gateway.app import create_app
 from switchboard_gateway.grpc_backend import GrpcCallBackend
+from switchboard_gateway.phone_grpc import GrpcPhoneExchange
 
 log = logging.getLogger("switchboard_gateway")
 
@@ -21,7 +22,7 @@ async def serve(settings: Settings) -> None:
     """Serves until SIGTERM or SIGINT (uvicorn handles both and drains requests)."""
     # gRPC aio channels belong to the running loop, so the backend is built here.
     backend = GrpcCallBackend(settings.services)
-    app = create_app(settings, backend)
+    app = create_app(settings, backend, GrpcPhoneExchange(settings.services))
     config = uvicorn.Config(
         app,
         host=settings.gateway.host,

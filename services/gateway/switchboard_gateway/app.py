@@ -8,15 +8,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from switchboard.config import Settings
-from switchboard_gateway import calls_api, docs, health, reports
+from switchboard_gateway import calls_api, docs, health, reports, softphone
 from switchboard_gateway.auth import ApiKeys
 from switchboard_gateway.backend import CallBackend
 from switchboard_gateway.middleware import AccessLog, BodyGuard, KeyLogin
+from switchboard_gateway.phone_link import PhoneExchange
 from switchboard_gateway.problems import install_error_handlers
 
 VERSION = "0.1.0"
 # Pages a browser opens from a link; they accept ``?key=`` (see :mod:`switchboard_gateway.auth`).
-BROWSER_PAGES = ("/report", "/docs")
+BROWSER_PAGES = ("/report", "/docs", "/softphone")
 
 DESCRIPTION = """\
 Switchboard places phone calls handled by an AI agent and reports on them.
@@ -27,8 +28,13 @@ Errors are `{"error": {"message": "...", "details": ["..."]}}`.
 """
 
 
-def create_app(settings: Settings, calls: CallBackend) -> FastAPI:
-    """The ASGI app; ``calls`` is closed when the app shuts down."""
+def create_app(
+    settings: Settings, calls: CallBackend, phones: PhoneExchange | None = None
+) -> FastAPI:
+    """The ASGI app; ``calls`` and ``phones`` are closed when the app shuts down.
+
+    Without ``phones`` the softphone page is served but its line refuses to connect.
+    """
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -36,6 +42,8 @@ def create_app(settings: Settings, calls: CallBackend) -> FastAPI:
             yield
         finally:
             await calls.close()
+            if phones is not None:
+                await phones.close()
 
     app = FastAPI(
         title="Switchboard",
@@ -50,11 +58,14 @@ def create_app(settings: Settings, calls: CallBackend) -> FastAPI:
     app.state.settings = settings
     app.state.calls = calls
     app.state.api_keys = keys
+    app.state.phones = phones
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(calls_api.router)
     app.include_router(reports.router)
     app.include_router(docs.router)
+    app.include_router(softphone.pages)
+    app.include_router(softphone.sockets)
     # The last added runs first: log everything, then limit bodies, then browser login.
     app.add_middleware(KeyLogin, keys=keys, prefixes=BROWSER_PAGES)
     app.add_middleware(BodyGuard, max_bytes=settings.gateway.max_body_bytes)

@@ -19,8 +19,9 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, WebSocket
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from switchboard_gateway.problems import ApiError
@@ -106,3 +107,27 @@ async def require_browser_session(request: Request, credentials: Credentials) ->
             "or send Authorization: Bearer <key>"
         )
     _check_bearer(keys, credentials)
+
+
+def websocket_refusal(keys: ApiKeys, socket: WebSocket) -> str:
+    """Why a WebSocket may not connect ("" when it may).
+
+    It needs what a page needs: the session cookie, ``?key=`` or a Bearer key;
+    and, when a browser sends an ``Origin``, the gateway's own origin, so another
+    site cannot open a softphone with the user's cookie.
+    """
+    if not keys.configured:
+        return "the gateway has no API keys configured"
+    origin = socket.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != socket.headers.get("host", ""):
+        return "cross-origin WebSocket connections are refused"
+    cookie = socket.cookies.get(SESSION_COOKIE)
+    if cookie is not None and keys.accepts_session(cookie):
+        return ""
+    key = socket.query_params.get("key")
+    scheme, _, token = socket.headers.get("authorization", "").partition(" ")
+    if key is None and scheme.lower() == "bearer":
+        key = token.strip()
+    if key is None:
+        return "an API key is required: open /softphone?key=<key> once, or pass ?key="
+    return "" if keys.accepts(key) else "the API key is not valid"

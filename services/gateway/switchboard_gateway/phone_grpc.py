@@ -1,0 +1,201 @@
+"""The production :class:`~switchboard_gateway.phone_link.PhoneExchange`: ``Dialer.Phone``
+for the line, the store's ``WatchCall`` for the transcript. The only module of the
+softphone that sees protobuf messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+
+from switchboard import convert, domain
+from switchboard.channels import open_channel
+from switchboard.config import ServiceAddresses
+from switchboard.errors import Unavailable
+from switchboard.grpc_edge import domain_error
+from switchboard.store_client import StoreClient
+from switchboard.v1 import common_pb2, dialer_pb2, dialer_pb2_grpc
+from switchboard_gateway.phone_link import (
+    SAMPLE_RATE,
+    Answer,
+    BotAudio,
+    BotSaid,
+    BotTurnDone,
+    CallerAudio,
+    ClearAudio,
+    Connected,
+    Ended,
+    HangUp,
+    PhoneDown,
+    PhoneUp,
+    Ringing,
+    TranscriptLine,
+    Transferred,
+)
+
+log = logging.getLogger(__name__)
+
+REGISTER_TIMEOUT_SEC = 5.0
+# After the uplink is closed, how long the dialer gets to end the stream before it is cut.
+CLOSE_GRACE_SEC = 1.0
+# Uplink messages buffered towards the dialer (2 s of audio); the browser waits beyond that.
+UPLINK_BUFFER = 100
+
+_SPEAKERS = {domain.Persona.ASSISTANT: "bot", domain.Persona.HUMAN: "caller"}
+
+
+def uplink_to_pb(event: PhoneUp, seq: int) -> dialer_pb2.PhoneUplink:
+    match event:
+        case CallerAudio(pcm=pcm):
+            frame = common_pb2.AudioFrame(
+                seq=seq, timestamp_ms=seq * 20, sample_rate=SAMPLE_RATE, pcm=pcm
+            )
+            return dialer_pb2.PhoneUplink(audio=frame)
+        case Answer(call_id=call_id):
+            return dialer_pb2.PhoneUplink(answer=dialer_pb2.PhoneAnswer(call_id=call_id))
+        case HangUp(reason=reason):
+            return dialer_pb2.PhoneUplink(hang_up=dialer_pb2.PhoneHangUp(reason=reason))
+    raise AssertionError(f"unhandled uplink event {event!r}")
+
+
+def downlink_from_pb(msg: dialer_pb2.PhoneDownlink) -> PhoneDown | None:
+    """The domain event, or None for kinds the softphone does not use."""
+    kind = msg.WhichOneof("event")
+    if kind == "audio":
+        return BotAudio(pcm=msg.audio.pcm)
+    if kind == "clear_audio":
+        return ClearAudio()
+    if kind == "ringing":
+        return Ringing(call_id=msg.ringing.call_id, from_number=msg.ringing.from_number)
+    if kind == "connected":
+        return Connected(call_id=msg.connected.call_id)
+    if kind == "bot_said":
+        return BotSaid(turn_id=msg.bot_said.turn_id, text=msg.bot_said.text)
+    if kind == "bot_turn_done":
+        return BotTurnDone(turn_id=msg.bot_turn_done.turn_id)
+    if kind == "ended":
+        return Ended(reason=msg.ended.reason)
+    if kind == "transferred":
+        return Transferred(target=msg.transferred.target)
+    return None
+
+
+def transcript_line(event: common_pb2.CallEvent) -> TranscriptLine | None:
+    """A spoken message of the call; None for other events and for tool or system lines."""
+    if event.WhichOneof("kind") != "message":
+        return None
+    try:
+        message = convert.message_from_pb(event.message)
+    except ValueError:
+        return None
+    speaker = _SPEAKERS.get(message.persona)
+    if speaker is None or message.action is not domain.MessageAction.TALK or not message.content:
+        return None
+    return TranscriptLine(
+        seq=message.seq, speaker=speaker, text=message.content, interrupted=message.interrupted
+    )
+
+
+class GrpcPhoneStream:
+    """One ``Dialer.Phone`` stream; :meth:`close` half-closes it, then cancels it."""
+
+    def __init__(
+        self,
+        number: str,
+        call: Any,
+        uplink: asyncio.Queue[dialer_pb2.PhoneUplink | None],
+    ) -> None:
+        self._number = number
+        self._call = call
+        self._uplink = uplink
+        self._seq = 0
+        self._closed = False
+
+    @property
+    def number(self) -> str:
+        return self._number
+
+    async def send(self, event: PhoneUp) -> None:
+        if self._closed or self._call.done():
+            raise Unavailable("the phone stream to the dialer has ended")
+        self._seq += 1
+        await self._uplink.put(uplink_to_pb(event, self._seq))
+
+    async def events(self) -> AsyncIterator[PhoneDown]:
+        try:
+            # read(), not iteration: registration already read the first message, and
+            # grpc.aio refuses to mix the two styles on one call.
+            while (msg := await self._call.read()) is not grpc.aio.EOF:
+                event = downlink_from_pb(msg)
+                if event is not None:
+                    yield event
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.CANCELLED:
+                raise domain_error(exc) from exc
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        # Half-close: the dialer unregisters the number and ends the stream itself.
+        with contextlib.suppress(asyncio.QueueFull):
+            self._uplink.put_nowait(None)
+        try:
+            async with asyncio.timeout(CLOSE_GRACE_SEC):
+                await self._call.code()
+        except TimeoutError:
+            log.info("phone stream did not end in time; cancelling it")
+        finally:
+            self._call.cancel()
+
+
+class GrpcPhoneExchange:
+    """Virtual phones on the dialer and transcripts from the store."""
+
+    def __init__(self, services: ServiceAddresses) -> None:
+        self._channel = open_channel(services.dialer)
+        # Generated stubs have no annotations for the constructor.
+        self._dialer = dialer_pb2_grpc.DialerStub(self._channel)  # type: ignore[no-untyped-call]
+        self._store = StoreClient(services.store)
+
+    async def register(self, number: str) -> GrpcPhoneStream:
+        uplink: asyncio.Queue[dialer_pb2.PhoneUplink | None] = asyncio.Queue(UPLINK_BUFFER)
+        register = dialer_pb2.PhoneRegister(
+            number=number, mode=dialer_pb2.PHONE_MODE_VOICE, sample_rate=SAMPLE_RATE
+        )
+        uplink.put_nowait(dialer_pb2.PhoneUplink(register=register))
+        call = self._dialer.Phone(_drain(uplink))
+        try:
+            async with asyncio.timeout(REGISTER_TIMEOUT_SEC):
+                first = await call.read()
+        except TimeoutError as exc:
+            call.cancel()
+            raise Unavailable("the dialer did not confirm the registration in time") from exc
+        except grpc.aio.AioRpcError as exc:
+            raise domain_error(exc) from exc
+        if first is grpc.aio.EOF or first.WhichOneof("event") != "registered":
+            call.cancel()
+            raise Unavailable("the dialer ended the phone stream before registering it")
+        return GrpcPhoneStream(first.registered.number, call, uplink)
+
+    async def transcript(self, call_id: str) -> AsyncIterator[TranscriptLine]:
+        async for event in self._store.watch_call(call_id):
+            line = transcript_line(event)
+            if line is not None:
+                yield line
+
+    async def close(self) -> None:
+        await self._channel.close()
+        await self._store.close()
+
+
+async def _drain(
+    queue: asyncio.Queue[dialer_pb2.PhoneUplink | None],
+) -> AsyncIterator[dialer_pb2.PhoneUplink]:
+    while (item := await queue.get()) is not None:
+        yield item

@@ -1,0 +1,151 @@
+"""What the softphone bridge needs from the dialer and the store, in domain types.
+
+A browser softphone is one virtual phone on ``Dialer.Phone`` (voice mode): the
+bridge registers a number, then exchanges :data:`PhoneUp` and :data:`PhoneDown`
+events with it. The live transcript comes from the store's call events, because
+in voice mode the phone stream carries the bot only as audio (no text).
+
+Production wires in :class:`~switchboard_gateway.phone_grpc.GrpcPhoneExchange`;
+tests a fake implementing the same protocols.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+# The softphone's line: wideband, 20 ms frames of PCM16 LE mono.
+SAMPLE_RATE = 16000
+FRAME_BYTES = SAMPLE_RATE // 50 * 2
+
+# Uplink: browser → dialer.
+
+
+@dataclass(frozen=True)
+class Answer:
+    call_id: str
+
+
+@dataclass(frozen=True)
+class HangUp:
+    """Ends the live call, or declines a ringing one."""
+
+    reason: str = "caller_hangup"
+
+
+@dataclass(frozen=True, slots=True)
+class CallerAudio:
+    """One 20 ms frame of the microphone, :data:`FRAME_BYTES` long."""
+
+    pcm: bytes
+
+
+PhoneUp = Answer | HangUp | CallerAudio
+
+# Downlink: dialer → browser.
+
+
+@dataclass(frozen=True)
+class Ringing:
+    call_id: str
+    from_number: str
+
+
+@dataclass(frozen=True)
+class Connected:
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class BotAudio:
+    """One 20 ms frame of the bot's voice, sent when the dialer's playout says so."""
+
+    pcm: bytes
+
+
+@dataclass(frozen=True)
+class ClearAudio:
+    """Barge-in: drop every bot frame not yet played."""
+
+
+@dataclass(frozen=True)
+class BotSaid:
+    """Text mode only; a voice phone hears the bot as audio."""
+
+    turn_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class BotTurnDone:
+    """The bot's turn was played to its last frame."""
+
+    turn_id: str
+
+
+@dataclass(frozen=True)
+class Ended:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Transferred:
+    target: str
+
+
+PhoneDown = (
+    Ringing | Connected | BotAudio | ClearAudio | BotSaid | BotTurnDone | Ended | Transferred
+)
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    """One stored message of the call. A ``seq`` seen before replaces that line."""
+
+    seq: int
+    speaker: str  # "bot" | "caller"
+    text: str
+    interrupted: bool = False
+
+
+class PhoneStream(Protocol):
+    """One registered virtual phone; closing it unregisters the number."""
+
+    @property
+    def number(self) -> str:
+        """The registered number, in E.164."""
+        ...
+
+    async def send(self, event: PhoneUp) -> None:
+        """Raises ``Unavailable`` when the stream is gone."""
+        ...
+
+    def events(self) -> AsyncIterator[PhoneDown]:
+        """What the dialer sends, until the stream ends; raises domain errors on failure."""
+        ...
+
+    async def close(self) -> None:
+        """Idempotent."""
+        ...
+
+
+class PhoneExchange(Protocol):
+    """Registers virtual phones and follows calls' transcripts."""
+
+    async def register(self, number: str) -> PhoneStream:
+        """A voice phone at :data:`SAMPLE_RATE`, registered once this returns.
+
+        Raises ``InvalidArgument`` (bad number), ``AlreadyExists`` (the number is
+        taken), ``FailedPrecondition`` (the dialer has no virtual phones) or
+        ``Unavailable``.
+        """
+        ...
+
+    def transcript(self, call_id: str) -> AsyncIterator[TranscriptLine]:
+        """The call's spoken messages as they are stored, from the first."""
+        ...
+
+    async def close(self) -> None:
+        """Releases connections; called once when the app shuts down."""
+        ...
