@@ -20,6 +20,8 @@ async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -
     speech = SpeechClient(settings.services.speech)
     telephony = create_telephony(settings.dialer.telephony)
     app = build_dialer(store, brain, telephony, flags, settings.dialer, speech=speech)
+    # Explicit, not lazy: a SIP port that cannot be bound fails the process at boot.
+    await app.start()
     # Generated registration helpers are untyped.
     dialer_pb2_grpc.add_DialerServicer_to_server(app.servicer, service.server)  # type: ignore[no-untyped-call]
 

@@ -45,6 +45,11 @@ class DialerApp:
     sms: SmsProvider
     servicer: DialerServicer
 
+    async def start(self) -> None:
+        """Starts the telephony provider (binds its sockets); awaited once before serving."""
+        await self.telephony.start()
+        log.info("telephony started", extra={"provider": self.telephony.name})
+
     async def stop(self) -> None:
         """Hangs up every live call (reason ``shutdown``), then releases the providers."""
         await self.registry.stop_all(SHUTDOWN_REASON)

@@ -41,7 +41,8 @@ class CallerDtmf:
 
 @dataclass(frozen=True)
 class CallerGone:
-    """The caller hung up (``caller_hangup``) or the line dropped (``line_dropped``)."""
+    """The caller is no longer on this line: hung up (``caller_hangup``), handed to
+    someone else by a completed transfer (``transferred``) or lost (``line_dropped``)."""
 
     reason: str
 
@@ -188,6 +189,13 @@ class TelephonyProvider(ABC):
 
     def __init__(self) -> None:
         self._inbound: InboundHandler | None = None
+
+    async def start(self) -> None:  # noqa: B027 - an optional hook, a no-op by default
+        """Acquires the provider's resources (sockets, registrations) at startup.
+
+        The dialer awaits it once, after setting the inbound handler and before it
+        serves: a provider that cannot start fails the process at boot, not the first call.
+        """
 
     def on_inbound(self, handler: InboundHandler) -> None:
         """Where inbound calls go; set once by the dialer at startup."""

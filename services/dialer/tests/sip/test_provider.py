@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import cast
 
 import pytest
 from conftest import FAST, EndpointFactory
+from peer_apps import Baresip
 from sip_peers import HOST, collect_audio, dominant_frequency, free_rtp_range, tone
 
 from switchboard import domain
+from switchboard.errors import FailedPrecondition
 from switchboard_dialer.telephony import create_telephony
 from switchboard_dialer.telephony.base import CallerDtmf, CallerGone, CallNotConnected, PhoneLine
 from switchboard_dialer.telephony.sip import SipConfig
@@ -24,6 +27,13 @@ async def provider() -> AsyncIterator[SipProvider]:
     )
     await sip.start()
     yield sip
+    await sip.close()
+
+
+async def test_dialling_before_the_provider_started_is_refused() -> None:
+    sip = SipProvider(config=SipConfig(bind_host=HOST, bind_port=0, timers=FAST))
+    with pytest.raises(FailedPrecondition, match="not started"):
+        await sip.dial("call-0", f"sip:phone@{HOST}:5999")
     await sip.close()
 
 
@@ -94,3 +104,23 @@ async def test_an_inbound_sip_call_is_answered_when_the_dialer_accepts_it(
     await asyncio.wait_for(call.wait_answered(), 5)
     assert taken == [("+14155550123", "+18005550100")]
     await call.hang_up()
+
+
+async def test_a_refer_the_far_end_carries_out_ends_the_line_as_transferred(
+    provider: SipProvider, make_endpoint: EndpointFactory, tmp_path: Path
+) -> None:
+    async with Baresip(tmp_path, tone_hz=440) as phone:  # baresip accepts REFER
+        human = await make_endpoint(user="human")
+        ring = await provider.dial("call-4", phone.uri)
+        line = await ring.wait_answered(5)
+
+        async def human_answers() -> None:
+            incoming = await asyncio.wait_for(human.inbound.get(), 10)
+            await incoming.answer()
+            await asyncio.sleep(0.3)
+            await incoming.hang_up()
+
+        answering = asyncio.create_task(human_answers(), name="test-human-answers")
+        await asyncio.wait_for(line.transfer(f"sip:human@{HOST}:{human.local_port}"), 15)
+        assert await asyncio.wait_for(line.next_event(), 3) == CallerGone(reason="transferred")
+        await asyncio.wait_for(answering, 10)

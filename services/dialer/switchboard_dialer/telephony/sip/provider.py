@@ -17,11 +17,11 @@ from switchboard_dialer.telephony.base import (
     CallerDtmf,
     CallerEvent,
     CallerGone,
-    InboundHandler,
     PhoneLine,
     Ring,
     TelephonyProvider,
 )
+from switchboard_dialer.telephony.sip.address import AddressError
 from switchboard_dialer.telephony.sip.call import CallFailed, CallState, SipCall
 from switchboard_dialer.telephony.sip.config import SipConfig
 from switchboard_dialer.telephony.sip.endpoint import SipEndpoint
@@ -30,8 +30,13 @@ from switchboard_dialer.telephony.sip.tasks import TaskSet
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 8000
-# SipCall end reasons → what a line reports when the caller side goes away.
-CALLER_GONE = {"remote_hangup": "caller_hangup", "remote_cancelled": "caller_hangup"}
+# SipCall end reasons → what a line reports when the caller side goes away (any
+# other reason: ``line_dropped``).
+CALLER_GONE = {
+    "remote_hangup": "caller_hangup",
+    "remote_cancelled": "caller_hangup",
+    "transferred": "transferred",  # a REFER the far end carried out
+}
 
 
 def config_from_settings(trunk: SipTrunkSettings) -> SipConfig:
@@ -127,26 +132,21 @@ class SipProvider(TelephonyProvider):
             )
         self.endpoint = SipEndpoint(config, on_inbound=self._inbound_call)
         self._tasks = TaskSet("sip-provider")
-        self._started: asyncio.Task[SipEndpoint] | None = None
+        self._started = False
 
     async def start(self) -> None:
-        """Binds the SIP socket (and registers); ``dial`` and inbound calls do it if needed."""
-        if self._started is None:
-            self._started = self._tasks.spawn(self.endpoint.start(), "start")
-        await asyncio.shield(self._started)
-
-    def on_inbound(self, handler: InboundHandler) -> None:
-        super().on_inbound(handler)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return  # no loop yet: the first dial starts the endpoint
-        if self._started is None:
-            self._started = self._tasks.spawn(self.endpoint.start(), "start")
+        """Binds the SIP socket (and registers with the trunk when configured)."""
+        if not self._started:
+            await self.endpoint.start()
+            self._started = True
 
     async def dial(self, call_id: str, to_number: str) -> Ring:
-        await self.start()
-        call = await self.endpoint.call(to_number)
+        if not self._started:
+            raise FailedPrecondition("the sip provider was not started")
+        try:
+            call = await self.endpoint.call(to_number)
+        except AddressError as exc:  # no trunk configured and not a sip: URI
+            raise FailedPrecondition(f"cannot dial over sip: {exc}") from exc
 
         async def abandon(reason: str) -> None:
             await call.hang_up()
