@@ -157,9 +157,9 @@ class CallSession:
             ending = await self._ending
         finally:
             await cancel_and_wait([*self._tasks, *self._silence_tasks()])
-        await self._carry_out(ending)
-        log.info("call session ended", extra={"call_id": self.call_id, "reason": ending.reason})
-        return ending.reason
+        reason = await self._carry_out(ending)
+        log.info("call session ended", extra={"call_id": self.call_id, "reason": reason})
+        return reason
 
     async def abandon(self) -> None:
         """The prepared call was never answered: tell the brain nothing was heard, stop."""
@@ -233,7 +233,8 @@ class CallSession:
             )
             self._finish(Ending(reason="error"))
 
-    async def _carry_out(self, ending: Ending) -> None:
+    async def _carry_out(self, ending: Ending) -> str:
+        """Does what the ending asks of the line; returns the reason the call ended with."""
         if ending.action is LineAction.TRANSFER:
             try:
                 await self._store.set_call_state(
@@ -244,9 +245,20 @@ class CallSession:
                     "transferring state not stored",
                     extra={"call_id": self.call_id, "error": exc.message},
                 )
-            await self.line.transfer(ending.target)
+            try:
+                await self.line.transfer(ending.target)
+            except SwitchboardError as exc:
+                # The caller is still on the line and nobody runs the call any more:
+                # hang up rather than leave them in silence.
+                log.warning(
+                    "transfer failed, hanging up",
+                    extra={"call_id": self.call_id, "error": exc.message},
+                )
+                await self.line.hang_up("transfer_failed")
+                return "transfer_failed"
         elif ending.action is LineAction.HANG_UP:
             await self.line.hang_up(ending.reason)
+        return ending.reason
 
     # Caller events: whole turns (text lines), touch tones and the hang-up. A voice
     # line's turns come from the VoicePipeline (VoiceHost methods below).
