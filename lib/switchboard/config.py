@@ -231,6 +231,8 @@ def env_overrides(environ: dict[str, str] | os._Environ[str]) -> dict[str, Any]:
             value = parse_yaml(raw) if raw.strip() else ""
         except yaml.YAMLError:
             value = raw
+        if isinstance(value, int | float) and _looks_like_a_number_string(raw.strip()):
+            value = raw.strip()  # "+14155550100" is a phone number, not the integer 14155550100
         node = tree
         for part in path[:-1]:
             node = node.setdefault(part, {})
@@ -238,6 +240,11 @@ def env_overrides(environ: dict[str, str] | os._Environ[str]) -> dict[str, Any]:
                 raise ConfigError(f"{key}: {part} is both a value and a section")
         node[path[-1]] = value
     return tree
+
+
+def _looks_like_a_number_string(text: str) -> bool:
+    """E.164 numbers and digit strings with a leading zero (SIP users, extensions)."""
+    return text.startswith("+") or (len(text) > 1 and text[0] == "0" and text[1].isdigit())
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

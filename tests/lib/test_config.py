@@ -77,6 +77,20 @@ def test_a_timestamp_in_the_environment_stays_text() -> None:
     assert settings.brain.fixed_now == "2026-11-24T15:00:00+00:00"
 
 
+def test_phone_numbers_in_the_environment_stay_text_with_their_plus_and_zeros() -> None:
+    settings = load_settings(
+        Path("/nonexistent"),
+        environ={
+            "SWITCHBOARD__DIALER__SIP__CALLER_ID": "+14155550100",
+            "SWITCHBOARD__DIALER__SIP__USER": "0042",
+            "SWITCHBOARD__DIALER__SIP__PORT": "5070",
+        },
+    )
+    assert settings.dialer.sip.caller_id == "+14155550100"
+    assert settings.dialer.sip.user == "0042"
+    assert settings.dialer.sip.port == 5070
+
+
 def test_an_unknown_provider_name_is_a_config_error_listing_the_choices() -> None:
     from switchboard.providers import create_provider
 
