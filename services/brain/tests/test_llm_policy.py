@@ -292,3 +292,21 @@ async def test_history_is_trimmed_to_the_token_budget() -> None:
 
 async def _drain(events):  # type: ignore[no-untyped-def]
     return [e async for e in events]
+
+
+async def test_a_confirmation_without_words_is_replaced_by_a_default_phrase() -> None:
+    rig = Rig()
+    rig.fast.replies = [
+        Reply(
+            tools=[
+                tool(
+                    "updated_claim",
+                    updates=[{"field": "description", "value": "Hit"}],
+                    customer_response="{",
+                )
+            ]
+        ),
+        Reply("Thanks."),
+    ]
+    events = await rig.say("A truck hit me")
+    assert sentences(events) == ["I'm noting that.", "Thanks."]

@@ -30,7 +30,8 @@ class ChatMessage:
     tool_call_id: str = ""
 
     def to_openai(self) -> dict[str, Any]:
-        message: dict[str, Any] = {"role": self.role, "content": self.content}
+        # "" rather than null beside tool calls: OpenAI takes both, llama.cpp's server only "".
+        message: dict[str, Any] = {"role": self.role, "content": self.content or ""}
         if self.tool_calls:
             message["tool_calls"] = [
                 {

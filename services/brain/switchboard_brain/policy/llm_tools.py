@@ -21,6 +21,7 @@ from switchboard.domain import CallRequest, ChunkHit, Reminder
 from switchboard.errors import SwitchboardError
 from switchboard_brain import prompts
 from switchboard_brain.llm.base import ModelToolCall, ToolSpec, arguments_of
+from switchboard_brain.llm.sentences import clean_sentence
 from switchboard_brain.policy.base import (
     Action,
     ChangeSpeech,
@@ -200,7 +201,9 @@ def prepare(call: ModelToolCall) -> tuple[ToolOutcome, _Args | None]:
         )
         outcome.result = f"Error: invalid arguments for {call.name}: {detail}. Call it again."
         return outcome, None
-    confirmation = args.customer_response.strip() or _DEFAULT_CONFIRMATION.get(call.name, "")
+    confirmation = clean_sentence(args.customer_response)
+    if not any(ch.isalpha() for ch in confirmation):  # small models write "{" here
+        confirmation = _DEFAULT_CONFIRMATION.get(call.name, "")
     if call.name in _CONFIRM_AFTER:
         outcome.after = confirmation
     else:
