@@ -16,6 +16,7 @@ from switchboard_gateway.phone_grpc import GrpcPhoneExchange
 log = logging.getLogger("switchboard_gateway")
 
 SHUTDOWN_GRACE_SEC = 10
+WS_MAX_BYTES = 64 * 1024
 
 
 async def serve(settings: Settings) -> None:
@@ -30,6 +31,8 @@ async def serve(settings: Settings) -> None:
         log_config=None,  # keep the structured handlers configure_logging installed
         access_log=False,  # AccessLog logs route templates, never query strings
         server_header=False,
+        # The softphone sends 640-byte frames and short JSON; refuse big messages unread.
+        ws_max_size=WS_MAX_BYTES,
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SEC,
     )
     if not settings.gateway.api_keys:

@@ -13,9 +13,11 @@ from starlette.testclient import WebSocketTestSession
 
 from switchboard.config import Settings
 from switchboard.errors import FailedPrecondition, Unavailable
+from switchboard.v1 import common_pb2, dialer_pb2
 from switchboard_gateway.app import create_app
 from switchboard_gateway.auth import SESSION_COOKIE
 from switchboard_gateway.memory_backend import InMemoryCallBackend
+from switchboard_gateway.phone_grpc import downlink_from_pb, transcript_line, uplink_to_pb
 from switchboard_gateway.phone_link import (
     FRAME_BYTES,
     Answer,
@@ -346,3 +348,35 @@ def test_without_a_phone_line_the_socket_says_so(
         connect(client) as ws,
     ):
         assert close_of(ws)[0] == 1013
+
+
+# The gRPC edge of the line (the wire itself is exercised by tests/cluster/test_softphone.py).
+
+
+def test_the_grpc_edge_converts_the_phone_protocol_both_ways() -> None:
+    audio = uplink_to_pb(CallerAudio(FRAME), seq=7)
+    assert (audio.audio.seq, audio.audio.sample_rate, audio.audio.pcm) == (7, 16000, FRAME)
+    assert uplink_to_pb(Answer(CALL_ID), 1).answer.call_id == CALL_ID
+    assert uplink_to_pb(HangUp(), 1).WhichOneof("event") == "hang_up"
+
+    down = dialer_pb2.PhoneDownlink(clear_audio=dialer_pb2.ClearAudio())
+    assert downlink_from_pb(down) == ClearAudio()
+    down = dialer_pb2.PhoneDownlink(ended=dialer_pb2.PhoneCallEnded(reason="end_call"))
+    assert downlink_from_pb(down) == Ended("end_call")
+    down = dialer_pb2.PhoneDownlink(registered=dialer_pb2.PhoneRegistered(number="+1"))
+    assert downlink_from_pb(down) is None
+
+    said = common_pb2.CallEvent(
+        message=common_pb2.Message(
+            seq=3,
+            persona=common_pb2.PERSONA_HUMAN,
+            action=common_pb2.MESSAGE_ACTION_TALK,
+            content="It happened yesterday.",
+        )
+    )
+    assert transcript_line(said) == TranscriptLine(3, "caller", "It happened yesterday.")
+    tool = common_pb2.CallEvent(
+        message=common_pb2.Message(seq=4, persona=common_pb2.PERSONA_TOOL, content="{}")
+    )
+    assert transcript_line(tool) is None
+    assert transcript_line(common_pb2.CallEvent(state=common_pb2.CALL_STATE_ENDED)) is None
