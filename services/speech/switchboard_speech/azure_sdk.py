@@ -20,7 +20,8 @@ REGION_ENV = "AZURE_SPEECH_REGION"
 def import_sdk() -> Any:
     """``azure.cognitiveservices.speech``, or an ImportError that names the extra."""
     try:
-        import azure.cognitiveservices.speech as speechsdk  # type: ignore[import-not-found]
+        # Ignores cover both cases: the SDK absent (here) or present without type hints.
+        import azure.cognitiveservices.speech as speechsdk  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError as exc:
         raise ImportError(EXTRA_HINT) from exc
     return speechsdk
