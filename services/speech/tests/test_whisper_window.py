@@ -23,6 +23,15 @@ def test_the_token_cap_grows_with_the_clip() -> None:
 def test_a_phrase_repeated_until_the_cap_is_a_loop() -> None:
     assert looks_looped("Yes, that's right. Yes, that's right.", 20, 40, 1.2)
     assert looks_looped("No no no no no no", 39, 40, 1.5)
+    # Seen on a clean 16 kHz Piper sentence: the phrase again, cut short.
+    assert looks_looped(
+        "A pipe burst under the sink and flooded the kitchen floor. "
+        "A pipe burst under the sink and flooded the kitchen",
+        30,
+        60,
+        1.4,
+    )
+    assert not looks_looped("It was broken. It was on the floor.", 12, 40, 1.2)
     assert looks_looped("a" * 10, 5, 40, 3.0)
     assert not looks_looped("My name is Anna. I live in Paris.", 14, 40, 1.1)
 

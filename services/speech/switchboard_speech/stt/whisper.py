@@ -73,7 +73,14 @@ def looks_looped(text: str, tokens: int, token_cap: int, compression_ratio: floa
     if compression_ratio > LOOP_COMPRESSION_RATIO or tokens >= token_cap - 1:
         return True
     phrases = [p.strip().lower() for p in re.split(r"[.!?]", text) if len(p.strip()) > 3]
-    return len(phrases) != len(set(phrases))
+    # A phrase said again, whole or cut short ("… the kitchen floor. … the kitchen"):
+    # the short window's other failure, seen on clean speech too.
+    return any(
+        earlier.startswith(later) or later.startswith(earlier)
+        for i, later in enumerate(phrases)
+        for earlier in phrases[:i]
+        if len(later.split()) >= 3 or later == earlier
+    )
 
 
 def _short_window_model(path: Path, cpu_threads: int, workers: int) -> Any:
