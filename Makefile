@@ -14,7 +14,7 @@ help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
 REQUIREMENTS := requirements.txt requirements-dev.txt requirements-speech.txt requirements-llm.txt
-NODEPS := requirements-nodeps.txt requirements-speech-nodeps.txt
+NODEPS := requirements-nodeps.txt
 LLM_STAMP := $(VENV)/.installed-llm-local
 # Debian packages the tests drive: speech fixtures, real SIP peers, a headless browser.
 APT_PACKAGES := espeak-ng sox libsox-fmt-all $(shell cat services/dialer/tests/sip/APT_PACKAGES 2>/dev/null)
@@ -63,8 +63,8 @@ run: install ## Start the five services on the embedded offline defaults
 	$(BIN)/switchboard run
 
 .PHONY: demo
-demo: install ## Run a whole simulated call and print transcript, claim and report URL
-	$(BIN)/switchboard simulate scenarios/demo.yaml
+demo: install ## A whole simulated voice call: transcript, claim and report
+	$(BIN)/switchboard simulate --voice --rate 16000 scenarios/demo.yaml
 
 .PHONY: test
 test: install install-llm-local system-deps ## Install what is needed and run every test

@@ -29,7 +29,7 @@ def model_path() -> Path:
     if not path.exists():
         raise FileNotFoundError(
             "silero_vad.onnx not found; install it with `pip install --no-deps silero-vad==6.2.3` "
-            "(requirements-speech-nodeps.txt)"
+            "(requirements-nodeps.txt)"
         )
     return path
 
