@@ -11,6 +11,7 @@ from switchboard.config import ConfigError, Settings, load_settings
 from switchboard.logs import configure_logging
 from switchboard_gateway.app import create_app
 from switchboard_gateway.grpc_backend import GrpcCallBackend
+from switchboard_gateway.middleware import QuietWebSockets
 from switchboard_gateway.phone_grpc import GrpcPhoneExchange
 
 log = logging.getLogger("switchboard_gateway")
@@ -22,6 +23,7 @@ WS_MAX_BYTES = 64 * 1024
 async def serve(settings: Settings) -> None:
     """Serves until SIGTERM or SIGINT (uvicorn handles both and drains requests)."""
     # gRPC aio channels belong to the running loop, so the backend is built here.
+    logging.getLogger("uvicorn.error").addFilter(QuietWebSockets())
     backend = GrpcCallBackend(settings.services)
     app = create_app(settings, backend, GrpcPhoneExchange(settings.services))
     config = uvicorn.Config(

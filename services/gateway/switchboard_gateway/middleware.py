@@ -170,3 +170,19 @@ class AccessLog:
                     "pii_path": scope["path"],
                 },
             )
+
+
+class QuietWebSockets(logging.Filter):
+    """Keeps uvicorn's WebSocket chatter out of the logs.
+
+    Its handshake lines (``"WebSocket /softphone/ws?key=…" [accepted]``) carry the
+    raw query string, which may hold an API key; and uvicorn hands its own logger to
+    the websockets library, which logs every header (cookies) and every frame
+    (transcripts) at DEBUG. So below INFO nothing of ``uvicorn.error`` is kept. The
+    softphone logs its own connections instead. Install it on ``uvicorn.error``.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith('%s - "WebSocket %s"'):
+            return False
+        return record.levelno >= logging.INFO

@@ -225,6 +225,8 @@ class SoftphoneBridge:
                     self._ringing = call_id
                     self._outbox.message(proto.ringing(call_id, from_number))
                 case Connected(call_id=call_id):
+                    if call_id == self._live:
+                        continue  # the dialer confirms a connection more than once
                     self._ringing, self._live = None, call_id
                     self._outbox.message(proto.connected(call_id))
                     self._follow_transcript(call_id)

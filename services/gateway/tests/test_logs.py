@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from switchboard.logs import PII_PREFIX, record_fields
+from switchboard_gateway.middleware import QuietWebSockets
 
 
 def test_placing_and_listing_calls_logs_no_phone_number_outside_pii_fields(
@@ -39,3 +40,21 @@ def test_the_access_log_names_the_route_template_not_the_path(
     [record] = [r for r in caplog.records if r.getMessage() == "request"]
     assert record.route == "/call/{call_id}"
     assert record.status == 404
+
+
+def test_uvicorn_websocket_handshakes_and_frames_stay_out_of_the_log() -> None:
+    quiet = QuietWebSockets()
+
+    def record(level: int, msg: str, *args: object, **extra: object) -> logging.LogRecord:
+        rec = logging.LogRecord("uvicorn.error", level, __file__, 1, msg, args, None)
+        rec.__dict__.update(extra)
+        return rec
+
+    handshake = record(
+        logging.INFO, '%s - "WebSocket %s" [accepted]', "127.0.0.1:5", "/softphone/ws?key=k"
+    )
+    assert not quiet.filter(handshake)
+    assert not quiet.filter(record(logging.DEBUG, "< cookie: %s", "switchboard_session=x"))
+    assert not quiet.filter(record(logging.DEBUG, "> TEXT %r [%d bytes]", "{}", 2))
+    assert quiet.filter(record(logging.WARNING, "closing handshake failed"))
+    assert quiet.filter(record(logging.INFO, "Application startup complete."))

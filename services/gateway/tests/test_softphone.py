@@ -217,6 +217,16 @@ def test_a_call_rings_is_answered_streams_both_ways_and_shows_the_transcript(
     assert phone.sent == [Answer(CALL_ID), CallerAudio(FRAME), HangUp()]
 
 
+def test_a_repeated_connected_is_passed_on_once(
+    browser: TestClient, phones: FakePhoneExchange
+) -> None:
+    with connect(browser) as ws:
+        phone = in_call(ws, phones)
+        phone.push(Connected(call_id=CALL_ID))
+        phone.push(Ended(reason="end_call"))
+        assert ws.receive_json()["type"] == "ended"
+
+
 def test_the_bot_hanging_up_ends_the_call_and_the_phone_stays_registered(
     browser: TestClient, phones: FakePhoneExchange
 ) -> None:

@@ -84,6 +84,7 @@ function onMessage(message) {
       break;
     case "connected":
       hideIncoming();
+      if (live === message.call_id) break;
       live = message.call_id;
       document.body.dataset.callId = live;
       startCall();
