@@ -17,7 +17,7 @@ REQUIREMENTS := requirements.txt requirements-dev.txt requirements-speech.txt re
 NODEPS := requirements-nodeps.txt
 LLM_STAMP := $(VENV)/.installed-llm-local
 # Debian packages the tests drive: speech fixtures, real SIP peers, a headless browser.
-APT_PACKAGES := espeak-ng sox libsox-fmt-all $(shell cat services/dialer/tests/sip/APT_PACKAGES 2>/dev/null)
+APT_PACKAGES := espeak-ng sox libsox-fmt-all chromium $(shell cat services/dialer/tests/sip/APT_PACKAGES 2>/dev/null)
 
 $(STAMP): $(REQUIREMENTS) $(NODEPS) pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
