@@ -129,7 +129,7 @@ async def synthesise(speech_address: str, texts: list[str]) -> list[bytes]:
     audio = [bytearray() for _ in texts]
     left = len(texts)
     async with grpc.aio.insecure_channel(speech_address) as channel:
-        call = speech_pb2_grpc.SpeechStub(channel).Speak(requests(), wait_for_ready=True)
+        call = speech_pb2_grpc.SpeechStub(channel).Speak(requests(), wait_for_ready=True)  # type: ignore[no-untyped-call]
         async for reply in call:
             if reply.WhichOneof("event") == "audio":
                 audio[reply.audio.index] += reply.audio.frame.pcm

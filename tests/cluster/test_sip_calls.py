@@ -254,7 +254,7 @@ async def _synthesise(speech_address: str, text: str) -> bytes:
     pcm = bytearray()
     done = asyncio.Event()
     async with grpc.aio.insecure_channel(speech_address) as channel:
-        call = speech_pb2_grpc.SpeechStub(channel).Speak(requests(done), wait_for_ready=True)
+        call = speech_pb2_grpc.SpeechStub(channel).Speak(requests(done), wait_for_ready=True)  # type: ignore[no-untyped-call]
         async with asyncio.timeout(30):
             async for reply in call:
                 if reply.WhichOneof("event") == "audio":
@@ -280,7 +280,7 @@ def _write_microphone(path: Path, speech: bytes) -> Path:
 
 def _transcribe(path: Path) -> str:
     """What Whisper hears in ``path``: the Speech service's own tiny.en weights, locally."""
-    from faster_whisper import WhisperModel
+    from faster_whisper import WhisperModel  # type: ignore[import-untyped]
 
     from switchboard_speech.stt.whisper import model_dir
 
