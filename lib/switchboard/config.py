@@ -181,13 +181,24 @@ class Settings(Section):
 
 
 class _Loader(yaml.SafeLoader):
-    """YAML without implicit timestamps: a date in config stays the text it was written as."""
+    """YAML for config: dates and phone-like numbers stay the text they were written as."""
 
 
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def _int_or_number_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | str:
+    """``+14155550100`` (E.164) and ``0123`` (SIP users, extensions) are text, not integers."""
+    text = str(loader.construct_scalar(node))
+    if text.startswith("+") or (len(text) > 1 and text[0] == "0" and text[1].isdigit()):
+        return text
+    return int(loader.construct_yaml_int(node))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _int_or_number_text)
 
 
 def parse_yaml(text: str) -> Any:
@@ -231,8 +242,6 @@ def env_overrides(environ: dict[str, str] | os._Environ[str]) -> dict[str, Any]:
             value = parse_yaml(raw) if raw.strip() else ""
         except yaml.YAMLError:
             value = raw
-        if isinstance(value, int | float) and _looks_like_a_number_string(raw.strip()):
-            value = raw.strip()  # "+14155550100" is a phone number, not the integer 14155550100
         node = tree
         for part in path[:-1]:
             node = node.setdefault(part, {})
@@ -240,11 +249,6 @@ def env_overrides(environ: dict[str, str] | os._Environ[str]) -> dict[str, Any]:
                 raise ConfigError(f"{key}: {part} is both a value and a section")
         node[path[-1]] = value
     return tree
-
-
-def _looks_like_a_number_string(text: str) -> bool:
-    """E.164 numbers and digit strings with a leading zero (SIP users, extensions)."""
-    return text.startswith("+") or (len(text) > 1 and text[0] == "0" and text[1].isdigit())
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

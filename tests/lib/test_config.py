@@ -103,3 +103,10 @@ def test_a_provider_whose_sdk_is_missing_names_the_package() -> None:
 
     with pytest.raises(ConfigError, match="no_such_vendor_sdk"):
         create_provider("x.provider", "v", {"v": "no_such_vendor_sdk.module:V"}, object)
+
+
+def test_a_phone_number_in_the_file_stays_text_even_unquoted(tmp_path: Path) -> None:
+    path = tmp_path / "switchboard.yaml"
+    path.write_text("dialer:\n  sip:\n    caller_id: +14155550100\n")
+    settings = load_settings(path, environ={})
+    assert settings.dialer.sip.caller_id == "+14155550100"
