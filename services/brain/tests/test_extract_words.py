@@ -87,4 +87,4 @@ def test_triple_repeats_a_digit_three_times() -> None:
 
 
 def test_numbers_are_read_back_grouped() -> None:
-    assert speak_phone("+14155550100") == "+1 415 555 0100"
+    assert speak_phone("+14155550100") == "plus 1, 4 1 5, 5 5 5, 0 1 0 0"

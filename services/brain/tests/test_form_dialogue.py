@@ -70,7 +70,7 @@ async def test_a_complete_dialogue_fills_every_field_then_recaps_and_ends_the_ca
     answer = await turn(session, "t2", "john dot smith at example dot com")
     assert "Got it, john.smith@example.com." in said(answer)
     answer = await turn(session, "t3", "four one five five five five zero one zero zero")
-    assert "Got it, +1 415 555 0100." in said(answer)
+    assert "Got it, plus 1, 4 1 5, 5 5 5, 0 1 0 0." in said(answer)
     answer = await turn(session, "t4", "Um, a truck hit my parked car.")
     assert "To sum up, I noted" in said(answer)
     assert said(answer).endswith("Is there anything else I can do for you?")

@@ -80,10 +80,14 @@ def parse_phone(text: str, region: str | None) -> str | None:
 
 
 def speak_phone(e164: str) -> str:
-    """Digits grouped for reading back: "+1 415 555 0100"."""
+    """Digit by digit, grouped as written, for reading back aloud: "plus 1, 4 1 5, 5 5 5, 0 1 0 0".
+
+    A voice reads "415" as "four hundred fifteen"; single digits it reads one by one.
+    """
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
         return e164
-    spoken = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    return spoken.replace("-", " ")
+    written = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    groups = written.lstrip("+").replace("-", " ").split()
+    return "plus " + ", ".join(" ".join(group) for group in groups)
