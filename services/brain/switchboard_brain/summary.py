@@ -18,7 +18,12 @@ from switchboard_brain.policy.phrases import label
 
 _DETERMINERS = frozenset({"the", "a", "an", "this", "that"})
 _POSSESSIVES = frozenset({"your", "my", "our", "their", "his", "her", "its"})
-_GIST_WORDS = 8
+_GIST_WORDS = 10
+_PEOPLE = tuple(
+    p.split() for p in ("the customer", "the caller", "the client", "the user", "them", "you")
+)
+_SECOND_PERSON = {"their": "your", "theirs": "yours", "them": "you"}
+_DANGLING = frozenset({"the", "a", "an", "of", "for", "in", "on", "at", "to", "and", "your"})
 _CLAUSE_END_RE = re.compile(r"[.,;:!?(]")
 
 
@@ -43,18 +48,35 @@ class CallSignals:
 
 
 def task_gist(task: str) -> str:
-    """ "Collect the details of a car insurance claim." → "the details of a car insurance claim"."""
+    """ "Collect the details of a car insurance claim." → "the details of a car insurance claim";
+    "Help the customer file a claim for the damage in their kitchen." → "the claim for the
+    damage in your kitchen" (addressed to the customer, as the synthesis is)."""
     clause = _CLAUSE_END_RE.split(task.strip(), maxsplit=1)[0]
     words = clause.lower().split()
     if words and words[0] not in _DETERMINERS | _POSSESSIVES:
         words = words[1:]  # an imperative verb: "collect", "help", "check"
+        words = _without_person_and_verb(words)
     if not words:
         return "the call"
     if words[0] in _POSSESSIVES:
         words[0] = "the"
     elif words[0] not in _DETERMINERS:
         words.insert(0, "the")
-    return " ".join(words[:_GIST_WORDS])
+    words = [_SECOND_PERSON.get(word, word) for word in words]
+    if len(words) > _GIST_WORDS:
+        words = words[:_GIST_WORDS]
+        while words[-1] in _DANGLING:
+            words.pop()
+    return " ".join(words)
+
+
+def _without_person_and_verb(words: list[str]) -> list[str]:
+    """ "the customer file a claim" → "a claim": whom the bot helps, and their verb."""
+    for person in _PEOPLE:
+        if words[: len(person)] == person:
+            rest = words[len(person) :]
+            return rest[1:] if rest and rest[0] not in _DETERMINERS | _POSSESSIVES else rest
+    return words
 
 
 def _policy_retries(raw: str) -> dict[str, int]:

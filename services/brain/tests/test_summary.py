@@ -103,6 +103,11 @@ def test_the_sms_is_signed_by_the_bot() -> None:
         ("Check your home insurance renewal", "the home insurance renewal"),
         ("The customer had a water leak; gather details", "the customer had a water leak"),
         ("Help", "the call"),
+        (
+            "Help the customer file a claim for the water damage in their kitchen.",
+            "a claim for the water damage in your kitchen",
+        ),
+        ("Remind them of their appointment tomorrow", "the appointment tomorrow"),
     ],
 )
 def test_the_short_synthesis_is_a_few_words_starting_with_a_determiner(

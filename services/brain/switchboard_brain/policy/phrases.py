@@ -45,7 +45,25 @@ def task_clause(task: str) -> str:
         return "I'm calling about your file."
     if first in _NOT_A_VERB:
         return f"I'm calling about the following: {body}."
-    return f"I'm calling to {_lower_first(body)}."
+    return f"I'm calling to {to_second_person(_lower_first(body))}."
+
+
+_SECOND_PERSON_RE = (
+    (re.compile(r"\b(?:the|our) (?:customer|caller|client)'s\b"), "your"),
+    (re.compile(r"\b(?:the|our) (?:customer|caller|client)\b"), "you"),
+    (re.compile(r"\btheir\b"), "your"),
+    (re.compile(r"\bthemselves\b"), "yourself"),
+    (re.compile(r"\bthem\b"), "you"),
+    (re.compile(r"\bthey\b"), "you"),
+)
+
+
+def to_second_person(text: str) -> str:
+    """A task written for the bot, said to the caller: "help the customer file their claim"
+    → "help you file your claim"."""
+    for pattern, replacement in _SECOND_PERSON_RE:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def label(claim_field: ClaimField) -> str:
