@@ -77,8 +77,17 @@ lint: install ## ruff and mypy (strict)
 	$(BIN)/mypy lib services
 
 .PHONY: bench
-bench: install ## Run the benchmarks; results in bench/results and docs/benchmarks.md
+bench: install install-llm-local system-deps ## Run every benchmark (about 15 min); JSON in bench/results
 	$(BIN)/python bench/turn_overhead.py
+	$(BIN)/python bench/brain/overhead.py
+	$(BIN)/python bench/brain/local_llm.py
+	$(BIN)/python bench/brain/rag.py
+	$(BIN)/python bench/speech/wer.py --engines piper,espeak
+	$(BIN)/python bench/speech/latency.py --rate 8000
+	$(BIN)/python bench/speech/concurrency.py --levels 1,2,4,6,8
+	$(BIN)/python bench/voice/latency.py --fields 10
+	$(BIN)/python bench/voice/capacity.py --calls 50,100,200,300 --seconds 6
+	$(BIN)/python bench/sip/turn_latency.py --turns 8
 
 .PHONY: clean
 clean: ## Remove the virtual environment, generated code and local data
