@@ -30,7 +30,7 @@ $(STAMP): $(REQUIREMENTS) $(NODEPS) pyproject.toml
 
 # llama.cpp's OpenAI-compatible server, built from source (minutes; pip caches the wheel).
 $(LLM_STAMP): requirements-llm-local.txt | $(STAMP)
-	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install -q -r requirements-llm-local.txt
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install -q -c requirements.txt -r requirements-llm-local.txt
 	@touch $@
 
 .PHONY: install-llm-local
