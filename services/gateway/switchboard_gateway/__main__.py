@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 
 import uvicorn
 
 from switchboard.config import ConfigError, Settings, load_settings
 from switchboard.logs import configure_logging
+from switchboard.service_main import GIL_SWITCH_INTERVAL_SEC
 from switchboard_gateway.app import create_app
 from switchboard_gateway.grpc_backend import GrpcCallBackend
 from switchboard_gateway.middleware import QuietWebSockets
@@ -57,6 +59,7 @@ def main() -> None:
         settings.logging.format,
         settings.logging.include_personal_data,
     )
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_SEC)
     asyncio.run(serve(settings))
 
 
