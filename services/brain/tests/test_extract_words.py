@@ -65,6 +65,9 @@ def test_answers_without_an_email_address_give_nothing(said: str) -> None:
         ("four one five, five five five, oh one oh oh", "US", "+14155550100"),
         ("four one five double five five oh one double oh", "US", "+14155550100"),
         ("my number is 415 555 0100 thanks", "US", "+14155550100"),
+        # As whisper writes "four one five…": a homophone right before the digits.
+        ("You can call me it for 1-5-555-0198.", "US", "+14155550198"),
+        ("it's for one five, five five five, oh one nine ate", "US", "+14155550198"),
         ("plus four four two oh seven nine four six oh nine five eight", "US", "+442079460958"),
         ("020 7946 0958", "GB", "+442079460958"),
         ("four fifteen five five five zero one hundred", "US", "+14155550100"),

@@ -17,6 +17,9 @@ _TENS = {
     "eighty": "8", "ninety": "9",
 }  # fmt: skip
 _REPEATS = {"double": 2, "triple": 3}
+# Words a recogniser writes for a digit it heard ("call me at for 1-5-5…"); read as digits
+# only right before or after another digit, so "a number for you" stays words.
+_HOMOPHONES = {"for": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
 _TOKEN_RE = re.compile(r"\+|\d+|[a-z]+")
 MIN_DIGITS = 5
 
@@ -54,12 +57,24 @@ def spoken_digits(text: str) -> str:
             repeat = 1
             continue
         digits = token if token.isdigit() else _DIGIT_WORDS.get(token)
+        if digits is None and token in _HOMOPHONES and _next_to_a_digit(tokens, i - 1):
+            digits = _HOMOPHONES[token]
         if digits is None:
             repeat = 1
             continue
         out.append(digits[0] * repeat + digits[1:] if repeat > 1 else digits)
         repeat = 1
     return "".join(out)
+
+
+def _is_digit_token(token: str) -> bool:
+    return token.isdigit() or _DIGIT_WORDS.get(token, "x").isdigit()
+
+
+def _next_to_a_digit(tokens: list[str], index: int) -> bool:
+    before = tokens[index - 1] if index > 0 else ""
+    after = tokens[index + 1] if index + 1 < len(tokens) else ""
+    return _is_digit_token(before) or _is_digit_token(after)
 
 
 def parse_phone(text: str, region: str | None) -> str | None:
