@@ -26,18 +26,13 @@ from typing import Any
 
 import grpc
 import httpx
+from results_io import percentile
 
 from switchboard.launcher import Cluster, ClusterPorts
 from switchboard.v1 import dialer_pb2, dialer_pb2_grpc
 
 FIELDS = 40  # text fields per call, so one call gives many measured turns
 RESULTS = Path(__file__).parent / "results"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 async def one_call(cluster: Cluster, number: str, samples: list[float], max_turns: int) -> None:
