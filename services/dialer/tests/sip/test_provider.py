@@ -13,6 +13,7 @@ from peer_apps import Baresip
 from sip_peers import HOST, collect_audio, dominant_frequency, free_rtp_range, tone
 
 from switchboard import domain
+from switchboard.config import DialerSettings, SipTrunkSettings
 from switchboard.errors import FailedPrecondition
 from switchboard_dialer.telephony import create_telephony
 from switchboard_dialer.telephony.base import CallerDtmf, CallerGone, CallNotConnected, PhoneLine
@@ -37,12 +38,13 @@ async def test_dialling_before_the_provider_started_is_refused() -> None:
     await sip.close()
 
 
-async def test_the_registry_builds_the_sip_provider_from_config(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("SWITCHBOARD__DIALER__SIP__BIND_PORT", "0")
-    sip = create_telephony("sip")
+async def test_the_registry_builds_the_sip_provider_from_its_settings_section() -> None:
+    settings = DialerSettings(
+        telephony="sip", sip=SipTrunkSettings(bind_port=0, user="0042", host="pbx.example")
+    )
+    sip = create_telephony(settings)
     assert isinstance(sip, SipProvider)
+    assert (sip.endpoint.config.user, sip.endpoint.config.trunk_host) == ("0042", "pbx.example")
     await sip.close()
 
 
