@@ -12,7 +12,7 @@ from switchboard.features import FeatureFlags
 from switchboard.server import GrpcService
 from switchboard.service_main import main
 from switchboard.store_client import StoreClient
-from switchboard_brain.llm import create_chat_models
+from switchboard_brain.llm import create_chat_models, create_fallback
 from switchboard_brain.models import minilm_dir
 from switchboard_brain.policy.base import ConversationPolicy, DocumentSearch
 from switchboard_brain.policy.form import FormPolicy
@@ -71,7 +71,9 @@ def choose_policy(
     fast, slow = create_chat_models(brain.llm)
     for model in {id(fast): fast, id(slow): slow}.values():
         service.on_stop(model.close)
-    return LlmPolicy(fast, slow, brain.llm), LlmSummarizer(slow, brain.llm)
+    live = create_fallback(fast, slow)
+    live_slow_first = create_fallback(slow, fast)  # features.slow_llm_for_chat
+    return LlmPolicy(live, live_slow_first, brain.llm), LlmSummarizer(slow, brain.llm)
 
 
 async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -> None:

@@ -1,11 +1,15 @@
 """Chat models: one base class (:class:`ChatModel`), one module per vendor protocol.
 
 Every supported endpoint speaks OpenAI chat completions (OpenAI, Azure OpenAI, vLLM,
-Ollama, llama.cpp server), so there is one real provider, ``openai``; tests use the
-scripted fake, which implements the same base class.
+Ollama, llama.cpp server), so there is one real provider, ``openai``; ``fallback``
+wraps others (fast → slow). Tests use the scripted fake, which implements the same
+base class.
 """
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
 
 from switchboard.config import LlmSettings
 from switchboard.providers import Seam, Vendor, create
@@ -20,6 +24,7 @@ CHAT_MODELS = Seam(
             extra="requirements-llm.txt",
             section="",
         ),
+        "fallback": Vendor("switchboard_brain.llm.fallback:FallbackChatModel"),
     },
 )
 
@@ -31,3 +36,10 @@ def create_chat_models(settings: LlmSettings) -> tuple[ChatModel, ChatModel]:
         return fast, fast
     slow = create(CHAT_MODELS, "openai", settings, model=settings.slow_model)
     return fast, slow
+
+
+def create_fallback(
+    *models: ChatModel, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+) -> ChatModel:
+    """One chat model that asks ``models`` in order until one answers."""
+    return create(CHAT_MODELS, "fallback", models=models, sleep=sleep)
