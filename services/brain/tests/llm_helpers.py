@@ -28,9 +28,9 @@ class Rig:
         self.features = Features()
         sleep = self.time.sleep
         self.policy = LlmPolicy(
+            self.settings,
             FallbackChatModel((self.fast, self.slow), sleep),
             FallbackChatModel((self.slow, self.fast), sleep),
-            self.settings,
             sleep=sleep,
             counter=EstimatedTokens(),
         )

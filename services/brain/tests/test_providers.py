@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from switchboard.config import ConfigError, LlmSettings, RagSettings
+from switchboard.config import BrainSettings, ConfigError, LlmSettings, RagSettings
 from switchboard.providers import Vendor, create
 from switchboard_brain.llm import CHAT_MODELS, create_chat_models
+from switchboard_brain.policy import POLICIES, create_policy
+from switchboard_brain.policy.form import FormPolicy
 from switchboard_brain.rag import KNOWLEDGE_BASES, create_knowledge_base
 from switchboard_brain.rag.store_kb import StoreKnowledgeBase
 
@@ -44,3 +46,22 @@ def test_an_unknown_knowledge_base_lists_the_choices() -> None:
 def test_a_knowledge_base_without_its_sdk_names_the_extra() -> None:
     with pytest.raises(ConfigError, match=r"no_such_vendor_sdk.*requirements-azure.txt"):
         create(KNOWLEDGE_BASES.adding("ghost", MISSING), "ghost", RagSettings())
+
+
+def test_a_policy_name_resolves_with_its_settings_section() -> None:
+    settings = BrainSettings(rag=RagSettings(answer_min_score=0.7))
+    policy = create_policy("form", settings)
+    assert isinstance(policy, FormPolicy)
+    assert policy._answer_min_score == 0.7  # brain.rag reached it
+
+
+def test_an_unknown_policy_lists_the_choices() -> None:
+    with pytest.raises(
+        ConfigError, match=r"brain.policy: unknown provider 'rules'; choose one of form, llm"
+    ):
+        create_policy("rules", BrainSettings())
+
+
+def test_a_policy_without_its_sdk_names_the_extra() -> None:
+    with pytest.raises(ConfigError, match=r"no_such_vendor_sdk.*requirements-azure.txt"):
+        create(POLICIES.adding("ghost", MISSING), "ghost", BrainSettings())

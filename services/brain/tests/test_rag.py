@@ -88,7 +88,7 @@ async def form_session(store: InMemoryStore, kb: StoreKnowledgeBase) -> Conversa
     return await ConversationSession.open(
         store,
         "call-1",
-        FormPolicy(answer_min_score=0.3),
+        FormPolicy(RagSettings(answer_min_score=0.3)),
         ManualClock(REFERENCE_NOW),
         FeatureFlags(Features()),
         search,

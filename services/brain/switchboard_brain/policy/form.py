@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
+from switchboard.config import RagSettings
 from switchboard.domain import ClaimField, ClaimFieldType
 from switchboard.errors import InvalidArgument, SwitchboardError
 from switchboard_brain.extract.dates import parse_datetime
@@ -54,8 +55,9 @@ class FormPolicy(ConversationPolicy):
 
     name: ClassVar[str] = "form"
 
-    def __init__(self, answer_min_score: float = 0.5) -> None:
-        self._answer_min_score = answer_min_score
+    def __init__(self, settings: RagSettings | None = None) -> None:
+        # Knowledge-base hits at least this close are read out as the answer.
+        self._answer_min_score = (settings or RagSettings()).answer_min_score
 
     async def greet(self, ctx: TurnContext, resumed: bool) -> AgentReply:
         state = FormState.load(ctx.call.policy_state)

@@ -127,9 +127,9 @@ class LlmPolicy(ConversationPolicy):
 
     def __init__(
         self,
+        settings: LlmSettings,
         chat: ChatModel,
         slow_chat: ChatModel,
-        settings: LlmSettings,
         sleep: Sleep = asyncio.sleep,
         counter: TokenCounter | None = None,
     ) -> None:
