@@ -80,10 +80,10 @@ def create(seam: Seam[T], name: str, settings: Any = None, **dependencies: Any) 
         # Vendor modules import their SDK at the top or in the constructor: both count.
         provider_class = getattr(importlib.import_module(module_name), class_name)
         provider = provider_class(*args, **dependencies)
-    except ImportError as exc:
-        missing = exc.name or str(exc)
+    except ImportError as exc:  # the cause stays chained, for an import that is our bug
+        problem = f"needs the package {exc.name!r}, which is not installed" if exc.name else exc
         raise ConfigError(
-            f"{seam.key}: provider {name!r} needs {missing!r}, which is not installed; "
+            f"{seam.key}: provider {name!r}: {problem}; "
             f"install it with: pip install -r {vendor.extra}"
         ) from exc
     if not isinstance(provider, seam.base):
