@@ -30,8 +30,8 @@ def test_a_telephony_provider_without_its_sdk_names_the_extra() -> None:
         create(TELEPHONY.adding("twilio", MISSING), "twilio", DialerSettings())
 
 
-def test_the_sms_name_resolves_to_its_provider() -> None:
-    assert isinstance(create_sms("log", FakeStore()), LogSms)
+def test_the_sms_name_in_the_settings_resolves_to_its_provider() -> None:
+    assert isinstance(create_sms(DialerSettings().sms, FakeStore()), LogSms)
 
 
 def test_an_unknown_sms_name_lists_the_choices() -> None:

@@ -6,9 +6,7 @@ from switchboard.providers import Seam, Vendor, create
 from switchboard_dialer.ports import CallStore
 from switchboard_dialer.sms.base import SmsProvider
 
-# The config has no SMS section yet, so the dialer uses ``log``; twilio and acs come later.
-DEFAULT_SMS = "log"
-
+# ``dialer.sms``; twilio and acs come later.
 SMS = Seam("dialer.sms", SmsProvider, {"log": Vendor("switchboard_dialer.sms.log:LogSms")})
 
 
