@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 from pycep import BicepParser
-from pydantic import BaseModel
 
-from switchboard.config import Features, GatewaySettings, ServiceAddresses, Settings
+from switchboard.config import Features, GatewaySettings, ServiceAddresses
 from tests.deploy.bicep import BICEP, REPO, body, files, parsed, resources, walk
+from tests.deploy.settings_paths import names_a_setting
 
 SERVICES = ("gateway", "dialer", "speech", "brain", "store")
 SECRET_NAME = re.compile(r"key|secret|password|token|connection", re.IGNORECASE)
@@ -40,22 +40,6 @@ def _port(service: str) -> int:
     if service == "gateway":
         return GatewaySettings().port
     return int(str(getattr(ServiceAddresses(), service)).rsplit(":", 1)[1])
-
-
-def _names_a_setting(variable: str) -> bool:
-    """``SWITCHBOARD__BRAIN__LLM__ENDPOINT`` → is ``brain.llm.endpoint`` a real setting?"""
-    model: type[BaseModel] = Settings
-    parts = variable.removeprefix("SWITCHBOARD__").lower().split("__")
-    for depth, part in enumerate(parts):
-        field = model.model_fields.get(part)
-        if field is None:
-            return False
-        if depth < len(parts) - 1:
-            annotation = field.annotation
-            if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-                return False
-            model = annotation
-    return True
 
 
 @pytest.mark.parametrize("path", files(), ids=lambda p: str(p.relative_to(BICEP)))
@@ -226,7 +210,7 @@ def test_every_switchboard_variable_names_a_real_setting() -> None:
         if isinstance(node, dict) and str(node.get("name", "")).startswith("SWITCHBOARD__")
     }
     assert len(variables) > 10
-    unknown = sorted(v for v in variables if not _names_a_setting(v))
+    unknown = sorted(v for v in variables if not names_a_setting(v))
     assert unknown == [], "the services would refuse these at startup"
 
 

@@ -19,6 +19,7 @@ from tests.deploy.chart import (
     production_values,
     render,
 )
+from tests.deploy.settings_paths import names_a_setting
 
 VALUE_SETS = {"defaults": None, "production": production_values()}
 
@@ -153,6 +154,19 @@ def test_secrets_come_only_from_secret_references(rendered: Rendered) -> None:
         for env in container["env"]:
             if any(word in env["name"] for word in secret_words):
                 assert "secretKeyRef" in env.get("valueFrom", {}), f"{workload}: {env['name']}"
+
+
+def test_every_switchboard_variable_names_a_real_setting(rendered: Rendered) -> None:
+    for workload, _, container in rendered.containers():
+        for env in container["env"]:
+            if env["name"].startswith("SWITCHBOARD__"):
+                assert names_a_setting(env["name"]), f"{workload}: {env['name']}"
+
+
+def test_a_misspelt_override_is_not_a_setting() -> None:
+    assert names_a_setting("SWITCHBOARD__DIALER__SIP__PASSWORD")
+    assert not names_a_setting("SWITCHBOARD__DIALER__SIP__PASWORD")
+    assert not names_a_setting("SWITCHBOARD__GATEWAY__PORT__X")
 
 
 def test_production_values_reference_the_gateway_api_keys_secret() -> None:
