@@ -61,9 +61,10 @@ def config_from_settings(trunk: SipTrunkSettings) -> SipConfig:
 class SipLine(PhoneLine):
     """One SIP call as the dialer sees it: a voice line at 8 kHz."""
 
-    def __init__(self, call_id: str, call: SipCall, tasks: TaskSet) -> None:
+    def __init__(self, call_id: str, call: SipCall, endpoint: SipEndpoint, tasks: TaskSet) -> None:
         super().__init__(call_id, SAMPLE_RATE)
         self.sip_call = call
+        self._endpoint = endpoint
         self._events: asyncio.Queue[CallerEvent] = asyncio.Queue()
         self._gone: CallerGone | None = None
         self._audio_over = False
@@ -103,7 +104,7 @@ class SipLine(PhoneLine):
 
     async def transfer(self, target: str) -> None:
         try:
-            outcome = await self.sip_call.transfer(target)
+            outcome = await self._endpoint.transfer(self.sip_call, target)
         except CallFailed as exc:
             raise FailedPrecondition(f"the transfer failed: {exc.reason}") from exc
         log.info("sip transfer done", extra={"call_id": self.call_id, "outcome": outcome})
@@ -160,7 +161,7 @@ class SipProvider(TelephonyProvider):
             if event.state in (CallState.RINGING, CallState.EARLY_MEDIA):
                 ring.ringing = True
             elif event.state is CallState.ANSWERED:
-                ring.answered(SipLine(ring.call_id, call, self._tasks))
+                ring.answered(SipLine(ring.call_id, call, self.endpoint, self._tasks))
                 return
             elif event.state is CallState.ENDED:
                 ring.fail(event.reason, failed=event.reason != "cancelled")
@@ -171,7 +172,7 @@ class SipProvider(TelephonyProvider):
 
     async def _take(self, call: SipCall) -> None:
         call.ring()
-        line = SipLine("", call, self._tasks)
+        line = SipLine("", call, self.endpoint, self._tasks)
         to_number = ""
         if call.dialog is not None:
             to_number = call.dialog.local.uri.user
