@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from switchboard.config import SipTrunkSettings, load_settings
+from switchboard.config import SipSettings
 from switchboard.errors import FailedPrecondition, SwitchboardError
 from switchboard_dialer.telephony.base import (
     CallerDtmf,
@@ -39,22 +39,23 @@ CALLER_GONE = {
 }
 
 
-def config_from_settings(trunk: SipTrunkSettings) -> SipConfig:
+def config_from_settings(settings: SipSettings) -> SipConfig:
+    """The endpoint's configuration from the ``dialer.sip`` section."""
     return SipConfig(
-        bind_host=trunk.bind_host,
-        bind_port=trunk.bind_port,
-        public_host=trunk.public_host,
-        trunk_host=trunk.host,
-        trunk_port=trunk.port,
-        domain=trunk.domain,
-        user=trunk.user,
-        auth_user=trunk.auth_user,
-        password=trunk.password,
-        caller_id=trunk.caller_id,
-        register=trunk.registration,
-        register_expires_sec=trunk.register_expires_sec,
-        rtp_ports=(trunk.rtp_port_min, trunk.rtp_port_max),
-        codecs=trunk.codecs,
+        bind_host=settings.bind_host,
+        bind_port=settings.bind_port,
+        public_host=settings.public_host,
+        trunk_host=settings.host,
+        trunk_port=settings.port,
+        domain=settings.domain,
+        user=settings.user,
+        auth_user=settings.auth_user,
+        password=settings.password,
+        caller_id=settings.caller_id,
+        register=settings.registration,
+        register_expires_sec=settings.register_expires_sec,
+        rtp_ports=(settings.rtp_port_min, settings.rtp_port_max),
+        codecs=settings.codecs,
     )
 
 
@@ -119,19 +120,17 @@ class SipLine(PhoneLine):
 
 
 class SipProvider(TelephonyProvider):
-    """Telephony over a SIP trunk, PBX or directly to SIP phones."""
+    """Telephony over a SIP trunk, PBX or directly to SIP phones.
+
+    ``settings`` is the provider's own section (``dialer.sip``), passed in by whoever
+    builds it: the provider never reads the configuration file itself.
+    """
 
     name = "sip"
 
-    def __init__(
-        self, trunk: SipTrunkSettings | None = None, config: SipConfig | None = None
-    ) -> None:
+    def __init__(self, settings: SipSettings) -> None:
         super().__init__()
-        if config is None:
-            config = config_from_settings(
-                trunk if trunk is not None else load_settings().dialer.sip
-            )
-        self.endpoint = SipEndpoint(config, on_inbound=self._inbound_call)
+        self.endpoint = SipEndpoint(config_from_settings(settings), on_inbound=self._inbound_call)
         self._tasks = TaskSet("sip-provider")
         self._started = False
 
