@@ -71,6 +71,20 @@ def _add_import(roots: list[Path], module_path: str, statement: str) -> None:
     module.write_text(f"{existing}\n{statement}  # deliberate violation\n")
 
 
+def test_every_service_package_is_under_the_service_contracts() -> None:
+    config = tomllib.loads(PYPROJECT.read_text())["tool"]["importlinter"]
+    services = {
+        package.name
+        for package in (ROOT / "services").glob("*/switchboard_*/")
+        if (package / "__init__.py").is_file()
+    }
+    assert len(services) >= 5
+    contracts = {contract["type"]: contract for contract in config["contracts"]}
+    assert services <= set(config["root_packages"])
+    assert set(contracts["independence"]["modules"]) == services
+    assert set(contracts["forbidden"]["forbidden_modules"]) == services
+
+
 def test_this_tree_keeps_every_import_contract(tmp_path: Path) -> None:
     result = _lint_imports(_source_roots(), tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
