@@ -64,7 +64,7 @@ class StoreSettings(Section):
     sqlite_path: str = "var/switchboard.db"
 
 
-class SipTrunkSettings(Section):
+class SipSettings(Section):
     """The ``sip`` telephony provider: a SIP trunk or PBX over UDP.
 
     ``host`` is the registrar and outbound proxy; empty means no trunk (only full
@@ -95,7 +95,7 @@ class DialerSettings(Section):
     max_call_duration_sec: float = Field(1800, gt=0)
     ring_timeout_sec: float = Field(30, gt=0)
     reconnect_timeout_sec: float = Field(10, gt=0)
-    sip: SipTrunkSettings = Field(default_factory=SipTrunkSettings)
+    sip: SipSettings = Field(default_factory=SipSettings)
 
 
 class LlmSettings(Section):
