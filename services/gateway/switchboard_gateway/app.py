@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -29,11 +30,15 @@ Errors are `{"error": {"message": "...", "details": ["..."]}}`.
 
 
 def create_app(
-    settings: Settings, calls: CallBackend, phones: PhoneExchange | None = None
+    settings: Settings,
+    calls: CallBackend,
+    phones: PhoneExchange | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> FastAPI:
     """The ASGI app; ``calls`` and ``phones`` are closed when the app shuts down.
 
     Without ``phones`` the softphone page is served but its line refuses to connect.
+    ``clock`` (seconds since the epoch) dates browser sessions and paces rate limits.
     """
 
     @asynccontextmanager
@@ -54,7 +59,7 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
-    keys = ApiKeys(settings.gateway.api_keys)
+    keys = ApiKeys(settings.gateway.api_keys, clock)
     app.state.settings = settings
     app.state.calls = calls
     app.state.api_keys = keys
@@ -67,7 +72,8 @@ def create_app(
     app.include_router(softphone.pages)
     app.include_router(softphone.sockets)
     # The last added runs first: log everything, then limit bodies, then browser login.
-    app.add_middleware(KeyLogin, keys=keys, prefixes=BROWSER_PAGES)
+    https = settings.gateway.public_url.startswith("https://")
+    app.add_middleware(KeyLogin, keys=keys, prefixes=BROWSER_PAGES, https=https)
     app.add_middleware(BodyGuard, max_bytes=settings.gateway.max_body_bytes)
     app.add_middleware(AccessLog)
     return app
