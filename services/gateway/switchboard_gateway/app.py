@@ -12,6 +12,7 @@ from switchboard.config import Settings
 from switchboard_gateway import calls_api, docs, health, reports, softphone
 from switchboard_gateway.auth import ApiKeys
 from switchboard_gateway.backend import CallBackend
+from switchboard_gateway.headers import SecurityHeaders
 from switchboard_gateway.middleware import AccessLog, BodyGuard, KeyLogin
 from switchboard_gateway.phone_link import PhoneExchange
 from switchboard_gateway.problems import install_error_handlers
@@ -71,9 +72,11 @@ def create_app(
     app.include_router(docs.router)
     app.include_router(softphone.pages)
     app.include_router(softphone.sockets)
-    # The last added runs first: log everything, then limit bodies, then browser login.
+    # The last added runs first: log everything, add security headers to every answer,
+    # then limit bodies, then browser login.
     https = settings.gateway.public_url.startswith("https://")
     app.add_middleware(KeyLogin, keys=keys, prefixes=BROWSER_PAGES, https=https)
     app.add_middleware(BodyGuard, max_bytes=settings.gateway.max_body_bytes)
+    app.add_middleware(SecurityHeaders, https=https)
     app.add_middleware(AccessLog)
     return app
