@@ -65,7 +65,14 @@ class ApiError(Exception):
 
 
 def envelope(message: str, details: Sequence[str] = ()) -> dict[str, object]:
-    return ErrorEnvelope(error=ErrorBody(message=message, details=list(details))).model_dump()
+    body = ErrorBody(message=_encodable(message), details=[_encodable(d) for d in details])
+    return ErrorEnvelope(error=body).model_dump()
+
+
+def _encodable(text: str) -> str:
+    # A message that quotes what a caller sent may hold a lone surrogate, which no
+    # UTF-8 response can carry: show it escaped instead of failing with a 500.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _wants_html(request: Request) -> bool:
