@@ -13,9 +13,11 @@ from switchboard_gateway import calls_api, docs, health, reports, softphone
 from switchboard_gateway.auth import ApiKeys
 from switchboard_gateway.backend import CallBackend
 from switchboard_gateway.headers import SecurityHeaders
+from switchboard_gateway.method_guard import MethodGuard
 from switchboard_gateway.middleware import AccessLog, BodyGuard, KeyLogin
 from switchboard_gateway.phone_link import PhoneExchange
 from switchboard_gateway.problems import install_error_handlers
+from switchboard_gateway.rate_limits import RateLimit
 
 VERSION = "0.1.0"
 # Pages a browser opens from a link; they accept ``?key=`` (see :mod:`switchboard_gateway.auth`).
@@ -73,10 +75,14 @@ def create_app(
     app.include_router(softphone.pages)
     app.include_router(softphone.sockets)
     # The last added runs first: log everything, add security headers to every answer,
-    # then limit bodies, then browser login.
+    # refuse unknown methods, limit rates, then limit bodies, then browser login.
     https = settings.gateway.public_url.startswith("https://")
     app.add_middleware(KeyLogin, keys=keys, prefixes=BROWSER_PAGES, https=https)
     app.add_middleware(BodyGuard, max_bytes=settings.gateway.max_body_bytes)
+    app.add_middleware(
+        RateLimit, settings=settings.gateway.rate_limits, pages=BROWSER_PAGES, clock=clock
+    )
+    app.add_middleware(MethodGuard, routes=app.router.routes)
     app.add_middleware(SecurityHeaders, https=https)
     app.add_middleware(AccessLog)
     return app

@@ -19,7 +19,8 @@ log = logging.getLogger("switchboard_gateway.access")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-def _reject(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+def reject(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """An answer in the error envelope, for middleware that refuses before any route runs."""
     return JSONResponse(envelope(message), status_code=status, headers=headers)
 
 
@@ -46,19 +47,19 @@ class BodyGuard:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        too_big = _reject(
+        too_big = reject(
             413, f"the body must be at most {self.max_bytes} bytes ({self.max_bytes // 1024} KiB)"
         )
         declared = headers.get("content-length")
         if declared is not None:
             if not declared.isdigit():
-                await _reject(400, "Content-Length must be a number of bytes")(scope, receive, send)
+                await reject(400, "Content-Length must be a number of bytes")(scope, receive, send)
                 return
             if int(declared) > self.max_bytes:
                 await too_big(scope, receive, send)
                 return
         if not is_json(headers.get("content-type", "")):
-            await _reject(415, "the body must be JSON: send Content-Type: application/json")(
+            await reject(415, "the body must be JSON: send Content-Type: application/json")(
                 scope, receive, send
             )
             return
@@ -122,7 +123,7 @@ class KeyLogin:
             await self.app(scope, receive, self._renewing(scope, send))
             return
         if not self.keys.configured or not self.keys.accepts(key):
-            await _reject(401, "the key is not valid", {"WWW-Authenticate": "Bearer"})(
+            await reject(401, "the key is not valid", {"WWW-Authenticate": "Bearer"})(
                 scope, receive, send
             )
             return
