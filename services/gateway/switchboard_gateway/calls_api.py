@@ -7,7 +7,14 @@ import logging
 from fastapi import APIRouter, Depends, Query, Request
 
 from switchboard_gateway.auth import require_api_key
-from switchboard_gateway.params import MAX_LIST, Calls, call_id_of, phone_filter_of, report_url
+from switchboard_gateway.params import (
+    MAX_LIST,
+    Calls,
+    call_id_of,
+    known_query_only,
+    phone_filter_of,
+    report_url,
+)
 from switchboard_gateway.problems import error_responses
 from switchboard_gateway.request_model import CallInitiate
 from switchboard_gateway.views import CallView, call_view
@@ -15,7 +22,9 @@ from switchboard_gateway.views import CallView, call_view
 log = logging.getLogger(__name__)
 
 
-router = APIRouter(tags=["calls"], dependencies=[Depends(require_api_key)])
+router = APIRouter(
+    tags=["calls"], dependencies=[Depends(require_api_key), Depends(known_query_only)]
+)
 
 
 @router.post(

@@ -65,9 +65,19 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
 
-def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for the error statuses an endpoint answers, besides 401."""
-    return {code: {"model": ErrorEnvelope} for code in sorted({401, *codes})}
+def error_responses(*codes: int, html: bool = False) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error statuses an endpoint answers, besides 401.
+
+    ``html``: a page, whose errors are the JSON envelope, or an HTML page for a browser
+    that asks for one (see :func:`error_response`).
+    """
+    if not html:
+        return {code: {"model": ErrorEnvelope} for code in sorted({401, *codes})}
+    content = {
+        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}},
+        "text/html": {"schema": {"type": "string"}},
+    }
+    return {code: {"content": content} for code in sorted({401, *codes})}
 
 
 def envelope(message: str, details: Sequence[str] = ()) -> dict[str, object]:

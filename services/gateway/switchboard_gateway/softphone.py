@@ -36,7 +36,7 @@ _NO_STORE = {"Cache-Control": "no-store"}
 pages = APIRouter(
     tags=["softphone"],
     dependencies=[Depends(require_browser_session)],
-    responses=error_responses(429),
+    responses=error_responses(429, html=True),
 )
 sockets = APIRouter()
 

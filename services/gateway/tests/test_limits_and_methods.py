@@ -104,3 +104,14 @@ def test_a_method_the_path_does_not_take_is_405_listing_every_method_it_does(
 
 def test_an_unknown_path_is_still_404(client: TestClient) -> None:
     assert client.request("DELETE", "/nowhere").status_code == 404
+
+
+def test_a_query_parameter_the_api_does_not_take_is_a_422_naming_the_ones_it_does(
+    client: TestClient,
+) -> None:
+    response = client.get("/call?phone=%2B14155550123")
+    assert response.status_code == 422
+    assert response.json()["error"]["message"] == (
+        "unknown query parameter 'phone'; it takes phone_number"
+    )
+    assert client.get("/call?phone_number=%2B14155550123").status_code == 200
