@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -141,26 +142,52 @@ async def test_the_switch_carries_the_models_that_remain_for_the_turns_later_req
     assert [m.model for m in switched.rest.models] == ["slow"]
 
 
+class Hangs(ChatModel):
+    """Says one word after an hour; records when its stream is closed."""
+
+    model = "hangs"
+
+    def __init__(self, time: VirtualTime) -> None:
+        self._time = time
+        self.closed = False
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[ChatEvent]:
+        try:
+            yield TextDelta(" ")
+            await self._time.sleep(3600)
+            yield TextDelta("never")
+        finally:
+            self.closed = True
+
+
 async def test_a_dropped_model_stream_is_closed() -> None:
-    closed: list[str] = []
-
-    class Hangs(ChatModel):
-        model = "hangs"
-
-        def __init__(self, time: VirtualTime) -> None:
-            self._time = time
-
-        async def stream(self, request: ChatRequest) -> AsyncIterator[ChatEvent]:
-            try:
-                await self._time.sleep(3600)
-                yield TextDelta("never")
-            finally:
-                closed.append(self.model)
-
     models = Models()
-    models.chat = FallbackChatModel((Hangs(models.time), models.slow), models.time.sleep)
+    hangs = Hangs(models.time)
+    models.chat = FallbackChatModel((hangs, models.slow), models.time.sleep)
     await models.ask()
-    assert closed == ["hangs"]
+    assert hangs.closed
+
+
+async def test_cancelling_the_answer_closes_the_model_stream_at_once() -> None:
+    models = Models()
+    hangs = Hangs(models.time)
+    models.chat = FallbackChatModel((hangs, models.slow), models.time.sleep)
+
+    async def consume() -> None:
+        async for _ in models.chat.stream(ASK):
+            pass
+
+    async def cancel_after_a_second() -> asyncio.Task[None]:
+        task = asyncio.ensure_future(consume())
+        await models.time.sleep(1.0)
+        task.cancel()
+        await asyncio.wait((task,))
+        return task
+
+    task = await models.time.run(cancel_after_a_second())
+    assert task.cancelled()
+    assert hangs.closed and models.time.now == 1.0
+    assert not models.slow.requests
 
 
 def test_the_registry_builds_the_fallback_by_name() -> None:
