@@ -143,17 +143,18 @@ async def test_the_switch_carries_the_models_that_remain_for_the_turns_later_req
 
 
 class Hangs(ChatModel):
-    """Says one word after an hour; records when its stream is closed."""
+    """Says ``first``, then its next word after an hour; records when its stream is closed."""
 
     model = "hangs"
 
-    def __init__(self, time: VirtualTime) -> None:
+    def __init__(self, time: VirtualTime, first: str = " ") -> None:
         self._time = time
+        self._first = first
         self.closed = False
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[ChatEvent]:
         try:
-            yield TextDelta(" ")
+            yield TextDelta(self._first)
             await self._time.sleep(3600)
             yield TextDelta("never")
         finally:
@@ -188,6 +189,16 @@ async def test_cancelling_the_answer_closes_the_model_stream_at_once() -> None:
     assert task.cancelled()
     assert hangs.closed and models.time.now == 1.0
     assert not models.slow.requests
+
+
+async def test_a_reader_that_stops_early_closes_the_model_stream_at_once() -> None:
+    models = Models()
+    talks = Hangs(models.time, first="Well")
+    models.chat = FallbackChatModel((talks,), models.time.sleep)
+    stream = models.chat.stream(ChatRequest([ChatMessage("user", "Hi")]))
+    assert await anext(stream) == TextDelta("Well")
+    await stream.aclose()  # type: ignore[attr-defined]  # an async generator
+    assert talks.closed
 
 
 def test_the_registry_builds_the_fallback_by_name() -> None:

@@ -60,8 +60,9 @@ class FallbackChatModel(ChatModel):
                 yield ModelSwitched(model.model, rest)
             attempt = _Attempt()
             try:
-                async for event in self._attempt(model, request, attempt):
-                    yield event
+                async with _closing(self._attempt(model, request, attempt)) as events:
+                    async for event in events:
+                        yield event
                 return
             except Exception as exc:  # any failure before the answer began: ask the next model
                 if attempt.answered:
