@@ -28,14 +28,14 @@ from common import table, write_results
 
 from switchboard import domain
 from switchboard.config import DialerSettings, Features
-from switchboard.features import FeatureFlags
-from switchboard_dialer.brain_events import (
-    BrainEvent,
-    BrainRequest,
-    Sentence,
-    Start,
-    TurnDone,
+from switchboard.converse import (
+    AgentSentence,
+    AgentTurnDone,
+    ConversationStart,
+    ConverseRequest,
+    ConverseResponse,
 )
+from switchboard.features import FeatureFlags
 from switchboard_dialer.media.playout import Lateness
 from switchboard_dialer.session import CallSession
 from switchboard_dialer.speech_events import (
@@ -67,14 +67,14 @@ class InstantBrain:
 
 class InstantConverse:
     def __init__(self) -> None:
-        self._out: asyncio.Queue[BrainEvent] = asyncio.Queue()
+        self._out: asyncio.Queue[ConverseResponse] = asyncio.Queue()
 
-    async def send(self, request: BrainRequest) -> None:
-        if isinstance(request, Start):
-            self._out.put_nowait(Sentence("greet", 0, MONOLOGUE))
-            self._out.put_nowait(TurnDone("greet"))
+    async def send(self, request: ConverseRequest) -> None:
+        if isinstance(request, ConversationStart):
+            self._out.put_nowait(AgentSentence("greet", 0, MONOLOGUE))
+            self._out.put_nowait(AgentTurnDone("greet"))
 
-    async def receive(self) -> BrainEvent | None:
+    async def receive(self) -> ConverseResponse | None:
         return await self._out.get()
 
     async def close(self) -> None:

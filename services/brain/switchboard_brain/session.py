@@ -25,6 +25,22 @@ from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from switchboard.clock import Clock
+from switchboard.converse import (
+    AgentSentence,
+    AgentTransfer,
+    AgentTurnDone,
+    CallerHangup,
+    ConversationStart,
+    ConverseRequest,
+    ConverseResponse,
+    Dtmf,
+    EndCallRequest,
+    PlayoutReport,
+    SilenceTimeout,
+    SmsRequest,
+    SpeechSettings,
+    UserTurn,
+)
 from switchboard.domain import (
     Call,
     CallState,
@@ -36,22 +52,6 @@ from switchboard.domain import (
 )
 from switchboard.features import FeatureFlags
 from switchboard.phones import region_of, timezone_for_number
-from switchboard_brain.events import (
-    AgentEndCall,
-    AgentSentence,
-    AgentSms,
-    AgentSpeechSettings,
-    AgentTransfer,
-    AgentTurnDone,
-    CallerHangup,
-    ConversationStart,
-    DtmfPressed,
-    InboundEvent,
-    OutboundEvent,
-    PlayoutReport,
-    SilenceTimeout,
-    UserTurn,
-)
 from switchboard_brain.policy.base import (
     Action,
     CallerSaid,
@@ -159,7 +159,7 @@ class ConversationSession:
         """Loads the call (``NotFound`` when the store has none with that id)."""
         return cls(await store.get_call(call_id), policy, store, clock, flags, search)
 
-    async def start(self, event: ConversationStart) -> AsyncIterator[OutboundEvent]:
+    async def start(self, event: ConversationStart) -> AsyncIterator[ConverseResponse]:
         """A greeting on a fresh stream; nothing after a reconnect (the dialer resends)."""
         if event.reconnect:
             return
@@ -170,7 +170,7 @@ class ConversationSession:
         async for out in self._turn(new_turn_id("greeting"), Greet(resumed)):
             yield out
 
-    async def handle(self, event: InboundEvent) -> AsyncIterator[OutboundEvent]:
+    async def handle(self, event: ConverseRequest) -> AsyncIterator[ConverseResponse]:
         """The agent events answering one inbound event, each as soon as it is ready."""
         match event:
             case UserTurn(turn_id=turn_id, text=text):
@@ -187,7 +187,7 @@ class ConversationSession:
             case PlayoutReport():
                 await self._heard(event)
                 return
-            case DtmfPressed(digits=digits):
+            case Dtmf(digits=digits):
                 turn_id = new_turn_id("dtmf")
                 human = self._human(turn_id, digits, MessageAction.DTMF)
                 turn = self._turn(turn_id, KeysPressed(digits), human)
@@ -204,7 +204,7 @@ class ConversationSession:
 
     async def _turn(
         self, turn_id: str, event: PolicyEvent, human: Message | None = None
-    ) -> AsyncIterator[OutboundEvent]:
+    ) -> AsyncIterator[ConverseResponse]:
         """Streams the policy's parts; sentences leave once the caller's message is stored
         (fillers may leave before: they are never stored)."""
         started = time.perf_counter()
@@ -234,9 +234,9 @@ class ConversationSession:
                         if not filler:
                             spoken.append(text)
                     case SendSms(to=to, text=text):
-                        yield AgentSms(to, text)
+                        yield SmsRequest(to, text)
                     case ChangeSpeech(lang=lang, prosody_rate=rate):
-                        yield AgentSpeechSettings(lang, rate)
+                        yield SpeechSettings(lang, rate)
                     case TurnEnd():
                         end = part
             if caller_stored is not None:
@@ -316,21 +316,21 @@ class ConversationSession:
     # -- events and messages --------------------------------------------------------------
 
     @staticmethod
-    def _closing(turn_id: str, actions: list[Action]) -> list[OutboundEvent]:
+    def _closing(turn_id: str, actions: list[Action]) -> list[ConverseResponse]:
         """The turn's actions (run once its sentences are played), then turn_done,
         so a reader knows at turn_done everything the turn asked for."""
-        events: list[OutboundEvent] = [
+        events: list[ConverseResponse] = [
             AgentTransfer(turn_id, action.target)
             if isinstance(action, Transfer)
-            else AgentEndCall(turn_id, action.reason)
+            else EndCallRequest(turn_id, action.reason)
             for action in actions
         ]
         events.append(AgentTurnDone(turn_id))
         return events
 
-    def _replay(self, message: Message) -> list[OutboundEvent]:
+    def _replay(self, message: Message) -> list[ConverseResponse]:
         sentences = split_sentences(message.content)
-        events: list[OutboundEvent] = [
+        events: list[ConverseResponse] = [
             AgentSentence(message.turn_id, index, text, False)
             for index, text in enumerate(sentences)
         ]

@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from switchboard_brain.events import CallerHangup, ConversationStart, InboundEvent, OutboundEvent
+from switchboard.converse import CallerHangup, ConversationStart, ConverseRequest, ConverseResponse
 from switchboard_brain.session import ConversationSession
 
 log = logging.getLogger(__name__)
@@ -32,12 +32,12 @@ class _Closed:
 async def converse(
     session: ConversationSession,
     start: ConversationStart,
-    inbound: AsyncIterator[InboundEvent],
-) -> AsyncIterator[OutboundEvent]:
+    inbound: AsyncIterator[ConverseRequest],
+) -> AsyncIterator[ConverseResponse]:
     """The agent events of one stream, until the caller hangs up or the dialer closes."""
     # Unbounded on purpose: a turn is a handful of sentences, and the receive side
     # must never block behind a slow reader while holding a store write.
-    queue: asyncio.Queue[OutboundEvent | _Closed] = asyncio.Queue()
+    queue: asyncio.Queue[ConverseResponse | _Closed] = asyncio.Queue()
 
     async def receive() -> None:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from switchboard.brain_client import BrainClient
 from switchboard.config import Settings
 from switchboard.features import FeatureFlags
 from switchboard.server import GrpcService
@@ -9,7 +10,6 @@ from switchboard.service_main import main
 from switchboard.store_client import StoreClient
 from switchboard.v1 import dialer_pb2_grpc
 from switchboard_dialer.app import build_dialer
-from switchboard_dialer.brain_client import BrainClient
 from switchboard_dialer.speech_client import SpeechClient
 from switchboard_dialer.telephony import create_telephony
 

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from switchboard import domain
-from switchboard_dialer.brain_events import BrainEvent, BrainRequest
+from switchboard.converse import ConverseRequest, ConverseResponse
 from switchboard_dialer.speech_events import (
     ListenConfig,
     ListenEvent,
@@ -43,9 +43,9 @@ class CallStore(Protocol):
 class ConverseStream(Protocol):
     """One open ``Brain.Converse`` stream. Errors are domain errors (``Unavailable`` …)."""
 
-    async def send(self, request: BrainRequest) -> None: ...
+    async def send(self, request: ConverseRequest) -> None: ...
 
-    async def receive(self) -> BrainEvent | None:
+    async def receive(self) -> ConverseResponse | None:
         """The next event; None when the brain closed the stream."""
         ...
 

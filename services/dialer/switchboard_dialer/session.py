@@ -26,23 +26,23 @@ from typing import Any
 from switchboard import domain
 from switchboard.clock import Clock, SystemClock
 from switchboard.config import DialerSettings
+from switchboard.converse import (
+    AgentSentence,
+    AgentTransfer,
+    AgentTurnDone,
+    CallerHangup,
+    ConverseRequest,
+    ConverseResponse,
+    Dtmf,
+    EndCallRequest,
+    SilenceTimeout,
+    SmsRequest,
+    SpeechSettings,
+    UserTurn,
+)
 from switchboard.errors import FailedPrecondition, SwitchboardError
 from switchboard.features import FeatureFlags
 from switchboard.phones import parse_e164
-from switchboard_dialer.brain_events import (
-    BrainEvent,
-    BrainRequest,
-    DtmfInput,
-    EndCall,
-    Hangup,
-    Sentence,
-    Silence,
-    SmsToSend,
-    SpeechSettingsChange,
-    TransferRequest,
-    TurnDone,
-    UserTurn,
-)
 from switchboard_dialer.brain_link import BrainLink
 from switchboard_dialer.media.voice import VoiceConfig, VoicePipeline
 from switchboard_dialer.ports import BrainPort, CallStore, Sleep, SpeechPort
@@ -271,10 +271,10 @@ class CallSession:
                     self._link.send(UserTurn(turn_id=str(uuid.uuid4()), text=text))
                 case CallerDtmf(digits=digits):
                     self._caller_active()
-                    self._link.send(DtmfInput(digits=digits))
+                    self._link.send(Dtmf(digits=digits))
                 case CallerGone(reason=reason):
                     self._disarm_silence()
-                    self._link.send(Hangup(reason=reason))
+                    self._link.send(CallerHangup(reason=reason))
                     if not await self._link.flush(HANGUP_FLUSH_SEC):
                         log.warning(
                             "brain not told of the hang-up", extra={"call_id": self.call_id}
@@ -282,36 +282,36 @@ class CallSession:
                     self._finish(Ending(reason=reason, action=LineAction.NONE))
                     return
 
-    async def _on_brain_event(self, event: BrainEvent) -> None:
+    async def _on_brain_event(self, event: ConverseResponse) -> None:
         match event:
-            case Sentence():
+            case AgentSentence():
                 await self._deliver(event)
-            case TurnDone(turn_id=turn_id):
+            case AgentTurnDone(turn_id=turn_id):
                 if self.voice is not None:
                     self.voice.turn_done(turn_id)  # done once played: see turn_played
                 else:
                     await self._turn_finished(turn_id)
-            case EndCall(turn_id=turn_id, reason=reason):
+            case EndCallRequest(turn_id=turn_id, reason=reason):
                 self._when_turn_done(turn_id, Ending(reason=reason or "bot_hangup"))
-            case TransferRequest(turn_id=turn_id, target=target):
+            case AgentTransfer(turn_id=turn_id, target=target):
                 target = await self._transfer_target(target)
                 if target:
                     self._when_turn_done(
                         turn_id,
                         Ending(reason="transferred", action=LineAction.TRANSFER, target=target),
                     )
-            case SmsToSend(to=to, text=text):
+            case SmsRequest(to=to, text=text):
                 try:
                     await self._sms.send(self.call_id, parse_e164(to, "sms.to"), text)
                 except SwitchboardError as exc:
                     log.warning(
                         "sms not sent", extra={"call_id": self.call_id, "error": exc.message}
                     )
-            case SpeechSettingsChange(lang=lang, prosody_rate=rate):
+            case SpeechSettings(lang=lang, prosody_rate=rate):
                 if self.voice is not None:
                     await self.voice.change_speech(lang, rate)
 
-    async def _deliver(self, sentence: Sentence) -> None:
+    async def _deliver(self, sentence: AgentSentence) -> None:
         """Text lines: the sentence as text. Voice lines: queued for synthesis and playout."""
         self._disarm_silence()
         if not sentence.filler:
@@ -338,7 +338,7 @@ class CallSession:
 
     # VoiceHost: what the voice pipeline reports.
 
-    def send_to_brain(self, request: BrainRequest) -> None:
+    def send_to_brain(self, request: ConverseRequest) -> None:
         self._link.send(request)
 
     def caller_speaking(self) -> None:
@@ -408,7 +408,7 @@ class CallSession:
         self._silence_task = None
         self._silence_count += 1
         log.info("caller silent", extra={"call_id": self.call_id, "count": self._silence_count})
-        self._link.send(Silence(count=self._silence_count))
+        self._link.send(SilenceTimeout(count=self._silence_count))
 
     async def _max_duration(self) -> None:
         await self._sleep(self._settings.max_call_duration_sec)
@@ -437,7 +437,7 @@ class CallSession:
             await self.line.turn_done(turn_id)
             return
         played = self._played.setdefault(turn_id, asyncio.Event())
-        self.voice.say(Sentence(turn_id=turn_id, index=0, text=text))
+        self.voice.say(AgentSentence(turn_id=turn_id, index=0, text=text))
         self.voice.turn_done(turn_id)
         try:
             async with asyncio.timeout(OWN_TURN_PLAY_SEC):

@@ -16,21 +16,21 @@ from speech_fakes import FakeSpeech
 
 from switchboard import domain
 from switchboard.config import DialerSettings, Features
+from switchboard.converse import (
+    AgentSentence,
+    AgentTransfer,
+    AgentTurnDone,
+    ConversationStart,
+    ConverseRequest,
+    ConverseResponse,
+    EndCallRequest,
+    SilenceTimeout,
+    UserTurn,
+)
 from switchboard.errors import NotFound, Unavailable
 from switchboard.features import FeatureFlags
 from switchboard.v1 import common_pb2
 from switchboard_dialer.app import DialerApp, build_dialer
-from switchboard_dialer.brain_events import (
-    BrainEvent,
-    BrainRequest,
-    EndCall,
-    Sentence,
-    Silence,
-    Start,
-    TransferRequest,
-    TurnDone,
-    UserTurn,
-)
 from switchboard_dialer.telephony.phone_events import (
     BotSaid,
     PhoneDownlinkEvent,
@@ -133,18 +133,26 @@ class FakeStore:
         ]
 
 
-def answer_to(turn: UserTurn) -> list[BrainEvent]:
+def answer_to(turn: UserTurn) -> list[ConverseResponse]:
     """What the scripted brain says to a caller turn."""
     text = turn.text.lower()
     tid = turn.turn_id
     if "goodbye" in text:
-        return [Sentence(tid, 0, "Goodbye."), EndCall(tid, "goodbye"), TurnDone(tid)]
+        return [
+            AgentSentence(tid, 0, "Goodbye."),
+            EndCallRequest(tid, "goodbye"),
+            AgentTurnDone(tid),
+        ]
     if "human" in text:
-        return [Sentence(tid, 0, "Let me transfer you."), TransferRequest(tid, ""), TurnDone(tid)]
+        return [
+            AgentSentence(tid, 0, "Let me transfer you."),
+            AgentTransfer(tid, ""),
+            AgentTurnDone(tid),
+        ]
     return [
-        Sentence(tid, 0, f"You said: {turn.text}."),
-        Sentence(tid, 1, "Anything else?"),
-        TurnDone(tid),
+        AgentSentence(tid, 0, f"You said: {turn.text}."),
+        AgentSentence(tid, 1, "Anything else?"),
+        AgentTurnDone(tid),
     ]
 
 
@@ -153,22 +161,22 @@ class FakeConverseStream:
 
     def __init__(self, brain: ScriptedBrain) -> None:
         self._brain = brain
-        self._out: asyncio.Queue[BrainEvent | Exception | None] = asyncio.Queue()
+        self._out: asyncio.Queue[ConverseResponse | Exception | None] = asyncio.Queue()
         self.closed = False
 
-    async def send(self, request: BrainRequest) -> None:
+    async def send(self, request: ConverseRequest) -> None:
         if self.closed:
             raise Unavailable("stream closed")
         self._brain.received.append(request)
         match request:
-            case Start(reconnect=False):
-                for event in (Sentence("greet", 0, GREETING), TurnDone("greet")):
+            case ConversationStart(reconnect=False):
+                for event in (AgentSentence("greet", 0, GREETING), AgentTurnDone("greet")):
                     self._out.put_nowait(event)
             case UserTurn():
                 events = answer_to(request)
                 if "slow" in request.text:  # the brain's soft timeout: a filler first
                     tid = request.turn_id
-                    events = [Sentence(tid, 0, "One moment.", filler=True), *events]
+                    events = [AgentSentence(tid, 0, "One moment.", filler=True), *events]
                 if self._brain.die_after_sentences is not None:
                     cut = self._brain.die_after_sentences
                     self._brain.die_after_sentences = None
@@ -178,9 +186,9 @@ class FakeConverseStream:
                     return
                 for event in events:
                     self._out.put_nowait(event)
-            case Silence(count=count):
+            case SilenceTimeout(count=count):
                 tid = f"silence-{count}-{len(self._brain.received)}"
-                for event in (Sentence(tid, 0, STILL_THERE), TurnDone(tid)):
+                for event in (AgentSentence(tid, 0, STILL_THERE), AgentTurnDone(tid)):
                     self._out.put_nowait(event)
             case _:
                 pass
@@ -188,7 +196,7 @@ class FakeConverseStream:
     def fail(self, error: Exception) -> None:
         self._out.put_nowait(error)
 
-    async def receive(self) -> BrainEvent | None:
+    async def receive(self) -> ConverseResponse | None:
         item = await self._out.get()
         if isinstance(item, Exception):
             self.closed = True
@@ -203,7 +211,7 @@ class ScriptedBrain:
     """A brain that greets, echoes, says goodbye on "goodbye" and transfers on "human"."""
 
     def __init__(self) -> None:
-        self.received: list[BrainRequest] = []
+        self.received: list[ConverseRequest] = []
         self.streams: list[FakeConverseStream] = []
         self.summarized: list[str] = []
         self.die_after_sentences: int | None = None
@@ -229,7 +237,7 @@ class ScriptedBrain:
             raise Unavailable("brain restarting")
         self.summarized.append(call_id)
 
-    def requests(self, kind: type) -> list[BrainRequest]:
+    def requests(self, kind: type) -> list[ConverseRequest]:
         return [r for r in self.received if isinstance(r, kind)]
 
 

@@ -9,8 +9,8 @@ from dialer_fakes import GREETING, STILL_THERE, Rig, build_rig, make_request, sa
 
 from switchboard import domain
 from switchboard.config import Features
+from switchboard.converse import CallerHangup, ConversationStart, Dtmf, SilenceTimeout, UserTurn
 from switchboard.errors import FailedPrecondition, InvalidArgument
-from switchboard_dialer.brain_events import DtmfInput, Hangup, Silence, Start, UserTurn
 from switchboard_dialer.telephony.phone_events import (
     BotSaid,
     BotTurnDone,
@@ -63,7 +63,7 @@ async def test_the_caller_hanging_up_tells_the_brain_and_ends_the_call(rig: Rig)
 
     assert await phone.expect(Ended) == Ended(reason="caller_hangup")
     assert (await rig.ended(call.call_id))[-1] == "ended:caller_hangup"
-    assert rig.brain.requests(Hangup) == [Hangup(reason="caller_hangup")]
+    assert rig.brain.requests(CallerHangup) == [CallerHangup(reason="caller_hangup")]
 
 
 async def test_a_dropped_phone_stream_ends_the_call_as_line_dropped(rig: Rig):
@@ -72,7 +72,7 @@ async def test_a_dropped_phone_stream_ends_the_call_as_line_dropped(rig: Rig):
     rig.telephony.unregister(phone.phone)
 
     assert (await rig.ended(call.call_id))[-1] == "ended:line_dropped"
-    assert rig.brain.requests(Hangup) == [Hangup(reason="line_dropped")]
+    assert rig.brain.requests(CallerHangup) == [CallerHangup(reason="line_dropped")]
 
 
 async def test_a_transfer_tells_the_phone_the_target_and_ends_as_transferred(rig: Rig):
@@ -92,18 +92,23 @@ async def test_silence_after_the_bot_finished_asks_the_brain_on_a_manual_clock()
         phone, _ = await connect(rig)
 
         await rig.timer.advance(19)
-        assert rig.brain.requests(Silence) == []
+        assert rig.brain.requests(SilenceTimeout) == []
         await rig.timer.advance(1)
         assert said(await phone.until(BotTurnDone)) == [STILL_THERE]
         await rig.timer.advance(20)
         assert said(await phone.until(BotTurnDone)) == [STILL_THERE]
-        assert rig.brain.requests(Silence) == [Silence(count=1), Silence(count=2)]
+        assert rig.brain.requests(SilenceTimeout) == [
+            SilenceTimeout(count=1),
+            SilenceTimeout(count=2),
+        ]
 
         await phone.send(PhoneSay(text="sorry, I'm here"))
         await phone.until(BotTurnDone)
         await rig.timer.advance(20)
         await phone.until(BotTurnDone)
-        assert rig.brain.requests(Silence)[-1] == Silence(count=1)  # counting starts over
+        assert rig.brain.requests(SilenceTimeout)[-1] == SilenceTimeout(
+            count=1
+        )  # counting starts over
     finally:
         await rig.app.stop()
 
@@ -130,8 +135,11 @@ async def test_a_brain_that_dies_mid_turn_is_reconnected_and_no_sentence_is_said
 
     assert said(events) == ["You said: my car was hit.", "Anything else?"]
     assert len([e for e in events if isinstance(e, BotTurnDone)]) == 1
-    starts = rig.brain.requests(Start)
-    assert starts == [Start(call.call_id, reconnect=False), Start(call.call_id, reconnect=True)]
+    starts = rig.brain.requests(ConversationStart)
+    assert starts == [
+        ConversationStart(call.call_id, reconnect=False),
+        ConversationStart(call.call_id, reconnect=True),
+    ]
     turns = rig.brain.requests(UserTurn)
     assert len(turns) == 2 and turns[0] == turns[1]  # re-sent with the same turn id
     # The conversation goes on over the new stream, without a second greeting.
@@ -280,7 +288,7 @@ async def test_touch_tones_reach_the_brain_and_count_as_the_caller_speaking(rig:
     await phone.send(PhoneDtmf(digits="42#"))
     await rig.timer.settle()
 
-    assert rig.brain.requests(DtmfInput) == [DtmfInput(digits="42#")]
+    assert rig.brain.requests(Dtmf) == [Dtmf(digits="42#")]
 
 
 async def test_a_brain_that_stays_down_ends_the_call_after_the_reconnect_timeout():

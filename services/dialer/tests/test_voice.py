@@ -14,7 +14,7 @@ from dialer_fakes import GREETING, STILL_THERE, ManualTimer, Rig, TimerClock, bu
 from speech_fakes import FRAMES_PER_WORD, frame_of
 
 from switchboard.config import Features
-from switchboard_dialer.brain_events import DtmfInput, Heard, Silence, UserTurn
+from switchboard.converse import Dtmf, PlayoutReport, SilenceTimeout, UserTurn
 from switchboard_dialer.media.barge_in import Verdict, is_backchannel, judge
 from switchboard_dialer.media.playout import Playout, TurnEnd
 from switchboard_dialer.speech_events import (
@@ -146,8 +146,8 @@ async def test_a_callee_who_never_answers_leaves_the_greeting_marked_unheard():
     try:
         await ring_voice_phone(rig)
         await asyncio.sleep(0.2)
-        (heard,) = rig.brain.requests(Heard)
-        assert heard == Heard("greet", "", interrupted=True)
+        (heard,) = rig.brain.requests(PlayoutReport)
+        assert heard == PlayoutReport("greet", "", interrupted=True)
     finally:
         await rig.app.stop()
 
@@ -174,8 +174,8 @@ async def test_caller_interrupting_stops_playout_within_one_frame_and_reports_wh
     await voice.timer.settle()
 
     assert voice.speech.cancels() == ["greet"]
-    heard = voice.brain.requests(Heard)
-    assert heard == [Heard("greet", "Hello, this", interrupted=True)]  # 2 of 4 words
+    heard = voice.brain.requests(PlayoutReport)
+    assert heard == [PlayoutReport("greet", "Hello, this", interrupted=True)]  # 2 of 4 words
     (turn,) = voice.brain.requests(UserTurn)
     assert turn.text == "I have a question about my policy"  # type: ignore[union-attr]
     assert voice.brain.received.index(heard[0]) < voice.brain.received.index(turn)
@@ -200,7 +200,7 @@ async def test_a_backchannel_does_not_interrupt_the_bot(voice: Rig, said: str):
     assert before + frames(events) == GREETING_FRAMES  # every frame, once
     assert isinstance(events[-1], BotTurnDone)
     assert voice.speech.cancels() == []
-    assert voice.brain.requests(Heard) == []
+    assert voice.brain.requests(PlayoutReport) == []
     assert voice.brain.requests(UserTurn) == []
 
 
@@ -218,7 +218,7 @@ async def test_a_false_interruption_resumes_where_the_bot_stopped(voice: Rig):
     await play(voice.timer, GREETING_FRAMES)
 
     assert frames(downlink(phone)) == GREETING_FRAMES - 8  # the rest, nothing repeated
-    assert voice.brain.requests(Heard) == []
+    assert voice.brain.requests(PlayoutReport) == []
 
 
 def test_backchannels_and_turns_are_told_apart():
@@ -258,9 +258,9 @@ async def test_silence_after_the_bot_finished_playing_asks_the_brain(voice: Rig)
     await play(voice.timer, GREETING_FRAMES)
 
     await voice.timer.advance(19.9)
-    assert voice.brain.requests(Silence) == []
+    assert voice.brain.requests(SilenceTimeout) == []
     await voice.timer.advance(0.1)
-    assert voice.brain.requests(Silence) == [Silence(count=1)]
+    assert voice.brain.requests(SilenceTimeout) == [SilenceTimeout(count=1)]
     assert any(t.text == STILL_THERE for t in voice.speech.texts())
 
 
@@ -268,7 +268,7 @@ async def test_dtmf_on_a_voice_line_reaches_the_brain(voice: Rig):
     phone, _ = await answered(voice)
     await phone.handle(PhoneDtmf(digits="12#"))
     await voice.timer.settle()
-    assert voice.brain.requests(DtmfInput) == [DtmfInput(digits="12#")]
+    assert voice.brain.requests(Dtmf) == [Dtmf(digits="12#")]
 
 
 async def test_caller_frames_reach_listen_at_the_lines_rate(voice: Rig):

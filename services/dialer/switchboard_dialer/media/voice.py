@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from switchboard.clock import Clock
-from switchboard_dialer.brain_events import BrainRequest, Heard, Sentence
+from switchboard.converse import AgentSentence, ConverseRequest, PlayoutReport
 from switchboard_dialer.media.barge_in import Verdict, has_words, judge
 from switchboard_dialer.media.playout import Playout, TurnEnd
 from switchboard_dialer.media.speech_links import ListenLink, SpeakLink
@@ -58,7 +58,7 @@ class VoiceConfig:
 class VoiceHost(Protocol):
     """What the pipeline asks of its call session."""
 
-    def send_to_brain(self, request: BrainRequest) -> None: ...
+    def send_to_brain(self, request: ConverseRequest) -> None: ...
 
     def caller_speaking(self) -> None:
         """The caller started to speak (silence timer off)."""
@@ -161,7 +161,7 @@ class VoicePipeline:
 
     # From the session.
 
-    def say(self, sentence: Sentence) -> None:
+    def say(self, sentence: AgentSentence) -> None:
         index = self.turns.add_sentence(
             sentence.turn_id, sentence.index, sentence.text, sentence.filler
         )
@@ -177,10 +177,10 @@ class VoicePipeline:
         if lang and self.listen is not None:
             await self.listen.set_lang(lang)
 
-    def unheard_reports(self) -> list[Heard]:
+    def unheard_reports(self) -> list[PlayoutReport]:
         """The call ends before the caller heard these turns (e.g. never answered)."""
         return [
-            Heard(turn_id, self.turns.heard_text(turn_id), interrupted=True)
+            PlayoutReport(turn_id, self.turns.heard_text(turn_id), interrupted=True)
             for turn_id in self.turns.unplayed()
         ]
 
@@ -312,7 +312,7 @@ class VoicePipeline:
             self._speaking_turn = None
         self.playout.resume()
         if self.turns.has_speech(turn_id):
-            self._host.send_to_brain(Heard(turn_id, heard, interrupted=True))
+            self._host.send_to_brain(PlayoutReport(turn_id, heard, interrupted=True))
         self._host.turn_cancelled(turn_id)
         log.info(
             "caller interrupted the bot",
