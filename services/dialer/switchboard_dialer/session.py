@@ -359,9 +359,12 @@ class CallSession:
 
     def turn_cancelled(self, turn_id: str) -> None:
         self._done_turns.add(turn_id)
-        pending = self._after_turn.pop(turn_id, None)
-        if pending is not None:
-            self._finish(pending)
+        # The caller interrupted: the turn's end_call or transfer does not run
+        # ("wait!" over the goodbye keeps the call).
+        if self._after_turn.pop(turn_id, None) is not None:
+            log.info(
+                "turn's ending dropped: the caller interrupted", extra={"call_id": self.call_id}
+            )
 
     def _when_turn_done(self, turn_id: str, ending: Ending) -> None:
         if not turn_id or turn_id in self._done_turns:

@@ -14,7 +14,7 @@ from dialer_fakes import GREETING, STILL_THERE, ManualTimer, Rig, TimerClock, bu
 from speech_fakes import FRAMES_PER_WORD, frame_of
 
 from switchboard.config import Features
-from switchboard.converse import Dtmf, PlayoutReport, SilenceTimeout, UserTurn
+from switchboard.converse import CancelAgentTurn, Dtmf, PlayoutReport, SilenceTimeout, UserTurn
 from switchboard_dialer.media.barge_in import Verdict, is_backchannel, judge
 from switchboard_dialer.media.playout import Playout, TurnEnd
 from switchboard_dialer.speech_events import (
@@ -29,6 +29,7 @@ from switchboard_dialer.telephony.phone_events import (
     BotTurnDone,
     ClearAudio,
     Connected,
+    Ended,
     PhoneAnswer,
     PhoneAudio,
     PhoneDownlinkEvent,
@@ -174,6 +175,7 @@ async def test_caller_interrupting_stops_playout_within_one_frame_and_reports_wh
     await voice.timer.settle()
 
     assert voice.speech.cancels() == ["greet"]
+    assert voice.brain.requests(CancelAgentTurn) == [CancelAgentTurn("greet")]
     heard = voice.brain.requests(PlayoutReport)
     assert heard == [PlayoutReport("greet", "Hello, this", interrupted=True)]  # 2 of 4 words
     (turn,) = voice.brain.requests(UserTurn)
@@ -181,6 +183,35 @@ async def test_caller_interrupting_stops_playout_within_one_frame_and_reports_wh
     assert voice.brain.received.index(heard[0]) < voice.brain.received.index(turn)
     await play(voice.timer, 40)
     assert frames(downlink(phone)) > 0  # the answer to the interruption is played
+
+
+async def barge_in(rig: Rig, said: str) -> None:
+    rig.speech.ear.emit(SpeechStarted(offset_ms=0))
+    await play(rig.timer, 3)
+    rig.speech.ear.emit(SpeechEnded(offset_ms=600))
+    rig.speech.ear.emit(Transcript(said, is_final=True))
+    await rig.timer.settle()
+
+
+async def test_a_barge_in_over_the_goodbye_keeps_the_call(voice: Rig):
+    phone, call_id = await answered(voice)
+    await play(voice.timer, GREETING_FRAMES + 2)
+    voice.speech.ear.emit(Transcript("no, goodbye", is_final=True))
+    await voice.timer.settle()
+    await play(voice.timer, 2)  # the goodbye (and its end_call) started playing
+
+    await barge_in(voice, "wait, one more thing")
+    await play(voice.timer, 200)
+
+    assert voice.brain.requests(CancelAgentTurn)[-1].turn_id == (  # type: ignore[union-attr]
+        voice.brain.requests(UserTurn)[0].turn_id  # type: ignore[union-attr]
+    )
+    assert [t.text for t in voice.brain.requests(UserTurn)] == [  # type: ignore[union-attr]
+        "no, goodbye",
+        "wait, one more thing",
+    ]
+    assert not any(isinstance(e, Ended) for e in downlink(phone))
+    assert voice.store.reasons(call_id)[-1] == "in_progress"
 
 
 @pytest.mark.parametrize("said", ["mm-hmm", "Okay.", "Yeah", "uh-huh", "Right."])

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from switchboard.clock import Clock
-from switchboard.converse import AgentSentence, ConverseRequest, PlayoutReport
+from switchboard.converse import AgentSentence, CancelAgentTurn, ConverseRequest, PlayoutReport
 from switchboard_dialer.media.barge_in import Verdict, has_words, judge
 from switchboard_dialer.media.playout import Playout, TurnEnd
 from switchboard_dialer.media.speech_links import ListenLink, SpeakLink
@@ -311,6 +311,8 @@ class VoicePipeline:
         if self._speaking_turn == turn_id:
             self._speaking_turn = None
         self.playout.resume()
+        # The brain may still be deciding the turn: it stops, and drops its actions.
+        self._host.send_to_brain(CancelAgentTurn(turn_id))
         if self.turns.has_speech(turn_id):
             self._host.send_to_brain(PlayoutReport(turn_id, heard, interrupted=True))
         self._host.turn_cancelled(turn_id)
