@@ -16,6 +16,7 @@ from switchboard.converse import (
     AgentSentence,
     AgentTransfer,
     AgentTurnDone,
+    CallTimeUp,
     ConversationStart,
     ConverseResponse,
     EndCallRequest,
@@ -355,3 +356,23 @@ CLAIM_OF_THREE = (
     ClaimField(name="incident_description", type=ClaimFieldType.TEXT, description="what"),
     ClaimField(name="policyholder_email", type=ClaimFieldType.EMAIL, description="your e-mail"),
 )
+
+
+async def test_when_the_calls_time_is_up_the_brain_says_and_stores_the_goodbye_and_ends_it() -> (
+    None
+):
+    store = InMemoryStore()
+    store.new_call()
+    session = await open_session(store)
+    await collect(session.start(ConversationStart("call-1")))
+
+    events = await collect(session.handle(CallTimeUp()))
+
+    assert "reached its time limit" in said(events)
+    (sentence,) = [e for e in events if isinstance(e, AgentSentence)]
+    assert events[-2:] == [
+        EndCallRequest(sentence.turn_id, "max_duration"),
+        AgentTurnDone(sentence.turn_id),
+    ]
+    stored = store.calls["call-1"].messages[-1]
+    assert (stored.persona, stored.content) == (Persona.ASSISTANT, sentence.text)

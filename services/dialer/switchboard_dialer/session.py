@@ -31,6 +31,7 @@ from switchboard.converse import (
     AgentTransfer,
     AgentTurnDone,
     CallerHangup,
+    CallTimeUp,
     ConverseRequest,
     ConverseResponse,
     Dtmf,
@@ -54,14 +55,9 @@ log = logging.getLogger(__name__)
 
 # How long a caller's hang-up may wait for the brain to hear about it.
 HANGUP_FLUSH_SEC = 2.0
-# How long the dialer's own goodbye may take to play before it hangs up anyway.
-OWN_TURN_PLAY_SEC = 20.0
-MAX_DURATION_TURN_ID = "max-duration"
-# The dialer's own words when the call hits max_call_duration_sec (English for now;
-# the brain owns every other sentence and its language).
-MAX_DURATION_GOODBYE = (
-    "I'm sorry, this call has reached its time limit. Thank you for calling, goodbye."
-)
+# How long the brain may take to say its goodbye when the call reached its maximum
+# duration; then the call ends anyway (brain away, or the caller talked over it).
+TIME_UP_GRACE_SEC = 20.0
 
 
 class LineAction(StrEnum):
@@ -121,7 +117,6 @@ class CallSession:
         self._silence_task: asyncio.Task[None] | None = None
         self._silence_count = 0
         self._tasks: list[asyncio.Task[None]] = []
-        self._played: dict[str, asyncio.Event] = {}
 
     @property
     def brain_reconnects(self) -> int:
@@ -330,8 +325,6 @@ class CallSession:
             if self._line is not None:
                 await self._line.turn_done(turn_id)
             self._arm_silence()
-            if (played := self._played.pop(turn_id, None)) is not None:
-                played.set()
         pending = self._after_turn.pop(turn_id, None)
         if pending is not None:
             self._finish(pending)
@@ -417,33 +410,8 @@ class CallSession:
         await self._sleep(self._settings.max_call_duration_sec)
         log.info("call reached its maximum duration", extra={"call_id": self.call_id})
         self._disarm_silence()
-        await self._say_own_turn(MAX_DURATION_TURN_ID, MAX_DURATION_GOODBYE)
-        try:
-            await self._store.append_messages(
-                self.call_id,
-                [
-                    domain.Message(
-                        persona=domain.Persona.ASSISTANT,
-                        content=MAX_DURATION_GOODBYE,
-                        turn_id=f"{MAX_DURATION_TURN_ID}-{self.call_id}",
-                    )
-                ],
-            )
-        except SwitchboardError as exc:
-            log.warning("goodbye not stored", extra={"call_id": self.call_id, "error": exc.message})
+        # The brain says and stores the goodbye, then asks to end the call (the
+        # transcript has one writer); this is the limit if that does not happen.
+        self._link.send(CallTimeUp())
+        await self._sleep(TIME_UP_GRACE_SEC)
         self._finish(Ending(reason="max_duration"))
-
-    async def _say_own_turn(self, turn_id: str, text: str) -> None:
-        """A turn of the dialer's own (not the brain's), said in full before returning."""
-        if self.voice is None:
-            await self.line.say(turn_id, text)
-            await self.line.turn_done(turn_id)
-            return
-        played = self._played.setdefault(turn_id, asyncio.Event())
-        self.voice.say(AgentSentence(turn_id=turn_id, index=0, text=text))
-        self.voice.turn_done(turn_id)
-        try:
-            async with asyncio.timeout(OWN_TURN_PLAY_SEC):
-                await played.wait()
-        except TimeoutError:
-            log.warning("own turn not played in time", extra={"call_id": self.call_id})

@@ -20,6 +20,7 @@ from switchboard.converse import (
     AgentSentence,
     AgentTransfer,
     AgentTurnDone,
+    CallTimeUp,
     ConversationStart,
     ConverseRequest,
     ConverseResponse,
@@ -44,6 +45,7 @@ T = TypeVar("T")
 
 GREETING = "Hello, this is Switchboard."
 STILL_THERE = "Are you still there?"
+TIME_UP = "I'm sorry, this call has reached its time limit. Goodbye."
 
 
 class FakeStore:
@@ -186,6 +188,14 @@ class FakeConverseStream:
                     return
                 for event in events:
                     self._out.put_nowait(event)
+            case CallTimeUp() if self._brain.answers_time_up:
+                tid = "time-up"
+                for event in (
+                    AgentSentence(tid, 0, TIME_UP),
+                    EndCallRequest(tid, "max_duration"),
+                    AgentTurnDone(tid),
+                ):
+                    self._out.put_nowait(event)
             case SilenceTimeout(count=count):
                 tid = f"silence-{count}-{len(self._brain.received)}"
                 for event in (AgentSentence(tid, 0, STILL_THERE), AgentTurnDone(tid)):
@@ -215,6 +225,7 @@ class ScriptedBrain:
         self.streams: list[FakeConverseStream] = []
         self.summarized: list[str] = []
         self.die_after_sentences: int | None = None
+        self.answers_time_up = True
         self.summarize_failures = 0
         self.down = False
 

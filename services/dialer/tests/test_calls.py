@@ -9,8 +9,16 @@ from dialer_fakes import GREETING, STILL_THERE, Rig, build_rig, make_request, sa
 
 from switchboard import domain
 from switchboard.config import Features
-from switchboard.converse import CallerHangup, ConversationStart, Dtmf, SilenceTimeout, UserTurn
+from switchboard.converse import (
+    CallerHangup,
+    CallTimeUp,
+    ConversationStart,
+    Dtmf,
+    SilenceTimeout,
+    UserTurn,
+)
 from switchboard.errors import FailedPrecondition, InvalidArgument
+from switchboard_dialer.session import TIME_UP_GRACE_SEC
 from switchboard_dialer.telephony.phone_events import (
     BotSaid,
     BotTurnDone,
@@ -119,7 +127,23 @@ async def test_a_call_longer_than_the_maximum_duration_ends_politely():
         phone, call = await connect(rig)
         await rig.timer.advance(60)
         events = await phone.until(Ended)
-        assert "time limit" in said(events)[0]
+        assert "time limit" in said(events)[0]  # the brain's goodbye
+        assert events[-1] == Ended(reason="max_duration")
+        assert (await rig.ended(call.call_id))[-1] == "ended:max_duration"
+        assert rig.brain.requests(CallTimeUp) == [CallTimeUp()]
+        assert rig.store.calls[call.call_id].messages == []  # the brain writes the transcript
+    finally:
+        await rig.app.stop()
+
+
+async def test_a_call_past_its_maximum_duration_ends_even_when_the_brain_says_nothing():
+    rig = build_rig(max_call_duration_sec=60)
+    rig.brain.answers_time_up = False
+    try:
+        phone, call = await connect(rig)
+        await rig.timer.advance(60)
+        await rig.timer.advance(TIME_UP_GRACE_SEC)
+        events = await phone.until(Ended)
         assert events[-1] == Ended(reason="max_duration")
         assert (await rig.ended(call.call_id))[-1] == "ended:max_duration"
     finally:
