@@ -36,18 +36,18 @@ from switchboard.converse import (
     ConverseResponse,
 )
 from switchboard.features import FeatureFlags
+from switchboard.speech import (
+    ListenConfig,
+    ListenResponse,
+    SpeakConfig,
+    SpeakRequest,
+    SpeakResponse,
+    SpeakText,
+    SpeechAudio,
+    SpeechTextDone,
+)
 from switchboard_dialer.media.playout import Lateness
 from switchboard_dialer.session import CallSession
-from switchboard_dialer.speech_events import (
-    BotAudio,
-    ListenConfig,
-    ListenEvent,
-    SpeakConfig,
-    SpeakEvent,
-    SpeakRequest,
-    SpeakText,
-    TextDone,
-)
 from switchboard_dialer.telephony.base import CallerEvent, PhoneLine
 
 RATE = 8000
@@ -92,7 +92,7 @@ class InstantListen:
     async def set_lang(self, lang: str) -> None:
         pass
 
-    async def receive(self) -> ListenEvent | None:
+    async def receive(self) -> ListenResponse | None:
         await self._never.wait()
         return None
 
@@ -104,15 +104,15 @@ class InstantSpeak:
     """Renders a text as one frame per 70 ms of typical speech per character / 15."""
 
     def __init__(self) -> None:
-        self._out: asyncio.Queue[SpeakEvent] = asyncio.Queue()
+        self._out: asyncio.Queue[SpeakResponse] = asyncio.Queue()
 
     async def send(self, request: SpeakRequest) -> None:
         if isinstance(request, SpeakText):
             for _ in range(len(request.text) * 50 // 15):
-                self._out.put_nowait(BotAudio(request.turn_id, request.index, FRAME))
-            self._out.put_nowait(TextDone(request.turn_id, request.index))
+                self._out.put_nowait(SpeechAudio(request.turn_id, request.index, FRAME))
+            self._out.put_nowait(SpeechTextDone(request.turn_id, request.index))
 
-    async def receive(self) -> SpeakEvent | None:
+    async def receive(self) -> SpeakResponse | None:
         return await self._out.get()
 
     async def close(self) -> None:

@@ -13,6 +13,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from switchboard.media import Dtmf
+
+__all__ = [  # Dtmf is common.proto's, shared with the Phone stream
+    "AgentSentence",
+    "AgentTransfer",
+    "AgentTurnDone",
+    "CallTimeUp",
+    "CallerHangup",
+    "CancelAgentTurn",
+    "ConversationStart",
+    "ConverseRequest",
+    "ConverseResponse",
+    "Dtmf",
+    "EndCallRequest",
+    "PlayoutReport",
+    "SilenceTimeout",
+    "SmsRequest",
+    "SpeechSettings",
+    "UserTurn",
+]
+
 # Requests: dialer → brain.
 
 
@@ -41,13 +62,6 @@ class PlayoutReport:
     turn_id: str
     heard_text: str
     interrupted: bool = True
-
-
-@dataclass(frozen=True)
-class Dtmf:
-    """Touch-tone digits from the line."""
-
-    digits: str
 
 
 @dataclass(frozen=True)

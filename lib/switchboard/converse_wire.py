@@ -26,7 +26,8 @@ from switchboard.converse import (
     SpeechSettings,
     UserTurn,
 )
-from switchboard.v1 import brain_pb2, common_pb2
+from switchboard.media_wire import dtmf_from_pb, dtmf_to_pb
+from switchboard.v1 import brain_pb2
 
 
 def request_to_pb(request: ConverseRequest) -> brain_pb2.ConverseRequest:
@@ -53,8 +54,8 @@ def request_to_pb(request: ConverseRequest) -> brain_pb2.ConverseRequest:
                     interrupted=request.interrupted,
                 )
             )
-        case Dtmf(digits=digits):
-            return brain_pb2.ConverseRequest(dtmf=common_pb2.Dtmf(digits=digits))
+        case Dtmf():
+            return brain_pb2.ConverseRequest(dtmf=dtmf_to_pb(request))
         case SilenceTimeout(count=count):
             return brain_pb2.ConverseRequest(silence=brain_pb2.SilenceTimeout(count=count))
         case CallerHangup(reason=reason):
@@ -78,7 +79,7 @@ def request_from_pb(msg: brain_pb2.ConverseRequest) -> ConverseRequest | None:
             heard = msg.heard
             return PlayoutReport(heard.turn_id, heard.heard_text, heard.interrupted)
         case "dtmf":
-            return Dtmf(msg.dtmf.digits)
+            return dtmf_from_pb(msg.dtmf)
         case "silence":
             return SilenceTimeout(msg.silence.count)
         case "hangup":

@@ -13,8 +13,11 @@ from typing import Any
 import pytest
 from google.protobuf.message import Message
 
-from switchboard import converse, converse_wire
-from switchboard.v1 import brain_pb2
+from switchboard import converse, converse_wire, speech, speech_wire
+from switchboard.media import AudioFrame
+from switchboard.v1 import brain_pb2, speech_pb2
+
+FRAME = AudioFrame(b"\x01\x00" * 160, seq=7, timestamp_ms=140, sample_rate=8000, call_id="c1")
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,50 @@ CONTRACTS = [
             "end_call": converse.EndCallRequest("t1", "caller_goodbye"),
             "sms": converse.SmsRequest("+14155550100", "Your claim number is 7.", "t1"),
             "speech_settings": converse.SpeechSettings("fr-FR", 1.25),
+        },
+    ),
+    Contract(
+        "Listen request",
+        speech_pb2.ListenRequest,
+        speech_wire.listen_request_to_pb,
+        speech_wire.listen_request_from_pb,
+        {
+            "config": speech.ListenConfig("c1", 8000, "en-US"),
+            "audio": FRAME,
+            "settings": speech.ListenSettings("fr-FR"),
+        },
+    ),
+    Contract(
+        "Listen response",
+        speech_pb2.ListenResponse,
+        speech_wire.listen_response_to_pb,
+        speech_wire.listen_response_from_pb,
+        {
+            "speech_started": speech.SpeechStarted(260),
+            "speech_ended": speech.SpeechEnded(1900),
+            "transcript": speech.Transcript("my car was hit", True, 0.5, "en-US", 260, 1900),
+        },
+    ),
+    Contract(
+        "Speak request",
+        speech_pb2.SpeakRequest,
+        speech_wire.speak_request_to_pb,
+        speech_wire.speak_request_from_pb,
+        {
+            "config": speech.SpeakConfig("c1", 16000, "amy", "en-US", 1.25),
+            "text": speech.SpeakText("t1", 2, "Anything else?"),
+            "cancel": speech.CancelTurn("t1"),
+            "settings": speech.SpeakSettings(lang="fr-FR", prosody_rate=0.75),
+        },
+    ),
+    Contract(
+        "Speak response",
+        speech_pb2.SpeakResponse,
+        speech_wire.speak_response_to_pb,
+        speech_wire.speak_response_from_pb,
+        {
+            "audio": speech.SpeechAudio("t1", 2, FRAME.pcm, 7, 140, 8000, "c1"),
+            "done": speech.SpeechTextDone("t1", 2),
         },
     ),
 ]

@@ -7,12 +7,12 @@ from typing import Protocol
 
 from switchboard import domain
 from switchboard.converse import ConverseRequest, ConverseResponse
-from switchboard_dialer.speech_events import (
+from switchboard.speech import (
     ListenConfig,
-    ListenEvent,
+    ListenResponse,
     SpeakConfig,
-    SpeakEvent,
     SpeakRequest,
+    SpeakResponse,
 )
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -67,7 +67,7 @@ class ListenStream(Protocol):
 
     async def set_lang(self, lang: str) -> None: ...
 
-    async def receive(self) -> ListenEvent | None:
+    async def receive(self) -> ListenResponse | None:
         """The next event; None when the service closed the stream."""
         ...
 
@@ -79,7 +79,7 @@ class SpeakStream(Protocol):
 
     async def send(self, request: SpeakRequest) -> None: ...
 
-    async def receive(self) -> SpeakEvent | None: ...
+    async def receive(self) -> SpeakResponse | None: ...
 
     async def close(self) -> None: ...
 

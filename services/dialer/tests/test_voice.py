@@ -15,15 +15,15 @@ from speech_fakes import FRAMES_PER_WORD, frame_of
 
 from switchboard.config import Features
 from switchboard.converse import CancelAgentTurn, Dtmf, PlayoutReport, SilenceTimeout, UserTurn
-from switchboard_dialer.media.barge_in import Verdict, is_backchannel, judge
-from switchboard_dialer.media.playout import Playout, TurnEnd
-from switchboard_dialer.speech_events import (
-    BotAudio,
+from switchboard.speech import (
     SpeakText,
+    SpeechAudio,
     SpeechEnded,
     SpeechStarted,
     Transcript,
 )
+from switchboard_dialer.media.barge_in import Verdict, is_backchannel, judge
+from switchboard_dialer.media.playout import Playout, TurnEnd
 from switchboard_dialer.telephony.phone_events import (
     BotFrame,
     BotTurnDone,
@@ -103,7 +103,7 @@ async def test_playout_sends_frames_on_absolute_deadlines_without_accumulating_j
         lambda pcm: sent.append(timer.now), lambda f: None, turn_end, TimerClock(timer), timer.sleep
     )
     for _ in range(5):
-        playout.push(BotAudio("t", 0, frame_of(8000)))
+        playout.push(SpeechAudio("t", 0, frame_of(8000)))
     playout.push(TurnEnd("t"))
     task = asyncio.create_task(playout.run())
     try:
