@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from google.protobuf.message import Message
 
-from switchboard import converse, converse_wire, speech, speech_wire
-from switchboard.media import AudioFrame
-from switchboard.v1 import brain_pb2, speech_pb2
+from switchboard import converse, converse_wire, phone, phone_wire, speech, speech_wire
+from switchboard.media import AudioFrame, Dtmf
+from switchboard.v1 import brain_pb2, dialer_pb2, speech_pb2
 
 FRAME = AudioFrame(b"\x01\x00" * 160, seq=7, timestamp_ms=140, sample_rate=8000, call_id="c1")
 
@@ -104,6 +104,38 @@ CONTRACTS = [
         {
             "audio": speech.SpeechAudio("t1", 2, FRAME.pcm, 7, 140, 8000, "c1"),
             "done": speech.SpeechTextDone("t1", 2),
+        },
+    ),
+    Contract(
+        "Phone uplink",
+        dialer_pb2.PhoneUplink,
+        phone_wire.uplink_to_pb,
+        phone_wire.uplink_from_pb,
+        {
+            "register": phone.PhoneRegister("+14155550100", phone.PhoneMode.VOICE, 16000, True, 8),
+            "answer": phone.PhoneAnswer("c1"),
+            "say": phone.PhoneSay("my car was hit"),
+            "audio": FRAME,
+            "dtmf": Dtmf("42#"),
+            "hang_up": phone.PhoneHangUp("caller_hangup"),
+            "dial": phone.PhoneCall("+18005550100"),
+        },
+    ),
+    Contract(
+        "Phone downlink",
+        dialer_pb2.PhoneDownlink,
+        phone_wire.downlink_to_pb,
+        phone_wire.downlink_from_pb,
+        {
+            "registered": phone.PhoneRegistered("+14155550100"),
+            "ringing": phone.PhoneRinging("c1", "+18005550100"),
+            "bot_said": phone.BotSaid("t1", "Hello."),
+            "bot_turn_done": phone.BotTurnDone("t1"),
+            "audio": FRAME,
+            "clear_audio": phone.ClearAudio(),
+            "ended": phone.PhoneCallEnded("caller_hangup"),
+            "transferred": phone.PhoneTransferred("+14155550199"),
+            "connected": phone.PhoneConnected("c1"),
         },
     ),
 ]

@@ -30,15 +30,15 @@ from switchboard.converse import (
 )
 from switchboard.errors import NotFound, Unavailable
 from switchboard.features import FeatureFlags
+from switchboard.phone import (
+    BotSaid,
+    PhoneDownlink,
+    PhoneMode,
+    PhoneRegister,
+    PhoneUplink,
+)
 from switchboard.v1 import common_pb2
 from switchboard_dialer.app import DialerApp, build_dialer
-from switchboard_dialer.telephony.phone_events import (
-    BotSaid,
-    PhoneDownlinkEvent,
-    PhoneMode,
-    PhoneRegistration,
-    PhoneUplinkEvent,
-)
 from switchboard_dialer.telephony.simulator import SimulatorProvider
 
 T = TypeVar("T")
@@ -293,11 +293,11 @@ class PhoneProbe:
 
     def __init__(self, provider: SimulatorProvider, number: str, auto_answer: bool = False) -> None:
         self.phone = provider.register(
-            PhoneRegistration(number=number, mode=PhoneMode.TEXT, auto_answer=auto_answer)
+            PhoneRegister(number=number, mode=PhoneMode.TEXT, auto_answer=auto_answer)
         )
         self._downlink = self.phone.downlink()
 
-    async def next(self, wait_sec: float = 2.0) -> PhoneDownlinkEvent:
+    async def next(self, wait_sec: float = 2.0) -> PhoneDownlink:
         async with asyncio.timeout(wait_sec):
             return await anext(self._downlink)
 
@@ -306,7 +306,7 @@ class PhoneProbe:
         assert isinstance(event, kind), f"expected {kind.__name__}, got {event!r}"
         return event
 
-    async def until(self, kind: type, wait_sec: float = 2.0) -> list[PhoneDownlinkEvent]:
+    async def until(self, kind: type, wait_sec: float = 2.0) -> list[PhoneDownlink]:
         """Every event up to and including the first of ``kind``."""
         events = []
         while True:
@@ -315,11 +315,11 @@ class PhoneProbe:
             if isinstance(event, kind):
                 return events
 
-    async def send(self, event: PhoneUplinkEvent) -> None:
+    async def send(self, event: PhoneUplink) -> None:
         await self.phone.handle(event)
 
 
-def said(events: list[PhoneDownlinkEvent]) -> list[str]:
+def said(events: list[PhoneDownlink]) -> list[str]:
     return [e.text for e in events if isinstance(e, BotSaid)]
 
 

@@ -15,6 +15,18 @@ from speech_fakes import FRAMES_PER_WORD, frame_of
 
 from switchboard.config import Features
 from switchboard.converse import CancelAgentTurn, Dtmf, PlayoutReport, SilenceTimeout, UserTurn
+from switchboard.phone import (
+    AudioFrame,
+    BotTurnDone,
+    ClearAudio,
+    PhoneAnswer,
+    PhoneCallEnded,
+    PhoneConnected,
+    PhoneDownlink,
+    PhoneMode,
+    PhoneRegister,
+    PhoneRinging,
+)
 from switchboard.speech import (
     SpeakText,
     SpeechAudio,
@@ -24,20 +36,6 @@ from switchboard.speech import (
 )
 from switchboard_dialer.media.barge_in import Verdict, is_backchannel, judge
 from switchboard_dialer.media.playout import Playout, TurnEnd
-from switchboard_dialer.telephony.phone_events import (
-    BotFrame,
-    BotTurnDone,
-    ClearAudio,
-    Connected,
-    Ended,
-    PhoneAnswer,
-    PhoneAudio,
-    PhoneDownlinkEvent,
-    PhoneDtmf,
-    PhoneMode,
-    PhoneRegistration,
-    Ringing,
-)
 from switchboard_dialer.telephony.simulator import SimulatedPhone
 
 GREETING_FRAMES = FRAMES_PER_WORD * len(GREETING.split())
@@ -51,7 +49,7 @@ async def voice() -> Any:
     await rig.app.stop()
 
 
-def downlink(phone: SimulatedPhone) -> list[PhoneDownlinkEvent]:
+def downlink(phone: SimulatedPhone) -> list[PhoneDownlink]:
     """Everything the phone has been sent so far."""
     events = []
     while not phone._downlink.empty():
@@ -61,8 +59,8 @@ def downlink(phone: SimulatedPhone) -> list[PhoneDownlinkEvent]:
     return events
 
 
-def frames(events: list[PhoneDownlinkEvent]) -> int:
-    return sum(isinstance(e, BotFrame) for e in events)
+def frames(events: list[PhoneDownlink]) -> int:
+    return sum(isinstance(e, AudioFrame) for e in events)
 
 
 async def play(timer: ManualTimer, n: int) -> None:
@@ -73,11 +71,11 @@ async def play(timer: ManualTimer, n: int) -> None:
 
 async def ring_voice_phone(rig: Rig) -> tuple[SimulatedPhone, str]:
     phone = rig.telephony.register(
-        PhoneRegistration(number="+14155550100", mode=PhoneMode.VOICE, sample_rate=8000)
+        PhoneRegister(number="+14155550100", mode=PhoneMode.VOICE, sample_rate=8000)
     )
     await rig.place()
     await rig.timer.settle()
-    (ringing,) = [e for e in downlink(phone) if isinstance(e, Ringing)]
+    (ringing,) = [e for e in downlink(phone) if isinstance(e, PhoneRinging)]
     return phone, ringing.call_id
 
 
@@ -133,7 +131,7 @@ async def test_the_greeting_is_synthesised_while_the_phone_rings_and_plays_at_th
     await phone.handle(PhoneAnswer(call_id=call_id))
     await voice.timer.settle()
     first = downlink(phone)
-    assert isinstance(first[0], Connected)
+    assert isinstance(first[0], PhoneConnected)
     assert frames(first) == 1  # the first frame leaves at the answer, no time passed
 
     await play(voice.timer, GREETING_FRAMES)
@@ -210,7 +208,7 @@ async def test_a_barge_in_over_the_goodbye_keeps_the_call(voice: Rig):
         "no, goodbye",
         "wait, one more thing",
     ]
-    assert not any(isinstance(e, Ended) for e in downlink(phone))
+    assert not any(isinstance(e, PhoneCallEnded) for e in downlink(phone))
     assert voice.store.reasons(call_id)[-1] == "in_progress"
 
 
@@ -297,7 +295,7 @@ async def test_silence_after_the_bot_finished_playing_asks_the_brain(voice: Rig)
 
 async def test_dtmf_on_a_voice_line_reaches_the_brain(voice: Rig):
     phone, _ = await answered(voice)
-    await phone.handle(PhoneDtmf(digits="12#"))
+    await phone.handle(Dtmf(digits="12#"))
     await voice.timer.settle()
     assert voice.brain.requests(Dtmf) == [Dtmf(digits="12#")]
 
@@ -305,7 +303,7 @@ async def test_dtmf_on_a_voice_line_reaches_the_brain(voice: Rig):
 async def test_caller_frames_reach_listen_at_the_lines_rate(voice: Rig):
     phone, _ = await answered(voice)
     for _ in range(3):
-        await phone.handle(PhoneAudio(pcm=frame_of(8000, 0)))
+        await phone.handle(AudioFrame(pcm=frame_of(8000, 0)))
     await voice.timer.settle()
     assert voice.speech.ear.frames == 3
     assert voice.speech.ear.config.sample_rate == 8000
