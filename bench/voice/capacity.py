@@ -36,6 +36,7 @@ from switchboard.converse import (
     ConverseResponse,
 )
 from switchboard.features import FeatureFlags
+from switchboard.media import AudioFrame
 from switchboard.speech import (
     ListenConfig,
     ListenResponse,
@@ -109,7 +110,7 @@ class InstantSpeak:
     async def send(self, request: SpeakRequest) -> None:
         if isinstance(request, SpeakText):
             for _ in range(len(request.text) * 50 // 15):
-                self._out.put_nowait(SpeechAudio(request.turn_id, request.index, FRAME))
+                self._out.put_nowait(SpeechAudio(request.turn_id, request.index, AudioFrame(FRAME)))
             self._out.put_nowait(SpeechTextDone(request.turn_id, request.index))
 
     async def receive(self) -> SpeakResponse | None:

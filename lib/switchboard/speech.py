@@ -108,16 +108,15 @@ SpeakRequest = SpeakConfig | SpeakText | CancelTurn
 
 @dataclass(frozen=True, slots=True)
 class SpeechAudio:
-    """20 ms of the audio of sentence ``index`` of ``turn_id`` (the proto's frame, flat:
-    one of these every 20 ms per call)."""
+    """20 ms of the audio of sentence ``index`` of ``turn_id``."""
 
     turn_id: str
     index: int
-    pcm: bytes
-    seq: int = 0
-    timestamp_ms: int = 0
-    sample_rate: int = 0
-    call_id: str = ""
+    frame: AudioFrame
+
+    @property
+    def pcm(self) -> bytes:
+        return self.frame.pcm
 
 
 @dataclass(frozen=True)

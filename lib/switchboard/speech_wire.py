@@ -26,7 +26,7 @@ from switchboard.speech import (
     SpeechTextDone,
     Transcript,
 )
-from switchboard.v1 import common_pb2, speech_pb2
+from switchboard.v1 import speech_pb2
 
 # Listen.
 
@@ -136,19 +136,9 @@ def speak_request_from_pb(msg: speech_pb2.SpeakRequest) -> SpeakRequest | None:
 
 def speak_response_to_pb(event: SpeakResponse) -> speech_pb2.SpeakResponse:
     match event:
-        case SpeechAudio():  # first: one of these every 20 ms
+        case SpeechAudio(turn_id=turn_id, index=index, frame=frame):  # first: every 20 ms
             return speech_pb2.SpeakResponse(
-                audio=speech_pb2.SpeechAudio(
-                    turn_id=event.turn_id,
-                    index=event.index,
-                    frame=common_pb2.AudioFrame(
-                        call_id=event.call_id,
-                        seq=event.seq,
-                        timestamp_ms=event.timestamp_ms,
-                        sample_rate=event.sample_rate,
-                        pcm=event.pcm,
-                    ),
-                )
+                audio=speech_pb2.SpeechAudio(turn_id=turn_id, index=index, frame=frame_to_pb(frame))
             )
         case SpeechTextDone(turn_id=turn_id, index=index):
             return speech_pb2.SpeakResponse(
@@ -161,10 +151,7 @@ def speak_response_from_pb(msg: speech_pb2.SpeakResponse) -> SpeakResponse | Non
     match msg.WhichOneof("event"):
         case "audio":
             a = msg.audio
-            f = a.frame
-            return SpeechAudio(
-                a.turn_id, a.index, f.pcm, f.seq, f.timestamp_ms, f.sample_rate, f.call_id
-            )
+            return SpeechAudio(a.turn_id, a.index, frame_from_pb(a.frame))
         case "done":
             return SpeechTextDone(msg.done.turn_id, msg.done.index)
     return None

@@ -102,7 +102,7 @@ CONTRACTS = [
         speech_wire.speak_response_to_pb,
         speech_wire.speak_response_from_pb,
         {
-            "audio": speech.SpeechAudio("t1", 2, FRAME.pcm, 7, 140, 8000, "c1"),
+            "audio": speech.SpeechAudio("t1", 2, FRAME),
             "done": speech.SpeechTextDone("t1", 2),
         },
     ),

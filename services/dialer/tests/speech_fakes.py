@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from switchboard.errors import Unavailable
+from switchboard.media import AudioFrame
 from switchboard.speech import (
     CancelTurn,
     ListenConfig,
@@ -80,7 +81,7 @@ class FakeSpeakStream:
             return
         pcm = frame_of(self.config.sample_rate)
         for _ in range(FRAMES_PER_WORD * len(text.text.split())):
-            self._out.put_nowait(SpeechAudio(text.turn_id, text.index, pcm))
+            self._out.put_nowait(SpeechAudio(text.turn_id, text.index, AudioFrame(pcm)))
         self._out.put_nowait(SpeechTextDone(text.turn_id, text.index))
 
     def fail(self, error: Exception) -> None:

@@ -101,7 +101,7 @@ async def test_playout_sends_frames_on_absolute_deadlines_without_accumulating_j
         lambda pcm: sent.append(timer.now), lambda f: None, turn_end, TimerClock(timer), timer.sleep
     )
     for _ in range(5):
-        playout.push(SpeechAudio("t", 0, frame_of(8000)))
+        playout.push(SpeechAudio("t", 0, AudioFrame(frame_of(8000))))
     playout.push(TurnEnd("t"))
     task = asyncio.create_task(playout.run())
     try:

@@ -13,6 +13,7 @@ import logging
 from collections import OrderedDict, deque
 
 from switchboard.errors import InvalidArgument, SwitchboardError
+from switchboard.media import AudioFrame
 from switchboard.speech import SpeakConfig, SpeakResponse, SpeakText, SpeechAudio, SpeechTextDone
 from switchboard_speech.audio import FRAME_MS, check_sample_rate, frame_bytes
 from switchboard_speech.outbox import Outbox
@@ -158,13 +159,15 @@ class SpeakSession:
         self._seq += 1
         await self._outbox.put(
             SpeechAudio(
-                turn_id=item.turn_id,
-                index=item.index,
-                pcm=frame,
-                seq=self._seq,
-                timestamp_ms=(self._seq - 1) * FRAME_MS,
-                sample_rate=self.config.sample_rate,
-                call_id=self.config.call_id,
+                item.turn_id,
+                item.index,
+                AudioFrame(
+                    pcm=frame,
+                    seq=self._seq,
+                    timestamp_ms=(self._seq - 1) * FRAME_MS,
+                    sample_rate=self.config.sample_rate,
+                    call_id=self.config.call_id,
+                ),
             )
         )
         return True

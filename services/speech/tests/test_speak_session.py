@@ -86,7 +86,7 @@ async def test_a_text_becomes_20_ms_frames_then_done() -> None:
     frames = [e for e in events if isinstance(e, SpeechAudio)]
     assert len(frames) == len("Hi.") + len("Bye.")
     assert all(len(f.pcm) == 320 for f in frames)
-    assert [f.seq for f in frames] == list(range(1, len(frames) + 1))
+    assert [f.frame.seq for f in frames] == list(range(1, len(frames) + 1))
     assert events[-1] == SpeechTextDone("t1", 0)
 
 
