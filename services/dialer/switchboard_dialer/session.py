@@ -114,6 +114,8 @@ class CallSession:
         self._done_turns: set[str] = set()
         # An end_call or transfer waiting for its turn to be delivered in full.
         self._after_turn: dict[str, Ending] = {}
+        # Text messages a turn asked for, sent once it was delivered in full.
+        self._sms_after_turn: dict[str, list[SmsRequest]] = {}
         self._silence_task: asyncio.Task[None] | None = None
         self._silence_count = 0
         self._tasks: list[asyncio.Task[None]] = []
@@ -295,13 +297,11 @@ class CallSession:
                         turn_id,
                         Ending(reason="transferred", action=LineAction.TRANSFER, target=target),
                     )
-            case SmsRequest(to=to, text=text):
-                try:
-                    await self._sms.send(self.call_id, parse_e164(to, "sms.to"), text)
-                except SwitchboardError as exc:
-                    log.warning(
-                        "sms not sent", extra={"call_id": self.call_id, "error": exc.message}
-                    )
+            case SmsRequest(turn_id=turn_id):
+                if turn_id and turn_id not in self._done_turns:
+                    self._sms_after_turn.setdefault(turn_id, []).append(event)
+                else:
+                    await self._send_sms(event)
             case SpeechSettings(lang=lang, prosody_rate=rate):
                 if self.voice is not None:
                     await self.voice.change_speech(lang, rate)
@@ -325,6 +325,8 @@ class CallSession:
             if self._line is not None:
                 await self._line.turn_done(turn_id)
             self._arm_silence()
+        for sms in self._sms_after_turn.pop(turn_id, []):
+            await self._send_sms(sms)
         pending = self._after_turn.pop(turn_id, None)
         if pending is not None:
             self._finish(pending)
@@ -354,10 +356,17 @@ class CallSession:
         self._done_turns.add(turn_id)
         # The caller interrupted: the turn's end_call or transfer does not run
         # ("wait!" over the goodbye keeps the call).
+        self._sms_after_turn.pop(turn_id, None)
         if self._after_turn.pop(turn_id, None) is not None:
             log.info(
                 "turn's ending dropped: the caller interrupted", extra={"call_id": self.call_id}
             )
+
+    async def _send_sms(self, sms: SmsRequest) -> None:
+        try:
+            await self._sms.send(self.call_id, parse_e164(sms.to, "sms.to"), sms.text)
+        except SwitchboardError as exc:
+            log.warning("sms not sent", extra={"call_id": self.call_id, "error": exc.message})
 
     def _when_turn_done(self, turn_id: str, ending: Ending) -> None:
         if not turn_id or turn_id in self._done_turns:

@@ -26,6 +26,7 @@ from switchboard.converse import (
     ConverseResponse,
     EndCallRequest,
     SilenceTimeout,
+    SmsRequest,
     UserTurn,
 )
 from switchboard.errors import NotFound, Unavailable
@@ -143,6 +144,12 @@ def answer_to(turn: UserTurn) -> list[ConverseResponse]:
         return [
             AgentSentence(tid, 0, "Goodbye."),
             EndCallRequest(tid, "goodbye"),
+            AgentTurnDone(tid),
+        ]
+    if "text me" in text:
+        return [
+            AgentSentence(tid, 0, "I am texting you the details now."),
+            SmsRequest("+14155550100", "Your claim is open.", tid),
             AgentTurnDone(tid),
         ]
     if "human" in text:

@@ -13,6 +13,7 @@ import pytest
 from dialer_fakes import GREETING, STILL_THERE, ManualTimer, Rig, TimerClock, build_rig
 from speech_fakes import FRAMES_PER_WORD, frame_of
 
+from switchboard import domain
 from switchboard.config import Features
 from switchboard.converse import CancelAgentTurn, Dtmf, PlayoutReport, SilenceTimeout, UserTurn
 from switchboard.phone import (
@@ -210,6 +211,36 @@ async def test_a_barge_in_over_the_goodbye_keeps_the_call(voice: Rig):
     ]
     assert not any(isinstance(e, PhoneCallEnded) for e in downlink(phone))
     assert voice.store.reasons(call_id)[-1] == "in_progress"
+
+
+def texts_sent(rig: Rig, call_id: str) -> list[str]:
+    messages = rig.store.calls[call_id].messages
+    return [m.content for m in messages if m.action is domain.MessageAction.SMS]
+
+
+async def test_a_text_message_is_sent_once_its_turn_was_played(voice: Rig):
+    _, call_id = await answered(voice)
+    await play(voice.timer, GREETING_FRAMES + 2)
+    voice.speech.ear.emit(Transcript("please text me", is_final=True))
+    await voice.timer.settle()
+    await play(voice.timer, 3)
+    assert texts_sent(voice, call_id) == []  # still playing
+
+    await play(voice.timer, 200)
+    assert texts_sent(voice, call_id) == ["Your claim is open."]
+
+
+async def test_a_barge_in_drops_the_text_message_of_the_interrupted_turn(voice: Rig):
+    _, call_id = await answered(voice)
+    await play(voice.timer, GREETING_FRAMES + 2)
+    voice.speech.ear.emit(Transcript("please text me", is_final=True))
+    await voice.timer.settle()
+    await play(voice.timer, 3)
+
+    await barge_in(voice, "no, do not send anything")
+    await play(voice.timer, 200)
+
+    assert texts_sent(voice, call_id) == []
 
 
 @pytest.mark.parametrize("said", ["mm-hmm", "Okay.", "Yeah", "uh-huh", "Right."])
