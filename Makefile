@@ -71,10 +71,11 @@ test: install install-llm-local system-deps ## Install what is needed and run ev
 	$(BIN)/python -m pytest -q
 
 .PHONY: lint
-lint: install ## ruff and mypy (strict)
+lint: install ## ruff, mypy (strict) and the import contracts (pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy lib services
+	$(BIN)/lint-imports
 
 .PHONY: bench
 bench: install install-llm-local system-deps ## Run every benchmark (about 15 min); JSON in bench/results
@@ -88,6 +89,13 @@ bench: install install-llm-local system-deps ## Run every benchmark (about 15 mi
 	$(BIN)/python bench/voice/latency.py --fields 10
 	$(BIN)/python bench/voice/capacity.py --calls 50,100,200,300 --seconds 6
 	$(BIN)/python bench/sip/turn_latency.py --turns 8
+
+.PHONY: deploy
+deploy: ## Deploy to Azure Container Apps with Bicep (needs the Azure CLI; docs/operations.md)
+	@command -v az >/dev/null 2>&1 || { \
+		echo "make deploy needs the Azure CLI (az), which is not installed here; see docs/operations.md" >&2; \
+		exit 1; }
+	@$(SHELL) deploy/bicep/deploy.sh
 
 .PHONY: clean
 clean: ## Remove the virtual environment, generated code and local data

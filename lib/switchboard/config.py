@@ -49,6 +49,15 @@ class ServiceAddresses(Section):
     store: str = "127.0.0.1:50054"
 
 
+class RateLimitSettings(Section):
+    """Requests a minute, each per API key and per source address (0: no limit)."""
+
+    calls_per_key: int = Field(120, ge=0)  # POST /call
+    calls_per_address: int = Field(120, ge=0)
+    pages_per_key: int = Field(600, ge=0)  # reports, softphone, docs
+    pages_per_address: int = Field(600, ge=0)
+
+
 class GatewaySettings(Section):
     host: str = "127.0.0.1"
     port: int = 8080
@@ -57,6 +66,7 @@ class GatewaySettings(Section):
     max_body_bytes: int = 64 * 1024
     # The number the browser softphone (GET /softphone) registers when the page names none.
     softphone_number: str = "+10000000001"
+    rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
 
 
 class StoreSettings(Section):
@@ -64,7 +74,7 @@ class StoreSettings(Section):
     sqlite_path: str = "var/switchboard.db"
 
 
-class SipTrunkSettings(Section):
+class SipSettings(Section):
     """The ``sip`` telephony provider: a SIP trunk or PBX over UDP.
 
     ``host`` is the registrar and outbound proxy; empty means no trunk (only full
@@ -95,7 +105,10 @@ class DialerSettings(Section):
     max_call_duration_sec: float = Field(1800, gt=0)
     ring_timeout_sec: float = Field(30, gt=0)
     reconnect_timeout_sec: float = Field(10, gt=0)
-    sip: SipTrunkSettings = Field(default_factory=SipTrunkSettings)
+    # On SIGTERM, live calls get this long to finish before they are ended; a deployment's
+    # termination grace period must be longer (the Helm chart derives it from this value).
+    drain_timeout_sec: float = Field(60, gt=0)
+    sip: SipSettings = Field(default_factory=SipSettings)
 
 
 class LlmSettings(Section):
@@ -159,6 +172,19 @@ class SpeechSettings(Section):
     vad: str = "webrtc"
 
 
+class AppConfigurationSettings(Section):
+    """Azure App Configuration as a live source of feature flags (off while ``endpoint`` is
+    empty). Its key-values override the file's ``features``; the environment still wins.
+    Authenticates with the connection string in the variable named by
+    ``connection_string_env`` when set, else with a managed identity (Entra ID)."""
+
+    endpoint: str = ""  # https://NAME.azconfig.io
+    key_prefix: str = ""  # keys are <prefix><flag name>, e.g. answer_hard_timeout_sec
+    label: str = ""  # empty: the keys without a label
+    connection_string_env: str = "SWITCHBOARD_APPCONFIG_CONNECTION_STRING"
+    request_timeout_sec: float = Field(5, gt=0)
+
+
 class LoggingSettings(Section):
     level: str = "INFO"
     format: Literal["json", "text"] = "json"
@@ -177,6 +203,7 @@ class Settings(Section):
     dialer: DialerSettings = Field(default_factory=DialerSettings)
     brain: BrainSettings = Field(default_factory=BrainSettings)
     speech: SpeechSettings = Field(default_factory=SpeechSettings)
+    app_configuration: AppConfigurationSettings = Field(default_factory=AppConfigurationSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
 
