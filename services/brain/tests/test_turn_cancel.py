@@ -4,8 +4,10 @@ answered at once, and an interrupted turn's actions never run. All on virtual ti
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
+import pytest
 from brain_fakes import Reply, tool
 from llm_helpers import Rig
 
@@ -21,7 +23,7 @@ from switchboard.converse import (
     SmsRequest,
     UserTurn,
 )
-from switchboard.domain import Persona
+from switchboard.domain import ChunkHit, Persona
 from switchboard_brain.stream import converse
 
 SLOW_PAUSE_SEC = 10.0  # the model stalls this long after its first sentence
@@ -40,8 +42,8 @@ class Line:
         while (request := await self.inbound.get()) is not None:
             yield request
 
-    async def run(self) -> None:
-        session = await self.rig.open()
+    async def run(self, **open_args: object) -> None:
+        session = await self.rig.open(**open_args)  # type: ignore[arg-type]
         async for event in converse(session, ConversationStart("call-1"), self.requests()):
             self.received.append((self.rig.time.now, event))
             self._new.set()
@@ -119,7 +121,7 @@ async def test_a_barge_in_over_the_goodbye_keeps_the_call() -> None:
     rig.fast.replies = [
         Reply(
             "Thank you for your time. I will send you a text. Goodbye!",
-            tools=[tool("end_call"), tool("send_sms", text="Your claim", customer_response="")],
+            tools=[tool("end_call"), tool("send_sms", message="Your claim", customer_response="")],
             pause_after_first_sentence=SLOW_PAUSE_SEC,
         ),
         Reply("Of course, what else can I do for you?"),
@@ -163,3 +165,47 @@ async def test_a_cancel_for_a_turn_that_already_finished_changes_nothing() -> No
     await rig.time.run(scenario())
     stored = [m.turn_id for m in rig.call.messages if m.persona is Persona.ASSISTANT]
     assert stored[-2:] == ["t1", "t2"]
+
+
+async def test_a_barge_in_cancels_running_tools_and_reports_what_they_already_stored(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    rig = Rig()
+    rig.fast.replies = [
+        Reply(
+            tools=[
+                tool("updated_claim", updates=[{"field": "email", "value": "jo@example.com"}]),
+                tool("search_documents", queries=["glass cover"]),
+            ]
+        )
+    ]
+    searches: list[str] = []
+    searching = asyncio.Event()
+
+    async def slow_search(query: str) -> list[ChunkHit]:
+        searches.append("started")
+        searching.set()
+        try:
+            await rig.time.sleep(60)
+        except asyncio.CancelledError:
+            searches.append("cancelled")
+            raise
+        return []
+
+    line = Line(rig)
+
+    async def scenario() -> None:
+        call = asyncio.create_task(line.run(search=slow_search))
+        line.send(UserTurn("t1", "my email is jo at example dot com, is glass covered?"))
+        await searching.wait()  # the claim tool ran first and has stored its value
+        line.send(CancelAgentTurn("t1"))
+        line.send(None)
+        await call
+
+    with caplog.at_level(logging.INFO, logger="switchboard_brain.session"):
+        await rig.time.run(scenario())
+    assert searches == ["started", "cancelled"]
+    assert rig.call.claim["email"] == "jo@example.com"  # committed before the cancel
+    (cut,) = [r for r in caplog.records if r.getMessage() == "agent turn cut short"]
+    assert cut.committed == ["claim:email"]  # type: ignore[attr-defined]
+    assert not any(isinstance(e, AgentTurnDone) for _, e in line.received)
