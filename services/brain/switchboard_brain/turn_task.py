@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 
-from switchboard.converse import ConverseResponse
+from switchboard.converse import AgentSentence, AgentTurnDone, ConverseResponse
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ class TurnTask:
         self._fail = fail
         self._task: asyncio.Task[None] | None = None
         self._turn_id = ""
+        self._spoke = False  # the running turn sent a sentence
 
     @property
     def turn_id(self) -> str:
@@ -39,9 +40,17 @@ class TurnTask:
         return self._turn_id if self._task is not None and not self._task.done() else ""
 
     async def start(self, turn_id: str, events: AsyncGenerator[ConverseResponse, None]) -> None:
-        """Cancels the running turn (a newer one replaces it), then runs ``events``."""
+        """Cancels the running turn (a newer one replaces it), then runs ``events``.
+
+        The dialer did not ask for that cancel: a replaced turn that already sent
+        sentences still ends with ``AgentTurnDone`` (without its actions), so the
+        dialer knows it is over."""
+        replaced, spoke = self.turn_id, self._spoke
         await self.cancel("newer_turn")
+        if replaced and spoke:
+            self._emit(AgentTurnDone(replaced))
         self._turn_id = turn_id
+        self._spoke = False
         self._task = asyncio.create_task(
             self._drive(events), name=f"brain-turn-{self._call_id}-{turn_id}"
         )
@@ -72,6 +81,7 @@ class TurnTask:
         try:
             async with aclosing(events):
                 async for event in events:
+                    self._spoke = self._spoke or isinstance(event, AgentSentence)
                     self._emit(event)
         except Exception as exc:
             self._fail(exc)

@@ -114,6 +114,11 @@ async def test_a_newer_caller_turn_alone_also_stops_the_running_turn() -> None:
         return answered_at - sent_at
 
     assert await rig.time.run(scenario()) <= 0.05
+    # The dialer did not cancel t1 itself: it is told t1 is over, after what t1 sent.
+    assert line.of_turn("t1") == [
+        AgentSentence("t1", 0, "Let me look into that."),
+        AgentTurnDone("t1"),
+    ]
 
 
 async def test_a_barge_in_over_the_goodbye_keeps_the_call() -> None:
