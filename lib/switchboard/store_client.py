@@ -80,6 +80,14 @@ class StoreClient:
         )
         return convert.call_from_pb(reply)
 
+    async def set_call_language(self, call_id: str, lang: str) -> domain.Call:
+        """The call's current language; its state is left alone."""
+        reply = await self._unary(
+            self._stub.SetCallLanguage,
+            store_pb2.SetCallLanguageRequest(call_id=call_id, lang=lang),
+        )
+        return convert.call_from_pb(reply)
+
     async def append_messages(
         self, call_id: str, messages: list[domain.Message], policy_state: str | None = None
     ) -> list[domain.Message]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from switchboard.domain import Call, CallState, Message, NextAction, Reminder, Synthesis
+from switchboard.domain import Call, Message, NextAction, Reminder, Synthesis
 
 
 class CallStore(Protocol):
@@ -25,6 +25,4 @@ class CallStore(Protocol):
 
     async def upsert_reminder(self, call_id: str, reminder: Reminder) -> Reminder: ...
 
-    async def set_call_state(
-        self, call_id: str, state: CallState, reason: str = "", lang: str = ""
-    ) -> Call: ...
+    async def set_call_language(self, call_id: str, lang: str) -> Call: ...

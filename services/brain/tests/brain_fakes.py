@@ -18,7 +18,6 @@ from switchboard.claims import normalise_claim_value
 from switchboard.domain import (
     Call,
     CallRequest,
-    CallState,
     ChunkHit,
     ClaimField,
     ClaimFieldType,
@@ -153,12 +152,9 @@ class InMemoryStore:
         call.reminders = [r for r in call.reminders if r.title != reminder.title] + [reminder]
         return reminder
 
-    async def set_call_state(
-        self, call_id: str, state: CallState, reason: str = "", lang: str = ""
-    ) -> Call:
+    async def set_call_language(self, call_id: str, lang: str) -> Call:
         call = self.calls[call_id]
-        call.state = state
-        call.lang = lang or call.lang
+        call.lang = lang
         return call.model_copy(deep=True)
 
     async def add_documents(self, chunks: list[DocumentChunk]) -> int:

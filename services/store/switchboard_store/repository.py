@@ -101,6 +101,10 @@ class CallRepository(ABC):
     ) -> domain.Call: ...
 
     @abstractmethod
+    async def set_call_language(self, call_id: str, lang: str) -> domain.Call:
+        """Sets the call's current language only; its state and attempt stay as they are."""
+
+    @abstractmethod
     async def append_messages(
         self, call_id: str, messages: Sequence[domain.Message], policy_state: str | None = None
     ) -> list[domain.Message]: ...

@@ -64,6 +64,13 @@ class StoreServicer(store_pb2_grpc.StoreServicer):
         return convert.call_to_pb(call)
 
     @grpc_errors
+    async def SetCallLanguage(
+        self, request: store_pb2.SetCallLanguageRequest, context: Context
+    ) -> common_pb2.Call:
+        call = await self._repo.set_call_language(request.call_id, request.lang)
+        return convert.call_to_pb(call)
+
+    @grpc_errors
     async def AppendMessages(
         self, request: store_pb2.AppendMessagesRequest, context: Context
     ) -> store_pb2.AppendMessagesResponse:

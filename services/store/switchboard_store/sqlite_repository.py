@@ -130,6 +130,13 @@ class SqliteCallRepository(CallRepository):
         )
         return call
 
+    async def set_call_language(self, call_id: str, lang: str) -> domain.Call:
+        cid = validation.call_id(call_id)
+        if not lang:
+            raise InvalidArgument("lang is required, e.g. fr-FR")
+        validation.lang(lang)
+        return await self._write(lambda tx: sqlite_writes.set_call_language(tx, cid, lang))
+
     async def append_messages(
         self, call_id: str, messages: Sequence[domain.Message], policy_state: str | None = None
     ) -> list[domain.Message]:

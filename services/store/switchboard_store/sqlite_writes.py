@@ -115,6 +115,13 @@ def set_call_state(
     return sqlite_reads.load_call(tx.conn, call_id)
 
 
+def set_call_language(tx: Transaction, call_id: str, lang: str) -> domain.Call:
+    sqlite_reads.call_row(tx.conn, call_id)
+    tx.conn.execute("UPDATE calls SET lang = ? WHERE call_id = ?", (lang, call_id))
+    tx.touch(call_id)
+    return sqlite_reads.load_call(tx.conn, call_id)
+
+
 def _line_message(action: domain.MessageAction, lang: str) -> domain.Message:
     return domain.Message(persona=domain.Persona.HUMAN, action=action, lang=lang)
 

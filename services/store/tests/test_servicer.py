@@ -132,6 +132,22 @@ async def test_leaving_an_ended_call_without_resuming_is_a_failed_precondition(
     assert resumed.attempt == 2
 
 
+async def test_a_language_switch_after_the_hang_up_keeps_the_call_ended(
+    store: Store, make_request: MakeRequest
+) -> None:
+    call = await store.client.create_call(make_request(), OUT)
+    await store.client.set_call_state(call.call_id, domain.CallState.IN_PROGRESS)
+    await store.client.set_call_state(call.call_id, domain.CallState.ENDED)
+
+    switched = await store.client.set_call_language(call.call_id, "fr-FR")
+
+    assert (switched.state, switched.attempt, switched.lang) == (
+        domain.CallState.ENDED,
+        1,
+        "fr-FR",
+    )
+
+
 async def test_messages_round_trip_and_a_caller_sent_created_at_is_ignored(
     store: Store, make_request: MakeRequest, clock: ManualClock
 ) -> None:
