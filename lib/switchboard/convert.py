@@ -8,6 +8,7 @@ from typing import Any
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from switchboard import domain
+from switchboard.call_events import CallEvent, ClaimChange, EventPayload
 from switchboard.v1 import common_pb2 as pb
 
 _FIELD_TYPES: dict[domain.ClaimFieldType, Any] = {
@@ -242,3 +243,40 @@ def call_from_pb(msg: pb.Call) -> domain.Call:
         last_interaction_at=from_ts(msg, "last_interaction_at"),
         attempt=msg.attempt,
     )
+
+
+def call_event_to_pb(event: CallEvent) -> pb.CallEvent:
+    msg = pb.CallEvent(call_id=event.call_id, seq=event.seq, at=ts(event.at))
+    payload = event.payload
+    match payload:
+        case domain.CallState():
+            msg.state = call_state_to_pb(payload)
+        case domain.Message():
+            msg.message.CopyFrom(message_to_pb(payload))
+        case ClaimChange():
+            msg.claim.CopyFrom(pb.ClaimChange(field=payload.field, value=payload.value))
+        case domain.Reminder():
+            msg.reminder.CopyFrom(reminder_to_pb(payload))
+        case domain.Synthesis():
+            msg.synthesis.CopyFrom(synthesis_to_pb(payload))
+    return msg
+
+
+def call_event_from_pb(msg: pb.CallEvent) -> CallEvent | None:
+    """The domain event; None for a kind this code does not know (a newer store)."""
+    payload: EventPayload
+    match msg.WhichOneof("kind"):
+        case "state":
+            payload = call_state_from_pb(msg.state)
+        case "message":
+            payload = message_from_pb(msg.message)
+        case "claim":
+            payload = ClaimChange(field=msg.claim.field, value=msg.claim.value)
+        case "reminder":
+            payload = reminder_from_pb(msg.reminder)
+        case "synthesis":
+            payload = synthesis_from_pb(msg.synthesis)
+        case _:
+            return None
+    at = from_ts(msg, "at") or datetime.fromtimestamp(0, UTC)
+    return CallEvent(call_id=msg.call_id, seq=msg.seq, at=at, payload=payload)

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import grpc
 
 from switchboard import convert, domain
+from switchboard.call_events import CallEvent
 from switchboard.channels import open_channel
 from switchboard.grpc_edge import domain_error
 from switchboard.v1 import common_pb2, store_pb2, store_pb2_grpc
@@ -177,16 +178,20 @@ class StoreClient:
             for r in reply.results
         ]
 
-    async def watch_call(
-        self, call_id: str, after_seq: int = 0
-    ) -> AsyncIterator[common_pb2.CallEvent]:
-        """The call's events; yields wire events (their payloads vary by kind)."""
+    async def watch_call(self, call_id: str, after_seq: int = 0) -> AsyncIterator[CallEvent]:
+        """The call's events after ``after_seq``, then new ones as they are stored.
+
+        Ends when the store ends the stream (shutdown); closing the iterator cancels it.
+        Event kinds this code does not know (a newer store) are skipped.
+        """
         stream = self._stub.WatchCall(
             common_pb2.WatchCallRequest(call_id=call_id, after_seq=after_seq)
         )
         try:
-            async for event in stream:
-                yield event
+            async for msg in stream:
+                event = convert.call_event_from_pb(msg)
+                if event is not None:
+                    yield event
         except grpc.aio.AioRpcError as exc:
             if exc.code() != grpc.StatusCode.CANCELLED:
                 raise domain_error(exc) from exc

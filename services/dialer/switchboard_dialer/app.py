@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol
 
 from switchboard import domain
 from switchboard.clock import Clock
 from switchboard.config import DialerSettings
 from switchboard.features import FeatureFlags
-from switchboard.v1 import common_pb2
 from switchboard_dialer.dialer import Dialer
 from switchboard_dialer.ports import BrainPort, CallStore, Sleep, SpeechPort
 from switchboard_dialer.registry import CallRegistry
@@ -25,14 +22,6 @@ from switchboard_dialer.telephony.base import TelephonyProvider
 log = logging.getLogger(__name__)
 
 SHUTDOWN_REASON = "shutdown"
-
-
-class WatchingStore(CallStore, Protocol):
-    """A store that can also stream a call's events (``StoreClient``)."""
-
-    def watch_call(
-        self, call_id: str, after_seq: int = 0
-    ) -> AsyncIterator[common_pb2.CallEvent]: ...
 
 
 @dataclass
@@ -60,7 +49,7 @@ class DialerApp:
 
 
 def build_dialer(
-    store: WatchingStore,
+    store: CallStore,
     brain: BrainPort,
     telephony: TelephonyProvider,
     flags: FeatureFlags,
@@ -92,5 +81,5 @@ def build_dialer(
 
     registry = CallRegistry(store, brain, new_session, settings)
     dialer = Dialer(store, telephony, registry, sms_provider, flags)
-    servicer = DialerServicer(dialer, telephony, store.watch_call)
+    servicer = DialerServicer(dialer, telephony)
     return DialerApp(dialer, registry, telephony, sms_provider, servicer)

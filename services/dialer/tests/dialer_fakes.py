@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -18,7 +17,6 @@ from switchboard import domain
 from switchboard.config import DialerSettings, Features
 from switchboard.errors import NotFound, Unavailable
 from switchboard.features import FeatureFlags
-from switchboard.v1 import common_pb2
 from switchboard_dialer.app import DialerApp, build_dialer
 from switchboard_dialer.brain_events import (
     BrainEvent,
@@ -114,17 +112,6 @@ class FakeStore:
             call.messages.append(copy)
             stored.append(copy)
         return stored
-
-    async def watch_call(
-        self, call_id: str, after_seq: int = 0
-    ) -> AsyncIterator[common_pb2.CallEvent]:
-        for seq, (state, _) in enumerate(self.states.get(call_id, []), start=1):
-            if seq > after_seq:
-                yield common_pb2.CallEvent(
-                    call_id=call_id,
-                    seq=seq,
-                    state=common_pb2.CallState.Value(f"CALL_STATE_{state.name}"),
-                )
 
     def reasons(self, call_id: str) -> list[str]:
         return [

@@ -11,35 +11,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from switchboard import domain
+from switchboard.call_events import CallEvent, ClaimChange, EventPayload
 from switchboard_store import validation
 from switchboard_store.notifier import EventNotifier
 
+__all__ = ["CallEvent", "CallRepository", "ClaimChange", "EventPayload"]
+
 # Events read from the database per round trip while a watcher catches up.
 EVENT_PAGE = 500
-
-
-@dataclass(frozen=True)
-class ClaimChange:
-    """One claim field took a new (normalised) value."""
-
-    field: str
-    value: str
-
-
-EventPayload = domain.CallState | domain.Message | ClaimChange | domain.Reminder | domain.Synthesis
-
-
-@dataclass(frozen=True)
-class CallEvent:
-    """Something that happened to a call; ``seq`` counts 1, 2, 3… per call."""
-
-    call_id: str
-    seq: int
-    at: datetime
-    payload: EventPayload
 
 
 @dataclass(frozen=True)

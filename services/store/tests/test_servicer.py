@@ -11,6 +11,7 @@ import grpc
 import pytest
 
 from switchboard import domain
+from switchboard.call_events import CallEvent, ClaimChange
 from switchboard.clock import ManualClock
 from switchboard.errors import FailedPrecondition, InvalidArgument, NotFound
 from switchboard.server import GrpcService
@@ -254,14 +255,14 @@ async def test_a_watch_replays_then_streams_live_events(
     store: Store, make_request: MakeRequest
 ) -> None:
     call = await store.client.create_call(make_request(), OUT)
-    seen: list[common_pb2.CallEvent] = []
+    seen: list[CallEvent] = []
     started = asyncio.Event()
 
     async def watch() -> None:
         async for event in store.client.watch_call(call.call_id):
             seen.append(event)
             started.set()
-            if event.HasField("claim"):
+            if isinstance(event.payload, ClaimChange):
                 return
 
     async with asyncio.TaskGroup() as tasks:
@@ -269,9 +270,10 @@ async def test_a_watch_replays_then_streams_live_events(
         await asyncio.wait_for(started.wait(), STEP_SEC)
         await store.client.update_claim(call.call_id, {"description": "dent"})
 
-    assert [e.WhichOneof("kind") for e in seen] == ["state", "claim"]
-    assert seen[0].state == common_pb2.CALL_STATE_CREATED
-    assert (seen[1].seq, seen[1].claim.field, seen[1].claim.value) == (2, "description", "dent")
+    assert [(e.call_id, e.seq, e.payload) for e in seen] == [
+        (call.call_id, 1, domain.CallState.CREATED),
+        (call.call_id, 2, ClaimChange("description", "dent")),
+    ]
 
 
 async def test_watching_an_unknown_call_is_not_found(store: Store) -> None:
