@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from switchboard import domain
 from switchboard.call_events import CallEvent, ClaimChange, EventPayload
 from switchboard_store import validation
+from switchboard_store.job_queue import JobQueue
 from switchboard_store.notifier import EventNotifier
 
 __all__ = ["CallEvent", "CallRepository", "ClaimChange", "EventPayload"]
@@ -52,6 +53,11 @@ class CallRepository(ABC):
 
     def __init__(self) -> None:
         self.notifier = EventNotifier()
+
+    @property
+    @abstractmethod
+    def jobs(self) -> JobQueue:
+        """The durable jobs this backend queues with its changes (post-call work)."""
 
     @abstractmethod
     async def create_call(
@@ -105,7 +111,10 @@ class CallRepository(ABC):
         synthesis: domain.Synthesis,
         next_action: domain.NextAction,
         sms_summary: str = "",
-    ) -> domain.Call: ...
+        job_id: str = "",
+    ) -> domain.Call:
+        """Stores the post-call report; written by job ``job_id``, it is stored once
+        however often that job runs (the first write stands)."""
 
     @abstractmethod
     async def add_documents(self, chunks: Sequence[DocumentChunk]) -> int: ...
