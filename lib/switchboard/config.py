@@ -62,6 +62,10 @@ class GatewaySettings(Section):
 class StoreSettings(Section):
     backend: Literal["sqlite"] = "sqlite"
     sqlite_path: str = "var/switchboard.db"
+    # Durable jobs (post-call work): tries before a job is dead, and the first back-off,
+    # doubled after each failure.
+    job_max_attempts: int = Field(5, ge=1, le=100)
+    job_retry_backoff_sec: float = Field(5, gt=0)
 
 
 class SipTrunkSettings(Section):

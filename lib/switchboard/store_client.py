@@ -11,6 +11,7 @@ from switchboard import convert, domain
 from switchboard.call_events import CallEvent
 from switchboard.channels import open_channel
 from switchboard.grpc_edge import domain_error
+from switchboard.jobs import Job, JobState
 from switchboard.v1 import common_pb2, store_pb2, store_pb2_grpc
 
 T = TypeVar("T")
@@ -128,7 +129,9 @@ class StoreClient:
         synthesis: domain.Synthesis,
         next_action: domain.NextAction,
         sms_summary: str,
+        job_id: str = "",
     ) -> domain.Call:
+        """Stores the post-call report; with ``job_id``, once however often the job runs."""
         reply = await self._unary(
             self._stub.SaveSynthesis,
             store_pb2.SaveSynthesisRequest(
@@ -136,9 +139,42 @@ class StoreClient:
                 synthesis=convert.synthesis_to_pb(synthesis),
                 next_action=convert.next_action_to_pb(next_action),
                 sms_summary=sms_summary,
+                job_id=job_id,
             ),
         )
         return convert.call_from_pb(reply)
+
+    async def claim_job(self, worker: str, kinds: list[str], lease_sec: float) -> Job | None:
+        """The oldest due job of ``kinds``, leased to ``worker``; None when there is none."""
+        reply = await self._unary(
+            self._stub.ClaimJob,
+            store_pb2.ClaimJobRequest(worker=worker, kinds=kinds, lease_sec=lease_sec),
+        )
+        return convert.job_from_pb(reply.job) if reply.found else None
+
+    async def complete_job(self, job_id: str, lease_token: str) -> Job:
+        """FailedPrecondition when the lease expired and another worker has the job."""
+        reply = await self._unary(
+            self._stub.CompleteJob,
+            store_pb2.CompleteJobRequest(job_id=job_id, lease_token=lease_token),
+        )
+        return convert.job_from_pb(reply)
+
+    async def fail_job(self, job_id: str, lease_token: str, error: str) -> Job:
+        """Gives the job back: retried after a back-off, or dead after its last try."""
+        reply = await self._unary(
+            self._stub.FailJob,
+            store_pb2.FailJobRequest(job_id=job_id, lease_token=lease_token, error=error),
+        )
+        return convert.job_from_pb(reply)
+
+    async def list_jobs(self, state: JobState | None = None, limit: int = 100) -> list[Job]:
+        """Jobs in ``state`` (all when None), oldest first."""
+        reply = await self._unary(
+            self._stub.ListJobs,
+            store_pb2.ListJobsRequest(state=convert.job_state_to_pb(state), limit=limit),
+        )
+        return [convert.job_from_pb(j) for j in reply.jobs]
 
     async def add_documents(self, chunks: list[domain.DocumentChunk]) -> int:
         """Adds (or replaces, by id) knowledge-base chunks with their embeddings."""

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from switchboard import convert, domain
 from switchboard.errors import InvalidArgument
+from switchboard.jobs import JobState
 from switchboard.v1 import common_pb2, store_pb2
 from switchboard_store.repository import CallEvent, DocumentChunk
 
@@ -19,6 +20,7 @@ T = TypeVar("T")
 
 _FIELD_TYPES = ", ".join(t.value for t in domain.ClaimFieldType)
 _STATES = ", ".join(s.value for s in domain.CallState)
+_JOB_STATES = ", ".join(s.value for s in JobState)
 
 
 def _converted(what: str, convert_it: Callable[[], T]) -> T:
@@ -44,6 +46,13 @@ def call_state(value: int) -> domain.CallState:
         return convert.call_state_from_pb(value)
     except ValueError as exc:
         raise InvalidArgument(f"state must be one of {_STATES}") from exc
+
+
+def job_state(value: int) -> JobState | None:
+    try:
+        return convert.job_state_from_pb(value)
+    except ValueError as exc:
+        raise InvalidArgument(f"state must be one of {_JOB_STATES}") from exc
 
 
 def message(msg: common_pb2.Message, index: int) -> domain.Message:

@@ -14,6 +14,7 @@ from switchboard import domain
 from switchboard.call_events import CallEvent, ClaimChange
 from switchboard.clock import ManualClock
 from switchboard.errors import FailedPrecondition, InvalidArgument, NotFound
+from switchboard.jobs import POST_CALL, JobState
 from switchboard.server import GrpcService
 from switchboard.store_client import StoreClient
 from switchboard.v1 import common_pb2, store_pb2, store_pb2_grpc
@@ -299,3 +300,33 @@ async def test_a_watch_ends_cleanly_when_the_server_shuts_down(
     await store.service.stop(grace=0.2)
     await asyncio.wait_for(task, STEP_SEC)
     assert seen == [1]
+
+
+async def test_a_worker_claims_and_completes_a_post_call_job_over_grpc(
+    store: Store, make_request: MakeRequest
+) -> None:
+    call = await store.client.create_call(make_request(), OUT)
+    await store.client.set_call_state(call.call_id, domain.CallState.IN_PROGRESS)
+    await store.client.set_call_state(call.call_id, domain.CallState.ENDED)
+
+    job = await store.client.claim_job("brain-1", [POST_CALL], 30)
+    assert job is not None
+    assert (job.call_id, job.state, job.attempts, job.leased_by) == (
+        call.call_id,
+        JobState.RUNNING,
+        1,
+        "brain-1",
+    )
+    assert await store.client.claim_job("brain-2", [POST_CALL], 30) is None
+    with pytest.raises(FailedPrecondition):
+        await store.client.complete_job(job.job_id, "someone-else's-token")
+    done = await store.client.complete_job(job.job_id, job.lease_token)
+    assert done.state is JobState.DONE
+    assert [j.job_id for j in await store.client.list_jobs(JobState.DONE)] == [job.job_id]
+    assert await store.client.list_jobs(JobState.DEAD) == []
+
+
+async def test_an_unknown_job_state_filter_is_an_invalid_argument(store: Store) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await store.stub.ListJobs(store_pb2.ListJobsRequest(state=99))
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
