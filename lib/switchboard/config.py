@@ -149,12 +149,24 @@ class RagSettings(Section):
     azure_api_key_env: str = "SWITCHBOARD_AZURE_SEARCH_KEY"
 
 
+class PostCallSettings(Section):
+    """The brain's worker for post-call jobs (synthesis, next action, SMS summary)."""
+
+    worker: bool = True  # claim post-call jobs from the store in this process
+    lease_sec: float = Field(300, gt=0, le=3600)  # a job whose worker died runs again after this
+    poll_sec: float = Field(1.0, gt=0, le=60)  # how often an idle worker asks for a job
+    # Test only: wait this long before writing each report, so a test can kill the
+    # brain while it is summarising. Leave at 0.
+    hold_sec: float = Field(0, ge=0)
+
+
 class BrainSettings(Section):
     policy: Literal["form", "llm"] = "form"
     # Freezes "now" for date resolution (ISO 8601). For reproducible demos and tests only.
     fixed_now: str = ""
     llm: LlmSettings = Field(default_factory=LlmSettings)
     rag: RagSettings = Field(default_factory=RagSettings)
+    post_call: PostCallSettings = Field(default_factory=PostCallSettings)
 
 
 class SpeechSettings(Section):

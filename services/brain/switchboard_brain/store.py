@@ -20,8 +20,15 @@ class CallStore(Protocol):
     async def update_claim(self, call_id: str, updates: dict[str, str]) -> dict[str, str]: ...
 
     async def save_synthesis(
-        self, call_id: str, synthesis: Synthesis, next_action: NextAction, sms_summary: str
-    ) -> Call: ...
+        self,
+        call_id: str,
+        synthesis: Synthesis,
+        next_action: NextAction,
+        sms_summary: str,
+        job_id: str = "",
+    ) -> Call:
+        """With ``job_id``, stored once however often that job runs."""
+        ...
 
     async def upsert_reminder(self, call_id: str, reminder: Reminder) -> Reminder: ...
 
