@@ -42,7 +42,6 @@ class DialerApp:
     async def stop(self) -> None:
         """Hangs up every live call (reason ``shutdown``), then releases the providers."""
         await self.registry.stop_all(SHUTDOWN_REASON)
-        await self.registry.close()
         await self.telephony.close()
         await self.sms.close()
         log.info("dialer stopped")
@@ -79,7 +78,7 @@ def build_dialer(
             media_sleep=media_sleep,
         )
 
-    registry = CallRegistry(store, brain, new_session, settings)
+    registry = CallRegistry(store, new_session, settings)
     dialer = Dialer(store, telephony, registry, sms_provider, flags)
     servicer = DialerServicer(dialer, telephony)
     return DialerApp(dialer, registry, telephony, sms_provider, servicer)

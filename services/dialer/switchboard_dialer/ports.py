@@ -57,8 +57,6 @@ class BrainPort(Protocol):
 
     async def converse(self) -> ConverseStream: ...
 
-    async def summarize(self, call_id: str) -> None: ...
-
 
 class ListenStream(Protocol):
     """One open ``Speech.Listen`` stream. Errors are domain errors (``Unavailable`` …)."""

@@ -192,9 +192,7 @@ class ScriptedBrain:
     def __init__(self) -> None:
         self.received: list[BrainRequest] = []
         self.streams: list[FakeConverseStream] = []
-        self.summarized: list[str] = []
         self.die_after_sentences: int | None = None
-        self.summarize_failures = 0
         self.down = False
 
     def kill(self) -> None:
@@ -209,12 +207,6 @@ class ScriptedBrain:
         stream = FakeConverseStream(self)
         self.streams.append(stream)
         return stream
-
-    async def summarize(self, call_id: str) -> None:
-        if self.summarize_failures > 0:
-            self.summarize_failures -= 1
-            raise Unavailable("brain restarting")
-        self.summarized.append(call_id)
 
     def requests(self, kind: type) -> list[BrainRequest]:
         return [r for r in self.received if isinstance(r, kind)]
