@@ -93,7 +93,7 @@ async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -
     if post_call.worker:
         worker = PostCallWorker(store, store, summarizer, post_call, worker_name())
         worker.start()
-        # Before the store client closes; a report in progress runs again after its lease.
+        # Before the store client closes, so a report in progress can be handed back.
         service.on_shutdown(worker.stop)
     service.on_stop(store.close)
     llm = settings.brain.llm

@@ -29,6 +29,8 @@ Sleep = Callable[[float], Awaitable[None]]
 
 # How long a stopping worker waits for its loop to end after cancelling it.
 STOP_TIMEOUT_SEC = 5.0
+# How long a stopping worker tries to hand its job back before leaving it to the lease.
+RELEASE_TIMEOUT_SEC = 2.0
 
 
 class JobSource(Protocol):
@@ -79,7 +81,8 @@ class PostCallWorker:
             self._task = asyncio.create_task(self.run(), name="post-call-worker")
 
     async def stop(self) -> None:
-        """Ends the loop. A job in progress is left leased: it runs again after its lease."""
+        """Ends the loop. A job in progress is handed back for a retry; if the store
+        cannot be reached, it runs again once its lease expires."""
         task, self._task = self._task, None
         if task is None:
             return
@@ -115,6 +118,12 @@ class PostCallWorker:
             if self._settings.hold_sec:
                 await self._sleep(self._settings.hold_sec)
             await write_report(self._store, self._summarizer, job.call_id, job.job_id)
+        except asyncio.CancelledError:
+            # Stopping: hand the job back now instead of leaving it until the lease ends.
+            with contextlib.suppress(SwitchboardError, TimeoutError):
+                async with asyncio.timeout(RELEASE_TIMEOUT_SEC):
+                    await self._jobs.fail_job(job.job_id, job.lease_token, "worker stopped")
+            raise
         except Exception as exc:
             log.warning("post-call report failed", extra={**fields, "error": type(exc).__name__})
             with contextlib.suppress(SwitchboardError):

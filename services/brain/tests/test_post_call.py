@@ -165,3 +165,19 @@ async def test_stopping_the_worker_ends_its_loop(store: InMemoryStore) -> None:
     await asyncio.sleep(0)
     await running.stop()
     await running.stop()  # idempotent
+
+
+async def test_a_stopping_worker_hands_its_job_back_instead_of_waiting_out_the_lease(
+    store: InMemoryStore,
+) -> None:
+    jobs, time = FakeJobs(), VirtualTime()
+    job = jobs.add("call-1")
+    held = worker(jobs, store, time, settings=SETTINGS.model_copy(update={"hold_sec": 30}))
+    held.start()
+    for _ in range(10):
+        await asyncio.sleep(0)  # the worker claims the job and holds it
+
+    await held.stop()
+
+    assert jobs.failed == [(job.job_id, "worker stopped")]
+    assert store.calls["call-1"].synthesis is None
