@@ -72,12 +72,12 @@ class StoreClient:
         return convert.call_from_pb(reply.call) if reply.found else None
 
     async def set_call_state(
-        self, call_id: str, state: domain.CallState, reason: str = "", lang: str = ""
+        self, call_id: str, state: domain.CallState, reason: str = ""
     ) -> domain.Call:
         reply = await self._unary(
             self._stub.SetCallState,
             store_pb2.SetCallStateRequest(
-                call_id=call_id, state=convert.call_state_to_pb(state), reason=reason, lang=lang
+                call_id=call_id, state=convert.call_state_to_pb(state), reason=reason
             ),
         )
         return convert.call_from_pb(reply)

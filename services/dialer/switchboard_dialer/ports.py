@@ -32,7 +32,7 @@ class CallStore(Protocol):
     ) -> domain.Call | None: ...
 
     async def set_call_state(
-        self, call_id: str, state: domain.CallState, reason: str = "", lang: str = ""
+        self, call_id: str, state: domain.CallState, reason: str = ""
     ) -> domain.Call: ...
 
     async def append_messages(

@@ -90,7 +90,7 @@ class FakeStore:
         return None
 
     async def set_call_state(
-        self, call_id: str, state: domain.CallState, reason: str = "", lang: str = ""
+        self, call_id: str, state: domain.CallState, reason: str = ""
     ) -> domain.Call:
         call = self.calls.get(call_id)
         if call is None:

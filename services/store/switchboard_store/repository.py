@@ -84,7 +84,7 @@ class CallRepository(ABC):
 
     @abstractmethod
     async def set_call_state(
-        self, call_id: str, state: domain.CallState, reason: str = "", lang: str = ""
+        self, call_id: str, state: domain.CallState, reason: str = ""
     ) -> domain.Call: ...
 
     @abstractmethod

@@ -59,7 +59,7 @@ class StoreServicer(store_pb2_grpc.StoreServicer):
         self, request: store_pb2.SetCallStateRequest, context: Context
     ) -> common_pb2.Call:
         call = await self._repo.set_call_state(
-            request.call_id, wire.call_state(request.state), request.reason, request.lang
+            request.call_id, wire.call_state(request.state), request.reason
         )
         return convert.call_to_pb(call)
 

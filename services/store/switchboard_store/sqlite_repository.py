@@ -128,14 +128,11 @@ class SqliteCallRepository(CallRepository):
         )
 
     async def set_call_state(
-        self, call_id: str, state: domain.CallState, reason: str = "", lang: str = ""
+        self, call_id: str, state: domain.CallState, reason: str = ""
     ) -> domain.Call:
         cid = validation.call_id(call_id)
         validation.text(reason, "reason", validation.MAX_REASON)
-        validation.lang(lang)
-        call = await self._write(
-            lambda tx: sqlite_writes.set_call_state(tx, cid, state, reason, lang)
-        )
+        call = await self._write(lambda tx: sqlite_writes.set_call_state(tx, cid, state, reason))
         log.info(
             "call state set", extra={"call_id": cid, "state": state.value, "attempt": call.attempt}
         )

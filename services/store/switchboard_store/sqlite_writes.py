@@ -88,7 +88,7 @@ def insert_call(
 
 
 def set_call_state(
-    tx: Transaction, call_id: str, state: domain.CallState, reason: str, lang: str
+    tx: Transaction, call_id: str, state: domain.CallState, reason: str
 ) -> domain.Call:
     row = sqlite_reads.call_row(tx.conn, call_id)
     old = domain.CallState(row["state"])
@@ -99,12 +99,10 @@ def set_call_state(
         )
     resumed = changed and old.is_terminal
     tx.conn.execute(
-        "UPDATE calls SET state = ?, state_reason = ?, lang = ?, attempt = attempt + ?"
-        " WHERE call_id = ?",
+        "UPDATE calls SET state = ?, state_reason = ?, attempt = attempt + ? WHERE call_id = ?",
         (
             state.value,
             reason if (changed or reason) else row["state_reason"],
-            lang or row["lang"],
             1 if resumed else 0,
             call_id,
         ),
@@ -114,7 +112,7 @@ def set_call_state(
         tx.add_event(call_id, state)
         line_action = _LINE_ACTIONS.get(state)
         if line_action is not None:
-            _insert_message(tx, call_id, _line_message(line_action, lang or row["lang"]))
+            _insert_message(tx, call_id, _line_message(line_action, row["lang"]))
         if state is domain.CallState.ENDED and old in _CONNECTED_STATES:
             # The outbox: the job commits with the ending, or neither does.
             sqlite_jobs.queue_job(tx, POST_CALL, call_id, post_call_job_id(call_id, row["attempt"]))

@@ -138,7 +138,8 @@ async def test_entering_in_progress_and_ended_records_the_line_in_the_transcript
     call = await repo.create_call(make_request(), OUT)
     await repo.set_call_state(call.call_id, domain.CallState.DIALING)
     clock.advance(5)
-    live = await repo.set_call_state(call.call_id, domain.CallState.IN_PROGRESS, lang="fr-FR")
+    await repo.set_call_language(call.call_id, "fr-FR")
+    live = await repo.set_call_state(call.call_id, domain.CallState.IN_PROGRESS)
     ended = await repo.set_call_state(call.call_id, domain.CallState.ENDED, reason="goodbye")
 
     assert live.lang == "fr-FR"
