@@ -109,6 +109,9 @@ class DialerSettings(Section):
     max_call_duration_sec: float = Field(1800, gt=0)
     ring_timeout_sec: float = Field(30, gt=0)
     reconnect_timeout_sec: float = Field(10, gt=0)
+    # On SIGTERM, live calls get this long to finish before they are ended; a deployment's
+    # termination grace period must be longer (the Helm chart derives it from this value).
+    drain_timeout_sec: float = Field(60, gt=0)
     sip: SipSettings = Field(default_factory=SipSettings)
 
 
@@ -185,6 +188,19 @@ class SpeechSettings(Section):
     vad: str = "webrtc"
 
 
+class AppConfigurationSettings(Section):
+    """Azure App Configuration as a live source of feature flags (off while ``endpoint`` is
+    empty). Its key-values override the file's ``features``; the environment still wins.
+    Authenticates with the connection string in the variable named by
+    ``connection_string_env`` when set, else with a managed identity (Entra ID)."""
+
+    endpoint: str = ""  # https://NAME.azconfig.io
+    key_prefix: str = ""  # keys are <prefix><flag name>, e.g. answer_hard_timeout_sec
+    label: str = ""  # empty: the keys without a label
+    connection_string_env: str = "SWITCHBOARD_APPCONFIG_CONNECTION_STRING"
+    request_timeout_sec: float = Field(5, gt=0)
+
+
 class LoggingSettings(Section):
     level: str = "INFO"
     format: Literal["json", "text"] = "json"
@@ -203,6 +219,7 @@ class Settings(Section):
     dialer: DialerSettings = Field(default_factory=DialerSettings)
     brain: BrainSettings = Field(default_factory=BrainSettings)
     speech: SpeechSettings = Field(default_factory=SpeechSettings)
+    app_configuration: AppConfigurationSettings = Field(default_factory=AppConfigurationSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
 
