@@ -11,9 +11,7 @@ from switchboard.converse import ConverseRequest, ConverseResponse
 from switchboard.converse_wire import request_to_pb, response_from_pb
 from switchboard.errors import Unavailable
 from switchboard.grpc_edge import domain_error
-from switchboard.v1 import brain_pb2, brain_pb2_grpc
-
-SUMMARIZE_TIMEOUT_SEC = 60.0
+from switchboard.v1 import brain_pb2_grpc
 
 
 class GrpcConverseStream:
@@ -48,7 +46,7 @@ class GrpcConverseStream:
 
 
 class BrainClient:
-    """Opens conversation streams and asks for post-call summaries."""
+    """Opens conversation streams (post-call reports come from the store's job queue)."""
 
     def __init__(self, address: str) -> None:
         self._channel = open_channel(address)
@@ -59,14 +57,6 @@ class BrainClient:
         # No wait_for_ready: a brain that is down fails fast and the session's
         # reconnect loop decides how long to keep trying.
         return GrpcConverseStream(self._stub.Converse())
-
-    async def summarize(self, call_id: str) -> None:
-        try:
-            await self._stub.Summarize(
-                brain_pb2.SummarizeRequest(call_id=call_id), timeout=SUMMARIZE_TIMEOUT_SEC
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise domain_error(exc) from exc
 
     async def close(self) -> None:
         await self._channel.close()

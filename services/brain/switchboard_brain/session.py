@@ -45,7 +45,6 @@ from switchboard.converse import (
 )
 from switchboard.domain import (
     Call,
-    CallState,
     Message,
     MessageAction,
     Persona,
@@ -402,10 +401,9 @@ class ConversationSession:
         return stored
 
     async def _set_language(self, lang: str) -> None:
-        # Only the language: a live call stays in progress (same state, so no event).
-        current = await self._store.get_call(self.call.call_id)
-        if current.state is CallState.IN_PROGRESS:
-            await self._store.set_call_state(self.call.call_id, current.state, lang=lang)
+        # The language alone: the call's state is the dialer's to write, and a switch
+        # racing a hang-up must not bring the ended call back.
+        await self._store.set_call_language(self.call.call_id, lang)
         self.call.lang = lang
 
     async def _heard(self, report: PlayoutReport) -> None:

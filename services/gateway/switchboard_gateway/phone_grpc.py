@@ -13,7 +13,8 @@ from typing import Any
 
 import grpc
 
-from switchboard import convert, domain
+from switchboard import domain
+from switchboard.call_events import CallEvent
 from switchboard.channels import open_channel
 from switchboard.config import ServiceAddresses
 from switchboard.errors import Unavailable
@@ -22,7 +23,7 @@ from switchboard.media import FRAME_MS, AudioFrame
 from switchboard.phone import PhoneMode, PhoneRegister, PhoneRegistered
 from switchboard.phone_wire import downlink_from_pb, uplink_to_pb
 from switchboard.store_client import StoreClient
-from switchboard.v1 import common_pb2, dialer_pb2, dialer_pb2_grpc
+from switchboard.v1 import dialer_pb2, dialer_pb2_grpc
 from switchboard_gateway.phone_link import (
     SAMPLE_RATE,
     PhoneDown,
@@ -41,13 +42,10 @@ UPLINK_BUFFER = 100
 _SPEAKERS = {domain.Persona.ASSISTANT: "bot", domain.Persona.HUMAN: "caller"}
 
 
-def transcript_line(event: common_pb2.CallEvent) -> TranscriptLine | None:
+def transcript_line(event: CallEvent) -> TranscriptLine | None:
     """A spoken message of the call; None for other events and for tool or system lines."""
-    if event.WhichOneof("kind") != "message":
-        return None
-    try:
-        message = convert.message_from_pb(event.message)
-    except ValueError:
+    message = event.payload
+    if not isinstance(message, domain.Message):
         return None
     speaker = _SPEAKERS.get(message.persona)
     if speaker is None or message.action is not domain.MessageAction.TALK or not message.content:
