@@ -214,3 +214,23 @@ async def test_a_barge_in_cancels_running_tools_and_reports_what_they_already_st
     (cut,) = [r for r in caplog.records if r.getMessage() == "agent turn cut short"]
     assert cut.committed == ["claim:email"]  # type: ignore[attr-defined]
     assert not any(isinstance(e, AgentTurnDone) for _, e in line.received)
+
+
+async def test_the_hang_up_stops_a_turn_being_decided_and_ends_the_stream_at_once() -> None:
+    rig = Rig()
+    rig.fast.replies = [
+        Reply("Let me look into that. It takes a while.", pause_after_first_sentence=60)
+    ]
+    line = Line(rig)
+
+    async def scenario() -> float:
+        call = asyncio.create_task(line.run())
+        line.send(UserTurn("t1", "question"))
+        await line.until(AgentSentence("t1", 0, "Let me look into that."))
+        hung_up_at = line.send(CallerHangup("caller_hangup"))
+        await call
+        return rig.time.now - hung_up_at
+
+    assert await rig.time.run(scenario()) == 0
+    assert rig.fast.open_streams == 0
+    assert line.of_turn("t1") == [AgentSentence("t1", 0, "Let me look into that.")]
