@@ -72,6 +72,10 @@ class GatewaySettings(Section):
 class StoreSettings(Section):
     backend: Literal["sqlite"] = "sqlite"
     sqlite_path: str = "var/switchboard.db"
+    # Durable jobs (post-call work): tries before a job is dead, and the first back-off,
+    # doubled after each failure.
+    job_max_attempts: int = Field(5, ge=1, le=100)
+    job_retry_backoff_sec: float = Field(5, gt=0)
 
 
 class SipSettings(Section):
@@ -159,12 +163,24 @@ class RagSettings(Section):
     azure_api_key_env: str = "SWITCHBOARD_AZURE_SEARCH_KEY"
 
 
+class PostCallSettings(Section):
+    """The brain's worker for post-call jobs (synthesis, next action, SMS summary)."""
+
+    worker: bool = True  # claim post-call jobs from the store in this process
+    lease_sec: float = Field(300, gt=0, le=3600)  # a job whose worker died runs again after this
+    poll_sec: float = Field(1.0, gt=0, le=60)  # how often an idle worker asks for a job
+    # Test only: wait this long before writing each report, so a test can kill the
+    # brain while it is summarising. Leave at 0.
+    hold_sec: float = Field(0, ge=0)
+
+
 class BrainSettings(Section):
     policy: Literal["form", "llm"] = "form"
     # Freezes "now" for date resolution (ISO 8601). For reproducible demos and tests only.
     fixed_now: str = ""
     llm: LlmSettings = Field(default_factory=LlmSettings)
     rag: RagSettings = Field(default_factory=RagSettings)
+    post_call: PostCallSettings = Field(default_factory=PostCallSettings)
 
 
 class SpeechSettings(Section):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from brain_fakes import Reply, provider_down, tool
 from llm_helpers import Rig, sentences
 
-from switchboard_brain.events import AgentSentence
+from switchboard.converse import AgentSentence
 
 
 async def test_each_model_the_turn_falls_back_to_gets_its_own_filler() -> None:

@@ -3,31 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import grpc
 
 from switchboard import convert
 from switchboard.errors import FailedPrecondition, InvalidArgument
 from switchboard.grpc_edge import grpc_errors
+from switchboard.phone import PhoneRegister, PhoneRegistered
+from switchboard.phone_wire import downlink_to_pb, uplink_from_pb
 from switchboard.v1 import common_pb2, dialer_pb2, dialer_pb2_grpc
 from switchboard_dialer.dialer import Dialer
-from switchboard_dialer.phone_wire import downlink_to_pb, uplink_from_pb
 from switchboard_dialer.tasks import cancel_and_wait
 from switchboard_dialer.telephony.base import TelephonyProvider
-from switchboard_dialer.telephony.phone_events import PhoneRegistration, Registered
 from switchboard_dialer.telephony.simulator import SimulatedPhone, SimulatorProvider
-
-WatchEvents = Callable[[str, int], AsyncIterator[common_pb2.CallEvent]]
 
 
 class DialerServicer(dialer_pb2_grpc.DialerServicer):
     """Proto in, domain call, proto out; errors become status codes in ``grpc_errors``."""
 
-    def __init__(self, dialer: Dialer, telephony: TelephonyProvider, watch: WatchEvents) -> None:
+    def __init__(self, dialer: Dialer, telephony: TelephonyProvider) -> None:
         self._dialer = dialer
         self._telephony = telephony
-        self._watch = watch
 
     @grpc_errors
     async def PlaceCall(
@@ -75,15 +72,6 @@ class DialerServicer(dialer_pb2_grpc.DialerServicer):
         return dialer_pb2.SendSmsResponse(provider_message_id=message_id)
 
     @grpc_errors
-    async def WatchCall(
-        self, request: common_pb2.WatchCallRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[common_pb2.CallEvent]:
-        if not request.call_id:
-            raise InvalidArgument("call_id is required")
-        async for event in self._watch(request.call_id, request.after_seq):
-            yield event
-
-    @grpc_errors
     async def Phone(
         self,
         request_iterator: AsyncIterator[dialer_pb2.PhoneUplink],
@@ -98,13 +86,13 @@ class DialerServicer(dialer_pb2_grpc.DialerServicer):
         uplink = aiter(request_iterator)
         first = await anext(uplink, None)
         registration = uplink_from_pb(first) if first is not None else None
-        if not isinstance(registration, PhoneRegistration):
+        if not isinstance(registration, PhoneRegister):
             raise InvalidArgument("the first message on Phone must be register{number, mode}")
         phone = self._telephony.register(registration)
         errors: list[Exception] = []
         pump = asyncio.create_task(self._pump_uplink(uplink, phone, errors), name="phone-uplink")
         try:
-            yield downlink_to_pb(Registered(number=phone.number))
+            yield downlink_to_pb(PhoneRegistered(number=phone.number))
             async for event in phone.downlink():
                 yield downlink_to_pb(event)
             if errors:
@@ -122,7 +110,13 @@ class DialerServicer(dialer_pb2_grpc.DialerServicer):
         """The phone's uplink; any misuse ends the stream with that error."""
         try:
             async for msg in uplink:
-                await phone.handle(uplink_from_pb(msg))
+                event = uplink_from_pb(msg)
+                if event is None:
+                    raise InvalidArgument(
+                        "an uplink message must carry one of register, answer, say, audio, "
+                        "dtmf, hang_up or dial"
+                    )
+                await phone.handle(event)
         except Exception as exc:
             errors.append(exc)
         finally:

@@ -9,7 +9,14 @@ import pytest
 from switchboard.config import ConfigError, StoreSettings
 from switchboard.providers import Vendor, create
 from switchboard_store.backends import BACKENDS, open_repository
+from switchboard_store.sqlite_backend import SqliteBackend
 from switchboard_store.sqlite_repository import SqliteCallRepository
+
+
+def test_the_sqlite_backend_takes_the_job_retries_from_its_settings() -> None:
+    backend = create(BACKENDS, "sqlite", StoreSettings(job_max_attempts=7))
+    assert isinstance(backend, SqliteBackend)
+    assert backend.retry.max_attempts == 7
 
 
 async def test_the_sqlite_backend_opens_the_file_named_in_its_settings(tmp_path: Path) -> None:
