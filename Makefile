@@ -74,7 +74,7 @@ test: install install-llm-local system-deps ## Install what is needed and run ev
 lint: install ## ruff and mypy (strict)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy lib services
+	$(BIN)/mypy lib cli services
 
 .PHONY: bench
 bench: install install-llm-local system-deps ## Run every benchmark (about 15 min); JSON in bench/results

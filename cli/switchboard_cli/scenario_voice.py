@@ -29,7 +29,8 @@ from typing import Any
 
 import grpc
 
-from switchboard.scenario import (
+from switchboard.v1 import common_pb2, dialer_pb2, dialer_pb2_grpc, speech_pb2, speech_pb2_grpc
+from switchboard_cli.scenario import (
     BeforeLine,
     CustomerLine,
     Echo,
@@ -37,7 +38,6 @@ from switchboard.scenario import (
     SimulatedCallee,
     SimulationResult,
 )
-from switchboard.v1 import common_pb2, dialer_pb2, dialer_pb2_grpc, speech_pb2, speech_pb2_grpc
 
 FRAME_SEC = 0.020
 # A person's pause between the bot falling silent and answering.

@@ -22,9 +22,9 @@ from urllib.parse import quote
 import httpx
 
 from switchboard.config import ConfigError, Settings, load_settings
-from switchboard.launcher import Cluster, ClusterPorts, http_ready
-from switchboard.scenario import ScenarioError, SimulatedCallee, claim_mismatches, load_scenario
-from switchboard.scenario_voice import VoiceCallee
+from switchboard_cli.launcher import Cluster, ClusterPorts, http_ready
+from switchboard_cli.scenario import ScenarioError, SimulatedCallee, claim_mismatches, load_scenario
+from switchboard_cli.scenario_voice import VoiceCallee
 
 API_KEY_ENV = "SWITCHBOARD_API_KEY"
 DATA_DIR = Path("var")
