@@ -70,6 +70,11 @@ demo: install ## A whole simulated voice call: transcript, claim and report
 test: install install-llm-local system-deps ## Install what is needed and run every test
 	$(BIN)/python -m pytest -q
 
+.PHONY: eval
+eval: install system-deps ## The conversation suite (scenarios/eval) in text and voice mode
+	$(BIN)/switchboard eval scenarios/eval
+	$(BIN)/switchboard eval scenarios/eval --voice
+
 .PHONY: lint
 lint: install ## ruff and mypy (strict)
 	$(BIN)/ruff check .

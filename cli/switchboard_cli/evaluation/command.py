@@ -48,6 +48,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--judge-model", default="", help="judge model (default brain.llm)")
 
 
+def service_env(policy: Policy, fixed_now: str = EVAL_NOW) -> dict[str, str]:
+    """Overrides for services the evaluation starts: its policy, its clock, quick silences."""
+    return {
+        "SWITCHBOARD__BRAIN__FIXED_NOW": fixed_now,
+        "SWITCHBOARD__BRAIN__POLICY": policy,
+        "SWITCHBOARD__FEATURES__PHONE_SILENCE_TIMEOUT_SEC": str(EVAL_SILENCE_TIMEOUT_SEC),
+    }
+
+
 def judge_settings(settings: Settings, endpoint: str, model: str) -> LlmSettings:
     """The brain's ``llm`` section, with the judge's own endpoint and model when given."""
     base = settings.brain.llm
@@ -67,11 +76,7 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     policy: Policy = args.policy or settings.brain.policy
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out_dir: Path = args.out or DATA_DIR / "eval" / stamp
-    env = {
-        "SWITCHBOARD__BRAIN__FIXED_NOW": settings.brain.fixed_now or EVAL_NOW,
-        "SWITCHBOARD__BRAIN__POLICY": policy,
-        "SWITCHBOARD__FEATURES__PHONE_SILENCE_TIMEOUT_SEC": str(EVAL_SILENCE_TIMEOUT_SEC),
-    }
+    env = service_env(policy, settings.brain.fixed_now or EVAL_NOW)
     judge = CallJudge(judge_settings(settings, args.judge_endpoint, args.judge_model))
     skipped = [s for s in specs if not s.runnable_with(policy)]
     mode = "voice" if args.voice else "text"
