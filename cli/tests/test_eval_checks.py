@@ -161,3 +161,8 @@ def test_a_value_read_back_wrong_fails(line: str) -> None:
 def test_a_phrase_the_bot_never_said_fails() -> None:
     heard = [(s, t) for s, t in HEARD if "anything else" not in t]
     assert ("bot_says", "anything else") in failed_names(good_record(heard=heard))
+
+
+def test_a_date_read_back_is_not_taken_for_a_wrong_phone_number() -> None:
+    heard = [*HEARD, ("bot", "Got it, the 3rd of March 2026-230 pm.")]
+    assert ("must_not", "read back a wrong value") not in failed_names(good_record(heard=heard))

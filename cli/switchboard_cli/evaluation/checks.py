@@ -23,7 +23,7 @@ _REPEAT_REQUEST = re.compile(r"repeat|again|pardon|sorry\?|what was|come again|\
 _RECURRING = ("are you still there",)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _DIGIT_RUN = re.compile(r"\d[\d ,.\-()]*\d")
-_MIN_PHONE_DIGITS = 7
+_MIN_PHONE_DIGITS = 9  # shorter digit runs are dates, times, amounts
 
 
 def check_all(spec: EvalScenario, record: CallRecord) -> list[Result]:

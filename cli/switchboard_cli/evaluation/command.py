@@ -92,7 +92,7 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
             policy=policy,
             voice=args.voice,
             repeat=args.repeat,
-            concurrency=args.concurrency or (4 if args.voice else 8),
+            concurrency=args.concurrency or (2 if args.voice else 8),
             speed=1.0 if args.real_time else VOICE_SPEED,
             wav_dir=out_dir / "calls" if args.voice else None,
         )
