@@ -76,10 +76,11 @@ eval: install system-deps ## The conversation suite (scenarios/eval) in text and
 	$(BIN)/switchboard eval scenarios/eval --voice
 
 .PHONY: lint
-lint: install ## ruff and mypy (strict)
+lint: install ## ruff, mypy (strict) and the import contracts (pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy lib cli services
+	$(BIN)/lint-imports
 
 .PHONY: bench
 bench: install install-llm-local system-deps ## Run every benchmark (about 15 min); JSON in bench/results
