@@ -67,3 +67,13 @@ def test_unjudged_criteria_neither_pass_nor_fail_a_run(tmp_path: Path) -> None:
     assert "pass rate: 1/2 runs (50.0%)" in table
     write_results(tmp_path / "results.jsonl", [ok, bad])
     assert len((tmp_path / "results.jsonl").read_text().splitlines()) == 2
+
+
+def test_an_expectation_that_fails_in_one_of_two_runs_is_reported_as_flaky() -> None:
+    from switchboard_cli.evaluation.report import failing_expectations
+
+    ok = RunReport(spec(), good_record(), [Result.check("latency", "turn 1", True)])
+    slow = RunReport(spec(), good_record(), [Result.check("latency", "turn 1", False, "9000 ms")])
+    assert failing_expectations([ok, slow]) == ["demo: latency turn 1: 1/2 passed; 9000 ms"]
+    known = RunReport(spec(known_failure="x"), good_record(), slow.results)
+    assert failing_expectations([known]) == []

@@ -94,16 +94,10 @@ def render_table(reports: list[RunReport], skipped: list[EvalScenario]) -> str:
             p50, p95 = _p50_p95(by_turn[turn])
             lines.append(f"{turn:>4}  {len(by_turn[turn]):>7}  {p50:>6}  {p95:>6}")
 
-    failures = [
-        (r.spec.name, res)
-        for r in reports
-        if not r.spec.known_failure
-        for res in r.results
-        if res.status == "fail"
-    ]
-    if failures:
-        lines += ["", "unexpected failures:"]
-        lines += [f"  {name}: {res.kind} {res.name}: {res.detail}" for name, res in failures]
+    failing = failing_expectations(reports)
+    if failing:
+        lines += ["", "unexpected failures (pass rate of the expectation over its runs):"]
+        lines += [f"  {line}" for line in failing]
     known = [r for r in reports if r.spec.known_failure]
     passed = sum(r.passed for r in reports)
     lines += [
@@ -113,6 +107,29 @@ def render_table(reports: list[RunReport], skipped: list[EvalScenario]) -> str:
         f"skipped: {len(skipped)} scenarios",
     ]
     return "\n".join(lines)
+
+
+def failing_expectations(reports: list[RunReport]) -> list[str]:
+    """Expectations that failed at least once outside known failures, with their pass rate
+    over the runs (with ``--repeat`` this tells a flaky expectation from a broken one)."""
+    runs: dict[tuple[str, str, str], list[bool]] = defaultdict(list)
+    last_detail: dict[tuple[str, str, str], str] = {}
+    for report in reports:
+        if report.spec.known_failure:
+            continue
+        for result in report.results:
+            if result.status == "not_judged":
+                continue
+            key = (report.spec.name, result.kind, result.name)
+            runs[key].append(result.status == "pass")
+            if result.status == "fail":
+                last_detail[key] = result.detail
+    return [
+        f"{name}: {kind} {what}: {sum(oks)}/{len(oks)} passed; {last_detail[key]}"
+        for key, oks in runs.items()
+        if not all(oks)
+        for name, kind, what in [key]
+    ]
 
 
 def _p50_p95(values: list[float]) -> tuple[str, str]:
