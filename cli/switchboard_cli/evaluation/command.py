@@ -70,8 +70,8 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     except SpecError as exc:
         out(str(exc))
         return 2
-    if args.repeat < 1 or not 0 <= args.min_pass_rate <= 1:
-        out("--repeat is at least 1 and --min-pass-rate between 0 and 1")
+    if args.repeat < 1 or (args.concurrency or 1) < 1 or not 0 <= args.min_pass_rate <= 1:
+        out("--repeat and --concurrency are at least 1, --min-pass-rate between 0 and 1")
         return 2
     policy: Policy = args.policy or settings.brain.policy
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

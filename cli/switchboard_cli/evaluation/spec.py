@@ -17,8 +17,6 @@ from switchboard_cli.scenario import CustomerLine, Scenario
 
 Policy = Literal["form", "llm"]
 EventKind = Literal["transfer", "sms", "voicemail", "hangup"]
-# Judge scores, each from 0 to 1, asked for when listed under ``judge.scores``.
-SCORES = ("task_completion", "faithfulness", "politeness")
 
 
 class _Strict(BaseModel):
