@@ -134,6 +134,8 @@ async def run_call(
     base = CallRecord(scenario=spec.name, run=run, call_date=options.call_date)
     try:
         result: SimulationResult = await callee.run(limit_sec=options.limit_sec)
+    except TimeoutError:
+        return base.model_copy(update={"error": f"the call took over {options.limit_sec:g} s"})
     except Exception as exc:  # a broken run is a failed run, reported, never a crash
         return base.model_copy(update={"error": f"{type(exc).__name__}: {exc}"})
     record = base.model_copy(
