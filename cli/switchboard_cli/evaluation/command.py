@@ -18,8 +18,10 @@ from switchboard_cli.local import DATA_DIR, Endpoints, out, services_for
 # The bot's "now" when the evaluation starts the services: Tuesday 24 November 2026,
 # 07:00 in California (the cross-service tests use the same instant).
 EVAL_NOW = "2026-11-24T15:00:00+00:00"
-# Services started for an evaluation: a silent callee is prompted after this long.
+# Services started for an evaluation: a silent callee is prompted after this long. Voice
+# mode waits longer: the caller's words reach the bot only after speech recognition.
 EVAL_SILENCE_TIMEOUT_SEC = 2
+EVAL_VOICE_SILENCE_TIMEOUT_SEC = 6
 VOICE_SPEED = 5.0
 
 
@@ -48,12 +50,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--judge-model", default="", help="judge model (default brain.llm)")
 
 
-def service_env(policy: Policy, fixed_now: str = EVAL_NOW) -> dict[str, str]:
+def service_env(policy: Policy, fixed_now: str = EVAL_NOW, voice: bool = False) -> dict[str, str]:
     """Overrides for services the evaluation starts: its policy, its clock, quick silences."""
+    silence = EVAL_VOICE_SILENCE_TIMEOUT_SEC if voice else EVAL_SILENCE_TIMEOUT_SEC
     return {
         "SWITCHBOARD__BRAIN__FIXED_NOW": fixed_now,
         "SWITCHBOARD__BRAIN__POLICY": policy,
-        "SWITCHBOARD__FEATURES__PHONE_SILENCE_TIMEOUT_SEC": str(EVAL_SILENCE_TIMEOUT_SEC),
+        "SWITCHBOARD__FEATURES__PHONE_SILENCE_TIMEOUT_SEC": str(silence),
     }
 
 
@@ -76,7 +79,7 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     policy: Policy = args.policy or settings.brain.policy
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out_dir: Path = args.out or DATA_DIR / "eval" / stamp
-    env = service_env(policy, settings.brain.fixed_now or EVAL_NOW)
+    env = service_env(policy, settings.brain.fixed_now or EVAL_NOW, voice=args.voice)
     judge = CallJudge(judge_settings(settings, args.judge_endpoint, args.judge_model))
     skipped = [s for s in specs if not s.runnable_with(policy)]
     mode = "voice" if args.voice else "text"
