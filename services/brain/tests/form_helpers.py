@@ -1,0 +1,35 @@
+"""Driving the form policy through a session turn by turn, as the dialogue tests do."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from brain_fakes import REFERENCE_NOW, InMemoryStore
+
+from switchboard.clock import ManualClock
+from switchboard.config import Features
+from switchboard.features import FeatureFlags
+from switchboard_brain.events import AgentSentence, OutboundEvent, UserTurn
+from switchboard_brain.policy.form import FormPolicy
+from switchboard_brain.session import ConversationSession
+
+
+async def collect(events: AsyncIterator[OutboundEvent]) -> list[OutboundEvent]:
+    return [event async for event in events]
+
+
+async def open_session(
+    store: InMemoryStore, call_id: str = "call-1", retry_max: int = 3
+) -> ConversationSession:
+    flags = FeatureFlags(Features(recognition_retry_max=retry_max))
+    return await ConversationSession.open(
+        store, call_id, FormPolicy(), ManualClock(REFERENCE_NOW), flags
+    )
+
+
+def said(events: list[OutboundEvent]) -> str:
+    return " ".join(e.text for e in events if isinstance(e, AgentSentence))
+
+
+async def turn(session: ConversationSession, turn_id: str, text: str) -> list[OutboundEvent]:
+    return await collect(session.handle(UserTurn(turn_id, text)))
