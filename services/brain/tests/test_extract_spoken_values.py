@@ -47,6 +47,7 @@ def test_oh_and_double_without_digits_next_to_them_stay_words(said: str) -> None
         ("twenty, one", "201"),
         ("nineteen oh five", "1905"),
         ("two thousand five hundred twelve", "2512"),
+        ("one eight hundred five five five", "1800555"),
     ],
 )
 def test_number_words_add_up_inside_a_group_but_not_across_a_pause(said: str, digits: str) -> None:

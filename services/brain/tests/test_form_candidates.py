@@ -80,6 +80,12 @@ def test_a_self_corrected_phone_number_stores_the_last_one_said() -> None:
     assert values(said, asked=PHONE) == {"callback_phone": "+14165550100"}
 
 
+def test_a_correction_of_the_last_digits_of_a_phone_number_replaces_only_those() -> None:
+    said = "four one five three nine two oh one eight six, sorry, oh one eight seven"
+
+    assert values(said, asked=PHONE) == {"callback_phone": "+14153920187"}
+
+
 def test_a_self_corrected_email_stores_the_last_one_said() -> None:
     said = "j o h n at gmail dot com, no sorry, j o n at gmail dot com"
 

@@ -137,12 +137,23 @@ def _number_at(words: list[str], i: int) -> tuple[str, int]:
     total = 0
     while lead and i < len(words) and words[i] in _SCALES:
         total += lead * _SCALES[words[i]]
-        i += 1
-        if i < len(words) and words[i] == "and":
-            i += 1
-        read = _below_hundred(words, i)
-        lead, i = read if read else (0, i)
+        lead, i = _after_scale(words, i + 1)
     return str(total + lead), i
+
+
+def _after_scale(words: list[str], i: int) -> tuple[int, int]:
+    """What continues a number after "hundred"/"thousand": "and five", "fifteen", "five
+    hundred". A lone digit starts the next group instead ("one eight hundred five five
+    five…" is 1 800 555…)."""
+    joined = i < len(words) and words[i] == "and"
+    read = _below_hundred(words, i + 1 if joined else i)
+    if read is None:
+        return 0, i
+    value, after = read
+    scaled = after < len(words) and words[after] in _SCALES
+    if value < 10 and not joined and not scaled:
+        return 0, i
+    return value, after
 
 
 def spoken_digits(text: str) -> str:
@@ -216,6 +227,21 @@ def find_phones(text: str, region: str | None) -> list[Found]:
     # "four one five, and then five five five…": the pieces only make sense together.
     joined = _to_e164("".join(_run_digits(run) for run in runs), region)
     return [Found(joined, (runs[0][0].start, runs[-1][-1].end))] if joined else []
+
+
+def amend_phone(said: str, correction: str, region: str | None) -> Found | None:
+    """The number in ``said`` with its last digits replaced by the digits of
+    ``correction`` ("… oh one eight six, sorry, oh one eight seven"), when ``correction``
+    alone is too short to be a number; None otherwise. The span is ``said``'s."""
+    tail = spoken_digits(correction)
+    numbers = _runs(tokenize(said))
+    if not tail or tail.startswith("+") or not numbers:
+        return None
+    digits = "".join(_run_digits(run) for run in numbers)
+    if len(tail) >= len(digits.lstrip("+")) - 2:  # a whole number, not its end
+        return None
+    e164 = _to_e164(digits[: -len(tail)] + tail, region)
+    return Found(e164, (numbers[0][0].start, numbers[-1][-1].end)) if e164 else None
 
 
 def parse_phone(text: str, region: str | None) -> str | None:

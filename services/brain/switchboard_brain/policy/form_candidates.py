@@ -29,7 +29,7 @@ from switchboard.domain import ClaimField, ClaimFieldType
 from switchboard_brain.extract.corrections import attempts, last_attempt
 from switchboard_brain.extract.dates import MONTHS, WEEKDAYS, SpokenMoment, parse_moment
 from switchboard_brain.extract.emails import find_emails
-from switchboard_brain.extract.phones import find_phones
+from switchboard_brain.extract.phones import amend_phone, find_phones
 from switchboard_brain.extract.spans import Found, Span, mask
 from switchboard_brain.extract.text import clean_text
 
@@ -99,6 +99,22 @@ def _found_in_attempts(
     return found
 
 
+def _phones(text: str, spans: list[Span], region: str | None) -> list[Found]:
+    """Numbers in each attempt; an attempt that only repeats the end of the number before
+    it ("…oh one eight six, sorry, oh one eight seven") corrects those last digits."""
+    found: list[Found] = []
+    for start, end in spans:
+        here = find_phones(text[start:end], region)
+        if here:
+            found.extend(Found(f.value, (f.span[0] + start, f.span[1] + start)) for f in here)
+        elif found:
+            before = found[-1].span
+            amended = amend_phone(text[before[0] : before[1]], text[start:end], region)
+            if amended is not None:
+                found.append(Found(amended.value, (before[0], end)))
+    return found
+
+
 def _stored_moment(value: str | None) -> SpokenMoment | None:
     try:
         stored = datetime.fromisoformat(value) if value else None
@@ -157,7 +173,7 @@ def find_candidates(
     found: dict[str, Candidate] = {}
     emails = _found_in_attempts(text, spans, find_emails)
     rest = mask(text, (e.span for e in emails))
-    phones = _found_in_attempts(rest, spans, lambda part: find_phones(part, reading.region))
+    phones = _phones(rest, spans, reading.region)
     rest = mask(rest, (p.span for p in phones))
     for kind, values in ((ClaimFieldType.EMAIL, emails), (ClaimFieldType.PHONE_NUMBER, phones)):
         target = _target(kind, asked, open_fields)
