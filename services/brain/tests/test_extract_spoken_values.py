@@ -3,9 +3,13 @@ as "oh", "double", "triple", and phone numbers read in their country's groups.""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from switchboard_brain.extract.corrections import attempts, is_correction, last_attempt
+from switchboard_brain.extract.dates import parse_datetime
 from switchboard_brain.extract.emails import find_emails
 from switchboard_brain.extract.phones import find_phones, parse_phone, spoken_digits
 from switchboard_brain.extract.spans import mask
@@ -155,3 +159,19 @@ def test_free_text_is_only_cut_at_a_strong_correction() -> None:
 
 def test_masking_keeps_offsets() -> None:
     assert mask("call 415 now", [(5, 8)]) == "call     now"
+
+
+@pytest.mark.parametrize(
+    ("said", "clock"),
+    [
+        ("yesterday at ten oh five", "10:05"),
+        ("yesterday, seven oh five pm", "19:05"),
+        ("on Monday around nine oh five in the morning", "09:05"),
+    ],
+)
+def test_oh_in_a_clock_time_is_a_zero_minute_digit(said: str, clock: str) -> None:
+    now = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("America/New_York"))
+
+    moment = parse_datetime(said, now)
+
+    assert moment is not None and moment.strftime("%H:%M") == clock

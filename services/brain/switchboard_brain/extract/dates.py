@@ -50,6 +50,10 @@ _ORDINAL_RE = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b")
 _YEAR_PAIR_RE = re.compile(r"\b(19|20) (\d{2})\b(?! \d)")
 # Speech recognisers write "twenty twenty six" as "2020, 6": a decade year then one digit.
 _SPLIT_YEAR_RE = re.compile(r"\b(19[0-9]|20[0-9])0 ([1-9])\b(?! ?(?:am|pm|oclock|:))")
+# "ten oh five" is 10:05 when said as a time: after "at" or before am/pm.
+_OH_MINUTES_RE = re.compile(
+    r"\b(?:(at|around|about|by) (\d{1,2}) oh (\d)\b|(\d{1,2}) oh (\d) ?(am|pm|in the)\b)"
+)
 _SLASH_RE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2}|\d{4}))?\b")
 _DAY_OFFSETS = (
     (re.compile(r"\bday before yesterday\b"), -2),
@@ -81,7 +85,15 @@ def normalise(text: str) -> str:
     digits = words_to_digits(lowered)
     digits = _YEAR_PAIR_RE.sub(r"\1\2", digits)
     digits = _SPLIT_YEAR_RE.sub(r"\1\2", digits)
+    digits = _OH_MINUTES_RE.sub(_oh_minutes, digits)
     return _ORDINAL_RE.sub(r"\1th", digits)
+
+
+def _oh_minutes(match: re.Match[str]) -> str:
+    lead, hour, minute, hour2, minute2, suffix = match.groups()
+    if lead:
+        return f"{lead} {hour}:0{minute}"
+    return f"{hour2}:0{minute2} {suffix}"
 
 
 def _count(word: str) -> int:
