@@ -6,7 +6,14 @@ import pytest
 from brain_fakes import call_request
 
 from switchboard.domain import ClaimField, ClaimFieldType
-from switchboard_brain.policy.phrases import confirmation, label, question, recap, spoken_label
+from switchboard_brain.policy.phrases import (
+    confirmation,
+    label,
+    question,
+    recap,
+    spoken_label,
+    task_clause,
+)
 
 TEXT, WHEN, EMAIL, PHONE = (
     ClaimFieldType.TEXT,
@@ -95,3 +102,19 @@ def test_several_values_are_confirmed_in_one_sentence() -> None:
     assert confirmation([(field("What happened"), "a tree fell on it"), stored[0]]) == (
         "Thank you, I've noted what happened, and the 23rd of November 2026 at 3 pm."
     )
+
+
+@pytest.mark.parametrize(
+    ("task", "clause"),
+    [
+        ("Help the customer file a claim", "I'm calling to help you file a claim."),
+        (
+            "The customer reported water damage in their kitchen.",
+            "I'm calling because you reported water damage in your kitchen.",
+        ),
+        ("The customer's car was hit", "I'm calling because your car was hit."),
+        ("Our records show a claim", "I'm calling about the following: Our records show a claim."),
+    ],
+)  # fmt: skip
+def test_the_task_is_said_to_the_caller(task: str, clause: str) -> None:
+    assert task_clause(task) == clause

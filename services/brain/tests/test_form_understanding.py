@@ -99,6 +99,21 @@ async def test_a_value_volunteered_before_its_question_is_stored_and_never_asked
     }
 
 
+async def test_i_dont_know_skips_the_asked_field_but_keeps_what_else_was_said() -> None:
+    store = InMemoryStore()
+    store.new_call()
+    session = await open_session(store)
+    await collect(session.start(ConversationStart("call-1")))
+
+    events = await turn(session, "t1", "I don't know the date, my email is bob at example dot com")
+
+    assert said(events) == (
+        "No problem, let's skip that. Got it, bob@example.com. "
+        "Could you tell me a phone number where we can reach you?"
+    )
+    assert store.calls["call-1"].claim == {"email": "bob@example.com"}
+
+
 async def test_a_date_told_in_the_description_fills_the_date_field_too() -> None:
     store = InMemoryStore()
     store.new_call(claim=(WHAT, WHEN, EMAIL))

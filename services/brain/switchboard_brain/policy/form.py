@@ -83,17 +83,25 @@ class FormPolicy(ConversationPolicy):
             or (current.type is ClaimFieldType.TEXT and len(text.split()) <= _DONT_KNOW_MAX_WORDS)
         ):
             state.skip(current.name)
-            return self._continue(ctx, state, ["No problem, let's skip that."])
+            # "I don't know the date, but my e-mail is …": the rest is still kept.
+            others = [c for c in candidates if c.field != current.name]
+            kept = await self._store(ctx, state, others)
+            return self._continue(
+                ctx, state, ["No problem, let's skip that.", *self._confirmation(ctx, kept)]
+            )
         stored = await self._store(ctx, state, candidates)
         if current.name in stored:
             state.retries.pop(current.name, None)
         if stored:
             # Volunteered values alone are no failed answer: the pending question follows.
-            fields = [f for f in ctx.call.initiate.claim if f.name in stored]
-            return self._continue(
-                ctx, state, [phrases.confirmation([(f, stored[f.name]) for f in fields])]
-            )
+            return self._continue(ctx, state, self._confirmation(ctx, stored))
         return self._retry(ctx, state, current)
+
+    @staticmethod
+    def _confirmation(ctx: TurnContext, stored: dict[str, str]) -> list[str]:
+        """One sentence confirming the values just stored, in the claim's order; none for none."""
+        fields = [f for f in ctx.call.initiate.claim if f.name in stored]
+        return [phrases.confirmation([(f, stored[f.name]) for f in fields])] if fields else []
 
     @staticmethod
     def _candidates(

@@ -52,7 +52,12 @@ def task_clause(task: str) -> str:
     if not body:
         return "I'm calling about your file."
     if first in _NOT_A_VERB:
-        return f"I'm calling about the following: {body}."
+        # "The customer reported a leak in their kitchen" → "… because you reported a leak
+        # in your kitchen"; other descriptions are read as written, turned to the caller.
+        said = _lower_first(to_second_person(body))
+        if said.split(" ", 1)[0] in ("you", "your"):
+            return f"I'm calling because {said}."
+        return f"I'm calling about the following: {to_second_person(body)}."
     return f"I'm calling to {to_second_person(_lower_first(body))}."
 
 
@@ -220,7 +225,7 @@ def greeting(request: CallRequest) -> list[str]:
 
 
 def welcome_back(request: CallRequest) -> list[str]:
-    topic = _lower_first(_strip_end(request.task)) or "your file"
+    topic = _lower_first(to_second_person(_strip_end(request.task))) or "your file"
     return [
         f"Welcome back, this is {request.bot_name} from {request.bot_company}.",
         f"We were talking about this: {topic}.",
