@@ -153,8 +153,11 @@ def test_ordinary_answers_are_no_correction(said: str) -> None:
 
 
 def test_free_text_is_only_cut_at_a_strong_correction() -> None:
-    assert last_attempt("the pipe burst, sorry, I'm upset") == "the pipe burst, sorry, I'm upset"
-    assert last_attempt("a pipe burst, no sorry, the tap broke").strip() == "the tap broke"
+    polite = "the pipe burst, sorry, I'm upset"
+    corrected = "a pipe burst, no sorry, the tap broke"
+
+    assert last_attempt(polite) == (0, len(polite))
+    assert corrected[slice(*last_attempt(corrected))] == " the tap broke"
 
 
 def test_masking_keeps_offsets() -> None:

@@ -155,6 +155,15 @@ def test_an_answer_of_only_values_for_other_fields_is_no_free_text_answer() -> N
     }
 
 
+def test_a_date_corrected_while_a_text_field_is_asked_is_no_free_text_answer() -> None:
+    filled = {"incident_datetime": "2026-11-22T19:00:00-05:00"}
+    said = "Sunday at around seven, no, sorry, eight pm"
+
+    assert values(said, asked=WHAT, filled=filled) == {
+        "incident_datetime": "2026-11-22T20:00:00-05:00"
+    }
+
+
 def test_a_free_text_answer_corrected_by_the_caller_keeps_the_correction() -> None:
     said = "a pipe burst, no sorry, the tap in the kitchen broke"
 

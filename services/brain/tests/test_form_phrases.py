@@ -78,6 +78,21 @@ def test_a_recap_names_fields_for_the_caller() -> None:
     ]
 
 
+def test_a_recap_names_free_text_without_reading_it_back() -> None:
+    what = field("what happened", TEXT, name="what")
+    email = field("your e-mail address", EMAIL, name="email")
+    request = call_request(claim=(what, email))
+
+    assert recap(request, {"what": "my laptop got wet", "email": "a@b.co"}) == [
+        "To sum up, I noted your e-mail address: a@b.co.",
+        "I also noted what happened.",
+    ]
+    assert recap(request, {"what": "my laptop got wet"}) == [
+        "To sum up, I noted what happened.",
+        "We still need your e-mail address; you can send it to us later.",
+    ]
+
+
 def test_free_text_is_confirmed_without_echoing_the_callers_words() -> None:
     what = field("What happened, in a few words")
 

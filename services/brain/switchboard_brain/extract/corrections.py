@@ -52,10 +52,9 @@ def attempts(text: str) -> list[Span]:
     return _attempts(text, _ANY_RE)
 
 
-def last_attempt(text: str) -> str:
-    """What follows the last strong correction marker: free text corrected by the caller."""
-    start, end = _attempts(text, _STRONG_RE)[-1]
-    return text[start:end]
+def last_attempt(text: str) -> Span:
+    """Where the text after the last strong correction marker is: free text as corrected."""
+    return _attempts(text, _STRONG_RE)[-1]
 
 
 def is_correction(text: str) -> bool:

@@ -29,6 +29,7 @@ from switchboard.domain import ClaimField, ClaimFieldType
 from switchboard_brain.extract.corrections import attempts, last_attempt
 from switchboard_brain.extract.dates import MONTHS, WEEKDAYS, SpokenMoment, parse_moment
 from switchboard_brain.extract.emails import find_emails
+from switchboard_brain.extract.numbers import ORDINAL_TENS, ORDINAL_UNITS, SCALES, TENS, UNITS
 from switchboard_brain.extract.phones import amend_phone, find_phones
 from switchboard_brain.extract.spans import Found, Span, mask
 from switchboard_brain.extract.text import clean_text
@@ -43,18 +44,14 @@ _MONTH_FIRST_REGIONS = frozenset({"US", "CA", "PH"})  # "3/4" is March 4th there
 _WORD_RE = re.compile(r"[a-z']+")
 # Words that carry no free-text answer of their own: lead-ins, glue, and the vocabulary
 # of dates, e-mails and numbers.
-_NOT_CONTENT = (
-    frozenset(
-        "my our the a an is it it's its was were and or also oh um uh er so well yes yeah sure "
-        "ok okay right here there that this that's you can reach me call at on in of by to "
-        "e-mail email mail address phone number mobile cell date time day it happened "
-        "no sorry wait actually i mean i'm am pm morning afternoon evening night tonight "
-        "yesterday today tomorrow last next this week month year ago half past quarter "
-        "oclock o'clock noon midnight around about th st nd rd dot".split()
-    )
-    | set(MONTHS)
-    | set(WEEKDAYS)
-)
+_NOT_CONTENT = frozenset(
+    "my our the a an is it it's its was were and or also oh um uh er so well yes yeah sure "
+    "ok okay right here there that this that's you can reach me call at on in of by to "
+    "e-mail email mail address phone number mobile cell date time day it happened "
+    "no sorry wait actually i mean i'm am pm morning afternoon evening night tonight "
+    "yesterday today tomorrow last next this week month year ago half past quarter "
+    "oclock o'clock noon midnight around about th st nd rd dot".split()
+) | {*MONTHS, *WEEKDAYS, *UNITS, *TENS, *ORDINAL_UNITS, *ORDINAL_TENS, *SCALES}
 
 
 @dataclass(frozen=True)
@@ -193,9 +190,10 @@ def find_candidates(
             found[target.name] = Candidate(target.name, value, span)
 
     if asked is not None and asked.type is ClaimFieldType.TEXT:
-        answer = clean_text(last_attempt(text))
+        start, end = last_attempt(text)
+        answer = clean_text(text[start:end])
         # Date words are no content, so "it was yesterday" is no description.
-        if answer and (not found or _has_content(mask(text, typed_spans))):
+        if answer and (not found or _has_content(mask(text, typed_spans)[start:end])):
             found[asked.name] = Candidate(asked.name, answer, (0, len(text)))
     order = {f.name: i for i, f in enumerate(open_fields)}
     return sorted(found.values(), key=lambda c: order.get(c.field, len(order)))

@@ -236,18 +236,24 @@ def welcome_back(request: CallRequest) -> list[str]:
 def recap(request: CallRequest, claim: dict[str, str]) -> list[str]:
     """A short summary of what was collected, and what is still missing. Free text in
     the caller's own words is named, not read back (see :func:`confirmation`)."""
-    parts = [
-        f"{spoken_label(f)}: {spoken_value(f, claim[f.name])}"
-        if f.type is not ClaimFieldType.TEXT or _worth_reading_back(claim[f.name])
-        else spoken_label(f)
-        for f in request.claim
-        if f.name in claim
+    filled = [f for f in request.claim if f.name in claim]
+    shown = [
+        f for f in filled if f.type is not ClaimFieldType.TEXT or _worth_reading_back(claim[f.name])
     ]
-    sentences = [f"To sum up, I noted {'; '.join(parts)}."] if parts else []
+    read = [f"{spoken_label(f)}: {spoken_value(f, claim[f.name])}" for f in shown]
+    named = [spoken_label(f) for f in filled if f not in shown]
+    sentences = [f"To sum up, I noted {'; '.join(read)}."] if read else []
+    if named:
+        lead = "I also noted" if read else "To sum up, I noted"
+        sentences.append(f"{lead} {_listed(named)}.")
     missing = [spoken_label(f) for f in request.claim if f.name not in claim]
     if missing:
         sentences.append(f"We still need {', '.join(missing)}; you can send it to us later.")
     return sentences
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def goodbye(request: CallRequest) -> list[str]:
