@@ -117,6 +117,9 @@ def test_every_email_in_an_answer_is_found_with_where_it_was_said() -> None:
         ("john at x dot com and mary at y dot com", ["john@x.com", "mary@y.com"]),
         ("triple oh seven at mi six dot co dot uk", ["0007@mi6.co.uk"]),
         ("at 3 pm yesterday", []),
+        ("It's j-o-h-n at gmail.com.", ["john@gmail.com"]),
+        ("john smith at gmail dot com, all one word", ["johnsmith@gmail.com"]),
+        ("mary at example dot com. And my number", ["mary@example.com"]),
     ],
 )
 def test_emails_are_read_between_the_words_around_them(said: str, expected: list[str]) -> None:

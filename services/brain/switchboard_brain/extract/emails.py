@@ -34,11 +34,16 @@ _STOP_WORDS = frozenset(
 )
 
 
+_SPELLED_RE = re.compile(r"^[a-z0-9](?:-[a-z0-9])+$")  # "j-o-h-n", as recognisers spell
+_PAUSES = frozenset(",;!?\u2026")
+
+
 @dataclass(frozen=True)
 class _Word:
     text: str
     start: int
     end: int
+    pause_after: bool = False  # a comma or full stop follows: an address may end here
 
 
 def _words(text: str) -> list[_Word]:
@@ -46,8 +51,12 @@ def _words(text: str) -> list[_Word]:
     words = []
     for match in _WORD_RE.finditer(text):
         word = match.group(0).rstrip(".")
-        if word:
-            words.append(_Word(word, match.start(), match.start() + len(word)))
+        if not word:
+            continue
+        end = match.start() + len(word)
+        pause = len(word) < len(match.group(0)) or text[end : end + 1] in _PAUSES
+        spelled = word.replace("-", "") if _SPELLED_RE.match(word) else word
+        words.append(_Word(spelled, match.start(), end, pause))
     return words
 
 
@@ -59,7 +68,8 @@ def _spoken_forms(words: list[_Word]) -> list[_Word]:
         word, nxt = words[i], words[i + 1] if i + 1 < len(words) else None
         pair = f"{word.text} {nxt.text}" if nxt else ""
         if nxt and pair in ("at sign", "at symbol", "under score"):
-            out.append(_Word("at" if word.text == "at" else "underscore", word.start, nxt.end))
+            merged = "at" if word.text == "at" else "underscore"
+            out.append(_Word(merged, word.start, nxt.end, nxt.pause_after))
             i += 2
         elif nxt and (word.text in _CASE_WORDS or pair in ("upper case", "lower case")):
             skip = 2 if word.text in ("upper", "lower") else 1
@@ -68,10 +78,13 @@ def _spoken_forms(words: list[_Word]) -> list[_Word]:
                 out.append(word)
                 i += 1
                 continue
-            out.append(_Word(target.text, word.start, target.end))
+            out.append(_Word(target.text, word.start, target.end, target.pause_after))
             i += skip + 1
         elif nxt and word.text in _REPEATS and (len(nxt.text) == 1 or nxt.text in _SPOKEN):
-            out.extend(_Word(nxt.text, word.start, nxt.end) for _ in range(_REPEATS[word.text]))
+            out.extend(
+                _Word(nxt.text, word.start, nxt.end, nxt.pause_after)
+                for _ in range(_REPEATS[word.text])
+            )
             i += 2
         else:
             out.append(word)
@@ -106,6 +119,11 @@ def find_emails(text: str) -> list[Found]:
         end = at + 1
         while end < len(words) and words[end].text not in _STOP_WORDS | {"at"}:
             end += 1
+            dotted = any(
+                w.text in ("dot", "period", "point") or "." in w.text for w in words[at:end]
+            )
+            if words[end - 1].pause_after and dotted:
+                break  # "… at gmail dot com, all one word"
         candidate = _rejoin(words[start:at]) + "@" + _rejoin(words[at + 1 : end])
         if start < at and _VALID_RE.match(candidate):
             found.append(Found(candidate, (words[start].start, words[end - 1].end)))
