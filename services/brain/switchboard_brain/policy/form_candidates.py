@@ -194,6 +194,6 @@ def find_candidates(
         answer = clean_text(text[start:end])
         # Date words are no content, so "it was yesterday" is no description.
         if answer and (not found or _has_content(mask(text, typed_spans)[start:end])):
-            found[asked.name] = Candidate(asked.name, answer, (0, len(text)))
+            found[asked.name] = Candidate(asked.name, answer, (start, end))
     order = {f.name: i for i, f in enumerate(open_fields)}
     return sorted(found.values(), key=lambda c: order.get(c.field, len(order)))
