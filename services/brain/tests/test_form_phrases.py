@@ -50,6 +50,13 @@ def field(description: str, kind: ClaimFieldType = TEXT, name: str = "some_field
         ("a phone number where an adjuster can reach you", PHONE,
          "Could you tell me a phone number where an adjuster can reach you?"),
         ("what happened", TEXT, "Could you tell me what happened?"),
+        ("Name of the insured person", TEXT, "Could you tell me your name?"),
+        ("Date of the customer's last visit", WHEN,
+         "Could you tell me the date of your last visit?"),
+        ("The person to contact in an emergency", TEXT,
+         "Could you tell me the person to contact in an emergency?"),
+        ("What is their date of birth", WHEN, "What is your date of birth?"),
+        ("How many people were injured", TEXT, "Could you tell me how many people were injured?"),
     ],
 )  # fmt: skip
 def test_questions_are_phrased_for_the_caller_from_the_description(

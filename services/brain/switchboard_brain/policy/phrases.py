@@ -62,15 +62,18 @@ def task_clause(task: str) -> str:
 
 
 _PERSON = (
-    r"(?:customer|caller|client|policy ?holder|insured|user|claimant|member|patient|"
-    r"contact|person|callee)"
+    r"(?:customer|caller|client|policy ?holder|insured(?: person| party)?|user|claimant|"
+    r"member|patient|callee)"
 )
+# Where "… of the customer" ends: not before "'s" or another noun ("of the customer's
+# last visit" is "of your last visit").
+_PHRASE_END = r"(?=$|[,.;:?!)]| (?:and|or|who|that|if|when|for|in|on|at|to|with|from)\b)"
 _AUX = {"is": "are", "was": "were", "has": "have", "does": "do"}
 _SECOND_PERSON_RE = (
     # "the e-mail address of the customer" → "your e-mail address"
     (
         re.compile(
-            r"(?i)\b(?:the |an? )?((?:[\w-]+ ){0,3}?[\w-]+) of (?:the|our) " + _PERSON + r"\b"
+            r"(?i)\b(?:the |an? )?((?:[\w-]+ ){0,3}?[\w-]+) of (?:the|our) " + _PERSON + _PHRASE_END
         ),
         lambda m: "your " + _lower_first(m.group(1)),
     ),
@@ -147,6 +150,14 @@ def spoken_label(claim_field: ClaimField) -> str:
     return to_second_person(label(claim_field))
 
 
+_QUESTION_START_RE = re.compile(
+    r"(?i)^(?:(?:what|when|where|who|which|why|how)(?: \w+)? "
+    r"(?:is|are|was|were|did|do|does|has|have|can|could|would|will|should)|"
+    r"(?:is|are|was|were|did|do|does|has|have|can|could|will|would|should) "
+    r"(?:the|our|this|that|their|there|they|he|she|it|you|any)\b)"
+)
+
+
 def question(claim_field: ClaimField) -> str:
     """How to ask the caller for a field, from its description: a question stays a
     question (said to the caller: "Is the customer injured?" → "Are you injured?"); a
@@ -155,6 +166,8 @@ def question(claim_field: ClaimField) -> str:
     description = _FORMAT_NOTE_RE.sub("", claim_field.description.strip()).strip()
     if description.endswith("?"):
         return to_second_person(description)
+    if _QUESTION_START_RE.match(description):  # "What is their date of birth"
+        return to_second_person(_strip_end(description)) + "?"
     topic = _lower_first(_topic(claim_field))
     if topic.split(" ", 1)[0].lower() not in _DETERMINED:
         # "Date of the incident" → "the date of the incident"; "E-mail" → "your e-mail"
