@@ -164,6 +164,18 @@ def test_a_date_corrected_while_a_text_field_is_asked_is_no_free_text_answer() -
     }
 
 
+def test_a_clause_that_only_carried_another_fields_value_is_left_out_of_free_text() -> None:
+    said = "A pipe burst under the sink. Oh, and my e-mail is jane at example dot com."
+
+    assert values(said, asked=WHAT) == {
+        "email": "jane@example.com",
+        "description": "A pipe burst under the sink.",
+    }
+    assert values("Yesterday, a tree fell on the fence", asked=WHAT)["description"] == (
+        "a tree fell on the fence"
+    )
+
+
 def test_a_free_text_answer_corrected_by_the_caller_keeps_the_correction() -> None:
     said = "a pipe burst, no sorry, the tap in the kitchen broke"
 

@@ -171,3 +171,52 @@ async def test_questions_and_confirmations_are_phrased_for_the_caller() -> None:
     assert said(events).startswith("Thank you, I've noted your description of the damage.")
     assert "my laptop" not in said(events)
     assert "the customer" not in greeting + said(events)
+
+
+async def test_a_talkative_caller_fills_the_demo_claim_in_three_answers() -> None:
+    store = InMemoryStore()
+    store.new_call(
+        phone_number="+14155550123",
+        timezone="",
+        task="Help the customer file a claim for the water damage in their kitchen.",
+        claim=(
+            ClaimField(
+                name="incident_datetime",
+                type=ClaimFieldType.DATETIME,
+                description="when the damage happened",
+            ),
+            ClaimField(
+                name="incident_description", type=ClaimFieldType.TEXT, description="what happened"
+            ),
+            ClaimField(
+                name="policyholder_email",
+                type=ClaimFieldType.EMAIL,
+                description="the e-mail address where we can send the claim documents",
+            ),
+            ClaimField(
+                name="callback_number",
+                type=ClaimFieldType.PHONE_NUMBER,
+                description="a phone number where an adjuster can reach you",
+            ),
+        ),
+    )
+    session = await open_session(store)
+    greeting = said(await collect(session.start(ConversationStart("call-1"))))
+    assert "help you file a claim for the water damage in your kitchen" in greeting
+    lines = [
+        "Sunday evening, around seven, and you can reach me on four one five, "
+        "three nine two, oh one eight six.",
+        "A pipe burst under the sink. Oh, and my e-mail is jane dot doe at gmail dot com.",
+        "No, that's all, thanks. Bye!",
+    ]
+    replies = [said(await turn(session, f"t{i}", line)) for i, line in enumerate(lines)]
+
+    assert replies[0].endswith("Could you tell me what happened?")
+    assert "To sum up" in replies[1] and "I also noted what happened." in replies[1]
+    assert "A pipe burst" not in " ".join(replies)
+    assert store.calls["call-1"].claim == {
+        "incident_datetime": "2026-11-22T19:00:00-08:00",
+        "callback_number": "+14153920186",
+        "incident_description": "A pipe burst under the sink.",
+        "policyholder_email": "jane.doe@gmail.com",
+    }

@@ -20,6 +20,7 @@ sorry, the fifth") or gives a value before it is asked. The rules:
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ _FUTURE_FIELD_RE = re.compile(
     r"next|upcoming|future|preferred|when should|when would|when can)\b"
 )
 _MONTH_FIRST_REGIONS = frozenset({"US", "CA", "PH"})  # "3/4" is March 4th there
-_WORD_RE = re.compile(r"[a-z']+")
+_WORD_RE = re.compile(r"[a-z][a-z'-]*[a-z]")  # two letters or more: "e-mail", "it's"
 # Words that carry no free-text answer of their own: lead-ins, glue, and the vocabulary
 # of dates, e-mails and numbers.
 _NOT_CONTENT = frozenset(
@@ -153,6 +154,21 @@ def _has_content(text: str) -> bool:
     )
 
 
+_CLAUSE_END_RE = re.compile(r"(?<=[.!?;,])\s+")
+
+
+def _free_text(text: str, span: Span, typed: list[Span]) -> str:
+    """The free-text answer in ``span`` without the clauses that only carried values for
+    other fields ("A pipe burst. Oh, and my e-mail is …" → "A pipe burst."); empty when
+    nothing else was said ("it was yesterday at 3 pm"): date and number words, and the
+    glue around a value, are no content."""
+    masked = mask(text, typed)
+    start, end = span
+    cuts = [start, *(m.end() for m in _CLAUSE_END_RE.finditer(masked, start, end)), end]
+    clauses = [(a, b) for a, b in itertools.pairwise(cuts) if _has_content(masked[a:b])]
+    return " ".join(text[a:b].strip() for a, b in clauses)
+
+
 def find_candidates(
     text: str,
     *,
@@ -191,9 +207,8 @@ def find_candidates(
 
     if asked is not None and asked.type is ClaimFieldType.TEXT:
         start, end = last_attempt(text)
-        answer = clean_text(text[start:end])
-        # Date words are no content, so "it was yesterday" is no description.
-        if answer and (not found or _has_content(mask(text, typed_spans)[start:end])):
-            found[asked.name] = Candidate(asked.name, answer, (start, end))
+        answer = _free_text(text, (start, end), typed_spans) if found else text[start:end]
+        if clean_text(answer):
+            found[asked.name] = Candidate(asked.name, clean_text(answer), (start, end))
     order = {f.name: i for i, f in enumerate(open_fields)}
     return sorted(found.values(), key=lambda c: order.get(c.field, len(order)))
