@@ -121,6 +121,14 @@ def test_a_time_alone_is_not_volunteered_as_a_date() -> None:
     }
 
 
+def test_a_vague_date_said_in_passing_is_not_volunteered() -> None:
+    said = "I bought the car last year and it was parked outside"
+
+    assert values(said, asked=WHAT) == {"description": said}
+    assert values("a few weeks ago, on a Tuesday", asked=WHEN) != {}
+    assert "incident_datetime" in values("last week on Tuesday, a tree fell", asked=WHAT)
+
+
 def test_a_date_with_two_open_datetime_fields_goes_to_neither_unless_asked() -> None:
     appointment = ClaimField(
         name="appointment", type=ClaimFieldType.DATETIME, description="next appointment"

@@ -28,7 +28,13 @@ from datetime import date, datetime, time
 
 from switchboard.domain import ClaimField, ClaimFieldType
 from switchboard_brain.extract.corrections import attempts, last_attempt
-from switchboard_brain.extract.dates import MONTHS, WEEKDAYS, SpokenMoment, parse_moment
+from switchboard_brain.extract.dates import (
+    MONTHS,
+    WEEKDAYS,
+    SpokenMoment,
+    normalise,
+    parse_moment,
+)
 from switchboard_brain.extract.emails import find_emails
 from switchboard_brain.extract.numbers import ORDINAL_TENS, ORDINAL_UNITS, SCALES, TENS, UNITS
 from switchboard_brain.extract.phones import amend_phone, find_phones
@@ -148,6 +154,19 @@ def _moment(
     return SpokenMoment(day, clock), (used[0][0], used[-1][1])
 
 
+_VAGUE_RE = re.compile(r"(?i)\b(?:weeks?|months?|years?)\b")
+_PRECISE_RE = re.compile(
+    r"(?i)\b(?:" + "|".join([*MONTHS, *WEEKDAYS]) + r"|yesterday|today|tonight|tomorrow|"
+    r"\d{1,2}(?:st|nd|rd|th)|\d{1,2}/\d{1,2}|\d{4}-\d{2}-\d{2})\b"
+)
+
+
+def _vague(text: str) -> bool:
+    """ "last year", "a few weeks ago": a date said in passing ("I bought it last year")
+    is no answer for a field not asked; "last week on Tuesday" names a day."""
+    return bool(_VAGUE_RE.search(text)) and not _PRECISE_RE.search(normalise(text))
+
+
 def _has_content(text: str) -> bool:
     return any(
         word not in _NOT_CONTENT and not word.isdigit() for word in _WORD_RE.findall(text.lower())
@@ -201,7 +220,8 @@ def find_candidates(
         before = _stored_moment(filled.get(target.name))
         if before is not None:  # a correction names only what changes
             moment = SpokenMoment(moment.day or before.day, moment.clock or before.clock)
-        if moment.day is not None or target is asked:
+        volunteered_day = moment.day is not None and not _vague(rest[span[0] : span[1]])
+        if volunteered_day or target is asked:
             value = moment.at(reading.now.date(), reading.now.tzinfo).isoformat()
             found[target.name] = Candidate(target.name, value, span)
 
