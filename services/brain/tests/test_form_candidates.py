@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from brain_fakes import CLAIM
 
 from switchboard.domain import ClaimField, ClaimFieldType
@@ -98,6 +99,35 @@ def test_a_correction_to_a_value_stored_before_changes_only_what_it_names() -> N
     assert values("no, sorry, the fifth", asked=EMAIL, filled=filled) == {
         "incident_datetime": "2026-11-05T15:00:00-05:00"
     }
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "you can reach me on this number",
+        "the number you're calling is fine",
+        "same number",
+        "just call the one I'm on",
+    ],
+)
+def test_this_number_is_the_line_the_call_is_on(said: str) -> None:
+    reading = Reading(NEW_YORK.now, "US", "+12125550100")
+
+    assert values(said, asked=PHONE, reading=reading) == {"callback_phone": "+12125550100"}
+
+
+def test_this_phone_in_a_description_is_no_phone_number() -> None:
+    reading = Reading(NEW_YORK.now, "US", "+12125550100")
+    said = "that phone was stolen from my car"
+
+    assert values(said, asked=WHAT, reading=reading) == {"description": said}
+
+
+def test_a_number_said_after_this_number_wins() -> None:
+    reading = Reading(NEW_YORK.now, "US", "+12125550100")
+    said = "this number, no sorry, my cell, four one five five five five oh one oh oh"
+
+    assert values(said, asked=PHONE, reading=reading) == {"callback_phone": "+14155550100"}
 
 
 def test_a_phone_number_volunteered_before_it_is_asked_is_found() -> None:

@@ -220,3 +220,15 @@ async def test_a_talkative_caller_fills_the_demo_claim_in_three_answers() -> Non
         "incident_description": "A pipe burst under the sink.",
         "policyholder_email": "jane.doe@gmail.com",
     }
+
+
+async def test_this_number_stores_the_line_the_call_is_on() -> None:
+    store = InMemoryStore()
+    store.new_call(claim=(PHONE, WHAT))
+    session = await open_session(store)
+    await collect(session.start(ConversationStart("call-1")))
+
+    events = await turn(session, "t1", "Just use the number you called, please.")
+
+    assert said(events).startswith("Got it, plus 1, 2 1 2, 5 5 5, 0 1 0 0.")
+    assert store.calls["call-1"].claim == {"callback_phone": "+12125550100"}

@@ -121,7 +121,7 @@ class FormPolicy(ConversationPolicy):
             asked=current,
             open_fields=open_fields,
             filled=claim,
-            reading=Reading(ctx.now, ctx.region),
+            reading=Reading(ctx.now, ctx.region, ctx.call.initiate.phone_number),
         )
 
     @staticmethod

@@ -76,6 +76,7 @@ class Reading:
 
     now: datetime  # timezone-aware, in the callee's timezone
     region: str | None
+    line_number: str | None = None  # E.164 of the callee's line: "this number"
 
 
 def prefers_future(claim_field: ClaimField) -> bool:
@@ -117,6 +118,10 @@ def _phones(text: str, spans: list[Span], region: str | None) -> list[Found]:
             if amended is not None:
                 found.append(Found(amended.value, (before[0], end)))
     return found
+
+
+def _start(found: Found) -> int:
+    return found.span[0]
 
 
 def _stored_moment(value: str | None) -> SpokenMoment | None:
@@ -173,6 +178,12 @@ def _has_content(text: str) -> bool:
     )
 
 
+# "You can reach me on this number": the line the call is on.
+_THIS_LINE_RE = re.compile(
+    r"(?i)\b(?:this|that|the same|same|my current|the current) (?:number|phone|line|one)\b"
+    r"|\b(?:number|one|phone) (?:you(?:'re| are)? (?:calling|called|rang|dialled|dialed)|"
+    r"i'?m (?:on|calling (?:on|from)|using|talking on))\b"
+)
 _CLAUSE_END_RE = re.compile(r"(?<=[.!?;,])\s+")
 
 
@@ -207,6 +218,10 @@ def find_candidates(
     rest = mask(text, (e.span for e in emails))
     phones = _phones(rest, spans, reading.region)
     rest = mask(rest, (p.span for p in phones))
+    # Only as an answer: "that phone was stolen" in a description is no number.
+    asked_phone = asked is not None and asked.type is ClaimFieldType.PHONE_NUMBER
+    if asked_phone and reading.line_number and (this_line := _THIS_LINE_RE.search(rest)):
+        phones = sorted([*phones, Found(reading.line_number, this_line.span())], key=_start)
     for kind, values in ((ClaimFieldType.EMAIL, emails), (ClaimFieldType.PHONE_NUMBER, phones)):
         target = _target(kind, asked, open_fields)
         if target is not None and values:
