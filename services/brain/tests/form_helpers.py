@@ -9,7 +9,7 @@ from brain_fakes import REFERENCE_NOW, InMemoryStore
 from switchboard.clock import ManualClock
 from switchboard.config import Features
 from switchboard.features import FeatureFlags
-from switchboard_brain.events import AgentSentence, OutboundEvent, UserTurn
+from switchboard_brain.events import AgentSentence, ConversationStart, OutboundEvent, UserTurn
 from switchboard_brain.policy.form import FormPolicy
 from switchboard_brain.session import ConversationSession
 
@@ -33,3 +33,8 @@ def said(events: list[OutboundEvent]) -> str:
 
 async def turn(session: ConversationSession, turn_id: str, text: str) -> list[OutboundEvent]:
     return await collect(session.handle(UserTurn(turn_id, text)))
+
+
+async def greet(session: ConversationSession, call_id: str = "call-1") -> list[OutboundEvent]:
+    """The call connects: the greeting and the first question."""
+    return await collect(session.start(ConversationStart(call_id)))

@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 
 from brain_fakes import CLAIM, InMemoryStore
-from form_helpers import collect, open_session, said, turn
+from form_helpers import greet, open_session, said, turn
 
 from switchboard.domain import ClaimField, ClaimFieldType
-from switchboard_brain.events import ConversationStart
 
 WHEN, EMAIL, PHONE, WHAT = CLAIM
 
@@ -19,7 +18,7 @@ async def test_several_fields_in_one_answer_are_all_stored_and_none_is_asked_aga
     store = InMemoryStore()
     store.new_call()
     session = await open_session(store)
-    await collect(session.start(ConversationStart("call-1")))
+    await greet(session)
 
     events = await turn(
         session, "t1", "It was yesterday at 3 pm, and my email is john dot smith at example dot com"
@@ -46,7 +45,7 @@ async def test_a_day_corrected_in_the_same_answer_stores_the_last_one() -> None:
     store = InMemoryStore()
     store.new_call()
     session = await open_session(store)
-    await collect(session.start(ConversationStart("call-1")))
+    await greet(session)
 
     events = await turn(session, "t1", "on the fourth, no, sorry, the fifth")
 
@@ -58,7 +57,7 @@ async def test_a_value_corrected_on_the_next_turn_replaces_the_one_just_confirme
     store = InMemoryStore()
     store.new_call()
     session = await open_session(store)
-    await collect(session.start(ConversationStart("call-1")))
+    await greet(session)
     await turn(session, "t1", "yesterday at 3 pm")
 
     events = await turn(session, "t2", "no, sorry, last Sunday")
@@ -73,7 +72,7 @@ async def test_a_phone_number_corrected_mid_way_stores_the_corrected_number() ->
     store = InMemoryStore()
     store.new_call(claim=(PHONE, WHAT))
     session = await open_session(store)
-    await collect(session.start(ConversationStart("call-1")))
+    await greet(session)
 
     await turn(session, "t1", "it's four one five… no wait, four one six, 555, oh one oh oh")
 
@@ -84,7 +83,7 @@ async def test_a_value_volunteered_before_its_question_is_stored_and_never_asked
     store = InMemoryStore()
     store.new_call()
     session = await open_session(store)
-    await collect(session.start(ConversationStart("call-1")))
+    await greet(session)
 
     volunteered = await turn(session, "t1", "sure, but first, my email is mary at example dot com")
     assert said(volunteered) == "Got it, mary@example.com. When did the incident happen?"
@@ -103,7 +102,7 @@ async def test_i_dont_know_skips_the_asked_field_but_keeps_what_else_was_said() 
     store = InMemoryStore()
     store.new_call()
     session = await open_session(store)
-    await collect(session.start(ConversationStart("call-1")))
+    await greet(session)
 
     events = await turn(session, "t1", "I don't know the date, my email is bob at example dot com")
 
@@ -118,7 +117,7 @@ async def test_a_date_told_in_the_description_fills_the_date_field_too() -> None
     store = InMemoryStore()
     store.new_call(claim=(WHAT, WHEN, EMAIL))
     session = await open_session(store)
-    await collect(session.start(ConversationStart("call-1")))
+    await greet(session)
 
     events = await turn(session, "t1", "A truck hit my parked car yesterday around 5 pm.")
 
@@ -136,7 +135,7 @@ async def test_a_number_read_in_british_groups_is_stored_for_a_british_callee() 
     store = InMemoryStore()
     store.new_call(phone_number="+442079460000", timezone="Europe/London", claim=(PHONE,))
     session = await open_session(store)
-    await collect(session.start(ConversationStart("call-1")))
+    await greet(session)
 
     events = await turn(session, "t1", "oh twenty, seven nine four six, oh nine five eight")
 
@@ -162,7 +161,7 @@ async def test_questions_and_confirmations_are_phrased_for_the_caller() -> None:
     )
     session = await open_session(store)
 
-    greeting = said(await collect(session.start(ConversationStart("call-1"))))
+    greeting = said(await greet(session))
     assert greeting.endswith("Could you tell me your e-mail address?")
     events = await turn(session, "t1", "bob at example dot com")
     assert said(events).endswith("Could you tell me your description of the damage?")
@@ -201,7 +200,7 @@ async def test_a_talkative_caller_fills_the_demo_claim_in_three_answers() -> Non
         ),
     )
     session = await open_session(store)
-    greeting = said(await collect(session.start(ConversationStart("call-1"))))
+    greeting = said(await greet(session))
     assert "help you file a claim for the water damage in your kitchen" in greeting
     lines = [
         "Sunday evening, around seven, and you can reach me on four one five, "
@@ -226,7 +225,7 @@ async def test_this_number_stores_the_line_the_call_is_on() -> None:
     store = InMemoryStore()
     store.new_call(claim=(PHONE, WHAT))
     session = await open_session(store)
-    await collect(session.start(ConversationStart("call-1")))
+    await greet(session)
 
     events = await turn(session, "t1", "Just use the number you called, please.")
 
