@@ -231,3 +231,27 @@ async def test_this_number_stores_the_line_the_call_is_on() -> None:
 
     assert said(events).startswith("Got it, plus 1, 2 1 2, 5 5 5, 0 1 0 0.")
     assert store.calls["call-1"].claim == {"callback_phone": "+12125550100"}
+
+
+async def test_a_value_said_with_goodbye_is_kept_and_recapped() -> None:
+    store = InMemoryStore()
+    store.new_call()
+    session = await open_session(store)
+    await greet(session)
+
+    events = await turn(session, "t1", "It was yesterday at noon, that's all, bye.")
+
+    assert "To sum up, I noted" in said(events) and "the 23rd of November 2026" in said(events)
+    assert store.calls["call-1"].claim == {"incident_datetime": "2026-11-23T12:00:00-05:00"}
+    assert said(events).endswith("goodbye!")
+
+
+async def test_a_goodbye_while_free_text_is_asked_is_not_stored_as_the_text() -> None:
+    store = InMemoryStore()
+    store.new_call(claim=(WHAT,))
+    session = await open_session(store)
+    await greet(session)
+
+    await turn(session, "t1", "Sorry, I have to go, bye.")
+
+    assert store.calls["call-1"].claim == {}

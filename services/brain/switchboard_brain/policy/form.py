@@ -71,9 +71,14 @@ class FormPolicy(ConversationPolicy):
             # Whatever comes after "anything else?" ends the call: the form has nothing
             # more to offer, and the recap was already said.
             return self._close(ctx, state, "claim_complete", [], recap=False)
-        if intent is Intent.GOODBYE:
-            return self._close(ctx, state, "caller_goodbye", [])
         current = self._asked_field(ctx, state)
+        if intent is Intent.GOODBYE:
+            if current is not None:  # "It was yesterday, that's all, bye": kept, then recapped
+                said = self._candidates(ctx, state, current, text)
+                if current.type is ClaimFieldType.TEXT:  # "bye" is no description
+                    said = [c for c in said if c.field != current.name]
+                await self._store(ctx, state, said)
+            return self._close(ctx, state, "caller_goodbye", [])
         if current is None:
             return self._wrap_up(ctx, state, [])
         candidates = self._candidates(ctx, state, current, text)
