@@ -8,13 +8,13 @@ from brain_fakes import REFERENCE_NOW, InMemoryStore
 
 from switchboard.clock import ManualClock
 from switchboard.config import Features
+from switchboard.converse import AgentSentence, ConversationStart, ConverseResponse, UserTurn
 from switchboard.features import FeatureFlags
-from switchboard_brain.events import AgentSentence, ConversationStart, OutboundEvent, UserTurn
 from switchboard_brain.policy.form import FormPolicy
 from switchboard_brain.session import ConversationSession
 
 
-async def collect(events: AsyncIterator[OutboundEvent]) -> list[OutboundEvent]:
+async def collect(events: AsyncIterator[ConverseResponse]) -> list[ConverseResponse]:
     return [event async for event in events]
 
 
@@ -27,14 +27,14 @@ async def open_session(
     )
 
 
-def said(events: list[OutboundEvent]) -> str:
+def said(events: list[ConverseResponse]) -> str:
     return " ".join(e.text for e in events if isinstance(e, AgentSentence))
 
 
-async def turn(session: ConversationSession, turn_id: str, text: str) -> list[OutboundEvent]:
+async def turn(session: ConversationSession, turn_id: str, text: str) -> list[ConverseResponse]:
     return await collect(session.handle(UserTurn(turn_id, text)))
 
 
-async def greet(session: ConversationSession, call_id: str = "call-1") -> list[OutboundEvent]:
+async def greet(session: ConversationSession, call_id: str = "call-1") -> list[ConverseResponse]:
     """The call connects: the greeting and the first question."""
     return await collect(session.start(ConversationStart(call_id)))
