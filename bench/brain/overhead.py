@@ -48,7 +48,7 @@ async def measure(policy: ConversationPolicy, turns: int) -> list[float]:
 def llm_policy(turns: int) -> LlmPolicy:
     replies = [Reply("Thank you, I noted that. What else happened?") for _ in range(turns + 5)]
     model = ScriptedChatModel(replies)
-    return LlmPolicy(model, model, LlmSettings(endpoint="http://bench", fast_model="instant"))
+    return LlmPolicy(LlmSettings(endpoint="http://bench", fast_model="instant"), model, model)
 
 
 def main() -> None:

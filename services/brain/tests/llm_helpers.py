@@ -8,6 +8,7 @@ from switchboard.clock import ManualClock
 from switchboard.config import Features, LlmSettings
 from switchboard.converse import AgentSentence, ConverseResponse, UserTurn
 from switchboard.features import FeatureFlags
+from switchboard_brain.llm.fallback import FallbackChatModel
 from switchboard_brain.llm.tokens import EstimatedTokens
 from switchboard_brain.policy.base import DocumentSearch
 from switchboard_brain.policy.llm import LlmPolicy
@@ -25,8 +26,13 @@ class Rig:
         self.slow = ScriptedChatModel(sleep=self.time.sleep, model="slow")
         self.settings = LlmSettings(endpoint="http://fake", fast_model="fast", **settings)  # type: ignore[arg-type]
         self.features = Features()
+        sleep = self.time.sleep
         self.policy = LlmPolicy(
-            self.fast, self.slow, self.settings, sleep=self.time.sleep, counter=EstimatedTokens()
+            self.settings,
+            FallbackChatModel((self.fast, self.slow), sleep),
+            FallbackChatModel((self.slow, self.fast), sleep),
+            sleep=sleep,
+            counter=EstimatedTokens(),
         )
         self.session: ConversationSession | None = None
         self.arrivals: list[tuple[float, ConverseResponse]] = []

@@ -15,7 +15,7 @@ from switchboard_dialer.ports import BrainPort, CallStore, Sleep, SpeechPort
 from switchboard_dialer.registry import CallRegistry
 from switchboard_dialer.servicer import DialerServicer
 from switchboard_dialer.session import CallSession
-from switchboard_dialer.sms import DEFAULT_SMS, create_sms
+from switchboard_dialer.sms import create_sms
 from switchboard_dialer.sms.base import SmsProvider
 from switchboard_dialer.telephony.base import TelephonyProvider
 
@@ -62,7 +62,7 @@ def build_dialer(
     """Builds the dialer; ``sleep`` drives the call timers and ``media_clock`` with
     ``media_sleep`` the playout (tests pass manual ones). Without ``speech`` only
     text lines can be served."""
-    sms_provider = sms or create_sms(DEFAULT_SMS, store)
+    sms_provider = sms or create_sms(settings.sms, store)
 
     def new_session(call: domain.Call) -> CallSession:
         return CallSession(
