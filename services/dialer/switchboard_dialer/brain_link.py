@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable
 from switchboard.clock import Clock, SystemClock
 from switchboard.errors import Unavailable
 from switchboard.grpc_edge import is_retryable
+from switchboard.tasks import run_duplex
 from switchboard_dialer.brain_events import BrainEvent, BrainRequest, Start, TurnDone, UserTurn
 from switchboard_dialer.ports import BrainPort, ConverseStream, Sleep
-from switchboard_dialer.tasks import run_duplex
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from switchboard import domain
 from switchboard.config import DialerSettings
 from switchboard.errors import SwitchboardError
 from switchboard.grpc_edge import is_retryable
+from switchboard.tasks import cancel_and_wait
 from switchboard_dialer.ports import BrainPort, CallStore, Sleep
 from switchboard_dialer.session import CallSession
-from switchboard_dialer.tasks import cancel_and_wait
 from switchboard_dialer.telephony.base import CallNotConnected, PhoneLine, Ring
 
 log = logging.getLogger(__name__)

@@ -10,10 +10,10 @@ import grpc
 from switchboard import convert
 from switchboard.errors import FailedPrecondition, InvalidArgument
 from switchboard.grpc_edge import grpc_errors
+from switchboard.tasks import cancel_and_wait
 from switchboard.v1 import common_pb2, dialer_pb2, dialer_pb2_grpc
 from switchboard_dialer.dialer import Dialer
 from switchboard_dialer.phone_wire import downlink_to_pb, uplink_from_pb
-from switchboard_dialer.tasks import cancel_and_wait
 from switchboard_dialer.telephony.base import TelephonyProvider
 from switchboard_dialer.telephony.phone_events import PhoneRegistration, Registered
 from switchboard_dialer.telephony.simulator import SimulatedPhone, SimulatorProvider

@@ -29,6 +29,7 @@ from switchboard.config import DialerSettings
 from switchboard.errors import FailedPrecondition, SwitchboardError
 from switchboard.features import FeatureFlags
 from switchboard.phones import parse_e164
+from switchboard.tasks import cancel_and_wait
 from switchboard_dialer.brain_events import (
     BrainEvent,
     BrainRequest,
@@ -47,7 +48,6 @@ from switchboard_dialer.brain_link import BrainLink
 from switchboard_dialer.media.voice import VoiceConfig, VoicePipeline
 from switchboard_dialer.ports import BrainPort, CallStore, Sleep, SpeechPort
 from switchboard_dialer.sms.base import SmsProvider
-from switchboard_dialer.tasks import cancel_and_wait
 from switchboard_dialer.telephony.base import CallerDtmf, CallerGone, CallerSaid, PhoneLine
 
 log = logging.getLogger(__name__)

@@ -18,6 +18,7 @@ from dataclasses import replace
 from switchboard.clock import Clock
 from switchboard.errors import Unavailable
 from switchboard.grpc_edge import is_retryable
+from switchboard.tasks import run_duplex
 from switchboard_dialer.ports import ListenStream, Sleep, SpeakStream, SpeechPort
 from switchboard_dialer.speech_events import (
     CancelTurn,
@@ -30,7 +31,6 @@ from switchboard_dialer.speech_events import (
     SpeakText,
     TextDone,
 )
-from switchboard_dialer.tasks import run_duplex
 
 log = logging.getLogger(__name__)
 

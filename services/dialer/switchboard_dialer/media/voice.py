@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from switchboard.clock import Clock
+from switchboard.tasks import cancel_and_wait
 from switchboard_dialer.brain_events import BrainRequest, Heard, Sentence
 from switchboard_dialer.media.barge_in import Verdict, has_words, judge
 from switchboard_dialer.media.playout import Playout, TurnEnd
@@ -37,7 +38,6 @@ from switchboard_dialer.speech_events import (
     SpeechStarted,
     Transcript,
 )
-from switchboard_dialer.tasks import cancel_and_wait
 from switchboard_dialer.telephony.base import PhoneLine
 
 log = logging.getLogger(__name__)

@@ -14,11 +14,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from switchboard.tasks import TaskOwner
 from switchboard_dialer.telephony.sip import sdp
 from switchboard_dialer.telephony.sip.dialog import Dialog
 from switchboard_dialer.telephony.sip.message import SipRequest
 from switchboard_dialer.telephony.sip.rtp import RtpStream
-from switchboard_dialer.telephony.sip.tasks import TaskSet
 from switchboard_dialer.telephony.sip.transaction import ServerTransaction, make_response
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ class SipCall:
         self.state = CallState.CALLING
         self.dialog: Dialog | None = None
         self.media: sdp.Negotiated | None = None
-        self.tasks = TaskSet(f"sip-call-{self.ref}")
+        self.tasks = TaskOwner(f"sip-call-{self.ref}")
         loop = asyncio.get_running_loop()
         self.answered: asyncio.Future[bool] = loop.create_future()
         self.ended: asyncio.Future[str] = loop.create_future()

@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from switchboard.tasks import TaskOwner
 from switchboard_dialer.telephony.sip import rtp, sdp
 from switchboard_dialer.telephony.sip.address import AddressError, NameAddr, SipUri, new_tag
 from switchboard_dialer.telephony.sip.call import SipCall
@@ -15,7 +16,6 @@ from switchboard_dialer.telephony.sip.config import SipConfig
 from switchboard_dialer.telephony.sip.dialog import Dialog
 from switchboard_dialer.telephony.sip.message import SipRequest
 from switchboard_dialer.telephony.sip.registration import Registration
-from switchboard_dialer.telephony.sip.tasks import TaskSet
 from switchboard_dialer.telephony.sip.transaction import ServerTransaction, make_response
 from switchboard_dialer.telephony.sip.transport import SipTransport
 from switchboard_dialer.telephony.sip.uac import OutboundInvite
@@ -37,7 +37,7 @@ class SipEndpoint:
         self._transport: SipTransport | None = None
         self._calls: dict[str, SipCall] = {}
         self._invites: dict[str, OutboundInvite] = {}
-        self._tasks = TaskSet("sip-endpoint")
+        self._tasks = TaskOwner("sip-endpoint")
         self.registration: Registration | None = None
 
     @property
