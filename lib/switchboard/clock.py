@@ -50,8 +50,8 @@ class SystemClock:
     def monotonic(self) -> float:
         return time.monotonic()
 
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+    # asyncio.sleep itself, not a wrapper: playout sleeps once per 20 ms frame per call.
+    sleep = staticmethod(asyncio.sleep)
 
 
 class VirtualClock:

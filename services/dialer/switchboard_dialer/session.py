@@ -29,7 +29,7 @@ from switchboard.config import DialerSettings
 from switchboard.errors import FailedPrecondition, SwitchboardError
 from switchboard.features import FeatureFlags
 from switchboard.phones import parse_e164
-from switchboard.tasks import cancel_and_wait
+from switchboard.tasks import Timer, cancel_and_wait
 from switchboard_dialer.brain_events import (
     BrainEvent,
     BrainRequest,
@@ -46,7 +46,7 @@ from switchboard_dialer.brain_events import (
 )
 from switchboard_dialer.brain_link import BrainLink
 from switchboard_dialer.media.voice import VoiceConfig, VoicePipeline
-from switchboard_dialer.ports import BrainPort, CallStore, Sleep, SpeechPort
+from switchboard_dialer.ports import BrainPort, CallStore, SpeechPort
 from switchboard_dialer.sms.base import SmsProvider
 from switchboard_dialer.telephony.base import CallerDtmf, CallerGone, CallerSaid, PhoneLine
 
@@ -91,25 +91,20 @@ class CallSession:
         flags: FeatureFlags,
         settings: DialerSettings,
         speech: SpeechPort | None = None,
-        sleep: Sleep = asyncio.sleep,
-        link_sleep: Sleep = asyncio.sleep,
-        media_clock: Clock | None = None,
-        media_sleep: Sleep = asyncio.sleep,
+        clock: Clock | None = None,
     ) -> None:
         self.call = call
         self.call_id = call.call_id
         self._line: PhoneLine | None = None
         self._speech = speech
-        self._media_clock = media_clock or SystemClock()
-        self._media_sleep = media_sleep
+        self._clock = clock or SystemClock()
         self.voice: VoicePipeline | None = None
         self._store = store
         self._sms = sms
         self._flags = flags
         self._settings = settings
-        self._sleep = sleep
         self._link = BrainLink(
-            brain, call.call_id, self._on_brain_event, settings.reconnect_timeout_sec, link_sleep
+            brain, call.call_id, self._on_brain_event, settings.reconnect_timeout_sec, self._clock
         )
         self._ending: asyncio.Future[Ending] = asyncio.get_running_loop().create_future()
         # Per agent turn, the highest sentence index delivered: a re-emitted turn
@@ -118,7 +113,7 @@ class CallSession:
         self._done_turns: set[str] = set()
         # An end_call or transfer waiting for its turn to be delivered in full.
         self._after_turn: dict[str, Ending] = {}
-        self._silence_task: asyncio.Task[None] | None = None
+        self._silence = Timer(f"call-{self.call_id}-silence", self._caller_silent, self._clock)
         self._silence_count = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._played: dict[str, asyncio.Event] = {}
@@ -156,7 +151,8 @@ class CallSession:
         try:
             ending = await self._ending
         finally:
-            await cancel_and_wait([*self._tasks, *self._silence_tasks()])
+            await cancel_and_wait(self._tasks)
+            await self._silence.close()
         reason = await self._carry_out(ending)
         log.info("call session ended", extra={"call_id": self.call_id, "reason": reason})
         return reason
@@ -187,8 +183,7 @@ class CallSession:
             self._speech,
             self,
             self._settings.reconnect_timeout_sec,
-            self._media_clock,
-            self._media_sleep,
+            self._clock,
         )
 
     def _spawn(self, work: Coroutine[Any, Any, None], part: str, name: str = "") -> None:
@@ -380,38 +375,28 @@ class CallSession:
             )
             return ""
 
-    # Timers. Every wait goes through the injected sleep, so tests move time by hand.
+    # Timers. Every wait goes through the injected clock, so tests move time by hand.
 
     def _caller_active(self) -> None:
         self._silence_count = 0
         self._disarm_silence()
 
     def _arm_silence(self) -> None:
-        self._disarm_silence()
         if self.ended:
-            return
-        self._silence_task = asyncio.create_task(
-            self._silence_after(self._flags.current.phone_silence_timeout_sec),
-            name=f"call-{self.call_id}-silence",
-        )
+            self._silence.disarm()
+        else:
+            self._silence.arm(self._flags.current.phone_silence_timeout_sec)
 
     def _disarm_silence(self) -> None:
-        if self._silence_task is not None:
-            self._silence_task.cancel()
-            self._silence_task = None
+        self._silence.disarm()
 
-    def _silence_tasks(self) -> list[asyncio.Task[None]]:
-        return [self._silence_task] if self._silence_task is not None else []
-
-    async def _silence_after(self, timeout_sec: float) -> None:
-        await self._sleep(timeout_sec)
-        self._silence_task = None
+    def _caller_silent(self) -> None:
         self._silence_count += 1
         log.info("caller silent", extra={"call_id": self.call_id, "count": self._silence_count})
         self._link.send(Silence(count=self._silence_count))
 
     async def _max_duration(self) -> None:
-        await self._sleep(self._settings.max_call_duration_sec)
+        await self._clock.sleep(self._settings.max_call_duration_sec)
         log.info("call reached its maximum duration", extra={"call_id": self.call_id})
         self._disarm_silence()
         await self._say_own_turn(MAX_DURATION_TURN_ID, MAX_DURATION_GOODBYE)

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from switchboard.clock import Clock
-from switchboard.tasks import cancel_and_wait
+from switchboard.tasks import Timer
 from switchboard_dialer.brain_events import BrainRequest, Heard, Sentence
 from switchboard_dialer.media.barge_in import Verdict, has_words, judge
 from switchboard_dialer.media.playout import Playout, TurnEnd
 from switchboard_dialer.media.speech_links import ListenLink, SpeakLink
 from switchboard_dialer.media.voice_turns import VoiceTurns
-from switchboard_dialer.ports import Sleep, SpeechPort
+from switchboard_dialer.ports import SpeechPort
 from switchboard_dialer.speech_events import (
     BotAudio,
     CancelTurn,
@@ -87,14 +87,12 @@ class VoicePipeline:
         host: VoiceHost,
         reconnect_timeout_sec: float,
         clock: Clock,
-        sleep: Sleep,
     ) -> None:
         self.call_id = call_id
         self.config = config
         self._speech = speech
         self._host = host
         self._clock = clock
-        self._sleep = sleep
         self._reconnect_timeout = reconnect_timeout_sec
         self.turns = VoiceTurns()
         self.speak = SpeakLink(
@@ -105,18 +103,17 @@ class VoicePipeline:
             self._on_speak_event,
             self._on_resend,
             reconnect_timeout_sec,
-            sleep,
             clock,
         )
         self.listen: ListenLink | None = None
-        self.playout = Playout(
-            self._play, self._on_played, self._on_turn_end, clock, sleep, speed=1.0
-        )
+        self.playout = Playout(self._play, self._on_played, self._on_turn_end, clock, speed=1.0)
         self._line: PhoneLine | None = None
         self._speaking_turn: str | None = None
         self._suspended: str | None = None
         self._suspended_at = 0.0
-        self._transcript_timer: asyncio.Task[None] | None = None
+        self._transcript_timer = Timer(
+            f"call-{call_id}-transcript-wait", self._transcript_overdue, clock
+        )
         self._skip: dict[tuple[str, int], int] = {}
         self._caller_ended_at: float | None = None
         self.barge_ins = 0
@@ -148,7 +145,6 @@ class VoicePipeline:
             self._on_listen_event,
             self._on_listen_open,
             self._reconnect_timeout,
-            self._sleep,
             self._clock,
         )
         try:
@@ -156,8 +152,7 @@ class VoicePipeline:
                 group.create_task(self.playout.run(), name=f"call-{self.call_id}-playout")
                 group.create_task(self.listen.run(), name=f"call-{self.call_id}-listen")
         finally:
-            if self._transcript_timer is not None:
-                await cancel_and_wait([self._transcript_timer])
+            await self._transcript_timer.close()
 
     # From the session.
 
@@ -257,7 +252,7 @@ class VoicePipeline:
             case SpeechEnded():
                 self._caller_ended_at = self._clock.monotonic()
                 if self._suspended is not None:
-                    self._arm_transcript_timer()
+                    self._transcript_timer.arm(TRANSCRIPT_WAIT_SEC)
             case Transcript(is_final=True):
                 self._on_final(event)
             case Transcript():
@@ -290,7 +285,7 @@ class VoicePipeline:
 
     def _resume(self, why: str) -> None:
         self._suspended = None
-        self._disarm_transcript_timer()
+        self._transcript_timer.disarm()
         self.playout.resume()
         self.resumes += 1
         log.info(
@@ -304,7 +299,7 @@ class VoicePipeline:
 
     def _interrupt(self, turn_id: str) -> None:
         self._suspended = None
-        self._disarm_transcript_timer()
+        self._transcript_timer.disarm()
         heard = self.turns.cancel(turn_id)
         self.speak.send(CancelTurn(turn_id))
         self.playout.drop_turn(turn_id)
@@ -319,19 +314,6 @@ class VoicePipeline:
             extra={"call_id": self.call_id, "turn_id": turn_id, "pii_heard": heard},
         )
 
-    def _arm_transcript_timer(self) -> None:
-        self._disarm_transcript_timer()
-        self._transcript_timer = asyncio.get_running_loop().create_task(
-            self._transcript_overdue(), name=f"call-{self.call_id}-transcript-wait"
-        )
-
-    def _disarm_transcript_timer(self) -> None:
-        timer = self._transcript_timer
-        if timer is not None and timer is not asyncio.current_task():
-            timer.cancel()
-        self._transcript_timer = None
-
-    async def _transcript_overdue(self) -> None:
-        await self._sleep(TRANSCRIPT_WAIT_SEC)
+    def _transcript_overdue(self) -> None:
         if self._suspended is not None:
             self._resume("no_transcript")
