@@ -124,7 +124,3 @@ class VirtualClock:
             future.set_result(None)
             return
         raise AssertionError("deadlock: nothing runs and nothing sleeps")
-
-
-# The store's and the brain's tests still say ManualClock; they move to VirtualClock next.
-ManualClock = VirtualClock

@@ -11,7 +11,7 @@ import grpc
 import pytest
 
 from switchboard import domain
-from switchboard.clock import ManualClock
+from switchboard.clock import VirtualClock
 from switchboard.errors import FailedPrecondition, InvalidArgument, NotFound
 from switchboard.server import GrpcService
 from switchboard.store_client import StoreClient
@@ -33,7 +33,7 @@ class Store:
 
 
 @pytest.fixture
-async def store(db_path: Path, clock: ManualClock) -> AsyncIterator[Store]:
+async def store(db_path: Path, clock: VirtualClock) -> AsyncIterator[Store]:
     repository = await SqliteCallRepository.open(db_path, clock)
     service = GrpcService("store", "127.0.0.1:0", SERVICE_NAMES)
     serve_repository(service, repository)
@@ -133,7 +133,7 @@ async def test_leaving_an_ended_call_without_resuming_is_a_failed_precondition(
 
 
 async def test_messages_round_trip_and_a_caller_sent_created_at_is_ignored(
-    store: Store, make_request: MakeRequest, clock: ManualClock
+    store: Store, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     call = await store.client.create_call(make_request(), OUT)
     message = common_pb2.Message(
