@@ -5,6 +5,7 @@
 * :func:`run_until_first_ends` / :func:`run_duplex` — sides of one exchange under
   one supervisor: the first to end cancels the others, and its error is re-raised.
 * :class:`Timer` — a re-armable one-shot timer on the injected clock.
+* :func:`wait_on_clock` — waits for a future for at most a time of the injected clock.
 * :class:`ReconnectLoop` — keeps a stream open, reopening it after retryable errors
   with a capped backoff, until it stays away longer than its reconnect timeout.
 """
@@ -14,13 +15,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from switchboard.clock import Clock
 from switchboard.errors import Unavailable
 from switchboard.grpc_edge import is_retryable
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 STOP_TIMEOUT_SEC = 5.0
 
@@ -146,6 +149,22 @@ class Timer:
         result = self._on_expiry()
         if result is not None:
             await result
+
+
+async def wait_on_clock(future: asyncio.Future[T], timeout_sec: float, clock: Clock) -> T:
+    """The future's result, waiting at most ``timeout_sec`` of ``clock`` time.
+
+    Raises ``TimeoutError`` when the time ran out first. The future itself is never
+    cancelled (by the timeout or by cancelling the waiter): whoever owns it settles it.
+    """
+    timer = asyncio.ensure_future(clock.sleep(timeout_sec))
+    try:
+        await asyncio.wait([future, timer], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        timer.cancel()
+    if not future.done():
+        raise TimeoutError
+    return future.result()
 
 
 class ReconnectLoop:

@@ -18,6 +18,7 @@ from switchboard.tasks import (
     cancel_and_wait,
     run_duplex,
     run_until_first_ends,
+    wait_on_clock,
 )
 
 
@@ -181,6 +182,30 @@ async def test_a_timer_may_re_arm_itself_when_it_fires() -> None:
         await clock.elapse(5)
     assert fired == pytest.approx([5, 10, 15])
     await timer.close()
+
+
+# Waiting on the clock.
+
+
+async def test_waiting_on_the_clock_returns_the_result_that_came_in_time() -> None:
+    clock = VirtualClock()
+    outcome: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    waiter = asyncio.create_task(wait_on_clock(outcome, 30, clock))
+
+    await clock.elapse(29)
+    outcome.set_result("answered")
+    assert await waiter == "answered"
+
+
+async def test_waiting_on_the_clock_times_out_without_cancelling_the_future() -> None:
+    clock = VirtualClock()
+    outcome: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    waiter = asyncio.create_task(wait_on_clock(outcome, 30, clock))
+
+    await clock.elapse(30)
+    with pytest.raises(TimeoutError):
+        await waiter
+    assert not outcome.done()
 
 
 # The reconnect loop.

@@ -85,7 +85,7 @@ def build_dialer(
             clock=clock,
         )
 
-    registry = CallRegistry(store, brain, new_session, settings)
+    registry = CallRegistry(store, brain, new_session, settings, clock=clock)
     dialer = Dialer(store, telephony, registry, sms_provider, flags)
     servicer = DialerServicer(dialer, telephony, store.watch_call)
     return DialerApp(dialer, registry, telephony, sms_provider, servicer)

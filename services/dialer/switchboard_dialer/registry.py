@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from switchboard import domain
+from switchboard.clock import Clock, SystemClock
 from switchboard.config import DialerSettings
 from switchboard.errors import SwitchboardError
 from switchboard.grpc_edge import is_retryable
@@ -53,12 +54,14 @@ class CallRegistry:
         new_session: SessionFactory,
         settings: DialerSettings,
         sleep: Sleep = asyncio.sleep,
+        clock: Clock | None = None,
     ) -> None:
         self._store = store
         self._brain = brain
         self._new_session = new_session
         self._settings = settings
         self._sleep = sleep
+        self._clock = clock or SystemClock()
         self._live: dict[str, LiveCall] = {}
         self._post_call: set[asyncio.Task[None]] = set()
 
@@ -144,7 +147,7 @@ class CallRegistry:
             early = self._new_session(call)
             early.prepare(ring.sample_rate)
         try:
-            line = await ring.wait_answered(self._settings.ring_timeout_sec)
+            line = await ring.wait_answered(self._settings.ring_timeout_sec, self._clock)
         except CallNotConnected as exc:
             if early is not None:
                 await early.abandon()

@@ -140,15 +140,12 @@ async def test_the_greeting_is_synthesised_while_the_phone_rings_and_plays_at_th
     assert isinstance(rest[-1], BotTurnDone)  # only once the last frame was played
 
 
-async def test_a_callee_who_never_answers_leaves_the_greeting_marked_unheard():
-    rig = build_rig(ring_timeout_sec=0.05)
-    try:
-        await ring_voice_phone(rig)
-        await asyncio.sleep(0.2)
-        (heard,) = rig.brain.requests(Heard)
-        assert heard == Heard("greet", "", interrupted=True)
-    finally:
-        await rig.app.stop()
+async def test_a_callee_who_never_answers_leaves_the_greeting_marked_unheard(voice: Rig):
+    await ring_voice_phone(voice)
+    await voice.clock.elapse(voice.settings.ring_timeout_sec)
+
+    (heard,) = voice.brain.requests(Heard)
+    assert heard == Heard("greet", "", interrupted=True)
 
 
 # Barge-in.
