@@ -157,9 +157,10 @@ async def wait_on_clock(future: asyncio.Future[T], timeout_sec: float, clock: Cl
     Raises ``TimeoutError`` when the time ran out first. The future itself is never
     cancelled (by the timeout or by cancelling the waiter): whoever owns it settles it.
     """
-    timer = asyncio.ensure_future(clock.sleep(timeout_sec))
+    timer: asyncio.Future[Any] = asyncio.ensure_future(clock.sleep(timeout_sec))
+    racers: list[asyncio.Future[Any]] = [future, timer]
     try:
-        await asyncio.wait([future, timer], return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(racers, return_when=asyncio.FIRST_COMPLETED)
     finally:
         timer.cancel()
     if not future.done():
