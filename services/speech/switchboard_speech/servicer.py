@@ -17,6 +17,7 @@ import grpc
 from switchboard.errors import InvalidArgument
 from switchboard.features import FeatureFlags
 from switchboard.grpc_edge import grpc_errors
+from switchboard.tasks import cancel_and_wait
 from switchboard.v1 import speech_pb2, speech_pb2_grpc
 from switchboard_speech import codec
 from switchboard_speech.engines import SpeechEngines
@@ -31,13 +32,6 @@ LISTEN_OUTBOX = 64
 # Frames queued ahead of the sender (1 s); the rest wait in the synthesiser.
 SPEAK_OUTBOX = 50
 STOP_TIMEOUT_SEC = 2.0
-
-
-async def _stop(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    _done, late = await asyncio.wait([task], timeout=STOP_TIMEOUT_SEC)
-    if late:
-        log.warning("stream task did not stop in time", extra={"task": task.get_name()})
 
 
 async def _feed(work: Callable[[], Awaitable[None]], outbox: Outbox[Any]) -> None:
@@ -104,7 +98,7 @@ class SpeechServicer(speech_pb2_grpc.SpeechServicer):
             while (event := await outbox.get()) is not None:
                 yield codec.listen_event(event)
         finally:
-            await _stop(receiver)
+            await cancel_and_wait([receiver], STOP_TIMEOUT_SEC)
             await session.aclose()
             log.info(
                 "listen stream closed", extra={"call_id": config.call_id, "frames": session.frames}
@@ -158,6 +152,5 @@ class SpeechServicer(speech_pb2_grpc.SpeechServicer):
                     continue  # queued before the cancel was read: never sent
                 yield codec.speak_event(event, config.call_id, config.sample_rate)
         finally:
-            await _stop(receiver)
-            await _stop(worker)
+            await cancel_and_wait([receiver, worker], STOP_TIMEOUT_SEC)
             log.info("speak stream closed", extra={"call_id": config.call_id})
