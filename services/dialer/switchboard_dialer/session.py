@@ -29,13 +29,13 @@ from switchboard.config import DialerSettings
 from switchboard.errors import FailedPrecondition, SwitchboardError
 from switchboard.features import FeatureFlags
 from switchboard.phones import parse_e164
-from switchboard.tasks import Timer, cancel_and_wait
+from switchboard.tasks import TaskOwner, Timer
 from switchboard_dialer.brain_events import (
     BrainEvent,
-    BrainRequest,
     DtmfInput,
     EndCall,
     Hangup,
+    Heard,
     Sentence,
     Silence,
     SmsToSend,
@@ -45,7 +45,16 @@ from switchboard_dialer.brain_events import (
     UserTurn,
 )
 from switchboard_dialer.brain_link import BrainLink
+from switchboard_dialer.media.events import (
+    CallerQuiet,
+    CallerStartedSpeaking,
+    CallerTurn,
+    MediaEvent,
+    TurnInterrupted,
+    TurnPlayed,
+)
 from switchboard_dialer.media.voice import VoiceConfig, VoicePipeline
+from switchboard_dialer.output import CallOutput, TextOutput
 from switchboard_dialer.ports import BrainPort, CallStore, SpeechPort
 from switchboard_dialer.sms.base import SmsProvider
 from switchboard_dialer.telephony.base import CallerDtmf, CallerGone, CallerSaid, PhoneLine
@@ -98,7 +107,8 @@ class CallSession:
         self._line: PhoneLine | None = None
         self._speech = speech
         self._clock = clock or SystemClock()
-        self.voice: VoicePipeline | None = None
+        # Chosen at dial time for a ring that will be a voice line, else at the answer.
+        self._output: CallOutput | None = None
         self._store = store
         self._sms = sms
         self._flags = flags
@@ -115,7 +125,8 @@ class CallSession:
         self._after_turn: dict[str, Ending] = {}
         self._silence = Timer(f"call-{self.call_id}-silence", self._caller_silent, self._clock)
         self._silence_count = 0
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks = TaskOwner(f"call-{self.call_id}")
+        self._started = False
         self._played: dict[str, asyncio.Event] = {}
 
     @property
@@ -128,30 +139,45 @@ class CallSession:
             raise FailedPrecondition("the call is not connected yet")
         return self._line
 
+    @property
+    def output(self) -> CallOutput:
+        if self._output is None:
+            raise FailedPrecondition("the call has no output yet")
+        return self._output
+
+    @property
+    def voice(self) -> VoicePipeline | None:
+        """The voice pipeline, on a voice line (benchmarks read its playout)."""
+        return self._output if isinstance(self._output, VoicePipeline) else None
+
     def prepare(self, sample_rate: int = 0) -> None:
         """Starts the conversation before the answer; for a voice line, synthesis too."""
-        if self._tasks:
+        if self._started:
             return
-        if sample_rate and self.voice is None:
-            self.voice = self._new_voice(sample_rate)
+        self._started = True
+        if sample_rate and self._output is None:
+            self._output = self._voice_output(sample_rate)
         self._spawn(self._link.run(), "brain")
-        if self.voice is not None:
-            self._spawn(self.voice.run_speak(), "speech", "speak")
+        if self._output is not None:
+            self._spawn(self._output.prepare(), "speech", "speak")
 
     async def run(self, line: PhoneLine) -> str:
         """Runs the connected call until it ends; returns the end reason."""
         self._line = line
-        if line.is_voice and self.voice is None and not self._tasks:
-            self.voice = self._new_voice(line.sample_rate)
+        if self._output is None and not self._started:
+            self._output = (
+                self._voice_output(line.sample_rate)
+                if line.is_voice
+                else TextOutput(line, self._on_media_event)
+            )
         self.prepare()
         self._spawn(self._caller_loop(), "caller")
         self._spawn(self._max_duration(), "timer", "max")
-        if self.voice is not None:
-            self._spawn(self.voice.run_line(line), "speech", "media")
+        self._spawn(self.output.run(line), "speech", "media")
         try:
             ending = await self._ending
         finally:
-            await cancel_and_wait(self._tasks)
+            await self._tasks.close()
             await self._silence.close()
         reason = await self._carry_out(ending)
         log.info("call session ended", extra={"call_id": self.call_id, "reason": reason})
@@ -159,15 +185,15 @@ class CallSession:
 
     async def abandon(self) -> None:
         """The prepared call was never answered: tell the brain nothing was heard, stop."""
-        if self.voice is not None:
-            for report in self.voice.unheard_reports():
+        if self._output is not None:
+            for report in self._output.unheard():
                 self._link.send(report)
-        if self._tasks and not await self._link.flush(HANGUP_FLUSH_SEC):
+        if self._started and not await self._link.flush(HANGUP_FLUSH_SEC):
             log.warning("brain not told of the unheard greeting", extra={"call_id": self.call_id})
         self._finish(Ending(reason="not_answered", action=LineAction.NONE))
-        await cancel_and_wait(self._tasks)
+        await self._tasks.close()
 
-    def _new_voice(self, sample_rate: int) -> VoicePipeline:
+    def _voice_output(self, sample_rate: int) -> VoicePipeline:
         if self._speech is None:
             raise FailedPrecondition("voice lines need the speech service; none is configured")
         initiate = self.call.initiate
@@ -181,15 +207,14 @@ class CallSession:
             self.call_id,
             config,
             self._speech,
-            self,
+            self._on_media_event,
             self._settings.reconnect_timeout_sec,
             self._clock,
         )
 
     def _spawn(self, work: Coroutine[Any, Any, None], part: str, name: str = "") -> None:
         """A named task of this call; ``part`` says which failure reason it ends the call with."""
-        task_name = f"call-{self.call_id}-{name or part}"
-        self._tasks.append(asyncio.create_task(self._guard(work, part), name=task_name))
+        self._tasks.spawn(self._guard(work, part), name or part)
 
     # Requests from outside (Dialer.HangUp, Dialer.Transfer, shutdown).
 
@@ -256,7 +281,7 @@ class CallSession:
         return ending.reason
 
     # Caller events: whole turns (text lines), touch tones and the hang-up. A voice
-    # line's turns come from the VoicePipeline (VoiceHost methods below).
+    # line's turns come from its VoicePipeline, as media events (below).
     async def _caller_loop(self) -> None:
         while True:
             event = await self.line.next_event()
@@ -282,10 +307,7 @@ class CallSession:
             case Sentence():
                 await self._deliver(event)
             case TurnDone(turn_id=turn_id):
-                if self.voice is not None:
-                    self.voice.turn_done(turn_id)  # done once played: see turn_played
-                else:
-                    await self._turn_finished(turn_id)
+                await self.output.finish_turn(turn_id)  # finished once TurnPlayed comes
             case EndCall(turn_id=turn_id, reason=reason):
                 self._when_turn_done(turn_id, Ending(reason=reason or "bot_hangup"))
             case TransferRequest(turn_id=turn_id, target=target):
@@ -303,20 +325,16 @@ class CallSession:
                         "sms not sent", extra={"call_id": self.call_id, "error": exc.message}
                     )
             case SpeechSettingsChange(lang=lang, prosody_rate=rate):
-                if self.voice is not None:
-                    await self.voice.change_speech(lang, rate)
+                await self.output.change_speech(lang, rate)
 
     async def _deliver(self, sentence: Sentence) -> None:
-        """Text lines: the sentence as text. Voice lines: queued for synthesis and playout."""
+        """The sentence to the output, once (a filler every time it comes)."""
         self._disarm_silence()
         if not sentence.filler:
             if sentence.index <= self._delivered.get(sentence.turn_id, -1):
                 return
             self._delivered[sentence.turn_id] = sentence.index
-        if self.voice is not None:
-            self.voice.say(sentence)
-        else:
-            await self.line.say(sentence.turn_id, sentence.text)
+        await self.output.say(sentence)
 
     async def _turn_finished(self, turn_id: str) -> None:
         """The caller got the whole turn (text: sent; voice: played)."""
@@ -331,32 +349,29 @@ class CallSession:
         if pending is not None:
             self._finish(pending)
 
-    # VoiceHost: what the voice pipeline reports.
+    # What the output reports (text lines: turns delivered; voice lines: the caller's
+    # speech and the playout too).
 
-    def send_to_brain(self, request: BrainRequest) -> None:
-        self._link.send(request)
-
-    def caller_speaking(self) -> None:
-        self._disarm_silence()
-
-    def caller_turn(self, text: str, confidence: float, lang: str) -> None:
-        self._caller_active()
-        turn = UserTurn(turn_id=str(uuid.uuid4()), text=text, confidence=confidence, lang=lang)
-        self._link.send(turn)
-
-    def caller_quiet(self) -> None:
-        bot_idle = self.voice is None or self.voice.speaking_turn is None
-        if bot_idle and not self._link.awaiting_answer:
-            self._arm_silence()
-
-    async def turn_played(self, turn_id: str) -> None:
-        await self._turn_finished(turn_id)
-
-    def turn_cancelled(self, turn_id: str) -> None:
-        self._done_turns.add(turn_id)
-        pending = self._after_turn.pop(turn_id, None)
-        if pending is not None:
-            self._finish(pending)
+    async def _on_media_event(self, event: MediaEvent) -> None:
+        match event:
+            case CallerStartedSpeaking():
+                self._disarm_silence()
+            case CallerTurn(text=text, confidence=confidence, lang=lang):
+                self._caller_active()
+                turn_id = str(uuid.uuid4())
+                self._link.send(UserTurn(turn_id, text, confidence=confidence, lang=lang))
+            case CallerQuiet():
+                if not self.output.speaking and not self._link.awaiting_answer:
+                    self._arm_silence()
+            case TurnPlayed(turn_id=turn_id):
+                await self._turn_finished(turn_id)
+            case TurnInterrupted(turn_id=turn_id, heard=heard, spoken=spoken):
+                if spoken:  # the brain stores only what the caller heard
+                    self._link.send(Heard(turn_id, heard, interrupted=True))
+                self._done_turns.add(turn_id)
+                pending = self._after_turn.pop(turn_id, None)
+                if pending is not None:
+                    self._finish(pending)
 
     def _when_turn_done(self, turn_id: str, ending: Ending) -> None:
         if not turn_id or turn_id in self._done_turns:
@@ -417,13 +432,9 @@ class CallSession:
 
     async def _say_own_turn(self, turn_id: str, text: str) -> None:
         """A turn of the dialer's own (not the brain's), said in full before returning."""
-        if self.voice is None:
-            await self.line.say(turn_id, text)
-            await self.line.turn_done(turn_id)
-            return
         played = self._played.setdefault(turn_id, asyncio.Event())
-        self.voice.say(Sentence(turn_id=turn_id, index=0, text=text))
-        self.voice.turn_done(turn_id)
+        await self.output.say(Sentence(turn_id=turn_id, index=0, text=text))
+        await self.output.finish_turn(turn_id)
         try:
             async with asyncio.timeout(OWN_TURN_PLAY_SEC):
                 await played.wait()

@@ -81,7 +81,7 @@ class SpeechLink(ABC):
 
 
 FrameSource = Callable[[], Awaitable[bytes | None]]
-ListenHandler = Callable[[ListenEvent], None]
+ListenHandler = Callable[[ListenEvent], Awaitable[None]]
 
 
 class ListenLink(SpeechLink):
@@ -140,7 +140,7 @@ class ListenLink(SpeechLink):
 
     async def _receive(self, stream: ListenStream) -> None:
         while (event := await stream.receive()) is not None:
-            self._on_event(event)
+            await self._on_event(event)
 
 
 SpeakHandler = Callable[[SpeakEvent], None]

@@ -15,15 +15,23 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Protocol
 
 from switchboard.clock import Clock
 from switchboard.tasks import Timer
-from switchboard_dialer.brain_events import BrainRequest, Heard, Sentence
+from switchboard_dialer.brain_events import Heard, Sentence
 from switchboard_dialer.media.barge_in import Verdict, has_words, judge
+from switchboard_dialer.media.events import (
+    CallerQuiet,
+    CallerStartedSpeaking,
+    CallerTurn,
+    Report,
+    TurnInterrupted,
+    TurnPlayed,
+)
 from switchboard_dialer.media.playout import Playout, TurnEnd
 from switchboard_dialer.media.speech_links import ListenLink, SpeakLink
 from switchboard_dialer.media.voice_turns import VoiceTurns
+from switchboard_dialer.output import CallOutput
 from switchboard_dialer.ports import SpeechPort
 from switchboard_dialer.speech_events import (
     BotAudio,
@@ -55,43 +63,25 @@ class VoiceConfig:
     prosody_rate: float = 1.0
 
 
-class VoiceHost(Protocol):
-    """What the pipeline asks of its call session."""
+class VoicePipeline(CallOutput):
+    """Speak, Listen, playout and barge-in for one call: a voice line's :class:`CallOutput`.
 
-    def send_to_brain(self, request: BrainRequest) -> None: ...
-
-    def caller_speaking(self) -> None:
-        """The caller started to speak (silence timer off)."""
-
-    def caller_turn(self, text: str, confidence: float, lang: str) -> None:
-        """A complete caller turn for the brain."""
-
-    def caller_quiet(self) -> None:
-        """The caller's sound was not a turn (noise, a backchannel)."""
-
-    async def turn_played(self, turn_id: str) -> None:
-        """Every frame of the agent turn was played."""
-
-    def turn_cancelled(self, turn_id: str) -> None:
-        """The caller interrupted the turn; it will never be played in full."""
-
-
-class VoicePipeline:
-    """Speak, Listen, playout and barge-in for one call."""
+    It reports to its session only through typed events (``report``).
+    """
 
     def __init__(
         self,
         call_id: str,
         config: VoiceConfig,
         speech: SpeechPort,
-        host: VoiceHost,
+        report: Report,
         reconnect_timeout_sec: float,
         clock: Clock,
     ) -> None:
         self.call_id = call_id
         self.config = config
         self._speech = speech
-        self._host = host
+        self._report = report
         self._clock = clock
         self._reconnect_timeout = reconnect_timeout_sec
         self.turns = VoiceTurns()
@@ -125,16 +115,20 @@ class VoicePipeline:
         return self._speaking_turn
 
     @property
+    def speaking(self) -> bool:
+        return self._speaking_turn is not None
+
+    @property
     def suspended(self) -> bool:
         return self._suspended is not None
 
     # Running.
 
-    async def run_speak(self) -> None:
+    async def prepare(self) -> None:
         """From dial time: sentences to audio, queued for playout."""
         await self.speak.run()
 
-    async def run_line(self, line: PhoneLine) -> None:
+    async def run(self, line: PhoneLine) -> None:
         """From the answer: playout to the line and the caller's audio to Listen."""
         self._line = line
         self.playout.set_speed(line.playout_speed)
@@ -156,14 +150,14 @@ class VoicePipeline:
 
     # From the session.
 
-    def say(self, sentence: Sentence) -> None:
+    async def say(self, sentence: Sentence) -> None:
         index = self.turns.add_sentence(
             sentence.turn_id, sentence.index, sentence.text, sentence.filler
         )
         if index is not None:
             self.speak.send(SpeakText(sentence.turn_id, index, sentence.text))
 
-    def turn_done(self, turn_id: str) -> None:
+    async def finish_turn(self, turn_id: str) -> None:
         if self.turns.brain_done(turn_id):
             self.playout.push(TurnEnd(turn_id))
 
@@ -172,7 +166,7 @@ class VoicePipeline:
         if lang and self.listen is not None:
             await self.listen.set_lang(lang)
 
-    def unheard_reports(self) -> list[Heard]:
+    def unheard(self) -> list[Heard]:
         """The call ends before the caller heard these turns (e.g. never answered)."""
         return [
             Heard(turn_id, self.turns.heard_text(turn_id), interrupted=True)
@@ -235,7 +229,7 @@ class VoicePipeline:
         if self._speaking_turn == turn_id:
             self._speaking_turn = None
         self.turns.forget(turn_id)
-        await self._host.turn_played(turn_id)
+        await self._report(TurnPlayed(turn_id))
 
     # Listen and barge-in.
 
@@ -243,10 +237,10 @@ class VoicePipeline:
         if reconnect and self._suspended is not None:
             self._resume("listen_reopened")
 
-    def _on_listen_event(self, event: ListenEvent) -> None:
+    async def _on_listen_event(self, event: ListenEvent) -> None:
         match event:
             case SpeechStarted():
-                self._host.caller_speaking()
+                await self._report(CallerStartedSpeaking())
                 if self._speaking_turn is not None and self._suspended is None:
                     self._suspend(self._speaking_turn)
             case SpeechEnded():
@@ -254,25 +248,25 @@ class VoicePipeline:
                 if self._suspended is not None:
                     self._transcript_timer.arm(TRANSCRIPT_WAIT_SEC)
             case Transcript(is_final=True):
-                self._on_final(event)
+                await self._on_final(event)
             case Transcript():
                 pass  # partials: the final decides
 
-    def _on_final(self, event: Transcript) -> None:
+    async def _on_final(self, event: Transcript) -> None:
         text = event.text.strip()
         suspended = self._suspended
         if suspended is not None:
             verdict = judge(text)
             if verdict is Verdict.INTERRUPT:
-                self._interrupt(suspended)
+                await self._interrupt(suspended)
             else:
                 self._resume(verdict.value)
-                self._host.caller_quiet()
+                await self._report(CallerQuiet())
                 return
         if has_words(text):
-            self._host.caller_turn(text, event.confidence, event.lang)
+            await self._report(CallerTurn(text, event.confidence, event.lang))
         else:
-            self._host.caller_quiet()
+            await self._report(CallerQuiet())
 
     def _suspend(self, turn_id: str) -> None:
         self._suspended = turn_id
@@ -297,7 +291,7 @@ class VoicePipeline:
             },
         )
 
-    def _interrupt(self, turn_id: str) -> None:
+    async def _interrupt(self, turn_id: str) -> None:
         self._suspended = None
         self._transcript_timer.disarm()
         heard = self.turns.cancel(turn_id)
@@ -306,9 +300,7 @@ class VoicePipeline:
         if self._speaking_turn == turn_id:
             self._speaking_turn = None
         self.playout.resume()
-        if self.turns.has_speech(turn_id):
-            self._host.send_to_brain(Heard(turn_id, heard, interrupted=True))
-        self._host.turn_cancelled(turn_id)
+        await self._report(TurnInterrupted(turn_id, heard, spoken=self.turns.has_speech(turn_id)))
         log.info(
             "caller interrupted the bot",
             extra={"call_id": self.call_id, "turn_id": turn_id, "pii_heard": heard},
