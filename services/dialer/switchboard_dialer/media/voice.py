@@ -3,7 +3,8 @@
 Brain sentences go to ``Speak`` tagged with their turn and index; their audio
 queues in the :class:`Playout`, which paces it to the line. Caller frames go
 from the line to ``Listen``; a final transcript becomes a caller turn, and
-``speech_started`` while the bot talks suspends playout (see ``barge_in``).
+``speech_started`` while the bot talks holds playout (see ``barge_in_state``).
+The pipeline reports to its session only through typed events (``events``).
 
 Speak runs from the moment the call is placed (the greeting is synthesised
 while the phone rings and waits in the playout queue); Listen and playout run
@@ -17,9 +18,9 @@ import logging
 from dataclasses import dataclass
 
 from switchboard.clock import Clock
-from switchboard.tasks import Timer
 from switchboard_dialer.brain_events import Heard, Sentence
-from switchboard_dialer.media.barge_in import Verdict, has_words, judge
+from switchboard_dialer.media.barge_in import Verdict, has_words
+from switchboard_dialer.media.barge_in_state import BargeIn
 from switchboard_dialer.media.events import (
     CallerQuiet,
     CallerStartedSpeaking,
@@ -49,10 +50,6 @@ from switchboard_dialer.speech_events import (
 from switchboard_dialer.telephony.base import PhoneLine
 
 log = logging.getLogger(__name__)
-
-# A suspended turn resumes when no final transcript came this long after speech_ended
-# (a recogniser that lost the utterance must not leave the bot mute).
-TRANSCRIPT_WAIT_SEC = 3.0
 
 
 @dataclass(frozen=True)
@@ -99,15 +96,9 @@ class VoicePipeline(CallOutput):
         self.playout = Playout(self._play, self._on_played, self._on_turn_end, clock, speed=1.0)
         self._line: PhoneLine | None = None
         self._speaking_turn: str | None = None
-        self._suspended: str | None = None
-        self._suspended_at = 0.0
-        self._transcript_timer = Timer(
-            f"call-{call_id}-transcript-wait", self._transcript_overdue, clock
-        )
+        self.barge_in = BargeIn(call_id, self, clock)
         self._skip: dict[tuple[str, int], int] = {}
         self._caller_ended_at: float | None = None
-        self.barge_ins = 0
-        self.resumes = 0
 
     @property
     def speaking_turn(self) -> str | None:
@@ -117,10 +108,6 @@ class VoicePipeline(CallOutput):
     @property
     def speaking(self) -> bool:
         return self._speaking_turn is not None
-
-    @property
-    def suspended(self) -> bool:
-        return self._suspended is not None
 
     # Running.
 
@@ -146,7 +133,7 @@ class VoicePipeline(CallOutput):
                 group.create_task(self.playout.run(), name=f"call-{self.call_id}-playout")
                 group.create_task(self.listen.run(), name=f"call-{self.call_id}-listen")
         finally:
-            await self._transcript_timer.close()
+            await self.barge_in.close()
 
     # From the session.
 
@@ -231,22 +218,30 @@ class VoicePipeline(CallOutput):
         self.turns.forget(turn_id)
         await self._report(TurnPlayed(turn_id))
 
+    # Playback, as the barge-in state machine stops and restarts it.
+
+    def pause(self) -> None:
+        self.playout.pause()
+        if self._line is not None:
+            self._line.clear_audio()
+
+    def resume(self) -> None:
+        self.playout.resume()
+
     # Listen and barge-in.
 
     def _on_listen_open(self, reconnect: bool) -> None:
-        if reconnect and self._suspended is not None:
-            self._resume("listen_reopened")
+        if reconnect:
+            self.barge_in.listen_reopened()
 
     async def _on_listen_event(self, event: ListenEvent) -> None:
         match event:
             case SpeechStarted():
                 await self._report(CallerStartedSpeaking())
-                if self._speaking_turn is not None and self._suspended is None:
-                    self._suspend(self._speaking_turn)
+                self.barge_in.speech_started(self._speaking_turn)
             case SpeechEnded():
                 self._caller_ended_at = self._clock.monotonic()
-                if self._suspended is not None:
-                    self._transcript_timer.arm(TRANSCRIPT_WAIT_SEC)
+                self.barge_in.speech_ended()
             case Transcript(is_final=True):
                 await self._on_final(event)
             case Transcript():
@@ -254,46 +249,21 @@ class VoicePipeline(CallOutput):
 
     async def _on_final(self, event: Transcript) -> None:
         text = event.text.strip()
-        suspended = self._suspended
-        if suspended is not None:
-            verdict = judge(text)
-            if verdict is Verdict.INTERRUPT:
-                await self._interrupt(suspended)
-            else:
-                self._resume(verdict.value)
-                await self._report(CallerQuiet())
+        held = self.barge_in.final_transcript(text)
+        if held is not None:
+            verdict, turn_id = held
+            if verdict is not Verdict.INTERRUPT:
+                await self._report(CallerQuiet())  # the bot resumed where it stopped
                 return
+            await self._interrupt(turn_id)
         if has_words(text):
             await self._report(CallerTurn(text, event.confidence, event.lang))
         else:
             await self._report(CallerQuiet())
 
-    def _suspend(self, turn_id: str) -> None:
-        self._suspended = turn_id
-        self._suspended_at = self._clock.monotonic()
-        self.playout.pause()
-        if self._line is not None:
-            self._line.clear_audio()
-        self.barge_ins += 1
-        log.info("bot paused: the caller speaks", extra={"call_id": self.call_id})
-
-    def _resume(self, why: str) -> None:
-        self._suspended = None
-        self._transcript_timer.disarm()
-        self.playout.resume()
-        self.resumes += 1
-        log.info(
-            "bot resumes where it stopped",
-            extra={
-                "call_id": self.call_id,
-                "why": why,
-                "paused_ms": round((self._clock.monotonic() - self._suspended_at) * 1000),
-            },
-        )
-
     async def _interrupt(self, turn_id: str) -> None:
-        self._suspended = None
-        self._transcript_timer.disarm()
+        """Cancels the turn the caller talked over: its audio, its synthesis; the brain
+        hears what the caller heard."""
         heard = self.turns.cancel(turn_id)
         self.speak.send(CancelTurn(turn_id))
         self.playout.drop_turn(turn_id)
@@ -305,7 +275,3 @@ class VoicePipeline(CallOutput):
             "caller interrupted the bot",
             extra={"call_id": self.call_id, "turn_id": turn_id, "pii_heard": heard},
         )
-
-    def _transcript_overdue(self) -> None:
-        if self._suspended is not None:
-            self._resume("no_transcript")
