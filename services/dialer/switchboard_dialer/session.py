@@ -1,10 +1,12 @@
 """``CallSession``: one call, from the answer (or, for voice, the dial) to the hang-up.
 
-Text lines: caller turns arrive whole from the line, and bot sentences go to the
-line as text. Voice lines: a :class:`VoicePipeline` turns caller audio into turns
-(``Speech.Listen``) and sentences into paced audio (``Speech.Speak``, playout,
-barge-in); a turn counts as done when its last frame was played, not when the
-brain finished it.
+The session relays between the line and ``Brain.Converse`` and keeps the call's
+timers. The bot's words go to one :class:`CallOutput`: a :class:`TextOutput` on a
+text line (caller turns arrive whole from the line), a :class:`VoicePipeline` on
+a voice line (it turns caller audio into turns with ``Speech.Listen`` and
+sentences into paced audio with ``Speech.Speak``, playout and barge-in). The
+output reports back through typed media events; a turn counts as done when the
+caller got all of it (its last frame played), not when the brain finished it.
 
 Greeting while ringing: for a ring that will be a voice line, :meth:`prepare`
 opens ``Brain.Converse`` and ``Speech.Speak`` at dial time, so the greeting's
@@ -19,8 +21,6 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Coroutine
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from switchboard import domain
@@ -45,6 +45,7 @@ from switchboard_dialer.brain_events import (
     UserTurn,
 )
 from switchboard_dialer.brain_link import BrainLink
+from switchboard_dialer.ending import Ending, LineAction, carry_out
 from switchboard_dialer.media.events import (
     CallerQuiet,
     CallerStartedSpeaking,
@@ -71,21 +72,6 @@ MAX_DURATION_TURN_ID = "max-duration"
 MAX_DURATION_GOODBYE = (
     "I'm sorry, this call has reached its time limit. Thank you for calling, goodbye."
 )
-
-
-class LineAction(StrEnum):
-    HANG_UP = "hang_up"  # the bot ends the call
-    TRANSFER = "transfer"  # the caller goes to a human
-    NONE = "none"  # the caller is gone already
-
-
-@dataclass(frozen=True)
-class Ending:
-    """How the call ends: the reason stored with ENDED, and what to do with the line."""
-
-    reason: str
-    action: LineAction = LineAction.HANG_UP
-    target: str = ""
 
 
 class CallSession:
@@ -123,7 +109,9 @@ class CallSession:
         self._done_turns: set[str] = set()
         # An end_call or transfer waiting for its turn to be delivered in full.
         self._after_turn: dict[str, Ending] = {}
-        self._silence = Timer(f"call-{self.call_id}-silence", self._caller_silent, self._clock)
+        self._silence_timer = Timer(
+            f"call-{self.call_id}-silence", self._caller_silent, self._clock
+        )
         self._silence_count = 0
         self._tasks = TaskOwner(f"call-{self.call_id}")
         self._started = False
@@ -178,8 +166,8 @@ class CallSession:
             ending = await self._ending
         finally:
             await self._tasks.close()
-            await self._silence.close()
-        reason = await self._carry_out(ending)
+            await self._silence_timer.close()
+        reason = await carry_out(ending, self.line, self._store, self.call_id)
         log.info("call session ended", extra={"call_id": self.call_id, "reason": reason})
         return reason
 
@@ -253,33 +241,6 @@ class CallSession:
             )
             self._finish(Ending(reason="error"))
 
-    async def _carry_out(self, ending: Ending) -> str:
-        """Does what the ending asks of the line; returns the reason the call ended with."""
-        if ending.action is LineAction.TRANSFER:
-            try:
-                await self._store.set_call_state(
-                    self.call_id, domain.CallState.TRANSFERRING, "transfer"
-                )
-            except SwitchboardError as exc:
-                log.warning(
-                    "transferring state not stored",
-                    extra={"call_id": self.call_id, "error": exc.message},
-                )
-            try:
-                await self.line.transfer(ending.target)
-            except SwitchboardError as exc:
-                # The caller is still on the line and nobody runs the call any more:
-                # hang up rather than leave them in silence.
-                log.warning(
-                    "transfer failed, hanging up",
-                    extra={"call_id": self.call_id, "error": exc.message},
-                )
-                await self.line.hang_up("transfer_failed")
-                return "transfer_failed"
-        elif ending.action is LineAction.HANG_UP:
-            await self.line.hang_up(ending.reason)
-        return ending.reason
-
     # Caller events: whole turns (text lines), touch tones and the hang-up. A voice
     # line's turns come from its VoicePipeline, as media events (below).
     async def _caller_loop(self) -> None:
@@ -336,15 +297,19 @@ class CallSession:
             self._delivered[sentence.turn_id] = sentence.index
         await self.output.say(sentence)
 
-    async def _turn_finished(self, turn_id: str) -> None:
+    async def _turn_played(self, turn_id: str) -> None:
         """The caller got the whole turn (text: sent; voice: played)."""
         if turn_id not in self._done_turns:
-            self._done_turns.add(turn_id)
             if self._line is not None:
                 await self._line.turn_done(turn_id)
             self._arm_silence()
             if (played := self._played.pop(turn_id, None)) is not None:
                 played.set()
+        self._turn_over(turn_id)
+
+    def _turn_over(self, turn_id: str) -> None:
+        """Played or interrupted: an ending that waited for the turn happens now."""
+        self._done_turns.add(turn_id)
         pending = self._after_turn.pop(turn_id, None)
         if pending is not None:
             self._finish(pending)
@@ -364,14 +329,11 @@ class CallSession:
                 if not self.output.speaking and not self._link.awaiting_answer:
                     self._arm_silence()
             case TurnPlayed(turn_id=turn_id):
-                await self._turn_finished(turn_id)
+                await self._turn_played(turn_id)
             case TurnInterrupted(turn_id=turn_id, heard=heard, spoken=spoken):
                 if spoken:  # the brain stores only what the caller heard
                     self._link.send(Heard(turn_id, heard, interrupted=True))
-                self._done_turns.add(turn_id)
-                pending = self._after_turn.pop(turn_id, None)
-                if pending is not None:
-                    self._finish(pending)
+                self._turn_over(turn_id)
 
     def _when_turn_done(self, turn_id: str, ending: Ending) -> None:
         if not turn_id or turn_id in self._done_turns:
@@ -398,12 +360,12 @@ class CallSession:
 
     def _arm_silence(self) -> None:
         if self.ended:
-            self._silence.disarm()
+            self._silence_timer.disarm()
         else:
-            self._silence.arm(self._flags.current.phone_silence_timeout_sec)
+            self._silence_timer.arm(self._flags.current.phone_silence_timeout_sec)
 
     def _disarm_silence(self) -> None:
-        self._silence.disarm()
+        self._silence_timer.disarm()
 
     def _caller_silent(self) -> None:
         self._silence_count += 1
