@@ -71,10 +71,11 @@ test: install install-llm-local system-deps ## Install what is needed and run ev
 	$(BIN)/python -m pytest -q
 
 .PHONY: lint
-lint: install ## ruff and mypy (strict)
+lint: install ## ruff, mypy (strict) and the import contracts (pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy lib services
+	$(BIN)/lint-imports
 
 .PHONY: bench
 bench: install install-llm-local system-deps ## Run every benchmark (about 15 min); JSON in bench/results

@@ -49,6 +49,15 @@ class ServiceAddresses(Section):
     store: str = "127.0.0.1:50054"
 
 
+class RateLimitSettings(Section):
+    """Requests a minute, each per API key and per source address (0: no limit)."""
+
+    calls_per_key: int = Field(120, ge=0)  # POST /call
+    calls_per_address: int = Field(120, ge=0)
+    pages_per_key: int = Field(600, ge=0)  # reports, softphone, docs
+    pages_per_address: int = Field(600, ge=0)
+
+
 class GatewaySettings(Section):
     host: str = "127.0.0.1"
     port: int = 8080
@@ -57,6 +66,7 @@ class GatewaySettings(Section):
     max_body_bytes: int = 64 * 1024
     # The number the browser softphone (GET /softphone) registers when the page names none.
     softphone_number: str = "+10000000001"
+    rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
 
 
 class StoreSettings(Section):
@@ -64,7 +74,7 @@ class StoreSettings(Section):
     sqlite_path: str = "var/switchboard.db"
 
 
-class SipTrunkSettings(Section):
+class SipSettings(Section):
     """The ``sip`` telephony provider: a SIP trunk or PBX over UDP.
 
     ``host`` is the registrar and outbound proxy; empty means no trunk (only full
@@ -95,7 +105,7 @@ class DialerSettings(Section):
     max_call_duration_sec: float = Field(1800, gt=0)
     ring_timeout_sec: float = Field(30, gt=0)
     reconnect_timeout_sec: float = Field(10, gt=0)
-    sip: SipTrunkSettings = Field(default_factory=SipTrunkSettings)
+    sip: SipSettings = Field(default_factory=SipSettings)
 
 
 class LlmSettings(Section):

@@ -18,7 +18,7 @@ async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -
     store = StoreClient(settings.services.store)
     brain = BrainClient(settings.services.brain)
     speech = SpeechClient(settings.services.speech)
-    telephony = create_telephony(settings.dialer.telephony)
+    telephony = create_telephony(settings.dialer)
     app = build_dialer(store, brain, telephony, flags, settings.dialer, speech=speech)
     # Explicit, not lazy: a SIP port that cannot be bound fails the process at boot.
     await app.start()

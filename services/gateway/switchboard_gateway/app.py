@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -11,9 +12,12 @@ from switchboard.config import Settings
 from switchboard_gateway import calls_api, docs, health, reports, softphone
 from switchboard_gateway.auth import ApiKeys
 from switchboard_gateway.backend import CallBackend
+from switchboard_gateway.headers import SecurityHeaders
+from switchboard_gateway.method_guard import MethodGuard
 from switchboard_gateway.middleware import AccessLog, BodyGuard, KeyLogin
 from switchboard_gateway.phone_link import PhoneExchange
 from switchboard_gateway.problems import install_error_handlers
+from switchboard_gateway.rate_limits import RateLimit
 
 VERSION = "0.1.0"
 # Pages a browser opens from a link; they accept ``?key=`` (see :mod:`switchboard_gateway.auth`).
@@ -29,11 +33,15 @@ Errors are `{"error": {"message": "...", "details": ["..."]}}`.
 
 
 def create_app(
-    settings: Settings, calls: CallBackend, phones: PhoneExchange | None = None
+    settings: Settings,
+    calls: CallBackend,
+    phones: PhoneExchange | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> FastAPI:
     """The ASGI app; ``calls`` and ``phones`` are closed when the app shuts down.
 
     Without ``phones`` the softphone page is served but its line refuses to connect.
+    ``clock`` (seconds since the epoch) dates browser sessions and paces rate limits.
     """
 
     @asynccontextmanager
@@ -54,7 +62,7 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
-    keys = ApiKeys(settings.gateway.api_keys)
+    keys = ApiKeys(settings.gateway.api_keys, clock)
     app.state.settings = settings
     app.state.calls = calls
     app.state.api_keys = keys
@@ -66,8 +74,15 @@ def create_app(
     app.include_router(docs.router)
     app.include_router(softphone.pages)
     app.include_router(softphone.sockets)
-    # The last added runs first: log everything, then limit bodies, then browser login.
-    app.add_middleware(KeyLogin, keys=keys, prefixes=BROWSER_PAGES)
+    # The last added runs first: log everything, add security headers to every answer,
+    # refuse unknown methods, limit rates, then limit bodies, then browser login.
+    https = settings.gateway.public_url.startswith("https://")
+    app.add_middleware(KeyLogin, keys=keys, prefixes=BROWSER_PAGES, https=https)
     app.add_middleware(BodyGuard, max_bytes=settings.gateway.max_body_bytes)
+    app.add_middleware(
+        RateLimit, settings=settings.gateway.rate_limits, pages=BROWSER_PAGES, clock=clock
+    )
+    app.add_middleware(MethodGuard, routes=app.router.routes)
+    app.add_middleware(SecurityHeaders, https=https)
     app.add_middleware(AccessLog)
     return app

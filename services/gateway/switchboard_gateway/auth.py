@@ -8,16 +8,19 @@ fails closed.
 
 Browsers cannot send a header from a link, so the report pages and ``/docs``
 also accept a session cookie. Opening any of them once with ``?key=<key>``
-sets that cookie (HttpOnly, SameSite=Lax) and redirects to the same URL
-without the key, so the key does not stay in the address bar or history. The
-cookie holds an HMAC of the key, not the key, and only opens read-only pages.
+sets that cookie (HttpOnly, SameSite=Strict, Secure behind HTTPS) and redirects
+to the same URL without the key, so the key does not stay in the address bar or
+history. The cookie holds when it was issued and an HMAC of that time under the
+key, never the key: it expires after ``SESSION_MAX_AGE_SEC``, is reissued once it
+is half that old, and dies with its key when the key is rotated out.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -28,16 +31,21 @@ from switchboard_gateway.problems import ApiError
 
 SESSION_COOKIE = "switchboard_session"
 SESSION_MAX_AGE_SEC = 12 * 3600
-_SESSION_CONTEXT = b"switchboard-gateway browser session v1"
+_SESSION_VERSION = "v2"
+_SESSION_CONTEXT = b"switchboard-gateway browser session v2"
 
 bearer = HTTPBearer(auto_error=False, description="An API key from gateway.api_keys")
 
 
 class ApiKeys:
-    """The accepted keys; every comparison is constant-time and checks every key."""
+    """The accepted keys; every comparison is constant-time and checks every key.
 
-    def __init__(self, keys: Sequence[str]) -> None:
+    ``clock`` (seconds since the epoch) dates and checks browser sessions.
+    """
+
+    def __init__(self, keys: Sequence[str], clock: Callable[[], float] = time.time) -> None:
         self._keys = [k.encode() for k in keys if k]
+        self._clock = clock
 
     @property
     def configured(self) -> bool:
@@ -48,13 +56,45 @@ class ApiKeys:
         return _any_equal(given, self._keys)
 
     def session_token(self, key: str) -> str:
-        """The cookie value for a browser that proved it knows ``key``."""
-        return hmac.new(key.encode(), _SESSION_CONTEXT, hashlib.sha256).hexdigest()
+        """A fresh cookie value for a browser that proved it knows ``key``."""
+        issued = str(int(self._clock()))
+        return f"{_SESSION_VERSION}.{issued}.{_session_mac(key.encode(), issued)}"
+
+    def session_age(self, token: str) -> float | None:
+        """Seconds since a valid session token was issued; None when it is not valid
+        (forged, expired, dated in the future, or signed with a key no longer accepted)."""
+        version, _, rest = token.partition(".")
+        issued, _, mac = rest.partition(".")
+        if version != _SESSION_VERSION or not (issued.isascii() and issued.isdigit()):
+            return None
+        age = self._clock() - int(issued)
+        expected = [_session_mac(k, issued).encode() for k in self._keys]
+        if not _any_equal(mac.encode(), expected) or not 0 <= age < SESSION_MAX_AGE_SEC:
+            return None
+        return age
+
+    def key_of_session(self, token: str) -> str | None:
+        """The key a valid session token was signed with (to reissue it); None otherwise."""
+        if self.session_age(token) is None:
+            return None
+        _version, _, rest = token.partition(".")
+        issued, _, mac = rest.partition(".")
+        for key in self._keys:
+            if hmac.compare_digest(mac.encode(), _session_mac(key, issued).encode()):
+                return key.decode()
+        return None
 
     def accepts_session(self, token: str) -> bool:
-        given = token.encode()
-        expected = [self.session_token(k.decode()).encode() for k in self._keys]
-        return _any_equal(given, expected)
+        return self.session_age(token) is not None
+
+    def session_needs_renewal(self, token: str) -> bool:
+        """A valid session past half its life: the gateway sets a fresh cookie."""
+        age = self.session_age(token)
+        return age is not None and age >= SESSION_MAX_AGE_SEC / 2
+
+
+def _session_mac(key: bytes, issued: str) -> str:
+    return hmac.new(key, _SESSION_CONTEXT + b"|" + issued.encode(), hashlib.sha256).hexdigest()
 
 
 def _any_equal(given: bytes, candidates: Sequence[bytes]) -> bool:

@@ -3,31 +3,35 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from switchboard_gateway.auth import require_api_key
-from switchboard_gateway.params import MAX_LIST, Calls, call_id_of, phone_filter_of, report_url
-from switchboard_gateway.problems import ErrorEnvelope
+from switchboard_gateway.params import (
+    MAX_LIST,
+    Calls,
+    call_id_of,
+    known_query_only,
+    phone_filter_of,
+    report_url,
+)
+from switchboard_gateway.problems import error_responses
 from switchboard_gateway.request_model import CallInitiate
 from switchboard_gateway.views import CallView, call_view
 
 log = logging.getLogger(__name__)
 
 
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {code: {"model": ErrorEnvelope} for code in (401, *codes)}
-
-
-router = APIRouter(tags=["calls"], dependencies=[Depends(require_api_key)])
+router = APIRouter(
+    tags=["calls"], dependencies=[Depends(require_api_key), Depends(known_query_only)]
+)
 
 
 @router.post(
     "/call",
     status_code=201,
     summary="Place an outbound call",
-    responses=_errors(409, 413, 415, 422, 503),
+    responses=error_responses(400, 409, 413, 415, 422, 429, 503),
 )
 async def place_call(body: CallInitiate, request: Request, calls: Calls) -> CallView:
     """Dials ``phone_number``, or resumes its open call when the same request comes back
@@ -45,14 +49,14 @@ async def place_call(body: CallInitiate, request: Request, calls: Calls) -> Call
     return call_view(call, report_url(request, call.call_id))
 
 
-@router.get("/call/{call_id}", summary="Read a call", responses=_errors(404, 422, 503))
+@router.get("/call/{call_id}", summary="Read a call", responses=error_responses(404, 422, 503))
 async def get_call(call_id: str, request: Request, calls: Calls) -> CallView:
     """The call with its transcript, claim, reminders and outcome."""
     call = await calls.get_call(call_id_of(call_id))
     return call_view(call, report_url(request, call.call_id))
 
 
-@router.get("/call", summary="List calls", responses=_errors(422, 503))
+@router.get("/call", summary="List calls", responses=error_responses(422, 503))
 async def list_calls(
     request: Request,
     calls: Calls,

@@ -19,7 +19,8 @@ log = logging.getLogger("switchboard_gateway.access")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-def _reject(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+def reject(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """An answer in the error envelope, for middleware that refuses before any route runs."""
     return JSONResponse(envelope(message), status_code=status, headers=headers)
 
 
@@ -46,19 +47,19 @@ class BodyGuard:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        too_big = _reject(
+        too_big = reject(
             413, f"the body must be at most {self.max_bytes} bytes ({self.max_bytes // 1024} KiB)"
         )
         declared = headers.get("content-length")
         if declared is not None:
             if not declared.isdigit():
-                await _reject(400, "Content-Length must be a number of bytes")(scope, receive, send)
+                await reject(400, "Content-Length must be a number of bytes")(scope, receive, send)
                 return
             if int(declared) > self.max_bytes:
                 await too_big(scope, receive, send)
                 return
         if not is_json(headers.get("content-type", "")):
-            await _reject(415, "the body must be JSON: send Content-Type: application/json")(
+            await reject(415, "the body must be JSON: send Content-Type: application/json")(
                 scope, receive, send
             )
             return
@@ -93,12 +94,20 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 class KeyLogin:
-    """``GET <browser page>?key=<key>``: sets the session cookie, redirects without the key."""
+    """Browser sessions on the pages: ``GET <page>?key=<key>`` sets the session cookie and
+    redirects without the key; a valid cookie past half its life is reissued on the way out.
 
-    def __init__(self, app: ASGIApp, keys: ApiKeys, prefixes: Sequence[str]) -> None:
+    The cookie is HttpOnly and SameSite=Strict, and Secure when the request came over
+    HTTPS or the gateway's public URL is HTTPS (behind a TLS-terminating proxy).
+    """
+
+    def __init__(
+        self, app: ASGIApp, keys: ApiKeys, prefixes: Sequence[str], https: bool = False
+    ) -> None:
         self.app = app
         self.keys = keys
         self.prefixes = tuple(prefixes)
+        self.https = https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -111,26 +120,57 @@ class KeyLogin:
         query = QueryParams(scope.get("query_string", b"").decode("latin-1"))
         key = query.get("key")
         if key is None:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, self._renewing(scope, send))
             return
         if not self.keys.configured or not self.keys.accepts(key):
-            await _reject(401, "the key is not valid", {"WWW-Authenticate": "Bearer"})(
+            await reject(401, "the key is not valid", {"WWW-Authenticate": "Bearer"})(
                 scope, receive, send
             )
             return
         rest = urlencode([(k, v) for k, v in query.multi_items() if k != "key"])
         location = scope.get("root_path", "") + scope["path"] + (f"?{rest}" if rest else "")
         response = RedirectResponse(location, 303)
+        response.headers.append("set-cookie", self._cookie(scope, self.keys.session_token(key)))
+        await response(scope, receive, send)
+
+    def _renewing(self, scope: Scope, send: Send) -> Send:
+        """``send`` that adds a fresh cookie to a successful answer to an ageing session."""
+        token = Headers(scope=scope).get("cookie", "")
+        current = _cookie_value(token, SESSION_COOKIE)
+        if current is None or not self.keys.session_needs_renewal(current):
+            return send
+        key = self.keys.key_of_session(current)
+        if key is None:
+            return send
+
+        async def send_renewed(message: Message) -> None:
+            if message["type"] == "http.response.start" and int(message["status"]) < 400:
+                cookie = self._cookie(scope, self.keys.session_token(key)).encode("latin-1")
+                message = {**message, "headers": [*message["headers"], (b"set-cookie", cookie)]}
+            await send(message)
+
+        return send_renewed
+
+    def _cookie(self, scope: Scope, token: str) -> str:
+        response = Response()
         response.set_cookie(
             SESSION_COOKIE,
-            self.keys.session_token(key),
+            token,
             max_age=SESSION_MAX_AGE_SEC,
             httponly=True,
-            samesite="lax",
-            secure=scope.get("scheme") == "https",
+            samesite="strict",
+            secure=self.https or scope.get("scheme") == "https",
             path="/",
         )
-        await response(scope, receive, send)
+        return response.headers["set-cookie"]
+
+
+def _cookie_value(header: str, name: str) -> str | None:
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
 
 
 class AccessLog:

@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
 
 from switchboard.phones import E164_EXAMPLE
 from switchboard_gateway.backend import CallBackend
@@ -55,3 +56,23 @@ def report_url(request: Request, call_id: str) -> str:
     """Where a browser finds the call's report: ``gateway.public_url``, else this request's host."""
     base = request.app.state.settings.gateway.public_url or str(request.base_url)
     return f"{str(base).rstrip('/')}/report/{call_id}"
+
+
+async def known_query_only(request: Request) -> None:
+    """Dependency of the JSON API: a query parameter the endpoint does not take is a 422
+    (``?phone=`` instead of ``?phone_number=`` would otherwise list every call)."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    if dependant is None:
+        return
+    known = _query_names(dependant)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
+        raise ApiError(422, f"unknown query parameter {unknown[0]!r}; {takes}")
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names

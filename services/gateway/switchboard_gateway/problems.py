@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -64,8 +65,30 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
 
+def error_responses(*codes: int, html: bool = False) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error statuses an endpoint answers, besides 401.
+
+    ``html``: a page, whose errors are the JSON envelope, or an HTML page for a browser
+    that asks for one (see :func:`error_response`).
+    """
+    if not html:
+        return {code: {"model": ErrorEnvelope} for code in sorted({401, *codes})}
+    content = {
+        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}},
+        "text/html": {"schema": {"type": "string"}},
+    }
+    return {code: {"content": content} for code in sorted({401, *codes})}
+
+
 def envelope(message: str, details: Sequence[str] = ()) -> dict[str, object]:
-    return ErrorEnvelope(error=ErrorBody(message=message, details=list(details))).model_dump()
+    body = ErrorBody(message=_encodable(message), details=[_encodable(d) for d in details])
+    return ErrorEnvelope(error=body).model_dump()
+
+
+def _encodable(text: str) -> str:
+    # A message that quotes what a caller sent may hold a lone surrogate, which no
+    # UTF-8 response can carry: show it escaped instead of failing with a 500.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _wants_html(request: Request) -> bool:

@@ -9,11 +9,13 @@ from switchboard import domain
 from switchboard_gateway.auth import require_browser_session
 from switchboard_gateway.pages import render
 from switchboard_gateway.params import MAX_LIST, Calls, call_id_of, phone_filter_of
+from switchboard_gateway.problems import error_responses
 
 router = APIRouter(
     tags=["reports"],
     dependencies=[Depends(require_browser_session)],
     default_response_class=HTMLResponse,
+    responses=error_responses(422, 429, 503, html=True),
 )
 
 
@@ -30,7 +32,9 @@ def claim_rows(call: domain.Call) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-@router.get("/report/{call_id}", summary="A call's report (HTML)")
+@router.get(
+    "/report/{call_id}", summary="A call's report (HTML)", responses=error_responses(404, html=True)
+)
 async def report(call_id: str, calls: Calls) -> HTMLResponse:
     """Transcript, claim, reminders, synthesis and next action of one call."""
     call = await calls.get_call(call_id_of(call_id))

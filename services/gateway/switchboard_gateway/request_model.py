@@ -56,6 +56,28 @@ def canonical_lang(value: str) -> str:
     return "-".join(parts)
 
 
+def lone_surrogate_at(value: Any, where: str = "") -> str | None:
+    """The path (``lang.availables[0]``) of the first key or string holding a lone UTF-16
+    surrogate (JSON allows ``"\\ud800"``; UTF-8 cannot carry it); None when there is none."""
+    if isinstance(value, str):
+        return where if _SURROGATE.search(value) else None
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = lone_surrogate_at(item, f"{where}[{index}]")
+            if found is not None:
+                return found
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and _SURROGATE.search(key):
+                return f"a key of {where}" if where else "a key of the body"
+            found = lone_surrogate_at(item, f"{where}.{key}" if where else str(key))
+            if found is not None:
+                return found
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 _LANG_OBJECT_KEYS = frozenset({"default_short_code", "availables"})
 _LANG_ENTRY_KEYS = frozenset(
     {"short_code", "voice", "pronunciations_en", "custom_voice_endpoint_id"}
@@ -207,6 +229,12 @@ class CallInitiate(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _voice_from_lang_object(cls, data: Any) -> Any:
+        where = lone_surrogate_at(data)
+        if where is not None:
+            # Checked first: no later message may quote such a string (it cannot be encoded).
+            raise ValueError(
+                f"{where or 'the body'} holds a lone UTF-16 surrogate; send valid Unicode"
+            )
         """The reference names the voice in ``lang.availables``; use it when no voice is set."""
         if (
             not isinstance(data, dict)

@@ -20,6 +20,7 @@ from switchboard_gateway import softphone_protocol as proto
 from switchboard_gateway.auth import ApiKeys, require_browser_session, websocket_refusal
 from switchboard_gateway.pages import render
 from switchboard_gateway.phone_link import PhoneExchange
+from switchboard_gateway.problems import error_responses
 from switchboard_gateway.softphone_bridge import SoftphoneBridge
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,11 @@ CONTENT_SECURITY_POLICY = (
 )
 _NO_STORE = {"Cache-Control": "no-store"}
 
-pages = APIRouter(tags=["softphone"], dependencies=[Depends(require_browser_session)])
+pages = APIRouter(
+    tags=["softphone"],
+    dependencies=[Depends(require_browser_session)],
+    responses=error_responses(429, html=True),
+)
 sockets = APIRouter()
 
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from switchboard.config import Settings
 from switchboard.domain import Call
 from switchboard_gateway.app import create_app
-from switchboard_gateway.auth import SESSION_COOKIE
+from switchboard_gateway.auth import SESSION_COOKIE, SESSION_MAX_AGE_SEC, ApiKeys
 from switchboard_gateway.memory_backend import InMemoryCallBackend
 
 # The same key as conftest.API_KEY; test modules do not import each other.
@@ -93,7 +93,8 @@ def test_opening_a_report_with_the_key_signs_the_browser_in_and_drops_the_key_fr
     assert response.headers["location"] == path
     cookie = response.headers["set-cookie"]
     assert cookie.startswith(f"{SESSION_COOKIE}=")
-    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Max-Age=43200" in cookie
+    assert "Secure" not in cookie  # plain HTTP here; see the HTTPS test
     assert API_KEY not in cookie
 
     followed = anonymous.get(path)
@@ -130,3 +131,73 @@ def test_a_forged_session_cookie_is_refused(anonymous: TestClient) -> None:
 
 def test_the_key_in_the_url_is_ignored_by_the_json_api(anonymous: TestClient) -> None:
     assert anonymous.get(f"/call?key={API_KEY}").status_code == 401
+
+
+class Clock:
+    """Seconds since the epoch, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def signed_in(settings: Settings, clock: Clock) -> TestClient:
+    client = TestClient(create_app(settings, InMemoryCallBackend(), clock=clock))
+    client.get(f"/report?key={API_KEY}")
+    return client
+
+
+def test_a_session_cookie_expires_after_its_max_age(settings: Settings) -> None:
+    clock = Clock()
+    client = signed_in(settings, clock)
+    keys = ApiKeys([API_KEY], clock)
+    token = client.cookies[SESSION_COOKIE]
+    clock.now += SESSION_MAX_AGE_SEC - 1
+    assert keys.accepts_session(token)
+    clock.now += 1
+    assert not keys.accepts_session(token)
+    assert client.get("/report").status_code == 401
+
+
+def test_a_session_past_half_its_life_gets_a_fresh_cookie(settings: Settings) -> None:
+    clock = Clock()
+    client = signed_in(settings, clock)
+    first = client.cookies[SESSION_COOKIE]
+    clock.now += SESSION_MAX_AGE_SEC / 2 - 10
+    assert "set-cookie" not in client.get("/report").headers
+    clock.now += 20
+    renewed = client.get("/report")
+    assert renewed.status_code == 200 and SESSION_COOKIE in renewed.headers["set-cookie"]
+    assert client.cookies[SESSION_COOKIE] != first
+    # The fresh cookie outlives the first one's expiry.
+    clock.now += SESSION_MAX_AGE_SEC / 2
+    assert client.get("/report").status_code == 200
+
+
+def test_a_session_dies_with_its_key_when_the_key_is_rotated_out(settings: Settings) -> None:
+    clock = Clock()
+    token = signed_in(settings, clock).cookies[SESSION_COOKIE]
+    rotated = Settings.model_validate({"gateway": {"api_keys": ["the-new-key-0123456789"]}})
+    client = TestClient(create_app(rotated, InMemoryCallBackend(), clock=clock))
+    client.cookies.set(SESSION_COOKIE, token)
+    assert client.get("/report").status_code == 401
+
+
+def test_a_session_dated_in_the_future_is_refused(settings: Settings) -> None:
+    clock = Clock()
+    token = signed_in(settings, clock).cookies[SESSION_COOKIE]
+    clock.now -= 60
+    client = TestClient(create_app(settings, InMemoryCallBackend(), clock=clock))
+    client.cookies.set(SESSION_COOKIE, token)
+    assert client.get("/report").status_code == 401
+
+
+def test_the_session_cookie_is_secure_when_the_public_url_is_https() -> None:
+    settings = Settings.model_validate(
+        {"gateway": {"api_keys": [API_KEY], "public_url": "https://calls.example.com"}}
+    )
+    client = TestClient(create_app(settings, InMemoryCallBackend()))
+    response = client.get(f"/report?key={API_KEY}", follow_redirects=False)
+    assert "Secure" in response.headers["set-cookie"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -139,3 +140,37 @@ def test_odd_urls_get_a_4xx(client: TestClient, ended_call: Call, path: str) -> 
     response = client.get(path)
     assert 400 <= response.status_code < 500
     assert response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("fragment", "where"),
+    [
+        ('"lang": {"\\ud800": 1}', "a key of lang"),
+        (
+            '"lang": {"default_short_code": "en-US",'
+            ' "availables": [{"short_code": "en-US", "\\udfff": "x"}]}',
+            "a key of lang.availables[0]",
+        ),
+        ('"task": "water \\ud800 damage"', "task"),
+        (
+            '"claim": [{"name": "a", "type": "text", "description": "\\ud800"}]',
+            "claim[0].description",
+        ),
+        ('"\\udc00": 1', "a key of the body"),
+    ],
+)
+def test_a_lone_surrogate_anywhere_in_the_body_is_a_422_that_says_where(
+    client: TestClient,
+    backend: InMemoryCallBackend,
+    payload: dict[str, Any],
+    fragment: str,
+    where: str,
+) -> None:
+    payload = {k: v for k, v in payload.items() if k not in ("lang", "task", "claim")}
+    body = json.dumps(payload)[:-1] + ", " + fragment + "}"
+
+    response = client.post("/call", content=body, headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 422
+    assert f"{where} holds a lone UTF-16 surrogate" in response.json()["error"]["message"]
+    assert backend.placed == []

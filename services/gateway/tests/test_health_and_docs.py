@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from switchboard_gateway.memory_backend import InMemoryCallBackend
@@ -54,7 +55,30 @@ def test_the_openapi_schema_is_served_and_describes_the_api(client: TestClient) 
     assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
 
 
-def test_the_docs_page_is_served(client: TestClient) -> None:
+def test_the_docs_page_is_served_with_its_assets_from_the_gateway_not_a_cdn(
+    client: TestClient,
+) -> None:
     response = client.get("/docs")
     assert response.status_code == 200
     assert "/openapi.json" in response.text
+    assert "https://" not in response.text and "http://" not in response.text
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    for name, media in (
+        ("swagger-ui-bundle.js", "text/javascript"),
+        ("swagger-ui.css", "text/css"),
+        ("docs.js", "text/javascript"),
+    ):
+        asset = client.get(f"/docs/{name}")
+        assert asset.status_code == 200 and asset.headers["content-type"].startswith(media)
+        assert len(asset.content) > 200
+    assert client.get("/docs/other.js").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/report", "/docs", "/softphone", "/call", "/nowhere"])
+def test_every_answer_carries_the_security_headers(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert "strict-transport-security" not in response.headers

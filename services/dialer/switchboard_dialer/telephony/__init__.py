@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from switchboard.config import DialerSettings
 from switchboard.providers import create_provider
 from switchboard_dialer.telephony.base import TelephonyProvider
 
@@ -12,6 +15,9 @@ PROVIDERS = {
 }
 
 
-def create_telephony(name: str) -> TelephonyProvider:
-    """The provider called ``name``, built with its defaults."""
-    return create_provider("dialer.telephony", name, PROVIDERS, TelephonyProvider)
+def create_telephony(settings: DialerSettings) -> TelephonyProvider:
+    """The provider named by ``settings.telephony``, given its own section if it has one."""
+    name = settings.telephony
+    sections: dict[str, Any] = {"sip": settings.sip}
+    own = {"settings": sections[name]} if name in sections else {}
+    return create_provider("dialer.telephony", name, PROVIDERS, TelephonyProvider, **own)

@@ -77,6 +77,37 @@ async def test_cancelling_before_the_answer_ends_both_sides_as_cancelled(
     assert await asyncio.wait_for(ringing.ended, 2) == "remote_cancelled"
 
 
+async def test_hanging_up_on_a_caller_before_answering_refuses_it_with_480(
+    make_endpoint: EndpointFactory,
+) -> None:
+    alice = await make_endpoint(user="alice")
+    bob = await make_endpoint(user="bob")
+    call = await alice.call(f"sip:bob@{HOST}:{bob.local_port}")
+    ringing = await asyncio.wait_for(bob.inbound.get(), 3)
+    ringing.ring()
+    await ringing.hang_up()
+    assert await asyncio.wait_for(ringing.ended, 2) == "rejected"
+    assert await asyncio.wait_for(call.ended, 2) == "no_answer"  # what a 480 means
+
+
+async def test_ended_calls_are_forgotten_and_their_requests_get_481(
+    make_endpoint: EndpointFactory,
+) -> None:
+    alice = await make_endpoint(user="alice")
+    bob = await make_endpoint(user="bob")
+    call = await alice.call(f"sip:bob@{HOST}:{bob.local_port}")
+    answered, _ = await asyncio.gather(_ring_and_answer(bob), call.wait_answered())
+    assert [c.call_id for c in alice.calls] == [call.call_id] == [c.call_id for c in bob.calls]
+    await call.hang_up()
+    await asyncio.wait_for(answered.ended, 2)
+    await asyncio.sleep(0)  # the endpoints forget a call as its end is announced
+    assert alice.calls == [] and bob.calls == []
+    assert call.dialog is not None
+    late = call.dialog.request("INFO", alice.transport.via())
+    final = await asyncio.wait_for(alice.transport.request(late, call.dialog.next_hop).final, 3)
+    assert final.status == 481
+
+
 async def test_a_busy_callee_gives_busy_and_an_unanswered_one_no_answer(
     make_endpoint: EndpointFactory,
 ) -> None:

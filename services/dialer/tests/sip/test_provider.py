@@ -8,41 +8,57 @@ from pathlib import Path
 from typing import cast
 
 import pytest
-from conftest import FAST, EndpointFactory
+from conftest import EndpointFactory
 from peer_apps import Baresip
 from sip_peers import HOST, collect_audio, dominant_frequency, free_rtp_range, tone
 
 from switchboard import domain
+from switchboard.config import DialerSettings, SipSettings
 from switchboard.errors import FailedPrecondition
 from switchboard_dialer.telephony import create_telephony
 from switchboard_dialer.telephony.base import CallerDtmf, CallerGone, CallNotConnected, PhoneLine
-from switchboard_dialer.telephony.sip import SipConfig
 from switchboard_dialer.telephony.sip.provider import SipProvider
+
+
+def _settings(**fields: object) -> SipSettings:
+    low, high = free_rtp_range(20)
+    defaults: dict[str, object] = {
+        "bind_host": HOST,
+        "bind_port": 0,
+        "rtp_port_min": low,
+        "rtp_port_max": high,
+    }
+    return SipSettings.model_validate(defaults | fields)
 
 
 @pytest.fixture
 async def provider() -> AsyncIterator[SipProvider]:
-    sip = SipProvider(
-        config=SipConfig(bind_host=HOST, bind_port=0, rtp_ports=free_rtp_range(20), timers=FAST)
-    )
+    sip = SipProvider(_settings())
     await sip.start()
     yield sip
     await sip.close()
 
 
 async def test_dialling_before_the_provider_started_is_refused() -> None:
-    sip = SipProvider(config=SipConfig(bind_host=HOST, bind_port=0, timers=FAST))
+    sip = SipProvider(_settings())
     with pytest.raises(FailedPrecondition, match="not started"):
         await sip.dial("call-0", f"sip:phone@{HOST}:5999")
     await sip.close()
 
 
-async def test_the_registry_builds_the_sip_provider_from_config(
-    monkeypatch: pytest.MonkeyPatch,
+async def test_the_registry_gives_the_sip_provider_its_own_section_not_the_config_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("SWITCHBOARD__DIALER__SIP__BIND_PORT", "0")
-    sip = create_telephony("sip")
+    config_file = tmp_path / "switchboard.yaml"
+    config_file.write_text("dialer:\n  sip:\n    user: from-the-file\n    host: file.example\n")
+    monkeypatch.setenv("SWITCHBOARD_CONFIG", str(config_file))
+    monkeypatch.setenv("SWITCHBOARD__DIALER__SIP__USER", "from-the-environment")
+    section = _settings(user="bot", host="trunk.example", port=5070, codecs=["PCMA"])
+    sip = create_telephony(DialerSettings(telephony="sip", sip=section))
     assert isinstance(sip, SipProvider)
+    config = sip.endpoint.config
+    assert (config.user, config.trunk_host, config.trunk_port) == ("bot", "trunk.example", 5070)
+    assert (config.bind_port, config.codecs) == (0, ("PCMA",))
     await sip.close()
 
 

@@ -27,7 +27,9 @@ async def test_baresip_accepts_refer_and_calls_the_target_itself(
             return heard
 
         answering = asyncio.create_task(human_answers(), name="test-human-answers")
-        outcome = await asyncio.wait_for(call.transfer(f"sip:human@{HOST}:{human.local_port}"), 15)
+        outcome = await asyncio.wait_for(
+            bot.transfer(call, f"sip:human@{HOST}:{human.local_port}"), 15
+        )
         assert outcome == "referred"
         assert await call.ended == "transferred"
         heard = await asyncio.wait_for(answering, 10)
@@ -44,7 +46,7 @@ async def test_a_refused_refer_falls_back_to_a_bridged_call(
         incoming = await asyncio.wait_for(caller.inbound.get(), 5)
         await incoming.answer()
         await asyncio.wait_for(call.wait_answered(), 5)
-        outcome = await asyncio.wait_for(call.transfer(human.uri), 10)
+        outcome = await asyncio.wait_for(bot.transfer(call, human.uri), 10)
         assert outcome == "bridged"
         incoming.send_audio(tone(1000, 2.0))
         heard = await asyncio.wait_for(collect_audio(incoming.audio_in(), 1.5), 5)
@@ -73,7 +75,9 @@ async def test_a_notify_reporting_failure_falls_back_to_a_bridged_call(
             return await collect_audio(incoming.audio_in(), 1.0)
 
         answering = asyncio.create_task(human_refuses_then_answers(), name="test-human")
-        outcome = await asyncio.wait_for(call.transfer(f"sip:human@{HOST}:{human.local_port}"), 15)
+        outcome = await asyncio.wait_for(
+            bot.transfer(call, f"sip:human@{HOST}:{human.local_port}"), 15
+        )
         assert outcome == "bridged"
         heard = await asyncio.wait_for(answering, 10)
         assert abs(dominant_frequency(heard[1600:]) - 440) < 15

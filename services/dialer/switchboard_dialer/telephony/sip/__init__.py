@@ -9,31 +9,44 @@ small — UDP, INVITE/CANCEL/BYE/REFER, digest auth, REGISTER, G.711, RFC 4733 �
 asyncio stack is a few small modules, typed (mypy strict), testable on a controllable
 clock, debuggable with a stack trace, and installs with no native build.
 
-How the modules fit:
+How the modules fit, from the bottom up (each imports only from the lines above it;
+``lint-imports`` checks it with the layers contract in pyproject.toml):
 
-- ``message`` (parse/serialise with limits) → ``address`` (URIs, name-addr, Via)
-- ``transaction`` (timers A/B/E/F, response retransmission) over ``transport`` (UDP,
-  400 for bad requests)
-- ``dialog`` (tags, CSeq, route set), ``digest`` (401/407), ``registration``
-- ``sdp`` (offer/answer), ``g711`` (numpy tables), ``rtp_packet`` + ``rtp`` (paced
-  stream), ``dtmf`` (RFC 4733)
-- ``call`` (one call's state, media, in-dialog requests), ``uac`` (outbound INVITE),
-  ``uas`` (inbound INVITE), ``transfer`` (REFER or bridge)
-- ``endpoint`` (:class:`SipEndpoint`: the user agent) and ``provider`` (the dialer's
-  :class:`~switchboard_dialer.telephony.base.TelephonyProvider`)
+- wire formats: ``message`` (parse/serialise with limits), ``address`` (URIs,
+  name-addr, Via), ``digest`` (401/407), ``g711`` (numpy tables), ``rtp_packet``,
+  ``dtmf`` (RFC 4733), ``tasks``; then ``sdp`` (offer/answer)
+- ``transaction`` (timers A/B/E/F, response retransmission)
+- ``transport`` (UDP, 400 for bad requests), ``dialog`` (tags, CSeq, route set),
+  ``rtp`` (paced stream), ``config``
+- ``context`` (:class:`SipContext`: what the procedures need from the user agent)
+- ``call`` (one call's state, media, in-dialog requests; its direction's
+  :class:`CallControl` is injected)
+- the procedures: ``uac`` (outbound INVITE), ``uas`` (inbound INVITE), ``transfer``
+  (REFER or bridge), ``registration`` (REGISTER and refresh)
+- ``endpoint`` (:class:`SipEndpoint`: the user agent, a :class:`SipContext`)
+- ``provider`` (the dialer's :class:`~switchboard_dialer.telephony.base.TelephonyProvider`)
 """
 
-from switchboard_dialer.telephony.sip.call import CallFailed, CallProgress, CallState, SipCall
+from switchboard_dialer.telephony.sip.call import (
+    CallControl,
+    CallFailed,
+    CallProgress,
+    CallState,
+    SipCall,
+)
 from switchboard_dialer.telephony.sip.config import SipConfig
+from switchboard_dialer.telephony.sip.context import SipContext
 from switchboard_dialer.telephony.sip.endpoint import SipEndpoint
 from switchboard_dialer.telephony.sip.transaction import Timers
 
 __all__ = [
+    "CallControl",
     "CallFailed",
     "CallProgress",
     "CallState",
     "SipCall",
     "SipConfig",
+    "SipContext",
     "SipEndpoint",
     "Timers",
 ]

@@ -1,7 +1,12 @@
-"""One SIP call, either direction: progress, media, DTMF, transfer and hang-up.
+"""One SIP call, either direction: progress, media, DTMF, in-dialog requests and hang-up.
 
-A call's tasks (the INVITE procedure, its RTP sender, a bridge) belong to the call
-and stop when it ends. ``ended`` resolves with the reason once, whoever ends the call.
+What differs between a call we place and a call we take (ringing, answering, rejecting,
+giving up before the answer, a CANCEL from the far end) is the :class:`CallControl`
+the call is built with: ``uac.OutboundInvite`` or ``uas.InboundInvite``. The call
+reaches its user agent only through :class:`~.context.SipContext`.
+
+A call's tasks (the INVITE procedure, its RTP sender) belong to the call and stop
+when it ends. ``ended`` resolves with the reason once, whoever ends the call.
 """
 
 from __future__ import annotations
@@ -10,19 +15,17 @@ import asyncio
 import enum
 import hashlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 from switchboard.tasks import TaskOwner
 from switchboard_dialer.telephony.sip import sdp
+from switchboard_dialer.telephony.sip.context import SipContext
 from switchboard_dialer.telephony.sip.dialog import Dialog
 from switchboard_dialer.telephony.sip.message import SipRequest
 from switchboard_dialer.telephony.sip.rtp import RtpStream
 from switchboard_dialer.telephony.sip.transaction import ServerTransaction, make_response
-
-if TYPE_CHECKING:
-    from switchboard_dialer.telephony.sip.endpoint import SipEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -70,22 +73,51 @@ EndReason = Literal[
 ]
 
 
+Direction = Literal["outbound", "inbound"]
+
+
+class CallControl(Protocol):
+    """The direction-specific half of a call: its INVITE transaction, seen from our side."""
+
+    @property
+    def direction(self) -> Direction:
+        """``outbound`` for a call we placed (UAC), ``inbound`` for one we took (UAS)."""
+
+    def ring(self) -> None:
+        """Tells a caller we are ringing; nothing for a call we placed."""
+
+    async def answer(self) -> None:
+        """Answers a caller; nothing for a call we placed."""
+
+    def reject(self, status: int) -> None:
+        """Refuses a caller not answered yet; nothing for a call we placed."""
+
+    async def abandon(self) -> None:
+        """Ends the call before it was answered (CANCEL, or a rejection of a caller)."""
+
+    def cancelled(self, request: SipRequest, tx: ServerTransaction) -> None:
+        """The far end sent CANCEL for this call's INVITE."""
+
+
 class SipCall:
-    """A call in progress. Built by :class:`SipEndpoint`, never directly."""
+    """A call in progress. Built by the endpoint, never directly.
+
+    ``control`` builds the call's :class:`CallControl` from the call itself (the INVITE
+    procedures need the call's id and media port, and the call needs them).
+    """
 
     def __init__(
         self,
-        endpoint: SipEndpoint,
+        context: SipContext,
         call_id: str,
-        direction: Literal["outbound", "inbound"],
         remote_user: str,
         rtp: RtpStream,
+        control: Callable[[SipCall], CallControl],
     ) -> None:
-        self.endpoint = endpoint
+        self.context = context
         self.call_id = call_id
         # Logs name a call by this digest: a Call-ID can embed a number.
         self.ref = hashlib.sha256(call_id.encode()).hexdigest()[:10]
-        self.direction = direction
         self.remote_user = remote_user  # personal data: only in pii_ log fields
         self.rtp = rtp
         self.state = CallState.CALLING
@@ -97,10 +129,12 @@ class SipCall:
         self.ended: asyncio.Future[str] = loop.create_future()
         self._progress: asyncio.Queue[CallProgress] = asyncio.Queue()
         self.refer_progress: asyncio.Queue[int] = asyncio.Queue()
-        self.invite: SipRequest | None = None  # the INVITE that set the call up
-        self.invite_tx: ServerTransaction | None = None  # inbound only
-        self.offer: sdp.MediaOffer | None = None  # inbound only: the caller's SDP
         self.bridged_to: SipCall | None = None
+        self.control = control(self)
+
+    @property
+    def direction(self) -> Direction:
+        return self.control.direction
 
     # Progress -----------------------------------------------------------------
 
@@ -166,29 +200,15 @@ class SipCall:
 
     def ring(self) -> None:
         """Inbound: tells the caller we are ringing (180)."""
-        from switchboard_dialer.telephony.sip import uas
-
-        uas.ring(self)
+        self.control.ring()
 
     async def answer(self) -> None:
         """Inbound: answers (200 with our SDP); media flows from now on."""
-        from switchboard_dialer.telephony.sip import uas
+        await self.control.answer()
 
-        if self.offer is not None:
-            await uas.answer(self, self.offer)
-
-    # Transfer -----------------------------------------------------------------
-
-    async def transfer(self, target: str) -> str:
-        """Blind transfer: REFER, or a bridged second call when REFER is refused.
-
-        Returns ``"referred"`` (the far end took the call elsewhere; this call ended) or
-        ``"bridged"`` (we called ``target`` and now relay audio between the two calls).
-        Raises :class:`CallFailed` if neither worked; the call then stays up.
-        """
-        from switchboard_dialer.telephony.sip import transfer
-
-        return await transfer.blind_transfer(self, target)
+    def reject(self, status: int = 486) -> None:
+        """Refuses an inbound call that is not answered yet."""
+        self.control.reject(status)
 
     # Ending -------------------------------------------------------------------
 
@@ -199,29 +219,18 @@ class SipCall:
         if self.state is CallState.ANSWERED:
             await self.send_bye()
             await self.finish("local_hangup")
-        elif self.direction == "outbound":
-            from switchboard_dialer.telephony.sip import uac
-
-            await uac.cancel(self)
         else:
-            self.reject(480)
+            await self.control.abandon()
 
     async def send_bye(self) -> None:
         if self.dialog is None:
             return
-        request = self.dialog.request("BYE", self.endpoint.transport.via())
-        tx = self.endpoint.transport.request(request, self.dialog.next_hop)
+        transport = self.context.transport
+        tx = transport.request(self.dialog.request("BYE", transport.via()), self.dialog.next_hop)
         try:
             await asyncio.wait_for(asyncio.shield(tx.final), BYE_TIMEOUT_SEC)
         except (TimeoutError, asyncio.CancelledError):
             log.info("bye got no answer", extra={"call": self.ref})
-
-    def reject(self, status: int = 486) -> None:
-        """Refuses an inbound call that is not answered yet."""
-        if self.invite_tx is not None and self.invite is not None and not self.answered.done():
-            tag = self.dialog.local.tag if self.dialog else ""
-            self.invite_tx.respond(make_response(self.invite, status, tag))
-            self.endpoint.spawn(self.finish("rejected"), f"reject-{self.ref}")
 
     async def finish(self, reason: str) -> None:
         """Marks the call ended (once), stops its media and tasks."""
@@ -232,7 +241,6 @@ class SipCall:
             self.answered.set_result(False)
         self.progress(CallState.ENDED, reason=reason)
         log.info("sip call ended", extra={"call": self.ref, "reason": reason})
-        self.endpoint.forget(self)
         await self.rtp.close()
         await self.tasks.close()
 
@@ -244,7 +252,7 @@ class SipCall:
         method = request.method
         if method == "BYE":
             tx.respond(make_response(request, 200, tag))
-            self.endpoint.spawn(self.finish("remote_hangup"), f"bye-{self.ref}")
+            self.context.spawn(self.finish("remote_hangup"), f"bye-{self.ref}")
         elif method == "NOTIFY":
             tx.respond(make_response(request, 200, tag))
             self._refer_notify(request)
@@ -277,13 +285,11 @@ class SipCall:
             if request.body:
                 offer = sdp.parse(request.body)
                 media, body = sdp.answer(
-                    offer, self.endpoint.media_host, self.rtp.port, self.endpoint.config.codecs
+                    offer, self.context.media_host, self.rtp.port, self.context.config.codecs
                 )
                 self.connect_media(media)
             else:
-                body = sdp.offer(
-                    self.endpoint.media_host, self.rtp.port, self.endpoint.config.codecs
-                )
+                body = sdp.offer(self.context.media_host, self.rtp.port, self.context.config.codecs)
         except sdp.SdpError:
             tx.respond(make_response(request, 488, tag))
             return

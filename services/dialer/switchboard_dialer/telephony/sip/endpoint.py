@@ -1,4 +1,9 @@
-"""The SIP user agent: one UDP socket, outbound and inbound calls, optional registration."""
+"""The SIP user agent: one UDP socket, outbound and inbound calls, optional registration.
+
+The endpoint is the top of the stack: it implements :class:`~.context.SipContext` for the
+procedures below it, builds each call with its direction's control (``uac`` or ``uas``)
+and routes incoming requests to the call they belong to.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +14,18 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from switchboard.tasks import TaskOwner
-from switchboard_dialer.telephony.sip import rtp, sdp
+from switchboard_dialer.telephony.sip import rtp, sdp, transfer
 from switchboard_dialer.telephony.sip.address import AddressError, NameAddr, SipUri, new_tag
 from switchboard_dialer.telephony.sip.call import SipCall
 from switchboard_dialer.telephony.sip.config import SipConfig
+from switchboard_dialer.telephony.sip.context import ALLOW
 from switchboard_dialer.telephony.sip.dialog import Dialog
 from switchboard_dialer.telephony.sip.message import SipRequest
 from switchboard_dialer.telephony.sip.registration import Registration
 from switchboard_dialer.telephony.sip.transaction import ServerTransaction, make_response
 from switchboard_dialer.telephony.sip.transport import SipTransport
 from switchboard_dialer.telephony.sip.uac import OutboundInvite
+from switchboard_dialer.telephony.sip.uas import InboundInvite
 
 log = logging.getLogger(__name__)
 
@@ -28,15 +35,12 @@ InboundCallback = Callable[[SipCall], None]
 class SipEndpoint:
     """``await SipEndpoint(config).start()``, then :meth:`call` or take :attr:`inbound` calls."""
 
-    ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY, INFO"
-
     def __init__(self, config: SipConfig, on_inbound: InboundCallback | None = None) -> None:
         self.config = config
         self.inbound: asyncio.Queue[SipCall] = asyncio.Queue()
         self._on_inbound = on_inbound
         self._transport: SipTransport | None = None
         self._calls: dict[str, SipCall] = {}
-        self._invites: dict[str, OutboundInvite] = {}
         self._tasks = TaskOwner("sip-endpoint")
         self.registration: Registration | None = None
 
@@ -100,23 +104,32 @@ class SipEndpoint:
             hop = uri.address
         call_id = f"{secrets.token_hex(12)}@switchboard"
         stream = await rtp.open_stream(call_id[:8], self.config.bind_host, self.config.rtp_ports)
-        call = SipCall(self, call_id, "outbound", uri.user, stream)
-        invite = OutboundInvite(call, uri, hop)
-        call.invite = invite.request
-        self._calls[call_id] = call
-        self._invites[call_id] = invite
+        call = SipCall(self, call_id, uri.user, stream, lambda c: OutboundInvite(c, uri, hop))
+        invite = call.control
+        assert isinstance(invite, OutboundInvite)
+        self._keep(call)
         timeout = ring_timeout_sec if ring_timeout_sec is not None else self.config.ring_timeout_sec
         call.tasks.spawn(invite.run(timeout), "invite")
         log.info("sip call placed", extra={"call": call.ref, "pii_to": uri.user})
         return call
 
-    def outbound_invite(self, call: SipCall) -> OutboundInvite | None:
-        return self._invites.get(call.call_id)
+    async def transfer(self, call: SipCall, target: str) -> str:
+        """Blind transfer of ``call``: ``"referred"`` or ``"bridged"``.
 
-    def forget(self, call: SipCall) -> None:
+        REFER first; when the far end refuses it (or its new call fails) we call
+        ``target`` ourselves and relay audio between the two calls. Raises
+        :class:`~.call.CallFailed` if neither worked; the call then stays up.
+        """
+        return await transfer.blind_transfer(self, call, target)
+
+    def _keep(self, call: SipCall) -> None:
+        """Routes requests to ``call`` until it ends."""
+        self._calls[call.call_id] = call
+        call.ended.add_done_callback(lambda _: self._forget(call))
+
+    def _forget(self, call: SipCall) -> None:
         if self._calls.get(call.call_id) is call:
             del self._calls[call.call_id]
-        self._invites.pop(call.call_id, None)
 
     # Requests -----------------------------------------------------------------
 
@@ -139,7 +152,7 @@ class SipEndpoint:
             self._invited(request, tx)
         elif request.method == "OPTIONS":
             response = make_response(request, 200, new_tag())
-            response.add("Allow", self.ALLOW)
+            response.add("Allow", ALLOW)
             tx.respond(response)
         else:
             tx.respond(make_response(request, 405, new_tag()))
@@ -150,15 +163,10 @@ class SipEndpoint:
             call.dialog.accepts(request)
 
     def _cancelled(self, request: SipRequest, tx: ServerTransaction, call: SipCall | None) -> None:
-        if call is None or call.invite is None or call.direction != "inbound":
+        if call is None:
             tx.respond(make_response(request, 481))
-            return
-        tag = call.dialog.local.tag if call.dialog else ""
-        tx.respond(make_response(request, 200, tag))
-        invite_tx = call.invite_tx
-        if invite_tx is not None and not invite_tx.final_status:
-            invite_tx.respond(make_response(call.invite, 487, tag))
-            self.spawn(call.finish("remote_cancelled"), f"cancelled-{call.ref}")
+        else:
+            call.control.cancelled(request, tx)
 
     def _invited(self, request: SipRequest, tx: ServerTransaction) -> None:
         tag = new_tag()
@@ -188,12 +196,15 @@ class SipEndpoint:
         except OSError:
             tx.respond(make_response(request, 503, tag))
             return
-        call = SipCall(self, request.call_id, "inbound", caller, stream)
-        call.invite = request
-        call.invite_tx = tx
-        call.offer = offer
+        call = SipCall(
+            self,
+            request.call_id,
+            caller,
+            stream,
+            lambda c: InboundInvite(c, request, tx, offer),
+        )
         call.dialog = Dialog.as_callee(request, tag, self.contact)
-        self._calls[request.call_id] = call
+        self._keep(call)
         log.info("sip call arrived", extra={"call": call.ref, "pii_from": caller})
         if self._on_inbound is not None:
             self._on_inbound(call)

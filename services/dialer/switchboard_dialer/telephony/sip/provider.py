@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from switchboard.config import SipTrunkSettings, load_settings
+from switchboard.config import SipSettings
 from switchboard.errors import FailedPrecondition, SwitchboardError
 from switchboard.tasks import TaskOwner
 from switchboard_dialer.telephony.base import (
@@ -39,31 +39,35 @@ CALLER_GONE = {
 }
 
 
-def config_from_settings(trunk: SipTrunkSettings) -> SipConfig:
+def config_from_settings(settings: SipSettings) -> SipConfig:
+    """The endpoint's configuration from the ``dialer.sip`` section."""
     return SipConfig(
-        bind_host=trunk.bind_host,
-        bind_port=trunk.bind_port,
-        public_host=trunk.public_host,
-        trunk_host=trunk.host,
-        trunk_port=trunk.port,
-        domain=trunk.domain,
-        user=trunk.user,
-        auth_user=trunk.auth_user,
-        password=trunk.password,
-        caller_id=trunk.caller_id,
-        register=trunk.registration,
-        register_expires_sec=trunk.register_expires_sec,
-        rtp_ports=(trunk.rtp_port_min, trunk.rtp_port_max),
-        codecs=trunk.codecs,
+        bind_host=settings.bind_host,
+        bind_port=settings.bind_port,
+        public_host=settings.public_host,
+        trunk_host=settings.host,
+        trunk_port=settings.port,
+        domain=settings.domain,
+        user=settings.user,
+        auth_user=settings.auth_user,
+        password=settings.password,
+        caller_id=settings.caller_id,
+        register=settings.registration,
+        register_expires_sec=settings.register_expires_sec,
+        rtp_ports=(settings.rtp_port_min, settings.rtp_port_max),
+        codecs=settings.codecs,
     )
 
 
 class SipLine(PhoneLine):
     """One SIP call as the dialer sees it: a voice line at 8 kHz."""
 
-    def __init__(self, call_id: str, call: SipCall, tasks: TaskOwner) -> None:
+    def __init__(
+        self, call_id: str, call: SipCall, endpoint: SipEndpoint, tasks: TaskOwner
+    ) -> None:
         super().__init__(call_id, SAMPLE_RATE)
         self.sip_call = call
+        self._endpoint = endpoint
         self._events: asyncio.Queue[CallerEvent] = asyncio.Queue()
         self._gone: CallerGone | None = None
         self._audio_over = False
@@ -103,7 +107,7 @@ class SipLine(PhoneLine):
 
     async def transfer(self, target: str) -> None:
         try:
-            outcome = await self.sip_call.transfer(target)
+            outcome = await self._endpoint.transfer(self.sip_call, target)
         except CallFailed as exc:
             raise FailedPrecondition(f"the transfer failed: {exc.reason}") from exc
         log.info("sip transfer done", extra={"call_id": self.call_id, "outcome": outcome})
@@ -118,19 +122,17 @@ class SipLine(PhoneLine):
 
 
 class SipProvider(TelephonyProvider):
-    """Telephony over a SIP trunk, PBX or directly to SIP phones."""
+    """Telephony over a SIP trunk, PBX or directly to SIP phones.
+
+    ``settings`` is the provider's own section (``dialer.sip``), passed in by whoever
+    builds it: the provider never reads the configuration file itself.
+    """
 
     name = "sip"
 
-    def __init__(
-        self, trunk: SipTrunkSettings | None = None, config: SipConfig | None = None
-    ) -> None:
+    def __init__(self, settings: SipSettings) -> None:
         super().__init__()
-        if config is None:
-            config = config_from_settings(
-                trunk if trunk is not None else load_settings().dialer.sip
-            )
-        self.endpoint = SipEndpoint(config, on_inbound=self._inbound_call)
+        self.endpoint = SipEndpoint(config_from_settings(settings), on_inbound=self._inbound_call)
         self._tasks = TaskOwner("sip-provider")
         self._started = False
 
@@ -160,7 +162,7 @@ class SipProvider(TelephonyProvider):
             if event.state in (CallState.RINGING, CallState.EARLY_MEDIA):
                 ring.ringing = True
             elif event.state is CallState.ANSWERED:
-                ring.answered(SipLine(ring.call_id, call, self._tasks))
+                ring.answered(SipLine(ring.call_id, call, self.endpoint, self._tasks))
                 return
             elif event.state is CallState.ENDED:
                 ring.fail(event.reason, failed=event.reason != "cancelled")
@@ -171,7 +173,7 @@ class SipProvider(TelephonyProvider):
 
     async def _take(self, call: SipCall) -> None:
         call.ring()
-        line = SipLine("", call, self._tasks)
+        line = SipLine("", call, self.endpoint, self._tasks)
         to_number = ""
         if call.dialog is not None:
             to_number = call.dialog.local.uri.user

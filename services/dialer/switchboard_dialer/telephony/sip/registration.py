@@ -5,14 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from typing import TYPE_CHECKING
 
 from switchboard_dialer.telephony.sip import digest
 from switchboard_dialer.telephony.sip.address import NameAddr, SipUri, new_tag
+from switchboard_dialer.telephony.sip.context import SipContext
 from switchboard_dialer.telephony.sip.message import SipRequest, SipResponse
-
-if TYPE_CHECKING:
-    from switchboard_dialer.telephony.sip.endpoint import SipEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +28,9 @@ class RegistrationError(Exception):
 class Registration:
     """Keeps our contact bound at the registrar; refreshed at half the granted lifetime."""
 
-    def __init__(self, endpoint: SipEndpoint) -> None:
-        self._endpoint = endpoint
-        config = endpoint.config
+    def __init__(self, context: SipContext) -> None:
+        self._context = context
+        config = context.config
         domain = config.aor_domain
         host, _, port = domain.partition(":")
         self._aor = NameAddr(SipUri(host, config.user, int(port) if port.isdigit() else None))
@@ -45,30 +42,30 @@ class Registration:
         self.registered = False
 
     def _request(self, expires: int, authorization: tuple[str, str] | None) -> SipRequest:
-        endpoint = self._endpoint
+        context = self._context
         self._cseq += 1
         request = SipRequest(method="REGISTER", uri=str(self._registrar))
-        request.add("Via", endpoint.transport.via())
+        request.add("Via", context.transport.via())
         request.add("Max-Forwards", "70")
         request.add("From", f"{self._aor};tag={self._tag}")
         request.add("To", str(self._aor))
         request.add("Call-ID", self._call_id)
         request.add("CSeq", f"{self._cseq} REGISTER")
-        request.add("Contact", endpoint.contact)
+        request.add("Contact", context.contact)
         request.add("Expires", str(expires))
-        request.add("User-Agent", endpoint.config.user_agent)
+        request.add("User-Agent", context.config.user_agent)
         if authorization is not None:
             request.add(*authorization)
         return request
 
     async def _send(self, expires: int) -> SipResponse:
-        endpoint = self._endpoint
-        config = endpoint.config
+        context = self._context
+        config = context.config
         hop = (config.trunk_host, config.trunk_port)
         authorization: tuple[str, str] | None = None
         for _ in range(3):
             request = self._request(expires, authorization)
-            response = await endpoint.transport.request(request, hop).final
+            response = await context.transport.request(request, hop).final
             if response.status not in (401, 407) or (
                 authorization is not None and not _stale(response)
             ):
@@ -89,11 +86,11 @@ class Registration:
 
     async def register(self) -> None:
         """One REGISTER (with auth if challenged); raises :class:`RegistrationError`."""
-        response = await self._send(self._endpoint.config.register_expires_sec)
+        response = await self._send(self._context.config.register_expires_sec)
         if not 200 <= response.status < 300:
             self.registered = False
             raise RegistrationError(response.status)
-        self.expires = _granted(response, self._endpoint.config.register_expires_sec)
+        self.expires = _granted(response, self._context.config.register_expires_sec)
         self.registered = True
         log.info("sip registered", extra={"expires_sec": self.expires})
 
@@ -103,7 +100,7 @@ class Registration:
             if self.registered:
                 await asyncio.sleep(max(MIN_REFRESH_SEC, self.expires / 2))
             else:
-                await asyncio.sleep(self._endpoint.config.register_retry_sec)
+                await asyncio.sleep(self._context.config.register_retry_sec)
             try:
                 await self.register()
             except RegistrationError as exc:

@@ -9,43 +9,56 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Protocol
 
 from switchboard_dialer.telephony.sip.address import NameAddr
 from switchboard_dialer.telephony.sip.call import CallFailed, CallState, SipCall
+from switchboard_dialer.telephony.sip.context import SipContext
 
 log = logging.getLogger(__name__)
 
 
-async def blind_transfer(call: SipCall, target: str) -> str:
-    """Hands ``call`` to ``target``; ``"referred"`` or ``"bridged"`` (see ``SipCall.transfer``)."""
+class Dialler(SipContext, Protocol):
+    """A user agent that can also place the second call of a bridged transfer."""
+
+    async def call(self, target: str, ring_timeout_sec: float | None = None) -> SipCall:
+        """Starts an outbound call; returns while it rings."""
+
+
+async def blind_transfer(agent: Dialler, call: SipCall, target: str) -> str:
+    """Blind transfer: REFER, or a bridged second call when REFER is refused.
+
+    Returns ``"referred"`` (the far end took the call elsewhere; this call ended) or
+    ``"bridged"`` (we called ``target`` and now relay audio between the two calls).
+    Raises :class:`CallFailed` if neither worked; the call then stays up.
+    """
     if call.state is not CallState.ANSWERED or call.dialog is None:
         raise CallFailed("only an answered call can be transferred")
-    endpoint = call.endpoint
-    uri = endpoint.target_uri(target)
+    uri = agent.target_uri(target)
     if await _refer(call, str(uri)):
         await call.send_bye()
         await call.finish("transferred")
         return "referred"
     log.info("sip refer refused; bridging", extra={"call": call.ref})
-    await _bridge(call, target)
+    await _bridge(agent, call, target)
     return "bridged"
 
 
 async def _refer(call: SipCall, target_uri: str) -> bool:
     """Whether the far end took the call to the target (NOTIFY with a 2xx sipfrag)."""
     assert call.dialog is not None
-    endpoint = call.endpoint
+    context = call.context
     while not call.refer_progress.empty():
         call.refer_progress.get_nowait()
-    request = call.dialog.request("REFER", endpoint.transport.via())
+    request = call.dialog.request("REFER", context.transport.via())
     request.add("Refer-To", f"<{target_uri}>")
     request.add("Referred-By", str(NameAddr(call.dialog.local.uri)))
-    final = await endpoint.transport.request(request, call.dialog.next_hop).final
+    final = await context.transport.request(request, call.dialog.next_hop).final
     if not 200 <= final.status < 300:
         log.info("sip refer answered", extra={"call": call.ref, "status": final.status})
         return False
     try:
-        async with asyncio.timeout(endpoint.config.transfer_timeout_sec):
+        async with asyncio.timeout(context.config.transfer_timeout_sec):
             while True:
                 status = await call.refer_progress.get()
                 if status >= 200:
@@ -56,9 +69,9 @@ async def _refer(call: SipCall, target_uri: str) -> bool:
         return False
 
 
-async def _bridge(call: SipCall, target: str) -> None:
+async def _bridge(agent: Dialler, call: SipCall, target: str) -> None:
     """Calls ``target`` and relays media both ways; the two calls end together."""
-    second = await call.endpoint.call(target)
+    second = await agent.call(target)
     try:
         await second.wait_answered()
     except CallFailed:
@@ -68,7 +81,7 @@ async def _bridge(call: SipCall, target: str) -> None:
         raise
     call.bridged_to = second
     second.bridged_to = call
-    call.endpoint.spawn(_relay(call, second), f"bridge-{call.ref}")
+    agent.spawn(_relay(call, second), f"bridge-{call.ref}")
 
 
 async def _relay(first: SipCall, second: SipCall) -> None:

@@ -9,13 +9,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from typing import Literal
 
 from switchboard_dialer.telephony.sip import digest, sdp
 from switchboard_dialer.telephony.sip.address import NameAddr, SipUri, new_tag
 from switchboard_dialer.telephony.sip.call import CallState, SipCall
+from switchboard_dialer.telephony.sip.context import ALLOW
 from switchboard_dialer.telephony.sip.dialog import Dialog
 from switchboard_dialer.telephony.sip.message import SipRequest, SipResponse
-from switchboard_dialer.telephony.sip.transaction import ClientTransaction
+from switchboard_dialer.telephony.sip.transaction import (
+    ClientTransaction,
+    ServerTransaction,
+    make_response,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +40,13 @@ def outcome(status: int) -> str:
 
 
 class OutboundInvite:
-    """The INVITE client side of one call (its first INVITE and digest retries)."""
+    """The INVITE client side of one call (its first INVITE and digest retries).
+
+    It is the :class:`~switchboard_dialer.telephony.sip.call.CallControl` of a call we
+    place: ringing, answering and rejecting are the far end's to do, giving up is a CANCEL.
+    """
+
+    direction: Literal["outbound"] = "outbound"
 
     def __init__(self, call: SipCall, target: SipUri, next_hop: tuple[str, int]) -> None:
         self.call = call
@@ -44,8 +56,8 @@ class OutboundInvite:
         self.provisional = asyncio.Event()
         self.cancelling = False
         self._ack: tuple[bytes, tuple[str, int]] | None = None
-        endpoint = call.endpoint
-        config = endpoint.config
+        context = call.context
+        config = context.config
         local = NameAddr(
             SipUri(
                 config.aor_domain.split(":")[0],
@@ -56,17 +68,17 @@ class OutboundInvite:
             {"tag": new_tag()},
         )
         request = SipRequest(method="INVITE", uri=str(target))
-        request.add("Via", endpoint.transport.via())
+        request.add("Via", context.transport.via())
         request.add("Max-Forwards", "70")
         request.add("From", str(local))
         request.add("To", str(NameAddr(target)))
         request.add("Call-ID", call.call_id)
         request.add("CSeq", f"{secrets.randbelow(10_000) + 1} INVITE")
-        request.add("Contact", endpoint.contact)
-        request.add("Allow", endpoint.ALLOW)
+        request.add("Contact", context.contact)
+        request.add("Allow", ALLOW)
         request.add("User-Agent", config.user_agent)
         request.add("Content-Type", "application/sdp")
-        request.body = sdp.offer(endpoint.media_host, call.rtp.port, config.codecs)
+        request.body = sdp.offer(context.media_host, call.rtp.port, config.codecs)
         self.request = request
 
     async def run(self, ring_timeout_sec: float) -> None:
@@ -85,11 +97,10 @@ class OutboundInvite:
         await call.finish("cancelled" if self.cancelling else outcome(final.status))
 
     async def _invite_with_auth(self) -> SipResponse:
-        config = self.call.endpoint.config
+        context = self.call.context
+        config = context.config
         for attempt in range(MAX_AUTH_ATTEMPTS + 1):
-            self.tx = self.call.endpoint.transport.request(
-                self.request, self.next_hop, self._on_response
-            )
+            self.tx = context.transport.request(self.request, self.next_hop, self._on_response)
             final = await asyncio.shield(self.tx.final)
             if final.status not in (401, 407) or attempt == MAX_AUTH_ATTEMPTS or self.cancelling:
                 return final
@@ -108,7 +119,7 @@ class OutboundInvite:
             retry = SipRequest(method="INVITE", uri=self.request.uri, body=self.request.body)
             for name, value in self.request.headers:
                 if name == "Via":
-                    value = self.call.endpoint.transport.via()
+                    value = context.transport.via()
                 elif name == "CSeq":
                     value = f"{self.request.cseq[0] + 1} INVITE"
                 elif name in ("Authorization", "Proxy-Authorization"):
@@ -120,6 +131,7 @@ class OutboundInvite:
 
     def _on_response(self, response: SipResponse) -> None:
         call = self.call
+        context = call.context
         if response.status < 200:
             self.provisional.set()
             if response.status in (180, 181, 182):
@@ -131,18 +143,18 @@ class OutboundInvite:
         if response.status >= 300:
             return
         if self._ack is not None:  # a retransmitted 2xx: our ACK was lost
-            call.endpoint.transport.send(*self._ack)
+            context.transport.send(*self._ack)
             return
-        dialog = Dialog.as_caller(self.request, response, call.endpoint.contact)
+        dialog = Dialog.as_caller(self.request, response, context.contact)
         call.dialog = dialog
-        ack = dialog.request("ACK", call.endpoint.transport.via(), cseq=self.request.cseq[0])
+        ack = dialog.request("ACK", context.transport.via(), cseq=self.request.cseq[0])
         self._ack = (ack.to_bytes(), dialog.next_hop)
-        call.endpoint.transport.send(*self._ack)
+        context.transport.send(*self._ack)
         if self.cancelling or call.ended.done():  # answered while we were giving up
-            call.endpoint.spawn(self._end_late_answer(), f"late-answer-{call.ref}")
+            context.spawn(self._end_late_answer(), f"late-answer-{call.ref}")
             return
         if not self._media(response) and call.media is None:
-            call.endpoint.spawn(self._end_late_answer("failed"), f"bad-answer-{call.ref}")
+            context.spawn(self._end_late_answer("failed"), f"bad-answer-{call.ref}")
             return
         call.progress(CallState.ANSWERED, response.status)
 
@@ -152,7 +164,7 @@ class OutboundInvite:
 
     def _media(self, response: SipResponse) -> bool:
         try:
-            media = sdp.accept_answer(sdp.parse(response.body), self.call.endpoint.config.codecs)
+            media = sdp.accept_answer(sdp.parse(response.body), self.call.context.config.codecs)
         except sdp.SdpError:
             log.info("sip answer without usable sdp", extra={"call": self.call.ref})
             return False
@@ -175,7 +187,7 @@ class OutboundInvite:
                 for name in ("From", "To", "Call-ID"):
                     cancel.add(name, tx.request.get(name) or "")
                 cancel.add("CSeq", f"{tx.request.cseq[0]} CANCEL")
-                call.endpoint.transport.request(cancel, self.next_hop)
+                call.context.transport.request(cancel, self.next_hop)
                 await asyncio.wait_for(asyncio.shield(tx.final), CANCEL_WAIT_SEC)
             except TimeoutError:
                 log.info("sip cancel got no final answer", extra={"call": call.ref})
@@ -183,16 +195,26 @@ class OutboundInvite:
             return  # the late 2xx is being ACKed and BYEd
         await call.finish(reason)
 
+    # CallControl ---------------------------------------------------------------
+
+    def ring(self) -> None:
+        """The far end rings, not us."""
+
+    async def answer(self) -> None:
+        """The far end answers, not us."""
+
+    def reject(self, status: int) -> None:
+        """Only a caller can be rejected; ours is given up with :meth:`abandon`."""
+
+    async def abandon(self) -> None:
+        """``SipCall.hang_up`` before the answer: CANCEL."""
+        await self.cancel("cancelled")
+
+    def cancelled(self, request: SipRequest, tx: ServerTransaction) -> None:
+        """A CANCEL is for the INVITE's recipient; for a call we placed it matches nothing."""
+        tx.respond(make_response(request, 481))
+
 
 def _port(domain: str) -> int | None:
     _, _, port = domain.partition(":")
     return int(port) if port.isdigit() else None
-
-
-async def cancel(call: SipCall) -> None:
-    """``SipCall.hang_up`` before the answer of an outbound call."""
-    invite = call.endpoint.outbound_invite(call)
-    if invite is None:
-        await call.finish("cancelled")
-    else:
-        await invite.cancel("cancelled")
