@@ -310,7 +310,7 @@ class Rig:
 def build_rig(features: Features | None = None, **dialer: Any) -> Rig:
     """Everything on one virtual clock: call timers, playout and brain and speech reconnects."""
     store, brain, clock, speech = FakeStore(), ScriptedBrain(), VirtualClock(), FakeSpeech()
-    telephony = SimulatorProvider(no_phone_delay_sec=0.01)
+    telephony = SimulatorProvider(clock=clock)
     settings = DialerSettings(**dialer)
     app = build_dialer(
         store,

@@ -24,6 +24,7 @@ from switchboard_dialer.telephony.phone_events import (
     Ringing,
     Transferred,
 )
+from switchboard_dialer.telephony.simulator import NO_PHONE_DELAY_SEC
 
 
 async def connect(rig: Rig, number: str = "+14155550100"):  # type: ignore[no-untyped-def]
@@ -144,6 +145,7 @@ async def test_calling_a_number_without_a_phone_fails_with_no_answer(rig: Rig):
     call = await rig.place("+14155550123")
 
     assert call.state is domain.CallState.DIALING
+    await rig.clock.elapse(NO_PHONE_DELAY_SEC)
     assert await rig.ended(call.call_id) == ["dialing", "failed:no_answer"]
 
 
