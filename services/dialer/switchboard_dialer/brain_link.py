@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from switchboard.clock import Clock
-from switchboard.tasks import ReconnectLoop, run_duplex
+from switchboard.tasks import ReconnectLoop, run_duplex, wait_on_clock
 from switchboard_dialer.brain_events import BrainEvent, BrainRequest, Start, TurnDone, UserTurn
 from switchboard_dialer.ports import BrainPort, ConverseStream
 
@@ -42,6 +42,7 @@ class BrainLink:
         self._brain = brain
         self._call_id = call_id
         self._on_event = on_event
+        self._clock = clock
         self._reconnect = ReconnectLoop(
             "brain",
             reconnect_timeout_sec,
@@ -72,12 +73,15 @@ class BrainLink:
         self._outbox.put_nowait(request)
 
     async def flush(self, timeout_sec: float) -> bool:
-        """Waits until every queued request was written; False when that took too long."""
+        """Waits until every queued request was written; False when that took longer
+        than ``timeout_sec`` of the link's clock."""
+        written = asyncio.ensure_future(self._outbox.join())
         try:
-            async with asyncio.timeout(timeout_sec):
-                await self._outbox.join()
+            await wait_on_clock(written, timeout_sec, self._clock)
         except TimeoutError:
             return False
+        finally:
+            written.cancel()
         return True
 
     async def run(self) -> None:

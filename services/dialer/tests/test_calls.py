@@ -11,6 +11,7 @@ from switchboard import domain
 from switchboard.config import Features
 from switchboard.errors import FailedPrecondition, InvalidArgument
 from switchboard_dialer.brain_events import DtmfInput, Hangup, Silence, Start, UserTurn
+from switchboard_dialer.session import HANGUP_FLUSH_SEC
 from switchboard_dialer.telephony.phone_events import (
     BotSaid,
     BotTurnDone,
@@ -65,6 +66,19 @@ async def test_the_caller_hanging_up_tells_the_brain_and_ends_the_call(rig: Rig)
     assert await phone.expect(Ended) == Ended(reason="caller_hangup")
     assert (await rig.ended(call.call_id))[-1] == "ended:caller_hangup"
     assert rig.brain.requests(Hangup) == [Hangup(reason="caller_hangup")]
+
+
+async def test_a_hang_up_the_brain_cannot_hear_ends_the_call_after_the_flush_wait(rig: Rig):
+    phone, call = await connect(rig)
+    rig.brain.kill()
+    await rig.clock.settle()
+
+    await phone.send(PhoneHangUp(reason="bye"))
+    await rig.clock.elapse(HANGUP_FLUSH_SEC - 0.1)
+    assert not rig.app.registry.get(call.call_id).session.ended  # type: ignore[union-attr]
+
+    await rig.clock.elapse(0.1)
+    assert rig.store.reasons(call.call_id)[-1] == "ended:caller_hangup"  # no real wait
 
 
 async def test_a_dropped_phone_stream_ends_the_call_as_line_dropped(rig: Rig):
