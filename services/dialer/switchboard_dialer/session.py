@@ -29,7 +29,7 @@ from switchboard.config import DialerSettings
 from switchboard.errors import FailedPrecondition, SwitchboardError
 from switchboard.features import FeatureFlags
 from switchboard.phones import parse_e164
-from switchboard.tasks import TaskOwner, Timer
+from switchboard.tasks import TaskOwner, Timer, wait_on_clock
 from switchboard_dialer.brain_events import (
     BrainEvent,
     DtmfInput,
@@ -397,8 +397,10 @@ class CallSession:
         played = self._played.setdefault(turn_id, asyncio.Event())
         await self.output.say(Sentence(turn_id=turn_id, index=0, text=text))
         await self.output.finish_turn(turn_id)
+        waiting = asyncio.ensure_future(played.wait())
         try:
-            async with asyncio.timeout(OWN_TURN_PLAY_SEC):
-                await played.wait()
+            await wait_on_clock(waiting, OWN_TURN_PLAY_SEC, self._clock)
         except TimeoutError:
             log.warning("own turn not played in time", extra={"call_id": self.call_id})
+        finally:
+            waiting.cancel()
