@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol
 
 from switchboard import domain
 from switchboard.clock import Clock
 from switchboard.config import DialerSettings
 from switchboard.features import FeatureFlags
-from switchboard.v1 import common_pb2
 from switchboard_dialer.dialer import Dialer
 from switchboard_dialer.ports import BrainPort, CallStore, SpeechPort
 from switchboard_dialer.registry import CallRegistry
@@ -24,14 +21,6 @@ from switchboard_dialer.telephony.base import TelephonyProvider
 log = logging.getLogger(__name__)
 
 SHUTDOWN_REASON = "shutdown"
-
-
-class WatchingStore(CallStore, Protocol):
-    """A store that can also stream a call's events (``StoreClient``)."""
-
-    def watch_call(
-        self, call_id: str, after_seq: int = 0
-    ) -> AsyncIterator[common_pb2.CallEvent]: ...
 
 
 @dataclass
@@ -52,14 +41,13 @@ class DialerApp:
     async def stop(self) -> None:
         """Hangs up every live call (reason ``shutdown``), then releases the providers."""
         await self.registry.stop_all(SHUTDOWN_REASON)
-        await self.registry.close()
         await self.telephony.close()
         await self.sms.close()
         log.info("dialer stopped")
 
 
 def build_dialer(
-    store: WatchingStore,
+    store: CallStore,
     brain: BrainPort,
     telephony: TelephonyProvider,
     flags: FeatureFlags,
@@ -85,7 +73,7 @@ def build_dialer(
             clock=clock,
         )
 
-    registry = CallRegistry(store, brain, new_session, settings, clock=clock)
+    registry = CallRegistry(store, new_session, settings, clock=clock)
     dialer = Dialer(store, telephony, registry, sms_provider, flags)
-    servicer = DialerServicer(dialer, telephony, store.watch_call)
+    servicer = DialerServicer(dialer, telephony)
     return DialerApp(dialer, registry, telephony, sms_provider, servicer)
