@@ -7,8 +7,14 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from switchboard.clock import Clock
+from switchboard.converse import (
+    AgentTurnDone,
+    ConversationStart,
+    ConverseRequest,
+    ConverseResponse,
+    UserTurn,
+)
 from switchboard.tasks import ReconnectLoop, run_duplex, wait_on_clock
-from switchboard_dialer.brain_events import BrainEvent, BrainRequest, Start, TurnDone, UserTurn
 from switchboard_dialer.ports import BrainPort, ConverseStream
 
 log = logging.getLogger(__name__)
@@ -16,7 +22,7 @@ log = logging.getLogger(__name__)
 BACKOFF_START_SEC = 0.1
 BACKOFF_MAX_SEC = 1.0
 
-EventHandler = Callable[[BrainEvent], Awaitable[None]]
+EventHandler = Callable[[ConverseResponse], Awaitable[None]]
 
 
 class BrainLink:
@@ -54,7 +60,7 @@ class BrainLink:
             healthy_sec=BACKOFF_MAX_SEC,
             log_extra={"call_id": call_id},
         )
-        self._outbox: asyncio.Queue[BrainRequest] = asyncio.Queue()
+        self._outbox: asyncio.Queue[ConverseRequest] = asyncio.Queue()
         self._pending_turn: UserTurn | None = None
 
     @property
@@ -66,7 +72,7 @@ class BrainLink:
         """A user turn was sent and its ``turn_done`` has not come back yet."""
         return self._pending_turn is not None
 
-    def send(self, request: BrainRequest) -> None:
+    def send(self, request: ConverseRequest) -> None:
         """Queues a request; a user turn is remembered until its ``turn_done``."""
         if isinstance(request, UserTurn):
             self._pending_turn = request
@@ -91,7 +97,7 @@ class BrainLink:
     async def _converse_once(self, reconnect: bool) -> None:
         stream = await self._brain.converse()
         try:
-            await stream.send(Start(call_id=self._call_id, reconnect=reconnect))
+            await stream.send(ConversationStart(call_id=self._call_id, reconnect=reconnect))
             if reconnect and self._pending_turn is not None:
                 await stream.send(self._pending_turn)
             await run_duplex(
@@ -112,7 +118,7 @@ class BrainLink:
         while (event := await stream.receive()) is not None:
             self._reconnect.alive()  # a stream that carried events was healthy
             pending = self._pending_turn
-            if isinstance(event, TurnDone) and pending is not None:
+            if isinstance(event, AgentTurnDone) and pending is not None:
                 if event.turn_id == pending.turn_id:
                     self._pending_turn = None
             await self._on_event(event)

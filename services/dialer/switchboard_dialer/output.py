@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from switchboard_dialer.brain_events import Heard, Sentence
+from switchboard.converse import AgentSentence, PlayoutReport
 from switchboard_dialer.media.events import Report, TurnPlayed
 from switchboard_dialer.telephony.base import PhoneLine
 
@@ -30,7 +30,7 @@ class CallOutput(ABC):
         """Runs from the answer until the call ends (voice: playout and Listen)."""
 
     @abstractmethod
-    async def say(self, sentence: Sentence) -> None:
+    async def say(self, sentence: AgentSentence) -> None:
         """Delivers one sentence of an agent turn (or a filler)."""
 
     @abstractmethod
@@ -47,7 +47,7 @@ class CallOutput(ABC):
         """Whether the bot is saying (or holding, while the caller talks over it) a turn."""
 
     @abstractmethod
-    def unheard(self) -> list[Heard]:
+    def unheard(self) -> list[PlayoutReport]:
         """The turns the caller did not hear in full, if the call ended now."""
 
 
@@ -67,7 +67,7 @@ class TextOutput(CallOutput):
     async def run(self, line: PhoneLine) -> None:
         return
 
-    async def say(self, sentence: Sentence) -> None:
+    async def say(self, sentence: AgentSentence) -> None:
         await self._line.say(sentence.turn_id, sentence.text)
 
     async def finish_turn(self, turn_id: str) -> None:
@@ -80,5 +80,5 @@ class TextOutput(CallOutput):
     def speaking(self) -> bool:
         return False
 
-    def unheard(self) -> list[Heard]:
+    def unheard(self) -> list[PlayoutReport]:
         return []

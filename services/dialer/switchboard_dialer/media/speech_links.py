@@ -2,8 +2,7 @@
 
 Each open stream is a send task and a receive task under one supervisor
 (:func:`run_duplex`); the reconnect loop (:class:`ReconnectLoop`) sits outside
-it and retries only
-retryable errors, backing off 100 ms → 500 ms so a restarted speech service is
+it and retries only retryable errors, backing off 100 ms → 500 ms so a restarted speech service is
 back in the call within a second. A stream down for longer than
 ``reconnect_timeout_sec`` raises ``Unavailable`` and the call ends.
 """
@@ -17,19 +16,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from switchboard.clock import Clock
-from switchboard.tasks import ReconnectLoop, run_duplex
-from switchboard_dialer.ports import ListenStream, SpeakStream, SpeechPort
-from switchboard_dialer.speech_events import (
+from switchboard.speech import (
     CancelTurn,
     ListenConfig,
-    ListenEvent,
+    ListenResponse,
     SpeakConfig,
-    SpeakEvent,
     SpeakRequest,
+    SpeakResponse,
     SpeakSettings,
     SpeakText,
-    TextDone,
+    SpeechTextDone,
 )
+from switchboard.tasks import ReconnectLoop, run_duplex
+from switchboard_dialer.ports import ListenStream, SpeakStream, SpeechPort
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +80,7 @@ class SpeechLink(ABC):
 
 
 FrameSource = Callable[[], Awaitable[bytes | None]]
-ListenHandler = Callable[[ListenEvent], Awaitable[None]]
+ListenHandler = Callable[[ListenResponse], Awaitable[None]]
 
 
 class ListenLink(SpeechLink):
@@ -143,7 +142,7 @@ class ListenLink(SpeechLink):
             await self._on_event(event)
 
 
-SpeakHandler = Callable[[SpeakEvent], None]
+SpeakHandler = Callable[[SpeakResponse], None]
 
 
 class SpeakLink(SpeechLink):
@@ -215,6 +214,6 @@ class SpeakLink(SpeechLink):
 
     async def _receive(self, stream: SpeakStream) -> None:
         while (event := await stream.receive()) is not None:
-            if isinstance(event, TextDone):
+            if isinstance(event, SpeechTextDone):
                 self._pending.pop((event.turn_id, event.index), None)
             self._on_event(event)

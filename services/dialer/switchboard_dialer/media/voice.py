@@ -18,7 +18,20 @@ import logging
 from dataclasses import dataclass
 
 from switchboard.clock import Clock
-from switchboard_dialer.brain_events import Heard, Sentence
+from switchboard.converse import AgentSentence, PlayoutReport
+from switchboard.speech import (
+    CancelTurn,
+    ListenConfig,
+    ListenResponse,
+    SpeakConfig,
+    SpeakResponse,
+    SpeakSettings,
+    SpeakText,
+    SpeechAudio,
+    SpeechEnded,
+    SpeechStarted,
+    Transcript,
+)
 from switchboard_dialer.media.barge_in import Verdict, has_words
 from switchboard_dialer.media.barge_in_state import BargeIn
 from switchboard_dialer.media.events import (
@@ -34,19 +47,6 @@ from switchboard_dialer.media.speech_links import ListenLink, SpeakLink
 from switchboard_dialer.media.voice_turns import VoiceTurns
 from switchboard_dialer.output import CallOutput
 from switchboard_dialer.ports import SpeechPort
-from switchboard_dialer.speech_events import (
-    BotAudio,
-    CancelTurn,
-    ListenConfig,
-    ListenEvent,
-    SpeakConfig,
-    SpeakEvent,
-    SpeakSettings,
-    SpeakText,
-    SpeechEnded,
-    SpeechStarted,
-    Transcript,
-)
 from switchboard_dialer.telephony.base import PhoneLine
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ class VoicePipeline(CallOutput):
 
     # From the session.
 
-    async def say(self, sentence: Sentence) -> None:
+    async def say(self, sentence: AgentSentence) -> None:
         index = self.turns.add_sentence(
             sentence.turn_id, sentence.index, sentence.text, sentence.filler
         )
@@ -153,17 +153,17 @@ class VoicePipeline(CallOutput):
         if lang and self.listen is not None:
             await self.listen.set_lang(lang)
 
-    def unheard(self) -> list[Heard]:
+    def unheard(self) -> list[PlayoutReport]:
         """The call ends before the caller heard these turns (e.g. never answered)."""
         return [
-            Heard(turn_id, self.turns.heard_text(turn_id), interrupted=True)
+            PlayoutReport(turn_id, self.turns.heard_text(turn_id), interrupted=True)
             for turn_id in self.turns.unplayed()
         ]
 
     # Speak.
 
-    def _on_speak_event(self, event: SpeakEvent) -> None:
-        if isinstance(event, BotAudio):
+    def _on_speak_event(self, event: SpeakResponse) -> None:
+        if isinstance(event, SpeechAudio):
             if self._skip and self._skipped(event):
                 return
             if self.turns.frame_received(event.turn_id, event.index):
@@ -177,7 +177,7 @@ class VoicePipeline(CallOutput):
             if received := self.turns.received(text.turn_id, text.index):
                 self._skip[(text.turn_id, text.index)] = received
 
-    def _skipped(self, frame: BotAudio) -> bool:
+    def _skipped(self, frame: SpeechAudio) -> bool:
         key = (frame.turn_id, frame.index)
         left = self._skip.get(key, 0)
         if left <= 0:
@@ -195,7 +195,7 @@ class VoicePipeline(CallOutput):
         if line is not None:
             line.play_frame(pcm)
 
-    def _on_played(self, frame: BotAudio) -> None:
+    def _on_played(self, frame: SpeechAudio) -> None:
         self.turns.frame_played(frame.turn_id, frame.index)
         if frame.turn_id != self._speaking_turn:
             self._speaking_turn = frame.turn_id
@@ -234,7 +234,7 @@ class VoicePipeline(CallOutput):
         if reconnect:
             self.barge_in.listen_reopened()
 
-    async def _on_listen_event(self, event: ListenEvent) -> None:
+    async def _on_listen_event(self, event: ListenResponse) -> None:
         match event:
             case SpeechStarted():
                 await self._report(CallerStartedSpeaking())
