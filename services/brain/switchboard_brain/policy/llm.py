@@ -20,12 +20,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 from pydantic import BaseModel, ValidationError
 
+from switchboard.clock import Sleep
 from switchboard.config import LlmSettings
 from switchboard.domain import ToolCall
 from switchboard_brain.llm.base import (
@@ -60,7 +61,6 @@ from switchboard_brain.policy.llm_prompt import Budget, conversation
 
 log = logging.getLogger(__name__)
 
-Sleep = Callable[[float], Awaitable[None]]
 
 FILLERS = ("One moment, please.", "Still checking, one moment.")
 SORRY = "Sorry, could you say that again?"
