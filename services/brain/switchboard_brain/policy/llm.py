@@ -29,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 from switchboard.clock import Sleep
 from switchboard.config import LlmSettings
 from switchboard.domain import ToolCall
+from switchboard.tasks import cancel_and_wait
 from switchboard_brain.llm.base import (
     ChatMessage,
     ChatModel,
@@ -273,11 +274,7 @@ class LlmPolicy(ConversationPolicy):
                 yield item
         finally:
             tasks.add(hard)
-            for task in tasks:
-                task.cancel()
-            _, pending = await asyncio.wait(tasks, timeout=CANCEL_WAIT_SEC)
-            if pending:
-                log.warning("llm attempt did not stop in time", extra={"call_id": call_id})
+            await cancel_and_wait(tasks, CANCEL_WAIT_SEC)
 
     async def _rounds(
         self, ctx: TurnContext, model: ChatModel, words: str, state: LlmState, attempt: _Attempt
