@@ -5,51 +5,24 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from collections.abc import AsyncIterator
 
 import pytest
-from brain_fakes import REFERENCE_NOW, InMemoryStore
+from brain_fakes import InMemoryStore
+from form_helpers import collect, open_session, said, turn
 
-from switchboard.clock import VirtualClock
-from switchboard.config import Features
 from switchboard.converse import (
     AgentSentence,
     AgentTransfer,
     AgentTurnDone,
     CallTimeUp,
     ConversationStart,
-    ConverseResponse,
     EndCallRequest,
     PlayoutReport,
     SilenceTimeout,
-    UserTurn,
 )
 from switchboard.domain import ClaimField, ClaimFieldType, Message, MessageAction, Persona
 from switchboard.errors import Unavailable
-from switchboard.features import FeatureFlags
 from switchboard_brain.policy.form import FormPolicy
-from switchboard_brain.session import ConversationSession
-
-
-async def collect(events: AsyncIterator[ConverseResponse]) -> list[ConverseResponse]:
-    return [event async for event in events]
-
-
-async def open_session(
-    store: InMemoryStore, call_id: str = "call-1", retry_max: int = 3
-) -> ConversationSession:
-    flags = FeatureFlags(Features(recognition_retry_max=retry_max))
-    return await ConversationSession.open(
-        store, call_id, FormPolicy(), VirtualClock(REFERENCE_NOW), flags
-    )
-
-
-def said(events: list[ConverseResponse]) -> str:
-    return " ".join(e.text for e in events if isinstance(e, AgentSentence))
-
-
-async def turn(session: ConversationSession, turn_id: str, text: str) -> list[ConverseResponse]:
-    return await collect(session.handle(UserTurn(turn_id, text)))
 
 
 async def test_a_complete_dialogue_fills_every_field_then_recaps_and_ends_the_call() -> None:
