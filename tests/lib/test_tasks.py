@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
 
 import pytest
 
-from switchboard.clock import VIRTUAL_START, VirtualClock
+from switchboard.clock import VirtualClock
 from switchboard.errors import InvalidArgument, Unavailable
 from switchboard.tasks import (
     ReconnectLoop,
@@ -285,34 +284,3 @@ async def test_a_stream_marked_alive_starts_a_new_outage_when_it_is_lost() -> No
     await clock.run(eighth.wait())
     assert not task.done()  # never down for 0.5 s in a row
     await cancel_and_wait([task])
-
-
-# The virtual clock.
-
-
-async def test_the_virtual_clock_wakes_only_the_sleepers_whose_time_has_come() -> None:
-    clock = VirtualClock()
-    woke: list[str] = []
-
-    async def nap(name: str, seconds: float) -> None:
-        await clock.sleep(seconds)
-        woke.append(name)
-
-    tasks = [asyncio.create_task(nap("short", 1)), asyncio.create_task(nap("long", 3))]
-    await clock.elapse(2)
-    assert woke == ["short"]
-    assert clock.now() == VIRTUAL_START + timedelta(seconds=2)
-    await clock.elapse(1)
-    assert woke == ["short", "long"]
-    await asyncio.gather(*tasks)
-
-
-async def test_running_on_the_virtual_clock_jumps_over_idle_time() -> None:
-    clock = VirtualClock()
-
-    async def conversation() -> float:
-        await clock.sleep(20)
-        await clock.sleep(10)
-        return clock.monotonic()
-
-    assert await clock.run(conversation()) == 30
