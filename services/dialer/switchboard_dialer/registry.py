@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from switchboard import domain
+from switchboard import domain, telemetry
 from switchboard.clock import Clock, SystemClock
 from switchboard.config import DialerSettings
 from switchboard.errors import SwitchboardError
@@ -116,6 +116,11 @@ class CallRegistry:
         return live
 
     async def _run(self, live: LiveCall, life: Coroutine[Any, Any, None]) -> None:
+        # The call's span: every hop of its life (brain, speech, store) joins its trace.
+        with telemetry.call_scope(live.call_id), telemetry.span("call", {"call.id": live.call_id}):
+            await self._life(live, life)
+
+    async def _life(self, live: LiveCall, life: Coroutine[Any, Any, None]) -> None:
         try:
             await life
         except asyncio.CancelledError:

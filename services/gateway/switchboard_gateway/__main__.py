@@ -11,6 +11,7 @@ import uvicorn
 from switchboard.config import ConfigError, Settings, load_settings
 from switchboard.logs import configure_logging
 from switchboard.service_main import GIL_SWITCH_INTERVAL_SEC
+from switchboard.telemetry import configure_telemetry, shutdown_telemetry
 from switchboard_gateway.app import create_app
 from switchboard_gateway.grpc_backend import GrpcCallBackend
 from switchboard_gateway.middleware import QuietWebSockets
@@ -60,7 +61,11 @@ def main() -> None:
         settings.logging.include_personal_data,
     )
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_SEC)
-    asyncio.run(serve(settings))
+    configure_telemetry("gateway")  # before the gRPC channels: they take its interceptors
+    try:
+        asyncio.run(serve(settings))
+    finally:
+        shutdown_telemetry()
 
 
 if __name__ == "__main__":
