@@ -73,9 +73,26 @@ SAFE_ATTRIBUTE_KEYS = frozenset(
         "rpc.grpc.status_code",
     }
 )
-# What the gRPC instrumentation itself adds to its spans (no payloads).
+# What libraries add to their own spans: the gRPC instrumentation (no payloads) and
+# FastAPI's HTTP spans (raw path and query overwritten as they start: RedactUrls).
 INSTRUMENTATION_ATTRIBUTE_KEYS = frozenset(
-    {"net.peer.ip", "net.peer.port", "net.peer.name", "rpc.user_agent"}
+    {
+        "net.peer.ip",
+        "net.peer.port",
+        "net.peer.name",
+        "rpc.user_agent",
+        "code.function.name",
+        "http.request.method",
+        "http.response.status_code",
+        "http.route",
+        "network.protocol.name",
+        "network.protocol.version",
+        "server.address",
+        "server.port",
+        "url.scheme",
+        "url.path",
+        "url.query",
+    }
 )
 
 _state: _Telemetry | None = None

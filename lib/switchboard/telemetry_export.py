@@ -47,6 +47,30 @@ class CallIdFromBaggage(SpanProcessor):
         return True
 
 
+# FastAPI's own HTTP spans record the raw path and query (``/call?phone_number=…``).
+REDACTED_URL_KEYS = ("url.path", "url.query", "url.full")
+REDACTED = "[redacted]"
+
+
+class RedactUrls(SpanProcessor):
+    """Overwrites raw URLs on HTTP spans as they start: the span name keeps the route."""
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        attributes = span.attributes or {}
+        for key in REDACTED_URL_KEYS:
+            if key in attributes:
+                span.set_attribute(key, REDACTED)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
 class JsonLinesDump:
     """Test mode: finished spans kept in memory, written with the metrics on shutdown."""
 
@@ -110,6 +134,7 @@ def build_providers(
     """OTLP/HTTP exporters when ``endpoint`` is set, the JSON lines dump when a path is."""
     tracer_provider = TracerProvider(resource=resource)
     tracer_provider.add_span_processor(CallIdFromBaggage())
+    tracer_provider.add_span_processor(RedactUrls())
     readers: list[MetricReader] = []
     dump = JsonLinesDump(dump_path) if dump_path is not None else None
     if endpoint:

@@ -196,3 +196,15 @@ def test_shutdown_writes_spans_and_metrics_as_json_lines(tmp_path: Path) -> None
     assert lines[0]["metric"]["name"] == "call.answer.latency"
     assert lines[0]["metric"]["count"] == 1 and lines[0]["metric"]["sum"] == 0.5
     provider.shutdown()
+
+
+def test_raw_urls_on_http_spans_are_redacted_as_they_start(spans: JsonLinesDump) -> None:
+    from switchboard.telemetry_export import REDACTED
+
+    query = {"url.path": "/call", "url.query": "phone_number=%2B14155550123"}
+    telemetry.tracer().start_span("GET /call", attributes={**query, "http.route": "/call"}).end()
+    finished = _by_name(spans)["GET /call"][0]
+    assert finished.attributes is not None
+    assert finished.attributes["url.query"] == REDACTED
+    assert finished.attributes["url.path"] == REDACTED
+    assert finished.attributes["http.route"] == "/call"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 
 import uvicorn
@@ -49,6 +50,14 @@ async def serve(settings: Settings) -> None:
     await uvicorn.Server(config).serve()
 
 
+def _flush_then_terminate(signum: int, frame: object) -> None:
+    """uvicorn re-raises SIGTERM once it has drained, which ends the process before any
+    ``finally``: export what telemetry holds first, then terminate as before."""
+    shutdown_telemetry()
+    signal.signal(signum, signal.SIG_DFL)
+    signal.raise_signal(signum)
+
+
 def main() -> None:
     try:
         settings = load_settings()
@@ -61,7 +70,9 @@ def main() -> None:
         settings.logging.include_personal_data,
     )
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_SEC)
-    configure_telemetry("gateway")  # before the gRPC channels: they take its interceptors
+    # Before the gRPC channels: they take its interceptors.
+    if configure_telemetry("gateway"):
+        signal.signal(signal.SIGTERM, _flush_then_terminate)
     try:
         asyncio.run(serve(settings))
     finally:
