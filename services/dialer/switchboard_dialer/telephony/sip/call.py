@@ -22,7 +22,7 @@ from typing import Literal, Protocol
 from switchboard_dialer.telephony.sip import sdp
 from switchboard_dialer.telephony.sip.context import SipContext
 from switchboard_dialer.telephony.sip.dialog import Dialog
-from switchboard_dialer.telephony.sip.message import SipRequest
+from switchboard_dialer.telephony.sip.message import SipRequest, ascii_digits
 from switchboard_dialer.telephony.sip.rtp import RtpStream
 from switchboard_dialer.telephony.sip.tasks import TaskSet
 from switchboard_dialer.telephony.sip.transaction import ServerTransaction, make_response
@@ -273,7 +273,7 @@ class SipCall:
             return
         status_line = request.body.decode("utf-8", "replace").strip().split("\r\n")[0]
         parts = status_line.split(" ")
-        if len(parts) >= 2 and parts[0] == "SIP/2.0" and parts[1].isdigit():
+        if len(parts) >= 2 and parts[0] == "SIP/2.0" and ascii_digits(parts[1], 3):
             self.refer_progress.put_nowait(int(parts[1]))
         elif "terminated" in (request.get("Subscription-State") or "").lower():
             self.refer_progress.put_nowait(500)

@@ -22,7 +22,11 @@ from switchboard_dialer.telephony.sip.dialog import Dialog
 from switchboard_dialer.telephony.sip.message import SipRequest
 from switchboard_dialer.telephony.sip.registration import Registration
 from switchboard_dialer.telephony.sip.tasks import TaskSet
-from switchboard_dialer.telephony.sip.transaction import ServerTransaction, make_response
+from switchboard_dialer.telephony.sip.transaction import (
+    ServerTransaction,
+    bad_request,
+    make_response,
+)
 from switchboard_dialer.telephony.sip.transport import SipTransport
 from switchboard_dialer.telephony.sip.uac import OutboundInvite
 from switchboard_dialer.telephony.sip.uas import InboundInvite
@@ -41,6 +45,7 @@ class SipEndpoint:
         self._on_inbound = on_inbound
         self._transport: SipTransport | None = None
         self._calls: dict[str, SipCall] = {}
+        self._pending: set[str] = set()  # Call-IDs of INVITEs waiting for their RTP port
         self._tasks = TaskSet("sip-endpoint")
         self.registration: Registration | None = None
 
@@ -138,6 +143,11 @@ class SipEndpoint:
         if request.method == "CANCEL":
             self._cancelled(request, tx, call)
             return
+        if required := request.get_all("Require"):  # we support no extension (RFC 3261 §8.2.2.3)
+            response = make_response(request, 420, new_tag())
+            response.add("Unsupported", ", ".join(required))
+            tx.respond(response)
+            return
         to_tag = _tag(request.get("To"))
         if to_tag:
             if call is not None and call.dialog is not None and call.dialog.accepts(request):
@@ -146,6 +156,9 @@ class SipEndpoint:
                 tx.respond(make_response(request, 481))
             return
         if request.method == "INVITE":
+            if call is None and request.call_id in self._pending:
+                tx.respond(make_response(request, 491))
+                return
             if call is not None:  # a second INVITE (new branch) for a call being set up
                 tx.respond(make_response(request, 482 if call.direction == "outbound" else 491))
                 return
@@ -155,7 +168,9 @@ class SipEndpoint:
             response.add("Allow", ALLOW)
             tx.respond(response)
         else:
-            tx.respond(make_response(request, 405, new_tag()))
+            response = make_response(request, 405, new_tag())
+            response.add("Allow", ALLOW)
+            tx.respond(response)
 
     def _on_ack(self, request: SipRequest) -> None:
         call = self._calls.get(request.call_id)
@@ -170,41 +185,57 @@ class SipEndpoint:
 
     def _invited(self, request: SipRequest, tx: ServerTransaction) -> None:
         tag = new_tag()
-        tx.respond(make_response(request, 100))
+        try:
+            dialog = Dialog.as_callee(request, tag, self.contact)
+        except AddressError:
+            tx.respond(bad_request(request, "bad From, To or Contact"))
+            return
+        content_type = (request.get("Content-Type") or "application/sdp").split(";")[0]
+        if request.body and content_type.strip().lower() != "application/sdp":
+            response = make_response(request, 415, tag)
+            response.add("Accept", "application/sdp")
+            tx.respond(response)
+            return
         try:
             offer = sdp.parse(request.body)
             if not any(codec in self.config.codecs for _, codec in offer.codecs):
                 raise sdp.SdpError("no common codec")
-            caller = NameAddr.parse(request.get("From") or "")
-        except (sdp.SdpError, AddressError):
+        except sdp.SdpSyntaxError as exc:
+            tx.respond(bad_request(request, str(exc)))
+            return
+        except sdp.SdpError:
             tx.respond(make_response(request, 488, tag))
             return
-        self.spawn(self._take_call(request, tx, tag, offer, caller.uri.user), "inbound-call")
+        tx.respond(make_response(request, 100))
+        self._pending.add(request.call_id)
+        self.spawn(self._take_call(request, tx, dialog, offer), "inbound-call")
 
     async def _take_call(
         self,
         request: SipRequest,
         tx: ServerTransaction,
-        tag: str,
+        dialog: Dialog,
         offer: sdp.MediaOffer,
-        caller: str,
     ) -> None:
         try:
             stream = await rtp.open_stream(
                 request.call_id[:8], self.config.bind_host, self.config.rtp_ports
             )
         except OSError:
-            tx.respond(make_response(request, 503, tag))
+            tx.respond(make_response(request, 503, dialog.local.tag))
             return
+        finally:
+            self._pending.discard(request.call_id)
         call = SipCall(
             self,
             request.call_id,
-            caller,
+            dialog.remote.uri.user,
             stream,
             lambda c: InboundInvite(c, request, tx, offer),
         )
-        call.dialog = Dialog.as_callee(request, tag, self.contact)
+        call.dialog = dialog
         self._keep(call)
+        caller = call.remote_user
         log.info("sip call arrived", extra={"call": call.ref, "pii_from": caller})
         if self._on_inbound is not None:
             self._on_inbound(call)
