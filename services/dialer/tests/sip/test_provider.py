@@ -27,6 +27,7 @@ def _settings(**fields: object) -> SipSettings:
         "bind_port": 0,
         "rtp_port_min": low,
         "rtp_port_max": high,
+        "inbound_sources": [HOST],  # the test peers are the trunk
     }
     return SipSettings.model_validate(defaults | fields)
 

@@ -130,6 +130,8 @@ class SipCall:
         self._progress: asyncio.Queue[CallProgress] = asyncio.Queue()
         self.refer_progress: asyncio.Queue[int] = asyncio.Queue()
         self.bridged_to: SipCall | None = None
+        # Whether a (re-)offer may send our media to this host; inbound calls restrict it.
+        self.media_allowed: Callable[[str], bool] = lambda host: True
         self.control = control(self)
 
     @property
@@ -284,6 +286,8 @@ class SipCall:
         try:
             if request.body:
                 offer = sdp.parse(request.body)
+                if not self.media_allowed(offer.host):
+                    raise sdp.SdpError("media address not allowed")
                 media, body = sdp.answer(
                     offer, self.context.media_host, self.rtp.port, self.context.config.codecs
                 )

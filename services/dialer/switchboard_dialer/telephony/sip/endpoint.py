@@ -10,11 +10,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import socket
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from switchboard_dialer.telephony.sip import rtp, sdp, transfer
 from switchboard_dialer.telephony.sip.address import AddressError, NameAddr, SipUri, new_tag
+from switchboard_dialer.telephony.sip.admission import (
+    Credentials,
+    InboundGate,
+    Network,
+    networks,
+)
 from switchboard_dialer.telephony.sip.call import SipCall
 from switchboard_dialer.telephony.sip.config import SipConfig
 from switchboard_dialer.telephony.sip.context import ALLOW
@@ -46,6 +53,7 @@ class SipEndpoint:
         self._transport: SipTransport | None = None
         self._calls: dict[str, SipCall] = {}
         self._pending: set[str] = set()  # Call-IDs of INVITEs waiting for their RTP port
+        self._gate: InboundGate | None = None
         self._tasks = TaskSet("sip-endpoint")
         self.registration: Registration | None = None
 
@@ -74,6 +82,11 @@ class SipEndpoint:
     async def start(self) -> SipEndpoint:
         """Binds the SIP socket and, if configured, registers (the first time awaited)."""
         loop = asyncio.get_running_loop()
+        self._gate = InboundGate(
+            self.config.inbound, await self._trusted_networks(), self._inbound_credentials()
+        )
+        if not self._gate.open:
+            log.warning("sip inbound calls are refused: no trusted source and no digest set")
         _, protocol = await loop.create_datagram_endpoint(
             lambda: SipTransport(self.config.timers),
             local_addr=(self.config.bind_host, self.config.bind_port),
@@ -87,6 +100,32 @@ class SipEndpoint:
             self._tasks.spawn(self.registration.keep_alive(), "register")
         log.info("sip endpoint started", extra={"port": self.local_port})
         return self
+
+    async def _trusted_networks(self) -> tuple[Network, ...]:
+        """The policy's networks, else the trunk host's addresses (resolved once, here)."""
+        policy = self.config.inbound
+        if policy.sources or not self.config.trunk_host:
+            return networks(policy.sources)
+        try:
+            found = await asyncio.get_running_loop().getaddrinfo(
+                self.config.trunk_host, None, type=socket.SOCK_DGRAM
+            )
+        except OSError:
+            log.warning("sip trunk host does not resolve: no trusted inbound source")
+            return ()
+        return networks(sorted({str(info[4][0]) for info in found}))
+
+    def _inbound_credentials(self) -> Credentials:
+        config = self.config
+        realm = config.domain or config.trunk_host or config.user_agent
+        return Credentials(realm, config.auth_user or config.user, config.password)
+
+    @property
+    def gate(self) -> InboundGate:
+        """The admission of inbound calls (trusted sources, digest, call caps)."""
+        if self._gate is None:
+            raise RuntimeError("SipEndpoint.start() was not called")
+        return self._gate
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         self._tasks.spawn(coro, name)
@@ -185,6 +224,18 @@ class SipEndpoint:
 
     def _invited(self, request: SipRequest, tx: ServerTransaction) -> None:
         tag = new_tag()
+        source = tx.addr[0]
+        refusal = self.gate.check(request, source)
+        if refusal is not None:
+            log.info(
+                "sip inbound call refused",
+                extra={"status": refusal.status, "pii_source": source},
+            )
+            response = make_response(request, refusal.status, tag, refusal.reason)
+            for name, value in refusal.headers:
+                response.add(name, value)
+            tx.respond(response)
+            return
         try:
             dialog = Dialog.as_callee(request, tag, self.contact)
         except AddressError:
@@ -206,8 +257,13 @@ class SipEndpoint:
         except sdp.SdpError:
             tx.respond(make_response(request, 488, tag))
             return
+        if not self.gate.media_allowed(offer.host, source):
+            # Our audio goes back where the call came from, never to a third party.
+            tx.respond(make_response(request, 488, tag, "Not Acceptable Here (media address)"))
+            return
         tx.respond(make_response(request, 100))
         self._pending.add(request.call_id)
+        self.gate.taken(source)
         self.spawn(self._take_call(request, tx, dialog, offer), "inbound-call")
 
     async def _take_call(
@@ -217,13 +273,17 @@ class SipEndpoint:
         dialog: Dialog,
         offer: sdp.MediaOffer,
     ) -> None:
+        source = tx.addr[0]
         try:
             stream = await rtp.open_stream(
                 request.call_id[:8], self.config.bind_host, self.config.rtp_ports
             )
-        except OSError:
-            tx.respond(make_response(request, 503, dialog.local.tag))
-            return
+        except BaseException as exc:
+            self.gate.released(source)
+            if isinstance(exc, OSError):  # no free RTP port
+                tx.respond(make_response(request, 503, dialog.local.tag))
+                return
+            raise
         finally:
             self._pending.discard(request.call_id)
         call = SipCall(
@@ -234,7 +294,12 @@ class SipEndpoint:
             lambda c: InboundInvite(c, request, tx, offer),
         )
         call.dialog = dialog
+        call.media_allowed = lambda host: self.gate.media_allowed(host, source)
+        call.ended.add_done_callback(lambda _: self.gate.released(source))
         self._keep(call)
+        invite = call.control
+        assert isinstance(invite, InboundInvite)
+        call.tasks.spawn(invite.expire(self.config.ring_timeout_sec), "answer-timeout")
         caller = call.remote_user
         log.info("sip call arrived", extra={"call": call.ref, "pii_from": caller})
         if self._on_inbound is not None:

@@ -22,6 +22,7 @@ from switchboard_dialer.telephony.base import (
     TelephonyProvider,
 )
 from switchboard_dialer.telephony.sip.address import AddressError
+from switchboard_dialer.telephony.sip.admission import InboundPolicy
 from switchboard_dialer.telephony.sip.call import CallFailed, CallState, SipCall
 from switchboard_dialer.telephony.sip.config import SipConfig
 from switchboard_dialer.telephony.sip.endpoint import SipEndpoint
@@ -56,6 +57,13 @@ def config_from_settings(settings: SipSettings) -> SipConfig:
         register_expires_sec=settings.register_expires_sec,
         rtp_ports=(settings.rtp_port_min, settings.rtp_port_max),
         codecs=settings.codecs,
+        inbound=InboundPolicy(
+            sources=settings.inbound_sources,
+            digest=settings.inbound_digest,
+            max_calls=settings.inbound_max_calls,
+            max_calls_per_source=settings.inbound_max_calls_per_source,
+            media_networks=settings.inbound_media_networks,
+        ),
     )
 
 

@@ -90,10 +90,23 @@ class InboundInvite:
     def cancelled(self, request: SipRequest, tx: ServerTransaction) -> None:
         """The caller gave up: 200 to the CANCEL, 487 to the INVITE if still unanswered."""
         call = self.call
+        if tx.addr[0] != self.tx.addr[0]:  # only whoever sent the INVITE may cancel it
+            tx.respond(make_response(request, 481))
+            return
         tx.respond(make_response(request, 200, self._tag))
         if not self.tx.final_status:
             self.tx.respond(make_response(self.request, 487, self._tag))
             call.context.spawn(call.finish("remote_cancelled"), f"cancelled-{call.ref}")
+
+    async def expire(self, after_sec: float) -> None:
+        """Refuses the caller (480) if nobody answered or rejected it in ``after_sec``.
+
+        An inbound call nobody takes must not hold its RTP port and transaction forever.
+        """
+        await asyncio.sleep(after_sec)
+        if not self.call.answered.done():
+            log.info("sip inbound call not answered in time", extra={"call": self.call.ref})
+            self.reject(REJECT_ON_HANG_UP)
 
     async def _await_ack(self, acked: asyncio.Future[bool]) -> None:
         if not await acked:
