@@ -26,11 +26,13 @@ from switchboard_dialer.telephony.sip.admission import InboundPolicy
 from switchboard_dialer.telephony.sip.call import CallFailed, CallState, SipCall
 from switchboard_dialer.telephony.sip.config import SipConfig
 from switchboard_dialer.telephony.sip.endpoint import SipEndpoint
+from switchboard_dialer.telephony.sip.rtp import NoRtpPort
 from switchboard_dialer.telephony.sip.tasks import TaskSet
 
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 8000
+NO_RTP_PORT = "no_rtp_port"  # why a call failed when the RTP port range is exhausted
 # SipCall end reasons → what a line reports when the caller side goes away (any
 # other reason: ``line_dropped``).
 CALLER_GONE = {
@@ -155,6 +157,13 @@ class SipProvider(TelephonyProvider):
             call = await self.endpoint.call(to_number)
         except AddressError as exc:  # no trunk configured and not a sip: URI
             raise FailedPrecondition(f"cannot dial over sip: {exc}") from exc
+        except NoRtpPort:
+            # The call fails with its reason (the dialer records it) instead of an error
+            # that left it dialing forever.
+            log.warning("sip call not placed: no free RTP port", extra={"call_id": call_id})
+            failed = Ring(call_id, ringing=False, sample_rate=SAMPLE_RATE)
+            failed.fail(NO_RTP_PORT)
+            return failed
 
         async def abandon(reason: str) -> None:
             await call.hang_up()

@@ -31,6 +31,10 @@ RESYNC_SEC = 0.2  # a sender later than this (a stalled loop) restarts its sched
 SILENCE = bytes(FRAME_BYTES)
 
 
+class NoRtpPort(OSError):
+    """Every port of the configured RTP range is taken: no call can get media now."""
+
+
 class RtpStream(asyncio.DatagramProtocol):
     """Sends and receives one audio stream; bind with :func:`open_stream`."""
 
@@ -215,4 +219,4 @@ async def open_stream(call_ref: str, host: str, ports: tuple[int, int]) -> RtpSt
         except OSError:
             continue
         return protocol
-    raise OSError("no free RTP port in the configured range")
+    raise NoRtpPort("no free RTP port in the configured range")
