@@ -90,6 +90,13 @@ bench: install install-llm-local system-deps ## Run every benchmark (about 15 mi
 	$(BIN)/python bench/voice/capacity.py --calls 50,100,200,300 --seconds 6
 	$(BIN)/python bench/sip/turn_latency.py --turns 8
 
+.PHONY: deploy
+deploy: ## Deploy to Azure Container Apps with Bicep (needs the Azure CLI; docs/operations.md)
+	@command -v az >/dev/null 2>&1 || { \
+		echo "make deploy needs the Azure CLI (az), which is not installed here; see docs/operations.md" >&2; \
+		exit 1; }
+	@$(SHELL) deploy/bicep/deploy.sh
+
 .PHONY: clean
 clean: ## Remove the virtual environment, generated code and local data
 	rm -rf $(VENV) var lib/switchboard/v1/*_pb2*.py lib/switchboard/v1/*_pb2.pyi

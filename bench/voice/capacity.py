@@ -61,9 +61,6 @@ class InstantBrain:
     async def converse(self) -> InstantConverse:
         return InstantConverse()
 
-    async def summarize(self, call_id: str) -> None:
-        return None
-
 
 class InstantConverse:
     def __init__(self) -> None:

@@ -72,6 +72,10 @@ class GatewaySettings(Section):
 class StoreSettings(Section):
     backend: Literal["sqlite"] = "sqlite"
     sqlite_path: str = "var/switchboard.db"
+    # Durable jobs (post-call work): tries before a job is dead, and the first back-off,
+    # doubled after each failure.
+    job_max_attempts: int = Field(5, ge=1, le=100)
+    job_retry_backoff_sec: float = Field(5, gt=0)
 
 
 class SipSettings(Section):
@@ -114,6 +118,9 @@ class DialerSettings(Section):
     max_call_duration_sec: float = Field(1800, gt=0)
     ring_timeout_sec: float = Field(30, gt=0)
     reconnect_timeout_sec: float = Field(10, gt=0)
+    # On SIGTERM, live calls get this long to finish before they are ended; a deployment's
+    # termination grace period must be longer (the Helm chart derives it from this value).
+    drain_timeout_sec: float = Field(60, gt=0)
     sip: SipSettings = Field(default_factory=SipSettings)
 
 
@@ -164,18 +171,43 @@ class RagSettings(Section):
     azure_api_key_env: str = "SWITCHBOARD_AZURE_SEARCH_KEY"
 
 
+class PostCallSettings(Section):
+    """The brain's worker for post-call jobs (synthesis, next action, SMS summary)."""
+
+    worker: bool = True  # claim post-call jobs from the store in this process
+    lease_sec: float = Field(300, gt=0, le=3600)  # a job whose worker died runs again after this
+    poll_sec: float = Field(1.0, gt=0, le=60)  # how often an idle worker asks for a job
+    # Test only: wait this long before writing each report, so a test can kill the
+    # brain while it is summarising. Leave at 0.
+    hold_sec: float = Field(0, ge=0)
+
+
 class BrainSettings(Section):
     policy: Literal["form", "llm"] = "form"
     # Freezes "now" for date resolution (ISO 8601). For reproducible demos and tests only.
     fixed_now: str = ""
     llm: LlmSettings = Field(default_factory=LlmSettings)
     rag: RagSettings = Field(default_factory=RagSettings)
+    post_call: PostCallSettings = Field(default_factory=PostCallSettings)
 
 
 class SpeechSettings(Section):
     stt: str = "local"
     tts: str = "local"
     vad: str = "webrtc"
+
+
+class AppConfigurationSettings(Section):
+    """Azure App Configuration as a live source of feature flags (off while ``endpoint`` is
+    empty). Its key-values override the file's ``features``; the environment still wins.
+    Authenticates with the connection string in the variable named by
+    ``connection_string_env`` when set, else with a managed identity (Entra ID)."""
+
+    endpoint: str = ""  # https://NAME.azconfig.io
+    key_prefix: str = ""  # keys are <prefix><flag name>, e.g. answer_hard_timeout_sec
+    label: str = ""  # empty: the keys without a label
+    connection_string_env: str = "SWITCHBOARD_APPCONFIG_CONNECTION_STRING"
+    request_timeout_sec: float = Field(5, gt=0)
 
 
 class LoggingSettings(Section):
@@ -196,6 +228,7 @@ class Settings(Section):
     dialer: DialerSettings = Field(default_factory=DialerSettings)
     brain: BrainSettings = Field(default_factory=BrainSettings)
     speech: SpeechSettings = Field(default_factory=SpeechSettings)
+    app_configuration: AppConfigurationSettings = Field(default_factory=AppConfigurationSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
 

@@ -8,7 +8,10 @@ from typing import Any
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from switchboard import domain
+from switchboard.call_events import CallEvent, ClaimChange, EventPayload
+from switchboard.jobs import Job, JobState
 from switchboard.v1 import common_pb2 as pb
+from switchboard.v1 import store_pb2
 
 _FIELD_TYPES: dict[domain.ClaimFieldType, Any] = {
     domain.ClaimFieldType.TEXT: pb.CLAIM_FIELD_TYPE_TEXT,
@@ -241,4 +244,95 @@ def call_from_pb(msg: pb.Call) -> domain.Call:
         policy_state=msg.policy_state,
         last_interaction_at=from_ts(msg, "last_interaction_at"),
         attempt=msg.attempt,
+    )
+
+
+def call_event_to_pb(event: CallEvent) -> pb.CallEvent:
+    msg = pb.CallEvent(call_id=event.call_id, seq=event.seq, at=ts(event.at))
+    payload = event.payload
+    match payload:
+        case domain.CallState():
+            msg.state = call_state_to_pb(payload)
+        case domain.Message():
+            msg.message.CopyFrom(message_to_pb(payload))
+        case ClaimChange():
+            msg.claim.CopyFrom(pb.ClaimChange(field=payload.field, value=payload.value))
+        case domain.Reminder():
+            msg.reminder.CopyFrom(reminder_to_pb(payload))
+        case domain.Synthesis():
+            msg.synthesis.CopyFrom(synthesis_to_pb(payload))
+    return msg
+
+
+def call_event_from_pb(msg: pb.CallEvent) -> CallEvent | None:
+    """The domain event; None for a kind this code does not know (a newer store)."""
+    payload: EventPayload
+    match msg.WhichOneof("kind"):
+        case "state":
+            payload = call_state_from_pb(msg.state)
+        case "message":
+            payload = message_from_pb(msg.message)
+        case "claim":
+            payload = ClaimChange(field=msg.claim.field, value=msg.claim.value)
+        case "reminder":
+            payload = reminder_from_pb(msg.reminder)
+        case "synthesis":
+            payload = synthesis_from_pb(msg.synthesis)
+        case _:
+            return None
+    at = from_ts(msg, "at") or datetime.fromtimestamp(0, UTC)
+    return CallEvent(call_id=msg.call_id, seq=msg.seq, at=at, payload=payload)
+
+
+_JOB_STATES: dict[JobState, Any] = {
+    s: store_pb2.JobState.Value(f"JOB_STATE_{s.name}") for s in JobState
+}
+_JOB_STATES_BACK = {v: k for k, v in _JOB_STATES.items()}
+
+
+def job_state_to_pb(state: JobState | None) -> Any:
+    return _JOB_STATES[state] if state is not None else store_pb2.JOB_STATE_UNSPECIFIED
+
+
+def job_state_from_pb(value: int) -> JobState | None:
+    """None for UNSPECIFIED (every state); ValueError for an unknown number."""
+    if value == store_pb2.JOB_STATE_UNSPECIFIED:
+        return None
+    try:
+        return _JOB_STATES_BACK[value]
+    except KeyError:
+        raise ValueError(f"unknown job state {value}") from None
+
+
+def job_to_pb(job: Job) -> store_pb2.Job:
+    return store_pb2.Job(
+        job_id=job.job_id,
+        kind=job.kind,
+        call_id=job.call_id,
+        state=job_state_to_pb(job.state),
+        attempts=job.attempts,
+        lease_token=job.lease_token,
+        leased_by=job.leased_by,
+        leased_until=ts(job.leased_until),
+        available_at=ts(job.available_at),
+        last_error=job.last_error,
+        created_at=ts(job.created_at),
+        updated_at=ts(job.updated_at),
+    )
+
+
+def job_from_pb(msg: store_pb2.Job) -> Job:
+    return Job(
+        job_id=msg.job_id,
+        kind=msg.kind,
+        call_id=msg.call_id,
+        state=job_state_from_pb(msg.state) or JobState.PENDING,
+        attempts=msg.attempts,
+        lease_token=msg.lease_token,
+        leased_by=msg.leased_by,
+        leased_until=from_ts(msg, "leased_until"),
+        available_at=from_ts(msg, "available_at"),
+        last_error=msg.last_error,
+        created_at=from_ts(msg, "created_at"),
+        updated_at=from_ts(msg, "updated_at"),
     )

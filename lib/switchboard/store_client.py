@@ -8,8 +8,10 @@ from typing import Any, TypeVar
 import grpc
 
 from switchboard import convert, domain
+from switchboard.call_events import CallEvent
 from switchboard.channels import open_channel
 from switchboard.grpc_edge import domain_error
+from switchboard.jobs import Job, JobState
 from switchboard.v1 import common_pb2, store_pb2, store_pb2_grpc
 
 T = TypeVar("T")
@@ -70,13 +72,21 @@ class StoreClient:
         return convert.call_from_pb(reply.call) if reply.found else None
 
     async def set_call_state(
-        self, call_id: str, state: domain.CallState, reason: str = "", lang: str = ""
+        self, call_id: str, state: domain.CallState, reason: str = ""
     ) -> domain.Call:
         reply = await self._unary(
             self._stub.SetCallState,
             store_pb2.SetCallStateRequest(
-                call_id=call_id, state=convert.call_state_to_pb(state), reason=reason, lang=lang
+                call_id=call_id, state=convert.call_state_to_pb(state), reason=reason
             ),
+        )
+        return convert.call_from_pb(reply)
+
+    async def set_call_language(self, call_id: str, lang: str) -> domain.Call:
+        """The call's current language; its state is left alone."""
+        reply = await self._unary(
+            self._stub.SetCallLanguage,
+            store_pb2.SetCallLanguageRequest(call_id=call_id, lang=lang),
         )
         return convert.call_from_pb(reply)
 
@@ -119,7 +129,9 @@ class StoreClient:
         synthesis: domain.Synthesis,
         next_action: domain.NextAction,
         sms_summary: str,
+        job_id: str = "",
     ) -> domain.Call:
+        """Stores the post-call report; with ``job_id``, once however often the job runs."""
         reply = await self._unary(
             self._stub.SaveSynthesis,
             store_pb2.SaveSynthesisRequest(
@@ -127,9 +139,42 @@ class StoreClient:
                 synthesis=convert.synthesis_to_pb(synthesis),
                 next_action=convert.next_action_to_pb(next_action),
                 sms_summary=sms_summary,
+                job_id=job_id,
             ),
         )
         return convert.call_from_pb(reply)
+
+    async def claim_job(self, worker: str, kinds: list[str], lease_sec: float) -> Job | None:
+        """The oldest due job of ``kinds``, leased to ``worker``; None when there is none."""
+        reply = await self._unary(
+            self._stub.ClaimJob,
+            store_pb2.ClaimJobRequest(worker=worker, kinds=kinds, lease_sec=lease_sec),
+        )
+        return convert.job_from_pb(reply.job) if reply.found else None
+
+    async def complete_job(self, job_id: str, lease_token: str) -> Job:
+        """FailedPrecondition when the lease expired and another worker has the job."""
+        reply = await self._unary(
+            self._stub.CompleteJob,
+            store_pb2.CompleteJobRequest(job_id=job_id, lease_token=lease_token),
+        )
+        return convert.job_from_pb(reply)
+
+    async def fail_job(self, job_id: str, lease_token: str, error: str) -> Job:
+        """Gives the job back: retried after a back-off, or dead after its last try."""
+        reply = await self._unary(
+            self._stub.FailJob,
+            store_pb2.FailJobRequest(job_id=job_id, lease_token=lease_token, error=error),
+        )
+        return convert.job_from_pb(reply)
+
+    async def list_jobs(self, state: JobState | None = None, limit: int = 100) -> list[Job]:
+        """Jobs in ``state`` (all when None), oldest first."""
+        reply = await self._unary(
+            self._stub.ListJobs,
+            store_pb2.ListJobsRequest(state=convert.job_state_to_pb(state), limit=limit),
+        )
+        return [convert.job_from_pb(j) for j in reply.jobs]
 
     async def add_documents(self, chunks: list[domain.DocumentChunk]) -> int:
         """Adds (or replaces, by id) knowledge-base chunks with their embeddings."""
@@ -169,16 +214,20 @@ class StoreClient:
             for r in reply.results
         ]
 
-    async def watch_call(
-        self, call_id: str, after_seq: int = 0
-    ) -> AsyncIterator[common_pb2.CallEvent]:
-        """The call's events; yields wire events (their payloads vary by kind)."""
+    async def watch_call(self, call_id: str, after_seq: int = 0) -> AsyncIterator[CallEvent]:
+        """The call's events after ``after_seq``, then new ones as they are stored.
+
+        Ends when the store ends the stream (shutdown); closing the iterator cancels it.
+        Event kinds this code does not know (a newer store) are skipped.
+        """
         stream = self._stub.WatchCall(
             common_pb2.WatchCallRequest(call_id=call_id, after_seq=after_seq)
         )
         try:
-            async for event in stream:
-                yield event
+            async for msg in stream:
+                event = convert.call_event_from_pb(msg)
+                if event is not None:
+                    yield event
         except grpc.aio.AioRpcError as exc:
             if exc.code() != grpc.StatusCode.CANCELLED:
                 raise domain_error(exc) from exc

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from datetime import UTC, datetime
 
 from switchboard.clock import SystemClock
@@ -17,6 +19,7 @@ from switchboard_brain.models import minilm_dir
 from switchboard_brain.policy.base import ConversationPolicy, DocumentSearch
 from switchboard_brain.policy.form import FormPolicy
 from switchboard_brain.policy.llm import LlmPolicy
+from switchboard_brain.post_call import PostCallWorker
 from switchboard_brain.rag import create_knowledge_base
 from switchboard_brain.servicer import BrainServicer, register
 from switchboard_brain.summary_llm import LlmSummarizer, RuleSummarizer, Summarizer
@@ -33,6 +36,11 @@ def fixed_now(value: str) -> datetime | None:
     except ValueError as exc:
         raise SystemExit(f"brain: brain.fixed_now must be ISO 8601, got {value!r}") from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def worker_name() -> str:
+    """Who claims post-call jobs, as operators see it in ``ListJobs``: host and process."""
+    return f"brain@{socket.gethostname()}:{os.getpid()}"
 
 
 def document_search(settings: Settings, store: StoreClient) -> DocumentSearch | None:
@@ -81,6 +89,12 @@ async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -
     policy, summarizer = choose_policy(settings, service)
     search = document_search(settings, store)
     register(service.server, BrainServicer(store, clock, flags, policy, summarizer, search))
+    post_call = settings.brain.post_call
+    if post_call.worker:
+        worker = PostCallWorker(store, store, summarizer, post_call, worker_name())
+        worker.start()
+        # Before the store client closes, so a report in progress can be handed back.
+        service.on_shutdown(worker.stop)
     service.on_stop(store.close)
     llm = settings.brain.llm
     log.info(

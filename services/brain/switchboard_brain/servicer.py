@@ -13,6 +13,7 @@ from switchboard.grpc_edge import grpc_errors
 from switchboard.v1 import brain_pb2, brain_pb2_grpc
 from switchboard_brain import wire
 from switchboard_brain.policy.base import ConversationPolicy, DocumentSearch
+from switchboard_brain.post_call import write_report
 from switchboard_brain.session import ConversationSession
 from switchboard_brain.store import CallStore
 from switchboard_brain.stream import converse
@@ -58,11 +59,7 @@ class BrainServicer(brain_pb2_grpc.BrainServicer):
     ) -> brain_pb2.SummarizeResponse:
         if not request.call_id:
             raise InvalidArgument("call_id is required")
-        call = await self._store.get_call(request.call_id)
-        report = await self._summarizer.summarize(call)
-        await self._store.save_synthesis(
-            call.call_id, report.synthesis, report.next_action, report.sms_summary
-        )
+        report = await write_report(self._store, self._summarizer, request.call_id)
         return wire.report_to_pb(report)
 
 

@@ -27,7 +27,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from switchboard.clock import Clock
 from switchboard.domain import (
     Call,
-    CallState,
     Message,
     MessageAction,
     Persona,
@@ -293,10 +292,9 @@ class ConversationSession:
         return stored
 
     async def _set_language(self, lang: str) -> None:
-        # Only the language: a live call stays in progress (same state, so no event).
-        current = await self._store.get_call(self.call.call_id)
-        if current.state is CallState.IN_PROGRESS:
-            await self._store.set_call_state(self.call.call_id, current.state, lang=lang)
+        # The language alone: the call's state is the dialer's to write, and a switch
+        # racing a hang-up must not bring the ended call back.
+        await self._store.set_call_language(self.call.call_id, lang)
         self.call.lang = lang
 
     async def _heard(self, report: PlayoutReport) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from switchboard.domain import Call, CallState, Message, NextAction, Reminder, Synthesis
+from switchboard.domain import Call, Message, NextAction, Reminder, Synthesis
 
 
 class CallStore(Protocol):
@@ -20,11 +20,16 @@ class CallStore(Protocol):
     async def update_claim(self, call_id: str, updates: dict[str, str]) -> dict[str, str]: ...
 
     async def save_synthesis(
-        self, call_id: str, synthesis: Synthesis, next_action: NextAction, sms_summary: str
-    ) -> Call: ...
+        self,
+        call_id: str,
+        synthesis: Synthesis,
+        next_action: NextAction,
+        sms_summary: str,
+        job_id: str = "",
+    ) -> Call:
+        """With ``job_id``, stored once however often that job runs."""
+        ...
 
     async def upsert_reminder(self, call_id: str, reminder: Reminder) -> Reminder: ...
 
-    async def set_call_state(
-        self, call_id: str, state: CallState, reason: str = "", lang: str = ""
-    ) -> Call: ...
+    async def set_call_language(self, call_id: str, lang: str) -> Call: ...

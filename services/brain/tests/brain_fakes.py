@@ -18,7 +18,6 @@ from switchboard.claims import normalise_claim_value
 from switchboard.domain import (
     Call,
     CallRequest,
-    CallState,
     ChunkHit,
     ClaimField,
     ClaimFieldType,
@@ -85,6 +84,7 @@ class InMemoryStore:
         self.claim_updates: list[dict[str, str]] = []
         self.read_call_ids: list[str] = []
         self.documents: dict[str, DocumentChunk] = {}
+        self.synthesis_jobs: list[str] = []  # the job of every stored synthesis, in order
         self._seq = 0
 
     def add_call(self, call: Call) -> Call:
@@ -142,9 +142,17 @@ class InMemoryStore:
         return dict(call.claim)
 
     async def save_synthesis(
-        self, call_id: str, synthesis: Synthesis, next_action: NextAction, sms_summary: str
+        self,
+        call_id: str,
+        synthesis: Synthesis,
+        next_action: NextAction,
+        sms_summary: str,
+        job_id: str = "",
     ) -> Call:
         call = self.calls[call_id]
+        if job_id and job_id in self.synthesis_jobs:
+            return call.model_copy(deep=True)  # that job's report is stored: the first stands
+        self.synthesis_jobs.append(job_id)
         call.synthesis, call.next_action, call.sms_summary = synthesis, next_action, sms_summary
         return call.model_copy(deep=True)
 
@@ -153,12 +161,9 @@ class InMemoryStore:
         call.reminders = [r for r in call.reminders if r.title != reminder.title] + [reminder]
         return reminder
 
-    async def set_call_state(
-        self, call_id: str, state: CallState, reason: str = "", lang: str = ""
-    ) -> Call:
+    async def set_call_language(self, call_id: str, lang: str) -> Call:
         call = self.calls[call_id]
-        call.state = state
-        call.lang = lang or call.lang
+        call.lang = lang
         return call.model_copy(deep=True)
 
     async def add_documents(self, chunks: list[DocumentChunk]) -> int:

@@ -310,3 +310,18 @@ async def test_a_confirmation_without_words_is_replaced_by_a_default_phrase() ->
     ]
     events = await rig.say("A truck hit me")
     assert sentences(events) == ["I'm noting that.", "Thanks."]
+
+
+async def test_a_language_switch_after_the_hang_up_stores_it_and_keeps_the_call_ended() -> None:
+    rig = Rig()
+    rig.call.state = CallState.IN_PROGRESS
+    await rig.open()
+    rig.call.state = CallState.ENDED  # the dialer's hang-up lands while the model answers
+    rig.fast.replies = [
+        Reply(tools=[tool("speech_lang", lang="fr-FR", customer_response="Bien sûr.")]),
+        Reply("Voilà."),
+    ]
+
+    await rig.say("In French please")
+
+    assert (rig.call.state, rig.call.attempt, rig.call.lang) == (CallState.ENDED, 1, "fr-FR")

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol
 
 from switchboard import domain
 from switchboard.clock import Clock
 from switchboard.config import DialerSettings
 from switchboard.features import FeatureFlags
-from switchboard.v1 import common_pb2
 from switchboard_dialer.dialer import Dialer
 from switchboard_dialer.ports import BrainPort, CallStore, Sleep, SpeechPort
 from switchboard_dialer.registry import CallRegistry
@@ -25,14 +22,6 @@ from switchboard_dialer.telephony.base import TelephonyProvider
 log = logging.getLogger(__name__)
 
 SHUTDOWN_REASON = "shutdown"
-
-
-class WatchingStore(CallStore, Protocol):
-    """A store that can also stream a call's events (``StoreClient``)."""
-
-    def watch_call(
-        self, call_id: str, after_seq: int = 0
-    ) -> AsyncIterator[common_pb2.CallEvent]: ...
 
 
 @dataclass
@@ -53,14 +42,13 @@ class DialerApp:
     async def stop(self) -> None:
         """Hangs up every live call (reason ``shutdown``), then releases the providers."""
         await self.registry.stop_all(SHUTDOWN_REASON)
-        await self.registry.close()
         await self.telephony.close()
         await self.sms.close()
         log.info("dialer stopped")
 
 
 def build_dialer(
-    store: WatchingStore,
+    store: CallStore,
     brain: BrainPort,
     telephony: TelephonyProvider,
     flags: FeatureFlags,
@@ -90,7 +78,7 @@ def build_dialer(
             media_sleep=media_sleep,
         )
 
-    registry = CallRegistry(store, brain, new_session, settings)
+    registry = CallRegistry(store, new_session, settings)
     dialer = Dialer(store, telephony, registry, sms_provider, flags)
-    servicer = DialerServicer(dialer, telephony, store.watch_call)
+    servicer = DialerServicer(dialer, telephony)
     return DialerApp(dialer, registry, telephony, sms_provider, servicer)

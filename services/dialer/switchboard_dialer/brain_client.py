@@ -27,8 +27,6 @@ from switchboard_dialer.brain_events import (
     UserTurn,
 )
 
-SUMMARIZE_TIMEOUT_SEC = 60.0
-
 
 def request_to_pb(request: BrainRequest) -> brain_pb2.ConverseRequest:
     match request:
@@ -115,7 +113,7 @@ class GrpcConverseStream:
 
 
 class BrainClient:
-    """Opens conversation streams and asks for post-call summaries."""
+    """Opens conversation streams (post-call reports come from the store's job queue)."""
 
     def __init__(self, address: str) -> None:
         self._channel = open_channel(address)
@@ -126,14 +124,6 @@ class BrainClient:
         # No wait_for_ready: a brain that is down fails fast and the session's
         # reconnect loop decides how long to keep trying.
         return GrpcConverseStream(self._stub.Converse())
-
-    async def summarize(self, call_id: str) -> None:
-        try:
-            await self._stub.Summarize(
-                brain_pb2.SummarizeRequest(call_id=call_id), timeout=SUMMARIZE_TIMEOUT_SEC
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise domain_error(exc) from exc
 
     async def close(self) -> None:
         await self._channel.close()

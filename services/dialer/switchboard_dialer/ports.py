@@ -32,7 +32,7 @@ class CallStore(Protocol):
     ) -> domain.Call | None: ...
 
     async def set_call_state(
-        self, call_id: str, state: domain.CallState, reason: str = "", lang: str = ""
+        self, call_id: str, state: domain.CallState, reason: str = ""
     ) -> domain.Call: ...
 
     async def append_messages(
@@ -56,8 +56,6 @@ class BrainPort(Protocol):
     """The brain, as the dialer sees it."""
 
     async def converse(self) -> ConverseStream: ...
-
-    async def summarize(self, call_id: str) -> None: ...
 
 
 class ListenStream(Protocol):

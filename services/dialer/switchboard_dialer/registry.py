@@ -1,8 +1,9 @@
 """``CallRegistry``: the live calls of this dialer replica, each one a named task.
 
 A call is pinned to the replica that placed or took it. The registry runs each
-call's life (ring → answer → session → end), records its states in the store,
-and starts the post-call summary.
+call's life (ring → answer → session → end) and records its states in the store.
+Post-call work is not started here: the store queues it with the call's ending, so a
+dialer that dies right after a call cannot lose the report.
 """
 
 from __future__ import annotations
@@ -16,16 +17,14 @@ from typing import Any
 from switchboard import domain
 from switchboard.config import DialerSettings
 from switchboard.errors import SwitchboardError
-from switchboard.grpc_edge import is_retryable
-from switchboard_dialer.ports import BrainPort, CallStore, Sleep
+from switchboard_dialer.ports import CallStore
 from switchboard_dialer.session import CallSession
 from switchboard_dialer.tasks import cancel_and_wait
 from switchboard_dialer.telephony.base import CallNotConnected, PhoneLine, Ring
 
 log = logging.getLogger(__name__)
 
-SUMMARIZE_ATTEMPTS = 4
-SUMMARIZE_BACKOFF_SEC = 0.5
+# How long stopping waits for hung-up calls to be recorded before cancelling them.
 POST_CALL_WAIT_SEC = 5.0
 
 SessionFactory = Callable[[domain.Call], CallSession]
@@ -49,18 +48,13 @@ class CallRegistry:
     def __init__(
         self,
         store: CallStore,
-        brain: BrainPort,
         new_session: SessionFactory,
         settings: DialerSettings,
-        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._store = store
-        self._brain = brain
         self._new_session = new_session
         self._settings = settings
-        self._sleep = sleep
         self._live: dict[str, LiveCall] = {}
-        self._post_call: set[asyncio.Task[None]] = set()
 
     def is_live(self, call_id: str) -> bool:
         return call_id in self._live
@@ -109,12 +103,6 @@ class CallRegistry:
         tasks = [live.task for live in calls if live.task is not None]
         if tasks:
             _, late = await asyncio.wait(tasks, timeout=POST_CALL_WAIT_SEC)
-            await cancel_and_wait(late)
-
-    async def close(self) -> None:
-        """Gives running post-call summaries a moment, then cancels them."""
-        if self._post_call:
-            _, late = await asyncio.wait(set(self._post_call), timeout=POST_CALL_WAIT_SEC)
             await cancel_and_wait(late)
 
     # The life of a call.
@@ -187,12 +175,8 @@ class CallRegistry:
         if live.stop_reason:
             session.end(live.stop_reason)
         reason = await session.run(line)
+        # Ending a connected call queues its post-call job in the store, in the same write.
         await self._record(call.call_id, domain.CallState.ENDED, reason)
-        task = asyncio.create_task(
-            self._summarize(call.call_id), name=f"call-{call.call_id}-summary"
-        )
-        self._post_call.add(task)
-        task.add_done_callback(self._post_call.discard)
 
     async def _record(self, call_id: str, state: domain.CallState, reason: str) -> None:
         try:
@@ -207,19 +191,3 @@ class CallRegistry:
                     "error": exc.message,
                 },
             )
-
-    async def _summarize(self, call_id: str) -> None:
-        """Post-call synthesis by the brain; retried while the brain is unavailable."""
-        for attempt in range(1, SUMMARIZE_ATTEMPTS + 1):
-            try:
-                await self._brain.summarize(call_id)
-                log.info("call summarized", extra={"call_id": call_id})
-                return
-            except Exception as exc:
-                if not is_retryable(exc) or attempt == SUMMARIZE_ATTEMPTS:
-                    log.warning(
-                        "call not summarized",
-                        extra={"call_id": call_id, "attempt": attempt, "error": str(exc)},
-                    )
-                    return
-            await self._sleep(SUMMARIZE_BACKOFF_SEC * attempt)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import grpc
 
@@ -18,16 +18,13 @@ from switchboard_dialer.telephony.base import TelephonyProvider
 from switchboard_dialer.telephony.phone_events import PhoneRegistration, Registered
 from switchboard_dialer.telephony.simulator import SimulatedPhone, SimulatorProvider
 
-WatchEvents = Callable[[str, int], AsyncIterator[common_pb2.CallEvent]]
-
 
 class DialerServicer(dialer_pb2_grpc.DialerServicer):
     """Proto in, domain call, proto out; errors become status codes in ``grpc_errors``."""
 
-    def __init__(self, dialer: Dialer, telephony: TelephonyProvider, watch: WatchEvents) -> None:
+    def __init__(self, dialer: Dialer, telephony: TelephonyProvider) -> None:
         self._dialer = dialer
         self._telephony = telephony
-        self._watch = watch
 
     @grpc_errors
     async def PlaceCall(
@@ -73,15 +70,6 @@ class DialerServicer(dialer_pb2_grpc.DialerServicer):
     ) -> dialer_pb2.SendSmsResponse:
         message_id = await self._dialer.send_sms(request.call_id, request.to, request.text)
         return dialer_pb2.SendSmsResponse(provider_message_id=message_id)
-
-    @grpc_errors
-    async def WatchCall(
-        self, request: common_pb2.WatchCallRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[common_pb2.CallEvent]:
-        if not request.call_id:
-            raise InvalidArgument("call_id is required")
-        async for event in self._watch(request.call_id, request.after_seq):
-            yield event
 
     @grpc_errors
     async def Phone(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -18,7 +17,6 @@ from switchboard import domain
 from switchboard.config import DialerSettings, Features
 from switchboard.errors import NotFound, Unavailable
 from switchboard.features import FeatureFlags
-from switchboard.v1 import common_pb2
 from switchboard_dialer.app import DialerApp, build_dialer
 from switchboard_dialer.brain_events import (
     BrainEvent,
@@ -92,7 +90,7 @@ class FakeStore:
         return None
 
     async def set_call_state(
-        self, call_id: str, state: domain.CallState, reason: str = "", lang: str = ""
+        self, call_id: str, state: domain.CallState, reason: str = ""
     ) -> domain.Call:
         call = self.calls.get(call_id)
         if call is None:
@@ -114,17 +112,6 @@ class FakeStore:
             call.messages.append(copy)
             stored.append(copy)
         return stored
-
-    async def watch_call(
-        self, call_id: str, after_seq: int = 0
-    ) -> AsyncIterator[common_pb2.CallEvent]:
-        for seq, (state, _) in enumerate(self.states.get(call_id, []), start=1):
-            if seq > after_seq:
-                yield common_pb2.CallEvent(
-                    call_id=call_id,
-                    seq=seq,
-                    state=common_pb2.CallState.Value(f"CALL_STATE_{state.name}"),
-                )
 
     def reasons(self, call_id: str) -> list[str]:
         return [
@@ -205,9 +192,7 @@ class ScriptedBrain:
     def __init__(self) -> None:
         self.received: list[BrainRequest] = []
         self.streams: list[FakeConverseStream] = []
-        self.summarized: list[str] = []
         self.die_after_sentences: int | None = None
-        self.summarize_failures = 0
         self.down = False
 
     def kill(self) -> None:
@@ -222,12 +207,6 @@ class ScriptedBrain:
         stream = FakeConverseStream(self)
         self.streams.append(stream)
         return stream
-
-    async def summarize(self, call_id: str) -> None:
-        if self.summarize_failures > 0:
-            self.summarize_failures -= 1
-            raise Unavailable("brain restarting")
-        self.summarized.append(call_id)
 
     def requests(self, kind: type) -> list[BrainRequest]:
         return [r for r in self.received if isinstance(r, kind)]

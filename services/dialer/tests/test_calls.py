@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from dialer_fakes import GREETING, STILL_THERE, Rig, build_rig, make_request, said
 
@@ -52,8 +50,6 @@ async def test_a_whole_text_call_relays_every_turn_and_ends_when_the_bot_says_go
     assert await rig.ended(call.call_id) == ["dialing", "ringing", "in_progress", "ended:goodbye"]
     turns = rig.brain.requests(UserTurn)
     assert [t.text for t in turns] == ["my car was hit", "no, goodbye"]  # type: ignore[union-attr]
-    await asyncio.sleep(0.01)
-    assert rig.brain.summarized == [call.call_id]
 
 
 async def test_the_caller_hanging_up_tells_the_brain_and_ends_the_call(rig: Rig):
@@ -263,15 +259,6 @@ async def test_a_number_that_is_not_e164_is_refused_before_anything_is_stored(ri
     with pytest.raises(InvalidArgument, match=r"E\.164"):
         await rig.place("0612345678")
     assert rig.store.calls == {}
-
-
-async def test_summarize_is_retried_while_the_brain_is_unavailable(rig: Rig):
-    rig.brain.summarize_failures = 1
-    phone, call = await connect(rig)
-    await phone.send(PhoneSay(text="goodbye"))
-    await rig.ended(call.call_id)
-    await asyncio.sleep(0.7)  # the first retry waits 0.5 s
-    assert rig.brain.summarized == [call.call_id]
 
 
 async def test_touch_tones_reach_the_brain_and_count_as_the_caller_speaking(rig: Rig):

@@ -11,7 +11,8 @@ import grpc
 import pytest
 from dialer_fakes import make_request
 
-from switchboard import convert
+from switchboard import convert, domain
+from switchboard.call_events import CallEvent
 from switchboard.clock import SystemClock
 from switchboard.config import DialerSettings, Features
 from switchboard.features import FeatureFlags
@@ -166,20 +167,20 @@ async def test_a_phone_registers_over_grpc_and_completes_a_call_with_the_real_br
     stored = await cluster.store.get_call(call_id)
     assert stored.state.value == "ended" and stored.state_reason == "caller_hangup"
     assert any(m.content == "A tree fell on my car." for m in stored.messages)
-    events = [e async for e in _watch(cluster, call_id)]
-    assert common_pb2.CALL_STATE_IN_PROGRESS in [e.state for e in events if e.HasField("state")]
+    states = [e.payload async for e in _watch(cluster, call_id)]
+    assert domain.CallState.IN_PROGRESS in states
 
 
-async def _watch(cluster: Cluster, call_id: str) -> AsyncIterator[common_pb2.CallEvent]:
-    stream = cluster.dialer.WatchCall(common_pb2.WatchCallRequest(call_id=call_id))
+async def _watch(cluster: Cluster, call_id: str) -> AsyncIterator[CallEvent]:
+    events = cluster.store.watch_call(call_id)
     try:
         async with asyncio.timeout(0.5):
-            async for event in stream:
+            async for event in events:
                 yield event
     except TimeoutError:
         pass  # a watch stays open for new events
     finally:
-        stream.cancel()
+        await events.aclose()  # type: ignore[attr-defined]
 
 
 async def test_a_brain_killed_mid_call_is_reconnected_and_the_call_goes_on(cluster: Cluster):

@@ -13,7 +13,8 @@ from typing import Any
 
 import grpc
 
-from switchboard import convert, domain
+from switchboard import domain
+from switchboard.call_events import CallEvent
 from switchboard.channels import open_channel
 from switchboard.config import ServiceAddresses
 from switchboard.errors import Unavailable
@@ -85,13 +86,10 @@ def downlink_from_pb(msg: dialer_pb2.PhoneDownlink) -> PhoneDown | None:
     return None
 
 
-def transcript_line(event: common_pb2.CallEvent) -> TranscriptLine | None:
+def transcript_line(event: CallEvent) -> TranscriptLine | None:
     """A spoken message of the call; None for other events and for tool or system lines."""
-    if event.WhichOneof("kind") != "message":
-        return None
-    try:
-        message = convert.message_from_pb(event.message)
-    except ValueError:
+    message = event.payload
+    if not isinstance(message, domain.Message):
         return None
     speaker = _SPEAKERS.get(message.persona)
     if speaker is None or message.action is not domain.MessageAction.TALK or not message.content:

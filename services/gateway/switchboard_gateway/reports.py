@@ -8,12 +8,18 @@ from fastapi.responses import HTMLResponse
 from switchboard import domain
 from switchboard_gateway.auth import require_browser_session
 from switchboard_gateway.pages import render
-from switchboard_gateway.params import MAX_LIST, Calls, call_id_of, phone_filter_of
+from switchboard_gateway.params import (
+    MAX_LIST,
+    Calls,
+    call_id_of,
+    known_query_only,
+    phone_filter_of,
+)
 from switchboard_gateway.problems import error_responses
 
 router = APIRouter(
     tags=["reports"],
-    dependencies=[Depends(require_browser_session)],
+    dependencies=[Depends(require_browser_session), Depends(known_query_only)],
     default_response_class=HTMLResponse,
     responses=error_responses(422, 429, 503, html=True),
 )

@@ -12,13 +12,14 @@ import functools
 import importlib.resources
 import logging
 
-from fastapi import APIRouter, Depends, Request, WebSocket
+from fastapi import APIRouter, Depends, Query, Request, WebSocket
 from fastapi.responses import HTMLResponse, Response
 
 from switchboard.config import Settings
 from switchboard_gateway import softphone_protocol as proto
 from switchboard_gateway.auth import ApiKeys, require_browser_session, websocket_refusal
 from switchboard_gateway.pages import render
+from switchboard_gateway.params import known_query_only
 from switchboard_gateway.phone_link import PhoneExchange
 from switchboard_gateway.problems import error_responses
 from switchboard_gateway.softphone_bridge import SoftphoneBridge
@@ -35,8 +36,8 @@ _NO_STORE = {"Cache-Control": "no-store"}
 
 pages = APIRouter(
     tags=["softphone"],
-    dependencies=[Depends(require_browser_session)],
-    responses=error_responses(429, html=True),
+    dependencies=[Depends(require_browser_session), Depends(known_query_only)],
+    responses=error_responses(422, 429, html=True),
 )
 sockets = APIRouter()
 
@@ -47,7 +48,12 @@ def script(name: str) -> bytes:
 
 
 @pages.get("/softphone", summary="The browser softphone (HTML)", response_class=HTMLResponse)
-async def softphone_page(request: Request) -> HTMLResponse:
+async def softphone_page(
+    request: Request,
+    # Read by the page's script, declared here so the API documents (and accepts) them.
+    number: str | None = Query(None, description="E.164; another number to register"),
+    autoanswer: str | None = Query(None, description="1: answer incoming calls at once"),
+) -> HTMLResponse:
     """A phone in the browser: ``POST /call`` to its number rings it.
 
     ``?number=`` registers another number than ``gateway.softphone_number``;

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,9 +12,11 @@ from fastapi.testclient import TestClient
 from phone_fakes import FakePhoneExchange, FakePhoneStream, eventually
 from starlette.testclient import WebSocketTestSession
 
+from switchboard import domain
+from switchboard.call_events import CallEvent
 from switchboard.config import Settings
 from switchboard.errors import FailedPrecondition, Unavailable
-from switchboard.v1 import common_pb2, dialer_pb2
+from switchboard.v1 import dialer_pb2
 from switchboard_gateway.app import create_app
 from switchboard_gateway.auth import SESSION_COOKIE
 from switchboard_gateway.memory_backend import InMemoryCallBackend
@@ -36,6 +39,7 @@ API_KEY = "test-key-0123456789"
 DEFAULT_NUMBER = "+10000000001"
 CALL_ID = "3b0c6c1e-8d1f-4c55-9a55-1f2b3c4d5e6f"
 FRAME = b"\x01\x02" * (FRAME_BYTES // 2)
+NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -376,17 +380,18 @@ def test_the_grpc_edge_converts_the_phone_protocol_both_ways() -> None:
     down = dialer_pb2.PhoneDownlink(registered=dialer_pb2.PhoneRegistered(number="+1"))
     assert downlink_from_pb(down) is None
 
-    said = common_pb2.CallEvent(
-        message=common_pb2.Message(
+    said = CallEvent(
+        "c",
+        7,
+        NOW,
+        domain.Message(
             seq=3,
-            persona=common_pb2.PERSONA_HUMAN,
-            action=common_pb2.MESSAGE_ACTION_TALK,
+            persona=domain.Persona.HUMAN,
+            action=domain.MessageAction.TALK,
             content="It happened yesterday.",
-        )
+        ),
     )
     assert transcript_line(said) == TranscriptLine(3, "caller", "It happened yesterday.")
-    tool = common_pb2.CallEvent(
-        message=common_pb2.Message(seq=4, persona=common_pb2.PERSONA_TOOL, content="{}")
-    )
+    tool = CallEvent("c", 8, NOW, domain.Message(seq=4, persona=domain.Persona.TOOL, content="{}"))
     assert transcript_line(tool) is None
-    assert transcript_line(common_pb2.CallEvent(state=common_pb2.CALL_STATE_ENDED)) is None
+    assert transcript_line(CallEvent("c", 9, NOW, domain.CallState.ENDED)) is None

@@ -3,6 +3,8 @@
 Layout: ``servicer`` (the gRPC edge, with ``wire`` for store-specific conversions) →
 ``repository.CallRepository`` (the backend contract, in domain types) →
 ``sqlite_repository`` (the embedded default: ``sqlite_db`` threads and migrations,
-``sqlite_reads`` / ``sqlite_writes`` queries, ``rows`` mapping, ``vectors`` search) and
-``notifier`` (wakes WatchCall streams after a commit).
+``sqlite_reads`` / ``sqlite_writes`` queries, ``rows`` mapping, ``vectors`` search),
+``notifier`` (wakes WatchCall streams after a commit) and ``job_queue.JobQueue`` (durable
+jobs such as post-call work, queued with the change that calls for them; on SQLite
+``sqlite_jobs``).
 """

@@ -11,35 +11,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from switchboard import domain
+from switchboard.call_events import CallEvent, ClaimChange, EventPayload
 from switchboard_store import validation
+from switchboard_store.job_queue import JobQueue
 from switchboard_store.notifier import EventNotifier
+
+__all__ = ["CallEvent", "CallRepository", "ClaimChange", "EventPayload"]
 
 # Events read from the database per round trip while a watcher catches up.
 EVENT_PAGE = 500
-
-
-@dataclass(frozen=True)
-class ClaimChange:
-    """One claim field took a new (normalised) value."""
-
-    field: str
-    value: str
-
-
-EventPayload = domain.CallState | domain.Message | ClaimChange | domain.Reminder | domain.Synthesis
-
-
-@dataclass(frozen=True)
-class CallEvent:
-    """Something that happened to a call; ``seq`` counts 1, 2, 3… per call."""
-
-    call_id: str
-    seq: int
-    at: datetime
-    payload: EventPayload
 
 
 @dataclass(frozen=True)
@@ -72,6 +54,11 @@ class CallRepository(ABC):
     def __init__(self) -> None:
         self.notifier = EventNotifier()
 
+    @property
+    @abstractmethod
+    def jobs(self) -> JobQueue:
+        """The durable jobs this backend queues with its changes (post-call work)."""
+
     @abstractmethod
     async def create_call(
         self, initiate: domain.CallRequest, direction: domain.CallDirection
@@ -97,8 +84,12 @@ class CallRepository(ABC):
 
     @abstractmethod
     async def set_call_state(
-        self, call_id: str, state: domain.CallState, reason: str = "", lang: str = ""
+        self, call_id: str, state: domain.CallState, reason: str = ""
     ) -> domain.Call: ...
+
+    @abstractmethod
+    async def set_call_language(self, call_id: str, lang: str) -> domain.Call:
+        """Sets the call's current language only; its state and attempt stay as they are."""
 
     @abstractmethod
     async def append_messages(
@@ -120,7 +111,10 @@ class CallRepository(ABC):
         synthesis: domain.Synthesis,
         next_action: domain.NextAction,
         sms_summary: str = "",
-    ) -> domain.Call: ...
+        job_id: str = "",
+    ) -> domain.Call:
+        """Stores the post-call report; written by job ``job_id``, it is stored once
+        however often that job runs (the first write stands)."""
 
     @abstractmethod
     async def add_documents(self, chunks: Sequence[DocumentChunk]) -> int: ...

@@ -59,8 +59,15 @@ class StoreServicer(store_pb2_grpc.StoreServicer):
         self, request: store_pb2.SetCallStateRequest, context: Context
     ) -> common_pb2.Call:
         call = await self._repo.set_call_state(
-            request.call_id, wire.call_state(request.state), request.reason, request.lang
+            request.call_id, wire.call_state(request.state), request.reason
         )
+        return convert.call_to_pb(call)
+
+    @grpc_errors
+    async def SetCallLanguage(
+        self, request: store_pb2.SetCallLanguageRequest, context: Context
+    ) -> common_pb2.Call:
+        call = await self._repo.set_call_language(request.call_id, request.lang)
         return convert.call_to_pb(call)
 
     @grpc_errors
@@ -103,6 +110,7 @@ class StoreServicer(store_pb2_grpc.StoreServicer):
                 justification=request.next_action.justification,
             ),
             request.sms_summary,
+            request.job_id,
         )
         return convert.call_to_pb(call)
 
@@ -132,3 +140,31 @@ class StoreServicer(store_pb2_grpc.StoreServicer):
                 yield wire.event(event)
         finally:
             await events.aclose()
+
+    @grpc_errors
+    async def ClaimJob(
+        self, request: store_pb2.ClaimJobRequest, context: Context
+    ) -> store_pb2.ClaimJobResponse:
+        job = await self._repo.jobs.claim(request.worker, list(request.kinds), request.lease_sec)
+        if job is None:
+            return store_pb2.ClaimJobResponse(found=False)
+        return store_pb2.ClaimJobResponse(found=True, job=convert.job_to_pb(job))
+
+    @grpc_errors
+    async def CompleteJob(
+        self, request: store_pb2.CompleteJobRequest, context: Context
+    ) -> store_pb2.Job:
+        job = await self._repo.jobs.complete(request.job_id, request.lease_token)
+        return convert.job_to_pb(job)
+
+    @grpc_errors
+    async def FailJob(self, request: store_pb2.FailJobRequest, context: Context) -> store_pb2.Job:
+        job = await self._repo.jobs.fail(request.job_id, request.lease_token, request.error)
+        return convert.job_to_pb(job)
+
+    @grpc_errors
+    async def ListJobs(
+        self, request: store_pb2.ListJobsRequest, context: Context
+    ) -> store_pb2.ListJobsResponse:
+        jobs = await self._repo.jobs.list_jobs(wire.job_state(request.state), request.limit)
+        return store_pb2.ListJobsResponse(jobs=[convert.job_to_pb(j) for j in jobs])

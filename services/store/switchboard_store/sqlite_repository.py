@@ -16,6 +16,7 @@ from switchboard.clock import Clock, SystemClock
 from switchboard.errors import InvalidArgument
 from switchboard.phones import parse_e164
 from switchboard_store import rows, sqlite_reads, sqlite_writes, validation, vectors
+from switchboard_store.job_queue import RetryPolicy
 from switchboard_store.repository import (
     EVENT_PAGE,
     CallEvent,
@@ -24,6 +25,7 @@ from switchboard_store.repository import (
     DocumentChunk,
 )
 from switchboard_store.sqlite_db import SqliteDatabase
+from switchboard_store.sqlite_jobs import SqliteJobQueue
 from switchboard_store.sqlite_writes import Transaction
 
 log = logging.getLogger(__name__)
@@ -37,20 +39,29 @@ class SqliteCallRepository(CallRepository):
     Create it with :meth:`open`, which applies pending schema migrations.
     """
 
-    def __init__(self, path: Path, clock: Clock | None = None) -> None:
+    def __init__(
+        self, path: Path, clock: Clock | None = None, retry: RetryPolicy | None = None
+    ) -> None:
         super().__init__()
         self._db = SqliteDatabase(path)
         self._clock: Clock = clock or SystemClock()
+        self._jobs = SqliteJobQueue(self._db, self._clock, retry)
         # The knowledge base as a matrix, rebuilt on the first search after a change.
         self._index: vectors.VectorIndex | None = None
         self._documents_generation = 0
 
     @classmethod
-    async def open(cls, path: Path | str, clock: Clock | None = None) -> SqliteCallRepository:
-        repo = cls(Path(path), clock)
+    async def open(
+        cls, path: Path | str, clock: Clock | None = None, retry: RetryPolicy | None = None
+    ) -> SqliteCallRepository:
+        repo = cls(Path(path), clock, retry)
         applied = await repo._db.open()
         log.info("store database open", extra={"path": str(path), "migrations_applied": applied})
         return repo
+
+    @property
+    def jobs(self) -> SqliteJobQueue:
+        return self._jobs
 
     async def close(self) -> None:
         self.notifier.close()
@@ -117,18 +128,22 @@ class SqliteCallRepository(CallRepository):
         )
 
     async def set_call_state(
-        self, call_id: str, state: domain.CallState, reason: str = "", lang: str = ""
+        self, call_id: str, state: domain.CallState, reason: str = ""
     ) -> domain.Call:
         cid = validation.call_id(call_id)
         validation.text(reason, "reason", validation.MAX_REASON)
-        validation.lang(lang)
-        call = await self._write(
-            lambda tx: sqlite_writes.set_call_state(tx, cid, state, reason, lang)
-        )
+        call = await self._write(lambda tx: sqlite_writes.set_call_state(tx, cid, state, reason))
         log.info(
             "call state set", extra={"call_id": cid, "state": state.value, "attempt": call.attempt}
         )
         return call
+
+    async def set_call_language(self, call_id: str, lang: str) -> domain.Call:
+        cid = validation.call_id(call_id)
+        if not lang:
+            raise InvalidArgument("lang is required, e.g. fr-FR")
+        validation.lang(lang)
+        return await self._write(lambda tx: sqlite_writes.set_call_language(tx, cid, lang))
 
     async def append_messages(
         self, call_id: str, messages: Sequence[domain.Message], policy_state: str | None = None
@@ -165,11 +180,15 @@ class SqliteCallRepository(CallRepository):
         synthesis: domain.Synthesis,
         next_action: domain.NextAction,
         sms_summary: str = "",
+        job_id: str = "",
     ) -> domain.Call:
         cid = validation.call_id(call_id)
         validation.synthesis(synthesis, next_action, sms_summary)
+        validation.text(job_id, "job_id")
         return await self._write(
-            lambda tx: sqlite_writes.save_synthesis(tx, cid, synthesis, next_action, sms_summary)
+            lambda tx: sqlite_writes.save_synthesis(
+                tx, cid, synthesis, next_action, sms_summary, job_id
+            )
         )
 
     async def add_documents(self, chunks: Sequence[DocumentChunk]) -> int:

@@ -13,7 +13,8 @@ from datetime import datetime
 from switchboard import domain
 from switchboard.claims import normalise_claim_value
 from switchboard.errors import FailedPrecondition, InvalidArgument
-from switchboard_store import rows, sqlite_reads, vectors
+from switchboard.jobs import POST_CALL, post_call_job_id
+from switchboard_store import rows, sqlite_jobs, sqlite_reads, vectors
 from switchboard_store.repository import ClaimChange, ClaimUpdateResult, DocumentChunk, EventPayload
 from switchboard_store.validation import (
     MAX_CHUNK_CONTENT_BYTES,
@@ -27,6 +28,8 @@ from switchboard_store.validation import (
 RESUME_STATES = frozenset(
     {domain.CallState.DIALING, domain.CallState.RINGING, domain.CallState.IN_PROGRESS}
 )
+# A call that ends from one of these was connected: its ending queues the post-call job.
+_CONNECTED_STATES = frozenset({domain.CallState.IN_PROGRESS, domain.CallState.TRANSFERRING})
 # Entering these states records what happened on the line in the transcript.
 _LINE_ACTIONS = {
     domain.CallState.IN_PROGRESS: domain.MessageAction.CALL,
@@ -85,7 +88,7 @@ def insert_call(
 
 
 def set_call_state(
-    tx: Transaction, call_id: str, state: domain.CallState, reason: str, lang: str
+    tx: Transaction, call_id: str, state: domain.CallState, reason: str
 ) -> domain.Call:
     row = sqlite_reads.call_row(tx.conn, call_id)
     old = domain.CallState(row["state"])
@@ -96,12 +99,10 @@ def set_call_state(
         )
     resumed = changed and old.is_terminal
     tx.conn.execute(
-        "UPDATE calls SET state = ?, state_reason = ?, lang = ?, attempt = attempt + ?"
-        " WHERE call_id = ?",
+        "UPDATE calls SET state = ?, state_reason = ?, attempt = attempt + ? WHERE call_id = ?",
         (
             state.value,
             reason if (changed or reason) else row["state_reason"],
-            lang or row["lang"],
             1 if resumed else 0,
             call_id,
         ),
@@ -111,7 +112,17 @@ def set_call_state(
         tx.add_event(call_id, state)
         line_action = _LINE_ACTIONS.get(state)
         if line_action is not None:
-            _insert_message(tx, call_id, _line_message(line_action, lang or row["lang"]))
+            _insert_message(tx, call_id, _line_message(line_action, row["lang"]))
+        if state is domain.CallState.ENDED and old in _CONNECTED_STATES:
+            # The outbox: the job commits with the ending, or neither does.
+            sqlite_jobs.queue_job(tx, POST_CALL, call_id, post_call_job_id(call_id, row["attempt"]))
+    return sqlite_reads.load_call(tx.conn, call_id)
+
+
+def set_call_language(tx: Transaction, call_id: str, lang: str) -> domain.Call:
+    sqlite_reads.call_row(tx.conn, call_id)
+    tx.conn.execute("UPDATE calls SET lang = ? WHERE call_id = ?", (lang, call_id))
+    tx.touch(call_id)
     return sqlite_reads.load_call(tx.conn, call_id)
 
 
@@ -249,12 +260,17 @@ def save_synthesis(
     synthesis: domain.Synthesis,
     next_action: domain.NextAction,
     sms_summary: str,
+    job_id: str = "",
 ) -> domain.Call:
-    sqlite_reads.call_row(tx.conn, call_id)
+    row = sqlite_reads.call_row(tx.conn, call_id)
+    if job_id and row["synthesis_job"] == job_id:
+        # That job's synthesis is stored already: it ran twice (a lease expired under a
+        # slow worker, or its completion was lost); the first write stands.
+        return sqlite_reads.load_call(tx.conn, call_id)
     tx.conn.execute(
-        "UPDATE calls SET synthesis_json = ?, next_action_json = ?, sms_summary = ?"
-        " WHERE call_id = ?",
-        (synthesis.model_dump_json(), next_action.model_dump_json(), sms_summary, call_id),
+        "UPDATE calls SET synthesis_json = ?, next_action_json = ?, sms_summary = ?,"
+        " synthesis_job = ? WHERE call_id = ?",
+        (synthesis.model_dump_json(), next_action.model_dump_json(), sms_summary, job_id, call_id),
     )
     tx.add_event(call_id, synthesis)
     tx.touch(call_id)

@@ -12,13 +12,15 @@ from typing import TypeVar
 
 from switchboard import convert, domain
 from switchboard.errors import InvalidArgument
+from switchboard.jobs import JobState
 from switchboard.v1 import common_pb2, store_pb2
-from switchboard_store.repository import CallEvent, ClaimChange, DocumentChunk
+from switchboard_store.repository import CallEvent, DocumentChunk
 
 T = TypeVar("T")
 
 _FIELD_TYPES = ", ".join(t.value for t in domain.ClaimFieldType)
 _STATES = ", ".join(s.value for s in domain.CallState)
+_JOB_STATES = ", ".join(s.value for s in JobState)
 
 
 def _converted(what: str, convert_it: Callable[[], T]) -> T:
@@ -44,6 +46,13 @@ def call_state(value: int) -> domain.CallState:
         return convert.call_state_from_pb(value)
     except ValueError as exc:
         raise InvalidArgument(f"state must be one of {_STATES}") from exc
+
+
+def job_state(value: int) -> JobState | None:
+    try:
+        return convert.job_state_from_pb(value)
+    except ValueError as exc:
+        raise InvalidArgument(f"state must be one of {_JOB_STATES}") from exc
 
 
 def message(msg: common_pb2.Message, index: int) -> domain.Message:
@@ -87,17 +96,4 @@ def scored_chunk(hit: domain.ChunkHit) -> store_pb2.ScoredChunk:
 
 
 def event(value: CallEvent) -> common_pb2.CallEvent:
-    msg = common_pb2.CallEvent(call_id=value.call_id, seq=value.seq, at=convert.ts(value.at))
-    payload = value.payload
-    match payload:
-        case domain.CallState():
-            msg.state = convert.call_state_to_pb(payload)
-        case domain.Message():
-            msg.message.CopyFrom(convert.message_to_pb(payload))
-        case ClaimChange():
-            msg.claim.CopyFrom(common_pb2.ClaimChange(field=payload.field, value=payload.value))
-        case domain.Reminder():
-            msg.reminder.CopyFrom(convert.reminder_to_pb(payload))
-        case domain.Synthesis():
-            msg.synthesis.CopyFrom(convert.synthesis_to_pb(payload))
-    return msg
+    return convert.call_event_to_pb(value)

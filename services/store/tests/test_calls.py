@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -137,7 +138,8 @@ async def test_entering_in_progress_and_ended_records_the_line_in_the_transcript
     call = await repo.create_call(make_request(), OUT)
     await repo.set_call_state(call.call_id, domain.CallState.DIALING)
     clock.advance(5)
-    live = await repo.set_call_state(call.call_id, domain.CallState.IN_PROGRESS, lang="fr-FR")
+    await repo.set_call_language(call.call_id, "fr-FR")
+    live = await repo.set_call_state(call.call_id, domain.CallState.IN_PROGRESS)
     ended = await repo.set_call_state(call.call_id, domain.CallState.ENDED, reason="goodbye")
 
     assert live.lang == "fr-FR"
@@ -193,3 +195,39 @@ async def test_an_oversized_state_reason_is_refused(
     with pytest.raises(InvalidArgument, match="reason"):
         await repo.set_call_state(call.call_id, domain.CallState.FAILED, reason="x" * 5000)
     assert (await repo.get_call(call.call_id)).state == domain.CallState.CREATED
+
+
+@pytest.mark.parametrize("language_first", [True, False])
+async def test_a_language_switch_racing_the_hang_up_leaves_the_call_ended_at_its_attempt(
+    repo: SqliteCallRepository, make_request: MakeRequest, language_first: bool
+) -> None:
+    call = await repo.create_call(make_request(), OUT)
+    await repo.set_call_state(call.call_id, domain.CallState.IN_PROGRESS)
+    hang_up = repo.set_call_state(call.call_id, domain.CallState.ENDED, reason="hangup")
+    switch = repo.set_call_language(call.call_id, "fr-FR")
+
+    await asyncio.gather(*((switch, hang_up) if language_first else (hang_up, switch)))
+
+    stored = await repo.get_call(call.call_id)
+    assert stored.state == domain.CallState.ENDED
+    assert stored.state_reason == "hangup"
+    assert stored.attempt == 1
+    assert stored.lang == "fr-FR"
+
+
+async def test_setting_the_language_adds_no_state_event(
+    repo: SqliteCallRepository, make_request: MakeRequest
+) -> None:
+    call = await repo.create_call(make_request(), OUT)
+    before = await repo.events_after(call.call_id, 0)
+    await repo.set_call_language(call.call_id, "de-DE")
+    assert await repo.events_after(call.call_id, 0) == before
+
+
+async def test_a_language_must_be_a_language_tag(
+    repo: SqliteCallRepository, make_request: MakeRequest
+) -> None:
+    call = await repo.create_call(make_request(), OUT)
+    for bad in ("", "not a language"):
+        with pytest.raises(InvalidArgument):
+            await repo.set_call_language(call.call_id, bad)

@@ -11,8 +11,10 @@ import grpc
 import pytest
 
 from switchboard import domain
+from switchboard.call_events import CallEvent, ClaimChange
 from switchboard.clock import ManualClock
 from switchboard.errors import FailedPrecondition, InvalidArgument, NotFound
+from switchboard.jobs import POST_CALL, JobState
 from switchboard.server import GrpcService
 from switchboard.store_client import StoreClient
 from switchboard.v1 import common_pb2, store_pb2, store_pb2_grpc
@@ -132,6 +134,22 @@ async def test_leaving_an_ended_call_without_resuming_is_a_failed_precondition(
     assert resumed.attempt == 2
 
 
+async def test_a_language_switch_after_the_hang_up_keeps_the_call_ended(
+    store: Store, make_request: MakeRequest
+) -> None:
+    call = await store.client.create_call(make_request(), OUT)
+    await store.client.set_call_state(call.call_id, domain.CallState.IN_PROGRESS)
+    await store.client.set_call_state(call.call_id, domain.CallState.ENDED)
+
+    switched = await store.client.set_call_language(call.call_id, "fr-FR")
+
+    assert (switched.state, switched.attempt, switched.lang) == (
+        domain.CallState.ENDED,
+        1,
+        "fr-FR",
+    )
+
+
 async def test_messages_round_trip_and_a_caller_sent_created_at_is_ignored(
     store: Store, make_request: MakeRequest, clock: ManualClock
 ) -> None:
@@ -238,14 +256,14 @@ async def test_a_watch_replays_then_streams_live_events(
     store: Store, make_request: MakeRequest
 ) -> None:
     call = await store.client.create_call(make_request(), OUT)
-    seen: list[common_pb2.CallEvent] = []
+    seen: list[CallEvent] = []
     started = asyncio.Event()
 
     async def watch() -> None:
         async for event in store.client.watch_call(call.call_id):
             seen.append(event)
             started.set()
-            if event.HasField("claim"):
+            if isinstance(event.payload, ClaimChange):
                 return
 
     async with asyncio.TaskGroup() as tasks:
@@ -253,9 +271,10 @@ async def test_a_watch_replays_then_streams_live_events(
         await asyncio.wait_for(started.wait(), STEP_SEC)
         await store.client.update_claim(call.call_id, {"description": "dent"})
 
-    assert [e.WhichOneof("kind") for e in seen] == ["state", "claim"]
-    assert seen[0].state == common_pb2.CALL_STATE_CREATED
-    assert (seen[1].seq, seen[1].claim.field, seen[1].claim.value) == (2, "description", "dent")
+    assert [(e.call_id, e.seq, e.payload) for e in seen] == [
+        (call.call_id, 1, domain.CallState.CREATED),
+        (call.call_id, 2, ClaimChange("description", "dent")),
+    ]
 
 
 async def test_watching_an_unknown_call_is_not_found(store: Store) -> None:
@@ -281,3 +300,33 @@ async def test_a_watch_ends_cleanly_when_the_server_shuts_down(
     await store.service.stop(grace=0.2)
     await asyncio.wait_for(task, STEP_SEC)
     assert seen == [1]
+
+
+async def test_a_worker_claims_and_completes_a_post_call_job_over_grpc(
+    store: Store, make_request: MakeRequest
+) -> None:
+    call = await store.client.create_call(make_request(), OUT)
+    await store.client.set_call_state(call.call_id, domain.CallState.IN_PROGRESS)
+    await store.client.set_call_state(call.call_id, domain.CallState.ENDED)
+
+    job = await store.client.claim_job("brain-1", [POST_CALL], 30)
+    assert job is not None
+    assert (job.call_id, job.state, job.attempts, job.leased_by) == (
+        call.call_id,
+        JobState.RUNNING,
+        1,
+        "brain-1",
+    )
+    assert await store.client.claim_job("brain-2", [POST_CALL], 30) is None
+    with pytest.raises(FailedPrecondition):
+        await store.client.complete_job(job.job_id, "someone-else's-token")
+    done = await store.client.complete_job(job.job_id, job.lease_token)
+    assert done.state is JobState.DONE
+    assert [j.job_id for j in await store.client.list_jobs(JobState.DONE)] == [job.job_id]
+    assert await store.client.list_jobs(JobState.DEAD) == []
+
+
+async def test_an_unknown_job_state_filter_is_an_invalid_argument(store: Store) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await store.stub.ListJobs(store_pb2.ListJobsRequest(state=99))
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT

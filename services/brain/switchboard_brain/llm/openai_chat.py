@@ -42,7 +42,7 @@ def _openai() -> Any:
 
 def _entra_token_provider() -> Any:
     try:
-        from azure.identity import (  # type: ignore[import-not-found]
+        from azure.identity import (  # type: ignore[import-not-found,import-untyped,unused-ignore]
             DefaultAzureCredential,
             get_bearer_token_provider,
         )

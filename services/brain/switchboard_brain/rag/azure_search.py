@@ -20,8 +20,8 @@ _EXTRA = "requirements-azure.txt"
 
 def _sdk_client(endpoint: str, index: str, api_key: str) -> Any:
     try:
-        from azure.core.credentials import AzureKeyCredential  # type: ignore[import-not-found]
-        from azure.search.documents.aio import SearchClient  # type: ignore[import-not-found]
+        from azure.core.credentials import AzureKeyCredential  # type: ignore[import-not-found,import-untyped,unused-ignore]
+        from azure.search.documents.aio import SearchClient  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ModuleNotFoundError as exc:
         raise ConfigError(
             f"brain.rag.provider azure needs azure-search-documents; install {_EXTRA}"

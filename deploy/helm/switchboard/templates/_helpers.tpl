@@ -1,0 +1,115 @@
+{{/* The five services, in start order; every per-service template loops over them. */}}
+{{- define "switchboard.services" -}}
+gateway dialer speech brain store
+{{- end -}}
+
+{{- define "switchboard.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "switchboard.labels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{/* Selector labels of one component; call with (dict "root" $ "component" "dialer"). */}}
+{{- define "switchboard.selector" -}}
+app.kubernetes.io/name: {{ .root.Chart.Name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "switchboard.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "switchboard.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "switchboard.image" -}}
+{{- printf "%s/switchboard-%s:%s" .root.Values.image.registry .component .root.Values.image.tag -}}
+{{- end -}}
+
+{{/*
+The switchboard.yaml of the release: the operator's `config` plus what the chart owns
+(in-cluster addresses, listen host and port, the data path, the dialer's drain time).
+*/}}
+{{- define "switchboard.config" -}}
+{{- $root := . -}}
+{{- $fullname := include "switchboard.fullname" . -}}
+{{- $config := deepCopy .Values.config -}}
+{{- $services := dict -}}
+{{- range $name := list "dialer" "speech" "brain" "store" -}}
+{{- $_ := set $services $name (printf "%s-%s:%d" $fullname $name (int (index $root.Values $name).port)) -}}
+{{- end -}}
+{{- $_ := set $config "services" $services -}}
+{{- $gateway := default (dict) (get $config "gateway") -}}
+{{- $_ := set $gateway "host" "0.0.0.0" -}}
+{{- $_ := set $gateway "port" (int .Values.gateway.port) -}}
+{{- $_ := set $config "gateway" $gateway -}}
+{{- $store := default (dict) (get $config "store") -}}
+{{- $_ := set $store "sqlite_path" "/data/switchboard.db" -}}
+{{- $_ := set $config "store" $store -}}
+{{- $dialer := default (dict) (get $config "dialer") -}}
+{{- $_ := set $dialer "drain_timeout_sec" .Values.dialer.callDrainSeconds -}}
+{{- $_ := set $config "dialer" $dialer -}}
+{{- toYaml $config -}}
+{{- end -}}
+
+{{/* Container security: non-root, read-only root, no capabilities, no escalation. */}}
+{{- define "switchboard.containerSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .Values.securityContext.runAsUser }}
+runAsGroup: {{ .Values.securityContext.runAsGroup }}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+privileged: false
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "switchboard.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .Values.securityContext.runAsUser }}
+runAsGroup: {{ .Values.securityContext.runAsGroup }}
+fsGroup: {{ .Values.securityContext.fsGroup }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* Environment of one service's container; call with (dict "root" $ "component" name). */}}
+{{- define "switchboard.env" -}}
+{{- $values := index .root.Values .component -}}
+- name: SWITCHBOARD_CONFIG
+  value: /etc/switchboard/switchboard.yaml
+{{- if ne .component "gateway" }}
+- name: SWITCHBOARD_LISTEN_ADDRESS
+  value: {{ printf "0.0.0.0:%d" (int $values.port) | quote }}
+{{- end }}
+# The root file system is read-only: caches and temporary files go to the /tmp emptyDir.
+- name: HOME
+  value: /tmp
+- name: PYTHONDONTWRITEBYTECODE
+  value: "1"
+{{- range $name, $value := $values.env }}
+- name: {{ $name }}
+  value: {{ $value | toString | quote }}
+{{- end }}
+{{- range $values.secretEnv }}
+- name: {{ .name }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: {{ .key }}
+{{- end }}
+{{- end -}}

@@ -1,0 +1,232 @@
+"""The job queue on SQLite: a ``jobs`` table in the store's file, written by its writer.
+
+Jobs are queued by :func:`queue_job` inside the transaction of the change that calls
+for them (the outbox); :class:`SqliteJobQueue` hands them out under leases. Every
+change runs on the one writer thread, so a claim's read-then-update cannot race
+another claim: two workers never hold the same job.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypeVar
+
+from switchboard.clock import Clock
+from switchboard.errors import FailedPrecondition, InvalidArgument, NotFound
+from switchboard.jobs import Job, JobState
+from switchboard_store import rows
+from switchboard_store.job_queue import MAX_ERROR_CHARS, MAX_LEASE_SEC, JobQueue, RetryPolicy
+from switchboard_store.sqlite_db import SqliteDatabase
+from switchboard_store.validation import MAX_SHORT_TEXT, list_limit, text
+
+if TYPE_CHECKING:
+    from switchboard_store.sqlite_writes import Transaction
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def queue_job(tx: Transaction, kind: str, call_id: str, job_id: str) -> None:
+    """Queues a job in ``tx``; a job id queued before is left as it is (idempotent)."""
+    tx.conn.execute(
+        "INSERT INTO jobs (job_id, kind, call_id, state, available_at, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING",
+        (job_id, kind, call_id, JobState.PENDING.value, tx.now, tx.now, tx.now),
+    )
+
+
+def job_from_row(row: sqlite3.Row) -> Job:
+    return Job(
+        job_id=row["job_id"],
+        kind=row["kind"],
+        call_id=row["call_id"],
+        state=JobState(row["state"]),
+        attempts=row["attempts"],
+        lease_token=row["lease_token"],
+        leased_by=row["leased_by"],
+        leased_until=rows.parse_stamp(row["leased_until"]),
+        available_at=rows.parse_stamp(row["available_at"]),
+        last_error=row["last_error"],
+        created_at=rows.parse_stamp(row["created_at"]),
+        updated_at=rows.parse_stamp(row["updated_at"]),
+    )
+
+
+def _job(conn: sqlite3.Connection, job_id: str) -> Job:
+    row = conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no job with job_id {job_id}")
+    return job_from_row(row)
+
+
+def _due(conn: sqlite3.Connection, kinds: Sequence[str], now: str) -> sqlite3.Row | None:
+    """The oldest due pending job or expired lease of ``kinds``."""
+    marks = ",".join("?" * len(kinds))
+    row: sqlite3.Row | None = conn.execute(
+        f"SELECT * FROM jobs WHERE kind IN ({marks}) AND ("
+        " (state = 'pending' AND available_at <= ?) OR (state = 'running' AND leased_until <= ?))"
+        " ORDER BY created_at, job_id LIMIT 1",
+        (*kinds, now, now),
+    ).fetchone()
+    return row
+
+
+def _held(conn: sqlite3.Connection, job_id: str, lease_token: str) -> Job:
+    """The job, if ``lease_token`` is still its lease; else FailedPrecondition."""
+    job = _job(conn, job_id)
+    if job.state is not JobState.RUNNING or job.lease_token != lease_token:
+        raise FailedPrecondition(
+            f"job {job_id} is not leased with this token (it is {job.state.value}); "
+            "its lease expired and it was claimed again, or it is finished"
+        )
+    return job
+
+
+class SqliteJobQueue(JobQueue):
+    """Jobs in the store's SQLite file, on its writer thread; times from ``clock``."""
+
+    def __init__(self, db: SqliteDatabase, clock: Clock, policy: RetryPolicy | None = None):
+        self._db = db
+        self._clock = clock
+        self.policy = policy or RetryPolicy()
+
+    async def _write(self, work: Callable[[sqlite3.Connection, datetime], T]) -> T:
+        now = self._clock.now()
+        return await self._db.write(lambda conn: work(conn, now))
+
+    async def claim(self, worker: str, kinds: Sequence[str], lease_sec: float) -> Job | None:
+        text(worker, "worker", MAX_SHORT_TEXT, required=True)
+        if not kinds:
+            raise InvalidArgument("kinds must name at least one job kind, e.g. post_call")
+        if not 0 < lease_sec <= MAX_LEASE_SEC:
+            raise InvalidArgument(f"lease_sec must be above 0 and at most {MAX_LEASE_SEC:.0f}")
+        kinds = list(kinds)
+        # A read first: an idle worker polling costs no write transaction.
+        now = rows.stamp(self._clock.now())
+        if await self._db.read(lambda conn: _due(conn, kinds, now)) is None:
+            return None
+        return await self._write(lambda conn, at: self._claim(conn, at, worker, kinds, lease_sec))
+
+    def _claim(
+        self,
+        conn: sqlite3.Connection,
+        at: datetime,
+        worker: str,
+        kinds: Sequence[str],
+        lease_sec: float,
+    ) -> Job | None:
+        now = rows.stamp(at)
+        while (row := _due(conn, kinds, now)) is not None:
+            job = job_from_row(row)
+            if job.state is JobState.RUNNING and job.attempts >= self.policy.max_attempts:
+                # Its worker died (or overran the lease) on the last allowed try.
+                self._bury(conn, job, now, f"lease expired on try {job.attempts}")
+                continue
+            token = uuid.uuid4().hex
+            conn.execute(
+                "UPDATE jobs SET state = ?, attempts = attempts + 1, lease_token = ?,"
+                " leased_by = ?, leased_until = ?, updated_at = ? WHERE job_id = ?",
+                (
+                    JobState.RUNNING.value,
+                    token,
+                    worker,
+                    rows.stamp(at + timedelta(seconds=lease_sec)),
+                    now,
+                    job.job_id,
+                ),
+            )
+            claimed = _job(conn, job.job_id)
+            log.info(
+                "job claimed",
+                extra={
+                    "job_id": job.job_id,
+                    "call_id": job.call_id,
+                    "worker": worker,
+                    "attempt": claimed.attempts,
+                    "lease_expired": job.state is JobState.RUNNING,
+                },
+            )
+            return claimed
+        return None
+
+    async def complete(self, job_id: str, lease_token: str) -> Job:
+        return await self._write(lambda conn, at: self._complete(conn, at, job_id, lease_token))
+
+    @staticmethod
+    def _complete(conn: sqlite3.Connection, at: datetime, job_id: str, lease_token: str) -> Job:
+        job = _job(conn, job_id)
+        if job.state is JobState.DONE and job.lease_token == lease_token:
+            return job  # completed before; the reply was lost
+        _held(conn, job_id, lease_token)
+        conn.execute(
+            "UPDATE jobs SET state = ?, leased_until = NULL, last_error = '', updated_at = ?"
+            " WHERE job_id = ?",
+            (JobState.DONE.value, rows.stamp(at), job_id),
+        )
+        log.info("job done", extra={"job_id": job_id, "call_id": job.call_id})
+        return _job(conn, job_id)
+
+    async def fail(self, job_id: str, lease_token: str, error: str) -> Job:
+        reason = error[:MAX_ERROR_CHARS]
+        return await self._write(lambda conn, at: self._fail(conn, at, job_id, lease_token, reason))
+
+    def _fail(
+        self, conn: sqlite3.Connection, at: datetime, job_id: str, lease_token: str, error: str
+    ) -> Job:
+        job = _held(conn, job_id, lease_token)
+        now = rows.stamp(at)
+        if job.attempts >= self.policy.max_attempts:
+            self._bury(conn, job, now, error)
+            return _job(conn, job_id)
+        delay = self.policy.delay_sec(job.attempts)
+        conn.execute(
+            "UPDATE jobs SET state = ?, available_at = ?, lease_token = '', leased_until = NULL,"
+            " last_error = ?, updated_at = ? WHERE job_id = ?",
+            (
+                JobState.PENDING.value,
+                rows.stamp(at + timedelta(seconds=delay)),
+                error,
+                now,
+                job_id,
+            ),
+        )
+        log.warning(
+            "job failed; retried later",
+            extra={
+                "job_id": job_id,
+                "call_id": job.call_id,
+                "attempt": job.attempts,
+                "retry_in_sec": delay,
+            },
+        )
+        return _job(conn, job_id)
+
+    @staticmethod
+    def _bury(conn: sqlite3.Connection, job: Job, now: str, error: str) -> None:
+        conn.execute(
+            "UPDATE jobs SET state = ?, lease_token = '', leased_until = NULL, last_error = ?,"
+            " updated_at = ? WHERE job_id = ?",
+            (JobState.DEAD.value, error, now, job.job_id),
+        )
+        # The error text stays in the table (ListJobs): it may quote call data.
+        log.error(
+            "job dead after its last try",
+            extra={"job_id": job.job_id, "call_id": job.call_id, "attempts": job.attempts},
+        )
+
+    async def list_jobs(self, state: JobState | None = None, limit: int = 100) -> list[Job]:
+        size = list_limit(limit)
+        where, params = ("WHERE state = ?", [state.value]) if state else ("", [])
+
+        def read(conn: sqlite3.Connection) -> list[Job]:
+            found = conn.execute(
+                f"SELECT * FROM jobs {where} ORDER BY created_at, job_id LIMIT ?", [*params, size]
+            )
+            return [job_from_row(r) for r in found]
+
+        return await self._db.read(read)

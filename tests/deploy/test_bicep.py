@@ -1,0 +1,241 @@
+"""The Bicep templates for Azure Container Apps: every file parses, and the resources and
+parameters that matter are there. No Bicep compiler or Azure CLI runs here."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pycep import BicepParser
+
+from switchboard.config import Features, GatewaySettings, ServiceAddresses
+from tests.deploy.bicep import BICEP, REPO, body, files, parsed, resources, walk
+from tests.deploy.settings_paths import names_a_setting
+
+SERVICES = ("gateway", "dialer", "speech", "brain", "store")
+SECRET_NAME = re.compile(r"key|secret|password|token|connection", re.IGNORECASE)
+
+
+def _types() -> set[str]:
+    return {resource["type"] for _, _, resource in resources() if not resource["existing"]}
+
+
+def _of_type(kind: str) -> list[dict[str, Any]]:
+    return [body(r) for _, _, r in resources() if r["type"] == kind and not r["existing"]]
+
+
+def _apps() -> dict[str, dict[str, Any]]:
+    """The params of each service's app module call, by service."""
+    modules = parsed(BICEP / "modules" / "apps.bicep")["modules"]
+    assert all(m["detail"]["path"] == "app.bicep" for m in modules.values())
+    return {name: module["config"]["params"] for name, module in modules.items()}
+
+
+def _port(service: str) -> int:
+    if service == "gateway":
+        return GatewaySettings().port
+    return int(str(getattr(ServiceAddresses(), service)).rsplit(":", 1)[1])
+
+
+@pytest.mark.parametrize("path", files(), ids=lambda p: str(p.relative_to(BICEP)))
+def test_every_bicep_file_parses(path: Path) -> None:
+    tree = parsed(path)
+    assert tree.get("resources") or tree.get("modules")
+
+
+def test_the_parser_refuses_a_syntax_error() -> None:
+    with pytest.raises(Exception):  # noqa: B017 (pycep raises lark's or its own ValueError)
+        BicepParser().parse(text="resource app 'Microsoft.App/containerApps@2024-03-01' = {\n")
+
+
+def test_every_local_module_exists() -> None:
+    for path in files():
+        for module in (parsed(path).get("modules") or {}).values():
+            assert (path.parent / module["detail"]["path"]).is_file(), module["detail"]["path"]
+
+
+def test_the_resources_the_providers_use_are_all_deployed() -> None:
+    expected = {
+        "Microsoft.App/managedEnvironments",
+        "Microsoft.App/containerApps",
+        "Microsoft.ManagedIdentity/userAssignedIdentities",
+        "Microsoft.ContainerRegistry/registries",
+        "Microsoft.KeyVault/vaults",
+        "Microsoft.Communication/communicationServices",
+        "Microsoft.EventGrid/systemTopics",
+        "Microsoft.EventGrid/systemTopics/eventSubscriptions",
+        "Microsoft.CognitiveServices/accounts",
+        "Microsoft.CognitiveServices/accounts/deployments",
+        "Microsoft.Search/searchServices",
+        "Microsoft.DocumentDB/databaseAccounts",
+        "Microsoft.Cache/redis",
+        "Microsoft.AppConfiguration/configurationStores",
+        "Microsoft.OperationalInsights/workspaces",
+        "Microsoft.Insights/components",
+        "Microsoft.Authorization/roleAssignments",
+    }
+    assert expected <= _types()
+    kinds = {b["kind"] for b in _of_type("Microsoft.CognitiveServices/accounts")}
+    assert kinds == {"SpeechServices", "OpenAI"}
+
+
+def test_incoming_calls_are_subscribed_on_the_communication_services_topic() -> None:
+    [topic] = _of_type("Microsoft.EventGrid/systemTopics")
+    assert topic["properties"]["topicType"] == "Microsoft.Communication.CommunicationServices"
+    [subscription] = _of_type("Microsoft.EventGrid/systemTopics/eventSubscriptions")
+    event_filter = subscription["properties"]["filter"]
+    assert event_filter["includedEventTypes"] == ["Microsoft.Communication.IncomingCall"]
+
+
+def test_no_secret_has_a_default_value() -> None:
+    checked = 0
+    for path in files():
+        for name, param in (parsed(path).get("parameters") or {}).items():
+            secure = any(d["type"] == "secure" for d in param["decorators"])
+            # (an array of Key Vault references, such as app.bicep's `secrets`, is no secret)
+            if secure or (param["type"] == "string" and SECRET_NAME.search(name)):
+                checked += 1
+                assert secure, f"{path.name}: {name} looks secret but is not @secure()"
+                assert param["default"] is None, f"{path.name}: {name} has a default"
+    assert checked >= 2
+
+
+def test_the_image_tag_parameter_is_pinned() -> None:
+    tag = parsed(BICEP / "main.bicep")["parameters"]["imageTag"]["default"]
+    assert isinstance(tag, str) and re.fullmatch(r"\d+\.\d+\.\d+", tag)
+
+
+def test_every_app_has_a_scale_rule_and_health_probes() -> None:
+    apps = _apps()
+    assert set(apps) == set(SERVICES)
+    for service, params in apps.items():
+        assert params["scaleRules"], f"{service} has no scale rule"
+        probe_types = {probe["type"] for probe in params["probes"]}
+        assert {"Liveness", "Readiness", "Startup"} <= probe_types, service
+        for probe in params["probes"]:
+            check = probe.get("httpGet") or probe.get("tcpSocket")
+            assert check["port"] == _port(service), f"{service}: probe on the wrong port"
+
+
+def test_the_app_module_passes_scale_rules_and_probes_to_the_container_app() -> None:
+    [app] = _of_type("Microsoft.App/containerApps")
+    template = app["properties"]["template"]
+    assert template["scale"]["rules"] == "scaleRules"
+    [container] = template["containers"]
+    assert container["probes"] == "probes"
+
+
+def test_only_the_gateway_has_external_ingress_and_ports_match_the_config() -> None:
+    for service, params in _apps().items():
+        assert params["external"] is (service == "gateway"), service
+        assert params["port"] == _port(service), service
+
+
+def test_speech_and_brain_scale_on_cpu_and_the_gateway_on_requests() -> None:
+    apps = _apps()
+    for service in ("speech", "brain", "dialer"):
+        assert [r["custom"]["type"] for r in apps[service]["scaleRules"]] == ["cpu"]
+    assert "http" in apps["gateway"]["scaleRules"][0]
+    # One SQLite writer until the store has a shared database backend.
+    assert apps["store"]["maxReplicas"] == 1
+
+
+def test_the_dialer_waits_out_the_call_drain_time() -> None:
+    grace = _apps()["dialer"]["terminationGracePeriodSeconds"]
+    assert "callDrainSeconds" in str(grace)
+
+
+def test_services_authenticate_with_the_identity_where_azure_allows() -> None:
+    openai = next(
+        b for b in _of_type("Microsoft.CognitiveServices/accounts") if b["kind"] == "OpenAI"
+    )
+    assert openai["properties"]["disableLocalAuth"] is True
+    for kind in (
+        "Microsoft.DocumentDB/databaseAccounts",
+        "Microsoft.AppConfiguration/configurationStores",
+    ):
+        [resource] = _of_type(kind)
+        assert resource["properties"]["disableLocalAuth"] is True, kind
+    [redis] = _of_type("Microsoft.Cache/redis")
+    assert redis["properties"]["disableAccessKeyAuthentication"] is True
+    [registry] = _of_type("Microsoft.ContainerRegistry/registries")
+    assert registry["properties"]["adminUserEnabled"] is False
+    assert len(_of_type("Microsoft.Authorization/roleAssignments")) >= 6
+    assert _of_type("Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments")
+    assert _of_type("Microsoft.Cache/redis/accessPolicyAssignments")
+
+
+def _entries(node: Any, variables: dict[str, Any]) -> list[dict[str, Any]]:
+    """The objects of an array expression: literal items, ``concat`` and shared variables."""
+    if isinstance(node, str) and node in variables:
+        return _entries(variables[node]["value"], variables)
+    if isinstance(node, list):
+        return [item for item in node if isinstance(item, dict)]
+    if isinstance(node, dict) and node.get("function", {}).get("type") == "concat":
+        parts = node["function"]["parameters"].values()
+        return [entry for part in parts for entry in _entries(part, variables)]
+    raise AssertionError(f"cannot read {node!r}")
+
+
+def test_remaining_secrets_come_from_key_vault_by_reference() -> None:
+    [vault] = _of_type("Microsoft.KeyVault/vaults")
+    assert vault["properties"]["enableRbacAuthorization"] is True
+    stored = {b["name"] for b in _of_type("Microsoft.KeyVault/vaults/secrets")}
+    variables = parsed(BICEP / "modules" / "apps.bicep")["variables"]
+    referenced = set()
+    for service, params in _apps().items():
+        secrets = _entries(params["secrets"], variables)
+        for secret in secrets:
+            assert secret["keyVaultUrl"].endswith(f"secrets/{secret['name']}"), service
+            assert secret["identity"] == "identityId"
+            referenced.add(secret["name"])
+        names = {s["name"] for s in secrets}
+        for variable in _entries(params["env"], variables):
+            if SECRET_NAME.search(variable["name"]):
+                assert variable.get("secretRef") in names, f"{service}: {variable['name']}"
+                assert "value" not in variable
+    assert referenced == stored
+
+
+def test_every_switchboard_variable_names_a_real_setting() -> None:
+    variables = {
+        node["name"]
+        for path in files()
+        for node in walk(parsed(path))
+        if isinstance(node, dict) and str(node.get("name", "")).startswith("SWITCHBOARD__")
+    }
+    assert len(variables) > 10
+    unknown = sorted(v for v in variables if not names_a_setting(v))
+    assert unknown == [], "the services would refuse these at startup"
+
+
+def test_app_configuration_starts_with_every_feature_flag() -> None:
+    flags = parsed(BICEP / "main.bicep")["variables"]["featureFlags"]["value"]
+    assert set(flags) == set(Features.model_fields)
+    defaults = Features().model_dump()
+    assert {k: float(v) for k, v in flags.items() if not isinstance(v, bool)} == {
+        k: float(v) for k, v in defaults.items() if not isinstance(v, bool)
+    }
+
+
+def test_make_deploy_without_the_azure_cli_says_so(tmp_path: Path) -> None:
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    # A PATH holding only make: there is no `az` on it, whatever this machine has.
+    (tmp_path / "make").symlink_to(make)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "deploy"],
+        cwd=REPO,
+        env={"PATH": str(tmp_path), "HOME": os.environ.get("HOME", "/tmp")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "Azure CLI" in result.stderr
