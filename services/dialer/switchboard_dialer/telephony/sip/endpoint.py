@@ -26,17 +26,16 @@ from switchboard_dialer.telephony.sip.call import SipCall
 from switchboard_dialer.telephony.sip.config import SipConfig
 from switchboard_dialer.telephony.sip.context import ALLOW
 from switchboard_dialer.telephony.sip.dialog import Dialog
-from switchboard_dialer.telephony.sip.message import SipRequest
+from switchboard_dialer.telephony.sip.message import SipRequest, SipResponse
 from switchboard_dialer.telephony.sip.registration import Registration
 from switchboard_dialer.telephony.sip.tasks import TaskSet
 from switchboard_dialer.telephony.sip.transaction import (
     ServerTransaction,
-    bad_request,
     make_response,
 )
 from switchboard_dialer.telephony.sip.transport import SipTransport
 from switchboard_dialer.telephony.sip.uac import OutboundInvite
-from switchboard_dialer.telephony.sip.uas import InboundInvite
+from switchboard_dialer.telephony.sip.uas import InboundInvite, screen_invite
 
 log = logging.getLogger(__name__)
 
@@ -217,50 +216,30 @@ class SipEndpoint:
             call.dialog.accepts(request)
 
     def _cancelled(self, request: SipRequest, tx: ServerTransaction, call: SipCall | None) -> None:
-        if call is None:
-            tx.respond(make_response(request, 481))
-        else:
+        if call is not None:
             call.control.cancelled(request, tx)
+            return
+        invite = self.transport.find_invite(request.call_id, request.cseq[0])
+        pending = request.call_id in self._pending
+        if invite is None or not pending or invite.addr[0] != tx.addr[0]:
+            tx.respond(make_response(request, 481))
+            return
+        # Cancelled while its RTP port is being bound: _take_call sees the final answer.
+        tx.respond(make_response(request, 200, new_tag()))
+        invite.respond(make_response(invite.request, 487, new_tag()))
 
     def _invited(self, request: SipRequest, tx: ServerTransaction) -> None:
-        tag = new_tag()
         source = tx.addr[0]
-        refusal = self.gate.check(request, source)
-        if refusal is not None:
-            log.info(
-                "sip inbound call refused",
-                extra={"status": refusal.status, "pii_source": source},
-            )
-            response = make_response(request, refusal.status, tag, refusal.reason)
-            for name, value in refusal.headers:
-                response.add(name, value)
-            tx.respond(response)
+        screened = screen_invite(request, source, self.gate, self.contact, self.config.codecs)
+        if isinstance(screened, SipResponse):
+            if screened.status in (401, 403, 503):
+                log.info(
+                    "sip inbound call refused",
+                    extra={"status": screened.status, "pii_source": source},
+                )
+            tx.respond(screened)
             return
-        try:
-            dialog = Dialog.as_callee(request, tag, self.contact)
-        except AddressError:
-            tx.respond(bad_request(request, "bad From, To or Contact"))
-            return
-        content_type = (request.get("Content-Type") or "application/sdp").split(";")[0]
-        if request.body and content_type.strip().lower() != "application/sdp":
-            response = make_response(request, 415, tag)
-            response.add("Accept", "application/sdp")
-            tx.respond(response)
-            return
-        try:
-            offer = sdp.parse(request.body)
-            if not any(codec in self.config.codecs for _, codec in offer.codecs):
-                raise sdp.SdpError("no common codec")
-        except sdp.SdpSyntaxError as exc:
-            tx.respond(bad_request(request, str(exc)))
-            return
-        except sdp.SdpError:
-            tx.respond(make_response(request, 488, tag))
-            return
-        if not self.gate.media_allowed(offer.host, source):
-            # Our audio goes back where the call came from, never to a third party.
-            tx.respond(make_response(request, 488, tag, "Not Acceptable Here (media address)"))
-            return
+        dialog, offer = screened
         tx.respond(make_response(request, 100))
         self._pending.add(request.call_id)
         self.gate.taken(source)
@@ -286,6 +265,10 @@ class SipEndpoint:
             raise
         finally:
             self._pending.discard(request.call_id)
+        if tx.final_status:  # cancelled meanwhile
+            self.gate.released(source)
+            await stream.close()
+            return
         call = SipCall(
             self,
             request.call_id,
