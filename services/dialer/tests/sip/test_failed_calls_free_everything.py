@@ -1,6 +1,6 @@
 """Failed calls hold nothing: transactions, dialogs and call slots are freed; no RTP port, a reason.
 
-The transaction timers run on short configured timers (64·T1 = 0.64 s here), so the
+The transaction timers run on short configured timers (64·T1 = 3.2 s here), so the
 test counts what the endpoint still holds instead of measuring its memory.
 """
 
@@ -24,7 +24,7 @@ from switchboard_dialer.telephony.sip import SipEndpoint, Timers
 from switchboard_dialer.telephony.sip.admission import InboundPolicy
 from switchboard_dialer.telephony.sip.provider import NO_RTP_PORT, SipProvider
 
-QUICK = Timers(t1=0.01, t2=0.04, t4=0.05)
+QUICK = Timers(t1=0.05, t2=0.2, t4=0.25)  # a transaction lingers 64·T1 = 3.2 s
 STRANGER = "127.0.0.2"
 SDP_PCMU = "v=0\r\no=x 1 1 IN IP4 {h}\r\ns=-\r\nc=IN IP4 {h}\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"
 
@@ -103,30 +103,46 @@ async def test_failed_invites_leave_no_transaction_dialog_or_call_slot_behind(
             asyncio.create_task(asyncio.to_thread(_finals, sock, stop), name="test-answers")
             for sock in (trunk, stranger)
         ]
-        n = 0
-        for _ in range(40):
-            for make, _status in FAILURES.values():
-                trunk.sendto(make(bot.local_port, n, trunk.getsockname()), (HOST, bot.local_port))
-                n += 1
-            # From a stranger (403), to the digest endpoint without credentials (401),
-            # and usable calls that nobody answers: refused (480) or over the cap (503).
-            invite = _invite(bot.local_port, n, stranger.getsockname(), SDP_PCMU)
-            stranger.sendto(invite, (HOST, bot.local_port))
-            invite = _invite(guarded.local_port, n + 1, trunk.getsockname(), SDP_PCMU)
-            trunk.sendto(invite, (HOST, guarded.local_port))
-            invite = _invite(bot.local_port, n + 2, trunk.getsockname(), SDP_PCMU)
-            trunk.sendto(invite, (HOST, bot.local_port))
-            n += 3
-        await asyncio.sleep(0.1)
-        held = bot.transport.live_transactions + guarded.transport.live_transactions
-        assert held > 100  # they are all held while their answers are retransmitted
-        assert await _drained(bot, 5.0), (bot.transport.live_transactions, bot.calls)
-        assert await _drained(guarded, 5.0)
-        stop.set()
-        finals = [await answer for answer in answers]
+        try:
+            peak = await _send_failing_invites(bot, guarded, trunk, stranger, rounds=40)
+            assert peak > 100  # they are held while their answers are retransmitted
+            assert await _drained(bot, 10.0), (bot.transport.live_transactions, bot.calls)
+            assert await _drained(guarded, 10.0)
+        finally:
+            stop.set()
+            finals = [await answer for answer in answers]
     statuses = set(finals[0].values()) | set(finals[1].values())
     assert {488, 400, 415, 401, 403, 480, 503} <= statuses, statuses
     assert 500 not in statuses and 200 not in statuses
+
+
+async def _send_failing_invites(
+    bot: SipEndpoint,
+    guarded: SipEndpoint,
+    trunk: socket.socket,
+    stranger: socket.socket,
+    rounds: int,
+) -> int:
+    """Sends every kind of failing INVITE ``rounds`` times; the most transactions held."""
+    peak = 0
+    n = 0
+    for _ in range(rounds):
+        for make, _status in FAILURES.values():
+            trunk.sendto(make(bot.local_port, n, trunk.getsockname()), (HOST, bot.local_port))
+            n += 1
+        # From a stranger (403), to the digest endpoint without credentials (401),
+        # and usable calls that nobody answers: refused (480) or over the cap (503).
+        invite = _invite(bot.local_port, n, stranger.getsockname(), SDP_PCMU)
+        stranger.sendto(invite, (HOST, bot.local_port))
+        invite = _invite(guarded.local_port, n + 1, trunk.getsockname(), SDP_PCMU)
+        trunk.sendto(invite, (HOST, guarded.local_port))
+        invite = _invite(bot.local_port, n + 2, trunk.getsockname(), SDP_PCMU)
+        trunk.sendto(invite, (HOST, bot.local_port))
+        n += 3
+        await asyncio.sleep(0.01)  # let the endpoints read them (a socket buffer is finite)
+        held = bot.transport.live_transactions + guarded.transport.live_transactions
+        peak = max(peak, held)
+    return peak
 
 
 def _finals(sock: socket.socket, stop: threading.Event) -> dict[bytes, int]:
@@ -198,4 +214,4 @@ async def test_with_every_rtp_port_taken_a_caller_gets_503_and_its_slot_back(
             trunk.settimeout(2)
             replies = [await asyncio.to_thread(trunk.recv, 65535) for _ in range(2)]
         assert [r.split(b" ", 2)[1] for r in replies] == [b"100", b"503"]
-        assert await _drained(bot, 3.0)
+        assert await _drained(bot, 10.0)
