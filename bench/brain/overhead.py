@@ -20,8 +20,8 @@ from brain_fakes import REFERENCE_NOW, InMemoryStore, Reply, ScriptedChatModel
 
 from switchboard.clock import ManualClock
 from switchboard.config import Features, LlmSettings
+from switchboard.converse import AgentSentence, UserTurn
 from switchboard.features import FeatureFlags
-from switchboard_brain.events import AgentSentence, UserTurn
 from switchboard_brain.policy.base import ConversationPolicy
 from switchboard_brain.policy.form import FormPolicy
 from switchboard_brain.policy.llm import LlmPolicy

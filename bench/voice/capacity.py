@@ -28,26 +28,27 @@ from common import table, write_results
 
 from switchboard import domain
 from switchboard.config import DialerSettings, Features
+from switchboard.converse import (
+    AgentSentence,
+    AgentTurnDone,
+    ConversationStart,
+    ConverseRequest,
+    ConverseResponse,
+)
 from switchboard.features import FeatureFlags
-from switchboard_dialer.brain_events import (
-    BrainEvent,
-    BrainRequest,
-    Sentence,
-    Start,
-    TurnDone,
+from switchboard.media import AudioFrame
+from switchboard.speech import (
+    ListenConfig,
+    ListenResponse,
+    SpeakConfig,
+    SpeakRequest,
+    SpeakResponse,
+    SpeakText,
+    SpeechAudio,
+    SpeechTextDone,
 )
 from switchboard_dialer.media.playout import Lateness
 from switchboard_dialer.session import CallSession
-from switchboard_dialer.speech_events import (
-    BotAudio,
-    ListenConfig,
-    ListenEvent,
-    SpeakConfig,
-    SpeakEvent,
-    SpeakRequest,
-    SpeakText,
-    TextDone,
-)
 from switchboard_dialer.telephony.base import CallerEvent, PhoneLine
 
 RATE = 8000
@@ -64,14 +65,14 @@ class InstantBrain:
 
 class InstantConverse:
     def __init__(self) -> None:
-        self._out: asyncio.Queue[BrainEvent] = asyncio.Queue()
+        self._out: asyncio.Queue[ConverseResponse] = asyncio.Queue()
 
-    async def send(self, request: BrainRequest) -> None:
-        if isinstance(request, Start):
-            self._out.put_nowait(Sentence("greet", 0, MONOLOGUE))
-            self._out.put_nowait(TurnDone("greet"))
+    async def send(self, request: ConverseRequest) -> None:
+        if isinstance(request, ConversationStart):
+            self._out.put_nowait(AgentSentence("greet", 0, MONOLOGUE))
+            self._out.put_nowait(AgentTurnDone("greet"))
 
-    async def receive(self) -> BrainEvent | None:
+    async def receive(self) -> ConverseResponse | None:
         return await self._out.get()
 
     async def close(self) -> None:
@@ -89,7 +90,7 @@ class InstantListen:
     async def set_lang(self, lang: str) -> None:
         pass
 
-    async def receive(self) -> ListenEvent | None:
+    async def receive(self) -> ListenResponse | None:
         await self._never.wait()
         return None
 
@@ -101,15 +102,15 @@ class InstantSpeak:
     """Renders a text as one frame per 70 ms of typical speech per character / 15."""
 
     def __init__(self) -> None:
-        self._out: asyncio.Queue[SpeakEvent] = asyncio.Queue()
+        self._out: asyncio.Queue[SpeakResponse] = asyncio.Queue()
 
     async def send(self, request: SpeakRequest) -> None:
         if isinstance(request, SpeakText):
             for _ in range(len(request.text) * 50 // 15):
-                self._out.put_nowait(BotAudio(request.turn_id, request.index, FRAME))
-            self._out.put_nowait(TextDone(request.turn_id, request.index))
+                self._out.put_nowait(SpeechAudio(request.turn_id, request.index, AudioFrame(FRAME)))
+            self._out.put_nowait(SpeechTextDone(request.turn_id, request.index))
 
-    async def receive(self) -> SpeakEvent | None:
+    async def receive(self) -> SpeakResponse | None:
         return await self._out.get()
 
     async def close(self) -> None:

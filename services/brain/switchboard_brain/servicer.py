@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import grpc
 
 from switchboard.clock import Clock
+from switchboard.converse_wire import response_to_pb
 from switchboard.errors import InvalidArgument
 from switchboard.features import FeatureFlags
 from switchboard.grpc_edge import grpc_errors
@@ -51,7 +52,7 @@ class BrainServicer(brain_pb2_grpc.BrainServicer):
             self._store, start.call_id, self._policy, self._clock, self._flags, self._search
         )
         async for event in converse(session, start, wire.events_from_pb(requests)):
-            yield wire.event_to_pb(event)
+            yield response_to_pb(event)
 
     @grpc_errors
     async def Summarize(

@@ -21,10 +21,28 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from switchboard.clock import Clock
+from switchboard.converse import (
+    AgentSentence,
+    AgentTransfer,
+    AgentTurnDone,
+    CallerHangup,
+    CallTimeUp,
+    CancelAgentTurn,
+    ConversationStart,
+    ConverseRequest,
+    ConverseResponse,
+    Dtmf,
+    EndCallRequest,
+    PlayoutReport,
+    SilenceTimeout,
+    SmsRequest,
+    SpeechSettings,
+    UserTurn,
+)
 from switchboard.domain import (
     Call,
     Message,
@@ -33,24 +51,9 @@ from switchboard.domain import (
     Reminder,
     ToolCall,
 )
+from switchboard.errors import SwitchboardError
 from switchboard.features import FeatureFlags
 from switchboard.phones import region_of, timezone_for_number
-from switchboard_brain.events import (
-    AgentEndCall,
-    AgentSentence,
-    AgentSms,
-    AgentSpeechSettings,
-    AgentTransfer,
-    AgentTurnDone,
-    CallerHangup,
-    ConversationStart,
-    DtmfPressed,
-    InboundEvent,
-    OutboundEvent,
-    PlayoutReport,
-    SilenceTimeout,
-    UserTurn,
-)
 from switchboard_brain.policy.base import (
     Action,
     CallerSaid,
@@ -64,12 +67,14 @@ from switchboard_brain.policy.base import (
     PolicyEvent,
     Say,
     SendSms,
+    TimeUp,
     Transfer,
     TurnContext,
     TurnEnd,
 )
 from switchboard_brain.policy.phrases import split_sentences
 from switchboard_brain.store import CallStore
+from switchboard_brain.turn_task import Emit, Fail, TurnTask
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +129,13 @@ def actions_from_tool_calls(tool_calls: list[ToolCall]) -> list[Action]:
     return actions
 
 
+async def _events(
+    events: list[ConverseResponse],
+) -> AsyncGenerator[ConverseResponse, None]:
+    for event in events:
+        yield event
+
+
 class ConversationSession:
     """Holds the call as stored and runs the policy for each event of its stream."""
 
@@ -143,6 +155,9 @@ class ConversationSession:
         self._clock = clock
         self._flags = flags
         self._timezone = callee_timezone(call)
+        self._turns: TurnTask | None = None
+        # What the running turn's tools made durable (reported if the turn is cancelled).
+        self._committed: list[str] = []
         self._region = region_of(call.initiate.phone_number)
 
     @classmethod
@@ -158,55 +173,107 @@ class ConversationSession:
         """Loads the call (``NotFound`` when the store has none with that id)."""
         return cls(await store.get_call(call_id), policy, store, clock, flags, search)
 
-    async def start(self, event: ConversationStart) -> AsyncIterator[OutboundEvent]:
+    async def start(self, event: ConversationStart) -> AsyncIterator[ConverseResponse]:
         """A greeting on a fresh stream; nothing after a reconnect (the dialer resends)."""
-        if event.reconnect:
-            return
-        resumed = any(
-            m.persona is Persona.HUMAN and m.action is MessageAction.TALK
-            for m in self.call.messages
-        )
-        async for out in self._turn(new_turn_id("greeting"), Greet(resumed)):
-            yield out
+        planned = self._plan(event)
+        if planned is not None:
+            async for out in planned[1]:
+                yield out
 
-    async def handle(self, event: InboundEvent) -> AsyncIterator[OutboundEvent]:
-        """The agent events answering one inbound event, each as soon as it is ready."""
+    async def handle(self, event: ConverseRequest) -> AsyncIterator[ConverseResponse]:
+        """The agent events answering one inbound event, each as soon as it is ready,
+        the turn run to its end (a live stream uses :meth:`dispatch` instead)."""
+        if isinstance(event, PlayoutReport):
+            await self._heard(event)
+            return
+        planned = self._plan(event)
+        if planned is not None:
+            async for out in planned[1]:
+                yield out
+
+    def attach(self, emit: Emit, fail: Fail) -> None:
+        """Connects the session to a live stream: turns run as this session's task,
+        their events go to ``emit`` and a failure of a turn to ``fail``."""
+        self._turns = TurnTask(self.call.call_id, emit, fail)
+
+    async def dispatch(self, event: ConverseRequest) -> None:
+        """Handles one event of a live stream without waiting for the turn it starts:
+        a cancel, a newer caller turn or the hang-up stops the running turn first."""
+        turns = self._turns
+        if turns is None:
+            raise RuntimeError("attach the session to a stream first")
         match event:
-            case UserTurn(turn_id=turn_id, text=text):
+            case CancelAgentTurn(turn_id=turn_id):
+                await turns.cancel("barge_in", turn_id)
+                return
+            case CallerHangup():
+                await turns.cancel("hangup")
+                return
+            case PlayoutReport():
+                await self._heard(event)
+                return
+        planned = self._plan(event)
+        if planned is not None:
+            await turns.start(*planned)
+
+    async def wait(self) -> None:
+        """Until the running turn, if any, is done."""
+        if self._turns is not None:
+            await self._turns.wait()
+
+    async def close(self) -> None:
+        """The stream ended: stops the running turn, if any."""
+        if self._turns is not None:
+            await self._turns.cancel("stream_closed")
+
+    def _plan(
+        self, event: ConverseRequest
+    ) -> tuple[str, AsyncGenerator[ConverseResponse, None]] | None:
+        """The turn answering ``event`` (its id and its events, not started yet);
+        None for an event that starts no turn."""
+        match event:
+            case ConversationStart(reconnect=reconnect):
+                if reconnect:
+                    return None
+                resumed = any(
+                    m.persona is Persona.HUMAN and m.action is MessageAction.TALK
+                    for m in self.call.messages
+                )
+                turn_id = new_turn_id("greeting")
+                return turn_id, self._turn(turn_id, Greet(resumed))
+            case UserTurn(turn_id=turn_id, text=text, lang=lang):
                 existing = self._agent_message(turn_id)
                 if existing is not None:
                     log.info(
                         "turn resent, replaying the stored answer", extra=self._fields(turn_id)
                     )
-                    for out in self._replay(existing):
-                        yield out
-                    return
-                human = self._human(turn_id, text, MessageAction.TALK)
-                turn = self._turn(turn_id, CallerSaid(text), human)
-            case PlayoutReport():
-                await self._heard(event)
-                return
-            case DtmfPressed(digits=digits):
+                    return turn_id, _events(self._replay(existing))
+                human = self._human(turn_id, text, MessageAction.TALK, lang)
+                return turn_id, self._turn(turn_id, CallerSaid(text), human)
+            case Dtmf(digits=digits):
                 turn_id = new_turn_id("dtmf")
                 human = self._human(turn_id, digits, MessageAction.DTMF)
-                turn = self._turn(turn_id, KeysPressed(digits), human)
+                return turn_id, self._turn(turn_id, KeysPressed(digits), human)
             case SilenceTimeout(count=count):
-                turn = self._turn(new_turn_id("silence"), CallerSilent(count))
-            case CallerHangup() | ConversationStart():
-                return
-            case _:
-                raise TypeError(f"unknown event {type(event).__name__}")
-        async for out in turn:
-            yield out
+                turn_id = new_turn_id("silence")
+                return turn_id, self._turn(turn_id, CallerSilent(count))
+            case CallTimeUp():
+                turn_id = new_turn_id("time-up")
+                return turn_id, self._turn(turn_id, TimeUp())
+            case CallerHangup() | CancelAgentTurn() | PlayoutReport():
+                return None
+        raise TypeError(f"unknown event {type(event).__name__}")
 
     # -- turns --------------------------------------------------------------------------
 
     async def _turn(
         self, turn_id: str, event: PolicyEvent, human: Message | None = None
-    ) -> AsyncIterator[OutboundEvent]:
+    ) -> AsyncGenerator[ConverseResponse, None]:
         """Streams the policy's parts; sentences leave once the caller's message is stored
-        (fillers may leave before: they are never stored)."""
+        (fillers may leave before: they are never stored). Text messages, transfer and
+        end_call leave only once the turn is complete: a cancelled turn sends none."""
         started = time.perf_counter()
+        self._committed = []
         caller_stored: asyncio.Task[None] | None = None
         if human is not None:
             caller_stored = asyncio.create_task(
@@ -214,9 +281,11 @@ class ConversationSession:
             )
         parts = self._policy.stream(self._context(), event)
         spoken: list[str] = []
+        texts: list[SmsRequest] = []
         filler_only = True
         end = TurnEnd()
         first_ms: float | None = None
+        cancelled = False
         try:
             async for part in parts:
                 match part:
@@ -233,18 +302,25 @@ class ConversationSession:
                         if not filler:
                             spoken.append(text)
                     case SendSms(to=to, text=text):
-                        yield AgentSms(to, text)
+                        texts.append(SmsRequest(to, text, turn_id))
                     case ChangeSpeech(lang=lang, prosody_rate=rate):
-                        yield AgentSpeechSettings(lang, rate)
+                        yield SpeechSettings(lang, rate)
                     case TurnEnd():
                         end = part
             if caller_stored is not None:
                 await caller_stored
+        except asyncio.CancelledError:
+            cancelled = True
+            raise
         finally:
+            # Closing the policy's stream closes the model request and cancels its tools.
             await parts.aclose()
             if caller_stored is not None and not caller_stored.done():
-                caller_stored.cancel()
+                if not cancelled:  # a cancelled turn still keeps the caller's words
+                    caller_stored.cancel()
                 await asyncio.wait({caller_stored}, timeout=CANCEL_WAIT_SEC)
+            if cancelled:
+                await self._cut_short(turn_id, spoken)
         log.info(
             "agent turn decided",
             extra={
@@ -264,8 +340,39 @@ class ConversationSession:
                 tool_calls=[*end.tool_calls, *actions_to_tool_calls(turn_id, end.actions)],
             )
             await self._append([agent], end.policy_state)
+        for sms in texts:
+            yield sms
         for out in self._closing(turn_id, end.actions):
             yield out
+
+    async def _cut_short(self, turn_id: str, spoken: list[str]) -> None:
+        """A cancelled turn: keeps what was already sent of it (a playout report may cut
+        it further) and reports what its tools already made durable; its actions and
+        the policy's new state are dropped."""
+        log.info(
+            "agent turn cut short",
+            extra={
+                **self._fields(turn_id),
+                "sentences_sent": len(spoken),
+                "committed": list(self._committed),
+            },
+        )
+        if not spoken:
+            return
+        cut = Message(
+            persona=Persona.ASSISTANT,
+            action=MessageAction.TALK,
+            content=" ".join(spoken),
+            lang=self.call.current_lang,
+            turn_id=turn_id,
+            interrupted=True,
+        )
+        try:
+            await self._append([cut])
+        except SwitchboardError as exc:
+            log.warning(
+                "cut turn not stored", extra={**self._fields(turn_id), "error": exc.message}
+            )
 
     def _context(self) -> TurnContext:
         return TurnContext(
@@ -282,11 +389,13 @@ class ConversationSession:
 
     async def _update_claim(self, field: str, value: str) -> str:
         self.call.claim = await self._store.update_claim(self.call.call_id, {field: value})
+        self._committed.append(f"claim:{field}")
         log.info("claim updated", extra={**self._fields(""), "field": field, "pii_value": value})
         return self.call.claim.get(field, value)
 
     async def _save_reminder(self, reminder: Reminder) -> Reminder:
         stored = await self._store.upsert_reminder(self.call.call_id, reminder)
+        self._committed.append("reminder")
         self.call.reminders = [r for r in self.call.reminders if r.title != stored.title]
         self.call.reminders.append(stored)
         return stored
@@ -314,21 +423,21 @@ class ConversationSession:
     # -- events and messages --------------------------------------------------------------
 
     @staticmethod
-    def _closing(turn_id: str, actions: list[Action]) -> list[OutboundEvent]:
+    def _closing(turn_id: str, actions: list[Action]) -> list[ConverseResponse]:
         """The turn's actions (run once its sentences are played), then turn_done,
         so a reader knows at turn_done everything the turn asked for."""
-        events: list[OutboundEvent] = [
+        events: list[ConverseResponse] = [
             AgentTransfer(turn_id, action.target)
             if isinstance(action, Transfer)
-            else AgentEndCall(turn_id, action.reason)
+            else EndCallRequest(turn_id, action.reason)
             for action in actions
         ]
         events.append(AgentTurnDone(turn_id))
         return events
 
-    def _replay(self, message: Message) -> list[OutboundEvent]:
+    def _replay(self, message: Message) -> list[ConverseResponse]:
         sentences = split_sentences(message.content)
-        events: list[OutboundEvent] = [
+        events: list[ConverseResponse] = [
             AgentSentence(message.turn_id, index, text, False)
             for index, text in enumerate(sentences)
         ]
@@ -344,12 +453,12 @@ class ConversationSession:
             None,
         )
 
-    def _human(self, turn_id: str, text: str, action: MessageAction) -> Message:
+    def _human(self, turn_id: str, text: str, action: MessageAction, lang: str = "") -> Message:
         return Message(
             persona=Persona.HUMAN,
             action=action,
             content=text,
-            lang=self.call.current_lang,
+            lang=lang or self.call.current_lang,
             turn_id=turn_id,
         )
 

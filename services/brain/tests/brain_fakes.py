@@ -275,6 +275,7 @@ class ScriptedChatModel(ChatModel):
         self.replies = list(replies or [])
         self.by_schema: dict[str, list[Reply]] = {}  # JSON-schema name → its own script
         self.requests: list[ChatRequest] = []
+        self.open_streams = 0  # requests not finished nor closed yet
         self._sleep = sleep or asyncio.sleep
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[ChatEvent]:
@@ -283,6 +284,14 @@ class ScriptedChatModel(ChatModel):
         if request.json_schema is not None and request.json_schema.name in self.by_schema:
             script = self.by_schema[request.json_schema.name]
         reply = script.pop(0) if script else Reply("Okay.")
+        self.open_streams += 1
+        try:
+            async for event in self._play(reply):
+                yield event
+        finally:
+            self.open_streams -= 1
+
+    async def _play(self, reply: Reply) -> AsyncIterator[ChatEvent]:
         if reply.delay:
             await self._sleep(reply.delay)
         if reply.error is not None:

@@ -6,8 +6,8 @@ from brain_fakes import REFERENCE_NOW, InMemoryStore, ScriptedChatModel, Virtual
 
 from switchboard.clock import ManualClock
 from switchboard.config import Features, LlmSettings
+from switchboard.converse import AgentSentence, ConverseResponse, UserTurn
 from switchboard.features import FeatureFlags
-from switchboard_brain.events import AgentSentence, OutboundEvent, UserTurn
 from switchboard_brain.llm.tokens import EstimatedTokens
 from switchboard_brain.policy.base import DocumentSearch
 from switchboard_brain.policy.llm import LlmPolicy
@@ -29,7 +29,7 @@ class Rig:
             self.fast, self.slow, self.settings, sleep=self.time.sleep, counter=EstimatedTokens()
         )
         self.session: ConversationSession | None = None
-        self.arrivals: list[tuple[float, OutboundEvent]] = []
+        self.arrivals: list[tuple[float, ConverseResponse]] = []
 
     async def open(self, search: DocumentSearch | None = None) -> ConversationSession:
         self.session = await ConversationSession.open(
@@ -42,10 +42,10 @@ class Rig:
         )
         return self.session
 
-    async def say(self, text: str, turn_id: str = "t1") -> list[OutboundEvent]:
+    async def say(self, text: str, turn_id: str = "t1") -> list[ConverseResponse]:
         session = self.session or await self.open()
 
-        async def consume() -> list[OutboundEvent]:
+        async def consume() -> list[ConverseResponse]:
             events = []
             async for event in session.handle(UserTurn(turn_id, text)):
                 self.arrivals.append((self.time.now, event))
@@ -59,7 +59,7 @@ class Rig:
         return self.store.calls["call-1"]
 
 
-def sentences(events: list[OutboundEvent], filler: bool | None = None) -> list[str]:
+def sentences(events: list[ConverseResponse], filler: bool | None = None) -> list[str]:
     return [
         e.text
         for e in events

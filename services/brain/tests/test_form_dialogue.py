@@ -5,50 +5,24 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from collections.abc import AsyncIterator
 
 import pytest
-from brain_fakes import REFERENCE_NOW, InMemoryStore
+from brain_fakes import InMemoryStore
+from form_helpers import collect, open_session, said, turn
 
-from switchboard.clock import ManualClock
-from switchboard.config import Features
-from switchboard.domain import ClaimField, ClaimFieldType, Message, MessageAction, Persona
-from switchboard.errors import Unavailable
-from switchboard.features import FeatureFlags
-from switchboard_brain.events import (
-    AgentEndCall,
+from switchboard.converse import (
     AgentSentence,
     AgentTransfer,
     AgentTurnDone,
+    CallTimeUp,
     ConversationStart,
-    OutboundEvent,
+    EndCallRequest,
     PlayoutReport,
     SilenceTimeout,
-    UserTurn,
 )
+from switchboard.domain import ClaimField, ClaimFieldType, Message, MessageAction, Persona
+from switchboard.errors import Unavailable
 from switchboard_brain.policy.form import FormPolicy
-from switchboard_brain.session import ConversationSession
-
-
-async def collect(events: AsyncIterator[OutboundEvent]) -> list[OutboundEvent]:
-    return [event async for event in events]
-
-
-async def open_session(
-    store: InMemoryStore, call_id: str = "call-1", retry_max: int = 3
-) -> ConversationSession:
-    flags = FeatureFlags(Features(recognition_retry_max=retry_max))
-    return await ConversationSession.open(
-        store, call_id, FormPolicy(), ManualClock(REFERENCE_NOW), flags
-    )
-
-
-def said(events: list[OutboundEvent]) -> str:
-    return " ".join(e.text for e in events if isinstance(e, AgentSentence))
-
-
-async def turn(session: ConversationSession, turn_id: str, text: str) -> list[OutboundEvent]:
-    return await collect(session.handle(UserTurn(turn_id, text)))
 
 
 async def test_a_complete_dialogue_fills_every_field_then_recaps_and_ends_the_call() -> None:
@@ -74,13 +48,13 @@ async def test_a_complete_dialogue_fills_every_field_then_recaps_and_ends_the_ca
     answer = await turn(session, "t4", "Um, a truck hit my parked car.")
     assert "To sum up, I noted" in said(answer)
     assert said(answer).endswith("Is there anything else I can do for you?")
-    assert not any(isinstance(e, AgentEndCall) for e in answer)
+    assert not any(isinstance(e, EndCallRequest) for e in answer)
 
     closing = await turn(session, "t5", "No, thank you.")
 
     assert said(closing).endswith("goodbye!")
     assert "To sum up" not in said(closing)
-    assert closing[-2:] == [AgentEndCall("t5", "claim_complete"), AgentTurnDone("t5")]
+    assert closing[-2:] == [EndCallRequest("t5", "claim_complete"), AgentTurnDone("t5")]
     assert store.calls["call-1"].claim == {
         "incident_datetime": "2026-11-23T16:30:00-05:00",
         "email": "john.smith@example.com",
@@ -169,7 +143,7 @@ async def test_goodbye_recaps_what_was_collected_and_ends_the_call() -> None:
 
     assert "To sum up, I noted" in said(events)
     assert "We still need" in said(events)
-    assert events[-2] == AgentEndCall("t2", "caller_goodbye")
+    assert events[-2] == EndCallRequest("t2", "caller_goodbye")
 
 
 async def test_a_value_the_store_rejects_is_treated_as_not_understood() -> None:
@@ -229,7 +203,7 @@ async def test_silence_asks_if_the_caller_is_there_then_says_goodbye_at_the_retr
 
     final = await collect(session.handle(SilenceTimeout(2)))
     assert "goodbye" in said(final)
-    assert isinstance(final[-2], AgentEndCall) and final[-2].reason == "caller_silent"
+    assert isinstance(final[-2], EndCallRequest) and final[-2].reason == "caller_silent"
 
 
 async def test_a_playout_report_cuts_the_stored_agent_message_to_what_was_heard() -> None:
@@ -321,7 +295,7 @@ async def test_the_bundled_demo_dialogue_fills_the_whole_claim_in_california() -
     for index, line in enumerate(lines):
         events = await turn(session, f"t{index}", line)
 
-    assert events[-2] == AgentEndCall("t4", "claim_complete")
+    assert events[-2] == EndCallRequest("t4", "claim_complete")
     assert store.calls["call-1"].claim == {
         "incident_datetime": "2026-03-03T14:30:00-08:00",
         "incident_description": "A pipe burst under the sink and flooded the kitchen floor.",
@@ -355,3 +329,23 @@ CLAIM_OF_THREE = (
     ClaimField(name="incident_description", type=ClaimFieldType.TEXT, description="what"),
     ClaimField(name="policyholder_email", type=ClaimFieldType.EMAIL, description="your e-mail"),
 )
+
+
+async def test_when_the_calls_time_is_up_the_brain_says_and_stores_the_goodbye_and_ends_it() -> (
+    None
+):
+    store = InMemoryStore()
+    store.new_call()
+    session = await open_session(store)
+    await collect(session.start(ConversationStart("call-1")))
+
+    events = await collect(session.handle(CallTimeUp()))
+
+    assert "reached its time limit" in said(events)
+    (sentence,) = [e for e in events if isinstance(e, AgentSentence)]
+    assert events[-2:] == [
+        EndCallRequest(sentence.turn_id, "max_duration"),
+        AgentTurnDone(sentence.turn_id),
+    ]
+    stored = store.calls["call-1"].messages[-1]
+    assert (stored.persona, stored.content) == (Persona.ASSISTANT, sentence.text)

@@ -7,16 +7,16 @@ import json
 from brain_fakes import Reply, provider_down, tool
 from llm_helpers import Rig, sentences
 
-from switchboard.domain import CallState, Persona
-from switchboard_brain.events import (
-    AgentEndCall,
+from switchboard.converse import (
     AgentSentence,
-    AgentSms,
-    AgentSpeechSettings,
     AgentTransfer,
     AgentTurnDone,
+    EndCallRequest,
     PlayoutReport,
+    SmsRequest,
+    SpeechSettings,
 )
+from switchboard.domain import CallState, Persona
 from switchboard_brain.llm.base import ContentFiltered
 from switchboard_brain.llm.tokens import EstimatedTokens, message_tokens, tools_tokens
 
@@ -213,7 +213,7 @@ async def test_end_call_without_words_says_goodbye_first() -> None:
     rig.fast.replies = [Reply(tools=[tool("end_call")])]
     events = await rig.say("That's all, bye")
     assert sentences(events)
-    assert any(isinstance(e, AgentEndCall) for e in events)
+    assert any(isinstance(e, EndCallRequest) for e in events)
     assert isinstance(events[-1], AgentTurnDone)
 
 
@@ -233,15 +233,15 @@ async def test_sms_and_speech_tools_reach_the_dialer() -> None:
         Reply("Voilà."),
     ]
     events = await rig.say("Text me the number, speak slower, in French please")
-    sms = next(e for e in events if isinstance(e, AgentSms))
+    sms = next(e for e in events if isinstance(e, SmsRequest))
     assert sms.to == "+12125550100"
-    speech = [e for e in events if isinstance(e, AgentSpeechSettings)]
+    speech = [e for e in events if isinstance(e, SpeechSettings)]
     assert speech[0].prosody_rate == 0.75  # clamped
     assert speech[-1].lang == "fr-FR"
     assert rig.call.lang == "fr-FR"
     # Confirmations of speed and language come after the change, in the new voice.
     order = [type(e).__name__ for e in events]
-    assert order.index("AgentSpeechSettings") < max(
+    assert order.index("SpeechSettings") < max(
         i for i, e in enumerate(events) if isinstance(e, AgentSentence) and e.text == "Bien sûr."
     )
 

@@ -39,6 +39,10 @@ def fragment(index: int, id: str = "", name: str = "", args: str = "") -> Any:
 class _Stream:
     def __init__(self, chunks: list[Any]) -> None:
         self._chunks = chunks
+        self.closed = False
+
+    async def close(self) -> None:
+        self.closed = True
 
     def __aiter__(self) -> Any:
         async def gen() -> Any:
@@ -54,12 +58,14 @@ class FakeClient:
         self._chunks = chunks or []
         self._error = error
         self.chat = SimpleNamespace(completions=SimpleNamespace(create=self._create))
+        self.streams: list[_Stream] = []
 
     async def _create(self, **kwargs: Any) -> _Stream:
         self.sent.append(kwargs)
         if self._error:
             raise self._error
-        return _Stream(self._chunks)
+        self.streams.append(_Stream(self._chunks))
+        return self.streams[-1]
 
     async def close(self) -> None:
         pass
@@ -103,6 +109,16 @@ async def test_text_and_tool_call_fragments_are_joined_in_order() -> None:
     assert sent["stream"] is True and sent["model"] == "small" and sent["seed"] == 7
     assert sent["tools"][0]["function"]["name"] == "end_call"
     assert sent["tool_choice"] == "auto"
+
+
+async def test_a_turn_that_stops_reading_closes_the_model_request() -> None:
+    client = FakeClient([chunk(content="Hello. "), chunk(content="How are you? ")])
+    model = OpenAIChatModel(LlmSettings(), "small", client=client)
+    events = model.stream(ChatRequest(messages=[ChatMessage("user", "hi")]))
+    await anext(aiter(events))
+    assert not client.streams[0].closed
+    await events.aclose()  # type: ignore[attr-defined]
+    assert client.streams[0].closed
 
 
 def test_no_tools_means_no_tools_key_and_json_formats_follow_the_setting() -> None:

@@ -12,8 +12,8 @@ from brain_fakes import REFERENCE_NOW, BagOfWordsEmbedder, InMemoryStore
 
 from switchboard.clock import ManualClock
 from switchboard.config import Features
+from switchboard.converse import AgentSentence, ConversationStart, UserTurn
 from switchboard.features import FeatureFlags
-from switchboard_brain.events import AgentSentence, ConversationStart, UserTurn
 from switchboard_brain.models import minilm_dir
 from switchboard_brain.policy.form import FormPolicy
 from switchboard_brain.policy.knowledge_answer import is_question

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from switchboard.brain_client import BrainClient
 from switchboard.config import Settings
 from switchboard.features import FeatureFlags
 from switchboard.server import GrpcService
 from switchboard.service_main import main
+from switchboard.speech_client import SpeechClient
 from switchboard.store_client import StoreClient
 from switchboard.v1 import dialer_pb2_grpc
 from switchboard_dialer.app import build_dialer
-from switchboard_dialer.brain_client import BrainClient
-from switchboard_dialer.speech_client import SpeechClient
 from switchboard_dialer.telephony import create_telephony
 
 

@@ -7,9 +7,15 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from switchboard.clock import Clock, SystemClock
+from switchboard.converse import (
+    AgentTurnDone,
+    ConversationStart,
+    ConverseRequest,
+    ConverseResponse,
+    UserTurn,
+)
 from switchboard.errors import Unavailable
 from switchboard.grpc_edge import is_retryable
-from switchboard_dialer.brain_events import BrainEvent, BrainRequest, Start, TurnDone, UserTurn
 from switchboard_dialer.ports import BrainPort, ConverseStream, Sleep
 from switchboard_dialer.tasks import run_duplex
 
@@ -18,7 +24,7 @@ log = logging.getLogger(__name__)
 BACKOFF_START_SEC = 0.1
 BACKOFF_MAX_SEC = 1.0
 
-EventHandler = Callable[[BrainEvent], Awaitable[None]]
+EventHandler = Callable[[ConverseResponse], Awaitable[None]]
 
 
 class BrainLink:
@@ -46,7 +52,7 @@ class BrainLink:
         self._reconnect_timeout = reconnect_timeout_sec
         self._sleep = sleep
         self._clock = clock or SystemClock()
-        self._outbox: asyncio.Queue[BrainRequest] = asyncio.Queue()
+        self._outbox: asyncio.Queue[ConverseRequest] = asyncio.Queue()
         self._pending_turn: UserTurn | None = None
         self._events_seen = 0
         self.reconnects = 0
@@ -56,7 +62,7 @@ class BrainLink:
         """A user turn was sent and its ``turn_done`` has not come back yet."""
         return self._pending_turn is not None
 
-    def send(self, request: BrainRequest) -> None:
+    def send(self, request: ConverseRequest) -> None:
         """Queues a request; a user turn is remembered until its ``turn_done``."""
         if isinstance(request, UserTurn):
             self._pending_turn = request
@@ -107,7 +113,7 @@ class BrainLink:
     async def _converse_once(self, reconnect: bool) -> None:
         stream = await self._brain.converse()
         try:
-            await stream.send(Start(call_id=self._call_id, reconnect=reconnect))
+            await stream.send(ConversationStart(call_id=self._call_id, reconnect=reconnect))
             if reconnect and self._pending_turn is not None:
                 await stream.send(self._pending_turn)
             await run_duplex(
@@ -128,7 +134,7 @@ class BrainLink:
         while (event := await stream.receive()) is not None:
             self._events_seen += 1
             pending = self._pending_turn
-            if isinstance(event, TurnDone) and pending is not None:
+            if isinstance(event, AgentTurnDone) and pending is not None:
                 if event.turn_id == pending.turn_id:
                     self._pending_turn = None
             await self._on_event(event)

@@ -6,13 +6,13 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from switchboard import domain
-from switchboard_dialer.brain_events import BrainEvent, BrainRequest
-from switchboard_dialer.speech_events import (
+from switchboard.converse import ConverseRequest, ConverseResponse
+from switchboard.speech import (
     ListenConfig,
-    ListenEvent,
+    ListenResponse,
     SpeakConfig,
-    SpeakEvent,
     SpeakRequest,
+    SpeakResponse,
 )
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -43,9 +43,9 @@ class CallStore(Protocol):
 class ConverseStream(Protocol):
     """One open ``Brain.Converse`` stream. Errors are domain errors (``Unavailable`` …)."""
 
-    async def send(self, request: BrainRequest) -> None: ...
+    async def send(self, request: ConverseRequest) -> None: ...
 
-    async def receive(self) -> BrainEvent | None:
+    async def receive(self) -> ConverseResponse | None:
         """The next event; None when the brain closed the stream."""
         ...
 
@@ -65,7 +65,7 @@ class ListenStream(Protocol):
 
     async def set_lang(self, lang: str) -> None: ...
 
-    async def receive(self) -> ListenEvent | None:
+    async def receive(self) -> ListenResponse | None:
         """The next event; None when the service closed the stream."""
         ...
 
@@ -77,7 +77,7 @@ class SpeakStream(Protocol):
 
     async def send(self, request: SpeakRequest) -> None: ...
 
-    async def receive(self) -> SpeakEvent | None: ...
+    async def receive(self) -> SpeakResponse | None: ...
 
     async def close(self) -> None: ...
 

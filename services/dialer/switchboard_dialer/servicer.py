@@ -10,12 +10,12 @@ import grpc
 from switchboard import convert
 from switchboard.errors import FailedPrecondition, InvalidArgument
 from switchboard.grpc_edge import grpc_errors
+from switchboard.phone import PhoneRegister, PhoneRegistered
+from switchboard.phone_wire import downlink_to_pb, uplink_from_pb
 from switchboard.v1 import common_pb2, dialer_pb2, dialer_pb2_grpc
 from switchboard_dialer.dialer import Dialer
-from switchboard_dialer.phone_wire import downlink_to_pb, uplink_from_pb
 from switchboard_dialer.tasks import cancel_and_wait
 from switchboard_dialer.telephony.base import TelephonyProvider
-from switchboard_dialer.telephony.phone_events import PhoneRegistration, Registered
 from switchboard_dialer.telephony.simulator import SimulatedPhone, SimulatorProvider
 
 
@@ -86,13 +86,13 @@ class DialerServicer(dialer_pb2_grpc.DialerServicer):
         uplink = aiter(request_iterator)
         first = await anext(uplink, None)
         registration = uplink_from_pb(first) if first is not None else None
-        if not isinstance(registration, PhoneRegistration):
+        if not isinstance(registration, PhoneRegister):
             raise InvalidArgument("the first message on Phone must be register{number, mode}")
         phone = self._telephony.register(registration)
         errors: list[Exception] = []
         pump = asyncio.create_task(self._pump_uplink(uplink, phone, errors), name="phone-uplink")
         try:
-            yield downlink_to_pb(Registered(number=phone.number))
+            yield downlink_to_pb(PhoneRegistered(number=phone.number))
             async for event in phone.downlink():
                 yield downlink_to_pb(event)
             if errors:
@@ -110,7 +110,13 @@ class DialerServicer(dialer_pb2_grpc.DialerServicer):
         """The phone's uplink; any misuse ends the stream with that error."""
         try:
             async for msg in uplink:
-                await phone.handle(uplink_from_pb(msg))
+                event = uplink_from_pb(msg)
+                if event is None:
+                    raise InvalidArgument(
+                        "an uplink message must carry one of register, answer, say, audio, "
+                        "dtmf, hang_up or dial"
+                    )
+                await phone.handle(event)
         except Exception as exc:
             errors.append(exc)
         finally:

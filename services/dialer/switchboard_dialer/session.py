@@ -26,23 +26,24 @@ from typing import Any
 from switchboard import domain
 from switchboard.clock import Clock, SystemClock
 from switchboard.config import DialerSettings
+from switchboard.converse import (
+    AgentSentence,
+    AgentTransfer,
+    AgentTurnDone,
+    CallerHangup,
+    CallTimeUp,
+    ConverseRequest,
+    ConverseResponse,
+    Dtmf,
+    EndCallRequest,
+    SilenceTimeout,
+    SmsRequest,
+    SpeechSettings,
+    UserTurn,
+)
 from switchboard.errors import FailedPrecondition, SwitchboardError
 from switchboard.features import FeatureFlags
 from switchboard.phones import parse_e164
-from switchboard_dialer.brain_events import (
-    BrainEvent,
-    BrainRequest,
-    DtmfInput,
-    EndCall,
-    Hangup,
-    Sentence,
-    Silence,
-    SmsToSend,
-    SpeechSettingsChange,
-    TransferRequest,
-    TurnDone,
-    UserTurn,
-)
 from switchboard_dialer.brain_link import BrainLink
 from switchboard_dialer.media.voice import VoiceConfig, VoicePipeline
 from switchboard_dialer.ports import BrainPort, CallStore, Sleep, SpeechPort
@@ -54,14 +55,9 @@ log = logging.getLogger(__name__)
 
 # How long a caller's hang-up may wait for the brain to hear about it.
 HANGUP_FLUSH_SEC = 2.0
-# How long the dialer's own goodbye may take to play before it hangs up anyway.
-OWN_TURN_PLAY_SEC = 20.0
-MAX_DURATION_TURN_ID = "max-duration"
-# The dialer's own words when the call hits max_call_duration_sec (English for now;
-# the brain owns every other sentence and its language).
-MAX_DURATION_GOODBYE = (
-    "I'm sorry, this call has reached its time limit. Thank you for calling, goodbye."
-)
+# How long the brain may take to say its goodbye when the call reached its maximum
+# duration; then the call ends anyway (brain away, or the caller talked over it).
+TIME_UP_GRACE_SEC = 20.0
 
 
 class LineAction(StrEnum):
@@ -118,10 +114,11 @@ class CallSession:
         self._done_turns: set[str] = set()
         # An end_call or transfer waiting for its turn to be delivered in full.
         self._after_turn: dict[str, Ending] = {}
+        # Text messages a turn asked for, sent once it was delivered in full.
+        self._sms_after_turn: dict[str, list[SmsRequest]] = {}
         self._silence_task: asyncio.Task[None] | None = None
         self._silence_count = 0
         self._tasks: list[asyncio.Task[None]] = []
-        self._played: dict[str, asyncio.Event] = {}
 
     @property
     def brain_reconnects(self) -> int:
@@ -271,10 +268,10 @@ class CallSession:
                     self._link.send(UserTurn(turn_id=str(uuid.uuid4()), text=text))
                 case CallerDtmf(digits=digits):
                     self._caller_active()
-                    self._link.send(DtmfInput(digits=digits))
+                    self._link.send(Dtmf(digits=digits))
                 case CallerGone(reason=reason):
                     self._disarm_silence()
-                    self._link.send(Hangup(reason=reason))
+                    self._link.send(CallerHangup(reason=reason))
                     if not await self._link.flush(HANGUP_FLUSH_SEC):
                         log.warning(
                             "brain not told of the hang-up", extra={"call_id": self.call_id}
@@ -282,36 +279,34 @@ class CallSession:
                     self._finish(Ending(reason=reason, action=LineAction.NONE))
                     return
 
-    async def _on_brain_event(self, event: BrainEvent) -> None:
+    async def _on_brain_event(self, event: ConverseResponse) -> None:
         match event:
-            case Sentence():
+            case AgentSentence():
                 await self._deliver(event)
-            case TurnDone(turn_id=turn_id):
+            case AgentTurnDone(turn_id=turn_id):
                 if self.voice is not None:
                     self.voice.turn_done(turn_id)  # done once played: see turn_played
                 else:
                     await self._turn_finished(turn_id)
-            case EndCall(turn_id=turn_id, reason=reason):
+            case EndCallRequest(turn_id=turn_id, reason=reason):
                 self._when_turn_done(turn_id, Ending(reason=reason or "bot_hangup"))
-            case TransferRequest(turn_id=turn_id, target=target):
+            case AgentTransfer(turn_id=turn_id, target=target):
                 target = await self._transfer_target(target)
                 if target:
                     self._when_turn_done(
                         turn_id,
                         Ending(reason="transferred", action=LineAction.TRANSFER, target=target),
                     )
-            case SmsToSend(to=to, text=text):
-                try:
-                    await self._sms.send(self.call_id, parse_e164(to, "sms.to"), text)
-                except SwitchboardError as exc:
-                    log.warning(
-                        "sms not sent", extra={"call_id": self.call_id, "error": exc.message}
-                    )
-            case SpeechSettingsChange(lang=lang, prosody_rate=rate):
+            case SmsRequest(turn_id=turn_id):
+                if turn_id and turn_id not in self._done_turns:
+                    self._sms_after_turn.setdefault(turn_id, []).append(event)
+                else:
+                    await self._send_sms(event)
+            case SpeechSettings(lang=lang, prosody_rate=rate):
                 if self.voice is not None:
                     await self.voice.change_speech(lang, rate)
 
-    async def _deliver(self, sentence: Sentence) -> None:
+    async def _deliver(self, sentence: AgentSentence) -> None:
         """Text lines: the sentence as text. Voice lines: queued for synthesis and playout."""
         self._disarm_silence()
         if not sentence.filler:
@@ -330,15 +325,15 @@ class CallSession:
             if self._line is not None:
                 await self._line.turn_done(turn_id)
             self._arm_silence()
-            if (played := self._played.pop(turn_id, None)) is not None:
-                played.set()
+        for sms in self._sms_after_turn.pop(turn_id, []):
+            await self._send_sms(sms)
         pending = self._after_turn.pop(turn_id, None)
         if pending is not None:
             self._finish(pending)
 
     # VoiceHost: what the voice pipeline reports.
 
-    def send_to_brain(self, request: BrainRequest) -> None:
+    def send_to_brain(self, request: ConverseRequest) -> None:
         self._link.send(request)
 
     def caller_speaking(self) -> None:
@@ -359,9 +354,19 @@ class CallSession:
 
     def turn_cancelled(self, turn_id: str) -> None:
         self._done_turns.add(turn_id)
-        pending = self._after_turn.pop(turn_id, None)
-        if pending is not None:
-            self._finish(pending)
+        # The caller interrupted: the turn's end_call or transfer does not run
+        # ("wait!" over the goodbye keeps the call).
+        self._sms_after_turn.pop(turn_id, None)
+        if self._after_turn.pop(turn_id, None) is not None:
+            log.info(
+                "turn's ending dropped: the caller interrupted", extra={"call_id": self.call_id}
+            )
+
+    async def _send_sms(self, sms: SmsRequest) -> None:
+        try:
+            await self._sms.send(self.call_id, parse_e164(sms.to, "sms.to"), sms.text)
+        except SwitchboardError as exc:
+            log.warning("sms not sent", extra={"call_id": self.call_id, "error": exc.message})
 
     def _when_turn_done(self, turn_id: str, ending: Ending) -> None:
         if not turn_id or turn_id in self._done_turns:
@@ -408,39 +413,14 @@ class CallSession:
         self._silence_task = None
         self._silence_count += 1
         log.info("caller silent", extra={"call_id": self.call_id, "count": self._silence_count})
-        self._link.send(Silence(count=self._silence_count))
+        self._link.send(SilenceTimeout(count=self._silence_count))
 
     async def _max_duration(self) -> None:
         await self._sleep(self._settings.max_call_duration_sec)
         log.info("call reached its maximum duration", extra={"call_id": self.call_id})
         self._disarm_silence()
-        await self._say_own_turn(MAX_DURATION_TURN_ID, MAX_DURATION_GOODBYE)
-        try:
-            await self._store.append_messages(
-                self.call_id,
-                [
-                    domain.Message(
-                        persona=domain.Persona.ASSISTANT,
-                        content=MAX_DURATION_GOODBYE,
-                        turn_id=f"{MAX_DURATION_TURN_ID}-{self.call_id}",
-                    )
-                ],
-            )
-        except SwitchboardError as exc:
-            log.warning("goodbye not stored", extra={"call_id": self.call_id, "error": exc.message})
+        # The brain says and stores the goodbye, then asks to end the call (the
+        # transcript has one writer); this is the limit if that does not happen.
+        self._link.send(CallTimeUp())
+        await self._sleep(TIME_UP_GRACE_SEC)
         self._finish(Ending(reason="max_duration"))
-
-    async def _say_own_turn(self, turn_id: str, text: str) -> None:
-        """A turn of the dialer's own (not the brain's), said in full before returning."""
-        if self.voice is None:
-            await self.line.say(turn_id, text)
-            await self.line.turn_done(turn_id)
-            return
-        played = self._played.setdefault(turn_id, asyncio.Event())
-        self.voice.say(Sentence(turn_id=turn_id, index=0, text=text))
-        self.voice.turn_done(turn_id)
-        try:
-            async with asyncio.timeout(OWN_TURN_PLAY_SEC):
-                await played.wait()
-        except TimeoutError:
-            log.warning("own turn not played in time", extra={"call_id": self.call_id})

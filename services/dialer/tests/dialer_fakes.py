@@ -15,33 +15,36 @@ from speech_fakes import FakeSpeech
 
 from switchboard import domain
 from switchboard.config import DialerSettings, Features
-from switchboard.errors import NotFound, Unavailable
-from switchboard.features import FeatureFlags
-from switchboard_dialer.app import DialerApp, build_dialer
-from switchboard_dialer.brain_events import (
-    BrainEvent,
-    BrainRequest,
-    EndCall,
-    Sentence,
-    Silence,
-    Start,
-    TransferRequest,
-    TurnDone,
+from switchboard.converse import (
+    AgentSentence,
+    AgentTransfer,
+    AgentTurnDone,
+    CallTimeUp,
+    ConversationStart,
+    ConverseRequest,
+    ConverseResponse,
+    EndCallRequest,
+    SilenceTimeout,
+    SmsRequest,
     UserTurn,
 )
-from switchboard_dialer.telephony.phone_events import (
+from switchboard.errors import NotFound, Unavailable
+from switchboard.features import FeatureFlags
+from switchboard.phone import (
     BotSaid,
-    PhoneDownlinkEvent,
+    PhoneDownlink,
     PhoneMode,
-    PhoneRegistration,
-    PhoneUplinkEvent,
+    PhoneRegister,
+    PhoneUplink,
 )
+from switchboard_dialer.app import DialerApp, build_dialer
 from switchboard_dialer.telephony.simulator import SimulatorProvider
 
 T = TypeVar("T")
 
 GREETING = "Hello, this is Switchboard."
 STILL_THERE = "Are you still there?"
+TIME_UP = "I'm sorry, this call has reached its time limit. Goodbye."
 
 
 class FakeStore:
@@ -120,18 +123,32 @@ class FakeStore:
         ]
 
 
-def answer_to(turn: UserTurn) -> list[BrainEvent]:
+def answer_to(turn: UserTurn) -> list[ConverseResponse]:
     """What the scripted brain says to a caller turn."""
     text = turn.text.lower()
     tid = turn.turn_id
     if "goodbye" in text:
-        return [Sentence(tid, 0, "Goodbye."), EndCall(tid, "goodbye"), TurnDone(tid)]
+        return [
+            AgentSentence(tid, 0, "Goodbye."),
+            EndCallRequest(tid, "goodbye"),
+            AgentTurnDone(tid),
+        ]
+    if "text me" in text:
+        return [
+            AgentSentence(tid, 0, "I am texting you the details now."),
+            SmsRequest("+14155550100", "Your claim is open.", tid),
+            AgentTurnDone(tid),
+        ]
     if "human" in text:
-        return [Sentence(tid, 0, "Let me transfer you."), TransferRequest(tid, ""), TurnDone(tid)]
+        return [
+            AgentSentence(tid, 0, "Let me transfer you."),
+            AgentTransfer(tid, ""),
+            AgentTurnDone(tid),
+        ]
     return [
-        Sentence(tid, 0, f"You said: {turn.text}."),
-        Sentence(tid, 1, "Anything else?"),
-        TurnDone(tid),
+        AgentSentence(tid, 0, f"You said: {turn.text}."),
+        AgentSentence(tid, 1, "Anything else?"),
+        AgentTurnDone(tid),
     ]
 
 
@@ -140,22 +157,22 @@ class FakeConverseStream:
 
     def __init__(self, brain: ScriptedBrain) -> None:
         self._brain = brain
-        self._out: asyncio.Queue[BrainEvent | Exception | None] = asyncio.Queue()
+        self._out: asyncio.Queue[ConverseResponse | Exception | None] = asyncio.Queue()
         self.closed = False
 
-    async def send(self, request: BrainRequest) -> None:
+    async def send(self, request: ConverseRequest) -> None:
         if self.closed:
             raise Unavailable("stream closed")
         self._brain.received.append(request)
         match request:
-            case Start(reconnect=False):
-                for event in (Sentence("greet", 0, GREETING), TurnDone("greet")):
+            case ConversationStart(reconnect=False):
+                for event in (AgentSentence("greet", 0, GREETING), AgentTurnDone("greet")):
                     self._out.put_nowait(event)
             case UserTurn():
                 events = answer_to(request)
                 if "slow" in request.text:  # the brain's soft timeout: a filler first
                     tid = request.turn_id
-                    events = [Sentence(tid, 0, "One moment.", filler=True), *events]
+                    events = [AgentSentence(tid, 0, "One moment.", filler=True), *events]
                 if self._brain.die_after_sentences is not None:
                     cut = self._brain.die_after_sentences
                     self._brain.die_after_sentences = None
@@ -165,9 +182,17 @@ class FakeConverseStream:
                     return
                 for event in events:
                     self._out.put_nowait(event)
-            case Silence(count=count):
+            case CallTimeUp() if self._brain.answers_time_up:
+                tid = "time-up"
+                for event in (
+                    AgentSentence(tid, 0, TIME_UP),
+                    EndCallRequest(tid, "max_duration"),
+                    AgentTurnDone(tid),
+                ):
+                    self._out.put_nowait(event)
+            case SilenceTimeout(count=count):
                 tid = f"silence-{count}-{len(self._brain.received)}"
-                for event in (Sentence(tid, 0, STILL_THERE), TurnDone(tid)):
+                for event in (AgentSentence(tid, 0, STILL_THERE), AgentTurnDone(tid)):
                     self._out.put_nowait(event)
             case _:
                 pass
@@ -175,7 +200,7 @@ class FakeConverseStream:
     def fail(self, error: Exception) -> None:
         self._out.put_nowait(error)
 
-    async def receive(self) -> BrainEvent | None:
+    async def receive(self) -> ConverseResponse | None:
         item = await self._out.get()
         if isinstance(item, Exception):
             self.closed = True
@@ -190,9 +215,10 @@ class ScriptedBrain:
     """A brain that greets, echoes, says goodbye on "goodbye" and transfers on "human"."""
 
     def __init__(self) -> None:
-        self.received: list[BrainRequest] = []
+        self.received: list[ConverseRequest] = []
         self.streams: list[FakeConverseStream] = []
         self.die_after_sentences: int | None = None
+        self.answers_time_up = True
         self.down = False
 
     def kill(self) -> None:
@@ -208,7 +234,7 @@ class ScriptedBrain:
         self.streams.append(stream)
         return stream
 
-    def requests(self, kind: type) -> list[BrainRequest]:
+    def requests(self, kind: type) -> list[ConverseRequest]:
         return [r for r in self.received if isinstance(r, kind)]
 
 
@@ -253,11 +279,11 @@ class PhoneProbe:
 
     def __init__(self, provider: SimulatorProvider, number: str, auto_answer: bool = False) -> None:
         self.phone = provider.register(
-            PhoneRegistration(number=number, mode=PhoneMode.TEXT, auto_answer=auto_answer)
+            PhoneRegister(number=number, mode=PhoneMode.TEXT, auto_answer=auto_answer)
         )
         self._downlink = self.phone.downlink()
 
-    async def next(self, wait_sec: float = 2.0) -> PhoneDownlinkEvent:
+    async def next(self, wait_sec: float = 2.0) -> PhoneDownlink:
         async with asyncio.timeout(wait_sec):
             return await anext(self._downlink)
 
@@ -266,7 +292,7 @@ class PhoneProbe:
         assert isinstance(event, kind), f"expected {kind.__name__}, got {event!r}"
         return event
 
-    async def until(self, kind: type, wait_sec: float = 2.0) -> list[PhoneDownlinkEvent]:
+    async def until(self, kind: type, wait_sec: float = 2.0) -> list[PhoneDownlink]:
         """Every event up to and including the first of ``kind``."""
         events = []
         while True:
@@ -275,11 +301,11 @@ class PhoneProbe:
             if isinstance(event, kind):
                 return events
 
-    async def send(self, event: PhoneUplinkEvent) -> None:
+    async def send(self, event: PhoneUplink) -> None:
         await self.phone.handle(event)
 
 
-def said(events: list[PhoneDownlinkEvent]) -> list[str]:
+def said(events: list[PhoneDownlink]) -> list[str]:
     return [e.text for e in events if isinstance(e, BotSaid)]
 
 

@@ -10,16 +10,17 @@ from __future__ import annotations
 import asyncio
 
 from switchboard.errors import Unavailable
-from switchboard_dialer.speech_events import (
-    BotAudio,
+from switchboard.media import AudioFrame
+from switchboard.speech import (
     CancelTurn,
     ListenConfig,
-    ListenEvent,
+    ListenResponse,
     SpeakConfig,
-    SpeakEvent,
     SpeakRequest,
+    SpeakResponse,
     SpeakText,
-    TextDone,
+    SpeechAudio,
+    SpeechTextDone,
 )
 
 FRAMES_PER_WORD = 5
@@ -34,7 +35,7 @@ class FakeListenStream:
         self.config = config
         self.frames = 0
         self.langs: list[str] = []
-        self._out: asyncio.Queue[ListenEvent | Exception | None] = asyncio.Queue()
+        self._out: asyncio.Queue[ListenResponse | Exception | None] = asyncio.Queue()
         self._owner = owner
 
     async def send_frame(self, pcm: bytes) -> None:
@@ -43,10 +44,10 @@ class FakeListenStream:
     async def set_lang(self, lang: str) -> None:
         self.langs.append(lang)
 
-    def emit(self, event: ListenEvent | Exception | None) -> None:
+    def emit(self, event: ListenResponse | Exception | None) -> None:
         self._out.put_nowait(event)
 
-    async def receive(self) -> ListenEvent | None:
+    async def receive(self) -> ListenResponse | None:
         item = await self._out.get()
         if isinstance(item, Exception):
             raise item
@@ -61,7 +62,7 @@ class FakeSpeakStream:
         self.config = config
         self.requests: list[SpeakRequest] = []
         self._owner = owner
-        self._out: asyncio.Queue[SpeakEvent | Exception | None] = asyncio.Queue()
+        self._out: asyncio.Queue[SpeakResponse | Exception | None] = asyncio.Queue()
         self._cancelled: set[str] = set()
 
     async def send(self, request: SpeakRequest) -> None:
@@ -80,13 +81,13 @@ class FakeSpeakStream:
             return
         pcm = frame_of(self.config.sample_rate)
         for _ in range(FRAMES_PER_WORD * len(text.text.split())):
-            self._out.put_nowait(BotAudio(text.turn_id, text.index, pcm))
-        self._out.put_nowait(TextDone(text.turn_id, text.index))
+            self._out.put_nowait(SpeechAudio(text.turn_id, text.index, AudioFrame(pcm)))
+        self._out.put_nowait(SpeechTextDone(text.turn_id, text.index))
 
     def fail(self, error: Exception) -> None:
         self._out.put_nowait(error)
 
-    async def receive(self) -> SpeakEvent | None:
+    async def receive(self) -> SpeakResponse | None:
         item = await self._out.get()
         if isinstance(item, Exception):
             raise item

@@ -7,31 +7,38 @@ from dialer_fakes import GREETING, STILL_THERE, Rig, build_rig, make_request, sa
 
 from switchboard import domain
 from switchboard.config import Features
+from switchboard.converse import (
+    CallerHangup,
+    CallTimeUp,
+    ConversationStart,
+    Dtmf,
+    SilenceTimeout,
+    UserTurn,
+)
 from switchboard.errors import FailedPrecondition, InvalidArgument
-from switchboard_dialer.brain_events import DtmfInput, Hangup, Silence, Start, UserTurn
-from switchboard_dialer.telephony.phone_events import (
+from switchboard.phone import (
     BotSaid,
     BotTurnDone,
-    Connected,
-    Ended,
     PhoneAnswer,
-    PhoneDial,
-    PhoneDtmf,
+    PhoneCall,
+    PhoneCallEnded,
+    PhoneConnected,
     PhoneHangUp,
+    PhoneRinging,
     PhoneSay,
-    Ringing,
-    Transferred,
+    PhoneTransferred,
 )
+from switchboard_dialer.session import TIME_UP_GRACE_SEC
 
 
 async def connect(rig: Rig, number: str = "+14155550100"):  # type: ignore[no-untyped-def]
     """Places a call to a fresh phone, answers it and reads the greeting."""
     phone = rig.phone(number)
     call = await rig.place(number)
-    ringing = await phone.expect(Ringing)
+    ringing = await phone.expect(PhoneRinging)
     assert ringing.call_id == call.call_id
     await phone.send(PhoneAnswer(call_id=call.call_id))
-    await phone.expect(Connected)
+    await phone.expect(PhoneConnected)
     assert said(await phone.until(BotTurnDone)) == [GREETING]
     return phone, call
 
@@ -43,10 +50,10 @@ async def test_a_whole_text_call_relays_every_turn_and_ends_when_the_bot_says_go
     await phone.send(PhoneSay(text="my car was hit"))
     assert said(await phone.until(BotTurnDone)) == ["You said: my car was hit.", "Anything else?"]
     await phone.send(PhoneSay(text="no, goodbye"))
-    events = await phone.until(Ended)
+    events = await phone.until(PhoneCallEnded)
 
     assert said(events) == ["Goodbye."]
-    assert events[-1] == Ended(reason="goodbye")
+    assert events[-1] == PhoneCallEnded(reason="goodbye")
     assert await rig.ended(call.call_id) == ["dialing", "ringing", "in_progress", "ended:goodbye"]
     turns = rig.brain.requests(UserTurn)
     assert [t.text for t in turns] == ["my car was hit", "no, goodbye"]  # type: ignore[union-attr]
@@ -57,9 +64,9 @@ async def test_the_caller_hanging_up_tells_the_brain_and_ends_the_call(rig: Rig)
 
     await phone.send(PhoneHangUp(reason="bye"))
 
-    assert await phone.expect(Ended) == Ended(reason="caller_hangup")
+    assert await phone.expect(PhoneCallEnded) == PhoneCallEnded(reason="caller_hangup")
     assert (await rig.ended(call.call_id))[-1] == "ended:caller_hangup"
-    assert rig.brain.requests(Hangup) == [Hangup(reason="caller_hangup")]
+    assert rig.brain.requests(CallerHangup) == [CallerHangup(reason="caller_hangup")]
 
 
 async def test_a_dropped_phone_stream_ends_the_call_as_line_dropped(rig: Rig):
@@ -68,17 +75,20 @@ async def test_a_dropped_phone_stream_ends_the_call_as_line_dropped(rig: Rig):
     rig.telephony.unregister(phone.phone)
 
     assert (await rig.ended(call.call_id))[-1] == "ended:line_dropped"
-    assert rig.brain.requests(Hangup) == [Hangup(reason="line_dropped")]
+    assert rig.brain.requests(CallerHangup) == [CallerHangup(reason="line_dropped")]
 
 
 async def test_a_transfer_tells_the_phone_the_target_and_ends_as_transferred(rig: Rig):
     phone, call = await connect(rig)
 
     await phone.send(PhoneSay(text="I want a human"))
-    events = await phone.until(Ended)
+    events = await phone.until(PhoneCallEnded)
 
     assert said(events) == ["Let me transfer you."]
-    assert events[-2:] == [Transferred(target="+14155550199"), Ended(reason="transferred")]
+    assert events[-2:] == [
+        PhoneTransferred(target="+14155550199"),
+        PhoneCallEnded(reason="transferred"),
+    ]
     assert (await rig.ended(call.call_id))[-2:] == ["transferring:transfer", "ended:transferred"]
 
 
@@ -88,18 +98,23 @@ async def test_silence_after_the_bot_finished_asks_the_brain_on_a_manual_clock()
         phone, _ = await connect(rig)
 
         await rig.timer.advance(19)
-        assert rig.brain.requests(Silence) == []
+        assert rig.brain.requests(SilenceTimeout) == []
         await rig.timer.advance(1)
         assert said(await phone.until(BotTurnDone)) == [STILL_THERE]
         await rig.timer.advance(20)
         assert said(await phone.until(BotTurnDone)) == [STILL_THERE]
-        assert rig.brain.requests(Silence) == [Silence(count=1), Silence(count=2)]
+        assert rig.brain.requests(SilenceTimeout) == [
+            SilenceTimeout(count=1),
+            SilenceTimeout(count=2),
+        ]
 
         await phone.send(PhoneSay(text="sorry, I'm here"))
         await phone.until(BotTurnDone)
         await rig.timer.advance(20)
         await phone.until(BotTurnDone)
-        assert rig.brain.requests(Silence)[-1] == Silence(count=1)  # counting starts over
+        assert rig.brain.requests(SilenceTimeout)[-1] == SilenceTimeout(
+            count=1
+        )  # counting starts over
     finally:
         await rig.app.stop()
 
@@ -109,9 +124,25 @@ async def test_a_call_longer_than_the_maximum_duration_ends_politely():
     try:
         phone, call = await connect(rig)
         await rig.timer.advance(60)
-        events = await phone.until(Ended)
-        assert "time limit" in said(events)[0]
-        assert events[-1] == Ended(reason="max_duration")
+        events = await phone.until(PhoneCallEnded)
+        assert "time limit" in said(events)[0]  # the brain's goodbye
+        assert events[-1] == PhoneCallEnded(reason="max_duration")
+        assert (await rig.ended(call.call_id))[-1] == "ended:max_duration"
+        assert rig.brain.requests(CallTimeUp) == [CallTimeUp()]
+        assert rig.store.calls[call.call_id].messages == []  # the brain writes the transcript
+    finally:
+        await rig.app.stop()
+
+
+async def test_a_call_past_its_maximum_duration_ends_even_when_the_brain_says_nothing():
+    rig = build_rig(max_call_duration_sec=60)
+    rig.brain.answers_time_up = False
+    try:
+        phone, call = await connect(rig)
+        await rig.timer.advance(60)
+        await rig.timer.advance(TIME_UP_GRACE_SEC)
+        events = await phone.until(PhoneCallEnded)
+        assert events[-1] == PhoneCallEnded(reason="max_duration")
         assert (await rig.ended(call.call_id))[-1] == "ended:max_duration"
     finally:
         await rig.app.stop()
@@ -126,13 +157,16 @@ async def test_a_brain_that_dies_mid_turn_is_reconnected_and_no_sentence_is_said
 
     assert said(events) == ["You said: my car was hit.", "Anything else?"]
     assert len([e for e in events if isinstance(e, BotTurnDone)]) == 1
-    starts = rig.brain.requests(Start)
-    assert starts == [Start(call.call_id, reconnect=False), Start(call.call_id, reconnect=True)]
+    starts = rig.brain.requests(ConversationStart)
+    assert starts == [
+        ConversationStart(call.call_id, reconnect=False),
+        ConversationStart(call.call_id, reconnect=True),
+    ]
     turns = rig.brain.requests(UserTurn)
     assert len(turns) == 2 and turns[0] == turns[1]  # re-sent with the same turn id
     # The conversation goes on over the new stream, without a second greeting.
     await phone.send(PhoneSay(text="goodbye"))
-    assert said(await phone.until(Ended)) == ["Goodbye."]
+    assert said(await phone.until(PhoneCallEnded)) == ["Goodbye."]
 
 
 async def test_calling_a_number_without_a_phone_fails_with_no_answer(rig: Rig):
@@ -147,8 +181,8 @@ async def test_a_phone_that_never_answers_fails_after_the_ring_timeout():
     try:
         phone = rig.phone()
         call = await rig.place()
-        await phone.expect(Ringing)
-        assert await phone.expect(Ended) == Ended(reason="no_answer")
+        await phone.expect(PhoneRinging)
+        assert await phone.expect(PhoneCallEnded) == PhoneCallEnded(reason="no_answer")
         assert await rig.ended(call.call_id) == ["dialing", "ringing", "failed:no_answer"]
     finally:
         await rig.app.stop()
@@ -157,7 +191,7 @@ async def test_a_phone_that_never_answers_fails_after_the_ring_timeout():
 async def test_hanging_up_a_ringing_call_rejects_it(rig: Rig):
     phone = rig.phone()
     call = await rig.place()
-    await phone.expect(Ringing)
+    await phone.expect(PhoneRinging)
 
     await phone.send(PhoneHangUp(reason=""))
 
@@ -174,25 +208,25 @@ async def test_a_busy_phone_fails_a_second_call_as_busy(rig: Rig):
 async def test_an_auto_answer_phone_connects_by_itself(rig: Rig):
     phone = rig.phone(auto_answer=True)
     call = await rig.place()
-    await phone.expect(Ringing)
-    assert await phone.expect(Connected) == Connected(call_id=call.call_id)
+    await phone.expect(PhoneRinging)
+    assert await phone.expect(PhoneConnected) == PhoneConnected(call_id=call.call_id)
     assert await phone.expect(BotSaid) == BotSaid(turn_id="greet", text=GREETING)
 
 
 async def test_an_inbound_call_is_answered_and_a_callback_resumes_the_same_call(rig: Rig):
     phone = rig.phone("+14155550142")
-    await phone.send(PhoneDial(to_number="+18005550100"))
-    connected = await phone.expect(Connected)
+    await phone.send(PhoneCall(to_number="+18005550100"))
+    connected = await phone.expect(PhoneConnected)
     await phone.until(BotTurnDone)
     await phone.send(PhoneHangUp(reason=""))
-    await phone.expect(Ended)
+    await phone.expect(PhoneCallEnded)
     await rig.ended(connected.call_id)
     first = rig.store.calls[connected.call_id]
     assert first.direction is domain.CallDirection.INBOUND
     assert first.initiate.phone_number == "+14155550142"
 
-    await phone.send(PhoneDial(to_number="+18005550100"))
-    again = await phone.expect(Connected)
+    await phone.send(PhoneCall(to_number="+18005550100"))
+    again = await phone.expect(PhoneConnected)
 
     assert again.call_id == connected.call_id
 
@@ -219,7 +253,7 @@ async def test_hang_up_ends_a_live_call_and_reports_whether_it_was_live(rig: Rig
     phone, call = await connect(rig)
 
     assert await rig.app.dialer.hang_up(call.call_id, "") is True
-    assert await phone.expect(Ended) == Ended(reason="hangup")
+    assert await phone.expect(PhoneCallEnded) == PhoneCallEnded(reason="hangup")
     assert (await rig.ended(call.call_id))[-1] == "ended:hangup"
     assert await rig.app.dialer.hang_up(call.call_id, "") is False
 
@@ -230,7 +264,7 @@ async def test_shutdown_hangs_up_live_calls_with_reason_shutdown():
 
     await rig.app.stop()
 
-    assert await phone.expect(Ended) == Ended(reason="shutdown")
+    assert await phone.expect(PhoneCallEnded) == PhoneCallEnded(reason="shutdown")
     assert rig.store.reasons(call.call_id)[-1] == "ended:shutdown"
 
 
@@ -238,9 +272,12 @@ async def test_the_dialers_transfer_hands_a_live_call_to_the_agent_number(rig: R
     phone, call = await connect(rig)
 
     assert await rig.app.dialer.transfer(call.call_id, "") is True
-    events = await phone.until(Ended)
+    events = await phone.until(PhoneCallEnded)
 
-    assert events[-2:] == [Transferred(target="+14155550199"), Ended(reason="transferred")]
+    assert events[-2:] == [
+        PhoneTransferred(target="+14155550199"),
+        PhoneCallEnded(reason="transferred"),
+    ]
     assert await rig.app.dialer.transfer("no-such-call", "") is False
 
 
@@ -264,10 +301,10 @@ async def test_a_number_that_is_not_e164_is_refused_before_anything_is_stored(ri
 async def test_touch_tones_reach_the_brain_and_count_as_the_caller_speaking(rig: Rig):
     phone, _ = await connect(rig)
 
-    await phone.send(PhoneDtmf(digits="42#"))
+    await phone.send(Dtmf(digits="42#"))
     await rig.timer.settle()
 
-    assert rig.brain.requests(DtmfInput) == [DtmfInput(digits="42#")]
+    assert rig.brain.requests(Dtmf) == [Dtmf(digits="42#")]
 
 
 async def test_a_brain_that_stays_down_ends_the_call_after_the_reconnect_timeout():
@@ -277,7 +314,9 @@ async def test_a_brain_that_stays_down_ends_the_call_after_the_reconnect_timeout
 
         rig.brain.kill()
 
-        assert await phone.expect(Ended, wait_sec=3) == Ended(reason="brain_unavailable")
+        assert await phone.expect(PhoneCallEnded, wait_sec=3) == PhoneCallEnded(
+            reason="brain_unavailable"
+        )
         assert (await rig.ended(call.call_id))[-1] == "ended:brain_unavailable"
     finally:
         await rig.app.stop()

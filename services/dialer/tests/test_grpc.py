@@ -12,6 +12,7 @@ import pytest
 from dialer_fakes import make_request
 
 from switchboard import convert, domain
+from switchboard.brain_client import BrainClient
 from switchboard.call_events import CallEvent
 from switchboard.clock import SystemClock
 from switchboard.config import DialerSettings, Features
@@ -22,7 +23,6 @@ from switchboard.v1 import common_pb2, dialer_pb2, dialer_pb2_grpc
 from switchboard_brain.policy import create_policy
 from switchboard_brain.servicer import BrainServicer, register
 from switchboard_dialer.app import DialerApp, build_dialer
-from switchboard_dialer.brain_client import BrainClient
 from switchboard_dialer.telephony.simulator import SimulatorProvider
 from switchboard_store.__main__ import serve_repository
 from switchboard_store.sqlite_repository import SqliteCallRepository

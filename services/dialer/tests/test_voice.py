@@ -13,30 +13,30 @@ import pytest
 from dialer_fakes import GREETING, STILL_THERE, ManualTimer, Rig, TimerClock, build_rig
 from speech_fakes import FRAMES_PER_WORD, frame_of
 
+from switchboard import domain
 from switchboard.config import Features
-from switchboard_dialer.brain_events import DtmfInput, Heard, Silence, UserTurn
-from switchboard_dialer.media.barge_in import Verdict, is_backchannel, judge
-from switchboard_dialer.media.playout import Playout, TurnEnd
-from switchboard_dialer.speech_events import (
-    BotAudio,
+from switchboard.converse import CancelAgentTurn, Dtmf, PlayoutReport, SilenceTimeout, UserTurn
+from switchboard.phone import (
+    AudioFrame,
+    BotTurnDone,
+    ClearAudio,
+    PhoneAnswer,
+    PhoneCallEnded,
+    PhoneConnected,
+    PhoneDownlink,
+    PhoneMode,
+    PhoneRegister,
+    PhoneRinging,
+)
+from switchboard.speech import (
     SpeakText,
+    SpeechAudio,
     SpeechEnded,
     SpeechStarted,
     Transcript,
 )
-from switchboard_dialer.telephony.phone_events import (
-    BotFrame,
-    BotTurnDone,
-    ClearAudio,
-    Connected,
-    PhoneAnswer,
-    PhoneAudio,
-    PhoneDownlinkEvent,
-    PhoneDtmf,
-    PhoneMode,
-    PhoneRegistration,
-    Ringing,
-)
+from switchboard_dialer.media.barge_in import Verdict, is_backchannel, judge
+from switchboard_dialer.media.playout import Playout, TurnEnd
 from switchboard_dialer.telephony.simulator import SimulatedPhone
 
 GREETING_FRAMES = FRAMES_PER_WORD * len(GREETING.split())
@@ -50,7 +50,7 @@ async def voice() -> Any:
     await rig.app.stop()
 
 
-def downlink(phone: SimulatedPhone) -> list[PhoneDownlinkEvent]:
+def downlink(phone: SimulatedPhone) -> list[PhoneDownlink]:
     """Everything the phone has been sent so far."""
     events = []
     while not phone._downlink.empty():
@@ -60,8 +60,8 @@ def downlink(phone: SimulatedPhone) -> list[PhoneDownlinkEvent]:
     return events
 
 
-def frames(events: list[PhoneDownlinkEvent]) -> int:
-    return sum(isinstance(e, BotFrame) for e in events)
+def frames(events: list[PhoneDownlink]) -> int:
+    return sum(isinstance(e, AudioFrame) for e in events)
 
 
 async def play(timer: ManualTimer, n: int) -> None:
@@ -72,11 +72,11 @@ async def play(timer: ManualTimer, n: int) -> None:
 
 async def ring_voice_phone(rig: Rig) -> tuple[SimulatedPhone, str]:
     phone = rig.telephony.register(
-        PhoneRegistration(number="+14155550100", mode=PhoneMode.VOICE, sample_rate=8000)
+        PhoneRegister(number="+14155550100", mode=PhoneMode.VOICE, sample_rate=8000)
     )
     await rig.place()
     await rig.timer.settle()
-    (ringing,) = [e for e in downlink(phone) if isinstance(e, Ringing)]
+    (ringing,) = [e for e in downlink(phone) if isinstance(e, PhoneRinging)]
     return phone, ringing.call_id
 
 
@@ -102,7 +102,7 @@ async def test_playout_sends_frames_on_absolute_deadlines_without_accumulating_j
         lambda pcm: sent.append(timer.now), lambda f: None, turn_end, TimerClock(timer), timer.sleep
     )
     for _ in range(5):
-        playout.push(BotAudio("t", 0, frame_of(8000)))
+        playout.push(SpeechAudio("t", 0, AudioFrame(frame_of(8000))))
     playout.push(TurnEnd("t"))
     task = asyncio.create_task(playout.run())
     try:
@@ -132,7 +132,7 @@ async def test_the_greeting_is_synthesised_while_the_phone_rings_and_plays_at_th
     await phone.handle(PhoneAnswer(call_id=call_id))
     await voice.timer.settle()
     first = downlink(phone)
-    assert isinstance(first[0], Connected)
+    assert isinstance(first[0], PhoneConnected)
     assert frames(first) == 1  # the first frame leaves at the answer, no time passed
 
     await play(voice.timer, GREETING_FRAMES)
@@ -146,8 +146,8 @@ async def test_a_callee_who_never_answers_leaves_the_greeting_marked_unheard():
     try:
         await ring_voice_phone(rig)
         await asyncio.sleep(0.2)
-        (heard,) = rig.brain.requests(Heard)
-        assert heard == Heard("greet", "", interrupted=True)
+        (heard,) = rig.brain.requests(PlayoutReport)
+        assert heard == PlayoutReport("greet", "", interrupted=True)
     finally:
         await rig.app.stop()
 
@@ -174,13 +174,73 @@ async def test_caller_interrupting_stops_playout_within_one_frame_and_reports_wh
     await voice.timer.settle()
 
     assert voice.speech.cancels() == ["greet"]
-    heard = voice.brain.requests(Heard)
-    assert heard == [Heard("greet", "Hello, this", interrupted=True)]  # 2 of 4 words
+    assert voice.brain.requests(CancelAgentTurn) == [CancelAgentTurn("greet")]
+    heard = voice.brain.requests(PlayoutReport)
+    assert heard == [PlayoutReport("greet", "Hello, this", interrupted=True)]  # 2 of 4 words
     (turn,) = voice.brain.requests(UserTurn)
     assert turn.text == "I have a question about my policy"  # type: ignore[union-attr]
     assert voice.brain.received.index(heard[0]) < voice.brain.received.index(turn)
     await play(voice.timer, 40)
     assert frames(downlink(phone)) > 0  # the answer to the interruption is played
+
+
+async def barge_in(rig: Rig, said: str) -> None:
+    rig.speech.ear.emit(SpeechStarted(offset_ms=0))
+    await play(rig.timer, 3)
+    rig.speech.ear.emit(SpeechEnded(offset_ms=600))
+    rig.speech.ear.emit(Transcript(said, is_final=True))
+    await rig.timer.settle()
+
+
+async def test_a_barge_in_over_the_goodbye_keeps_the_call(voice: Rig):
+    phone, call_id = await answered(voice)
+    await play(voice.timer, GREETING_FRAMES + 2)
+    voice.speech.ear.emit(Transcript("no, goodbye", is_final=True))
+    await voice.timer.settle()
+    await play(voice.timer, 2)  # the goodbye (and its end_call) started playing
+
+    await barge_in(voice, "wait, one more thing")
+    await play(voice.timer, 200)
+
+    assert voice.brain.requests(CancelAgentTurn)[-1].turn_id == (  # type: ignore[union-attr]
+        voice.brain.requests(UserTurn)[0].turn_id  # type: ignore[union-attr]
+    )
+    assert [t.text for t in voice.brain.requests(UserTurn)] == [  # type: ignore[union-attr]
+        "no, goodbye",
+        "wait, one more thing",
+    ]
+    assert not any(isinstance(e, PhoneCallEnded) for e in downlink(phone))
+    assert voice.store.reasons(call_id)[-1] == "in_progress"
+
+
+def texts_sent(rig: Rig, call_id: str) -> list[str]:
+    messages = rig.store.calls[call_id].messages
+    return [m.content for m in messages if m.action is domain.MessageAction.SMS]
+
+
+async def test_a_text_message_is_sent_once_its_turn_was_played(voice: Rig):
+    _, call_id = await answered(voice)
+    await play(voice.timer, GREETING_FRAMES + 2)
+    voice.speech.ear.emit(Transcript("please text me", is_final=True))
+    await voice.timer.settle()
+    await play(voice.timer, 3)
+    assert texts_sent(voice, call_id) == []  # still playing
+
+    await play(voice.timer, 200)
+    assert texts_sent(voice, call_id) == ["Your claim is open."]
+
+
+async def test_a_barge_in_drops_the_text_message_of_the_interrupted_turn(voice: Rig):
+    _, call_id = await answered(voice)
+    await play(voice.timer, GREETING_FRAMES + 2)
+    voice.speech.ear.emit(Transcript("please text me", is_final=True))
+    await voice.timer.settle()
+    await play(voice.timer, 3)
+
+    await barge_in(voice, "no, do not send anything")
+    await play(voice.timer, 200)
+
+    assert texts_sent(voice, call_id) == []
 
 
 @pytest.mark.parametrize("said", ["mm-hmm", "Okay.", "Yeah", "uh-huh", "Right."])
@@ -200,7 +260,7 @@ async def test_a_backchannel_does_not_interrupt_the_bot(voice: Rig, said: str):
     assert before + frames(events) == GREETING_FRAMES  # every frame, once
     assert isinstance(events[-1], BotTurnDone)
     assert voice.speech.cancels() == []
-    assert voice.brain.requests(Heard) == []
+    assert voice.brain.requests(PlayoutReport) == []
     assert voice.brain.requests(UserTurn) == []
 
 
@@ -218,7 +278,7 @@ async def test_a_false_interruption_resumes_where_the_bot_stopped(voice: Rig):
     await play(voice.timer, GREETING_FRAMES)
 
     assert frames(downlink(phone)) == GREETING_FRAMES - 8  # the rest, nothing repeated
-    assert voice.brain.requests(Heard) == []
+    assert voice.brain.requests(PlayoutReport) == []
 
 
 def test_backchannels_and_turns_are_told_apart():
@@ -258,23 +318,23 @@ async def test_silence_after_the_bot_finished_playing_asks_the_brain(voice: Rig)
     await play(voice.timer, GREETING_FRAMES)
 
     await voice.timer.advance(19.9)
-    assert voice.brain.requests(Silence) == []
+    assert voice.brain.requests(SilenceTimeout) == []
     await voice.timer.advance(0.1)
-    assert voice.brain.requests(Silence) == [Silence(count=1)]
+    assert voice.brain.requests(SilenceTimeout) == [SilenceTimeout(count=1)]
     assert any(t.text == STILL_THERE for t in voice.speech.texts())
 
 
 async def test_dtmf_on_a_voice_line_reaches_the_brain(voice: Rig):
     phone, _ = await answered(voice)
-    await phone.handle(PhoneDtmf(digits="12#"))
+    await phone.handle(Dtmf(digits="12#"))
     await voice.timer.settle()
-    assert voice.brain.requests(DtmfInput) == [DtmfInput(digits="12#")]
+    assert voice.brain.requests(Dtmf) == [Dtmf(digits="12#")]
 
 
 async def test_caller_frames_reach_listen_at_the_lines_rate(voice: Rig):
     phone, _ = await answered(voice)
     for _ in range(3):
-        await phone.handle(PhoneAudio(pcm=frame_of(8000, 0)))
+        await phone.handle(AudioFrame(pcm=frame_of(8000, 0)))
     await voice.timer.settle()
     assert voice.speech.ear.frames == 3
     assert voice.speech.ear.config.sample_rate == 8000

@@ -19,24 +19,16 @@ from switchboard.channels import open_channel
 from switchboard.config import ServiceAddresses
 from switchboard.errors import Unavailable
 from switchboard.grpc_edge import domain_error
+from switchboard.media import FRAME_MS, AudioFrame
+from switchboard.phone import PhoneMode, PhoneRegister, PhoneRegistered
+from switchboard.phone_wire import downlink_from_pb, uplink_to_pb
 from switchboard.store_client import StoreClient
-from switchboard.v1 import common_pb2, dialer_pb2, dialer_pb2_grpc
+from switchboard.v1 import dialer_pb2, dialer_pb2_grpc
 from switchboard_gateway.phone_link import (
     SAMPLE_RATE,
-    Answer,
-    BotAudio,
-    BotSaid,
-    BotTurnDone,
-    CallerAudio,
-    ClearAudio,
-    Connected,
-    Ended,
-    HangUp,
     PhoneDown,
     PhoneUp,
-    Ringing,
     TranscriptLine,
-    Transferred,
 )
 
 log = logging.getLogger(__name__)
@@ -48,42 +40,6 @@ CLOSE_GRACE_SEC = 1.0
 UPLINK_BUFFER = 100
 
 _SPEAKERS = {domain.Persona.ASSISTANT: "bot", domain.Persona.HUMAN: "caller"}
-
-
-def uplink_to_pb(event: PhoneUp, seq: int) -> dialer_pb2.PhoneUplink:
-    match event:
-        case CallerAudio(pcm=pcm):
-            frame = common_pb2.AudioFrame(
-                seq=seq, timestamp_ms=seq * 20, sample_rate=SAMPLE_RATE, pcm=pcm
-            )
-            return dialer_pb2.PhoneUplink(audio=frame)
-        case Answer(call_id=call_id):
-            return dialer_pb2.PhoneUplink(answer=dialer_pb2.PhoneAnswer(call_id=call_id))
-        case HangUp(reason=reason):
-            return dialer_pb2.PhoneUplink(hang_up=dialer_pb2.PhoneHangUp(reason=reason))
-    raise AssertionError(f"unhandled uplink event {event!r}")
-
-
-def downlink_from_pb(msg: dialer_pb2.PhoneDownlink) -> PhoneDown | None:
-    """The domain event, or None for kinds the softphone does not use."""
-    kind = msg.WhichOneof("event")
-    if kind == "audio":
-        return BotAudio(pcm=msg.audio.pcm)
-    if kind == "clear_audio":
-        return ClearAudio()
-    if kind == "ringing":
-        return Ringing(call_id=msg.ringing.call_id, from_number=msg.ringing.from_number)
-    if kind == "connected":
-        return Connected(call_id=msg.connected.call_id)
-    if kind == "bot_said":
-        return BotSaid(turn_id=msg.bot_said.turn_id, text=msg.bot_said.text)
-    if kind == "bot_turn_done":
-        return BotTurnDone(turn_id=msg.bot_turn_done.turn_id)
-    if kind == "ended":
-        return Ended(reason=msg.ended.reason)
-    if kind == "transferred":
-        return Transferred(target=msg.transferred.target)
-    return None
 
 
 def transcript_line(event: CallEvent) -> TranscriptLine | None:
@@ -121,8 +77,10 @@ class GrpcPhoneStream:
     async def send(self, event: PhoneUp) -> None:
         if self._closed or self._call.done():
             raise Unavailable("the phone stream to the dialer has ended")
-        self._seq += 1
-        await self._uplink.put(uplink_to_pb(event, self._seq))
+        if isinstance(event, AudioFrame):
+            self._seq += 1
+            event = AudioFrame(event.pcm, self._seq, self._seq * FRAME_MS, SAMPLE_RATE)
+        await self._uplink.put(uplink_to_pb(event))
 
     async def events(self) -> AsyncIterator[PhoneDown]:
         try:
@@ -130,7 +88,7 @@ class GrpcPhoneStream:
             # grpc.aio refuses to mix the two styles on one call.
             while (msg := await self._call.read()) is not grpc.aio.EOF:
                 event = downlink_from_pb(msg)
-                if event is not None:
+                if event is not None and not isinstance(event, PhoneRegistered):
                     yield event
         except grpc.aio.AioRpcError as exc:
             if exc.code() != grpc.StatusCode.CANCELLED:
@@ -163,10 +121,7 @@ class GrpcPhoneExchange:
 
     async def register(self, number: str) -> GrpcPhoneStream:
         uplink: asyncio.Queue[dialer_pb2.PhoneUplink | None] = asyncio.Queue(UPLINK_BUFFER)
-        register = dialer_pb2.PhoneRegister(
-            number=number, mode=dialer_pb2.PHONE_MODE_VOICE, sample_rate=SAMPLE_RATE
-        )
-        uplink.put_nowait(dialer_pb2.PhoneUplink(register=register))
+        uplink.put_nowait(uplink_to_pb(PhoneRegister(number, PhoneMode.VOICE, SAMPLE_RATE)))
         call = self._dialer.Phone(_drain(uplink))
         try:
             async with asyncio.timeout(REGISTER_TIMEOUT_SEC):
@@ -176,10 +131,11 @@ class GrpcPhoneExchange:
             raise Unavailable("the dialer did not confirm the registration in time") from exc
         except grpc.aio.AioRpcError as exc:
             raise domain_error(exc) from exc
-        if first is grpc.aio.EOF or first.WhichOneof("event") != "registered":
+        registered = None if first is grpc.aio.EOF else downlink_from_pb(first)
+        if not isinstance(registered, PhoneRegistered):
             call.cancel()
             raise Unavailable("the dialer ended the phone stream before registering it")
-        return GrpcPhoneStream(first.registered.number, call, uplink)
+        return GrpcPhoneStream(registered.number, call, uplink)
 
     async def transcript(self, call_id: str) -> AsyncIterator[TranscriptLine]:
         async for event in self._store.watch_call(call_id):

@@ -2,8 +2,9 @@
 
 A browser softphone is one virtual phone on ``Dialer.Phone`` (voice mode): the
 bridge registers a number, then exchanges :data:`PhoneUp` and :data:`PhoneDown`
-events with it. The live transcript comes from the store's call events, because
-in voice mode the phone stream carries the bot only as audio (no text).
+events with it (the Phone contract of :mod:`switchboard.phone`). The live
+transcript comes from the store's call events, because in voice mode the phone
+stream carries the bot only as audio (no text).
 
 Production wires in :class:`~switchboard_gateway.phone_grpc.GrpcPhoneExchange`;
 tests a fake implementing the same protocols.
@@ -15,88 +16,19 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from switchboard.media import AudioFrame
+from switchboard.phone import PhoneAnswer, PhoneDownlink, PhoneHangUp
+
 # The softphone's line: wideband, 20 ms frames of PCM16 LE mono.
 SAMPLE_RATE = 16000
 FRAME_BYTES = SAMPLE_RATE // 50 * 2
 
-# Uplink: browser → dialer.
+PhoneUp = PhoneAnswer | PhoneHangUp | AudioFrame
+"""What the browser sends the dialer: answer, hang up (or decline), microphone frames
+(:data:`FRAME_BYTES` long; the stream numbers them)."""
 
-
-@dataclass(frozen=True)
-class Answer:
-    call_id: str
-
-
-@dataclass(frozen=True)
-class HangUp:
-    """Ends the live call, or declines a ringing one."""
-
-    reason: str = "caller_hangup"
-
-
-@dataclass(frozen=True, slots=True)
-class CallerAudio:
-    """One 20 ms frame of the microphone, :data:`FRAME_BYTES` long."""
-
-    pcm: bytes
-
-
-PhoneUp = Answer | HangUp | CallerAudio
-
-# Downlink: dialer → browser.
-
-
-@dataclass(frozen=True)
-class Ringing:
-    call_id: str
-    from_number: str
-
-
-@dataclass(frozen=True)
-class Connected:
-    call_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class BotAudio:
-    """One 20 ms frame of the bot's voice, sent when the dialer's playout says so."""
-
-    pcm: bytes
-
-
-@dataclass(frozen=True)
-class ClearAudio:
-    """Barge-in: drop every bot frame not yet played."""
-
-
-@dataclass(frozen=True)
-class BotSaid:
-    """Text mode only; a voice phone hears the bot as audio."""
-
-    turn_id: str
-    text: str
-
-
-@dataclass(frozen=True)
-class BotTurnDone:
-    """The bot's turn was played to its last frame."""
-
-    turn_id: str
-
-
-@dataclass(frozen=True)
-class Ended:
-    reason: str
-
-
-@dataclass(frozen=True)
-class Transferred:
-    target: str
-
-
-PhoneDown = (
-    Ringing | Connected | BotAudio | ClearAudio | BotSaid | BotTurnDone | Ended | Transferred
-)
+PhoneDown = PhoneDownlink
+"""What the dialer sends: ringing, connected, bot frames, clear audio, turn done, ended…"""
 
 
 @dataclass(frozen=True)

@@ -24,22 +24,23 @@ from switchboard.errors import (
     SwitchboardError,
     Unavailable,
 )
+from switchboard.media import AudioFrame
+from switchboard.phone import (
+    BotSaid,
+    BotTurnDone,
+    ClearAudio,
+    PhoneAnswer,
+    PhoneCallEnded,
+    PhoneConnected,
+    PhoneHangUp,
+    PhoneRinging,
+    PhoneTransferred,
+)
 from switchboard.phones import parse_e164
 from switchboard_gateway import softphone_protocol as proto
 from switchboard_gateway.phone_link import (
-    Answer,
-    BotAudio,
-    BotSaid,
-    BotTurnDone,
-    CallerAudio,
-    ClearAudio,
-    Connected,
-    Ended,
-    HangUp,
     PhoneExchange,
     PhoneStream,
-    Ringing,
-    Transferred,
 )
 from switchboard_gateway.softphone_protocol import ProtocolViolation
 
@@ -185,18 +186,18 @@ class SoftphoneBridge:
             if isinstance(message, bytes):
                 pcm = proto.check_audio(message)
                 if self._live is not None:
-                    await stream.send(CallerAudio(pcm))
+                    await stream.send(AudioFrame(pcm))
                 else:
                     self._dropped_early += 1
                 continue
             command = proto.parse_text(message)
             match command:
-                case Answer(call_id=call_id):
+                case PhoneAnswer(call_id=call_id):
                     if call_id != self._ringing:
                         self._outbox.message(proto.error("no call with this call_id is ringing"))
                         continue
                     await stream.send(command)
-                case HangUp():
+                case PhoneHangUp():
                     if self._ringing is not None or self._live is not None:
                         await stream.send(command)
                 case proto.Register():
@@ -217,14 +218,14 @@ class SoftphoneBridge:
     async def _from_dialer(self, stream: PhoneStream) -> None:
         async for event in stream.events():
             match event:
-                case BotAudio(pcm=pcm):
+                case AudioFrame(pcm=pcm):
                     self._outbox.audio(pcm)
                 case ClearAudio():
                     self._outbox.clear_audio()
-                case Ringing(call_id=call_id, from_number=from_number):
+                case PhoneRinging(call_id=call_id, from_number=from_number):
                     self._ringing = call_id
                     self._outbox.message(proto.ringing(call_id, from_number))
-                case Connected(call_id=call_id):
+                case PhoneConnected(call_id=call_id):
                     if call_id == self._live:
                         continue  # the dialer confirms a connection more than once
                     self._ringing, self._live = None, call_id
@@ -234,9 +235,9 @@ class SoftphoneBridge:
                     self._outbox.message({"type": "bot_done"})
                 case BotSaid():
                     pass  # text mode only; the transcript comes from the store
-                case Transferred(target=target):
+                case PhoneTransferred(target=target):
                     self._outbox.message({"type": "transferred", "target": target})
-                case Ended(reason=reason):
+                case PhoneCallEnded(reason=reason):
                     self._ringing = self._live = None
                     self._outbox.message(proto.ended(reason))
                     if self._transcript_deadline is not None:

@@ -28,7 +28,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from switchboard_gateway.phone_link import FRAME_BYTES, SAMPLE_RATE, Answer, HangUp
+from switchboard.phone import (
+    PhoneAnswer,
+    PhoneHangUp,
+)
+from switchboard_gateway.phone_link import (
+    FRAME_BYTES,
+    SAMPLE_RATE,
+)
 
 MAX_TEXT_CHARS = 2048
 MAX_CALL_ID_CHARS = 128
@@ -76,7 +83,7 @@ class UnknownType:
     type: str
 
 
-BrowserCommand = Register | Answer | HangUp | UnknownType
+BrowserCommand = Register | PhoneAnswer | PhoneHangUp | UnknownType
 
 _KNOWN = "register, answer or hangup"
 
@@ -107,9 +114,9 @@ def parse_text(text: str) -> BrowserCommand:
         call_id = _string(data, "call_id", "answer.call_id", limit=MAX_CALL_ID_CHARS)
         if not call_id:
             raise ProtocolViolation(CLOSE_INVALID_PAYLOAD, "answer.call_id is required")
-        return Answer(call_id=call_id)
+        return PhoneAnswer(call_id=call_id)
     if kind == "hangup":
-        return HangUp()
+        return PhoneHangUp()
     return UnknownType(type=kind[:40])
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,21 +18,22 @@ from switchboard import domain
 from switchboard.call_events import CallEvent
 from switchboard.config import Settings
 from switchboard.errors import FailedPrecondition, Unavailable
+from switchboard.media import AudioFrame
+from switchboard.phone import (
+    ClearAudio,
+    PhoneAnswer,
+    PhoneCallEnded,
+    PhoneConnected,
+    PhoneHangUp,
+    PhoneRinging,
+)
 from switchboard.v1 import dialer_pb2
 from switchboard_gateway.app import create_app
 from switchboard_gateway.auth import SESSION_COOKIE
 from switchboard_gateway.memory_backend import InMemoryCallBackend
-from switchboard_gateway.phone_grpc import downlink_from_pb, transcript_line, uplink_to_pb
+from switchboard_gateway.phone_grpc import GrpcPhoneStream, transcript_line
 from switchboard_gateway.phone_link import (
     FRAME_BYTES,
-    Answer,
-    BotAudio,
-    CallerAudio,
-    ClearAudio,
-    Connected,
-    Ended,
-    HangUp,
-    Ringing,
     TranscriptLine,
 )
 from switchboard_gateway.softphone_bridge import Outbox
@@ -80,11 +83,11 @@ def in_call(ws: WebSocketTestSession, phones: FakePhoneExchange) -> FakePhoneStr
     """Registers the default number, rings it, answers it: the call is connected."""
     registered(ws)
     phone = phones.phone(DEFAULT_NUMBER)
-    phone.push(Ringing(call_id=CALL_ID, from_number="+18005550100"))
+    phone.push(PhoneRinging(call_id=CALL_ID, from_number="+18005550100"))
     assert ws.receive_json()["type"] == "ringing"
     ws.send_text(json.dumps({"type": "answer", "call_id": CALL_ID}))
-    eventually(lambda: Answer(CALL_ID) in phone.sent)
-    phone.push(Connected(call_id=CALL_ID))
+    eventually(lambda: PhoneAnswer(CALL_ID) in phone.sent)
+    phone.push(PhoneConnected(call_id=CALL_ID))
     assert ws.receive_json() == {"type": "connected", "call_id": CALL_ID}
     return phone
 
@@ -189,7 +192,7 @@ def test_a_call_rings_is_answered_streams_both_ways_and_shows_the_transcript(
     with connect(browser) as ws:
         registered(ws)
         phone = phones.phone(DEFAULT_NUMBER)
-        phone.push(Ringing(call_id=CALL_ID, from_number="+18005550100"))
+        phone.push(PhoneRinging(call_id=CALL_ID, from_number="+18005550100"))
         assert ws.receive_json() == {
             "type": "ringing",
             "call_id": CALL_ID,
@@ -199,13 +202,13 @@ def test_a_call_rings_is_answered_streams_both_ways_and_shows_the_transcript(
         ws.send_text(json.dumps({"type": "answer", "call_id": "another-call"}))
         assert ws.receive_json()["type"] == "error"
         ws.send_text(json.dumps({"type": "answer", "call_id": CALL_ID}))
-        phone.push(Connected(call_id=CALL_ID))
+        phone.push(PhoneConnected(call_id=CALL_ID))
         assert ws.receive_json() == {"type": "connected", "call_id": CALL_ID}
 
-        phone.push(BotAudio(pcm=FRAME))
+        phone.push(AudioFrame(pcm=FRAME))
         assert ws.receive_bytes() == FRAME
         ws.send_bytes(FRAME)
-        eventually(lambda: CallerAudio(FRAME) in phone.sent)
+        eventually(lambda: AudioFrame(FRAME) in phone.sent)
         phones.say(CALL_ID, TranscriptLine(seq=2, speaker="bot", text="Hello, this is Joe."))
         assert ws.receive_json() == {
             "type": "transcript",
@@ -215,10 +218,10 @@ def test_a_call_rings_is_answered_streams_both_ways_and_shows_the_transcript(
             "interrupted": False,
         }
         ws.send_text(json.dumps({"type": "hangup"}))
-        eventually(lambda: HangUp() in phone.sent)
-        phone.push(Ended(reason="caller_hangup"))
+        eventually(lambda: PhoneHangUp() in phone.sent)
+        phone.push(PhoneCallEnded(reason="caller_hangup"))
         assert ws.receive_json() == {"type": "ended", "reason": "caller_hangup"}
-    assert phone.sent == [Answer(CALL_ID), CallerAudio(FRAME), HangUp()]
+    assert phone.sent == [PhoneAnswer(CALL_ID), AudioFrame(FRAME), PhoneHangUp()]
 
 
 def test_a_repeated_connected_is_passed_on_once(
@@ -226,8 +229,8 @@ def test_a_repeated_connected_is_passed_on_once(
 ) -> None:
     with connect(browser) as ws:
         phone = in_call(ws, phones)
-        phone.push(Connected(call_id=CALL_ID))
-        phone.push(Ended(reason="end_call"))
+        phone.push(PhoneConnected(call_id=CALL_ID))
+        phone.push(PhoneCallEnded(reason="end_call"))
         assert ws.receive_json()["type"] == "ended"
 
 
@@ -236,14 +239,14 @@ def test_the_bot_hanging_up_ends_the_call_and_the_phone_stays_registered(
 ) -> None:
     with connect(browser) as ws:
         phone = in_call(ws, phones)
-        phone.push(Ended(reason="end_call"))
+        phone.push(PhoneCallEnded(reason="end_call"))
         assert ws.receive_json() == {"type": "ended", "reason": "end_call"}
         ws.send_bytes(FRAME)  # after the call: dropped
-        phone.push(Ringing(call_id="second-call", from_number="+18005550100"))
+        phone.push(PhoneRinging(call_id="second-call", from_number="+18005550100"))
         assert ws.receive_json()["call_id"] == "second-call"
         ws.send_text(json.dumps({"type": "hangup"}))  # declines
-        eventually(lambda: phone.sent[-1] == HangUp())
-    assert CallerAudio(FRAME) not in phone.sent
+        eventually(lambda: phone.sent[-1] == PhoneHangUp())
+    assert AudioFrame(FRAME) not in phone.sent
 
 
 def test_a_barge_in_tells_the_page_to_clear_its_audio(
@@ -251,7 +254,7 @@ def test_a_barge_in_tells_the_page_to_clear_its_audio(
 ) -> None:
     with connect(browser) as ws:
         phone = in_call(ws, phones)
-        phone.push(BotAudio(pcm=FRAME))
+        phone.push(AudioFrame(pcm=FRAME))
         assert ws.receive_bytes() == FRAME
         phone.push(ClearAudio())
         assert ws.receive_json() == {"type": "clear"}
@@ -304,7 +307,7 @@ def test_bad_input_in_a_call_closes_that_socket_and_never_reaches_the_dialer(
             ws.send_bytes(data)
         got, reason = close_of(ws)
     assert (got, bool(reason)) == (code, True)
-    assert phone.sent == [Answer(CALL_ID)]
+    assert phone.sent == [PhoneAnswer(CALL_ID)]
     assert phone.closed.wait(3)
 
 
@@ -335,7 +338,7 @@ def test_unknown_types_and_a_second_register_are_answered_with_an_error_and_igno
         ws.send_text(json.dumps({"type": "register"}))
         assert ws.receive_json()["type"] == "error"
         ws.send_bytes(FRAME)
-        eventually(lambda: CallerAudio(FRAME) in phone.sent)
+        eventually(lambda: AudioFrame(FRAME) in phone.sent)
 
 
 def test_garbage_on_one_softphone_leaves_another_ones_call_alone(
@@ -347,10 +350,10 @@ def test_garbage_on_one_softphone_leaves_another_ones_call_alone(
             registered(bad, "+14155550123")
             bad.send_bytes(b"\x00")
             assert close_of(bad)[0] == 1003
-        phone.push(BotAudio(pcm=FRAME))
+        phone.push(AudioFrame(pcm=FRAME))
         assert good.receive_bytes() == FRAME
         good.send_bytes(FRAME)
-        eventually(lambda: CallerAudio(FRAME) in phone.sent)
+        eventually(lambda: AudioFrame(FRAME) in phone.sent)
     assert set(phones.phones) == set()
 
 
@@ -367,19 +370,22 @@ def test_without_a_phone_line_the_socket_says_so(
 # The gRPC edge of the line (the wire itself is exercised by tests/cluster/test_softphone.py).
 
 
-def test_the_grpc_edge_converts_the_phone_protocol_both_ways() -> None:
-    audio = uplink_to_pb(CallerAudio(FRAME), seq=7)
-    assert (audio.audio.seq, audio.audio.sample_rate, audio.audio.pcm) == (7, 16000, FRAME)
-    assert uplink_to_pb(Answer(CALL_ID), 1).answer.call_id == CALL_ID
-    assert uplink_to_pb(HangUp(), 1).WhichOneof("event") == "hang_up"
+async def test_the_grpc_edge_numbers_the_microphone_frames_at_the_softphones_rate() -> None:
+    uplink: asyncio.Queue[dialer_pb2.PhoneUplink | None] = asyncio.Queue()
+    call = SimpleNamespace(done=lambda: False)
+    stream = GrpcPhoneStream(DEFAULT_NUMBER, call, uplink)
+    await stream.send(PhoneAnswer(CALL_ID))
+    await stream.send(AudioFrame(FRAME))
+    await stream.send(AudioFrame(FRAME))
+    await stream.send(PhoneHangUp())
 
-    down = dialer_pb2.PhoneDownlink(clear_audio=dialer_pb2.ClearAudio())
-    assert downlink_from_pb(down) == ClearAudio()
-    down = dialer_pb2.PhoneDownlink(ended=dialer_pb2.PhoneCallEnded(reason="end_call"))
-    assert downlink_from_pb(down) == Ended("end_call")
-    down = dialer_pb2.PhoneDownlink(registered=dialer_pb2.PhoneRegistered(number="+1"))
-    assert downlink_from_pb(down) is None
+    sent = [uplink.get_nowait() for _ in range(4)]
+    assert [m.WhichOneof("event") for m in sent if m] == ["answer", "audio", "audio", "hang_up"]
+    frames = [(m.audio.seq, m.audio.timestamp_ms, m.audio.sample_rate) for m in sent[1:3] if m]
+    assert frames == [(1, 20, 16000), (2, 40, 16000)]
 
+
+def test_the_grpc_edge_reads_spoken_messages_of_the_transcript() -> None:
     said = CallEvent(
         "c",
         7,

@@ -105,7 +105,7 @@ class Renderer:
 
     def render(self, engine: str, text: str) -> tuple[FloatAudio, int]:
         if engine == "piper":
-            from switchboard_speech.model import Voice
+            from switchboard_speech.tts.base import Voice
             from switchboard_speech.tts.piper import DEFAULT_VOICE, PiperTTS
 
             if self._piper is None:

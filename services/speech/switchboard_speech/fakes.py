@@ -7,9 +7,8 @@ from collections.abc import AsyncIterator, Callable
 
 from switchboard.errors import InvalidArgument
 from switchboard_speech.audio import frame_bytes
-from switchboard_speech.model import Voice
 from switchboard_speech.stt.base import PartialCallback, Recognition, SpeechToText, Utterance
-from switchboard_speech.tts.base import TextToSpeech
+from switchboard_speech.tts.base import TextToSpeech, Voice
 from switchboard_speech.vad.base import VadStream, VoiceActivityDetector
 
 SPEECH_BYTE = 0x40  # frames whose first byte is this are "speech" to FakeVad

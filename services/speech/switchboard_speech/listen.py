@@ -14,26 +14,29 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 from switchboard.config import Features
-from switchboard_speech.audio import FRAME_MS, check_frame
-from switchboard_speech.endpointing import PREROLL_MS, Action, Endpointer, EndpointParams, Kind
-from switchboard_speech.model import (
+from switchboard.speech import (
     ListenConfig,
-    ListenEvent,
+    ListenResponse,
     SpeechEnded,
     SpeechStarted,
     Transcript,
 )
+from switchboard_speech.audio import FRAME_MS, check_frame
+from switchboard_speech.endpointing import PREROLL_MS, Action, Endpointer, EndpointParams, Kind
 from switchboard_speech.stt.base import Recognition, SpeechToText, Utterance
 from switchboard_speech.vad.base import VoiceActivityDetector
 
 log = logging.getLogger(__name__)
+
+# The language of a stream whose config names none.
+DEFAULT_LANG = "en-US"
 
 # Finals still being decoded for one stream; past this the stream waits (backpressure).
 MAX_PENDING_FINALS = 3
 # How long a closing stream waits for its decodes before giving up on them.
 CLOSE_TIMEOUT_SEC = 5.0
 
-Emit = Callable[[ListenEvent], Awaitable[None]]
+Emit = Callable[[ListenResponse], Awaitable[None]]
 
 
 class ListenSession:
@@ -48,7 +51,7 @@ class ListenSession:
         emit: Emit,
     ) -> None:
         self.config = config
-        self._lang = config.lang
+        self._lang = config.lang or DEFAULT_LANG
         self._vad = vad.stream(config.sample_rate)
         self._stt = stt
         self._features = features
@@ -190,7 +193,7 @@ class ListenSession:
         self._partials.add(task)
         task.add_done_callback(self._partials.discard)
 
-    async def _send(self, event: ListenEvent) -> None:
+    async def _send(self, event: ListenResponse) -> None:
         await self._emit(event)
 
     async def drain(self) -> None:

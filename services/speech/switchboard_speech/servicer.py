@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import grpc
@@ -17,11 +18,27 @@ import grpc
 from switchboard.errors import InvalidArgument
 from switchboard.features import FeatureFlags
 from switchboard.grpc_edge import grpc_errors
+from switchboard.media import AudioFrame
+from switchboard.speech import (
+    CancelTurn,
+    ListenConfig,
+    ListenResponse,
+    ListenSettings,
+    SpeakConfig,
+    SpeakResponse,
+    SpeakSettings,
+    SpeakText,
+)
+from switchboard.speech_wire import (
+    listen_request_from_pb,
+    listen_response_to_pb,
+    speak_request_from_pb,
+    speak_response_to_pb,
+)
 from switchboard.v1 import speech_pb2, speech_pb2_grpc
-from switchboard_speech import codec
+from switchboard_speech.audio import check_sample_rate
 from switchboard_speech.engines import SpeechEngines
-from switchboard_speech.listen import ListenSession
-from switchboard_speech.model import ListenEvent, SpeakEvent
+from switchboard_speech.listen import DEFAULT_LANG, ListenSession
 from switchboard_speech.outbox import Outbox
 from switchboard_speech.speak import SpeakSession
 
@@ -38,6 +55,27 @@ async def _stop(task: asyncio.Task[None]) -> None:
     _done, late = await asyncio.wait([task], timeout=STOP_TIMEOUT_SEC)
     if late:
         log.warning("stream task did not stop in time", extra={"task": task.get_name()})
+
+
+def _listen_config(request: speech_pb2.ListenRequest | None) -> ListenConfig:
+    config = listen_request_from_pb(request) if request is not None else None
+    if type(config) is not ListenConfig:
+        raise InvalidArgument(
+            "the first ListenRequest must be `config` (call_id, sample_rate, lang)"
+        )
+    check_sample_rate(config.sample_rate)
+    return replace(config, lang=config.lang or DEFAULT_LANG)
+
+
+def _speak_config(request: speech_pb2.SpeakRequest | None) -> SpeakConfig:
+    config = speak_request_from_pb(request) if request is not None else None
+    if type(config) is not SpeakConfig:
+        raise InvalidArgument(
+            "the first SpeakRequest must be `config` (call_id, sample_rate, voice, lang, "
+            "prosody_rate)"
+        )
+    check_sample_rate(config.sample_rate)
+    return config
 
 
 async def _feed(work: Callable[[], Awaitable[None]], outbox: Outbox[Any]) -> None:
@@ -62,33 +100,34 @@ class SpeechServicer(speech_pb2_grpc.SpeechServicer):
         context: grpc.aio.ServicerContext,
     ) -> AsyncIterator[speech_pb2.ListenResponse]:
         requests = aiter(request_iterator)
-        config = codec.listen_config(await anext(requests, None))
+        config = _listen_config(await anext(requests, None))
         if not self._engines.stt.supports_lang(config.lang):
             raise InvalidArgument(
                 f"the {self._engines.stt.name} recogniser does not support {config.lang!r}"
             )
-        outbox: Outbox[ListenEvent] = Outbox(LISTEN_OUTBOX)
+        outbox: Outbox[ListenResponse] = Outbox(LISTEN_OUTBOX)
         session = ListenSession(
             config, self._engines.vad, self._engines.stt, lambda: self._flags.current, outbox.put
         )
 
         async def receive() -> None:
             async for request in requests:
-                kind = request.WhichOneof("event")
-                if kind == "audio":
-                    frame = request.audio
-                    if frame.sample_rate and frame.sample_rate != config.sample_rate:
+                match listen_request_from_pb(request):
+                    case AudioFrame() as frame:
+                        if frame.sample_rate and frame.sample_rate != config.sample_rate:
+                            raise InvalidArgument(
+                                f"audio frame at {frame.sample_rate} Hz in a stream configured "
+                                f"for {config.sample_rate} Hz"
+                            )
+                        await session.on_frame(frame.pcm, frame.timestamp_ms)
+                    case ListenSettings(lang=lang):
+                        session.set_lang(lang)
+                    case _:
+                        kind = request.WhichOneof("event")
                         raise InvalidArgument(
-                            f"audio frame at {frame.sample_rate} Hz in a stream configured "
-                            f"for {config.sample_rate} Hz"
+                            "after `config` a ListenRequest must be `audio` or `settings`, "
+                            f"got {kind}"
                         )
-                    await session.on_frame(frame.pcm, frame.timestamp_ms)
-                elif kind == "settings":
-                    session.set_lang(request.settings.lang)
-                else:
-                    raise InvalidArgument(
-                        f"after `config` a ListenRequest must be `audio` or `settings`, got {kind}"
-                    )
             await session.drain()
             await outbox.close()
 
@@ -102,7 +141,7 @@ class SpeechServicer(speech_pb2_grpc.SpeechServicer):
         )
         try:
             while (event := await outbox.get()) is not None:
-                yield codec.listen_event(event)
+                yield listen_response_to_pb(event)
         finally:
             await _stop(receiver)
             await session.aclose()
@@ -117,24 +156,25 @@ class SpeechServicer(speech_pb2_grpc.SpeechServicer):
         context: grpc.aio.ServicerContext,
     ) -> AsyncIterator[speech_pb2.SpeakResponse]:
         requests = aiter(request_iterator)
-        config = codec.first_speak_config(await anext(requests, None))
-        outbox: Outbox[SpeakEvent] = Outbox(SPEAK_OUTBOX)
+        config = _speak_config(await anext(requests, None))
+        outbox: Outbox[SpeakResponse] = Outbox(SPEAK_OUTBOX)
         session = SpeakSession(config, self._engines.tts, outbox)
 
         async def receive() -> None:
             async for request in requests:
-                kind = request.WhichOneof("event")
-                if kind == "text":
-                    session.add_text(codec.speak_text(request.text))
-                elif kind == "cancel":
-                    session.cancel(request.cancel.turn_id)
-                elif kind == "settings":
-                    session.configure(codec.speak_config(request.settings))
-                else:
-                    raise InvalidArgument(
-                        "after `config` a SpeakRequest must be text, cancel or settings, "
-                        f"not {kind}"
-                    )
+                match speak_request_from_pb(request):
+                    case SpeakText() as text:
+                        session.add_text(text)
+                    case CancelTurn(turn_id=turn_id):
+                        session.cancel(turn_id)
+                    case SpeakSettings() as settings:
+                        session.configure(settings)
+                    case _:
+                        kind = request.WhichOneof("event")
+                        raise InvalidArgument(
+                            "after `config` a SpeakRequest must be text, cancel or settings, "
+                            f"not {kind}"
+                        )
             session.close_input()
 
         async def synthesise() -> None:
@@ -156,7 +196,7 @@ class SpeechServicer(speech_pb2_grpc.SpeechServicer):
             while (event := await outbox.get()) is not None:
                 if session.is_cancelled(event.turn_id):
                     continue  # queued before the cancel was read: never sent
-                yield codec.speak_event(event, config.call_id, config.sample_rate)
+                yield speak_response_to_pb(event)
         finally:
             await _stop(receiver)
             await _stop(worker)

@@ -13,11 +13,12 @@ import logging
 from collections import OrderedDict, deque
 
 from switchboard.errors import InvalidArgument, SwitchboardError
+from switchboard.media import AudioFrame
+from switchboard.speech import SpeakConfig, SpeakResponse, SpeakText, SpeechAudio, SpeechTextDone
 from switchboard_speech.audio import FRAME_MS, check_sample_rate, frame_bytes
-from switchboard_speech.model import AudioOut, SpeakConfig, SpeakEvent, SpeakText, TextDone, Voice
 from switchboard_speech.outbox import Outbox
 from switchboard_speech.text import check_text, sentences
-from switchboard_speech.tts.base import MAX_RATE, MIN_RATE, TextToSpeech
+from switchboard_speech.tts.base import MAX_RATE, MIN_RATE, TextToSpeech, Voice
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +40,13 @@ def check_rate(rate: float) -> float:
 class SpeakSession:
     """Synthesis queue of one call; ``run`` is its one worker task."""
 
-    def __init__(self, config: SpeakConfig, tts: TextToSpeech, outbox: Outbox[SpeakEvent]) -> None:
+    def __init__(
+        self, config: SpeakConfig, tts: TextToSpeech, outbox: Outbox[SpeakResponse]
+    ) -> None:
         check_sample_rate(config.sample_rate)
         self.config = config
         self._tts = tts
-        self._voice = tts.resolve(
-            Voice(config.voice.name, config.voice.lang, check_rate(config.voice.rate))
-        )
+        self._voice = tts.resolve(Voice(config.voice, config.lang, check_rate(config.prosody_rate)))
         self._outbox = outbox
         self._pending: deque[SpeakText] = deque()
         self._cancelled: OrderedDict[str, None] = OrderedDict()
@@ -65,9 +66,9 @@ class SpeakSession:
                 f"{config.sample_rate}); open a new Speak stream"
             )
         voice = Voice(
-            config.voice.name or self._voice.name,
-            config.voice.lang or self._voice.lang,
-            check_rate(config.voice.rate) if config.voice.rate else self._voice.rate,
+            config.voice or self._voice.name,
+            config.lang or self._voice.lang,
+            check_rate(config.prosody_rate) if config.prosody_rate else self._voice.rate,
         )
         self._voice = self._tts.resolve(voice)
 
@@ -127,7 +128,9 @@ class SpeakSession:
                         },
                     )
                     if not self.is_cancelled(item.turn_id):
-                        await self._outbox.put(TextDone(turn_id=item.turn_id, index=item.index))
+                        await self._outbox.put(
+                            SpeechTextDone(turn_id=item.turn_id, index=item.index)
+                        )
             self._wake.clear()
             if self._input_closed:
                 return
@@ -148,19 +151,23 @@ class SpeakSession:
         if carry and not await self._send(item, carry + b"\x00" * (size - len(carry))):
             return
         if not self.is_cancelled(item.turn_id):
-            await self._outbox.put(TextDone(turn_id=item.turn_id, index=item.index))
+            await self._outbox.put(SpeechTextDone(turn_id=item.turn_id, index=item.index))
 
     async def _send(self, item: SpeakText, frame: bytes) -> bool:
         if self.is_cancelled(item.turn_id):
             return False
         self._seq += 1
         await self._outbox.put(
-            AudioOut(
-                turn_id=item.turn_id,
-                index=item.index,
-                seq=self._seq,
-                timestamp_ms=(self._seq - 1) * FRAME_MS,
-                pcm=frame,
+            SpeechAudio(
+                item.turn_id,
+                item.index,
+                AudioFrame(
+                    pcm=frame,
+                    seq=self._seq,
+                    timestamp_ms=(self._seq - 1) * FRAME_MS,
+                    sample_rate=self.config.sample_rate,
+                    call_id=self.config.call_id,
+                ),
             )
         )
         return True

@@ -11,13 +11,13 @@ import pytest
 from switchboard.config import ConfigError
 from switchboard.errors import InvalidArgument
 from switchboard_speech.azure_sdk import AzureCredentials, import_sdk
-from switchboard_speech.model import Voice
 from switchboard_speech.stt.azure import (
     confidence_from_json,
     join_segments,
     segment_from_event,
 )
 from switchboard_speech.tts.azure import build_ssml, rate_percent, resolve_voice
+from switchboard_speech.tts.base import Voice
 
 
 def _sdk_installed() -> bool:

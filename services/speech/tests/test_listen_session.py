@@ -9,15 +9,15 @@ import pytest
 
 from switchboard.config import Features
 from switchboard.errors import InvalidArgument
-from switchboard_speech.fakes import FakeSTT, FakeVad, silence_frame, speech_frame
-from switchboard_speech.listen import ListenSession
-from switchboard_speech.model import (
+from switchboard.speech import (
     ListenConfig,
-    ListenEvent,
+    ListenResponse,
     SpeechEnded,
     SpeechStarted,
     Transcript,
 )
+from switchboard_speech.fakes import FakeSTT, FakeVad, silence_frame, speech_frame
+from switchboard_speech.listen import ListenSession
 from switchboard_speech.stt.base import Recognition
 from switchboard_speech.stt.batch import ClipSpeechToText
 
@@ -27,12 +27,12 @@ class Harness:
         self.features = features or Features(vad_cutoff_timeout_ms=100)
         self.vad = FakeVad()
         self.stt = FakeSTT()
-        self.events: list[ListenEvent] = []
+        self.events: list[ListenResponse] = []
         self.session = ListenSession(
             ListenConfig("call-1", 8000), self.vad, self.stt, lambda: self.features, self._emit
         )
 
-    async def _emit(self, event: ListenEvent) -> None:
+    async def _emit(self, event: ListenResponse) -> None:
         self.events.append(event)
 
     async def feed(self, speech: bool, count: int) -> None:
@@ -153,9 +153,9 @@ class RecordingClipSTT(ClipSpeechToText):
 
 async def test_decoding_starts_when_the_caller_falls_silent_not_when_the_window_closes() -> None:
     stt = RecordingClipSTT()
-    events: list[ListenEvent] = []
+    events: list[ListenResponse] = []
 
-    async def emit(event: ListenEvent) -> None:
+    async def emit(event: ListenResponse) -> None:
         events.append(event)
 
     session = ListenSession(ListenConfig("c", 8000), FakeVad(), stt, lambda: Features(), emit)

@@ -93,7 +93,7 @@ async def test_piper_audio_arrives_as_20_ms_frames_at_the_call_rate(
 
 
 async def test_slower_prosody_makes_longer_audio(real_engines: SpeechEngines) -> None:
-    from switchboard_speech.model import Voice
+    from switchboard_speech.tts.base import Voice
 
     tts: Any = real_engines.tts
     text = "Good morning, this is a short test of the speaking rate of the local voice."

@@ -8,11 +8,19 @@ from collections.abc import AsyncIterator
 import pytest
 
 from switchboard.errors import InvalidArgument
+from switchboard.speech import (
+    SpeakConfig,
+    SpeakResponse,
+    SpeakSettings,
+    SpeakText,
+    SpeechAudio,
+    SpeechTextDone,
+)
 from switchboard_speech.fakes import FakeTTS
-from switchboard_speech.model import AudioOut, SpeakConfig, SpeakEvent, SpeakText, TextDone, Voice
 from switchboard_speech.outbox import Outbox
 from switchboard_speech.speak import SpeakSession, check_rate
 from switchboard_speech.text import MAX_SENTENCE_CHARS, check_text, sentences
+from switchboard_speech.tts.base import Voice
 
 
 def test_text_is_cut_into_sentences_without_empty_pieces() -> None:
@@ -56,12 +64,12 @@ def test_an_unset_prosody_rate_means_normal_speed() -> None:
 class Harness:
     def __init__(self, tts: FakeTTS | None = None) -> None:
         self.tts = tts or FakeTTS()
-        self.outbox: Outbox[SpeakEvent] = Outbox(10_000)
+        self.outbox: Outbox[SpeakResponse] = Outbox(10_000)
         self.session = SpeakSession(
-            SpeakConfig("call-1", 8000, Voice("", "en-US", 1.0)), self.tts, self.outbox
+            SpeakConfig("call-1", 8000, "", "en-US", 1.0), self.tts, self.outbox
         )
 
-    async def drain(self) -> list[SpeakEvent]:
+    async def drain(self) -> list[SpeakResponse]:
         self.session.close_input()
         await self.session.run()
         await self.outbox.close()
@@ -75,34 +83,34 @@ async def test_a_text_becomes_20_ms_frames_then_done() -> None:
     h = Harness()
     h.session.add_text(SpeakText("t1", 0, "Hi. Bye."))
     events = await h.drain()
-    frames = [e for e in events if isinstance(e, AudioOut)]
+    frames = [e for e in events if isinstance(e, SpeechAudio)]
     assert len(frames) == len("Hi.") + len("Bye.")
     assert all(len(f.pcm) == 320 for f in frames)
-    assert [f.seq for f in frames] == list(range(1, len(frames) + 1))
-    assert events[-1] == TextDone("t1", 0)
+    assert [f.frame.seq for f in frames] == list(range(1, len(frames) + 1))
+    assert events[-1] == SpeechTextDone("t1", 0)
 
 
 async def test_a_cancelled_turn_stops_at_the_next_frame_and_its_queued_texts_are_dropped() -> None:
     h = Harness()
-    outbox: Outbox[SpeakEvent] = Outbox(1)
-    h.session = SpeakSession(SpeakConfig("c", 8000, Voice("", "", 1.0)), h.tts, outbox)
+    outbox: Outbox[SpeakResponse] = Outbox(1)
+    h.session = SpeakSession(SpeakConfig("c", 8000, "", "", 1.0), h.tts, outbox)
     h.session.add_text(SpeakText("t1", 0, "A long first sentence."))
     h.session.add_text(SpeakText("t1", 1, "A second one."))
     h.session.add_text(SpeakText("t2", 0, "Ok."))
     runner = asyncio.create_task(h.session.run(), name="test-speak")
     first = await outbox.get()
-    assert isinstance(first, AudioOut) and first.turn_id == "t1"
+    assert isinstance(first, SpeechAudio) and first.turn_id == "t1"
     h.session.cancel("t1")
     h.session.close_input()
-    rest: list[SpeakEvent] = []
+    rest: list[SpeakResponse] = []
     while not runner.done() or len(outbox):
         event = await asyncio.wait_for(outbox.get(), 1)
         if event is not None:
             rest.append(event)
     t1_after = [e for e in rest if e.turn_id == "t1"]
     assert len(t1_after) <= 1, "at most the frame already queued"
-    assert TextDone("t1", 0) not in rest and TextDone("t1", 1) not in rest
-    assert rest[-1] == TextDone("t2", 0)
+    assert SpeechTextDone("t1", 0) not in rest and SpeechTextDone("t1", 1) not in rest
+    assert rest[-1] == SpeechTextDone("t2", 0)
     assert [text for text, _ in h.tts.spoken] == ["A long first sentence.", "Ok."]
 
 
@@ -116,7 +124,7 @@ async def test_texts_of_a_cancelled_turn_arriving_late_are_dropped() -> None:
 async def test_settings_change_the_voice_rate_for_the_next_text() -> None:
     h = Harness()
     h.session.add_text(SpeakText("t1", 0, "One."))
-    h.session.configure(SpeakConfig("call-1", 0, Voice("", "", 1.2)))
+    h.session.configure(SpeakSettings(prosody_rate=1.2))
     h.session.add_text(SpeakText("t2", 0, "Two."))
     await h.drain()
     assert [voice.rate for _, voice in h.tts.spoken] == [1.2, 1.2]
@@ -124,7 +132,7 @@ async def test_settings_change_the_voice_rate_for_the_next_text() -> None:
 
 async def test_an_unknown_voice_is_refused_with_the_choices() -> None:
     with pytest.raises(InvalidArgument, match="the fake TTS has: fake"):
-        SpeakSession(SpeakConfig("c", 8000, Voice("nope", "en-US", 1.0)), FakeTTS(), Outbox(1))
+        SpeakSession(SpeakConfig("c", 8000, "nope", "en-US", 1.0), FakeTTS(), Outbox(1))
 
 
 async def test_too_many_queued_texts_are_refused() -> None:
@@ -147,5 +155,5 @@ async def test_a_text_the_voice_cannot_render_is_skipped_and_the_stream_goes_on(
     h.session.add_text(SpeakText("t1", 0, "boom"))
     h.session.add_text(SpeakText("t2", 0, "Ok."))
     events = await h.drain()
-    assert events[0] == TextDone("t1", 0)
-    assert events[-1] == TextDone("t2", 0)
+    assert events[0] == SpeechTextDone("t1", 0)
+    assert events[-1] == SpeechTextDone("t2", 0)

@@ -22,7 +22,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from switchboard_brain.extract.numbers import words_to_digits
 from switchboard_brain.extract.times import PART_OF_DAY_HOURS, find_time, part_of_day
@@ -49,6 +50,10 @@ _ORDINAL_RE = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b")
 _YEAR_PAIR_RE = re.compile(r"\b(19|20) (\d{2})\b(?! \d)")
 # Speech recognisers write "twenty twenty six" as "2020, 6": a decade year then one digit.
 _SPLIT_YEAR_RE = re.compile(r"\b(19[0-9]|20[0-9])0 ([1-9])\b(?! ?(?:am|pm|oclock|:))")
+# "ten oh five" is 10:05 when said as a time: after "at" or before am/pm.
+_OH_MINUTES_RE = re.compile(
+    r"\b(?:(at|around|about|by) (\d{1,2}) oh (\d)\b|(\d{1,2}) oh (\d) ?(am|pm|in the)\b)"
+)
 _SLASH_RE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2}|\d{4}))?\b")
 _DAY_OFFSETS = (
     (re.compile(r"\bday before yesterday\b"), -2),
@@ -80,7 +85,15 @@ def normalise(text: str) -> str:
     digits = words_to_digits(lowered)
     digits = _YEAR_PAIR_RE.sub(r"\1\2", digits)
     digits = _SPLIT_YEAR_RE.sub(r"\1\2", digits)
+    digits = _OH_MINUTES_RE.sub(_oh_minutes, digits)
     return _ORDINAL_RE.sub(r"\1th", digits)
+
+
+def _oh_minutes(match: re.Match[str]) -> str:
+    lead, hour, minute, hour2, minute2, suffix = match.groups()
+    if lead:
+        return f"{lead} {hour}:0{minute}"
+    return f"{hour2}:0{minute2} {suffix}"
 
 
 def _count(word: str) -> int:
@@ -187,13 +200,25 @@ def find_date(
     return None
 
 
-def parse_datetime(
-    text: str, now: datetime, *, prefer_future: bool = False, day_first: bool = False
-) -> datetime | None:
-    """The moment named in ``text``, in ``now``'s timezone, or None when there is none.
+@dataclass(frozen=True)
+class SpokenMoment:
+    """What a caller said of a moment: the day, the clock time, either or both.
 
-    ``now`` must be timezone-aware and already in the callee's local timezone.
-    """
+    Kept apart so a correction can replace one and keep the other ("on the fourth at
+    3 pm, no, the fifth" is the fifth at 3 pm)."""
+
+    day: date | None
+    clock: time | None
+
+    def at(self, today: date, tzinfo: tzinfo | None) -> datetime:
+        """The moment, on ``today`` when no day was said, at midnight when no time was."""
+        return datetime.combine(self.day or today, self.clock or time(0, 0), tzinfo=tzinfo)
+
+
+def parse_moment(
+    text: str, today: date, *, prefer_future: bool = False, day_first: bool = False
+) -> SpokenMoment | None:
+    """The day and clock time named in ``text``, or None when it names neither."""
     iso = _ISO_RE.search(text.lower())
     if iso:
         year, month, day, hour, minute = iso.groups()
@@ -204,25 +229,32 @@ def parse_datetime(
         clock = time(int(hour), int(minute)) if valid_clock else None
         if clock is None:
             found_time = find_time(normalise(text[: iso.start()] + " " + text[iso.end() :]))
-            clock = time(found_time.hour, found_time.minute) if found_time else time(0, 0)
-        return datetime.combine(found, clock, tzinfo=now.tzinfo)
+            clock = time(found_time.hour, found_time.minute) if found_time else None
+        return SpokenMoment(found, clock)
     norm = normalise(text)
     clock_time = find_time(norm)
     rest = norm
     if clock_time is not None:
         start, end = clock_time.span
         rest = norm[:start] + " " + norm[end:]
-    found_date = find_date(rest, now.date(), prefer_future=prefer_future, day_first=day_first)
-    if found_date is None:
-        if clock_time is None:
-            return None
-        found_date = now.date()
+    found_date = find_date(rest, today, prefer_future=prefer_future, day_first=day_first)
+    if found_date is None and clock_time is None:
+        return None
     if clock_time is not None:
-        clock = time(clock_time.hour, clock_time.minute)
-    else:
-        part = part_of_day(rest)
-        clock = time(PART_OF_DAY_HOURS[part], 0) if part else time(0, 0)
-    return datetime.combine(found_date, clock, tzinfo=now.tzinfo)
+        return SpokenMoment(found_date, time(clock_time.hour, clock_time.minute))
+    part = part_of_day(rest)
+    return SpokenMoment(found_date, time(PART_OF_DAY_HOURS[part], 0) if part else None)
+
+
+def parse_datetime(
+    text: str, now: datetime, *, prefer_future: bool = False, day_first: bool = False
+) -> datetime | None:
+    """The moment named in ``text``, in ``now``'s timezone, or None when there is none.
+
+    ``now`` must be timezone-aware and already in the callee's local timezone.
+    """
+    moment = parse_moment(text, now.date(), prefer_future=prefer_future, day_first=day_first)
+    return moment.at(now.date(), now.tzinfo) if moment else None
 
 
 def ordinal(day: int) -> str:

@@ -153,20 +153,25 @@ class OpenAIChatModel(ChatModel):
                     yield event
                 return
             stream = await self._client.chat.completions.create(stream=True, **kwargs)
-            async for chunk in stream:
-                if getattr(chunk, "usage", None):
-                    usage = (chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
-                if not chunk.choices:
-                    continue  # Azure's prompt-filter results, usage-only chunks
-                choice = chunk.choices[0]
-                delta = choice.delta
-                if delta is not None:
-                    if delta.content:
-                        yield TextDelta(delta.content)
-                    if delta.tool_calls:
-                        tools.add(delta.tool_calls)
-                if choice.finish_reason:
-                    finish = choice.finish_reason
+            try:
+                async for chunk in stream:
+                    if getattr(chunk, "usage", None):
+                        usage = (chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
+                    if not chunk.choices:
+                        continue  # Azure's prompt-filter results, usage-only chunks
+                    choice = chunk.choices[0]
+                    delta = choice.delta
+                    if delta is not None:
+                        if delta.content:
+                            yield TextDelta(delta.content)
+                        if delta.tool_calls:
+                            tools.add(delta.tool_calls)
+                    if choice.finish_reason:
+                        finish = choice.finish_reason
+            finally:
+                # A cancelled turn stops reading here: the HTTP request is closed at once,
+                # so the endpoint stops generating for nobody.
+                await stream.close()
         except openai.BadRequestError as exc:
             if _is_content_filter(exc):
                 raise ContentFiltered("the endpoint's content filter refused the prompt") from exc

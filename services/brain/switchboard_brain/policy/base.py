@@ -25,6 +25,7 @@ from switchboard.config import Features
 from switchboard.domain import Call, ChunkHit, Reminder, ToolCall
 
 STILL_THERE = "Are you still there?"
+TIME_UP = "I'm sorry, this call has reached its time limit. Thank you for calling, goodbye."
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,12 @@ class CallerSilent:
     count: int
 
 
-PolicyEvent = Greet | CallerSaid | KeysPressed | CallerSilent
+@dataclass(frozen=True)
+class TimeUp:
+    """The call reached its maximum duration: the last turn, which ends the call."""
+
+
+PolicyEvent = Greet | CallerSaid | KeysPressed | CallerSilent | TimeUp
 
 
 @dataclass
@@ -161,6 +167,8 @@ class ConversationPolicy(ABC):
                 return await self.keys(ctx, digits)
             case CallerSilent(count=count):
                 return await self.silence(ctx, count)
+            case TimeUp():
+                return self.time_up(ctx)
         raise TypeError(f"unknown policy event {type(event).__name__}")
 
     async def stream(self, ctx: TurnContext, event: PolicyEvent) -> AsyncGenerator[ReplyPart, None]:
@@ -186,6 +194,11 @@ class ConversationPolicy(ABC):
     async def keys(self, ctx: TurnContext, digits: str) -> AgentReply:
         """Touch tones; by default read as if the caller had said the digits."""
         return await self.answer(ctx, digits)
+
+    def time_up(self, ctx: TurnContext) -> AgentReply:
+        """The goodbye when the call reached its maximum duration (English for now, as the
+        dialer said it before), then the end of the call."""
+        return AgentReply([TIME_UP], [EndCall("max_duration")])
 
     async def silence(self, ctx: TurnContext, count: int) -> AgentReply:
         """ "Are you still there?" (a filler), then goodbye after ``recognition_retry_max``."""

@@ -1,12 +1,14 @@
 """The ``form`` policy: a deterministic, claim-driven dialogue.
 
-It asks each claim field in turn using its description, extracts the value with
-the parsers in :mod:`switchboard_brain.extract`, stores it, confirms it, and moves
-on. It understands "can you repeat", "I want to talk to a person", "goodbye" and
-"I don't know"; a question ("what is…?", "do you…?") that the knowledge base
-answers well enough is answered, then the pending question is asked again; an
-answer it cannot use is asked again, rephrased, at most until
-``recognition_retry_max`` answers in a row failed, then the field is skipped.
+It asks each claim field in turn, phrased for the caller from its description, reads
+every value the answer holds (:mod:`.form_candidates`: the asked field, values whose
+type makes their field unambiguous, self-corrections), stores them, confirms them in
+one short sentence, and moves on to the next field without a value. It understands
+"can you repeat", "I want to talk to a person", "goodbye" and "I don't know"; a
+question ("what is…?", "do you…?") that the knowledge base answers well enough is
+answered, then the pending question is asked again; an answer it cannot use is asked
+again, rephrased, at most until ``recognition_retry_max`` answers in a row failed,
+then the field is skipped.
 
 When every field is filled or skipped it recaps the values and asks whether there
 is anything else; the caller's next answer ends the call with a goodbye (so their
@@ -16,16 +18,12 @@ recap and the goodbye at once.
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar
 
 from switchboard.domain import ClaimField, ClaimFieldType
 from switchboard.errors import InvalidArgument, SwitchboardError
-from switchboard_brain.extract.dates import parse_datetime
-from switchboard_brain.extract.emails import parse_email
+from switchboard_brain.extract.corrections import is_correction
 from switchboard_brain.extract.intents import Intent, detect_intent
-from switchboard_brain.extract.phones import parse_phone
-from switchboard_brain.extract.text import clean_text
 from switchboard_brain.policy import phrases
 from switchboard_brain.policy.base import (
     AgentReply,
@@ -34,23 +32,17 @@ from switchboard_brain.policy.base import (
     Transfer,
     TurnContext,
 )
+from switchboard_brain.policy.form_candidates import Candidate, Reading, find_candidates
 from switchboard_brain.policy.form_state import FormState
 from switchboard_brain.policy.knowledge_answer import best_hit, is_question, spoken_answer
 
-# A date field whose description reads like an appointment resolves ambiguous dates
-# forwards ("Monday" = the coming Monday); any other date field (an incident) backwards.
-_FUTURE_FIELD_RE = re.compile(
-    r"(?i)\b(appointment|schedule|book|callback|call back|visit|available|availability|"
-    r"next|upcoming|future|preferred|when should|when would|when can)\b"
-)
 # "I don't know" beats a free-text answer only when the answer is short; a longer one
 # ("not sure, but the car was parked") is an answer.
 _DONT_KNOW_MAX_WORDS = 6
-_MONTH_FIRST_REGIONS = frozenset({"US", "CA", "PH"})  # "3/4" is March 4th there
 
 
 class FormPolicy(ConversationPolicy):
-    """Asks, extracts, stores, confirms; one field at a time."""
+    """Asks, extracts, stores, confirms; one question at a time, as many values as said."""
 
     name: ClassVar[str] = "form"
 
@@ -79,27 +71,80 @@ class FormPolicy(ConversationPolicy):
             # Whatever comes after "anything else?" ends the call: the form has nothing
             # more to offer, and the recap was already said.
             return self._close(ctx, state, "claim_complete", [], recap=False)
-        if intent is Intent.GOODBYE:
-            return self._close(ctx, state, "caller_goodbye", [])
         current = self._asked_field(ctx, state)
+        if intent is Intent.GOODBYE:
+            if current is not None:  # "It was yesterday, that's all, bye": kept, then recapped
+                said = self._candidates(ctx, state, current, text)
+                if current.type is ClaimFieldType.TEXT:  # "bye" is no description
+                    said = [c for c in said if c.field != current.name]
+                await self._store(ctx, state, said)
+            return self._close(ctx, state, "caller_goodbye", [])
         if current is None:
             return self._wrap_up(ctx, state, [])
-        value = self._extract(ctx, current, text)
+        candidates = self._candidates(ctx, state, current, text)
+        answered = any(c.field == current.name for c in candidates)
         if intent is Intent.DONT_KNOW and (
-            value is None
+            not answered
             or (current.type is ClaimFieldType.TEXT and len(text.split()) <= _DONT_KNOW_MAX_WORDS)
         ):
             state.skip(current.name)
-            return self._continue(ctx, state, ["No problem, let's skip that."])
-        if value is not None:
-            try:
-                stored = await ctx.update_claim(current.name, value)
-            except InvalidArgument:
-                stored = None
-            if stored is not None:
-                state.retries.pop(current.name, None)
-                return self._continue(ctx, state, [phrases.confirmation(current, stored)])
+            # "I don't know the date, but my e-mail is …": the rest is still kept.
+            others = [c for c in candidates if c.field != current.name]
+            kept = await self._store(ctx, state, others)
+            return self._continue(
+                ctx, state, ["No problem, let's skip that.", *self._confirmation(ctx, kept)]
+            )
+        stored = await self._store(ctx, state, candidates)
+        if current.name in stored:
+            state.retries.pop(current.name, None)
+        if stored:
+            # Volunteered values alone are no failed answer: the pending question follows.
+            return self._continue(ctx, state, self._confirmation(ctx, stored))
         return self._retry(ctx, state, current)
+
+    @staticmethod
+    def _confirmation(ctx: TurnContext, stored: dict[str, str]) -> list[str]:
+        """One sentence confirming the values just stored, in the claim's order; none for none."""
+        fields = [f for f in ctx.call.initiate.claim if f.name in stored]
+        return [phrases.confirmation([(f, stored[f.name]) for f in fields])] if fields else []
+
+    @staticmethod
+    def _candidates(
+        ctx: TurnContext, state: FormState, current: ClaimField, text: str
+    ) -> list[Candidate]:
+        """What the answer fills: the asked field, open fields whose type makes a value
+        unambiguous, and, when the caller corrects themselves, the fields just filled."""
+        claim = ctx.call.claim
+        correcting = set(state.last_filled) if is_correction(text) else set()
+        open_fields = [
+            f
+            for f in ctx.call.initiate.claim
+            if f.name not in claim or f.name == current.name or f.name in correcting
+        ]
+        return find_candidates(
+            text,
+            asked=current,
+            open_fields=open_fields,
+            filled=claim,
+            reading=Reading(ctx.now, ctx.region, ctx.call.initiate.phone_number),
+        )
+
+    @staticmethod
+    async def _store(
+        ctx: TurnContext, state: FormState, candidates: list[Candidate]
+    ) -> dict[str, str]:
+        """Each value made durable (as the store normalised it); one the store rejects is
+        left out, as if it had not been said."""
+        stored: dict[str, str] = {}
+        for candidate in candidates:
+            try:
+                stored[candidate.field] = await ctx.update_claim(candidate.field, candidate.value)
+            except InvalidArgument:
+                continue
+            if candidate.field in state.skipped:
+                state.skipped.remove(candidate.field)
+        state.last_filled = list(stored)
+        return stored
 
     async def _from_knowledge(self, ctx: TurnContext, text: str) -> list[str]:
         """Sentences answering a caller's question from the knowledge base, or none."""
@@ -177,23 +222,3 @@ class FormPolicy(ConversationPolicy):
         summary = phrases.recap(request, ctx.call.claim) if recap else []
         sentences = [*lead, *summary, *phrases.goodbye(request)]
         return self._reply(state, sentences, EndCall(reason))
-
-    # -- extraction -------------------------------------------------------------------
-
-    @staticmethod
-    def _extract(ctx: TurnContext, claim_field: ClaimField, text: str) -> str | None:
-        """The candidate value in canonical form, or None when the answer holds none."""
-        match claim_field.type:
-            case ClaimFieldType.DATETIME:
-                moment = parse_datetime(
-                    text,
-                    ctx.now,
-                    prefer_future=bool(_FUTURE_FIELD_RE.search(claim_field.description)),
-                    day_first=ctx.region not in _MONTH_FIRST_REGIONS,
-                )
-                return moment.isoformat() if moment else None
-            case ClaimFieldType.EMAIL:
-                return parse_email(text)
-            case ClaimFieldType.PHONE_NUMBER:
-                return parse_phone(text, ctx.region)
-        return clean_text(text) or None

@@ -14,6 +14,7 @@ class FormState(BaseModel):
     retries: dict[str, int] = Field(default_factory=dict)
     skipped: list[str] = Field(default_factory=list)
     last_question: str = ""
+    last_filled: list[str] = Field(default_factory=list)  # what the last answer stored
     transfer_requested: bool = False
     wrap_up: bool = False  # every field done; "anything else?" was asked
     ended: str = ""  # why the policy ended the call, once it did

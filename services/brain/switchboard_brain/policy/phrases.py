@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 
 from switchboard.domain import CallRequest, ClaimField, ClaimFieldType
@@ -16,6 +17,13 @@ _NOT_A_VERB = frozenset(
     "we i it there".split()
 )
 _LABEL_MAX_WORDS = 6
+_ECHO_MAX_WORDS = 3
+# A topic starting with one of these reads after "Could you tell me" as it is.
+_DETERMINED = frozenset(
+    "the a an your my our this that these those some any every each what when where who "
+    "whom whose which why how whether if roughly approximately".split()
+)
+_NOTED_MIN_WORDS = 2  # "I've noted what happened", but not "I've noted what"
 _REPHRASE = {
     ClaimFieldType.DATETIME: "You can say a date like 'last Monday' or 'the 3rd of March', "
     "and a time if you know it.",
@@ -44,30 +52,91 @@ def task_clause(task: str) -> str:
     if not body:
         return "I'm calling about your file."
     if first in _NOT_A_VERB:
-        return f"I'm calling about the following: {body}."
+        # "The customer reported a leak in their kitchen" → "… because you reported a leak
+        # in your kitchen"; other descriptions are read as written, turned to the caller.
+        said = _lower_first(to_second_person(body))
+        if said.split(" ", 1)[0] in ("you", "your"):
+            return f"I'm calling because {said}."
+        return f"I'm calling about the following: {to_second_person(body)}."
     return f"I'm calling to {to_second_person(_lower_first(body))}."
 
 
+_PERSON = (
+    r"(?:customer|caller|client|policy ?holder|insured(?: person| party)?|user|claimant|"
+    r"member|patient|callee)"
+)
+# Where "… of the customer" ends: not before "'s" or another noun ("of the customer's
+# last visit" is "of your last visit").
+_PHRASE_END = r"(?=$|[,.;:?!)]| (?:and|or|who|that|if|when|for|in|on|at|to|with|from)\b)"
+_AUX = {"is": "are", "was": "were", "has": "have", "does": "do"}
 _SECOND_PERSON_RE = (
-    (re.compile(r"\b(?:the|our) (?:customer|caller|client)'s\b"), "your"),
-    (re.compile(r"\b(?:the|our) (?:customer|caller|client)\b"), "you"),
-    (re.compile(r"\btheir\b"), "your"),
-    (re.compile(r"\bthemselves\b"), "yourself"),
-    (re.compile(r"\bthem\b"), "you"),
-    (re.compile(r"\bthey\b"), "you"),
+    # "the e-mail address of the customer" → "your e-mail address"
+    (
+        re.compile(
+            r"(?i)\b(?:the |an? )?((?:[\w-]+ ){0,3}?[\w-]+) of (?:the|our) " + _PERSON + _PHRASE_END
+        ),
+        lambda m: "your " + _lower_first(m.group(1)),
+    ),
+    (re.compile(r"(?i)\b(?:the |our |this )?" + _PERSON + r"'s\b"), lambda m: "your"),
+    (re.compile(r"(?i)\b(?:his or her|his/her|her or his)\b"), lambda m: "your"),
+    (re.compile(r"(?i)\b(?:him or her|him/her|he or she|he/she|she or he)\b"), lambda m: "you"),
+    # "Customer e-mail" → "your e-mail", only before a noun a field is named after
+    (
+        re.compile(
+            r"(?i)^(?:the )?" + _PERSON + r"(?= (?:e-?mail|phone|mobile|name|address|number|"
+            r"date|account|reference|id)\b)"
+        ),
+        lambda m: "your",
+    ),
+    # "is the customer injured" → "are you injured"; "the customer is" → "you are"
+    (
+        re.compile(r"(?i)\b(is|was|has|does) (?:the|our) " + _PERSON + r"\b"),
+        lambda m: _AUX[m.group(1).lower()] + " you",
+    ),
+    (
+        re.compile(r"(?i)\b(?:the|our) " + _PERSON + r" (is|was|has|does)\b"),
+        lambda m: "you " + _AUX[m.group(1).lower()],
+    ),
+    (re.compile(r"(?i)\b(?:the|our) " + _PERSON + r"\b"), lambda m: "you"),
+    (re.compile(r"(?i)\btheir\b"), lambda m: "your"),
+    (re.compile(r"(?i)\bthemselves\b"), lambda m: "yourself"),
+    (re.compile(r"(?i)\bthem\b"), lambda m: "you"),
+    (re.compile(r"(?i)\bthey (are|were|have|do)\b"), lambda m: "you " + m.group(1)),
+    (re.compile(r"(?i)\bthey're\b"), lambda m: "you're"),
+    (re.compile(r"(?i)\bthey\b"), lambda m: "you"),
+)
+# What a description says to the bot rather than about the value: "Ask the customer for",
+# "Collect", and format notes ("in ISO 8601", "e.g. …") no caller needs to hear.
+_INSTRUCTION_RE = re.compile(
+    r"(?i)^(?:please )?(?:ask(?: (?:the|our) " + _PERSON + r")?(?: for| about)?|collect|get|"
+    r"record|note|capture|obtain|request|enter|provide|find out)\s+"
+)
+_FORMAT_NOTE_RE = re.compile(
+    r"(?i)\s*(?:\([^)]*\)|[,;]\s*(?:e\.g\.|eg\b|i\.e\.|for example|such as|"
+    r"formatted|format\b|in (?:iso|e\.164|international|the format)|as (?:iso|e\.164)|"
+    r"if (?:any|known|available)).*$)"
 )
 
 
 def to_second_person(text: str) -> str:
-    """A task written for the bot, said to the caller: "help the customer file their claim"
-    → "help you file your claim"."""
+    """Words written about the caller, said to them: "help the customer file their claim"
+    → "help you file your claim", "the customer's e-mail address" → "your e-mail address",
+    "Is the customer injured?" → "Are you injured?"."""
+    capital = text[:1].isupper()
     for pattern, replacement in _SECOND_PERSON_RE:
         text = pattern.sub(replacement, text)
-    return text
+    return text[:1].upper() + text[1:] if capital else text
+
+
+def _topic(claim_field: ClaimField) -> str:
+    """The field's description as a noun phrase for the caller, without instructions."""
+    description = _FORMAT_NOTE_RE.sub("", claim_field.description.strip())
+    description = _INSTRUCTION_RE.sub("", _strip_end(description))
+    return to_second_person(description) or f"the {claim_field.name.replace('_', ' ')}"
 
 
 def label(claim_field: ClaimField) -> str:
-    """A short name for a field in a recap ("date of the incident", "email")."""
+    """A short name for a field, written for an operator ("date of the incident", "email")."""
     if claim_field.description.strip().endswith("?"):
         return claim_field.name.replace("_", " ")
     description = _strip_end(claim_field.description.split(",", 1)[0])
@@ -76,13 +145,35 @@ def label(claim_field: ClaimField) -> str:
     return claim_field.name.replace("_", " ")
 
 
+def spoken_label(claim_field: ClaimField) -> str:
+    """A field's short name as the caller hears it ("your e-mail address")."""
+    return to_second_person(label(claim_field))
+
+
+_QUESTION_START_RE = re.compile(
+    r"(?i)^(?:(?:what|when|where|who|which|why|how)(?: \w+)? "
+    r"(?:is|are|was|were|did|do|does|has|have|can|could|would|will|should)|"
+    r"(?:is|are|was|were|did|do|does|has|have|can|could|will|would|should) "
+    r"(?:the|our|this|that|their|there|they|he|she|it|you|any)\b)"
+)
+
+
 def question(claim_field: ClaimField) -> str:
-    """How to ask for a field, from its description."""
-    description = claim_field.description.strip()
+    """How to ask the caller for a field, from its description: a question stays a
+    question (said to the caller: "Is the customer injured?" → "Are you injured?"); a
+    description becomes "Could you tell me …?" ("the customer's e-mail address" →
+    "Could you tell me your e-mail address?")."""
+    description = _FORMAT_NOTE_RE.sub("", claim_field.description.strip()).strip()
     if description.endswith("?"):
-        return description
-    topic = _strip_end(description) or f"the {claim_field.name.replace('_', ' ')}"
-    return f"Could you tell me {_lower_first(topic)}?"
+        return to_second_person(description)
+    if _QUESTION_START_RE.match(description):  # "What is their date of birth"
+        return to_second_person(_strip_end(description)) + "?"
+    topic = _lower_first(_topic(claim_field))
+    if topic.split(" ", 1)[0].lower() not in _DETERMINED:
+        # "Date of the incident" → "the date of the incident"; "E-mail" → "your e-mail"
+        owned = claim_field.type in (ClaimFieldType.EMAIL, ClaimFieldType.PHONE_NUMBER)
+        topic = f"{'your' if owned else 'the'} {topic}"
+    return f"Could you tell me {topic}?"
 
 
 def rephrase(claim_field: ClaimField, failures: int) -> list[str]:
@@ -106,10 +197,37 @@ def spoken_value(claim_field: ClaimField, value: str) -> str:
     return value
 
 
-def confirmation(claim_field: ClaimField, value: str) -> str:
-    """ "Got it, the 16th of November 2026."."""
-    spoken = spoken_value(claim_field, value)
-    return f"Got it, {spoken}." if not spoken.endswith((".", "!", "?")) else f"Got it, {spoken}"
+def _worth_reading_back(value: str) -> bool:
+    """A short name or reference ("John Smith", "AB-1234") is read back; a sentence of
+    the caller's own words ("my laptop was stolen") is not: it would come back in the
+    first person."""
+    words = value.rstrip(".!?").split()
+    return 0 < len(words) <= _ECHO_MAX_WORDS and all(
+        w[:1].isupper() or any(c.isdigit() for c in w) for w in words
+    )
+
+
+def confirmation(stored: Sequence[tuple[ClaimField, str]]) -> str:
+    """One short sentence for the values just stored: "Got it, the 16th of November 2026.",
+    "Got it, the 3rd of March 2026 at 2:30 pm, and john.smith@example.com.", or for
+    free text "Thank you, I've noted what happened." (the caller's words are not echoed)."""
+    spoken = [
+        spoken_value(f, v)
+        for f, v in stored
+        if f.type is not ClaimFieldType.TEXT or _worth_reading_back(v)
+    ]
+    noted = [f for f, v in stored if f.type is ClaimFieldType.TEXT and not _worth_reading_back(v)]
+    listed = ", ".join(spoken[:-1]) + ", and " + spoken[-1] if len(spoken) > 1 else "".join(spoken)
+    if not noted:
+        return _end_sentence(f"Got it, {listed}")
+    topic = spoken_label(noted[0]) if len(noted) == 1 else ""
+    if len(topic.split()) < _NOTED_MIN_WORDS or "?" in noted[0].description:
+        topic = "that"
+    return _end_sentence(f"Thank you, I've noted {topic}" + (f", and {listed}" if listed else ""))
+
+
+def _end_sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def greeting(request: CallRequest) -> list[str]:
@@ -120,7 +238,7 @@ def greeting(request: CallRequest) -> list[str]:
 
 
 def welcome_back(request: CallRequest) -> list[str]:
-    topic = _lower_first(_strip_end(request.task)) or "your file"
+    topic = _lower_first(to_second_person(_strip_end(request.task))) or "your file"
     return [
         f"Welcome back, this is {request.bot_name} from {request.bot_company}.",
         f"We were talking about this: {topic}.",
@@ -129,15 +247,26 @@ def welcome_back(request: CallRequest) -> list[str]:
 
 
 def recap(request: CallRequest, claim: dict[str, str]) -> list[str]:
-    """A short summary of what was collected, and what is still missing."""
-    parts = [
-        f"{label(f)}: {spoken_value(f, claim[f.name])}" for f in request.claim if f.name in claim
+    """A short summary of what was collected, and what is still missing. Free text in
+    the caller's own words is named, not read back (see :func:`confirmation`)."""
+    filled = [f for f in request.claim if f.name in claim]
+    shown = [
+        f for f in filled if f.type is not ClaimFieldType.TEXT or _worth_reading_back(claim[f.name])
     ]
-    sentences = [f"To sum up, I noted {'; '.join(parts)}."] if parts else []
-    missing = [label(f) for f in request.claim if f.name not in claim]
+    read = [f"{spoken_label(f)}: {spoken_value(f, claim[f.name])}" for f in shown]
+    named = [spoken_label(f) for f in filled if f not in shown]
+    sentences = [f"To sum up, I noted {'; '.join(read)}."] if read else []
+    if named:
+        lead = "I also noted" if read else "To sum up, I noted"
+        sentences.append(f"{lead} {_listed(named)}.")
+    missing = [spoken_label(f) for f in request.claim if f.name not in claim]
     if missing:
         sentences.append(f"We still need {', '.join(missing)}; you can send it to us later.")
     return sentences
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def goodbye(request: CallRequest) -> list[str]:

@@ -17,8 +17,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from switchboard.clock import Clock
+from switchboard.speech import SpeechAudio
 from switchboard_dialer.ports import Sleep
-from switchboard_dialer.speech_events import BotAudio
 
 FRAME_SEC = 0.020
 # Frames queued before a run starts, unless the turn's audio is complete already.
@@ -40,7 +40,7 @@ class TurnEnd:
     turn_id: str
 
 
-PlayoutItem = BotAudio | TurnEnd
+PlayoutItem = SpeechAudio | TurnEnd
 
 
 class Lateness:
@@ -83,7 +83,7 @@ class Playout:
     def __init__(
         self,
         play: Callable[[bytes], None],
-        on_played: Callable[[BotAudio], None],
+        on_played: Callable[[SpeechAudio], None],
         on_turn_end: Callable[[str], Awaitable[None]],
         clock: Clock,
         sleep: Sleep,
@@ -111,7 +111,7 @@ class Playout:
 
     @property
     def queued_frames(self) -> int:
-        return sum(1 for item in self._queue if isinstance(item, BotAudio))
+        return sum(1 for item in self._queue if isinstance(item, SpeechAudio))
 
     def push(self, item: PlayoutItem) -> None:
         self._queue.append(item)

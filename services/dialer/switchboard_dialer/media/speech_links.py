@@ -18,18 +18,18 @@ from dataclasses import replace
 from switchboard.clock import Clock
 from switchboard.errors import Unavailable
 from switchboard.grpc_edge import is_retryable
-from switchboard_dialer.ports import ListenStream, Sleep, SpeakStream, SpeechPort
-from switchboard_dialer.speech_events import (
+from switchboard.speech import (
     CancelTurn,
     ListenConfig,
-    ListenEvent,
+    ListenResponse,
     SpeakConfig,
-    SpeakEvent,
     SpeakRequest,
+    SpeakResponse,
     SpeakSettings,
     SpeakText,
-    TextDone,
+    SpeechTextDone,
 )
+from switchboard_dialer.ports import ListenStream, Sleep, SpeakStream, SpeechPort
 from switchboard_dialer.tasks import run_duplex
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ class SpeechLink(ABC):
 
 
 FrameSource = Callable[[], Awaitable[bytes | None]]
-ListenHandler = Callable[[ListenEvent], None]
+ListenHandler = Callable[[ListenResponse], None]
 
 
 class ListenLink(SpeechLink):
@@ -161,7 +161,7 @@ class ListenLink(SpeechLink):
             self._on_event(event)
 
 
-SpeakHandler = Callable[[SpeakEvent], None]
+SpeakHandler = Callable[[SpeakResponse], None]
 
 
 class SpeakLink(SpeechLink):
@@ -234,6 +234,6 @@ class SpeakLink(SpeechLink):
 
     async def _receive(self, stream: SpeakStream) -> None:
         while (event := await stream.receive()) is not None:
-            if isinstance(event, TextDone):
+            if isinstance(event, SpeechTextDone):
                 self._pending.pop((event.turn_id, event.index), None)
             self._on_event(event)

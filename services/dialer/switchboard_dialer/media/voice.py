@@ -18,25 +18,25 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from switchboard.clock import Clock
-from switchboard_dialer.brain_events import BrainRequest, Heard, Sentence
+from switchboard.converse import AgentSentence, CancelAgentTurn, ConverseRequest, PlayoutReport
+from switchboard.speech import (
+    CancelTurn,
+    ListenConfig,
+    ListenResponse,
+    SpeakConfig,
+    SpeakResponse,
+    SpeakSettings,
+    SpeakText,
+    SpeechAudio,
+    SpeechEnded,
+    SpeechStarted,
+    Transcript,
+)
 from switchboard_dialer.media.barge_in import Verdict, has_words, judge
 from switchboard_dialer.media.playout import Playout, TurnEnd
 from switchboard_dialer.media.speech_links import ListenLink, SpeakLink
 from switchboard_dialer.media.voice_turns import VoiceTurns
 from switchboard_dialer.ports import Sleep, SpeechPort
-from switchboard_dialer.speech_events import (
-    BotAudio,
-    CancelTurn,
-    ListenConfig,
-    ListenEvent,
-    SpeakConfig,
-    SpeakEvent,
-    SpeakSettings,
-    SpeakText,
-    SpeechEnded,
-    SpeechStarted,
-    Transcript,
-)
 from switchboard_dialer.tasks import cancel_and_wait
 from switchboard_dialer.telephony.base import PhoneLine
 
@@ -58,7 +58,7 @@ class VoiceConfig:
 class VoiceHost(Protocol):
     """What the pipeline asks of its call session."""
 
-    def send_to_brain(self, request: BrainRequest) -> None: ...
+    def send_to_brain(self, request: ConverseRequest) -> None: ...
 
     def caller_speaking(self) -> None:
         """The caller started to speak (silence timer off)."""
@@ -161,7 +161,7 @@ class VoicePipeline:
 
     # From the session.
 
-    def say(self, sentence: Sentence) -> None:
+    def say(self, sentence: AgentSentence) -> None:
         index = self.turns.add_sentence(
             sentence.turn_id, sentence.index, sentence.text, sentence.filler
         )
@@ -177,17 +177,17 @@ class VoicePipeline:
         if lang and self.listen is not None:
             await self.listen.set_lang(lang)
 
-    def unheard_reports(self) -> list[Heard]:
+    def unheard_reports(self) -> list[PlayoutReport]:
         """The call ends before the caller heard these turns (e.g. never answered)."""
         return [
-            Heard(turn_id, self.turns.heard_text(turn_id), interrupted=True)
+            PlayoutReport(turn_id, self.turns.heard_text(turn_id), interrupted=True)
             for turn_id in self.turns.unplayed()
         ]
 
     # Speak.
 
-    def _on_speak_event(self, event: SpeakEvent) -> None:
-        if isinstance(event, BotAudio):
+    def _on_speak_event(self, event: SpeakResponse) -> None:
+        if isinstance(event, SpeechAudio):
             if self._skip and self._skipped(event):
                 return
             if self.turns.frame_received(event.turn_id, event.index):
@@ -201,7 +201,7 @@ class VoicePipeline:
             if received := self.turns.received(text.turn_id, text.index):
                 self._skip[(text.turn_id, text.index)] = received
 
-    def _skipped(self, frame: BotAudio) -> bool:
+    def _skipped(self, frame: SpeechAudio) -> bool:
         key = (frame.turn_id, frame.index)
         left = self._skip.get(key, 0)
         if left <= 0:
@@ -219,7 +219,7 @@ class VoicePipeline:
         if line is not None:
             line.play_frame(pcm)
 
-    def _on_played(self, frame: BotAudio) -> None:
+    def _on_played(self, frame: SpeechAudio) -> None:
         self.turns.frame_played(frame.turn_id, frame.index)
         if frame.turn_id != self._speaking_turn:
             self._speaking_turn = frame.turn_id
@@ -248,7 +248,7 @@ class VoicePipeline:
         if reconnect and self._suspended is not None:
             self._resume("listen_reopened")
 
-    def _on_listen_event(self, event: ListenEvent) -> None:
+    def _on_listen_event(self, event: ListenResponse) -> None:
         match event:
             case SpeechStarted():
                 self._host.caller_speaking()
@@ -311,8 +311,10 @@ class VoicePipeline:
         if self._speaking_turn == turn_id:
             self._speaking_turn = None
         self.playout.resume()
+        # The brain may still be deciding the turn: it stops, and drops its actions.
+        self._host.send_to_brain(CancelAgentTurn(turn_id))
         if self.turns.has_speech(turn_id):
-            self._host.send_to_brain(Heard(turn_id, heard, interrupted=True))
+            self._host.send_to_brain(PlayoutReport(turn_id, heard, interrupted=True))
         self._host.turn_cancelled(turn_id)
         log.info(
             "caller interrupted the bot",

@@ -17,6 +17,26 @@ from collections import deque
 from collections.abc import AsyncIterator
 
 from switchboard.errors import AlreadyExists, FailedPrecondition, InvalidArgument, SwitchboardError
+from switchboard.media import FRAME_MS
+from switchboard.phone import (
+    AudioFrame,
+    BotSaid,
+    BotTurnDone,
+    ClearAudio,
+    Dtmf,
+    PhoneAnswer,
+    PhoneCall,
+    PhoneCallEnded,
+    PhoneConnected,
+    PhoneDownlink,
+    PhoneHangUp,
+    PhoneMode,
+    PhoneRegister,
+    PhoneRinging,
+    PhoneSay,
+    PhoneTransferred,
+    PhoneUplink,
+)
 from switchboard.phones import parse_e164
 from switchboard_dialer.telephony.base import (
     CallerDtmf,
@@ -26,26 +46,6 @@ from switchboard_dialer.telephony.base import (
     PhoneLine,
     Ring,
     TelephonyProvider,
-)
-from switchboard_dialer.telephony.phone_events import (
-    BotFrame,
-    BotSaid,
-    BotTurnDone,
-    ClearAudio,
-    Connected,
-    Ended,
-    PhoneAnswer,
-    PhoneAudio,
-    PhoneDial,
-    PhoneDownlinkEvent,
-    PhoneDtmf,
-    PhoneHangUp,
-    PhoneMode,
-    PhoneRegistration,
-    PhoneSay,
-    PhoneUplinkEvent,
-    Ringing,
-    Transferred,
 )
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,11 @@ class SimulatedLine(PhoneLine):
     def play_frame(self, pcm: bytes) -> None:
         if self._phone.line is self:
             self._out_seq += 1
-            self._phone.push(BotFrame(self.call_id, self._out_seq, self.sample_rate, pcm))
+            self._phone.push(
+                AudioFrame(
+                    pcm, self._out_seq, self._out_seq * FRAME_MS, self.sample_rate, self.call_id
+                )
+            )
 
     def clear_audio(self) -> None:
         if self._phone.line is self:
@@ -121,19 +125,19 @@ class SimulatedLine(PhoneLine):
 
     async def transfer(self, target: str) -> None:
         if self.attached:
-            self._phone.push(Transferred(target=target))
-            self._phone.push(Ended(reason="transferred"))
+            self._phone.push(PhoneTransferred(target=target))
+            self._phone.push(PhoneCallEnded(reason="transferred"))
             self._phone.detach(self)
 
     async def hang_up(self, reason: str) -> None:
         if self.attached:
-            self._phone.push(Ended(reason=reason))
+            self._phone.push(PhoneCallEnded(reason=reason))
             self._phone.detach(self)
 
     async def accept(self, call_id: str) -> None:
         await super().accept(call_id)
         if self.attached:
-            self._phone.push(Connected(call_id=call_id))
+            self._phone.push(PhoneConnected(call_id=call_id))
 
     def caller(self, event: CallerEvent) -> None:
         """Something the phone did; ``CallerGone`` is final."""
@@ -148,14 +152,14 @@ class SimulatedLine(PhoneLine):
 class SimulatedPhone:
     """One registered virtual phone: its downlink queue, its ring and its line."""
 
-    def __init__(self, registration: PhoneRegistration, provider: SimulatorProvider) -> None:
+    def __init__(self, registration: PhoneRegister, provider: SimulatorProvider) -> None:
         self.number = registration.number
         self.mode = registration.mode
         self.sample_rate = registration.sample_rate or DEFAULT_SAMPLE_RATE
         self.speed = registration.speed or 1.0
         self.auto_answer = registration.auto_answer
         self._provider = provider
-        self._downlink: asyncio.Queue[PhoneDownlinkEvent | None] = asyncio.Queue()
+        self._downlink: asyncio.Queue[PhoneDownlink | None] = asyncio.Queue()
         self._ring: Ring | None = None
         self.line: SimulatedLine | None = None
         self._closed = False
@@ -164,11 +168,11 @@ class SimulatedPhone:
     def busy(self) -> bool:
         return self._ring is not None or self.line is not None
 
-    def push(self, event: PhoneDownlinkEvent) -> None:
+    def push(self, event: PhoneDownlink) -> None:
         if not self._closed:
             self._downlink.put_nowait(event)
 
-    async def downlink(self) -> AsyncIterator[PhoneDownlinkEvent]:
+    async def downlink(self) -> AsyncIterator[PhoneDownlink]:
         """What to send the phone, until it unregisters."""
         while (event := await self._downlink.get()) is not None:
             yield event
@@ -178,7 +182,7 @@ class SimulatedPhone:
         kept = []
         while not self._downlink.empty():
             event = self._downlink.get_nowait()
-            if not isinstance(event, BotFrame):
+            if not isinstance(event, AudioFrame):
                 kept.append(event)
         for event in kept:
             self._downlink.put_nowait(event)
@@ -192,12 +196,12 @@ class SimulatedPhone:
         async def abandon(reason: str) -> None:
             if self._ring is ring:
                 self._ring = None
-                self.push(Ended(reason=reason))
+                self.push(PhoneCallEnded(reason=reason))
 
         rate = self.sample_rate if self.mode is PhoneMode.VOICE else 0
         ring = Ring(call_id, ringing=True, on_abandon=abandon, sample_rate=rate)
         self._ring = ring
-        self.push(Ringing(call_id=call_id, from_number=from_number))
+        self.push(PhoneRinging(call_id=call_id, from_number=from_number))
         if self.auto_answer:
             self._answer(call_id)
         return ring
@@ -209,13 +213,13 @@ class SimulatedPhone:
             return
         self._ring = None
         self.line = SimulatedLine(call_id, self)
-        self.push(Connected(call_id=call_id))
+        self.push(PhoneConnected(call_id=call_id))
         ring.answered(self.line)
 
-    async def handle(self, event: PhoneUplinkEvent) -> None:
+    async def handle(self, event: PhoneUplink) -> None:
         """One uplink message after registration. Raises domain errors on misuse."""
         match event:
-            case PhoneRegistration():
+            case PhoneRegister():
                 raise InvalidArgument("register is only allowed once, as the first message")
             case PhoneAnswer(call_id=call_id):
                 self._answer(call_id)
@@ -228,7 +232,7 @@ class SimulatedPhone:
                     raise InvalidArgument(f"say.text is limited to {MAX_SAY_CHARS} characters")
                 if self.line is not None:
                     self.line.caller(CallerSaid(text=text))
-            case PhoneAudio(pcm=pcm):
+            case AudioFrame(pcm=pcm):
                 if self.mode is PhoneMode.TEXT:
                     raise InvalidArgument("audio frames need a phone registered with mode VOICE")
                 if len(pcm) != frame_bytes(self.sample_rate):
@@ -238,14 +242,14 @@ class SimulatedPhone:
                     )
                 if self.line is not None:
                     self.line.caller_frame(pcm)
-            case PhoneDtmf(digits=digits):
+            case Dtmf(digits=digits):
                 if not DTMF_RE.match(digits):
                     raise InvalidArgument("dtmf.digits must be 1 to 32 of 0-9, *, #, A-D")
                 if self.line is not None:
                     self.line.caller(CallerDtmf(digits=digits))
             case PhoneHangUp():
                 self._hang_up()
-            case PhoneDial(to_number=to_number):
+            case PhoneCall(to_number=to_number):
                 await self._dial(parse_e164(to_number, "dial.to_number"))
 
     def _hang_up(self) -> None:
@@ -255,7 +259,7 @@ class SimulatedPhone:
             line = self.line
             self.detach(line)
             line.caller(CallerGone(reason="caller_hangup"))
-            self.push(Ended(reason="caller_hangup"))
+            self.push(PhoneCallEnded(reason="caller_hangup"))
 
     async def _dial(self, to_number: str) -> None:
         if self.busy:
@@ -269,7 +273,7 @@ class SimulatedPhone:
             if not exc.retryable:
                 raise
             log.warning("inbound call not taken", extra={"error": exc.message})
-            self.push(Ended(reason="unavailable"))
+            self.push(PhoneCallEnded(reason="unavailable"))
 
     def close(self) -> None:
         """The phone's stream ended: a ringing call goes unanswered, a live one drops."""
@@ -299,7 +303,7 @@ class SimulatorProvider(TelephonyProvider):
         self._phones: dict[str, SimulatedPhone] = {}
         self._timers: set[asyncio.TimerHandle] = set()
 
-    def register(self, registration: PhoneRegistration) -> SimulatedPhone:
+    def register(self, registration: PhoneRegister) -> SimulatedPhone:
         """Attaches a phone; one live registration per number."""
         number = parse_e164(registration.number, "register.number")
         if registration.mode is PhoneMode.VOICE and registration.sample_rate not in (
@@ -314,7 +318,7 @@ class SimulatorProvider(TelephonyProvider):
                 "a phone is already registered with this number; close its stream first"
             )
         phone = SimulatedPhone(
-            PhoneRegistration(
+            PhoneRegister(
                 number=number,
                 mode=registration.mode,
                 sample_rate=registration.sample_rate,

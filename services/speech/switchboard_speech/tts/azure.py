@@ -16,8 +16,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from switchboard.errors import InvalidArgument, Unavailable
 from switchboard_speech.azure_sdk import AzureCredentials, import_sdk
-from switchboard_speech.model import Voice
-from switchboard_speech.tts.base import TextToSpeech
+from switchboard_speech.tts.base import TextToSpeech, Voice
 
 DEFAULT_VOICES = {
     "en-US": "en-US-JennyNeural",

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
-
-from switchboard_speech.model import Voice
+from dataclasses import dataclass
 
 MIN_RATE = 0.75
 MAX_RATE = 1.25
+
+
+@dataclass(frozen=True)
+class Voice:
+    """How a Speak stream sounds: provider voice name, language, speaking rate."""
+
+    name: str
+    lang: str
+    rate: float = 1.0
 
 
 class TextToSpeech(ABC):

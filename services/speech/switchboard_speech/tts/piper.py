@@ -17,8 +17,7 @@ import numpy as np
 
 from switchboard.errors import InvalidArgument
 from switchboard_speech.audio import float_to_pcm16, resample
-from switchboard_speech.model import Voice
-from switchboard_speech.tts.base import TextToSpeech
+from switchboard_speech.tts.base import TextToSpeech, Voice
 
 DEFAULT_VOICE = "en_US-joe-medium"
 VOICE_ALIASES = {"joe": DEFAULT_VOICE, DEFAULT_VOICE: DEFAULT_VOICE}

@@ -1,0 +1,123 @@
+"""A domain-typed client of the Speech service: ``Listen`` and ``Speak`` streams."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import grpc
+
+from switchboard.channels import open_channel
+from switchboard.errors import Unavailable
+from switchboard.grpc_edge import domain_error
+from switchboard.media import FRAME_MS, AudioFrame
+from switchboard.speech import (
+    ListenConfig,
+    ListenResponse,
+    ListenSettings,
+    SpeakConfig,
+    SpeakRequest,
+    SpeakResponse,
+)
+from switchboard.speech_wire import (
+    listen_request_to_pb,
+    listen_response_from_pb,
+    speak_request_to_pb,
+    speak_response_from_pb,
+)
+from switchboard.v1 import speech_pb2_grpc
+
+
+async def _write(call: Any, message: Any, what: str) -> None:
+    try:
+        await call.write(message)
+    except grpc.aio.AioRpcError as exc:
+        raise domain_error(exc) from exc
+    except asyncio.InvalidStateError as exc:
+        raise Unavailable(f"the speech service closed the {what} stream") from exc
+
+
+async def _read(call: Any) -> Any:
+    """The next message, or None at the end of the stream."""
+    try:
+        msg = await call.read()
+    except grpc.aio.AioRpcError as exc:
+        raise domain_error(exc) from exc
+    return None if msg is grpc.aio.EOF else msg
+
+
+class GrpcListenStream:
+    """One ``Speech.Listen`` call; frames are numbered and timestamped here."""
+
+    def __init__(self, call: Any, config: ListenConfig) -> None:
+        self._call = call
+        self._config = config
+        self._seq = 0
+
+    async def open(self) -> None:
+        await _write(self._call, listen_request_to_pb(self._config), "listen")
+
+    async def send_frame(self, pcm: bytes) -> None:
+        seq = self._seq
+        self._seq = seq + 1
+        frame = AudioFrame(pcm, seq, seq * FRAME_MS, self._config.sample_rate, self._config.call_id)
+        await _write(self._call, listen_request_to_pb(frame), "listen")
+
+    async def set_lang(self, lang: str) -> None:
+        await _write(self._call, listen_request_to_pb(ListenSettings(lang)), "listen")
+
+    async def receive(self) -> ListenResponse | None:
+        while (msg := await _read(self._call)) is not None:
+            event = listen_response_from_pb(msg)
+            if event is not None:
+                return event
+        return None
+
+    async def close(self) -> None:
+        self._call.cancel()
+
+
+class GrpcSpeakStream:
+    """One ``Speech.Speak`` call."""
+
+    def __init__(self, call: Any, config: SpeakConfig) -> None:
+        self._call = call
+        self._config = config
+
+    async def open(self) -> None:
+        await _write(self._call, speak_request_to_pb(self._config), "speak")
+
+    async def send(self, request: SpeakRequest) -> None:
+        await _write(self._call, speak_request_to_pb(request), "speak")
+
+    async def receive(self) -> SpeakResponse | None:
+        while (msg := await _read(self._call)) is not None:
+            event = speak_response_from_pb(msg)
+            if event is not None:
+                return event
+        return None
+
+    async def close(self) -> None:
+        self._call.cancel()
+
+
+class SpeechClient:
+    """Opens Listen and Speak streams on one channel."""
+
+    def __init__(self, address: str) -> None:
+        self._channel = open_channel(address)
+        # Generated stubs are untyped; their .pyi covers messages only.
+        self._stub = speech_pb2_grpc.SpeechStub(self._channel)  # type: ignore[no-untyped-call]
+
+    async def listen(self, config: ListenConfig) -> GrpcListenStream:
+        stream = GrpcListenStream(self._stub.Listen(), config)
+        await stream.open()
+        return stream
+
+    async def speak(self, config: SpeakConfig) -> GrpcSpeakStream:
+        stream = GrpcSpeakStream(self._stub.Speak(), config)
+        await stream.open()
+        return stream
+
+    async def close(self) -> None:
+        await self._channel.close()
