@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from conftest import EndpointFactory
@@ -18,7 +18,7 @@ from sip_peers import HOST, free_rtp_range
 from switchboard import domain
 from switchboard.config import SipSettings
 from switchboard_dialer.telephony.base import PhoneLine
-from switchboard_dialer.telephony.sip import CallFailed, digest
+from switchboard_dialer.telephony.sip import CallFailed, Timers, digest, rtp
 from switchboard_dialer.telephony.sip.admission import (
     Credentials,
     InboundGate,
@@ -240,3 +240,62 @@ def test_with_no_trusted_source_and_no_digest_nobody_may_call_in() -> None:
     assert refusal is not None and refusal.status == 403 and not gate.open
     with pytest.raises(ValueError, match="not an IP address"):
         InboundPolicy(sources=("trunk.example.com",))
+
+
+def _cancel(port: int, n: int, sender: tuple[str, int], via: tuple[str, int]) -> bytes:
+    """A CANCEL of ``_invite(port, n, via, …)``, sent from ``sender``."""
+    return (
+        f"CANCEL sip:+18005550100@{HOST}:{port} SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP {via[0]}:{via[1]};branch=z9hG4bKstranger{n}\r\n"
+        f"From: <sip:+14155550123@{via[0]}>;tag=s{n}\r\n"
+        f"To: <sip:+18005550100@{HOST}:{port}>\r\n"
+        f"Call-ID: stranger-{n}@{via[0]}\r\nCSeq: 1 CANCEL\r\nMax-Forwards: 70\r\n"
+        f"Content-Length: 0\r\n\r\n"
+    ).encode()
+
+
+async def test_only_whoever_sent_an_invite_may_cancel_it(make_endpoint: EndpointFactory) -> None:
+    bot = await make_endpoint(user="bot")
+    with (
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as trunk,
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as stranger,
+    ):
+        trunk.bind((HOST, 0))
+        stranger.bind((STRANGER, 0))
+        me = trunk.getsockname()
+        trunk.sendto(_invite(bot.local_port, 7, me, me), (HOST, bot.local_port))
+        ringing = await asyncio.wait_for(bot.inbound.get(), 3)
+        stranger.sendto(
+            _cancel(bot.local_port, 7, stranger.getsockname(), me), (HOST, bot.local_port)
+        )
+        assert await asyncio.to_thread(_finals, stranger, 1, 2.0) == [481]
+        assert not ringing.ended.done()
+        trunk.sendto(_cancel(bot.local_port, 7, me, me), (HOST, bot.local_port))
+        assert await asyncio.wait_for(ringing.ended, 2) == "remote_cancelled"
+
+
+async def test_a_cancel_while_the_rtp_port_is_bound_answers_487_and_frees_the_slot(
+    make_endpoint: EndpointFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bound = asyncio.Event()
+    binding = asyncio.Event()
+    open_stream = rtp.open_stream
+
+    async def slow_open_stream(*args: Any) -> rtp.RtpStream:
+        binding.set()
+        await bound.wait()
+        return await open_stream(*args)
+
+    monkeypatch.setattr(rtp, "open_stream", slow_open_stream)
+    bot = await make_endpoint(user="bot", timers=Timers(t1=0.02, t2=0.08, t4=0.1))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as trunk:
+        trunk.bind((HOST, 0))
+        me = trunk.getsockname()
+        trunk.sendto(_invite(bot.local_port, 8, me, me), (HOST, bot.local_port))
+        await asyncio.wait_for(binding.wait(), 2)
+        trunk.sendto(_cancel(bot.local_port, 8, me, me), (HOST, bot.local_port))
+        statuses = await asyncio.to_thread(_finals, trunk, 2, 2.0)
+        bound.set()
+    assert sorted(s for s in statuses if s >= 200) == [200, 487]
+    await asyncio.sleep(0.1)
+    assert bot.calls == [] and bot.gate.active_calls == 0 and bot.inbound.empty()

@@ -50,7 +50,9 @@ class SipTransport(asyncio.DatagramProtocol):
         self.timers = timers
         self._transport: asyncio.DatagramTransport | None = None
         self._client: dict[tuple[str, str], ClientTransaction] = {}
-        self._server: dict[tuple[str, str], ServerTransaction] = {}
+        # (branch, method, source): a request from elsewhere with a copied branch is another
+        # request, not a retransmission (a stranger's CANCEL must not absorb the caller's).
+        self._server: dict[tuple[str, str, tuple[str, int]], ServerTransaction] = {}
         self._invites: dict[tuple[str, int], ServerTransaction] = {}  # (Call-ID, CSeq) → tx
         self.on_request: RequestHandler | None = None
         self.on_stray_response: StrayHandler | None = None
@@ -96,7 +98,7 @@ class SipTransport(asyncio.DatagramProtocol):
             del self._client[(branch, tx.request.method)]
 
     def _server_done(self, tx: ServerTransaction) -> None:
-        key = (_branch(tx.request), tx.request.method)
+        key = (_branch(tx.request), tx.request.method, tx.addr)
         if self._server.get(key) is tx:
             del self._server[key]
         invite_key = (tx.request.call_id, tx.request.cseq[0])
@@ -157,13 +159,14 @@ class SipTransport(asyncio.DatagramProtocol):
             return
         if request.method == "ACK":
             invite = self._invites.get((request.call_id, request.cseq[0]))
-            if invite is not None:
+            answered = invite is not None and 200 <= invite.final_status < 300
+            # The ACK of a non-2xx answer is hop by hop: only the INVITE's sender sends it.
+            if invite is not None and (answered or invite.addr[0] == addr[0]):
                 invite.ack()
-            if invite is None or 200 <= invite.final_status < 300:
-                if self.on_ack is not None:
-                    self.on_ack(request)
+            if (invite is None or answered) and self.on_ack is not None:
+                self.on_ack(request)
             return
-        key = (_branch(request), request.method)
+        key = (_branch(request), request.method, addr)
         existing = self._server.get(key)
         if existing is not None:
             existing.retransmitted()
