@@ -7,6 +7,7 @@ Every test peer sends from 127.0.0.1, the trunk; a stranger sends from 127.0.0.2
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections.abc import AsyncIterator
 from typing import Any, cast
@@ -24,6 +25,7 @@ from switchboard_dialer.telephony.sip.admission import (
     InboundGate,
     InboundPolicy,
 )
+from switchboard_dialer.telephony.sip.log_budget import LogBudget
 from switchboard_dialer.telephony.sip.message import SipRequest, parse
 from switchboard_dialer.telephony.sip.provider import SipProvider
 
@@ -74,8 +76,9 @@ async def provider() -> AsyncIterator[SipProvider]:
 
 
 async def test_a_strangers_invites_get_403_and_no_rtp_reaches_the_address_in_their_sdp(
-    provider: SipProvider, make_endpoint: EndpointFactory
+    provider: SipProvider, make_endpoint: EndpointFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, "switchboard_dialer.telephony.sip")
     offered: list[str] = []
 
     async def take(from_number: str, to_number: str, line: PhoneLine) -> domain.Call:
@@ -102,6 +105,8 @@ async def test_a_strangers_invites_get_403_and_no_rtp_reaches_the_address_in_the
             await asyncio.to_thread(media.recv, 65535)
     assert offered == [] and provider.endpoint.calls == []
     assert provider.endpoint.gate.active_calls == 0
+    refusals = [r for r in caplog.records if r.getMessage() == "sip inbound call refused"]
+    assert len(refusals) == 1  # the flood is one log line (per 10 s), not eight
     # The trunk (the host's address) still gets through, and is answered.
     trunk = await make_endpoint(user="+14155550123")
     call = await trunk.call(f"sip:+18005550100@{HOST}:{port}")
@@ -299,3 +304,14 @@ async def test_a_cancel_while_the_rtp_port_is_bound_answers_487_and_frees_the_sl
     assert sorted(s for s in statuses if s >= 200) == [200, 487]
     await asyncio.sleep(0.1)
     assert bot.calls == [] and bot.gate.active_calls == 0 and bot.inbound.empty()
+
+
+def test_a_repeated_event_is_logged_once_per_interval_with_the_count_it_skipped() -> None:
+    now = [0.0]
+    budget = LogBudget(interval_sec=10, max_keys=2, clock=lambda: now[0])
+    assert [budget.spend("a") for _ in range(4)] == [0, None, None, None]
+    now[0] = 10.0
+    assert budget.spend("a") == 3
+    budget.spend("b")
+    budget.spend("c")  # "a" is forgotten: memory stays bounded
+    assert budget.spend("a") == 0

@@ -15,7 +15,7 @@ How the modules fit, from the bottom up (each imports only from the lines above 
 - wire formats: ``message`` (parse/serialise with limits), ``address`` (URIs,
   name-addr, Via), ``digest`` (401/407), ``g711`` (numpy tables), ``rtp_packet``,
   ``rtp_source`` (RFC 3550 sequence validation per SSRC), ``dtmf`` (RFC 4733),
-  ``tasks``; then ``sdp`` (offer/answer)
+  ``log_budget`` (a flood is not a log flood), ``tasks``; then ``sdp`` (offer/answer)
 - ``transaction`` (timers A/B/E/F, response retransmission), ``admission`` (who may
   call in: trusted sources, a digest challenge, call caps, where media may go)
 - ``transport`` (UDP, 400 for bad requests), ``dialog`` (tags, CSeq, route set),

@@ -26,6 +26,7 @@ from switchboard_dialer.telephony.sip.call import SipCall
 from switchboard_dialer.telephony.sip.config import SipConfig
 from switchboard_dialer.telephony.sip.context import ALLOW
 from switchboard_dialer.telephony.sip.dialog import Dialog
+from switchboard_dialer.telephony.sip.log_budget import LogBudget
 from switchboard_dialer.telephony.sip.message import SipRequest, SipResponse
 from switchboard_dialer.telephony.sip.registration import Registration
 from switchboard_dialer.telephony.sip.tasks import TaskSet
@@ -53,6 +54,7 @@ class SipEndpoint:
         self._calls: dict[str, SipCall] = {}
         self._pending: set[str] = set()  # Call-IDs of INVITEs waiting for their RTP port
         self._gate: InboundGate | None = None
+        self._refusals_logged = LogBudget()  # a stranger's flood is one line per 10 s
         self._tasks = TaskSet("sip-endpoint")
         self.registration: Registration | None = None
 
@@ -232,10 +234,16 @@ class SipEndpoint:
         source = tx.addr[0]
         screened = screen_invite(request, source, self.gate, self.contact, self.config.codecs)
         if isinstance(screened, SipResponse):
-            if screened.status in (401, 403, 503):
+            refused = screened.status in (401, 403, 503)
+            unlogged = self._refusals_logged.spend(source) if refused else None
+            if unlogged is not None:
                 log.info(
                     "sip inbound call refused",
-                    extra={"status": screened.status, "pii_source": source},
+                    extra={
+                        "status": screened.status,
+                        "unlogged_before": unlogged,
+                        "pii_source": source,
+                    },
                 )
             tx.respond(screened)
             return

@@ -23,6 +23,7 @@ from switchboard_dialer.telephony.sip.address import (
     new_branch,
     new_tag,
 )
+from switchboard_dialer.telephony.sip.log_budget import LogBudget
 from switchboard_dialer.telephony.sip.message import SipParseError, SipRequest, SipResponse, parse
 from switchboard_dialer.telephony.sip.transaction import (
     ClientTransaction,
@@ -58,6 +59,7 @@ class SipTransport(asyncio.DatagramProtocol):
         self.on_stray_response: StrayHandler | None = None
         self.on_ack: AckHandler | None = None
         self.bad_datagrams = 0
+        self._log_budget = LogBudget()
 
     @property
     def local(self) -> tuple[str, int]:
@@ -126,14 +128,17 @@ class SipTransport(asyncio.DatagramProtocol):
         partial = exc.partial
         # A Via is all a 400 needs to find its way back (the client matches its branch).
         routable = partial is not None and partial.method != "ACK" and bool(partial.get("Via"))
-        log.info(
-            "sip datagram rejected",
-            extra={
-                "problem": exc.reason,
-                "answered": routable,
-                "pii_source": f"{addr[0]}:{addr[1]}",
-            },
-        )
+        unlogged = self._log_budget.spend(addr[0])
+        if unlogged is not None:
+            log.info(
+                "sip datagram rejected",
+                extra={
+                    "problem": exc.reason,
+                    "answered": routable,
+                    "unlogged_before": unlogged,
+                    "pii_source": f"{addr[0]}:{addr[1]}",
+                },
+            )
         if routable and partial is not None:
             self.send(bad_request(partial, exc.reason).to_bytes(), addr)
 
