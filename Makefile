@@ -70,11 +70,16 @@ demo: install ## A whole simulated voice call: transcript, claim and report
 test: install install-llm-local system-deps ## Install what is needed and run every test
 	$(BIN)/python -m pytest -q
 
+.PHONY: eval
+eval: install system-deps ## The conversation suite (scenarios/eval) in text and voice mode
+	$(BIN)/switchboard eval scenarios/eval
+	$(BIN)/switchboard eval scenarios/eval --voice
+
 .PHONY: lint
 lint: install ## ruff, mypy (strict) and the import contracts (pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy lib services
+	$(BIN)/mypy lib cli services
 	$(BIN)/lint-imports
 
 .PHONY: bench

@@ -28,8 +28,8 @@ import grpc
 import httpx
 from results_io import percentile
 
-from switchboard.launcher import Cluster, ClusterPorts
 from switchboard.v1 import dialer_pb2, dialer_pb2_grpc
+from switchboard_cli.launcher import Cluster, ClusterPorts
 
 FIELDS = 40  # text fields per call, so one call gives many measured turns
 RESULTS = Path(__file__).parent / "results"

@@ -27,11 +27,11 @@ import common
 import numpy as np
 
 from switchboard.domain import DocumentChunk
-from switchboard.launcher import grpc_ready
 from switchboard.store_client import StoreClient
 from switchboard_brain.rag.embedder import MiniLMEmbedder
 from switchboard_brain.rag.knowledge import TextChunk
 from switchboard_brain.rag.store_kb import StoreKnowledgeBase
+from switchboard_cli.launcher import grpc_ready
 from tests.cluster.llama_server import free_port
 
 WORDS = (

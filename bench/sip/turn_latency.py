@@ -43,8 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "voice"))
 from common import percentile, table, write_results
 
 from switchboard.config import Features
-from switchboard.launcher import Cluster, ClusterPorts
 from switchboard.v1 import speech_pb2, speech_pb2_grpc
+from switchboard_cli.launcher import Cluster, ClusterPorts
 from switchboard_dialer.telephony.sip import InboundPolicy, SipConfig, SipEndpoint
 from switchboard_dialer.telephony.sip.call import SipCall
 

@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import percentile, table, write_results
 
 from switchboard.config import Features
-from switchboard.launcher import Cluster, ClusterPorts
-from switchboard.scenario import Scenario
-from switchboard.scenario_voice import VoiceCallee
+from switchboard_cli.launcher import Cluster, ClusterPorts
+from switchboard_cli.scenario import Scenario
+from switchboard_cli.scenario_voice import VoiceCallee
 
 ANSWERS = [
     "The roof was leaking after the storm.",

@@ -114,6 +114,7 @@ class SipSettings(Section):
 
 class DialerSettings(Section):
     telephony: Literal["simulator", "sip"] = "simulator"
+    sms: Literal["log"] = "log"  # "log": kept in the transcript, not sent
     sample_rate: int = 8000
     max_call_duration_sec: float = Field(1800, gt=0)
     ring_timeout_sec: float = Field(30, gt=0)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from switchboard.launcher import Cluster, ClusterPorts
+from switchboard_cli.launcher import Cluster, ClusterPorts
 from tests.cluster.harness import FIXED_NOW
 from tests.cluster.llama_server import MODEL_ALIAS, llama_server, why_unavailable
 

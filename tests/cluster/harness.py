@@ -6,9 +6,9 @@ import asyncio
 import secrets
 from typing import Any
 
-from switchboard.launcher import Cluster
-from switchboard.scenario import Scenario, SimulatedCallee, SimulationResult
 from switchboard.store_client import StoreClient
+from switchboard_cli.launcher import Cluster
+from switchboard_cli.scenario import Scenario, SimulatedCallee, SimulationResult
 
 # Dates in scenarios resolve against this instant: Tuesday 24 November 2026, 07:00 in California.
 FIXED_NOW = "2026-11-24T15:00:00+00:00"

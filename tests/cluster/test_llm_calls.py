@@ -13,8 +13,6 @@ import httpx
 
 from switchboard import domain
 from switchboard.config import LlmSettings
-from switchboard.launcher import Cluster
-from switchboard.scenario import Scenario, SimulatedCallee
 from switchboard.store_client import StoreClient
 from switchboard_brain.llm.base import (
     ChatMessage,
@@ -25,6 +23,8 @@ from switchboard_brain.llm.base import (
     ToolSpec,
 )
 from switchboard_brain.llm.openai_chat import OpenAIChatModel
+from switchboard_cli.launcher import Cluster
+from switchboard_cli.scenario import Scenario, SimulatedCallee
 from tests.cluster.harness import unique_number
 from tests.cluster.llama_server import MODEL_ALIAS
 

@@ -19,9 +19,9 @@ import pytest
 
 from switchboard import domain
 from switchboard.jobs import POST_CALL, Job, JobState
-from switchboard.launcher import Cluster, ClusterPorts
-from switchboard.scenario import SimulationResult
 from switchboard.store_client import StoreClient
+from switchboard_cli.launcher import Cluster, ClusterPorts
+from switchboard_cli.scenario import SimulationResult
 from tests.cluster.harness import FIXED_NOW, simulate, unique_number
 
 LEASE_SEC = "4"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from switchboard.launcher import Cluster
-from switchboard.scenario import Scenario, SimulatedCallee
+from switchboard_cli.launcher import Cluster
+from switchboard_cli.scenario import Scenario, SimulatedCallee
 from tests.cluster.harness import unique_number
 
 CLAIM = [

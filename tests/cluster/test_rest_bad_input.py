@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from switchboard.launcher import Cluster
+from switchboard_cli.launcher import Cluster
 from tests.cluster.harness import stored_call_count
 
 GOOD: dict[str, Any] = {

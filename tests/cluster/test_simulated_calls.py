@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import yaml
 
-from switchboard.launcher import Cluster
-from switchboard.scenario import claim_mismatches
+from switchboard_cli.launcher import Cluster
+from switchboard_cli.scenario import claim_mismatches
 from tests.cluster.harness import simulate, unique_number
 
 DEMO = Path(__file__).parents[2] / "scenarios" / "demo.yaml"

@@ -30,8 +30,8 @@ import grpc
 import httpx
 import pytest
 
-from switchboard.launcher import Cluster, ClusterPorts
 from switchboard.v1 import speech_pb2, speech_pb2_grpc
+from switchboard_cli.launcher import Cluster, ClusterPorts
 from tests.cluster.harness import FIXED_NOW, unique_number
 
 HOST = "127.0.0.1"

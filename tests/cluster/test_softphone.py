@@ -30,8 +30,8 @@ import httpx
 import pytest
 import websockets
 
-from switchboard.launcher import Cluster
 from switchboard.v1 import speech_pb2, speech_pb2_grpc
+from switchboard_cli.launcher import Cluster
 from tests.cluster.harness import unique_number
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

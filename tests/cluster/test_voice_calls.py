@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 
-from switchboard.launcher import Cluster
-from switchboard.scenario import Scenario, claim_mismatches
-from switchboard.scenario_voice import VoiceCallee
+from switchboard_cli.launcher import Cluster
+from switchboard_cli.scenario import Scenario, claim_mismatches
+from switchboard_cli.scenario_voice import VoiceCallee
 from tests.cluster.harness import unique_number
 
 DESCRIPTION = "A pipe burst under the sink and flooded the kitchen floor."

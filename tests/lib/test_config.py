@@ -91,20 +91,6 @@ def test_phone_numbers_in_the_environment_stay_text_with_their_plus_and_zeros() 
     assert settings.dialer.sip.port == 5070
 
 
-def test_an_unknown_provider_name_is_a_config_error_listing_the_choices() -> None:
-    from switchboard.providers import create_provider
-
-    with pytest.raises(ConfigError, match="choose one of a, b"):
-        create_provider("x.provider", "c", {"a": "m:A", "b": "m:B"}, object)
-
-
-def test_a_provider_whose_sdk_is_missing_names_the_package() -> None:
-    from switchboard.providers import create_provider
-
-    with pytest.raises(ConfigError, match="no_such_vendor_sdk"):
-        create_provider("x.provider", "v", {"v": "no_such_vendor_sdk.module:V"}, object)
-
-
 def test_a_phone_number_in_the_file_stays_text_even_unquoted(tmp_path: Path) -> None:
     path = tmp_path / "switchboard.yaml"
     path.write_text("dialer:\n  sip:\n    caller_id: +14155550100\n")

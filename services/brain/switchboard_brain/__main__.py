@@ -14,11 +14,10 @@ from switchboard.features import FeatureFlags
 from switchboard.server import GrpcService
 from switchboard.service_main import main
 from switchboard.store_client import StoreClient
-from switchboard_brain.llm import create_chat_models
+from switchboard_brain.llm import create_chat_models, create_fallback
 from switchboard_brain.models import minilm_dir
+from switchboard_brain.policy import create_policy
 from switchboard_brain.policy.base import ConversationPolicy, DocumentSearch
-from switchboard_brain.policy.form import FormPolicy
-from switchboard_brain.policy.llm import LlmPolicy
 from switchboard_brain.post_call import PostCallWorker
 from switchboard_brain.rag import create_knowledge_base
 from switchboard_brain.servicer import BrainServicer, register
@@ -67,19 +66,21 @@ def choose_policy(
 ) -> tuple[ConversationPolicy, Summarizer]:
     """``llm`` when asked for and configured; else ``form``, saying why at startup."""
     brain = settings.brain
-    form = FormPolicy(brain.rag.answer_min_score)
-    if brain.policy != "llm":
-        return form, RuleSummarizer()
-    if not brain.llm.configured:
+    if brain.policy == "llm" and not brain.llm.configured:
         log.warning(
             "brain.policy is llm but brain.llm.endpoint or brain.llm.fast_model is not set: "
             "running the form policy"
         )
-        return form, RuleSummarizer()
+        return create_policy("form", brain), RuleSummarizer()
+    if brain.policy != "llm":
+        return create_policy(brain.policy, brain), RuleSummarizer()
     fast, slow = create_chat_models(brain.llm)
     for model in {id(fast): fast, id(slow): slow}.values():
         service.on_stop(model.close)
-    return LlmPolicy(fast, slow, brain.llm), LlmSummarizer(slow, brain.llm)
+    chat = create_fallback(fast, slow)
+    slow_chat = create_fallback(slow, fast)  # features.slow_llm_for_chat
+    policy = create_policy("llm", brain, chat=chat, slow_chat=slow_chat)
+    return policy, LlmSummarizer(slow, brain.llm)
 
 
 async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from brain_fakes import REFERENCE_NOW, InMemoryStore, ScriptedChatModel, VirtualTime
+from brain_fakes import REFERENCE_NOW, InMemoryStore, ScriptedChatModel
 
-from switchboard.clock import ManualClock
+from switchboard.clock import VirtualClock
 from switchboard.config import Features, LlmSettings
 from switchboard.converse import AgentSentence, ConverseResponse, UserTurn
 from switchboard.features import FeatureFlags
+from switchboard_brain.llm.fallback import FallbackChatModel
 from switchboard_brain.llm.tokens import EstimatedTokens
 from switchboard_brain.policy.base import DocumentSearch
 from switchboard_brain.policy.llm import LlmPolicy
@@ -18,15 +19,20 @@ class Rig:
     """A call, a store, a fast and a slow scripted model, and a session of the llm policy."""
 
     def __init__(self, **settings: object) -> None:
-        self.time = VirtualTime()
+        self.time = VirtualClock(REFERENCE_NOW)
         self.store = InMemoryStore()
         self.store.new_call()
         self.fast = ScriptedChatModel(sleep=self.time.sleep, model="fast")
         self.slow = ScriptedChatModel(sleep=self.time.sleep, model="slow")
         self.settings = LlmSettings(endpoint="http://fake", fast_model="fast", **settings)  # type: ignore[arg-type]
         self.features = Features()
+        sleep = self.time.sleep
         self.policy = LlmPolicy(
-            self.fast, self.slow, self.settings, sleep=self.time.sleep, counter=EstimatedTokens()
+            self.settings,
+            FallbackChatModel((self.fast, self.slow), sleep),
+            FallbackChatModel((self.slow, self.fast), sleep),
+            sleep=sleep,
+            counter=EstimatedTokens(),
         )
         self.session: ConversationSession | None = None
         self.arrivals: list[tuple[float, ConverseResponse]] = []
@@ -36,7 +42,7 @@ class Rig:
             self.store,
             "call-1",
             self.policy,
-            ManualClock(REFERENCE_NOW),
+            VirtualClock(REFERENCE_NOW),
             FeatureFlags(self.features),
             search,
         )
@@ -48,7 +54,7 @@ class Rig:
         async def consume() -> list[ConverseResponse]:
             events = []
             async for event in session.handle(UserTurn(turn_id, text)):
-                self.arrivals.append((self.time.now, event))
+                self.arrivals.append((self.time.monotonic(), event))
                 events.append(event)
             return events
 

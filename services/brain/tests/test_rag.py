@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from brain_fakes import REFERENCE_NOW, BagOfWordsEmbedder, InMemoryStore
 
-from switchboard.clock import ManualClock
-from switchboard.config import Features
+from switchboard.clock import VirtualClock
+from switchboard.config import Features, RagSettings
 from switchboard.converse import AgentSentence, ConversationStart, UserTurn
 from switchboard.features import FeatureFlags
 from switchboard_brain.models import minilm_dir
@@ -88,8 +88,8 @@ async def form_session(store: InMemoryStore, kb: StoreKnowledgeBase) -> Conversa
     return await ConversationSession.open(
         store,
         "call-1",
-        FormPolicy(answer_min_score=0.3),
-        ManualClock(REFERENCE_NOW),
+        FormPolicy(RagSettings(answer_min_score=0.3)),
+        VirtualClock(REFERENCE_NOW),
         FeatureFlags(Features()),
         search,
     )
@@ -200,4 +200,4 @@ def test_azure_search_without_the_sdk_names_the_extra() -> None:
     from switchboard.config import ConfigError
 
     with pytest.raises(ConfigError, match=r"requirements-azure\.txt"):
-        AzureSearchKnowledgeBase(endpoint="https://x", index="i", api_key="k")
+        AzureSearchKnowledgeBase(RagSettings(azure_endpoint="https://x", azure_index="i"))

@@ -15,7 +15,7 @@ from switchboard import convert, domain
 from switchboard.brain_client import BrainClient
 from switchboard.call_events import CallEvent
 from switchboard.clock import SystemClock
-from switchboard.config import DialerSettings, Features
+from switchboard.config import BrainSettings, DialerSettings, Features
 from switchboard.features import FeatureFlags
 from switchboard.server import GrpcService
 from switchboard.store_client import StoreClient
@@ -41,7 +41,10 @@ async def start_brain(store_address: str, port: int = 0) -> tuple[GrpcService, S
     service = GrpcService("brain", f"127.0.0.1:{port}", ["switchboard.v1.Brain"])
     store = StoreClient(store_address)
     flags = FeatureFlags(Features())
-    register(service.server, BrainServicer(store, SystemClock(), flags, create_policy("form")))
+    register(
+        service.server,
+        BrainServicer(store, SystemClock(), flags, create_policy("form", BrainSettings())),
+    )
     await service.start()
     return service, store
 

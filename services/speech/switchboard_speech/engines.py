@@ -1,50 +1,50 @@
-"""The provider registry: names in ``speech`` settings → loaded models, once per process.
+"""The speech providers: names in ``speech`` settings → loaded models, once per process.
 
-Vendor modules are imported only when chosen, so an optional SDK that is not
-installed costs nothing unless configured.
+Each seam goes through the shared registry, so vendor modules are imported only
+when chosen and a missing SDK names the requirements file that installs it.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
 
-from switchboard.config import ConfigError, SpeechSettings
+from switchboard.config import SpeechSettings
+from switchboard.providers import Seam, Vendor, create
 from switchboard_speech.stt.base import SpeechToText
 from switchboard_speech.tts.base import TextToSpeech
 from switchboard_speech.vad.base import VoiceActivityDetector
 
 log = logging.getLogger(__name__)
 
-VAD_PROVIDERS = {
-    "webrtc": "switchboard_speech.vad.webrtc:WebRtcVad",
-    "silero": "switchboard_speech.vad.silero:SileroVad",
-}
-STT_PROVIDERS = {
-    "local": "switchboard_speech.stt.whisper:WhisperSTT",
-    "azure": "switchboard_speech.stt.azure:AzureSTT",
-}
-TTS_PROVIDERS = {
-    "local": "switchboard_speech.tts.piper:PiperTTS",
-    "azure": "switchboard_speech.tts.azure:AzureTTS",
-}
+_LOCAL = "requirements-speech.txt"
+_AZURE = "requirements-azure.txt"
 
-
-def load_provider(kind: str, name: str, table: dict[str, str], base: type[Any]) -> Any:
-    """Instantiates the provider called ``name``; ConfigError names the valid choices."""
-    target = table.get(name)
-    if target is None:
-        choices = ", ".join(sorted(table))
-        raise ConfigError(f"speech.{kind}: unknown provider {name!r}; choose one of {choices}")
-    module_name, _, class_name = target.partition(":")
-    provider_cls = getattr(importlib.import_module(module_name), class_name)
-    provider = provider_cls()
-    if not isinstance(provider, base):
-        raise ConfigError(f"speech.{kind}: {target} is not a {base.__name__}")
-    return provider
+VAD = Seam(
+    "speech.vad",
+    VoiceActivityDetector,
+    {
+        "webrtc": Vendor("switchboard_speech.vad.webrtc:WebRtcVad", extra=_LOCAL),
+        "silero": Vendor("switchboard_speech.vad.silero:SileroVad", extra=_LOCAL),
+    },
+)
+STT = Seam(
+    "speech.stt",
+    SpeechToText,
+    {
+        "local": Vendor("switchboard_speech.stt.whisper:WhisperSTT", extra=_LOCAL),
+        "azure": Vendor("switchboard_speech.stt.azure:AzureSTT", extra=_AZURE),
+    },
+)
+TTS = Seam(
+    "speech.tts",
+    TextToSpeech,
+    {
+        "local": Vendor("switchboard_speech.tts.piper:PiperTTS", extra=_LOCAL),
+        "azure": Vendor("switchboard_speech.tts.azure:AzureTTS", extra=_AZURE),
+    },
+)
 
 
 @dataclass
@@ -77,9 +77,8 @@ class SpeechEngines:
 
 def build_engines(settings: SpeechSettings) -> SpeechEngines:
     """Loads the configured providers (blocking: model files are read here)."""
-    vad: VoiceActivityDetector = load_provider(
-        "vad", settings.vad, VAD_PROVIDERS, VoiceActivityDetector
+    return SpeechEngines(
+        vad=create(VAD, settings.vad),
+        stt=create(STT, settings.stt),
+        tts=create(TTS, settings.tts),
     )
-    stt: SpeechToText = load_provider("stt", settings.stt, STT_PROVIDERS, SpeechToText)
-    tts: TextToSpeech = load_provider("tts", settings.tts, TTS_PROVIDERS, TextToSpeech)
-    return SpeechEngines(vad=vad, stt=stt, tts=tts)

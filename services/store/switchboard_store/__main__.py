@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from switchboard.config import Settings
 from switchboard.features import FeatureFlags
 from switchboard.server import GrpcService
 from switchboard.service_main import main
 from switchboard.v1 import store_pb2_grpc
-from switchboard_store.job_queue import RetryPolicy
+from switchboard_store.backends import open_repository
 from switchboard_store.repository import CallRepository
 from switchboard_store.servicer import StoreServicer
-from switchboard_store.sqlite_repository import SqliteCallRepository
 
 SERVICE_NAMES = ["switchboard.v1.Store"]
 
@@ -30,11 +27,7 @@ def serve_repository(service: GrpcService, repository: CallRepository) -> None:
 
 async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -> None:
     """Opens (and migrates) the configured database and serves it."""
-    store = settings.store
-    retry = RetryPolicy(
-        max_attempts=store.job_max_attempts, backoff_sec=store.job_retry_backoff_sec
-    )
-    serve_repository(service, await SqliteCallRepository.open(Path(store.sqlite_path), None, retry))
+    serve_repository(service, await open_repository(settings.store))
 
 
 if __name__ == "__main__":

@@ -80,6 +80,11 @@ class ChatRequest:
     temperature: float = 0.0
     seed: int | None = None
     json_schema: JsonSchema | None = None
+    # For a wrapper over several models (llm/fallback.py); a single model ignores both.
+    # How long a model may take to begin its answer before the next model is asked:
+    start_timeout_sec: float | None = None
+    # Whether an answer with neither text nor tool calls counts as a failure:
+    require_answer: bool = False
 
     def size_hint(self) -> int:
         """Characters sent, for logs (never the text itself)."""
@@ -107,7 +112,19 @@ class Finished:
     completion_tokens: int = 0
 
 
-ChatEvent = TextDelta | ToolCallsReady | Finished
+@dataclass(frozen=True)
+class ModelSwitched:
+    """A wrapper gave up on a model before it said anything and asks ``model`` next.
+
+    ``rest`` is the chat model that carries on from here (the remaining models), so the
+    later requests of the same turn do not wait for the failed one again.
+    """
+
+    model: str
+    rest: ChatModel
+
+
+ChatEvent = TextDelta | ToolCallsReady | Finished | ModelSwitched
 
 
 @dataclass

@@ -1,20 +1,29 @@
-"""Conversation policies: what the agent says and does next.
+"""Conversation policies: what the agent says and does next, chosen by ``brain.policy``.
 
-``form`` (the embedded default) is deterministic; an LLM policy plugs into the
-same :class:`~switchboard_brain.policy.base.ConversationPolicy` base.
+``form`` (the embedded default) is deterministic; ``llm`` is a tool-calling agent over
+a chat model. Both implement :class:`~switchboard_brain.policy.base.ConversationPolicy`
+and come from the shared registry, each given its own settings section.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from switchboard.config import BrainSettings
+from switchboard.providers import Seam, Vendor, create
 from switchboard_brain.policy.base import ConversationPolicy
-from switchboard_brain.policy.form import FormPolicy
 
-POLICIES: dict[str, type[ConversationPolicy]] = {FormPolicy.name: FormPolicy}
+POLICIES = Seam(
+    "brain.policy",
+    ConversationPolicy,
+    {
+        "form": Vendor("switchboard_brain.policy.form:FormPolicy", section="rag"),
+        # Its chat models are dependencies: ``chat`` and ``slow_chat``.
+        "llm": Vendor("switchboard_brain.policy.llm:LlmPolicy", section="llm"),
+    },
+)
 
 
-def create_policy(name: str) -> ConversationPolicy:
+def create_policy(name: str, settings: BrainSettings, **dependencies: Any) -> ConversationPolicy:
     """The policy registered under ``name`` (config ``brain.policy``)."""
-    try:
-        return POLICIES[name]()
-    except KeyError:
-        raise ValueError(f"unknown brain policy {name!r}; known: {sorted(POLICIES)}") from None
+    return create(POLICIES, name, settings, **dependencies)

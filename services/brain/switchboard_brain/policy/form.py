@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from switchboard.config import RagSettings
 from switchboard.domain import ClaimField, ClaimFieldType
 from switchboard.errors import InvalidArgument, SwitchboardError
 from switchboard_brain.extract.corrections import is_correction
@@ -46,8 +47,9 @@ class FormPolicy(ConversationPolicy):
 
     name: ClassVar[str] = "form"
 
-    def __init__(self, answer_min_score: float = 0.5) -> None:
-        self._answer_min_score = answer_min_score
+    def __init__(self, settings: RagSettings | None = None) -> None:
+        # Knowledge-base hits at least this close are read out as the answer.
+        self._answer_min_score = (settings or RagSettings()).answer_min_score
 
     async def greet(self, ctx: TurnContext, resumed: bool) -> AgentReply:
         state = FormState.load(ctx.call.policy_state)

@@ -7,12 +7,14 @@ streamed and spoken sentence by sentence; tool calls run in parallel after a sho
 spoken confirmation, and their results go back to the model for up to
 ``tool_rounds`` rounds (the last one without tools).
 
-Timing, per attempt: no sentence after ``answer_soft_timeout_sec`` → a filler
-(not stored); none after ``answer_hard_timeout_sec`` → the attempt is abandoned and
-the other model tries; when both failed (timeout, error, refusal, empty answer),
-the deterministic ``form`` policy answers the turn. The caller never hears an
-error loop or silence. Greetings and silence prompts are the form policy's:
-instant, and spoken while the line is still ringing.
+Timing: no sentence after ``answer_soft_timeout_sec`` → a filler (not stored),
+again for each model the chat model falls back to; the chat model
+(``llm/fallback.py``) gives a model ``answer_hard_timeout_sec`` to begin its answer
+before it asks the other one, and once the turn has spoken, no new sentence for
+that long ends it. When every model failed (timeout, error, refusal, empty
+answer), the deterministic ``form`` policy answers the turn. The caller never
+hears an error loop or silence. Greetings and silence prompts are the form
+policy's: instant, and spoken while the line is still ringing.
 """
 
 from __future__ import annotations
@@ -20,14 +22,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 from pydantic import BaseModel, ValidationError
 
+from switchboard.clock import Sleep
 from switchboard.config import LlmSettings
 from switchboard.domain import ToolCall
+from switchboard.tasks import cancel_and_wait
 from switchboard_brain.llm.base import (
     ChatMessage,
     ChatModel,
@@ -35,6 +39,7 @@ from switchboard_brain.llm.base import (
     ContentFiltered,
     Finished,
     ModelError,
+    ModelSwitched,
     ModelToolCall,
     TextDelta,
     ToolCallsReady,
@@ -60,7 +65,6 @@ from switchboard_brain.policy.llm_prompt import Budget, conversation
 
 log = logging.getLogger(__name__)
 
-Sleep = Callable[[float], Awaitable[None]]
 
 FILLERS = ("One moment, please.", "Still checking, one moment.")
 SORRY = "Sorry, could you say that again?"
@@ -88,12 +92,12 @@ class LlmState(BaseModel):
 
 @dataclass
 class _Attempt:
-    """What one model attempt did; read by the loop that chooses what happens next."""
+    """What the turn's answer did; read by the code that chooses what happens next."""
 
     tool_calls: list[ToolCall] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
     spoke: bool = False
-    outcome: str = ""  # done | failed | timeout | empty | stalled
+    outcome: str = ""  # done | failed | empty | stalled
     error: str = ""
 
 
@@ -104,25 +108,34 @@ class _Timer:
 
 
 @dataclass(frozen=True)
+class _Switched:
+    """The chat model moved on to its next model: the filler timer starts again."""
+
+
+@dataclass(frozen=True)
 class _Done:
     error: BaseException | None = None
 
 
 class LlmPolicy(ConversationPolicy):
-    """Fast model (or slow, with ``slow_llm_for_chat``), then the other, then ``form``."""
+    """``chat`` (or ``slow_chat``, with ``slow_llm_for_chat``), then ``form``.
+
+    In production both are fallback chat models over the fast and slow models, in
+    the two orders.
+    """
 
     name: ClassVar[str] = "llm"
 
     def __init__(
         self,
-        fast: ChatModel,
-        slow: ChatModel,
         settings: LlmSettings,
+        chat: ChatModel,
+        slow_chat: ChatModel,
         sleep: Sleep = asyncio.sleep,
         counter: TokenCounter | None = None,
     ) -> None:
-        self._fast = fast
-        self._slow = slow
+        self._chat = chat
+        self._slow_chat = slow_chat
         self._settings = settings
         self._sleep = sleep
         self._counter = counter or default_counter()
@@ -168,31 +181,28 @@ class LlmPolicy(ConversationPolicy):
         self, ctx: TurnContext, words: str, event: PolicyEvent
     ) -> AsyncGenerator[ReplyPart, None]:
         state = LlmState.load(ctx.call.policy_state)
-        slow_first = ctx.features.slow_llm_for_chat
-        models = [self._slow, self._fast] if slow_first else [self._fast, self._slow]
-        for number, model in enumerate(models):
-            attempt = _Attempt()
-            async for part in self._guarded(ctx, model, words, state, attempt, number):
-                yield part
+        model = self._slow_chat if ctx.features.slow_llm_for_chat else self._chat
+        attempt = _Attempt()
+        async for part in self._guarded(ctx, model, words, state, attempt):
+            yield part
+        if attempt.outcome != "done":
+            log.warning(
+                "llm attempt failed",
+                extra={
+                    "call_id": ctx.call.call_id,
+                    "model": model.model,
+                    "outcome": attempt.outcome,
+                    "error": attempt.error,
+                },
+            )
+        if attempt.spoke:
             if attempt.outcome != "done":
-                log.warning(
-                    "llm attempt failed",
-                    extra={
-                        "call_id": ctx.call.call_id,
-                        "model": model.model,
-                        "attempt": number + 1,
-                        "outcome": attempt.outcome,
-                        "error": attempt.error,
-                    },
-                )
-            if attempt.spoke:
-                if attempt.outcome != "done":
-                    yield Say(SORRY)  # something was said: finish the turn, never restart it
-                yield TurnEnd(attempt.actions, state.dump(), attempt.tool_calls)
-                return
-            if attempt.outcome == "done":  # an action without words (the model's choice)
-                yield TurnEnd(attempt.actions, state.dump(), attempt.tool_calls)
-                return
+                yield Say(SORRY)  # something was said: finish the turn, never restart it
+            yield TurnEnd(attempt.actions, state.dump(), attempt.tool_calls)
+            return
+        if attempt.outcome == "done":  # an action without words (the model's choice)
+            yield TurnEnd(attempt.actions, state.dump(), attempt.tool_calls)
+            return
         log.warning("llm fell back to the form policy", extra={"call_id": ctx.call.call_id})
         reply = await self._form.respond(self._form_context(ctx, state), event)
         state.form = reply.policy_state or state.form
@@ -207,12 +217,12 @@ class LlmPolicy(ConversationPolicy):
         words: str,
         state: LlmState,
         attempt: _Attempt,
-        number: int,
     ) -> AsyncGenerator[ReplyPart, None]:
-        """One attempt's parts, under the soft and hard timeouts."""
-        queue: asyncio.Queue[ReplyPart | _Timer | _Done] = asyncio.Queue()
+        """The turn's parts: a filler when the answer is slow, a stall ends it."""
+        queue: asyncio.Queue[ReplyPart | _Switched | _Timer | _Done] = asyncio.Queue()
         features = ctx.features
         generation = 0
+        switches = 0  # models the chat model has fallen back to in this turn
 
         async def produce() -> None:
             try:
@@ -229,29 +239,33 @@ class LlmPolicy(ConversationPolicy):
             await self._sleep(delay)
             queue.put_nowait(timer)
 
-        call_id = ctx.call.call_id
-        tasks = {
-            asyncio.create_task(produce(), name=f"brain-llm-{call_id}-{number}"),
-            asyncio.create_task(
-                alarm(_Timer("soft", 0), features.answer_soft_timeout_sec),
+        def soft_timer() -> asyncio.Task[None]:
+            return asyncio.create_task(
+                alarm(_Timer("soft", switches), features.answer_soft_timeout_sec),
                 name=f"brain-llm-soft-{call_id}",
-            ),
-        }
-        hard = asyncio.create_task(
-            alarm(_Timer("hard", 0), features.answer_hard_timeout_sec),
-            name=f"brain-llm-hard-{call_id}",
-        )
+            )
+
+        call_id = ctx.call.call_id
+        tasks = {asyncio.create_task(produce(), name=f"brain-llm-{call_id}")}
+        soft = soft_timer()
+        # Armed at the first sentence: from then on, a stall (model or tools) ends the turn.
+        hard: asyncio.Task[None] | None = None
         try:
             while True:
                 item = await queue.get()
+                if isinstance(item, _Switched):
+                    switches += 1
+                    soft.cancel()
+                    soft = soft_timer()
+                    continue
                 if isinstance(item, _Timer):
                     if item.kind == "soft":
-                        if not attempt.spoke:
-                            yield Say(FILLERS[min(number, len(FILLERS) - 1)], filler=True)
+                        if not attempt.spoke and item.generation == switches:
+                            yield Say(FILLERS[min(switches, len(FILLERS) - 1)], filler=True)
                         continue
                     if item.generation != generation:
                         continue  # re-armed since
-                    attempt.outcome = "stalled" if attempt.spoke else "timeout"
+                    attempt.outcome = "stalled"
                     return
                 if isinstance(item, _Done):
                     if item.error is not None:
@@ -263,8 +277,8 @@ class LlmPolicy(ConversationPolicy):
                         attempt.outcome = "done"
                     return
                 if isinstance(item, Say) and not item.filler:
-                    # After the first sentence the hard timeout guards against a stall.
-                    hard.cancel()
+                    if hard is not None:
+                        hard.cancel()
                     generation += 1
                     hard = asyncio.create_task(
                         alarm(_Timer("hard", generation), features.answer_hard_timeout_sec),
@@ -272,16 +286,14 @@ class LlmPolicy(ConversationPolicy):
                     )
                 yield item
         finally:
-            tasks.add(hard)
-            for task in tasks:
-                task.cancel()
-            _, pending = await asyncio.wait(tasks, timeout=CANCEL_WAIT_SEC)
-            if pending:
-                log.warning("llm attempt did not stop in time", extra={"call_id": call_id})
+            tasks.add(soft)
+            if hard is not None:
+                tasks.add(hard)
+            await cancel_and_wait(tasks, CANCEL_WAIT_SEC)
 
     async def _rounds(
         self, ctx: TurnContext, model: ChatModel, words: str, state: LlmState, attempt: _Attempt
-    ) -> AsyncGenerator[ReplyPart, None]:
+    ) -> AsyncGenerator[ReplyPart | _Switched, None]:
         """Model calls and tool runs until the model answers without tools."""
         settings = self._settings
         tools = llm_tools.tool_specs(ctx.call.initiate)
@@ -296,6 +308,9 @@ class LlmPolicy(ConversationPolicy):
                 max_tokens=settings.max_tokens,
                 temperature=settings.temperature,
                 seed=settings.seed,
+                start_timeout_sec=ctx.features.answer_hard_timeout_sec,
+                # Words are owed to the caller; after tools, silence is a valid answer.
+                require_answer=round_number == 0,
             )
             splitter = SentenceSplitter()
             calls: tuple[ModelToolCall, ...] = ()
@@ -309,6 +324,9 @@ class LlmPolicy(ConversationPolicy):
                         calls = found
                     case Finished(reason=reason):
                         finish = reason
+                    case ModelSwitched(rest=rest):
+                        model = rest  # the turn's later rounds skip the model that failed
+                        yield _Switched()
             for sentence in splitter.flush():
                 yield Say(sentence)
             if finish == "content_filter":

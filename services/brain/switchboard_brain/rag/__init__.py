@@ -7,33 +7,30 @@ Both implement :class:`~switchboard_brain.rag.knowledge.KnowledgeBase`.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from switchboard.config import RagSettings
-from switchboard.providers import create_provider
+from switchboard.providers import Seam, Vendor, create
 from switchboard_brain.rag.knowledge import KnowledgeBase
 
-KNOWLEDGE_BASES = {
-    "store": "switchboard_brain.rag.store_kb:StoreKnowledgeBase",
-    "azure": "switchboard_brain.rag.azure_search:AzureSearchKnowledgeBase",
-}
+KNOWLEDGE_BASES = Seam(
+    "brain.rag.provider",
+    KnowledgeBase,
+    {
+        "store": Vendor("switchboard_brain.rag.store_kb:StoreKnowledgeBase"),
+        "azure": Vendor(
+            "switchboard_brain.rag.azure_search:AzureSearchKnowledgeBase",
+            extra="requirements-azure.txt",
+            section="",
+        ),
+    },
+)
 
 
 def create_knowledge_base(settings: RagSettings, store: Any) -> KnowledgeBase | None:
     """The configured knowledge base, or None for ``provider: none``."""
     if settings.provider == "none":
         return None
-    if settings.provider == "azure":
-        return create_provider(
-            "brain.rag.provider",
-            "azure",
-            KNOWLEDGE_BASES,
-            KnowledgeBase,
-            endpoint=settings.azure_endpoint,
-            index=settings.azure_index,
-            api_key=os.environ.get(settings.azure_api_key_env, ""),
-        )
-    return create_provider(
-        "brain.rag.provider", "store", KNOWLEDGE_BASES, KnowledgeBase, store=store
-    )
+    if settings.provider == "store":
+        return create(KNOWLEDGE_BASES, "store", store=store)
+    return create(KNOWLEDGE_BASES, settings.provider, settings)

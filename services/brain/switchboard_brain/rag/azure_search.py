@@ -8,9 +8,10 @@ cosine similarity, and ``min_score`` compares against those.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from switchboard.config import ConfigError
+from switchboard.config import ConfigError, RagSettings
 from switchboard.domain import ChunkHit
 from switchboard.errors import Unavailable
 from switchboard_brain.rag.knowledge import KnowledgeBase, TextChunk
@@ -37,8 +38,12 @@ def _sdk_client(endpoint: str, index: str, api_key: str) -> Any:
 class AzureSearchKnowledgeBase(KnowledgeBase):
     """Uploads chunks as index documents and searches them with full-text queries."""
 
-    def __init__(self, endpoint: str = "", index: str = "", api_key: str = "", client: Any = None):
-        self._client = client if client is not None else _sdk_client(endpoint, index, api_key)
+    def __init__(self, settings: RagSettings | None = None, client: Any = None) -> None:
+        if client is None:
+            settings = settings or RagSettings()
+            api_key = os.environ.get(settings.azure_api_key_env, "")
+            client = _sdk_client(settings.azure_endpoint, settings.azure_index, api_key)
+        self._client = client
 
     async def add(self, chunks: list[TextChunk]) -> int:
         documents = [

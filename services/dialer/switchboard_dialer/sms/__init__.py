@@ -1,17 +1,15 @@
-"""SMS providers, chosen by name through one registry."""
+"""SMS providers, chosen by name through the shared registry."""
 
 from __future__ import annotations
 
-from switchboard.errors import InvalidArgument
+from switchboard.providers import Seam, Vendor, create
 from switchboard_dialer.ports import CallStore
 from switchboard_dialer.sms.base import SmsProvider
-from switchboard_dialer.sms.log import LogSms
 
-# The config has no SMS section yet, so the dialer uses ``log``; twilio and acs come later.
-DEFAULT_SMS = "log"
+# ``dialer.sms``; twilio and acs come later.
+SMS = Seam("dialer.sms", SmsProvider, {"log": Vendor("switchboard_dialer.sms.log:LogSms")})
 
 
 def create_sms(name: str, store: CallStore) -> SmsProvider:
-    if name == "log":
-        return LogSms(store)
-    raise InvalidArgument(f"unknown SMS provider {name!r}; choose one of log")
+    """The SMS provider called ``name``; ``log`` keeps messages in the call's transcript."""
+    return create(SMS, name, store=store)

@@ -14,6 +14,7 @@ import socket
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from switchboard.tasks import TaskOwner
 from switchboard_dialer.telephony.sip import rtp, sdp, transfer
 from switchboard_dialer.telephony.sip.address import AddressError, NameAddr, SipUri, new_tag
 from switchboard_dialer.telephony.sip.admission import (
@@ -29,11 +30,7 @@ from switchboard_dialer.telephony.sip.dialog import Dialog
 from switchboard_dialer.telephony.sip.log_budget import LogBudget
 from switchboard_dialer.telephony.sip.message import SipRequest, SipResponse
 from switchboard_dialer.telephony.sip.registration import Registration
-from switchboard_dialer.telephony.sip.tasks import TaskSet
-from switchboard_dialer.telephony.sip.transaction import (
-    ServerTransaction,
-    make_response,
-)
+from switchboard_dialer.telephony.sip.transaction import ServerTransaction, make_response
 from switchboard_dialer.telephony.sip.transport import SipTransport
 from switchboard_dialer.telephony.sip.uac import OutboundInvite
 from switchboard_dialer.telephony.sip.uas import InboundInvite, screen_invite
@@ -55,7 +52,7 @@ class SipEndpoint:
         self._pending: set[str] = set()  # Call-IDs of INVITEs waiting for their RTP port
         self._gate: InboundGate | None = None
         self._refusals_logged = LogBudget()  # a stranger's flood is one line per 10 s
-        self._tasks = TaskSet("sip-endpoint")
+        self._tasks = TaskOwner("sip-endpoint")
         self.registration: Registration | None = None
 
     @property

@@ -10,6 +10,9 @@ A scenario (YAML)::
       - It happened last Monday.
       - say: john dot smith at example dot com
       - hangup: true                  # ends the call early
+      - silence: true                 # says nothing this turn (the bot's silence prompt follows)
+      - say: it is john at example dot com
+        noise_snr_db: 10              # voice mode: white noise under the line at this SNR
       - say: Sorry, one more thing.   # voice mode: said over the bot, this long
         interrupt_after_ms: 800       # after its audio starts (barge-in)
     expect_claim:
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -64,6 +68,9 @@ class CustomerLine(BaseModel):
     say: str = ""
     hangup: bool = False
     dtmf: str = ""
+    silence: bool = False  # let this bot turn pass without a word
+    # Voice mode: white noise mixed under the line at this signal-to-noise ratio (dB).
+    noise_snr_db: float | None = None
     # Voice mode: say this while the bot is talking, this long after its audio started.
     interrupt_after_ms: int | None = Field(default=None, ge=0)
 
@@ -109,6 +116,8 @@ class SimulationResult(BaseModel):
     call: dict[str, Any]
     heard: list[tuple[str, str]]  # (speaker, text) as the callee experienced the call
     end_reason: str = ""
+    # Line index -> ms from the callee's line (its end, in voice mode) to the bot's reply.
+    reply_ms: dict[int, float] = Field(default_factory=dict)
 
 
 Echo = Callable[[str, str], None]
@@ -135,6 +144,8 @@ class SimulatedCallee:
         self._echo = echo or (lambda speaker, text: None)
         self._heard: list[tuple[str, str]] = []
         self._before_line = before_line
+        self._reply_ms: dict[int, float] = {}
+        self._awaiting_reply: tuple[int, float] | None = None  # (line index, sent at)
 
     async def run(self, limit_sec: float = 120.0) -> SimulationResult:
         async with grpc.aio.insecure_channel(self._dialer) as channel:
@@ -159,7 +170,9 @@ class SimulatedCallee:
             finally:
                 await uplink.put(None)
                 stream.cancel()
-        return SimulationResult(call=call, heard=self._heard, end_reason=reason)
+        return SimulationResult(
+            call=call, heard=self._heard, end_reason=reason, reply_ms=self._reply_ms
+        )
 
     async def _place_call(self) -> str:
         async with httpx.AsyncClient(timeout=10.0) as http:
@@ -186,6 +199,7 @@ class SimulatedCallee:
                     )
                 )
             elif kind == "bot_said":
+                self._replied()
                 self._hear("bot", event.bot_said.text)
             elif kind == "bot_turn_done":
                 if not lines:
@@ -194,6 +208,10 @@ class SimulatedCallee:
                 line = lines.pop(0)
                 if self._before_line is not None:
                     await asyncio.to_thread(self._before_line, index)
+                if line.silence:
+                    self._hear("caller", "(silent)")
+                    continue
+                self._awaiting_reply = (index, time.monotonic())
                 await uplink.put(self._uplink_for(line))
             elif kind == "transferred":
                 self._hear("system", f"transferred to {event.transferred.target}")
@@ -210,6 +228,13 @@ class SimulatedCallee:
             return dialer_pb2.PhoneUplink(dtmf=common_pb2.Dtmf(digits=line.dtmf))
         self._hear("caller", line.say)
         return dialer_pb2.PhoneUplink(say=dialer_pb2.PhoneSay(text=line.say))
+
+    def _replied(self) -> None:
+        """The bot answered: the time since the awaited line is that line's reply latency."""
+        if self._awaiting_reply is not None:
+            index, sent = self._awaiting_reply
+            self._reply_ms[index] = (time.monotonic() - sent) * 1000
+            self._awaiting_reply = None
 
     def _hear(self, speaker: str, text: str) -> None:
         self._heard.append((speaker, text))

@@ -1,19 +1,14 @@
-"""The ``switchboard`` command: run the services locally and simulate calls."""
+"""The ``switchboard`` command: run the services locally, simulate and evaluate calls."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import importlib
 import json
-import os
-import secrets
 import signal
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,62 +17,15 @@ from urllib.parse import quote
 import httpx
 
 from switchboard.config import ConfigError, Settings, load_settings
-from switchboard.launcher import Cluster, ClusterPorts, http_ready
-from switchboard.scenario import ScenarioError, SimulatedCallee, claim_mismatches, load_scenario
-from switchboard.scenario_voice import VoiceCallee
+from switchboard_cli.evaluation.command import add_arguments as add_eval_arguments
+from switchboard_cli.evaluation.command import cmd_eval
+from switchboard_cli.launcher import Cluster
+from switchboard_cli.local import DATA_DIR, local_api_key, out, ports_from, services_for
+from switchboard_cli.scenario import ScenarioError, SimulatedCallee, claim_mismatches, load_scenario
+from switchboard_cli.scenario_voice import VoiceCallee
 
-API_KEY_ENV = "SWITCHBOARD_API_KEY"
-DATA_DIR = Path("var")
-API_KEY_FILE = DATA_DIR / "api-key"
 # --fast: how many times faster than real time voice mode runs.
 FAST_SPEED = 5.0
-
-
-def out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
-def ports_from(settings: Settings) -> ClusterPorts:
-    def port(address: str) -> int:
-        return int(address.rsplit(":", 1)[1])
-
-    s = settings.services
-    return ClusterPorts(
-        store=port(s.store),
-        brain=port(s.brain),
-        speech=port(s.speech),
-        dialer=port(s.dialer),
-        gateway=settings.gateway.port,
-    )
-
-
-def local_api_key() -> str:
-    """SWITCHBOARD_API_KEY when set; else the key saved by an earlier local run; else a new one.
-
-    The key is saved in var/api-key (mode 0600), so ``make run`` and
-    ``switchboard simulate`` agree on it and printed report links keep working.
-    """
-    if key := os.environ.get(API_KEY_ENV):
-        return key
-    with contextlib.suppress(OSError):
-        if saved := API_KEY_FILE.read_text().strip():
-            return saved
-    key = secrets.token_urlsafe(24)
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    API_KEY_FILE.touch(mode=0o600)
-    API_KEY_FILE.write_text(key)
-    return key
-
-
-def known_api_key(settings: Settings) -> str:
-    if key := os.environ.get(API_KEY_ENV):
-        return key
-    if settings.gateway.api_keys:
-        return settings.gateway.api_keys[0]
-    with contextlib.suppress(OSError):
-        return API_KEY_FILE.read_text().strip()
-    return ""
 
 
 def cmd_run(settings: Settings) -> int:
@@ -123,44 +71,6 @@ Press Ctrl-C to stop.""")
     return 0
 
 
-@contextlib.contextmanager
-def services_for(settings: Settings) -> Iterator[tuple[str, str, str, str, bool]]:
-    """(gateway URL, API key, dialer address, speech address, started here): running
-    ones, else started now on a fresh temporary database, so a simulation never
-    resumes an earlier one (its report is saved as a page under var/reports)."""
-    url = f"http://{settings.gateway.host}:{settings.gateway.port}"
-    if http_ready(url):
-        s = settings.services
-        yield url, known_api_key(settings), s.dialer, s.speech, False
-        return
-    key = local_api_key()
-    scratch = tempfile.TemporaryDirectory(prefix="switchboard-simulate-")
-    cluster = Cluster(
-        ports=ports_from(settings),
-        api_key=key,
-        data_dir=Path(scratch.name),
-        log_dir=DATA_DIR / "logs",
-    )
-    out(f"No services running at {url}; starting them (logs in {DATA_DIR / 'logs'}) ...")
-    try:
-        cluster.start()
-    except BaseException:
-        scratch.cleanup()
-        raise
-    try:
-        ports = cluster.ports
-        yield (
-            cluster.gateway_url,
-            key,
-            ports.grpc_address("dialer"),
-            ports.grpc_address("speech"),
-            True,
-        )
-    finally:
-        cluster.stop()
-        scratch.cleanup()
-
-
 @dataclass(frozen=True)
 class VoiceOptions:
     """``simulate --voice``: speak the scenario instead of sending text."""
@@ -182,7 +92,13 @@ def cmd_simulate(
         if not as_json:
             out(f"  {speaker:>6}: {text}")
 
-    with services_for(settings) as (url, key, dialer, speech, started_here):
+    with services_for(settings) as services:
+        url, key, dialer, speech = (
+            services.gateway_url,
+            services.api_key,
+            services.dialer,
+            services.speech,
+        )
         callee: SimulatedCallee
         if voice is None:
             mode = "text mode"
@@ -208,7 +124,7 @@ def cmd_simulate(
         call = result.call
         report_url = f"{url}/report/{call['call_id']}?key={quote(key)}"
         report_file = None
-        if started_here:
+        if services.started_here:
             report_file = save_report(url, key, call["call_id"])
     mismatches = claim_mismatches(scenario.expect_claim, call.get("claim", {}))
     if as_json:
@@ -268,6 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=8000,
         help="voice mode: the line's sample rate (8000: telephone, 16000: wideband)",
     )
+    evaluate = verbs.add_parser(
+        "eval", help="run a scenario suite: pass rates, latencies, results.jsonl (and WAVs)"
+    )
+    add_eval_arguments(evaluate)
     kb = verbs.add_parser("kb", help="the knowledge base: add documents, search them")
     _kb_cli().add_arguments(kb)
     return parser
@@ -288,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.verb == "run":
         return cmd_run(settings)
+    if args.verb == "eval":
+        return cmd_eval(settings, args)
     if args.verb == "kb":
         return int(_kb_cli().main(settings, args))
     voice = VoiceOptions(sample_rate=args.rate, fast=args.fast) if args.voice else None

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import random
 import time
 from array import array
 from collections import deque
@@ -29,7 +30,8 @@ from typing import Any
 
 import grpc
 
-from switchboard.scenario import (
+from switchboard.v1 import common_pb2, dialer_pb2, dialer_pb2_grpc, speech_pb2, speech_pb2_grpc
+from switchboard_cli.scenario import (
     BeforeLine,
     CustomerLine,
     Echo,
@@ -37,7 +39,6 @@ from switchboard.scenario import (
     SimulatedCallee,
     SimulationResult,
 )
-from switchboard.v1 import common_pb2, dialer_pb2, dialer_pb2_grpc, speech_pb2, speech_pb2_grpc
 
 FRAME_SEC = 0.020
 # A person's pause between the bot falling silent and answering.
@@ -57,6 +58,21 @@ def voiced_span(frames: list[bytes]) -> tuple[int, int]:
     """Indexes of the first and last voiced frame (TTS pads speech with silence)."""
     loud = [i for i, f in enumerate(frames) if _rms(f) > VOICED_RMS]
     return (loud[0], loud[-1]) if loud else (0, max(0, len(frames) - 1))
+
+
+def with_noise(frames: list[bytes], snr_db: float, seed: int = 0) -> list[bytes]:
+    """``frames`` with white noise at ``snr_db`` below the line's voiced power (reproducible)."""
+    rng = random.Random(seed)
+    voiced = [f for f in frames if _rms(f) > VOICED_RMS] or frames
+    power = sum(_rms(f) ** 2 for f in voiced) / max(1, len(voiced))
+    sigma = math.sqrt(power / (10 ** (snr_db / 10)))
+    noisy = []
+    for frame in frames:
+        samples = array("h", frame)
+        for i, s in enumerate(samples):
+            samples[i] = max(-32768, min(32767, int(s + rng.gauss(0.0, sigma))))
+        noisy.append(samples.tobytes())
+    return noisy
 
 
 def _rms(frame: bytes) -> float:
@@ -104,6 +120,7 @@ class VoiceCallee(SimulatedCallee):
         sample_rate: int = 8000,
         speed: float = 1.0,
         transcribe_bot: bool = True,
+        record: bool = False,
     ) -> None:
         super().__init__(scenario, gateway_url, api_key, dialer_address, echo, before_line)
         self._speech_address = speech_address
@@ -125,6 +142,9 @@ class VoiceCallee(SimulatedCallee):
         self._bot_audio_started: float | None = None
         self._listen_q: asyncio.Queue[bytes | None] | None = None
         self.timeline = Timeline()
+        # record=True: (callee frame, bot frame) per tick, for a two-channel WAV of the call.
+        self.recording: list[tuple[bytes, bytes]] | None = [] if record else None
+        self._line_ended: tuple[int, float] | None = None  # (line index, last voiced frame)
 
     async def run(self, limit_sec: float = 180.0) -> SimulationResult:
         async with (
@@ -171,7 +191,9 @@ class VoiceCallee(SimulatedCallee):
                 stream.cancel()
                 if self._bot_listen is not None:
                     self._bot_listen.cancel()
-        return SimulationResult(call=call, heard=self._heard, end_reason=reason)
+        return SimulationResult(
+            call=call, heard=self._heard, end_reason=reason, reply_ms=self._reply_ms
+        )
 
     # The callee's lines, synthesised before the call.
 
@@ -199,6 +221,8 @@ class VoiceCallee(SimulatedCallee):
         call.cancel()
         for item in spoken:
             item.onset, item.end = voiced_span(item.frames)
+            if item.line.noise_snr_db is not None:
+                item.frames = with_noise(item.frames, item.line.noise_snr_db, seed=item.index)
         lines = {item.index: item for item in spoken}
         return [lines.get(i, SpokenLine(i, line)) for i, line in enumerate(self._scenario.customer)]
 
@@ -216,10 +240,12 @@ class VoiceCallee(SimulatedCallee):
                 await asyncio.sleep(delay)
             elif delay < -0.2:
                 anchor, n = loop.time(), 0  # fell far behind (a stall): do not burst
-            self._send_frame()
-            self._play_bot_frame()
+            sent = self._send_frame()
+            played = self._play_bot_frame()
+            if self.recording is not None:
+                self.recording.append((sent, played))
 
-    def _send_frame(self) -> None:
+    def _send_frame(self) -> bytes:
         pcm = self._mouth.popleft() if self._mouth else self._silence
         spoken = self._speaking
         if spoken is not None:
@@ -229,18 +255,18 @@ class VoiceCallee(SimulatedCallee):
             if self._sent_in_line == spoken.end and not self._barging:
                 self.timeline.speech_end.append(now)
                 self._awaiting_bot_audio = True
+                self._line_ended = (spoken.index, now)
             self._sent_in_line += 1
             if not self._mouth:
                 self._speaking = None
         self._uplink.put_nowait(dialer_pb2.PhoneUplink(audio=common_pb2.AudioFrame(pcm=pcm)))
+        return pcm
 
-    def _play_bot_frame(self) -> None:
-        if self._listen_q is None:
-            if self._speaker:
-                self._speaker.popleft()
-            return
+    def _play_bot_frame(self) -> bytes:
         pcm = self._speaker.popleft() if self._speaker else self._silence
-        self._listen_q.put_nowait(pcm)
+        if self._listen_q is not None:
+            self._listen_q.put_nowait(pcm)
+        return pcm
 
     # What the callee hears.
 
@@ -324,6 +350,10 @@ class VoiceCallee(SimulatedCallee):
         if self._awaiting_bot_audio:
             self.timeline.bot_audio.append(now)
             self._awaiting_bot_audio = False
+            if self._line_ended is not None:
+                index, ended = self._line_ended
+                self._reply_ms[index] = (now - ended) * 1000
+                self._line_ended = None
         self._speaker.append(pcm)
 
     async def _take_turn(self, spoken: SpokenLine) -> None:
@@ -350,6 +380,8 @@ class VoiceCallee(SimulatedCallee):
         elif line.dtmf:
             self._hear("caller", f"(presses {line.dtmf})")
             self._uplink.put_nowait(dialer_pb2.PhoneUplink(dtmf=common_pb2.Dtmf(digits=line.dtmf)))
+        elif line.silence:
+            self._hear("caller", "(silent)")
         else:
             self._hear("caller", line.say)
             self._speak(spoken)

@@ -1,0 +1,46 @@
+"""The dialer's telephony and SMS providers come from the shared registry, by name."""
+
+from __future__ import annotations
+
+import pytest
+from dialer_fakes import FakeStore
+
+from switchboard.config import ConfigError, DialerSettings
+from switchboard.providers import Vendor, create
+from switchboard_dialer.sms import SMS, create_sms
+from switchboard_dialer.sms.log import LogSms
+from switchboard_dialer.telephony import TELEPHONY, create_telephony
+from switchboard_dialer.telephony.simulator import SimulatorProvider
+
+MISSING = Vendor("no_such_vendor_sdk.module:Provider", extra="requirements-twilio.txt")
+
+
+def test_the_telephony_name_in_the_settings_resolves_to_its_provider() -> None:
+    assert isinstance(create_telephony(DialerSettings(telephony="simulator")), SimulatorProvider)
+
+
+def test_an_unknown_telephony_name_lists_the_choices() -> None:
+    settings = DialerSettings.model_construct(telephony="pstn")
+    with pytest.raises(ConfigError, match=r"dialer.telephony: .*choose one of simulator, sip"):
+        create_telephony(settings)
+
+
+def test_a_telephony_provider_without_its_sdk_names_the_extra() -> None:
+    with pytest.raises(ConfigError, match=r"pip install -r requirements-twilio.txt"):
+        create(TELEPHONY.adding("twilio", MISSING), "twilio", DialerSettings())
+
+
+def test_the_sms_name_in_the_settings_resolves_to_its_provider() -> None:
+    assert isinstance(create_sms(DialerSettings().sms, FakeStore()), LogSms)
+
+
+def test_an_unknown_sms_name_lists_the_choices() -> None:
+    with pytest.raises(
+        ConfigError, match=r"dialer.sms: unknown provider 'pigeon'; choose one of log"
+    ):
+        create_sms("pigeon", FakeStore())
+
+
+def test_an_sms_provider_without_its_sdk_names_the_extra() -> None:
+    with pytest.raises(ConfigError, match=r"no_such_vendor_sdk.*requirements-twilio.txt"):
+        create(SMS.adding("twilio", MISSING), "twilio", store=FakeStore())
