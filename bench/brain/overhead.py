@@ -18,7 +18,7 @@ import time
 import common
 from brain_fakes import REFERENCE_NOW, InMemoryStore, Reply, ScriptedChatModel
 
-from switchboard.clock import ManualClock
+from switchboard.clock import VirtualClock
 from switchboard.config import Features, LlmSettings
 from switchboard.converse import AgentSentence, UserTurn
 from switchboard.features import FeatureFlags
@@ -32,7 +32,7 @@ async def measure(policy: ConversationPolicy, turns: int) -> list[float]:
     store = InMemoryStore()
     store.new_call()
     session = await ConversationSession.open(
-        store, "call-1", policy, ManualClock(REFERENCE_NOW), FeatureFlags(Features())
+        store, "call-1", policy, VirtualClock(REFERENCE_NOW), FeatureFlags(Features())
     )
     samples = []
     for n in range(turns):

@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from switchboard.clock import Sleep
 from switchboard.config import PostCallSettings
 from switchboard.errors import FailedPrecondition, SwitchboardError
 from switchboard.jobs import POST_CALL, Job
@@ -25,7 +25,6 @@ from switchboard_brain.summary_llm import Summarizer
 
 log = logging.getLogger(__name__)
 
-Sleep = Callable[[float], Awaitable[None]]
 
 # How long a stopping worker waits for its loop to end after cancelling it.
 STOP_TIMEOUT_SEC = 5.0

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from switchboard.converse import CallerHangup, ConversationStart, ConverseRequest, ConverseResponse
+from switchboard.tasks import cancel_and_wait
 from switchboard_brain.session import ConversationSession
 
 log = logging.getLogger(__name__)
@@ -70,11 +71,4 @@ async def converse(
                 return
             yield item
     finally:
-        if not receiver.done():
-            receiver.cancel()
-            done, _ = await asyncio.wait({receiver}, timeout=CANCEL_WAIT_SEC)
-            if not done:
-                log.warning(
-                    "receive task did not stop in time",
-                    extra={"call_id": call_id, "wait_sec": CANCEL_WAIT_SEC},
-                )
+        await cancel_and_wait([receiver], CANCEL_WAIT_SEC)

@@ -14,6 +14,7 @@ from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 
 from switchboard.converse import AgentSentence, AgentTurnDone, ConverseResponse
+from switchboard.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +65,7 @@ class TurnTask:
             "agent turn cancelled",
             extra={"call_id": self._call_id, "turn_id": self._turn_id, "why": why},
         )
-        task.cancel()
-        _, pending = await asyncio.wait({task}, timeout=CANCEL_WAIT_SEC)
-        if pending:
-            log.warning(
-                "cancelled turn did not stop in time",
-                extra={"call_id": self._call_id, "wait_sec": CANCEL_WAIT_SEC},
-            )
+        await cancel_and_wait([task], CANCEL_WAIT_SEC)
 
     async def wait(self) -> None:
         """Until the running turn (if any) is done."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import heapq
 import json
 import math
 import re
@@ -206,43 +205,6 @@ class BagOfWordsEmbedder(Embedder):
 
 
 T = TypeVar("T")
-
-
-class VirtualTime:
-    """Sleeps that only end when the test's event loop has nothing else to do; then time
-    jumps to the next wake-up. A 30-second conversation runs in milliseconds."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
-        self._count = 0
-
-    async def sleep(self, seconds: float) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._count += 1
-        heapq.heappush(self._sleepers, (self.now + seconds, self._count, future))
-        await future
-
-    async def run(self, awaitable: Awaitable[T]) -> T:
-        task = asyncio.ensure_future(awaitable)
-        while not task.done():
-            for _ in range(50):
-                await asyncio.sleep(0)
-                if task.done():
-                    break
-            else:
-                self._wake_next()
-        return task.result()
-
-    def _wake_next(self) -> None:
-        while self._sleepers:
-            wake, _, future = heapq.heappop(self._sleepers)
-            if future.done():
-                continue
-            self.now = max(self.now, wake)
-            future.set_result(None)
-            return
-        raise AssertionError("deadlock: nothing runs and nothing sleeps")
 
 
 @dataclass

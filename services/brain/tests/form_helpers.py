@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 from brain_fakes import REFERENCE_NOW, InMemoryStore
 
-from switchboard.clock import ManualClock
+from switchboard.clock import VirtualClock
 from switchboard.config import Features
 from switchboard.converse import AgentSentence, ConversationStart, ConverseResponse, UserTurn
 from switchboard.features import FeatureFlags
@@ -23,7 +23,7 @@ async def open_session(
 ) -> ConversationSession:
     flags = FeatureFlags(Features(recognition_retry_max=retry_max))
     return await ConversationSession.open(
-        store, call_id, FormPolicy(), ManualClock(REFERENCE_NOW), flags
+        store, call_id, FormPolicy(), VirtualClock(REFERENCE_NOW), flags
     )
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from brain_fakes import REFERENCE_NOW, InMemoryStore, ScriptedChatModel, VirtualTime
+from brain_fakes import REFERENCE_NOW, InMemoryStore, ScriptedChatModel
 
-from switchboard.clock import ManualClock
+from switchboard.clock import VirtualClock
 from switchboard.config import Features, LlmSettings
 from switchboard.converse import AgentSentence, ConverseResponse, UserTurn
 from switchboard.features import FeatureFlags
@@ -19,7 +19,7 @@ class Rig:
     """A call, a store, a fast and a slow scripted model, and a session of the llm policy."""
 
     def __init__(self, **settings: object) -> None:
-        self.time = VirtualTime()
+        self.time = VirtualClock(REFERENCE_NOW)
         self.store = InMemoryStore()
         self.store.new_call()
         self.fast = ScriptedChatModel(sleep=self.time.sleep, model="fast")
@@ -42,7 +42,7 @@ class Rig:
             self.store,
             "call-1",
             self.policy,
-            ManualClock(REFERENCE_NOW),
+            VirtualClock(REFERENCE_NOW),
             FeatureFlags(self.features),
             search,
         )
@@ -54,7 +54,7 @@ class Rig:
         async def consume() -> list[ConverseResponse]:
             events = []
             async for event in session.handle(UserTurn(turn_id, text)):
-                self.arrivals.append((self.time.now, event))
+                self.arrivals.append((self.time.monotonic(), event))
                 events.append(event)
             return events
 

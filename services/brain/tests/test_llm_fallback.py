@@ -6,8 +6,9 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from brain_fakes import Reply, ScriptedChatModel, VirtualTime, provider_down
+from brain_fakes import Reply, ScriptedChatModel, provider_down
 
+from switchboard.clock import VirtualClock
 from switchboard_brain.llm import create_fallback
 from switchboard_brain.llm.base import (
     ChatEvent,
@@ -28,7 +29,7 @@ class Models:
     """A fast and a slow scripted model behind one fallback, on virtual time."""
 
     def __init__(self) -> None:
-        self.time = VirtualTime()
+        self.time = VirtualClock()
         self.fast = ScriptedChatModel(sleep=self.time.sleep, model="fast")
         self.slow = ScriptedChatModel(sleep=self.time.sleep, model="slow")
         self.chat = FallbackChatModel((self.fast, self.slow), self.time.sleep)
@@ -38,7 +39,7 @@ class Models:
         async def consume() -> list[ChatEvent]:
             events = []
             async for event in self.chat.stream(request):
-                self.arrivals.append((self.time.now, event))
+                self.arrivals.append((self.time.monotonic(), event))
                 events.append(event)
             return events
 
@@ -86,7 +87,7 @@ async def test_an_answer_that_began_is_not_cut_off_by_the_start_timeout() -> Non
     models.fast.replies = [Reply("First part. Then a long pause.", pause_after_first_sentence=40.0)]
     events = await models.ask()
     assert text(events) == "First part. Then a long pause."
-    assert models.time.now == 40.0
+    assert models.time.monotonic() == 40.0
     assert not models.slow.requests
 
 
@@ -129,7 +130,7 @@ async def test_when_every_model_failed_the_error_names_them_all() -> None:
         ModelError, match=r"every model failed \(fast: ModelError; slow: ModelSilent\)"
     ):
         await models.ask()
-    assert models.time.now == 15.0  # the slow one had its own start timeout
+    assert models.time.monotonic() == 15.0  # the slow one had its own start timeout
 
 
 async def test_the_switch_carries_the_models_that_remain_for_the_turns_later_requests() -> None:
@@ -147,7 +148,7 @@ class Hangs(ChatModel):
 
     model = "hangs"
 
-    def __init__(self, time: VirtualTime, first: str = " ") -> None:
+    def __init__(self, time: VirtualClock, first: str = " ") -> None:
         self._time = time
         self._first = first
         self.closed = False
@@ -187,7 +188,7 @@ async def test_cancelling_the_answer_closes_the_model_stream_at_once() -> None:
 
     task = await models.time.run(cancel_after_a_second())
     assert task.cancelled()
-    assert hangs.closed and models.time.now == 1.0
+    assert hangs.closed and models.time.monotonic() == 1.0
     assert not models.slow.requests
 
 

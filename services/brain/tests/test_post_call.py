@@ -6,8 +6,9 @@ import asyncio
 from dataclasses import dataclass, field, replace
 
 import pytest
-from brain_fakes import InMemoryStore, VirtualTime
+from brain_fakes import InMemoryStore
 
+from switchboard.clock import VirtualClock
 from switchboard.config import PostCallSettings
 from switchboard.domain import Call
 from switchboard.errors import FailedPrecondition, Unavailable
@@ -70,7 +71,7 @@ def store() -> InMemoryStore:
 def worker(
     jobs: FakeJobs,
     store: InMemoryStore,
-    time: VirtualTime,
+    time: VirtualClock,
     summarizer: Summarizer | None = None,
     settings: PostCallSettings = SETTINGS,
 ) -> PostCallWorker:
@@ -82,7 +83,7 @@ def worker(
 async def test_a_claimed_job_writes_the_report_with_its_job_id_then_completes(
     store: InMemoryStore,
 ) -> None:
-    jobs, time = FakeJobs(), VirtualTime()
+    jobs, time = FakeJobs(), VirtualClock()
     job = jobs.add("call-1")
 
     assert await time.run(worker(jobs, store, time).run_next())
@@ -95,7 +96,7 @@ async def test_a_claimed_job_writes_the_report_with_its_job_id_then_completes(
 async def test_a_job_that_runs_again_leaves_the_first_report_standing(
     store: InMemoryStore,
 ) -> None:
-    jobs, time = FakeJobs(), VirtualTime()
+    jobs, time = FakeJobs(), VirtualClock()
     jobs.add("call-1")
     jobs.add("call-1")  # the same job handed out again after an expired lease
     running = worker(jobs, store, time)
@@ -109,7 +110,7 @@ async def test_a_job_that_runs_again_leaves_the_first_report_standing(
 async def test_a_failing_report_hands_the_job_back_as_failed_and_does_not_complete_it(
     store: InMemoryStore,
 ) -> None:
-    jobs, time = FakeJobs(), VirtualTime()
+    jobs, time = FakeJobs(), VirtualClock()
     job = jobs.add("call-1")
 
     await time.run(worker(jobs, store, time, BrokenSummarizer()).run_next())
@@ -120,7 +121,7 @@ async def test_a_failing_report_hands_the_job_back_as_failed_and_does_not_comple
 
 
 async def test_a_lost_lease_at_completion_is_not_an_error(store: InMemoryStore) -> None:
-    jobs, time = FakeJobs(lease_lost=True), VirtualTime()
+    jobs, time = FakeJobs(lease_lost=True), VirtualClock()
     jobs.add("call-1")
 
     assert await time.run(worker(jobs, store, time).run_next())
@@ -130,12 +131,12 @@ async def test_a_lost_lease_at_completion_is_not_an_error(store: InMemoryStore) 
 async def test_an_idle_worker_asks_again_every_poll_interval_and_survives_a_store_outage(
     store: InMemoryStore,
 ) -> None:
-    jobs, time = FakeJobs(down=True), VirtualTime()
+    jobs, time = FakeJobs(down=True), VirtualClock()
     running = worker(jobs, store, time)
     loop = asyncio.ensure_future(running.run())
 
     async def until(moment: float) -> None:
-        while time.now < moment:
+        while time.monotonic() < moment:
             await time.sleep(0.5)
 
     await time.run(until(5))
@@ -149,18 +150,18 @@ async def test_an_idle_worker_asks_again_every_poll_interval_and_survives_a_stor
 
 
 async def test_the_test_only_hold_delays_the_report(store: InMemoryStore) -> None:
-    jobs, time = FakeJobs(), VirtualTime()
+    jobs, time = FakeJobs(), VirtualClock()
     jobs.add("call-1")
     held = worker(jobs, store, time, settings=SETTINGS.model_copy(update={"hold_sec": 30}))
 
     await time.run(held.run_next())
 
-    assert time.now == 30
+    assert time.monotonic() == 30
     assert store.calls["call-1"].synthesis is not None
 
 
 async def test_stopping_the_worker_ends_its_loop(store: InMemoryStore) -> None:
-    running = worker(FakeJobs(), store, VirtualTime())
+    running = worker(FakeJobs(), store, VirtualClock())
     running.start()
     await asyncio.sleep(0)
     await running.stop()
@@ -170,7 +171,7 @@ async def test_stopping_the_worker_ends_its_loop(store: InMemoryStore) -> None:
 async def test_a_stopping_worker_hands_its_job_back_instead_of_waiting_out_the_lease(
     store: InMemoryStore,
 ) -> None:
-    jobs, time = FakeJobs(), VirtualTime()
+    jobs, time = FakeJobs(), VirtualClock()
     job = jobs.add("call-1")
     held = worker(jobs, store, time, settings=SETTINGS.model_copy(update={"hold_sec": 30}))
     held.start()

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from brain_fakes import REFERENCE_NOW, BagOfWordsEmbedder, InMemoryStore
 
-from switchboard.clock import ManualClock
+from switchboard.clock import VirtualClock
 from switchboard.config import Features, RagSettings
 from switchboard.converse import AgentSentence, ConversationStart, UserTurn
 from switchboard.features import FeatureFlags
@@ -89,7 +89,7 @@ async def form_session(store: InMemoryStore, kb: StoreKnowledgeBase) -> Conversa
         store,
         "call-1",
         FormPolicy(RagSettings(answer_min_score=0.3)),
-        ManualClock(REFERENCE_NOW),
+        VirtualClock(REFERENCE_NOW),
         FeatureFlags(Features()),
         search,
     )

@@ -8,7 +8,7 @@ import grpc
 import pytest
 from brain_fakes import REFERENCE_NOW, InMemoryStore
 
-from switchboard.clock import ManualClock
+from switchboard.clock import VirtualClock
 from switchboard.config import Features
 from switchboard.features import FeatureFlags
 from switchboard.server import GrpcService
@@ -30,7 +30,7 @@ def store() -> InMemoryStore:
 async def brain(store: InMemoryStore) -> AsyncIterator[brain_pb2_grpc.BrainStub]:
     service = GrpcService("brain", "127.0.0.1:0", ["switchboard.v1.Brain"])
     flags = FeatureFlags(Features())
-    register(service.server, BrainServicer(store, ManualClock(REFERENCE_NOW), flags, FormPolicy()))
+    register(service.server, BrainServicer(store, VirtualClock(REFERENCE_NOW), flags, FormPolicy()))
     port = await service.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     try:

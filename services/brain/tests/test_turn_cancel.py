@@ -45,12 +45,12 @@ class Line:
     async def run(self, **open_args: object) -> None:
         session = await self.rig.open(**open_args)  # type: ignore[arg-type]
         async for event in converse(session, ConversationStart("call-1"), self.requests()):
-            self.received.append((self.rig.time.now, event))
+            self.received.append((self.rig.time.monotonic(), event))
             self._new.set()
 
     def send(self, request: ConverseRequest) -> float:
         self.inbound.put_nowait(request)
-        return self.rig.time.now
+        return self.rig.time.monotonic()
 
     async def until(self, wanted: ConverseResponse) -> float:
         """The virtual time ``wanted`` arrived at."""
@@ -229,7 +229,7 @@ async def test_the_hang_up_stops_a_turn_being_decided_and_ends_the_stream_at_onc
         await line.until(AgentSentence("t1", 0, "Let me look into that."))
         hung_up_at = line.send(CallerHangup("caller_hangup"))
         await call
-        return rig.time.now - hung_up_at
+        return rig.time.monotonic() - hung_up_at
 
     assert await rig.time.run(scenario()) == 0
     assert rig.fast.open_streams == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -11,7 +10,7 @@ from switchboard.clock import Clock
 from switchboard.config import DialerSettings
 from switchboard.features import FeatureFlags
 from switchboard_dialer.dialer import Dialer
-from switchboard_dialer.ports import BrainPort, CallStore, Sleep, SpeechPort
+from switchboard_dialer.ports import BrainPort, CallStore, SpeechPort
 from switchboard_dialer.registry import CallRegistry
 from switchboard_dialer.servicer import DialerServicer
 from switchboard_dialer.session import CallSession
@@ -54,14 +53,12 @@ def build_dialer(
     flags: FeatureFlags,
     settings: DialerSettings,
     sms: SmsProvider | None = None,
-    sleep: Sleep = asyncio.sleep,
     speech: SpeechPort | None = None,
-    media_clock: Clock | None = None,
-    media_sleep: Sleep = asyncio.sleep,
+    clock: Clock | None = None,
 ) -> DialerApp:
-    """Builds the dialer; ``sleep`` drives the call timers and ``media_clock`` with
-    ``media_sleep`` the playout (tests pass manual ones). Without ``speech`` only
-    text lines can be served."""
+    """Builds the dialer; ``clock`` drives the call timers, the playout and the
+    reconnect backoff (tests pass a virtual one). Without ``speech`` only text
+    lines can be served."""
     sms_provider = sms or create_sms(settings.sms, store)
 
     def new_session(call: domain.Call) -> CallSession:
@@ -73,12 +70,10 @@ def build_dialer(
             flags,
             settings,
             speech=speech,
-            sleep=sleep,
-            media_clock=media_clock,
-            media_sleep=media_sleep,
+            clock=clock,
         )
 
-    registry = CallRegistry(store, new_session, settings)
+    registry = CallRegistry(store, new_session, settings, clock=clock)
     dialer = Dialer(store, telephony, registry, sms_provider, flags)
     servicer = DialerServicer(dialer, telephony)
     return DialerApp(dialer, registry, telephony, sms_provider, servicer)

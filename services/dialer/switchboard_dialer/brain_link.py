@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from switchboard.clock import Clock, SystemClock
+from switchboard.clock import Clock
 from switchboard.converse import (
     AgentTurnDone,
     ConversationStart,
@@ -14,10 +14,8 @@ from switchboard.converse import (
     ConverseResponse,
     UserTurn,
 )
-from switchboard.errors import Unavailable
-from switchboard.grpc_edge import is_retryable
-from switchboard_dialer.ports import BrainPort, ConverseStream, Sleep
-from switchboard_dialer.tasks import run_duplex
+from switchboard.tasks import ReconnectLoop, run_duplex, wait_on_clock
+from switchboard_dialer.ports import BrainPort, ConverseStream
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +28,10 @@ EventHandler = Callable[[ConverseResponse], Awaitable[None]]
 class BrainLink:
     """Sends the call's requests to the brain and hands its events to ``on_event``.
 
-    One stream at a time, as a send task and a receive task under one supervisor.
-    When the stream fails with a retryable error, :meth:`run` reopens it with
+    One stream at a time, as a send task and a receive task under one supervisor
+    (:func:`switchboard.tasks.run_duplex`); the reconnect loop outside it
+    (:class:`switchboard.tasks.ReconnectLoop`). When the stream fails with a
+    retryable error, :meth:`run` reopens it with
     ``start{reconnect: true}`` (backoff 100 ms → 1 s, for at most
     ``reconnect_timeout_sec`` without a sign of life) and re-sends the user turn
     that has not got its ``turn_done`` yet, with the same turn id.
@@ -43,19 +43,29 @@ class BrainLink:
         call_id: str,
         on_event: EventHandler,
         reconnect_timeout_sec: float,
-        sleep: Sleep = asyncio.sleep,
-        clock: Clock | None = None,
+        clock: Clock,
     ) -> None:
         self._brain = brain
         self._call_id = call_id
         self._on_event = on_event
-        self._reconnect_timeout = reconnect_timeout_sec
-        self._sleep = sleep
-        self._clock = clock or SystemClock()
+        self._clock = clock
+        self._reconnect = ReconnectLoop(
+            "brain",
+            reconnect_timeout_sec,
+            clock,
+            closed_message="the brain closed the conversation stream",
+            gone_message="the brain did not come back within reconnect_timeout_sec",
+            backoff_start_sec=BACKOFF_START_SEC,
+            backoff_max_sec=BACKOFF_MAX_SEC,
+            healthy_sec=BACKOFF_MAX_SEC,
+            log_extra={"call_id": call_id},
+        )
         self._outbox: asyncio.Queue[ConverseRequest] = asyncio.Queue()
         self._pending_turn: UserTurn | None = None
-        self._events_seen = 0
-        self.reconnects = 0
+
+    @property
+    def reconnects(self) -> int:
+        return self._reconnect.reconnects
 
     @property
     def awaiting_answer(self) -> bool:
@@ -69,46 +79,20 @@ class BrainLink:
         self._outbox.put_nowait(request)
 
     async def flush(self, timeout_sec: float) -> bool:
-        """Waits until every queued request was written; False when that took too long."""
+        """Waits until every queued request was written; False when that took longer
+        than ``timeout_sec`` of the link's clock."""
+        written = asyncio.ensure_future(self._outbox.join())
         try:
-            async with asyncio.timeout(timeout_sec):
-                await self._outbox.join()
+            await wait_on_clock(written, timeout_sec, self._clock)
         except TimeoutError:
             return False
+        finally:
+            written.cancel()
         return True
 
     async def run(self) -> None:
         """Keeps the conversation open until cancelled; raises when the brain stays away."""
-        reconnect = False
-        backoff = BACKOFF_START_SEC
-        down_since: float | None = None
-        while True:
-            started = self._clock.monotonic()
-            events_before = self._events_seen
-            try:
-                await self._converse_once(reconnect)
-                error: Exception = Unavailable("the brain closed the conversation stream")
-            except Exception as exc:
-                if not is_retryable(exc):
-                    raise
-                error = exc
-            now = self._clock.monotonic()
-            # A stream that carried events or stayed up a while was healthy: a new outage.
-            if self._events_seen != events_before or now - started >= BACKOFF_MAX_SEC:
-                down_since = None
-                backoff = BACKOFF_START_SEC
-            if down_since is None:
-                down_since = now
-            elif now - down_since >= self._reconnect_timeout:
-                raise Unavailable("the brain did not come back within reconnect_timeout_sec")
-            log.warning(
-                "brain stream lost, reconnecting",
-                extra={"call_id": self._call_id, "error": str(error), "backoff_sec": backoff},
-            )
-            await self._sleep(backoff)
-            backoff = min(backoff * 2, BACKOFF_MAX_SEC)
-            reconnect = True
-            self.reconnects += 1
+        await self._reconnect.run(self._converse_once)
 
     async def _converse_once(self, reconnect: bool) -> None:
         stream = await self._brain.converse()
@@ -132,7 +116,7 @@ class BrainLink:
 
     async def _receive_loop(self, stream: ConverseStream) -> None:
         while (event := await stream.receive()) is not None:
-            self._events_seen += 1
+            self._reconnect.alive()  # a stream that carried events was healthy
             pending = self._pending_turn
             if isinstance(event, AgentTurnDone) and pending is not None:
                 if event.turn_id == pending.turn_id:

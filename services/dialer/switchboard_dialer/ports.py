@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from switchboard import domain
@@ -14,8 +13,6 @@ from switchboard.speech import (
     SpeakRequest,
     SpeakResponse,
 )
-
-Sleep = Callable[[float], Awaitable[None]]
 
 
 class CallStore(Protocol):

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from switchboard import domain
+from switchboard.clock import Clock, SystemClock
 from switchboard.config import DialerSettings
 from switchboard.errors import SwitchboardError
+from switchboard.tasks import cancel_and_wait
 from switchboard_dialer.ports import CallStore
 from switchboard_dialer.session import CallSession
-from switchboard_dialer.tasks import cancel_and_wait
 from switchboard_dialer.telephony.base import CallNotConnected, PhoneLine, Ring
 
 log = logging.getLogger(__name__)
@@ -50,10 +51,12 @@ class CallRegistry:
         store: CallStore,
         new_session: SessionFactory,
         settings: DialerSettings,
+        clock: Clock | None = None,
     ) -> None:
         self._store = store
         self._new_session = new_session
         self._settings = settings
+        self._clock = clock or SystemClock()
         self._live: dict[str, LiveCall] = {}
 
     def is_live(self, call_id: str) -> bool:
@@ -132,7 +135,7 @@ class CallRegistry:
             early = self._new_session(call)
             early.prepare(ring.sample_rate)
         try:
-            line = await ring.wait_answered(self._settings.ring_timeout_sec)
+            line = await ring.wait_answered(self._settings.ring_timeout_sec, self._clock)
         except CallNotConnected as exc:
             if early is not None:
                 await early.abandon()

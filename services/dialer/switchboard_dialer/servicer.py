@@ -12,9 +12,9 @@ from switchboard.errors import FailedPrecondition, InvalidArgument
 from switchboard.grpc_edge import grpc_errors
 from switchboard.phone import PhoneRegister, PhoneRegistered
 from switchboard.phone_wire import downlink_to_pb, uplink_from_pb
+from switchboard.tasks import cancel_and_wait
 from switchboard.v1 import common_pb2, dialer_pb2, dialer_pb2_grpc
 from switchboard_dialer.dialer import Dialer
-from switchboard_dialer.tasks import cancel_and_wait
 from switchboard_dialer.telephony.base import TelephonyProvider
 from switchboard_dialer.telephony.simulator import SimulatedPhone, SimulatorProvider
 

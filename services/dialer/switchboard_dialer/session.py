@@ -1,10 +1,12 @@
 """``CallSession``: one call, from the answer (or, for voice, the dial) to the hang-up.
 
-Text lines: caller turns arrive whole from the line, and bot sentences go to the
-line as text. Voice lines: a :class:`VoicePipeline` turns caller audio into turns
-(``Speech.Listen``) and sentences into paced audio (``Speech.Speak``, playout,
-barge-in); a turn counts as done when its last frame was played, not when the
-brain finished it.
+The session relays between the line and ``Brain.Converse`` and keeps the call's
+timers. The bot's words go to one :class:`CallOutput`: a :class:`TextOutput` on a
+text line (caller turns arrive whole from the line), a :class:`VoicePipeline` on
+a voice line (it turns caller audio into turns with ``Speech.Listen`` and
+sentences into paced audio with ``Speech.Speak``, playout and barge-in). The
+output reports back through typed media events; a turn counts as done when the
+caller got all of it (its last frame played), not when the brain finished it.
 
 Greeting while ringing: for a ring that will be a voice line, :meth:`prepare`
 opens ``Brain.Converse`` and ``Speech.Speak`` at dial time, so the greeting's
@@ -19,8 +21,6 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Coroutine
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from switchboard import domain
@@ -32,10 +32,11 @@ from switchboard.converse import (
     AgentTurnDone,
     CallerHangup,
     CallTimeUp,
-    ConverseRequest,
+    CancelAgentTurn,
     ConverseResponse,
     Dtmf,
     EndCallRequest,
+    PlayoutReport,
     SilenceTimeout,
     SmsRequest,
     SpeechSettings,
@@ -44,11 +45,21 @@ from switchboard.converse import (
 from switchboard.errors import FailedPrecondition, SwitchboardError
 from switchboard.features import FeatureFlags
 from switchboard.phones import parse_e164
+from switchboard.tasks import TaskOwner, Timer
 from switchboard_dialer.brain_link import BrainLink
+from switchboard_dialer.ending import Ending, LineAction, carry_out
+from switchboard_dialer.media.events import (
+    CallerQuiet,
+    CallerStartedSpeaking,
+    CallerTurn,
+    MediaEvent,
+    TurnInterrupted,
+    TurnPlayed,
+)
 from switchboard_dialer.media.voice import VoiceConfig, VoicePipeline
-from switchboard_dialer.ports import BrainPort, CallStore, Sleep, SpeechPort
+from switchboard_dialer.output import CallOutput, TextOutput
+from switchboard_dialer.ports import BrainPort, CallStore, SpeechPort
 from switchboard_dialer.sms.base import SmsProvider
-from switchboard_dialer.tasks import cancel_and_wait
 from switchboard_dialer.telephony.base import CallerDtmf, CallerGone, CallerSaid, PhoneLine
 
 log = logging.getLogger(__name__)
@@ -58,21 +69,6 @@ HANGUP_FLUSH_SEC = 2.0
 # How long the brain may take to say its goodbye when the call reached its maximum
 # duration; then the call ends anyway (brain away, or the caller talked over it).
 TIME_UP_GRACE_SEC = 20.0
-
-
-class LineAction(StrEnum):
-    HANG_UP = "hang_up"  # the bot ends the call
-    TRANSFER = "transfer"  # the caller goes to a human
-    NONE = "none"  # the caller is gone already
-
-
-@dataclass(frozen=True)
-class Ending:
-    """How the call ends: the reason stored with ENDED, and what to do with the line."""
-
-    reason: str
-    action: LineAction = LineAction.HANG_UP
-    target: str = ""
 
 
 class CallSession:
@@ -87,25 +83,21 @@ class CallSession:
         flags: FeatureFlags,
         settings: DialerSettings,
         speech: SpeechPort | None = None,
-        sleep: Sleep = asyncio.sleep,
-        link_sleep: Sleep = asyncio.sleep,
-        media_clock: Clock | None = None,
-        media_sleep: Sleep = asyncio.sleep,
+        clock: Clock | None = None,
     ) -> None:
         self.call = call
         self.call_id = call.call_id
         self._line: PhoneLine | None = None
         self._speech = speech
-        self._media_clock = media_clock or SystemClock()
-        self._media_sleep = media_sleep
-        self.voice: VoicePipeline | None = None
+        self._clock = clock or SystemClock()
+        # Chosen at dial time for a ring that will be a voice line, else at the answer.
+        self._output: CallOutput | None = None
         self._store = store
         self._sms = sms
         self._flags = flags
         self._settings = settings
-        self._sleep = sleep
         self._link = BrainLink(
-            brain, call.call_id, self._on_brain_event, settings.reconnect_timeout_sec, link_sleep
+            brain, call.call_id, self._on_brain_event, settings.reconnect_timeout_sec, self._clock
         )
         self._ending: asyncio.Future[Ending] = asyncio.get_running_loop().create_future()
         # Per agent turn, the highest sentence index delivered: a re-emitted turn
@@ -116,9 +108,12 @@ class CallSession:
         self._after_turn: dict[str, Ending] = {}
         # Text messages a turn asked for, sent once it was delivered in full.
         self._sms_after_turn: dict[str, list[SmsRequest]] = {}
-        self._silence_task: asyncio.Task[None] | None = None
+        self._silence_timer = Timer(
+            f"call-{self.call_id}-silence", self._caller_silent, self._clock
+        )
         self._silence_count = 0
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks = TaskOwner(f"call-{self.call_id}")
+        self._started = False
 
     @property
     def brain_reconnects(self) -> int:
@@ -130,45 +125,61 @@ class CallSession:
             raise FailedPrecondition("the call is not connected yet")
         return self._line
 
+    @property
+    def output(self) -> CallOutput:
+        if self._output is None:
+            raise FailedPrecondition("the call has no output yet")
+        return self._output
+
+    @property
+    def voice(self) -> VoicePipeline | None:
+        """The voice pipeline, on a voice line (benchmarks read its playout)."""
+        return self._output if isinstance(self._output, VoicePipeline) else None
+
     def prepare(self, sample_rate: int = 0) -> None:
         """Starts the conversation before the answer; for a voice line, synthesis too."""
-        if self._tasks:
+        if self._started:
             return
-        if sample_rate and self.voice is None:
-            self.voice = self._new_voice(sample_rate)
+        self._started = True
+        if sample_rate and self._output is None:
+            self._output = self._voice_output(sample_rate)
         self._spawn(self._link.run(), "brain")
-        if self.voice is not None:
-            self._spawn(self.voice.run_speak(), "speech", "speak")
+        if self._output is not None:
+            self._spawn(self._output.prepare(), "speech", "speak")
 
     async def run(self, line: PhoneLine) -> str:
         """Runs the connected call until it ends; returns the end reason."""
         self._line = line
-        if line.is_voice and self.voice is None and not self._tasks:
-            self.voice = self._new_voice(line.sample_rate)
+        if self._output is None and not self._started:
+            self._output = (
+                self._voice_output(line.sample_rate)
+                if line.is_voice
+                else TextOutput(line, self._on_media_event)
+            )
         self.prepare()
         self._spawn(self._caller_loop(), "caller")
         self._spawn(self._max_duration(), "timer", "max")
-        if self.voice is not None:
-            self._spawn(self.voice.run_line(line), "speech", "media")
+        self._spawn(self.output.run(line), "speech", "media")
         try:
             ending = await self._ending
         finally:
-            await cancel_and_wait([*self._tasks, *self._silence_tasks()])
-        reason = await self._carry_out(ending)
+            await self._tasks.close()
+            await self._silence_timer.close()
+        reason = await carry_out(ending, self.line, self._store, self.call_id)
         log.info("call session ended", extra={"call_id": self.call_id, "reason": reason})
         return reason
 
     async def abandon(self) -> None:
         """The prepared call was never answered: tell the brain nothing was heard, stop."""
-        if self.voice is not None:
-            for report in self.voice.unheard_reports():
+        if self._output is not None:
+            for report in self._output.unheard():
                 self._link.send(report)
-        if self._tasks and not await self._link.flush(HANGUP_FLUSH_SEC):
+        if self._started and not await self._link.flush(HANGUP_FLUSH_SEC):
             log.warning("brain not told of the unheard greeting", extra={"call_id": self.call_id})
         self._finish(Ending(reason="not_answered", action=LineAction.NONE))
-        await cancel_and_wait(self._tasks)
+        await self._tasks.close()
 
-    def _new_voice(self, sample_rate: int) -> VoicePipeline:
+    def _voice_output(self, sample_rate: int) -> VoicePipeline:
         if self._speech is None:
             raise FailedPrecondition("voice lines need the speech service; none is configured")
         initiate = self.call.initiate
@@ -182,16 +193,14 @@ class CallSession:
             self.call_id,
             config,
             self._speech,
-            self,
+            self._on_media_event,
             self._settings.reconnect_timeout_sec,
-            self._media_clock,
-            self._media_sleep,
+            self._clock,
         )
 
     def _spawn(self, work: Coroutine[Any, Any, None], part: str, name: str = "") -> None:
         """A named task of this call; ``part`` says which failure reason it ends the call with."""
-        task_name = f"call-{self.call_id}-{name or part}"
-        self._tasks.append(asyncio.create_task(self._guard(work, part), name=task_name))
+        self._tasks.spawn(self._guard(work, part), name or part)
 
     # Requests from outside (Dialer.HangUp, Dialer.Transfer, shutdown).
 
@@ -230,35 +239,8 @@ class CallSession:
             )
             self._finish(Ending(reason="error"))
 
-    async def _carry_out(self, ending: Ending) -> str:
-        """Does what the ending asks of the line; returns the reason the call ended with."""
-        if ending.action is LineAction.TRANSFER:
-            try:
-                await self._store.set_call_state(
-                    self.call_id, domain.CallState.TRANSFERRING, "transfer"
-                )
-            except SwitchboardError as exc:
-                log.warning(
-                    "transferring state not stored",
-                    extra={"call_id": self.call_id, "error": exc.message},
-                )
-            try:
-                await self.line.transfer(ending.target)
-            except SwitchboardError as exc:
-                # The caller is still on the line and nobody runs the call any more:
-                # hang up rather than leave them in silence.
-                log.warning(
-                    "transfer failed, hanging up",
-                    extra={"call_id": self.call_id, "error": exc.message},
-                )
-                await self.line.hang_up("transfer_failed")
-                return "transfer_failed"
-        elif ending.action is LineAction.HANG_UP:
-            await self.line.hang_up(ending.reason)
-        return ending.reason
-
     # Caller events: whole turns (text lines), touch tones and the hang-up. A voice
-    # line's turns come from the VoicePipeline (VoiceHost methods below).
+    # line's turns come from its VoicePipeline, as media events (below).
     async def _caller_loop(self) -> None:
         while True:
             event = await self.line.next_event()
@@ -284,10 +266,7 @@ class CallSession:
             case AgentSentence():
                 await self._deliver(event)
             case AgentTurnDone(turn_id=turn_id):
-                if self.voice is not None:
-                    self.voice.turn_done(turn_id)  # done once played: see turn_played
-                else:
-                    await self._turn_finished(turn_id)
+                await self.output.finish_turn(turn_id)  # finished once TurnPlayed comes
             case EndCallRequest(turn_id=turn_id, reason=reason):
                 self._when_turn_done(turn_id, Ending(reason=reason or "bot_hangup"))
             case AgentTransfer(turn_id=turn_id, target=target):
@@ -303,22 +282,18 @@ class CallSession:
                 else:
                     await self._send_sms(event)
             case SpeechSettings(lang=lang, prosody_rate=rate):
-                if self.voice is not None:
-                    await self.voice.change_speech(lang, rate)
+                await self.output.change_speech(lang, rate)
 
     async def _deliver(self, sentence: AgentSentence) -> None:
-        """Text lines: the sentence as text. Voice lines: queued for synthesis and playout."""
+        """The sentence to the output, once (a filler every time it comes)."""
         self._disarm_silence()
         if not sentence.filler:
             if sentence.index <= self._delivered.get(sentence.turn_id, -1):
                 return
             self._delivered[sentence.turn_id] = sentence.index
-        if self.voice is not None:
-            self.voice.say(sentence)
-        else:
-            await self.line.say(sentence.turn_id, sentence.text)
+        await self.output.say(sentence)
 
-    async def _turn_finished(self, turn_id: str) -> None:
+    async def _turn_played(self, turn_id: str) -> None:
         """The caller got the whole turn (text: sent; voice: played)."""
         if turn_id not in self._done_turns:
             self._done_turns.add(turn_id)
@@ -331,31 +306,14 @@ class CallSession:
         if pending is not None:
             self._finish(pending)
 
-    # VoiceHost: what the voice pipeline reports.
-
-    def send_to_brain(self, request: ConverseRequest) -> None:
-        self._link.send(request)
-
-    def caller_speaking(self) -> None:
-        self._disarm_silence()
-
-    def caller_turn(self, text: str, confidence: float, lang: str) -> None:
-        self._caller_active()
-        turn = UserTurn(turn_id=str(uuid.uuid4()), text=text, confidence=confidence, lang=lang)
-        self._link.send(turn)
-
-    def caller_quiet(self) -> None:
-        bot_idle = self.voice is None or self.voice.speaking_turn is None
-        if bot_idle and not self._link.awaiting_answer:
-            self._arm_silence()
-
-    async def turn_played(self, turn_id: str) -> None:
-        await self._turn_finished(turn_id)
-
-    def turn_cancelled(self, turn_id: str) -> None:
+    def _turn_interrupted(self, turn_id: str, heard: str, spoken: bool) -> None:
+        """The caller talked over the turn: the brain stops deciding it and hears what
+        was played; its end_call, transfer and text messages do not run ("wait!" over
+        the goodbye keeps the call)."""
+        self._link.send(CancelAgentTurn(turn_id))
+        if spoken:  # the brain stores only what the caller heard
+            self._link.send(PlayoutReport(turn_id, heard, interrupted=True))
         self._done_turns.add(turn_id)
-        # The caller interrupted: the turn's end_call or transfer does not run
-        # ("wait!" over the goodbye keeps the call).
         self._sms_after_turn.pop(turn_id, None)
         if self._after_turn.pop(turn_id, None) is not None:
             log.info(
@@ -367,6 +325,25 @@ class CallSession:
             await self._sms.send(self.call_id, parse_e164(sms.to, "sms.to"), sms.text)
         except SwitchboardError as exc:
             log.warning("sms not sent", extra={"call_id": self.call_id, "error": exc.message})
+
+    # What the output reports (text lines: turns delivered; voice lines: the caller's
+    # speech and the playout too).
+
+    async def _on_media_event(self, event: MediaEvent) -> None:
+        match event:
+            case CallerStartedSpeaking():
+                self._disarm_silence()
+            case CallerTurn(text=text, confidence=confidence, lang=lang):
+                self._caller_active()
+                turn_id = str(uuid.uuid4())
+                self._link.send(UserTurn(turn_id, text, confidence=confidence, lang=lang))
+            case CallerQuiet():
+                if not self.output.speaking and not self._link.awaiting_answer:
+                    self._arm_silence()
+            case TurnPlayed(turn_id=turn_id):
+                await self._turn_played(turn_id)
+            case TurnInterrupted(turn_id=turn_id, heard=heard, spoken=spoken):
+                self._turn_interrupted(turn_id, heard, spoken)
 
     def _when_turn_done(self, turn_id: str, ending: Ending) -> None:
         if not turn_id or turn_id in self._done_turns:
@@ -385,42 +362,32 @@ class CallSession:
             )
             return ""
 
-    # Timers. Every wait goes through the injected sleep, so tests move time by hand.
+    # Timers. Every wait goes through the injected clock, so tests move time by hand.
 
     def _caller_active(self) -> None:
         self._silence_count = 0
         self._disarm_silence()
 
     def _arm_silence(self) -> None:
-        self._disarm_silence()
         if self.ended:
-            return
-        self._silence_task = asyncio.create_task(
-            self._silence_after(self._flags.current.phone_silence_timeout_sec),
-            name=f"call-{self.call_id}-silence",
-        )
+            self._silence_timer.disarm()
+        else:
+            self._silence_timer.arm(self._flags.current.phone_silence_timeout_sec)
 
     def _disarm_silence(self) -> None:
-        if self._silence_task is not None:
-            self._silence_task.cancel()
-            self._silence_task = None
+        self._silence_timer.disarm()
 
-    def _silence_tasks(self) -> list[asyncio.Task[None]]:
-        return [self._silence_task] if self._silence_task is not None else []
-
-    async def _silence_after(self, timeout_sec: float) -> None:
-        await self._sleep(timeout_sec)
-        self._silence_task = None
+    def _caller_silent(self) -> None:
         self._silence_count += 1
         log.info("caller silent", extra={"call_id": self.call_id, "count": self._silence_count})
         self._link.send(SilenceTimeout(count=self._silence_count))
 
     async def _max_duration(self) -> None:
-        await self._sleep(self._settings.max_call_duration_sec)
+        await self._clock.sleep(self._settings.max_call_duration_sec)
         log.info("call reached its maximum duration", extra={"call_id": self.call_id})
         self._disarm_silence()
         # The brain says and stores the goodbye, then asks to end the call (the
         # transcript has one writer); this is the limit if that does not happen.
         self._link.send(CallTimeUp())
-        await self._sleep(TIME_UP_GRACE_SEC)
+        await self._clock.sleep(TIME_UP_GRACE_SEC)
         self._finish(Ending(reason="max_duration"))

@@ -1,4 +1,4 @@
-"""Fakes for the dialer's tests: an in-memory store, a scripted brain, a manual timer.
+"""Fakes for the dialer's tests: an in-memory store, a scripted brain, a rig on a virtual clock.
 
 They implement the same interfaces as ``StoreClient`` and ``BrainClient``.
 """
@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from speech_fakes import FakeSpeech
 
 from switchboard import domain
+from switchboard.clock import VirtualClock
 from switchboard.config import DialerSettings, Features
 from switchboard.converse import (
     AgentSentence,
@@ -238,42 +239,6 @@ class ScriptedBrain:
         return [r for r in self.received if isinstance(r, kind)]
 
 
-class ManualTimer:
-    """An injectable ``sleep`` whose time only moves with :meth:`advance`."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
-
-    async def sleep(self, seconds: float) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._sleepers.append((self.now + seconds, future))
-        await future
-
-    async def advance(self, seconds: float) -> None:
-        await self.settle()  # timers armed just now start counting from the current time
-        self.now += seconds
-        for deadline, future in list(self._sleepers):
-            if deadline <= self.now + 1e-9:  # float sums of 0.02 s must not miss a deadline
-                self._sleepers.remove((deadline, future))
-                if not future.done():
-                    future.set_result(None)
-        await self.settle()
-
-    def monotonic(self) -> float:
-        """The timer as a :class:`switchboard.clock.Clock` (playout deadlines)."""
-        return self.now
-
-    def wall(self) -> datetime:
-        return datetime(2026, 3, 3, 9, 0, tzinfo=UTC) + timedelta(seconds=self.now)
-
-    @staticmethod
-    async def settle() -> None:
-        """Lets every ready task run."""
-        for _ in range(20):
-            await asyncio.sleep(0)
-
-
 class PhoneProbe:
     """A text phone attached straight to the simulator, read like a transcript."""
 
@@ -324,11 +289,11 @@ def make_request(
 
 @dataclass
 class Rig:
-    """A dialer on fakes: store, scripted brain, simulator and a manual call timer."""
+    """A dialer on fakes: store, scripted brain, simulator, all on one virtual clock."""
 
     store: FakeStore
     brain: ScriptedBrain
-    timer: ManualTimer
+    clock: VirtualClock
     telephony: SimulatorProvider
     app: DialerApp
     settings: DialerSettings
@@ -347,23 +312,10 @@ class Rig:
         return self.store.reasons(call_id)
 
 
-class TimerClock:
-    """A :class:`ManualTimer` seen as a clock, for the playout's deadlines."""
-
-    def __init__(self, timer: ManualTimer) -> None:
-        self._timer = timer
-
-    def now(self) -> datetime:
-        return self._timer.wall()
-
-    def monotonic(self) -> float:
-        return self._timer.monotonic()
-
-
 def build_rig(features: Features | None = None, **dialer: Any) -> Rig:
-    """Everything on the manual timer: call timers, playout and speech reconnects."""
-    store, brain, timer, speech = FakeStore(), ScriptedBrain(), ManualTimer(), FakeSpeech()
-    telephony = SimulatorProvider(no_phone_delay_sec=0.01)
+    """Everything on one virtual clock: call timers, playout and brain and speech reconnects."""
+    store, brain, clock, speech = FakeStore(), ScriptedBrain(), VirtualClock(), FakeSpeech()
+    telephony = SimulatorProvider(clock=clock)
     settings = DialerSettings(**dialer)
     app = build_dialer(
         store,
@@ -371,9 +323,7 @@ def build_rig(features: Features | None = None, **dialer: Any) -> Rig:
         telephony,
         FeatureFlags(features or Features()),
         settings,
-        sleep=timer.sleep,
         speech=speech,
-        media_clock=TimerClock(timer),
-        media_sleep=timer.sleep,
+        clock=clock,
     )
-    return Rig(store, brain, timer, telephony, app, settings, speech)
+    return Rig(store, brain, clock, telephony, app, settings, speech)

@@ -28,7 +28,8 @@ from switchboard.phone import (
     PhoneSay,
     PhoneTransferred,
 )
-from switchboard_dialer.session import TIME_UP_GRACE_SEC
+from switchboard_dialer.session import HANGUP_FLUSH_SEC, TIME_UP_GRACE_SEC
+from switchboard_dialer.telephony.simulator import NO_PHONE_DELAY_SEC
 
 
 async def connect(rig: Rig, number: str = "+14155550100"):  # type: ignore[no-untyped-def]
@@ -69,6 +70,19 @@ async def test_the_caller_hanging_up_tells_the_brain_and_ends_the_call(rig: Rig)
     assert rig.brain.requests(CallerHangup) == [CallerHangup(reason="caller_hangup")]
 
 
+async def test_a_hang_up_the_brain_cannot_hear_ends_the_call_after_the_flush_wait(rig: Rig):
+    phone, call = await connect(rig)
+    rig.brain.kill()
+    await rig.clock.settle()
+
+    await phone.send(PhoneHangUp(reason="bye"))
+    await rig.clock.elapse(HANGUP_FLUSH_SEC - 0.1)
+    assert not rig.app.registry.get(call.call_id).session.ended  # type: ignore[union-attr]
+
+    await rig.clock.elapse(0.1)
+    assert rig.store.reasons(call.call_id)[-1] == "ended:caller_hangup"  # no real wait
+
+
 async def test_a_dropped_phone_stream_ends_the_call_as_line_dropped(rig: Rig):
     phone, call = await connect(rig)
 
@@ -97,11 +111,11 @@ async def test_silence_after_the_bot_finished_asks_the_brain_on_a_manual_clock()
     try:
         phone, _ = await connect(rig)
 
-        await rig.timer.advance(19)
+        await rig.clock.elapse(19)
         assert rig.brain.requests(SilenceTimeout) == []
-        await rig.timer.advance(1)
+        await rig.clock.elapse(1)
         assert said(await phone.until(BotTurnDone)) == [STILL_THERE]
-        await rig.timer.advance(20)
+        await rig.clock.elapse(20)
         assert said(await phone.until(BotTurnDone)) == [STILL_THERE]
         assert rig.brain.requests(SilenceTimeout) == [
             SilenceTimeout(count=1),
@@ -110,7 +124,7 @@ async def test_silence_after_the_bot_finished_asks_the_brain_on_a_manual_clock()
 
         await phone.send(PhoneSay(text="sorry, I'm here"))
         await phone.until(BotTurnDone)
-        await rig.timer.advance(20)
+        await rig.clock.elapse(20)
         await phone.until(BotTurnDone)
         assert rig.brain.requests(SilenceTimeout)[-1] == SilenceTimeout(
             count=1
@@ -120,10 +134,11 @@ async def test_silence_after_the_bot_finished_asks_the_brain_on_a_manual_clock()
 
 
 async def test_a_call_longer_than_the_maximum_duration_ends_politely():
-    rig = build_rig(max_call_duration_sec=60)
+    # The caller stays silent for less than the silence timeout: only the limit speaks.
+    rig = build_rig(Features(phone_silence_timeout_sec=90), max_call_duration_sec=60)
     try:
         phone, call = await connect(rig)
-        await rig.timer.advance(60)
+        await rig.clock.elapse(60)
         events = await phone.until(PhoneCallEnded)
         assert "time limit" in said(events)[0]  # the brain's goodbye
         assert events[-1] == PhoneCallEnded(reason="max_duration")
@@ -139,8 +154,8 @@ async def test_a_call_past_its_maximum_duration_ends_even_when_the_brain_says_no
     rig.brain.answers_time_up = False
     try:
         phone, call = await connect(rig)
-        await rig.timer.advance(60)
-        await rig.timer.advance(TIME_UP_GRACE_SEC)
+        await rig.clock.elapse(60)
+        await rig.clock.elapse(TIME_UP_GRACE_SEC)
         events = await phone.until(PhoneCallEnded)
         assert events[-1] == PhoneCallEnded(reason="max_duration")
         assert (await rig.ended(call.call_id))[-1] == "ended:max_duration"
@@ -153,6 +168,7 @@ async def test_a_brain_that_dies_mid_turn_is_reconnected_and_no_sentence_is_said
     rig.brain.die_after_sentences = 1  # the first sentence gets out, then the brain dies
 
     await phone.send(PhoneSay(text="my car was hit"))
+    await rig.clock.elapse(0.1)  # the first reconnect's backoff
     events = await phone.until(BotTurnDone)
 
     assert said(events) == ["You said: my car was hit.", "Anything else?"]
@@ -173,19 +189,20 @@ async def test_calling_a_number_without_a_phone_fails_with_no_answer(rig: Rig):
     call = await rig.place("+14155550123")
 
     assert call.state is domain.CallState.DIALING
+    await rig.clock.elapse(NO_PHONE_DELAY_SEC)
     assert await rig.ended(call.call_id) == ["dialing", "failed:no_answer"]
 
 
-async def test_a_phone_that_never_answers_fails_after_the_ring_timeout():
-    rig = build_rig(ring_timeout_sec=0.05)
-    try:
-        phone = rig.phone()
-        call = await rig.place()
-        await phone.expect(PhoneRinging)
-        assert await phone.expect(PhoneCallEnded) == PhoneCallEnded(reason="no_answer")
-        assert await rig.ended(call.call_id) == ["dialing", "ringing", "failed:no_answer"]
-    finally:
-        await rig.app.stop()
+async def test_a_phone_that_never_answers_fails_after_the_ring_timeout(rig: Rig):
+    phone = rig.phone()
+    call = await rig.place()
+    await phone.expect(PhoneRinging)
+    await rig.clock.elapse(rig.settings.ring_timeout_sec - 0.1)
+    assert rig.store.reasons(call.call_id) == ["dialing", "ringing"]
+
+    await rig.clock.elapse(0.1)
+    assert await phone.expect(PhoneCallEnded) == PhoneCallEnded(reason="no_answer")
+    assert await rig.ended(call.call_id) == ["dialing", "ringing", "failed:no_answer"]
 
 
 async def test_hanging_up_a_ringing_call_rejects_it(rig: Rig):
@@ -302,7 +319,7 @@ async def test_touch_tones_reach_the_brain_and_count_as_the_caller_speaking(rig:
     phone, _ = await connect(rig)
 
     await phone.send(Dtmf(digits="42#"))
-    await rig.timer.settle()
+    await rig.clock.settle()
 
     assert rig.brain.requests(Dtmf) == [Dtmf(digits="42#")]
 
@@ -313,10 +330,10 @@ async def test_a_brain_that_stays_down_ends_the_call_after_the_reconnect_timeout
         phone, call = await connect(rig)
 
         rig.brain.kill()
+        await rig.clock.elapse(0.1)  # backoff 0.1 s: still refused ...
+        await rig.clock.elapse(0.2)  # ... 0.2 s more: down for the whole 0.3 s
 
-        assert await phone.expect(PhoneCallEnded, wait_sec=3) == PhoneCallEnded(
-            reason="brain_unavailable"
-        )
+        assert await phone.expect(PhoneCallEnded) == PhoneCallEnded(reason="brain_unavailable")
         assert (await rig.ended(call.call_id))[-1] == "ended:brain_unavailable"
     finally:
         await rig.app.stop()

@@ -1,4 +1,4 @@
-"""Voice calls on the dialer: playout, barge-in, timers and reconnects on a manual clock.
+"""Voice calls on the dialer: playout, barge-in, timers and reconnects on the virtual clock.
 
 Fake speech renders every word as five 20 ms frames; the greeting "Hello, this is
 Switchboard." is 4 words, 20 frames. Time moves only when a test advances it.
@@ -10,10 +10,11 @@ import asyncio
 from typing import Any
 
 import pytest
-from dialer_fakes import GREETING, STILL_THERE, ManualTimer, Rig, TimerClock, build_rig
+from dialer_fakes import GREETING, STILL_THERE, Rig, build_rig
 from speech_fakes import FRAMES_PER_WORD, frame_of
 
 from switchboard import domain
+from switchboard.clock import VirtualClock
 from switchboard.config import Features
 from switchboard.converse import CancelAgentTurn, Dtmf, PlayoutReport, SilenceTimeout, UserTurn
 from switchboard.phone import (
@@ -64,10 +65,10 @@ def frames(events: list[PhoneDownlink]) -> int:
     return sum(isinstance(e, AudioFrame) for e in events)
 
 
-async def play(timer: ManualTimer, n: int) -> None:
+async def play(clock: VirtualClock, n: int) -> None:
     """Lets n frame periods pass."""
     for _ in range(n):
-        await timer.advance(FRAME)
+        await clock.elapse(FRAME)
 
 
 async def ring_voice_phone(rig: Rig) -> tuple[SimulatedPhone, str]:
@@ -75,7 +76,7 @@ async def ring_voice_phone(rig: Rig) -> tuple[SimulatedPhone, str]:
         PhoneRegister(number="+14155550100", mode=PhoneMode.VOICE, sample_rate=8000)
     )
     await rig.place()
-    await rig.timer.settle()
+    await rig.clock.settle()
     (ringing,) = [e for e in downlink(phone) if isinstance(e, PhoneRinging)]
     return phone, ringing.call_id
 
@@ -83,7 +84,7 @@ async def ring_voice_phone(rig: Rig) -> tuple[SimulatedPhone, str]:
 async def answered(rig: Rig) -> tuple[SimulatedPhone, str]:
     phone, call_id = await ring_voice_phone(rig)
     await phone.handle(PhoneAnswer(call_id=call_id))
-    await rig.timer.settle()
+    await rig.clock.settle()
     return phone, call_id
 
 
@@ -91,26 +92,24 @@ async def answered(rig: Rig) -> tuple[SimulatedPhone, str]:
 
 
 async def test_playout_sends_frames_on_absolute_deadlines_without_accumulating_jitter():
-    timer = ManualTimer()
+    clock = VirtualClock()
     sent: list[float] = []
     ended: list[str] = []
 
     async def turn_end(turn_id: str) -> None:
         ended.append(turn_id)
 
-    playout = Playout(
-        lambda pcm: sent.append(timer.now), lambda f: None, turn_end, TimerClock(timer), timer.sleep
-    )
+    playout = Playout(lambda pcm: sent.append(clock.monotonic()), lambda f: None, turn_end, clock)
     for _ in range(5):
         playout.push(SpeechAudio("t", 0, AudioFrame(frame_of(8000))))
     playout.push(TurnEnd("t"))
     task = asyncio.create_task(playout.run())
     try:
-        await timer.settle()
-        await timer.advance(0.025)  # the loop woke 5 ms late for frame 1 ...
-        await timer.advance(0.015)  # ... frame 2 is still due at 40 ms, not 45 ms
-        await timer.advance(0.02)
-        await timer.advance(0.02)
+        await clock.settle()
+        await clock.elapse(0.025)  # the loop woke 5 ms late for frame 1 ...
+        await clock.elapse(0.015)  # ... frame 2 is still due at 40 ms, not 45 ms
+        await clock.elapse(0.02)
+        await clock.elapse(0.02)
         assert sent == pytest.approx([0.0, 0.025, 0.04, 0.06, 0.08])
         assert ended == ["t"]
         assert playout.lateness.frames == 5
@@ -130,26 +129,23 @@ async def test_the_greeting_is_synthesised_while_the_phone_rings_and_plays_at_th
 
     assert [t.text for t in voice.speech.texts()] == [GREETING]  # before any answer
     await phone.handle(PhoneAnswer(call_id=call_id))
-    await voice.timer.settle()
+    await voice.clock.settle()
     first = downlink(phone)
     assert isinstance(first[0], PhoneConnected)
     assert frames(first) == 1  # the first frame leaves at the answer, no time passed
 
-    await play(voice.timer, GREETING_FRAMES)
+    await play(voice.clock, GREETING_FRAMES)
     rest = downlink(phone)
     assert frames(rest) == GREETING_FRAMES - 1
     assert isinstance(rest[-1], BotTurnDone)  # only once the last frame was played
 
 
-async def test_a_callee_who_never_answers_leaves_the_greeting_marked_unheard():
-    rig = build_rig(ring_timeout_sec=0.05)
-    try:
-        await ring_voice_phone(rig)
-        await asyncio.sleep(0.2)
-        (heard,) = rig.brain.requests(PlayoutReport)
-        assert heard == PlayoutReport("greet", "", interrupted=True)
-    finally:
-        await rig.app.stop()
+async def test_a_callee_who_never_answers_leaves_the_greeting_marked_unheard(voice: Rig):
+    await ring_voice_phone(voice)
+    await voice.clock.elapse(voice.settings.ring_timeout_sec)
+
+    (heard,) = voice.brain.requests(PlayoutReport)
+    assert heard == PlayoutReport("greet", "", interrupted=True)
 
 
 # Barge-in.
@@ -159,19 +155,19 @@ async def test_caller_interrupting_stops_playout_within_one_frame_and_reports_wh
     voice: Rig,
 ):
     phone, _ = await answered(voice)
-    await play(voice.timer, 9)  # 10 of the greeting's 20 frames played
+    await play(voice.clock, 9)  # 10 of the greeting's 20 frames played
     downlink(phone)
 
     voice.speech.ear.emit(SpeechStarted(offset_ms=0))
-    await voice.timer.settle()
-    await play(voice.timer, 5)
+    await voice.clock.settle()
+    await play(voice.clock, 5)
 
     after = downlink(phone)
     assert frames(after) == 0
     assert after == [ClearAudio()]
     voice.speech.ear.emit(SpeechEnded(offset_ms=900))
     voice.speech.ear.emit(Transcript("I have a question about my policy", is_final=True))
-    await voice.timer.settle()
+    await voice.clock.settle()
 
     assert voice.speech.cancels() == ["greet"]
     assert voice.brain.requests(CancelAgentTurn) == [CancelAgentTurn("greet")]
@@ -180,27 +176,27 @@ async def test_caller_interrupting_stops_playout_within_one_frame_and_reports_wh
     (turn,) = voice.brain.requests(UserTurn)
     assert turn.text == "I have a question about my policy"  # type: ignore[union-attr]
     assert voice.brain.received.index(heard[0]) < voice.brain.received.index(turn)
-    await play(voice.timer, 40)
+    await play(voice.clock, 40)
     assert frames(downlink(phone)) > 0  # the answer to the interruption is played
 
 
 async def barge_in(rig: Rig, said: str) -> None:
     rig.speech.ear.emit(SpeechStarted(offset_ms=0))
-    await play(rig.timer, 3)
+    await play(rig.clock, 3)
     rig.speech.ear.emit(SpeechEnded(offset_ms=600))
     rig.speech.ear.emit(Transcript(said, is_final=True))
-    await rig.timer.settle()
+    await rig.clock.settle()
 
 
 async def test_a_barge_in_over_the_goodbye_keeps_the_call(voice: Rig):
     phone, call_id = await answered(voice)
-    await play(voice.timer, GREETING_FRAMES + 2)
+    await play(voice.clock, GREETING_FRAMES + 2)
     voice.speech.ear.emit(Transcript("no, goodbye", is_final=True))
-    await voice.timer.settle()
-    await play(voice.timer, 2)  # the goodbye (and its end_call) started playing
+    await voice.clock.settle()
+    await play(voice.clock, 2)  # the goodbye (and its end_call) started playing
 
     await barge_in(voice, "wait, one more thing")
-    await play(voice.timer, 200)
+    await play(voice.clock, 200)
 
     assert voice.brain.requests(CancelAgentTurn)[-1].turn_id == (  # type: ignore[union-attr]
         voice.brain.requests(UserTurn)[0].turn_id  # type: ignore[union-attr]
@@ -220,25 +216,25 @@ def texts_sent(rig: Rig, call_id: str) -> list[str]:
 
 async def test_a_text_message_is_sent_once_its_turn_was_played(voice: Rig):
     _, call_id = await answered(voice)
-    await play(voice.timer, GREETING_FRAMES + 2)
+    await play(voice.clock, GREETING_FRAMES + 2)
     voice.speech.ear.emit(Transcript("please text me", is_final=True))
-    await voice.timer.settle()
-    await play(voice.timer, 3)
+    await voice.clock.settle()
+    await play(voice.clock, 3)
     assert texts_sent(voice, call_id) == []  # still playing
 
-    await play(voice.timer, 200)
+    await play(voice.clock, 200)
     assert texts_sent(voice, call_id) == ["Your claim is open."]
 
 
 async def test_a_barge_in_drops_the_text_message_of_the_interrupted_turn(voice: Rig):
     _, call_id = await answered(voice)
-    await play(voice.timer, GREETING_FRAMES + 2)
+    await play(voice.clock, GREETING_FRAMES + 2)
     voice.speech.ear.emit(Transcript("please text me", is_final=True))
-    await voice.timer.settle()
-    await play(voice.timer, 3)
+    await voice.clock.settle()
+    await play(voice.clock, 3)
 
     await barge_in(voice, "no, do not send anything")
-    await play(voice.timer, 200)
+    await play(voice.clock, 200)
 
     assert texts_sent(voice, call_id) == []
 
@@ -246,15 +242,15 @@ async def test_a_barge_in_drops_the_text_message_of_the_interrupted_turn(voice: 
 @pytest.mark.parametrize("said", ["mm-hmm", "Okay.", "Yeah", "uh-huh", "Right."])
 async def test_a_backchannel_does_not_interrupt_the_bot(voice: Rig, said: str):
     phone, _ = await answered(voice)
-    await play(voice.timer, 4)
+    await play(voice.clock, 4)
     before = frames(downlink(phone))  # the phone took them: a clear cannot drop them
 
     voice.speech.ear.emit(SpeechStarted(offset_ms=0))
-    await play(voice.timer, 3)
+    await play(voice.clock, 3)
     voice.speech.ear.emit(SpeechEnded(offset_ms=400))
     voice.speech.ear.emit(Transcript(said, is_final=True))
-    await voice.timer.settle()
-    await play(voice.timer, GREETING_FRAMES)
+    await voice.clock.settle()
+    await play(voice.clock, GREETING_FRAMES)
 
     events = downlink(phone)
     assert before + frames(events) == GREETING_FRAMES  # every frame, once
@@ -266,16 +262,16 @@ async def test_a_backchannel_does_not_interrupt_the_bot(voice: Rig, said: str):
 
 async def test_a_false_interruption_resumes_where_the_bot_stopped(voice: Rig):
     phone, _ = await answered(voice)
-    await play(voice.timer, 7)
+    await play(voice.clock, 7)
     assert frames(downlink(phone)) == 8
     voice.speech.ear.emit(SpeechStarted(offset_ms=0))
-    await play(voice.timer, 10)
+    await play(voice.clock, 10)
     assert downlink(phone) == [ClearAudio()]
 
     voice.speech.ear.emit(SpeechEnded(offset_ms=500))
     voice.speech.ear.emit(Transcript("", is_final=True))  # a cough: no words
-    await voice.timer.settle()
-    await play(voice.timer, GREETING_FRAMES)
+    await voice.clock.settle()
+    await play(voice.clock, GREETING_FRAMES)
 
     assert frames(downlink(phone)) == GREETING_FRAMES - 8  # the rest, nothing repeated
     assert voice.brain.requests(PlayoutReport) == []
@@ -295,19 +291,19 @@ def test_backchannels_and_turns_are_told_apart():
 
 async def test_the_brains_filler_is_played_before_the_answer(voice: Rig):
     phone, _ = await answered(voice)
-    await play(voice.timer, GREETING_FRAMES)
+    await play(voice.clock, GREETING_FRAMES)
     downlink(phone)
 
     voice.speech.ear.emit(SpeechStarted(offset_ms=0))
     voice.speech.ear.emit(SpeechEnded(offset_ms=800))
     voice.speech.ear.emit(Transcript("this is slow", is_final=True))
-    await voice.timer.settle()
+    await voice.clock.settle()
 
     (turn,) = voice.brain.requests(UserTurn)
     spoken = [t for t in voice.speech.texts() if t.turn_id == turn.turn_id]  # type: ignore[union-attr]
     assert spoken[0] == SpeakText(turn.turn_id, -1, "One moment.")  # type: ignore[union-attr]
     answer_words = sum(len(t.text.split()) for t in spoken)
-    await play(voice.timer, answer_words * FRAMES_PER_WORD + 5)
+    await play(voice.clock, answer_words * FRAMES_PER_WORD + 5)
     events = downlink(phone)
     assert frames(events) == answer_words * FRAMES_PER_WORD
     assert isinstance(events[-1], BotTurnDone)
@@ -315,11 +311,11 @@ async def test_the_brains_filler_is_played_before_the_answer(voice: Rig):
 
 async def test_silence_after_the_bot_finished_playing_asks_the_brain(voice: Rig):
     await answered(voice)
-    await play(voice.timer, GREETING_FRAMES)
+    await play(voice.clock, GREETING_FRAMES)
 
-    await voice.timer.advance(19.9)
+    await voice.clock.elapse(19.9)
     assert voice.brain.requests(SilenceTimeout) == []
-    await voice.timer.advance(0.1)
+    await voice.clock.elapse(0.1)
     assert voice.brain.requests(SilenceTimeout) == [SilenceTimeout(count=1)]
     assert any(t.text == STILL_THERE for t in voice.speech.texts())
 
@@ -327,7 +323,7 @@ async def test_silence_after_the_bot_finished_playing_asks_the_brain(voice: Rig)
 async def test_dtmf_on_a_voice_line_reaches_the_brain(voice: Rig):
     phone, _ = await answered(voice)
     await phone.handle(Dtmf(digits="12#"))
-    await voice.timer.settle()
+    await voice.clock.settle()
     assert voice.brain.requests(Dtmf) == [Dtmf(digits="12#")]
 
 
@@ -335,7 +331,7 @@ async def test_caller_frames_reach_listen_at_the_lines_rate(voice: Rig):
     phone, _ = await answered(voice)
     for _ in range(3):
         await phone.handle(AudioFrame(pcm=frame_of(8000, 0)))
-    await voice.timer.settle()
+    await voice.clock.settle()
     assert voice.speech.ear.frames == 3
     assert voice.speech.ear.config.sample_rate == 8000
 
@@ -347,19 +343,19 @@ async def test_a_speech_service_restart_mid_call_reopens_listen_and_speak_and_th
     voice: Rig,
 ):
     phone, _ = await answered(voice)
-    await play(voice.timer, GREETING_FRAMES)
+    await play(voice.clock, GREETING_FRAMES)
     downlink(phone)
 
     voice.speech.restart()
-    await voice.timer.settle()
-    await voice.timer.advance(0.1)  # the first retry, well within a second
+    await voice.clock.settle()
+    await voice.clock.elapse(0.1)  # the first retry, well within a second
 
     assert len(voice.speech.listens) == 2 and len(voice.speech.speaks) == 2
     voice.speech.ear.emit(SpeechStarted(offset_ms=0))
     voice.speech.ear.emit(SpeechEnded(offset_ms=600))
     voice.speech.ear.emit(Transcript("my car was hit", is_final=True))
-    await voice.timer.settle()
-    await play(voice.timer, 60)
+    await voice.clock.settle()
+    await play(voice.clock, 60)
     events = downlink(phone)
     assert frames(events) > 0
     assert isinstance(events[-1], BotTurnDone)

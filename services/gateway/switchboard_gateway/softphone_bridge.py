@@ -1,8 +1,9 @@
 """One browser softphone: a WebSocket bridged to one virtual phone on the dialer.
 
-Four tasks under one supervisor, the first to end cancels the others: the
-browser's receive and send halves, the dialer stream's receive half, and, while
-a call lasts, the transcript feed. Sends to the dialer happen in the browser's
+Three tasks under one supervisor (``switchboard.tasks.run_until_first_ends``),
+the first to end cancels the others: the browser's receive and send halves and
+the dialer stream's receive half; while a call lasts, a transcript feed runs
+beside them and stops with them. Sends to the dialer happen in the browser's
 receive task, in order. Everything for the browser goes through one
 :class:`Outbox`, so a barge-in can drop the bot audio not yet sent.
 """
@@ -37,6 +38,7 @@ from switchboard.phone import (
     PhoneTransferred,
 )
 from switchboard.phones import parse_e164
+from switchboard.tasks import cancel_and_wait, run_until_first_ends
 from switchboard_gateway import softphone_protocol as proto
 from switchboard_gateway.phone_link import (
     PhoneExchange,
@@ -157,20 +159,19 @@ class SoftphoneBridge:
         return stream
 
     async def _bridge(self, stream: PhoneStream) -> None:
-        tasks = [
-            asyncio.create_task(self._from_browser(stream), name="softphone-browser-rx"),
-            asyncio.create_task(self._to_browser(), name="softphone-browser-tx"),
-            asyncio.create_task(self._from_dialer(stream), name="softphone-dialer-rx"),
-        ]
         try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            await run_until_first_ends(
+                "softphone",
+                {
+                    "browser-rx": self._from_browser(stream),
+                    "browser-tx": self._to_browser(),
+                    "dialer-rx": self._from_dialer(stream),
+                },
+                CANCEL_WAIT_SEC,
+            )
         finally:
             if self._transcript is not None:
-                tasks.append(self._transcript)
-            await _cancel_and_wait(tasks)
-        for task in done:
-            if not task.cancelled() and (exc := task.exception()) is not None:
-                raise exc
+                await cancel_and_wait([self._transcript], CANCEL_WAIT_SEC)
 
     async def _receive(self) -> str | bytes | None:
         """The browser's next message; None once it has gone."""
@@ -278,14 +279,3 @@ def _close_for(exc: SwitchboardError) -> tuple[int, str]:
     if isinstance(exc, FailedPrecondition):
         return proto.CLOSE_FAILED_PRECONDITION, exc.message
     return proto.CLOSE_TRY_AGAIN, "the dialer is unavailable; try again shortly"
-
-
-async def _cancel_and_wait(tasks: list[asyncio.Task[None]]) -> None:
-    for task in tasks:
-        task.cancel()
-    _, pending = await asyncio.wait(tasks, timeout=CANCEL_WAIT_SEC)
-    if pending:
-        log.warning(
-            "softphone tasks did not stop in time",
-            extra={"tasks": sorted(t.get_name() for t in pending)},
-        )

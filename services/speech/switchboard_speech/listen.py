@@ -21,6 +21,7 @@ from switchboard.speech import (
     SpeechStarted,
     Transcript,
 )
+from switchboard.tasks import cancel_and_wait
 from switchboard_speech.audio import FRAME_MS, check_frame
 from switchboard_speech.endpointing import PREROLL_MS, Action, Endpointer, EndpointParams, Kind
 from switchboard_speech.stt.base import Recognition, SpeechToText, Utterance
@@ -219,13 +220,4 @@ class ListenSession:
         if self._utterance is not None:
             await self._utterance.discard()
             self._utterance = None
-        tasks = [*self._finals, *self._partials]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            _done, late = await asyncio.wait(tasks, timeout=CLOSE_TIMEOUT_SEC)
-            if late:
-                log.warning(
-                    "decode tasks did not stop in time",
-                    extra={"call_id": self.config.call_id, "count": len(late)},
-                )
+        await cancel_and_wait([*self._finals, *self._partials], CLOSE_TIMEOUT_SEC)

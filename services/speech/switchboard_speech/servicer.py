@@ -35,6 +35,7 @@ from switchboard.speech_wire import (
     speak_request_from_pb,
     speak_response_to_pb,
 )
+from switchboard.tasks import cancel_and_wait
 from switchboard.v1 import speech_pb2, speech_pb2_grpc
 from switchboard_speech.audio import check_sample_rate
 from switchboard_speech.engines import SpeechEngines
@@ -48,13 +49,6 @@ LISTEN_OUTBOX = 64
 # Frames queued ahead of the sender (1 s); the rest wait in the synthesiser.
 SPEAK_OUTBOX = 50
 STOP_TIMEOUT_SEC = 2.0
-
-
-async def _stop(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    _done, late = await asyncio.wait([task], timeout=STOP_TIMEOUT_SEC)
-    if late:
-        log.warning("stream task did not stop in time", extra={"task": task.get_name()})
 
 
 def _listen_config(request: speech_pb2.ListenRequest | None) -> ListenConfig:
@@ -143,7 +137,7 @@ class SpeechServicer(speech_pb2_grpc.SpeechServicer):
             while (event := await outbox.get()) is not None:
                 yield listen_response_to_pb(event)
         finally:
-            await _stop(receiver)
+            await cancel_and_wait([receiver], STOP_TIMEOUT_SEC)
             await session.aclose()
             log.info(
                 "listen stream closed", extra={"call_id": config.call_id, "frames": session.frames}
@@ -198,6 +192,5 @@ class SpeechServicer(speech_pb2_grpc.SpeechServicer):
                     continue  # queued before the cancel was read: never sent
                 yield speak_response_to_pb(event)
         finally:
-            await _stop(receiver)
-            await _stop(worker)
+            await cancel_and_wait([receiver, worker], STOP_TIMEOUT_SEC)
             log.info("speak stream closed", extra={"call_id": config.call_id})

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from switchboard import domain
-from switchboard.clock import ManualClock
+from switchboard.clock import VirtualClock
 from switchboard_store.sqlite_repository import SqliteCallRepository
 
 START = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
@@ -42,8 +42,8 @@ def make_request_fixture() -> object:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
+def clock() -> VirtualClock:
+    return VirtualClock(START)
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def repo(db_path: Path, clock: ManualClock) -> AsyncIterator[SqliteCallRepository]:
+async def repo(db_path: Path, clock: VirtualClock) -> AsyncIterator[SqliteCallRepository]:
     repository = await SqliteCallRepository.open(db_path, clock)
     try:
         yield repository

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from switchboard import domain
-from switchboard.clock import ManualClock
+from switchboard.clock import VirtualClock
 from switchboard.errors import FailedPrecondition, InvalidArgument, NotFound
 from switchboard_store.sqlite_repository import SqliteCallRepository
 
@@ -19,7 +19,7 @@ OUT = domain.CallDirection.OUTBOUND
 
 
 async def test_a_new_call_has_a_uuid_the_created_state_and_attempt_one(
-    repo: SqliteCallRepository, make_request: MakeRequest, clock: ManualClock
+    repo: SqliteCallRepository, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     call = await repo.create_call(make_request(), OUT)
 
@@ -82,7 +82,7 @@ async def test_getting_a_call_by_a_non_uuid_is_invalid_and_an_unknown_uuid_is_no
 
 
 async def test_calls_are_listed_newest_first_without_messages_with_a_total(
-    repo: SqliteCallRepository, make_request: MakeRequest, clock: ManualClock
+    repo: SqliteCallRepository, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     ids = []
     for number in ("+14155550100", "+14155550101", "+14155550100"):
@@ -113,7 +113,7 @@ async def test_list_limits_are_clamped_and_negative_ones_refused(
 
 
 async def test_a_stored_call_survives_closing_and_reopening_the_database(
-    db_path: Path, make_request: MakeRequest, clock: ManualClock
+    db_path: Path, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     first = await SqliteCallRepository.open(db_path, clock)
     call = await first.create_call(make_request(), OUT)
@@ -133,7 +133,7 @@ async def test_a_stored_call_survives_closing_and_reopening_the_database(
 
 
 async def test_entering_in_progress_and_ended_records_the_line_in_the_transcript(
-    repo: SqliteCallRepository, make_request: MakeRequest, clock: ManualClock
+    repo: SqliteCallRepository, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     call = await repo.create_call(make_request(), OUT)
     await repo.set_call_state(call.call_id, domain.CallState.DIALING)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from switchboard import domain
-from switchboard.clock import ManualClock
+from switchboard.clock import VirtualClock
 from switchboard.errors import InvalidArgument
 from switchboard_store.sqlite_repository import SqliteCallRepository
 
@@ -17,7 +17,7 @@ NUMBER = "+14155550100"
 
 
 async def test_the_newest_call_inside_the_window_is_found(
-    repo: SqliteCallRepository, make_request: MakeRequest, clock: ManualClock
+    repo: SqliteCallRepository, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     await repo.create_call(make_request(), OUT)
     clock.advance(60)
@@ -34,7 +34,7 @@ async def test_the_newest_call_inside_the_window_is_found(
 
 
 async def test_a_call_older_than_the_window_is_not_found(
-    repo: SqliteCallRepository, make_request: MakeRequest, clock: ManualClock
+    repo: SqliteCallRepository, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     await repo.create_call(make_request(), OUT)
     clock.advance(3 * 3600 + 1)
@@ -68,7 +68,7 @@ async def test_an_ended_call_is_still_found_so_it_can_be_resumed(
 
 
 async def test_a_request_must_be_equal_to_match(
-    repo: SqliteCallRepository, make_request: MakeRequest, clock: ManualClock
+    repo: SqliteCallRepository, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     same = await repo.create_call(make_request(), OUT)
     clock.advance(60)

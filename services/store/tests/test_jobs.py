@@ -9,7 +9,7 @@ import pytest
 
 from switchboard import domain
 from switchboard.call_events import CallEvent
-from switchboard.clock import ManualClock
+from switchboard.clock import VirtualClock
 from switchboard.errors import FailedPrecondition, InvalidArgument, NotFound
 from switchboard.jobs import POST_CALL, JobState
 from switchboard_store.job_queue import RetryPolicy
@@ -72,7 +72,7 @@ async def test_a_resumed_call_that_ends_again_queues_a_second_job(
 
 
 async def test_a_claimed_job_is_not_handed_out_again_while_its_lease_holds(
-    repo: SqliteCallRepository, make_request: MakeRequest, clock: ManualClock
+    repo: SqliteCallRepository, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     await ended_call(repo, make_request)
     job = await repo.jobs.claim("brain-a", KINDS, LEASE_SEC)
@@ -85,7 +85,7 @@ async def test_a_claimed_job_is_not_handed_out_again_while_its_lease_holds(
 
 
 async def test_a_job_whose_worker_died_is_claimed_again_after_the_lease(
-    repo: SqliteCallRepository, make_request: MakeRequest, clock: ManualClock
+    repo: SqliteCallRepository, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     await ended_call(repo, make_request)
     first = await repo.jobs.claim("brain-a", KINDS, LEASE_SEC)
@@ -104,7 +104,7 @@ async def test_a_job_whose_worker_died_is_claimed_again_after_the_lease(
 
 
 async def test_a_completed_job_is_never_handed_out_again_and_completing_twice_is_harmless(
-    repo: SqliteCallRepository, make_request: MakeRequest, clock: ManualClock
+    repo: SqliteCallRepository, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     await ended_call(repo, make_request)
     job = await repo.jobs.claim("brain-a", KINDS, LEASE_SEC)
@@ -118,7 +118,7 @@ async def test_a_completed_job_is_never_handed_out_again_and_completing_twice_is
 
 
 async def test_a_failed_job_waits_out_a_doubling_back_off_then_goes_dead(
-    db_path: Path, make_request: MakeRequest, clock: ManualClock
+    db_path: Path, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     policy = RetryPolicy(max_attempts=3, backoff_sec=10, max_backoff_sec=600)
     repo = await SqliteCallRepository.open(db_path, clock, policy)
@@ -149,7 +149,7 @@ async def test_a_failed_job_waits_out_a_doubling_back_off_then_goes_dead(
 
 
 async def test_a_lease_that_expires_on_the_last_try_makes_the_job_dead(
-    db_path: Path, make_request: MakeRequest, clock: ManualClock
+    db_path: Path, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     repo = await SqliteCallRepository.open(db_path, clock, RetryPolicy(max_attempts=2))
     try:
@@ -166,7 +166,7 @@ async def test_a_lease_that_expires_on_the_last_try_makes_the_job_dead(
 
 
 async def test_a_queued_job_survives_a_restart_of_the_store(
-    db_path: Path, make_request: MakeRequest, clock: ManualClock
+    db_path: Path, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     first = await SqliteCallRepository.open(db_path, clock)
     call = await ended_call(first, make_request)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from switchboard import domain
-from switchboard.clock import ManualClock
+from switchboard.clock import VirtualClock
 from switchboard.errors import InvalidArgument, NotFound
 from switchboard_store.sqlite_repository import SqliteCallRepository
 
@@ -23,7 +23,7 @@ async def call_id(repo: SqliteCallRepository, make_request: MakeRequest) -> str:
 
 
 async def test_messages_get_seq_one_two_three_and_the_store_time(
-    repo: SqliteCallRepository, call_id: str, clock: ManualClock
+    repo: SqliteCallRepository, call_id: str, clock: VirtualClock
 ) -> None:
     stored = await repo.append_messages(
         call_id,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from switchboard import domain
-from switchboard.clock import ManualClock
+from switchboard.clock import VirtualClock
 from switchboard.errors import InvalidArgument
 from switchboard_store.sqlite_repository import SqliteCallRepository
 
@@ -21,7 +21,7 @@ async def call_id(repo: SqliteCallRepository, make_request: MakeRequest) -> str:
 
 
 async def test_a_reminder_with_a_known_title_is_updated_and_keeps_its_creation_time(
-    repo: SqliteCallRepository, call_id: str, clock: ManualClock
+    repo: SqliteCallRepository, call_id: str, clock: VirtualClock
 ) -> None:
     due = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
     first = await repo.upsert_reminder(

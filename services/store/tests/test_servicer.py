@@ -12,7 +12,7 @@ import pytest
 
 from switchboard import domain
 from switchboard.call_events import CallEvent, ClaimChange
-from switchboard.clock import ManualClock
+from switchboard.clock import VirtualClock
 from switchboard.errors import FailedPrecondition, InvalidArgument, NotFound
 from switchboard.jobs import POST_CALL, JobState
 from switchboard.server import GrpcService
@@ -35,7 +35,7 @@ class Store:
 
 
 @pytest.fixture
-async def store(db_path: Path, clock: ManualClock) -> AsyncIterator[Store]:
+async def store(db_path: Path, clock: VirtualClock) -> AsyncIterator[Store]:
     repository = await SqliteCallRepository.open(db_path, clock)
     service = GrpcService("store", "127.0.0.1:0", SERVICE_NAMES)
     serve_repository(service, repository)
@@ -151,7 +151,7 @@ async def test_a_language_switch_after_the_hang_up_keeps_the_call_ended(
 
 
 async def test_messages_round_trip_and_a_caller_sent_created_at_is_ignored(
-    store: Store, make_request: MakeRequest, clock: ManualClock
+    store: Store, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     call = await store.client.create_call(make_request(), OUT)
     message = common_pb2.Message(

@@ -22,14 +22,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 from pydantic import BaseModel, ValidationError
 
+from switchboard.clock import Sleep
 from switchboard.config import LlmSettings
 from switchboard.domain import ToolCall
+from switchboard.tasks import cancel_and_wait
 from switchboard_brain.llm.base import (
     ChatMessage,
     ChatModel,
@@ -63,7 +65,6 @@ from switchboard_brain.policy.llm_prompt import Budget, conversation
 
 log = logging.getLogger(__name__)
 
-Sleep = Callable[[float], Awaitable[None]]
 
 FILLERS = ("One moment, please.", "Still checking, one moment.")
 SORRY = "Sorry, could you say that again?"
@@ -288,11 +289,7 @@ class LlmPolicy(ConversationPolicy):
             tasks.add(soft)
             if hard is not None:
                 tasks.add(hard)
-            for task in tasks:
-                task.cancel()
-            _, pending = await asyncio.wait(tasks, timeout=CANCEL_WAIT_SEC)
-            if pending:
-                log.warning("llm attempt did not stop in time", extra={"call_id": call_id})
+            await cancel_and_wait(tasks, CANCEL_WAIT_SEC)
 
     async def _rounds(
         self, ctx: TurnContext, model: ChatModel, words: str, state: LlmState, attempt: _Attempt

@@ -1,4 +1,7 @@
-"""``BargeInRule``: when the caller's speech interrupts the bot, and when it does not.
+"""The barge-in rule: when the caller's speech interrupts the bot, and when it does not.
+
+:func:`judge` is the rule; :class:`switchboard_dialer.media.barge_in_state.BargeIn`
+is the state machine that applies it to one call.
 
 The speech service emits ``speech_started`` once the caller has spoken for
 ``vad_cutoff_timeout_ms`` (its endpointer reads the live flag). If the bot is

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 from switchboard.clock import Clock
 from switchboard.speech import SpeechAudio
-from switchboard_dialer.ports import Sleep
 
 FRAME_SEC = 0.020
 # Frames queued before a run starts, unless the turn's audio is complete already.
@@ -86,14 +85,12 @@ class Playout:
         on_played: Callable[[SpeechAudio], None],
         on_turn_end: Callable[[str], Awaitable[None]],
         clock: Clock,
-        sleep: Sleep,
         speed: float = 1.0,
     ) -> None:
         self._play = play
         self._on_played = on_played
         self._on_turn_end = on_turn_end
         self._clock = clock
-        self._sleep = sleep
         self._period = FRAME_SEC / max(1.0, speed)
         self._queue: deque[PlayoutItem] = deque()
         self._wake = asyncio.Event()
@@ -149,7 +146,7 @@ class Playout:
         queue = self._queue
         if len(queue) >= JITTER_FRAMES or any(isinstance(i, TurnEnd) for i in queue):
             return
-        await self._sleep(JITTER_WAIT_SEC)
+        await self._clock.sleep(JITTER_WAIT_SEC)
 
     async def _run_frames(self) -> None:
         clock, period = self._clock, self._period
@@ -165,7 +162,7 @@ class Playout:
             deadline = anchor + n * period
             delay = deadline - clock.monotonic()
             if delay > 0:
-                await self._sleep(delay)
+                await self._clock.sleep(delay)
                 # Paused, dropped or cleared while we slept: this frame must not leave.
                 if self._paused or not self._queue or self._queue[0] is not item:
                     return

@@ -1,8 +1,8 @@
 """The call's ``Speech.Listen`` and ``Speech.Speak`` streams, reopened after a restart.
 
 Each open stream is a send task and a receive task under one supervisor
-(:func:`run_duplex`); the reconnect loop sits outside it and retries only
-retryable errors, backing off 100 ms → 500 ms so a restarted speech service is
+(:func:`run_duplex`); the reconnect loop (:class:`ReconnectLoop`) sits outside
+it and retries only retryable errors, backing off 100 ms → 500 ms so a restarted speech service is
 back in the call within a second. A stream down for longer than
 ``reconnect_timeout_sec`` raises ``Unavailable`` and the call ends.
 """
@@ -16,8 +16,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from switchboard.clock import Clock
-from switchboard.errors import Unavailable
-from switchboard.grpc_edge import is_retryable
 from switchboard.speech import (
     CancelTurn,
     ListenConfig,
@@ -29,8 +27,8 @@ from switchboard.speech import (
     SpeakText,
     SpeechTextDone,
 )
-from switchboard_dialer.ports import ListenStream, Sleep, SpeakStream, SpeechPort
-from switchboard_dialer.tasks import run_duplex
+from switchboard.tasks import ReconnectLoop, run_duplex
+from switchboard_dialer.ports import ListenStream, SpeakStream, SpeechPort
 
 log = logging.getLogger(__name__)
 
@@ -45,52 +43,36 @@ class SpeechLink(ABC):
 
     kind = ""
 
-    def __init__(
-        self, call_id: str, reconnect_timeout_sec: float, sleep: Sleep, clock: Clock
-    ) -> None:
+    def __init__(self, call_id: str, reconnect_timeout_sec: float, clock: Clock) -> None:
         self.call_id = call_id
-        self._reconnect_timeout = reconnect_timeout_sec
-        self._sleep = sleep
-        self._clock = clock
-        self.reconnects = 0
+        self._reconnect = ReconnectLoop(
+            self.kind,
+            reconnect_timeout_sec,
+            clock,
+            closed_message=f"the speech service closed the {self.kind} stream",
+            gone_message=(
+                f"the speech service ({self.kind}) did not come back within reconnect_timeout_sec"
+            ),
+            backoff_start_sec=BACKOFF_START_SEC,
+            backoff_max_sec=BACKOFF_MAX_SEC,
+            healthy_sec=HEALTHY_SEC,
+            log_extra={"call_id": call_id},
+        )
         self.connected = asyncio.Event()
 
+    @property
+    def reconnects(self) -> int:
+        return self._reconnect.reconnects
+
     async def run(self) -> None:
-        backoff = BACKOFF_START_SEC
-        down_since: float | None = None
-        while True:
-            started = self._clock.monotonic()
-            try:
-                await self._once()
-                error: Exception = Unavailable(f"the speech service closed the {self.kind} stream")
-            except Exception as exc:
-                if not is_retryable(exc):
-                    raise
-                error = exc
-            finally:
-                self.connected.clear()
-            now = self._clock.monotonic()
-            if now - started >= HEALTHY_SEC:
-                down_since, backoff = None, BACKOFF_START_SEC
-            if down_since is None:
-                down_since = now
-            elif now - down_since >= self._reconnect_timeout:
-                raise Unavailable(
-                    f"the speech service ({self.kind}) did not come back within "
-                    "reconnect_timeout_sec"
-                )
-            log.warning(
-                "speech stream lost, reconnecting",
-                extra={
-                    "call_id": self.call_id,
-                    "stream": self.kind,
-                    "error": str(error),
-                    "backoff_sec": backoff,
-                },
-            )
-            await self._sleep(backoff)
-            backoff = min(backoff * 2, BACKOFF_MAX_SEC)
-            self.reconnects += 1
+        """Keeps the stream open until cancelled; raises when the service stays away."""
+        await self._reconnect.run(self._open)
+
+    async def _open(self, reconnect: bool) -> None:
+        try:
+            await self._once()
+        finally:
+            self.connected.clear()
 
     @abstractmethod
     async def _once(self) -> None:
@@ -98,7 +80,7 @@ class SpeechLink(ABC):
 
 
 FrameSource = Callable[[], Awaitable[bytes | None]]
-ListenHandler = Callable[[ListenResponse], None]
+ListenHandler = Callable[[ListenResponse], Awaitable[None]]
 
 
 class ListenLink(SpeechLink):
@@ -118,10 +100,9 @@ class ListenLink(SpeechLink):
         on_event: ListenHandler,
         on_open: Callable[[bool], None],
         reconnect_timeout_sec: float,
-        sleep: Sleep,
         clock: Clock,
     ) -> None:
-        super().__init__(config.call_id, reconnect_timeout_sec, sleep, clock)
+        super().__init__(config.call_id, reconnect_timeout_sec, clock)
         self._speech = speech
         self._config = config
         self._frames = frames
@@ -158,7 +139,7 @@ class ListenLink(SpeechLink):
 
     async def _receive(self, stream: ListenStream) -> None:
         while (event := await stream.receive()) is not None:
-            self._on_event(event)
+            await self._on_event(event)
 
 
 SpeakHandler = Callable[[SpeakResponse], None]
@@ -181,10 +162,9 @@ class SpeakLink(SpeechLink):
         on_event: SpeakHandler,
         on_resend: Callable[[list[SpeakText]], None],
         reconnect_timeout_sec: float,
-        sleep: Sleep,
         clock: Clock,
     ) -> None:
-        super().__init__(config.call_id, reconnect_timeout_sec, sleep, clock)
+        super().__init__(config.call_id, reconnect_timeout_sec, clock)
         self._speech = speech
         self._config = config
         self._on_event = on_event

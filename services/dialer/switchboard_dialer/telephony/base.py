@@ -22,7 +22,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from switchboard import domain
+from switchboard.clock import Clock, SystemClock
 from switchboard.errors import FailedPrecondition
+from switchboard.tasks import wait_on_clock
 
 # What happens on the caller's side of a connected line.
 
@@ -160,11 +162,11 @@ class Ring:
         """The dialer hangs up before the answer: the call ends (not a failure)."""
         self.fail(reason, failed=False)
 
-    async def wait_answered(self, timeout_sec: float) -> PhoneLine:
-        """The answered line; raises :class:`CallNotConnected` (``no_answer`` on timeout)."""
+    async def wait_answered(self, timeout_sec: float, clock: Clock | None = None) -> PhoneLine:
+        """The answered line; raises :class:`CallNotConnected` (``no_answer`` when
+        ``timeout_sec`` of ``clock`` time passed first)."""
         try:
-            async with asyncio.timeout(timeout_sec):
-                return await asyncio.shield(self._outcome)
+            return await wait_on_clock(self._outcome, timeout_sec, clock or SystemClock())
         except TimeoutError:
             self.fail("no_answer")
         except CallNotConnected:

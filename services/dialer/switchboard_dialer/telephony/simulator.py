@@ -16,6 +16,7 @@ import re
 from collections import deque
 from collections.abc import AsyncIterator
 
+from switchboard.clock import Clock, SystemClock
 from switchboard.errors import AlreadyExists, FailedPrecondition, InvalidArgument, SwitchboardError
 from switchboard.media import FRAME_MS
 from switchboard.phone import (
@@ -38,6 +39,7 @@ from switchboard.phone import (
     PhoneUplink,
 )
 from switchboard.phones import parse_e164
+from switchboard.tasks import TaskOwner
 from switchboard_dialer.telephony.base import (
     CallerDtmf,
     CallerEvent,
@@ -295,13 +297,17 @@ class SimulatorProvider(TelephonyProvider):
     name = "simulator"
 
     def __init__(
-        self, bot_number: str = SIMULATOR_BOT_NUMBER, no_phone_delay_sec: float = NO_PHONE_DELAY_SEC
+        self,
+        bot_number: str = SIMULATOR_BOT_NUMBER,
+        no_phone_delay_sec: float = NO_PHONE_DELAY_SEC,
+        clock: Clock | None = None,
     ) -> None:
         super().__init__()
         self.bot_number = bot_number
         self._no_phone_delay = no_phone_delay_sec
+        self._clock = clock or SystemClock()
         self._phones: dict[str, SimulatedPhone] = {}
-        self._timers: set[asyncio.TimerHandle] = set()
+        self._tasks = TaskOwner("simulator")
 
     def register(self, registration: PhoneRegister) -> SimulatedPhone:
         """Attaches a phone; one live registration per number."""
@@ -350,16 +356,13 @@ class SimulatorProvider(TelephonyProvider):
         return phone.ring(call_id, self.bot_number)
 
     def _fail_later(self, ring: Ring, reason: str) -> None:
-        def fire() -> None:
-            self._timers.discard(handle)
+        async def fail() -> None:
+            await self._clock.sleep(self._no_phone_delay)
             ring.fail(reason)
 
-        handle = asyncio.get_running_loop().call_later(self._no_phone_delay, fire)
-        self._timers.add(handle)
+        self._tasks.spawn(fail(), f"fail-{ring.call_id}")
 
     async def close(self) -> None:
-        for handle in self._timers:
-            handle.cancel()
-        self._timers.clear()
+        await self._tasks.close()
         for phone in list(self._phones.values()):
             self.unregister(phone)

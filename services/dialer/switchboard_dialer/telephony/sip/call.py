@@ -19,12 +19,12 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from switchboard.tasks import TaskOwner
 from switchboard_dialer.telephony.sip import sdp
 from switchboard_dialer.telephony.sip.context import SipContext
 from switchboard_dialer.telephony.sip.dialog import Dialog
 from switchboard_dialer.telephony.sip.message import SipRequest
 from switchboard_dialer.telephony.sip.rtp import RtpStream
-from switchboard_dialer.telephony.sip.tasks import TaskSet
 from switchboard_dialer.telephony.sip.transaction import ServerTransaction, make_response
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ class SipCall:
         self.state = CallState.CALLING
         self.dialog: Dialog | None = None
         self.media: sdp.Negotiated | None = None
-        self.tasks = TaskSet(f"sip-call-{self.ref}")
+        self.tasks = TaskOwner(f"sip-call-{self.ref}")
         loop = asyncio.get_running_loop()
         self.answered: asyncio.Future[bool] = loop.create_future()
         self.ended: asyncio.Future[str] = loop.create_future()

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from switchboard.tasks import TaskOwner
 from switchboard_dialer.telephony.sip import rtp, sdp, transfer
 from switchboard_dialer.telephony.sip.address import AddressError, NameAddr, SipUri, new_tag
 from switchboard_dialer.telephony.sip.call import SipCall
@@ -21,7 +22,6 @@ from switchboard_dialer.telephony.sip.context import ALLOW
 from switchboard_dialer.telephony.sip.dialog import Dialog
 from switchboard_dialer.telephony.sip.message import SipRequest
 from switchboard_dialer.telephony.sip.registration import Registration
-from switchboard_dialer.telephony.sip.tasks import TaskSet
 from switchboard_dialer.telephony.sip.transaction import ServerTransaction, make_response
 from switchboard_dialer.telephony.sip.transport import SipTransport
 from switchboard_dialer.telephony.sip.uac import OutboundInvite
@@ -41,7 +41,7 @@ class SipEndpoint:
         self._on_inbound = on_inbound
         self._transport: SipTransport | None = None
         self._calls: dict[str, SipCall] = {}
-        self._tasks = TaskSet("sip-endpoint")
+        self._tasks = TaskOwner("sip-endpoint")
         self.registration: Registration | None = None
 
     @property

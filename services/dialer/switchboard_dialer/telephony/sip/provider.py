@@ -13,6 +13,7 @@ import logging
 
 from switchboard.config import SipSettings
 from switchboard.errors import FailedPrecondition, SwitchboardError
+from switchboard.tasks import TaskOwner
 from switchboard_dialer.telephony.base import (
     CallerDtmf,
     CallerEvent,
@@ -25,7 +26,6 @@ from switchboard_dialer.telephony.sip.address import AddressError
 from switchboard_dialer.telephony.sip.call import CallFailed, CallState, SipCall
 from switchboard_dialer.telephony.sip.config import SipConfig
 from switchboard_dialer.telephony.sip.endpoint import SipEndpoint
-from switchboard_dialer.telephony.sip.tasks import TaskSet
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,9 @@ def config_from_settings(settings: SipSettings) -> SipConfig:
 class SipLine(PhoneLine):
     """One SIP call as the dialer sees it: a voice line at 8 kHz."""
 
-    def __init__(self, call_id: str, call: SipCall, endpoint: SipEndpoint, tasks: TaskSet) -> None:
+    def __init__(
+        self, call_id: str, call: SipCall, endpoint: SipEndpoint, tasks: TaskOwner
+    ) -> None:
         super().__init__(call_id, SAMPLE_RATE)
         self.sip_call = call
         self._endpoint = endpoint
@@ -131,7 +133,7 @@ class SipProvider(TelephonyProvider):
     def __init__(self, settings: SipSettings) -> None:
         super().__init__()
         self.endpoint = SipEndpoint(config_from_settings(settings), on_inbound=self._inbound_call)
-        self._tasks = TaskSet("sip-provider")
+        self._tasks = TaskOwner("sip-provider")
         self._started = False
 
     async def start(self) -> None:

@@ -14,10 +14,10 @@ import logging
 import secrets
 from typing import cast
 
+from switchboard.tasks import TaskOwner
 from switchboard_dialer.telephony.sip import dtmf, g711
 from switchboard_dialer.telephony.sip.rtp_packet import RtpPacket
 from switchboard_dialer.telephony.sip.sdp import STATIC_PAYLOADS, Negotiated
-from switchboard_dialer.telephony.sip.tasks import TaskSet
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class RtpStream(asyncio.DatagramProtocol):
         self._transport: asyncio.DatagramTransport | None = None
         self._remote: tuple[str, int] | None = None
         self._media: Negotiated | None = None
-        self._tasks = TaskSet(f"rtp-{call_ref}")
+        self._tasks = TaskOwner(f"rtp-{call_ref}")
         self._ssrc = secrets.randbits(32)
         self._sequence = secrets.randbits(16)
         self._timestamp = secrets.randbits(32)

@@ -1,0 +1,121 @@
+"""``BargeIn``: the barge-in state machine of one call (the rule it applies is ``barge_in``).
+
+Two states. **Listening**: nothing is held. **Holding** a turn: the caller
+started to speak while the bot played it, so playout stopped within one frame
+and the carrier's queue was cleared, but the turn's audio is kept.
+
+    listening --speech_started while a turn plays--> holding(turn)     [pause]
+    holding   --speech_ended--> holding, the transcript timer armed
+    holding   --final transcript, a backchannel or no words--> listening  [resume]
+    holding   --no final transcript within TRANSCRIPT_WAIT_SEC--> listening  [resume]
+    holding   --Listen reopened (the new stream missed the utterance)--> listening  [resume]
+    holding   --final transcript with words--> listening; the owner cancels the turn
+
+Cancelling an interrupted turn (its queued audio, its synthesis, what the brain
+hears) is the pipeline's work; this class only decides when.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from switchboard.clock import Clock
+from switchboard.tasks import Timer
+from switchboard_dialer.media.barge_in import Verdict, judge
+
+log = logging.getLogger(__name__)
+
+# A held turn resumes when no final transcript came this long after speech_ended
+# (a recogniser that lost the utterance must not leave the bot mute).
+TRANSCRIPT_WAIT_SEC = 3.0
+
+
+class Playback(Protocol):
+    """What a barge-in stops and restarts: the call's playout."""
+
+    def pause(self) -> None:
+        """Stops before the next frame and drops what the carrier has queued."""
+
+    def resume(self) -> None:
+        """Plays on from where it stopped."""
+
+
+class BargeIn:
+    """Whether the caller is talking over a turn, and what becomes of that turn."""
+
+    def __init__(self, call_id: str, playback: Playback, clock: Clock) -> None:
+        self.call_id = call_id
+        self._playback = playback
+        self._clock = clock
+        self._held: str | None = None
+        self._held_at = 0.0
+        self._transcript_timer = Timer(
+            f"call-{call_id}-transcript-wait", self._transcript_overdue, clock
+        )
+        self.barge_ins = 0
+        self.resumes = 0
+
+    @property
+    def held_turn(self) -> str | None:
+        """The turn stopped for the caller's speech, while its fate is open."""
+        return self._held
+
+    def speech_started(self, playing_turn: str | None) -> None:
+        """The caller started to speak; a turn that is playing is held at once."""
+        if playing_turn is None or self._held is not None:
+            return
+        self._held = playing_turn
+        self._held_at = self._clock.monotonic()
+        self._playback.pause()
+        self.barge_ins += 1
+        log.info("bot paused: the caller speaks", extra={"call_id": self.call_id})
+
+    def speech_ended(self) -> None:
+        """The caller stopped; a held turn waits a bounded time for the transcript."""
+        if self._held is not None:
+            self._transcript_timer.arm(TRANSCRIPT_WAIT_SEC)
+
+    def final_transcript(self, text: str) -> tuple[Verdict, str] | None:
+        """Decides a held turn's fate from the caller's words.
+
+        None: no turn was held (the words are an ordinary caller turn). Otherwise
+        the verdict and the turn: a ``RESUME_*`` verdict has resumed playback; on
+        ``INTERRUPT`` the caller of this method cancels the turn, then resumes.
+        """
+        held = self._held
+        if held is None:
+            return None
+        verdict = judge(text)
+        if verdict is Verdict.INTERRUPT:
+            self._held = None
+            self._transcript_timer.disarm()
+        else:
+            self._resume(verdict.value)
+        return verdict, held
+
+    def listen_reopened(self) -> None:
+        """A new Listen stream knows nothing of the utterance: a held turn plays on."""
+        if self._held is not None:
+            self._resume("listen_reopened")
+
+    async def close(self) -> None:
+        await self._transcript_timer.close()
+
+    def _transcript_overdue(self) -> None:
+        if self._held is not None:
+            self._resume("no_transcript")
+
+    def _resume(self, why: str) -> None:
+        self._held = None
+        self._transcript_timer.disarm()
+        self._playback.resume()
+        self.resumes += 1
+        log.info(
+            "bot resumes where it stopped",
+            extra={
+                "call_id": self.call_id,
+                "why": why,
+                "paused_ms": round((self._clock.monotonic() - self._held_at) * 1000),
+            },
+        )
