@@ -22,7 +22,7 @@ import pytest
 from switchboard.config import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-DOC_GLOBS = ("README.md", "services/*/README.md", "docs/*.md", "deploy/README.md")
+DOC_GLOBS = ("README.md", "services/*/README.md", "docs/*.md", "deploy/**/README.md")
 
 # What a file name ends with, for a backticked name to count as one.
 SOURCE_SUFFIXES = (
