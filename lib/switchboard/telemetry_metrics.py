@@ -49,6 +49,11 @@ PROVIDER_TTFB = _latency(
 LLM_TOKENS = _meter.create_counter(
     "llm.token.usage", unit="{token}", description="LLM tokens by provider and direction."
 )
+LIVE_CALLS = _meter.create_up_down_counter(
+    "call.live",
+    unit="{call}",
+    description="Calls this dialer replica runs now (an autoscaling signal).",
+)
 RPC_SERVER_DURATION = _latency(
     "rpc.server.call.duration", "A gRPC call on the server, from its start to its status."
 )

@@ -134,6 +134,11 @@ def test_the_answer_latency_histogram_is_filled(traced_call: dict[str, Any]) -> 
     }
 
 
+def test_the_live_call_count_rose_and_is_back_to_zero(traced_call: dict[str, Any]) -> None:
+    [live] = [m for m in traced_call["metrics"] if m["name"] == "call.live"]
+    assert live["value"] == 0  # one call counted in, and out again when it ended
+
+
 def test_no_span_carries_personal_data(traced_call: dict[str, Any]) -> None:
     allowed = SAFE_ATTRIBUTE_KEYS | INSTRUMENTATION_ATTRIBUTE_KEYS
     personal = [traced_call["number"], traced_call["number"].lstrip("+"), *LINES]

@@ -19,6 +19,7 @@ from switchboard.clock import Clock, SystemClock
 from switchboard.config import DialerSettings
 from switchboard.errors import SwitchboardError
 from switchboard.tasks import cancel_and_wait
+from switchboard.telemetry_metrics import LIVE_CALLS
 from switchboard_dialer.ports import CallStore
 from switchboard_dialer.session import CallSession
 from switchboard_dialer.telephony.base import CallNotConnected, PhoneLine, Ring
@@ -117,8 +118,15 @@ class CallRegistry:
 
     async def _run(self, live: LiveCall, life: Coroutine[Any, Any, None]) -> None:
         # The call's span: every hop of its life (brain, speech, store) joins its trace.
-        with telemetry.call_scope(live.call_id), telemetry.span("call", {"call.id": live.call_id}):
-            await self._life(live, life)
+        LIVE_CALLS.add(1)
+        try:
+            with (
+                telemetry.call_scope(live.call_id),
+                telemetry.span("call", {"call.id": live.call_id}),
+            ):
+                await self._life(live, life)
+        finally:
+            LIVE_CALLS.add(-1)
 
     async def _life(self, live: LiveCall, life: Coroutine[Any, Any, None]) -> None:
         try:
