@@ -8,9 +8,14 @@ JSON lines on shutdown) and every test reads and clears the same memory.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import grpc
 import pytest
@@ -208,3 +213,60 @@ def test_raw_urls_on_http_spans_are_redacted_as_they_start(spans: JsonLinesDump)
     assert finished.attributes["url.query"] == REDACTED
     assert finished.attributes["url.path"] == REDACTED
     assert finished.attributes["http.route"] == "/call"
+
+
+# A service process with the endpoint set, in a subprocess: providers are process-wide.
+_EXPORTING_SERVICE = """
+from switchboard import telemetry
+from switchboard.telemetry_metrics import ANSWER_LATENCY
+assert telemetry.configure_telemetry("unit")
+with telemetry.call_scope("call-1"), telemetry.span("call", {"call.id": "call-1"}):
+    ANSWER_LATENCY.record(0.4, {"call.mode": "text"})
+telemetry.shutdown_telemetry()
+"""
+
+
+class _Collector(BaseHTTPRequestHandler):
+    posts: ClassVar[dict[str, bytes]] = {}
+
+    def do_POST(self) -> None:
+        _Collector.posts[self.path] = self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_with_an_endpoint_spans_and_metrics_are_posted_over_otlp_http() -> None:
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+        ExportMetricsServiceRequest,
+    )
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    collector = ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
+    threading.Thread(target=collector.serve_forever, daemon=True).start()
+    env = {
+        **os.environ,
+        telemetry.ENDPOINT_ENV: f"http://127.0.0.1:{collector.server_address[1]}",
+        telemetry.SERVICE_NAME_ENV: "",
+    }
+    env.pop(telemetry.TEST_DIR_ENV, None)
+    try:
+        subprocess.run([sys.executable, "-c", _EXPORTING_SERVICE], env=env, check=True, timeout=60)
+    finally:
+        collector.shutdown()
+        collector.server_close()
+    traces = ExportTraceServiceRequest.FromString(_Collector.posts["/v1/traces"])
+    [resource] = traces.resource_spans
+    service = {a.key: a.value.string_value for a in resource.resource.attributes}
+    assert service["service.name"] == "switchboard-unit"
+    assert [s.name for s in resource.scope_spans[0].spans] == ["call"]
+    metrics = ExportMetricsServiceRequest.FromString(_Collector.posts["/v1/metrics"])
+    names = {
+        m.name for rm in metrics.resource_metrics for sm in rm.scope_metrics for m in sm.metrics
+    }
+    assert "call.answer.latency" in names
