@@ -106,7 +106,16 @@ def test_one_call_is_one_trace_holding_spans_from_all_five_services(
     trace = _call_trace(traced_call)
     assert {s["service"] for s in trace} == SERVICES
     names = {s["name"] for s in trace}
-    assert {"call", "turn", "stt.utterance", "tts.speak", "store.write", "post_call"} <= names
+    expected = {
+        "call",
+        "turn",
+        "brain.turn",
+        "stt.utterance",
+        "tts.speak",
+        "store.write",
+        "post_call",
+    }
+    assert expected <= names
     # Below the call span, the other services know the call from the baggage.
     brain = [s for s in trace if s["service"] == "switchboard-brain" and s["kind"] == "SERVER"]
     assert brain and all(s["attributes"].get("call.id") == traced_call["call_id"] for s in brain)
