@@ -171,7 +171,8 @@ def server_interceptors() -> list[grpc.aio.ServerInterceptor]:
 
     from switchboard.telemetry_rpc import RpcDurationInterceptor
 
-    return [RpcDurationInterceptor(), aio_server_interceptor()]  # type: ignore[no-untyped-call]
+    # The duration interceptor innermost: it sees the registered handler, stable per method.
+    return [aio_server_interceptor(), RpcDurationInterceptor()]  # type: ignore[no-untyped-call]
 
 
 def client_interceptors() -> list[grpc.aio.ClientInterceptor]:

@@ -36,7 +36,15 @@ def _number(code: grpc.StatusCode) -> int:
 
 
 class RpcDurationInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    """Records ``rpc.server.call.duration`` for every call the server handles."""
+    """Records ``rpc.server.call.duration`` for every call the server handles.
+
+    This runs on every call, so the wrapped handler is built once per method and reused
+    while the method's handler stays the same object (place this interceptor innermost:
+    an interceptor inside it may build a new handler per call).
+    """
+
+    def __init__(self) -> None:
+        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
     async def intercept_service(
         self,
@@ -46,57 +54,70 @@ class RpcDurationInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
-        full = handler_call_details.method or ""
-        service, _, method = full.lstrip("/").rpartition("/")
-        attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": method}
+        method = handler_call_details.method or ""
+        cached = self._wrapped.get(method)
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        wrapped = _timed(handler, method)
+        self._wrapped[method] = (handler, wrapped)
+        return wrapped
 
-        def record(start: float, context: Any, error: BaseException | None) -> None:
-            RPC_SERVER_DURATION.record(
-                time.perf_counter() - start,
-                {**attributes, "rpc.grpc.status_code": _status(context, error)},
-            )
 
-        if handler.response_streaming:
-            behavior = handler.unary_stream or handler.stream_stream
+def _timed(handler: grpc.RpcMethodHandler, full_method: str) -> grpc.RpcMethodHandler:
+    """``handler`` with its duration recorded, whatever its streaming shape."""
+    service, _, method = full_method.lstrip("/").rpartition("/")
+    base = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": method}
+    by_code: dict[int, dict[str, Any]] = {}
 
-            async def streamed(request: Any, context: Any) -> AsyncIterator[Any]:
-                start, error = time.perf_counter(), None
-                try:
-                    result = behavior(request, context)
-                    if hasattr(result, "__aiter__"):
-                        async for response in result:
-                            yield response
-                    else:
-                        await result
-                except BaseException as exc:
-                    error = exc
-                    raise
-                finally:
-                    record(start, context, error)
+    def record(start: float, context: Any, error: BaseException | None) -> None:
+        code = _status(context, error)
+        attributes = by_code.get(code)
+        if attributes is None:
+            attributes = by_code[code] = {**base, "rpc.grpc.status_code": code}
+        RPC_SERVER_DURATION.record(time.perf_counter() - start, attributes)
 
-            wrapped: Any = streamed
-        else:
-            behavior = handler.unary_unary or handler.stream_unary
+    wrapped: Any
+    if handler.response_streaming:
+        behavior = handler.unary_stream or handler.stream_stream
 
-            async def unary(request: Any, context: Any) -> Any:
-                start, error = time.perf_counter(), None
-                try:
-                    return await behavior(request, context)
-                except BaseException as exc:
-                    error = exc
-                    raise
-                finally:
-                    record(start, context, error)
+        async def streamed(request: Any, context: Any) -> AsyncIterator[Any]:
+            start, error = time.perf_counter(), None
+            try:
+                result = behavior(request, context)
+                if hasattr(result, "__aiter__"):
+                    async for response in result:
+                        yield response
+                else:
+                    await result
+            except BaseException as exc:
+                error = exc
+                raise
+            finally:
+                record(start, context, error)
 
-            wrapped = unary
-        factory = {
-            (False, False): grpc.unary_unary_rpc_method_handler,
-            (False, True): grpc.unary_stream_rpc_method_handler,
-            (True, False): grpc.stream_unary_rpc_method_handler,
-            (True, True): grpc.stream_stream_rpc_method_handler,
-        }[(handler.request_streaming, handler.response_streaming)]
-        return factory(
-            wrapped,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+        wrapped = streamed
+    else:
+        behavior = handler.unary_unary or handler.stream_unary
+
+        async def unary(request: Any, context: Any) -> Any:
+            start, error = time.perf_counter(), None
+            try:
+                return await behavior(request, context)
+            except BaseException as exc:
+                error = exc
+                raise
+            finally:
+                record(start, context, error)
+
+        wrapped = unary
+    factory = {
+        (False, False): grpc.unary_unary_rpc_method_handler,
+        (False, True): grpc.unary_stream_rpc_method_handler,
+        (True, False): grpc.stream_unary_rpc_method_handler,
+        (True, True): grpc.stream_stream_rpc_method_handler,
+    }[(handler.request_streaming, handler.response_streaming)]
+    return factory(
+        wrapped,
+        request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
