@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from switchboard import domain
-from switchboard.clock import VirtualClock
 from switchboard.errors import FailedPrecondition, InvalidArgument, NotFound
 from switchboard_store.sqlite_repository import SqliteCallRepository
+from switchboard_testing.clock import VirtualClock
 
 MakeRequest = Callable[..., domain.CallRequest]
 OUT = domain.CallDirection.OUTBOUND

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import pytest
 
 from switchboard import domain
-from switchboard.clock import VirtualClock
 from switchboard.errors import InvalidArgument
 from switchboard_store.sqlite_repository import SqliteCallRepository
+from switchboard_testing.clock import VirtualClock
 
 MakeRequest = Callable[..., domain.CallRequest]
 OUT = domain.CallDirection.OUTBOUND

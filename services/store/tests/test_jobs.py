@@ -9,11 +9,11 @@ import pytest
 
 from switchboard import domain
 from switchboard.call_events import CallEvent
-from switchboard.clock import VirtualClock
 from switchboard.errors import FailedPrecondition, InvalidArgument, NotFound
 from switchboard.jobs import POST_CALL, JobState
 from switchboard_store.job_queue import RetryPolicy
 from switchboard_store.sqlite_repository import SqliteCallRepository
+from switchboard_testing.clock import VirtualClock
 
 MakeRequest = Callable[..., domain.CallRequest]
 OUT = domain.CallDirection.OUTBOUND

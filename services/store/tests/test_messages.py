@@ -8,9 +8,9 @@ from collections.abc import Callable
 import pytest
 
 from switchboard import domain
-from switchboard.clock import VirtualClock
 from switchboard.errors import InvalidArgument, NotFound
 from switchboard_store.sqlite_repository import SqliteCallRepository
+from switchboard_testing.clock import VirtualClock
 
 MakeRequest = Callable[..., domain.CallRequest]
 HUMAN = domain.Persona.HUMAN

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from switchboard import domain
-from switchboard.clock import VirtualClock
 from switchboard.errors import InvalidArgument
 from switchboard_store.sqlite_repository import SqliteCallRepository
+from switchboard_testing.clock import VirtualClock
 
 MakeRequest = Callable[..., domain.CallRequest]
 
