@@ -131,7 +131,11 @@ async def lookups(options: ConnectOptions, calls: int, count: int) -> dict[str, 
             plan = [
                 r[0]
                 for r in await conn.fetch(
-                    "EXPLAIN " + postgres_reads.FIND_OPEN_CALL, number(42), _since(), "failed", None
+                    "EXPLAIN " + postgres_reads.FIND_OPEN_WHOLE_CALL,
+                    number(42),
+                    _since(),
+                    "failed",
+                    None,
                 )
             ]
         finally:

@@ -62,7 +62,12 @@ class ConnectOptions:
     def connect_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "dsn": self.dsn,
-            "server_settings": {"search_path": self.schema, "application_name": "switchboard"},
+            "server_settings": {
+                "search_path": self.schema,
+                "application_name": "switchboard",
+                # JSON renders times in the session's zone; UTC keeps them comparable.
+                "TimeZone": "UTC",
+            },
         }
         if self.password:
             kwargs["password"] = self.password

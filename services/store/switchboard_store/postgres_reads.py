@@ -6,6 +6,7 @@ Every value is a bound parameter (``$n``); the SQL text is fixed.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -50,11 +51,6 @@ async def call_row(conn: asyncpg.Connection, call_id: str, for_update: bool = Fa
     return row
 
 
-async def load_call(conn: asyncpg.Connection, call_id: str) -> domain.Call:
-    """The whole call: request, state, transcript, claim, reminders, outcome."""
-    return (await assemble(conn, [await call_row(conn, call_id)], with_messages=True))[0]
-
-
 async def claim_of(conn: asyncpg.Connection, call_id: str) -> dict[str, str]:
     found = await conn.fetch(
         "SELECT field, value FROM claim_values WHERE call_id = $1 ORDER BY field", call_id
@@ -62,15 +58,9 @@ async def claim_of(conn: asyncpg.Connection, call_id: str) -> dict[str, str]:
     return {r["field"]: r["value"] for r in found}
 
 
-async def messages_of(conn: asyncpg.Connection, call_id: str) -> list[domain.Message]:
-    found = await conn.fetch("SELECT * FROM messages WHERE call_id = $1 ORDER BY seq", call_id)
-    return [message_from_row(r) for r in found]
-
-
-async def assemble(
-    conn: asyncpg.Connection, call_rows: Sequence[Record], with_messages: bool
-) -> list[domain.Call]:
-    """Calls from their rows, with claims and reminders fetched in one query each."""
+async def assemble(conn: asyncpg.Connection, call_rows: Sequence[Record]) -> list[domain.Call]:
+    """Calls from their rows, without messages (a listing), with claims and reminders
+    fetched in one query each."""
     ids = [r["call_id"] for r in call_rows]
     if not ids:
         return []
@@ -90,7 +80,7 @@ async def assemble(
         rows.call_from_row(
             r,
             claims[r["call_id"]],
-            await messages_of(conn, r["call_id"]) if with_messages else [],
+            [],
             reminders[r["call_id"]],
         )
         for r in call_rows
@@ -115,8 +105,22 @@ async def list_calls(
         found = await conn.fetch(
             "SELECT * FROM calls ORDER BY created_at DESC, row_id DESC LIMIT $1", limit
         )
-    return await assemble(conn, found, with_messages=False), int(total)
+    return await assemble(conn, found), int(total)
 
+
+# A call with its claim, reminders and transcript in one statement (one round trip, one
+# snapshot): the parts come back as JSON arrays of their rows.
+_WHOLE_CALL = """
+SELECT c.*,
+  (SELECT COALESCE(json_agg(json_build_object('field', v.field, 'value', v.value)
+                            ORDER BY v.field), '[]')
+     FROM claim_values v WHERE v.call_id = c.call_id) AS claim_json,
+  (SELECT COALESCE(json_agg(r ORDER BY r.created_at, r.title), '[]')
+     FROM reminders r WHERE r.call_id = c.call_id) AS reminders_json,
+  (SELECT COALESCE(json_agg(m ORDER BY m.seq), '[]')
+     FROM messages m WHERE m.call_id = c.call_id) AS messages_json
+FROM calls c
+"""
 
 # The callback-window lookup. calls_by_number (phone_number, created_at DESC, row_id DESC)
 # serves it as one index range scan from the newest call down, stopping at the first
@@ -126,15 +130,36 @@ FIND_OPEN_CALL = (
     " AND ($4::text IS NULL OR initiate_json = $4)"
     " ORDER BY created_at DESC, row_id DESC LIMIT 1"
 )
+FIND_OPEN_WHOLE_CALL = (
+    _WHOLE_CALL + " WHERE c.phone_number = $1 AND c.created_at >= $2 AND c.state <> $3"
+    " AND ($4::text IS NULL OR c.initiate_json = $4)"
+    " ORDER BY c.created_at DESC, c.row_id DESC LIMIT 1"
+)
+
+
+def whole_call(row: Record) -> domain.Call:
+    """A call from a :data:`_WHOLE_CALL` row."""
+    claim = {v["field"]: v["value"] for v in json.loads(row["claim_json"])}
+    reminders = [rows.reminder_from_row(r) for r in json.loads(row["reminders_json"])]
+    messages = [message_from_row(m) for m in json.loads(row["messages_json"])]
+    return rows.call_from_row(row, claim, messages, reminders)
+
+
+async def load_whole_call(conn: asyncpg.Connection, call_id: str) -> domain.Call:
+    """The whole call in one statement; NotFound when there is none."""
+    row = await conn.fetchrow(_WHOLE_CALL + " WHERE c.call_id = $1", call_id)
+    if row is None:
+        raise NotFound(f"no call with call_id {call_id}")
+    return whole_call(row)
 
 
 async def find_open_call(
     conn: asyncpg.Connection, phone_number: str, since: datetime, initiate_json: str | None
 ) -> domain.Call | None:
     row = await conn.fetchrow(
-        FIND_OPEN_CALL, phone_number, since, domain.CallState.FAILED.value, initiate_json
+        FIND_OPEN_WHOLE_CALL, phone_number, since, domain.CallState.FAILED.value, initiate_json
     )
-    return (await assemble(conn, [row], with_messages=True))[0] if row else None
+    return whole_call(row) if row else None
 
 
 async def events_after(

@@ -131,6 +131,11 @@ class PostgresCallRepository(CallRepository):
         ):
             return await work(conn)
 
+    async def _read_one(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """Runs ``work``, a single statement (its own snapshot), without a transaction block."""
+        async with self._pool.acquire() as conn:
+            return await work(conn)
+
     async def create_call(
         self, initiate: domain.CallRequest, direction: domain.CallDirection
     ) -> domain.Call:
@@ -144,7 +149,7 @@ class PostgresCallRepository(CallRepository):
 
     async def get_call(self, call_id: str) -> domain.Call:
         cid = validation.call_id(call_id)
-        return await self._read(lambda conn: postgres_reads.load_call(conn, cid))
+        return await self._read_one(lambda conn: postgres_reads.load_whole_call(conn, cid))
 
     async def list_calls(
         self, phone_number: str = "", limit: int = 100
@@ -165,7 +170,7 @@ class PostgresCallRepository(CallRepository):
             return None
         wanted = validation.canonical_json(validation.call_request(initiate)) if initiate else None
         since = self._now() - timedelta(hours=hours)
-        return await self._read(
+        return await self._read_one(
             lambda conn: postgres_reads.find_open_call(conn, number, since, wanted)
         )
 

@@ -103,7 +103,7 @@ async def insert_call(
         canonical_json(initiate),
     )
     await tx.add_event(call_id, domain.CallState.CREATED)
-    return await postgres_reads.load_call(tx.conn, call_id)
+    return await postgres_reads.load_whole_call(tx.conn, call_id)
 
 
 async def set_call_state(
@@ -136,14 +136,14 @@ async def set_call_state(
         if state is domain.CallState.ENDED and old in _CONNECTED_STATES:
             # The outbox: the job commits with the ending, or neither does.
             await queue_job(tx, POST_CALL, call_id, post_call_job_id(call_id, row["attempt"]))
-    return await postgres_reads.load_call(tx.conn, call_id)
+    return await postgres_reads.load_whole_call(tx.conn, call_id)
 
 
 async def set_call_language(tx: Transaction, call_id: str, lang: str) -> domain.Call:
     await postgres_reads.call_row(tx.conn, call_id, for_update=True)
     await tx.conn.execute("UPDATE calls SET lang = $1 WHERE call_id = $2", lang, call_id)
     await tx.touch(call_id)
-    return await postgres_reads.load_call(tx.conn, call_id)
+    return await postgres_reads.load_whole_call(tx.conn, call_id)
 
 
 async def append_messages(
@@ -284,7 +284,7 @@ async def save_synthesis(
     row = await postgres_reads.call_row(tx.conn, call_id, for_update=True)
     if job_id and row["synthesis_job"] == job_id:
         # That job's synthesis is stored already: it ran twice; the first write stands.
-        return await postgres_reads.load_call(tx.conn, call_id)
+        return await postgres_reads.load_whole_call(tx.conn, call_id)
     await tx.conn.execute(
         "UPDATE calls SET synthesis_json = $1, next_action_json = $2, sms_summary = $3,"
         " synthesis_job = $4 WHERE call_id = $5",
@@ -296,7 +296,7 @@ async def save_synthesis(
     )
     await tx.add_event(call_id, synthesis)
     await tx.touch(call_id)
-    return await postgres_reads.load_call(tx.conn, call_id)
+    return await postgres_reads.load_whole_call(tx.conn, call_id)
 
 
 async def add_documents(tx: Transaction, chunks: Sequence[DocumentChunk]) -> int:
