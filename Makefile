@@ -100,8 +100,9 @@ lint: install ## ruff, mypy (strict) and the import contracts (pyproject.toml)
 	$(BIN)/lint-imports
 
 .PHONY: bench
-bench: install install-llm-local system-deps ## Run every benchmark (about 15 min); JSON in bench/results
+bench: install install-llm-local system-deps services ## Run every benchmark (about 15 min); JSON in bench/results
 	$(BIN)/python bench/turn_overhead.py
+	$(BIN)/python bench/store/latency.py
 	$(BIN)/python bench/brain/overhead.py
 	$(BIN)/python bench/brain/local_llm.py
 	$(BIN)/python bench/brain/rag.py
