@@ -124,12 +124,8 @@ FROM calls c
 
 # The callback-window lookup. calls_by_number (phone_number, created_at DESC, row_id DESC)
 # serves it as one index range scan from the newest call down, stopping at the first
-# row that is not failed (and, when asked, has the same request).
-FIND_OPEN_CALL = (
-    "SELECT * FROM calls WHERE phone_number = $1 AND created_at >= $2 AND state <> $3"
-    " AND ($4::text IS NULL OR initiate_json = $4)"
-    " ORDER BY created_at DESC, row_id DESC LIMIT 1"
-)
+# row that is not failed (and, when asked, has the same request); the call's parts are
+# then read by their primary keys.
 FIND_OPEN_WHOLE_CALL = (
     _WHOLE_CALL + " WHERE c.phone_number = $1 AND c.created_at >= $2 AND c.state <> $3"
     " AND ($4::text IS NULL OR c.initiate_json = $4)"
