@@ -82,3 +82,17 @@ async def test_an_unknown_next_action_or_satisfaction_is_refused(
     with pytest.raises(InvalidArgument, match=named):
         await repo.save_synthesis(call_id, synthesis, action)
     assert (await repo.get_call(call_id)).synthesis is None
+
+
+async def test_a_nul_character_is_stored_exactly_or_refused_as_invalid_never_half_written(
+    repo: CallRepository, call_id: str
+) -> None:
+    odd = domain.Reminder(title="Call back", description="before\x00after")
+    try:
+        stored = await repo.upsert_reminder(call_id, odd)
+    except InvalidArgument as exc:  # PostgreSQL text cannot hold NUL (README)
+        assert "NUL" in str(exc)
+        assert (await repo.get_call(call_id)).reminders == []
+    else:
+        assert (await repo.get_call(call_id)).reminders == [stored]
+        assert stored.description == "before\x00after"
