@@ -46,6 +46,7 @@ T = TypeVar("T")
 GREETING = "Hello, this is Switchboard."
 STILL_THERE = "Are you still there?"
 TIME_UP = "I'm sorry, this call has reached its time limit. Goodbye."
+DRAINED = "I'm sorry, I have to end this call now. Goodbye."
 
 
 class FakeStore:
@@ -183,11 +184,11 @@ class FakeConverseStream:
                     return
                 for event in events:
                     self._out.put_nowait(event)
-            case CallTimeUp() if self._brain.answers_time_up:
+            case CallTimeUp(reason=reason) if self._brain.answers_time_up:
                 tid = "time-up"
                 for event in (
-                    AgentSentence(tid, 0, TIME_UP),
-                    EndCallRequest(tid, "max_duration"),
+                    AgentSentence(tid, 0, DRAINED if reason == "drained" else TIME_UP),
+                    EndCallRequest(tid, reason),
                     AgentTurnDone(tid),
                 ):
                     self._out.put_nowait(event)
