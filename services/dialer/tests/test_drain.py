@@ -105,6 +105,21 @@ async def test_a_call_still_ringing_at_the_drain_deadline_is_cancelled_as_draine
         await rig.app.stop()
 
 
+async def test_a_call_that_registers_after_the_drain_began_is_drained_too(rig: Rig) -> None:
+    first, _ = await connect(rig)
+    # The registry alone: as if this call had passed the refusal just before SIGTERM.
+    drain = asyncio.create_task(rig.app.registry.drain(DRAIN_SEC), name="drain")
+    await rig.clock.elapse(1)
+    second, late = await connect(rig, "+14155550133")
+
+    await rig.clock.elapse(DRAIN_SEC - 1)
+
+    assert said(await second.until(PhoneCallEnded)) == [DRAINED]
+    assert (await rig.ended(late.call_id))[-1] == "ended:drained"
+    assert said(await first.until(PhoneCallEnded)) == [DRAINED]
+    await asyncio.wait_for(drain, 1)
+
+
 async def test_a_draining_dialer_refuses_new_calls_placed_or_inbound(rig: Rig) -> None:
     phone, call = await connect(rig)
     drain = start_draining(rig)
