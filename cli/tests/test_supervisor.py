@@ -130,3 +130,35 @@ def test_the_other_services_are_left_alone_while_one_restarts(cluster: StandInCl
 
     assert cluster.started == ["speech"]
     assert all(cluster.processes[s] is proc for s, proc in others.items())
+
+
+class Stoppable(StandIn):
+    """A stand-in that records when it was told to stop and how long it was waited for."""
+
+    def __init__(self, log: list[tuple[str, float | None]], service: str) -> None:
+        super().__init__()
+        self._log = log
+        self._service = service
+
+    def send_signal(self, signum: int) -> None:
+        self.returncode = 0
+
+    def wait(self, timeout: float | None = None) -> int:
+        self._log.append((self._service, timeout))
+        return 0
+
+
+def test_stopping_the_cluster_stops_the_dialer_first_with_its_drain_grace_then_the_rest(
+    tmp_path: Path,
+) -> None:
+    cluster = Cluster(data_dir=tmp_path, dialer_stop_timeout_sec=90)
+    stopped: list[tuple[str, float | None]] = []
+    for service in ALL_SERVICES:
+        cluster.processes[service] = Stoppable(stopped, service)  # type: ignore[assignment]
+
+    codes = cluster.stop()
+
+    assert [service for service, _ in stopped] == ["dialer", "gateway", "speech", "brain", "store"]
+    assert stopped[0] == ("dialer", 90)
+    assert codes == dict.fromkeys(ALL_SERVICES, 0)
+    assert cluster.processes == {}
