@@ -53,7 +53,8 @@ class Dialer:
         dialer is shutting down); the live ones go on."""
         self._draining = True
 
-    def _refuse_when_draining(self) -> None:
+    def refuse_when_draining(self) -> None:
+        """Raises ``Unavailable`` once the dialer is shutting down."""
         if self._draining:
             raise Unavailable(
                 "this dialer is shutting down and takes no new calls; try again, "
@@ -62,7 +63,7 @@ class Dialer:
 
     async def place_call(self, request: domain.CallRequest) -> domain.Call:
         """Resumes the number's open call or creates one, then dials; returns once dialling."""
-        self._refuse_when_draining()
+        self.refuse_when_draining()
         request = validate_request(request)
         call = await self._open_call(request, domain.CallDirection.OUTBOUND, request)
         if self._registry.is_live(call.call_id):
@@ -82,7 +83,7 @@ class Dialer:
 
     async def take_inbound(self, from_number: str, to_number: str, line: PhoneLine) -> domain.Call:
         """An inbound call: resumes the caller's open call or starts one, then connects."""
-        self._refuse_when_draining()
+        self.refuse_when_draining()
         caller = parse_e164(from_number, "from_number")
         parse_e164(to_number, "to_number")
         default = default_inbound_request(caller, self._inbound_agent_number)

@@ -160,7 +160,7 @@ async def served(rig: Rig) -> AsyncIterator[tuple[GrpcService, grpc.aio.Channel]
         await service.stop(0)
 
 
-async def test_on_sigterm_health_goes_not_serving_at_once_and_place_call_is_unavailable(
+async def test_on_sigterm_health_goes_not_serving_at_once_and_new_calls_are_unavailable(
     rig: Rig, served: tuple[GrpcService, grpc.aio.Channel]
 ) -> None:
     service, channel = served
@@ -180,6 +180,9 @@ async def test_on_sigterm_health_goes_not_serving_at_once_and_place_call_is_unav
         await dialer.PlaceCall(request, timeout=2)
     assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
     assert "shutting down" in (refused.value.details() or "")
+    with pytest.raises(grpc.aio.AioRpcError) as webhook_refused:
+        await dialer.AnswerCall(dialer_pb2.AnswerCallRequest(provider_call_id="c1"), timeout=2)
+    assert webhook_refused.value.code() == grpc.StatusCode.UNAVAILABLE
     assert not stopping.done()  # the live call holds the process
 
     await rig.clock.elapse(DRAIN_SEC)
