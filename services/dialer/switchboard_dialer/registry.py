@@ -29,9 +29,12 @@ log = logging.getLogger(__name__)
 POST_CALL_WAIT_SEC = 5.0
 # The end reason of a call still live when a draining dialer's drain time is over.
 DRAINED = "drained"
-# How long such a call's goodbye may take before the call ends anyway. With the post-call
-# wait and the server's stop it fits the margin the Helm chart adds to the drain time.
+# How long such a call's goodbye may take before the call ends anyway (a spoken goodbye
+# is about 6 s of audio).
 DRAIN_GOODBYE_GRACE_SEC = 10.0
+# How long a drain may last past its drain time: the goodbye, then recording the call.
+# With the server's stop grace, the margin a deployment adds to the drain time must cover it.
+DRAIN_OVERRUN_SEC = DRAIN_GOODBYE_GRACE_SEC + POST_CALL_WAIT_SEC
 
 SessionFactory = Callable[[domain.Call], CallSession]
 
@@ -129,7 +132,7 @@ class CallRegistry:
                 live.session.time_up(reason, DRAIN_GOODBYE_GRACE_SEC)
             else:
                 await self.hang_up(live.call_id, reason)
-        await self._all_ended(late, DRAIN_GOODBYE_GRACE_SEC + POST_CALL_WAIT_SEC)
+        await self._all_ended(late, DRAIN_OVERRUN_SEC)
 
     async def _all_ended(self, calls: list[LiveCall], timeout_sec: float) -> bool:
         """Waits (on the clock) until every call in ``calls`` ended; False on timeout."""
