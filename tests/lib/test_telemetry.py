@@ -24,9 +24,9 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from switchboard import telemetry
 from switchboard.channels import open_channel
-from switchboard.clock import VirtualClock
 from switchboard.server import GrpcService
 from switchboard.telemetry_export import JsonLinesDump
+from switchboard_testing.clock import VirtualClock
 
 PERSONAL = {"phone_number": "+14155550123", "pii_text": "my card is 4111", "transcript": "hi"}
 
