@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from dialer_fakes import Rig, build_rig
-from speech_fakes import frame_of
 
 from switchboard.config import Features
 from switchboard.phone import AudioFrame, PhoneAnswer, PhoneMode, PhoneRegister, PhoneRinging
 from switchboard.speech import SpeechEnded, SpeechStarted, Transcript
 from switchboard_dialer.media import speech_links, voice
+from switchboard_testing.dialer_fakes import Rig, build_rig
+from switchboard_testing.speech_fakes import frame_of
 
 FRAME = 0.02
 
