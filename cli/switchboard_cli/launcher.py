@@ -24,6 +24,8 @@ import grpc
 import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from switchboard.private_files import open_private_log, private_dir
+
 log = logging.getLogger(__name__)
 
 GRPC_SERVICES = ("store", "brain", "speech", "dialer")  # in start order: dependencies first
@@ -107,8 +109,8 @@ class Cluster:
 
     def start_service(self, service: str) -> None:
         if self.log_dir is not None:
-            self.log_dir.mkdir(parents=True, exist_ok=True)
-            self._logs[service] = (self.log_dir / f"{service}.log").open("ab")
+            private_dir(self.log_dir)  # logs name calls: the owner's alone
+            self._logs[service] = open_private_log(self.log_dir / f"{service}.log")
         self.processes[service] = subprocess.Popen(
             [sys.executable, "-m", f"switchboard_{service}"],
             env=self.child_env(),
@@ -141,7 +143,7 @@ class Cluster:
                 time.sleep(0.05)
 
     def start(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
         for service in ALL_SERVICES:
             self.start_service(service)
         try:

@@ -10,6 +10,7 @@ import uvicorn
 
 from switchboard.config import ConfigError, Settings, load_settings
 from switchboard.logs import configure_logging
+from switchboard.private_files import restrict_new_files
 from switchboard.service_main import GIL_SWITCH_INTERVAL_SEC
 from switchboard_gateway.app import create_app
 from switchboard_gateway.grpc_backend import GrpcCallBackend
@@ -49,6 +50,7 @@ async def serve(settings: Settings) -> None:
 
 
 def main() -> None:
+    restrict_new_files()
     try:
         settings = load_settings()
     except ConfigError as exc:
