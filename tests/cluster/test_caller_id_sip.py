@@ -20,6 +20,7 @@ from switchboard.store_client import StoreClient
 from switchboard_cli.launcher import Cluster, ClusterPorts
 from switchboard_dialer.telephony.sip import SipConfig, SipEndpoint
 from tests.cluster.harness import FIXED_NOW, unique_number
+from tests.cluster.test_log_hygiene import E164, EMAIL
 from tests.cluster.test_sip_calls import HOST, _free_rtp_range, _free_udp_port
 
 BOT_NUMBER = "+18005550100"
@@ -55,6 +56,7 @@ def sip_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Clus
         env={
             "SWITCHBOARD_CONFIG": str(root / "switchboard.yaml"),
             "SWITCHBOARD__BRAIN__FIXED_NOW": FIXED_NOW,
+            "SWITCHBOARD__LOGGING__LEVEL": "DEBUG",  # the strictest for the log scan
             "SWITCHBOARD__DIALER__TELEPHONY": "sip",
             "SWITCHBOARD__DIALER__SIP__HOST": HOST,  # the trunk: the stranger comes from it
             "SWITCHBOARD__DIALER__SIP__BIND_HOST": HOST,
@@ -148,3 +150,20 @@ def test_a_spoofed_sip_caller_resuming_an_unfinished_call_is_asked_and_hears_no_
     assert "Shall we continue where we left off?" in spoken
     # "the water damage in your kitchen" names the matter (the task), not a value
     assert not [s for s in ("victim", "example", "pipe") if s in spoken], spoken
+
+
+def test_no_service_logged_a_number_or_an_address_of_the_sip_calls(
+    sip_cluster: tuple[Cluster, int],
+) -> None:
+    asyncio.run(_scenario(*sip_cluster, finished=False))  # at least one call, even alone
+    cluster, _ = sip_cluster
+    assert cluster.log_dir is not None
+    logged = {p.stem: p.read_text(errors="replace") for p in cluster.log_dir.glob("*.log")}
+    assert set(logged) >= {"dialer", "brain", "store"}
+    leaks = [
+        f"{service}: {line[:300]}"
+        for service, text in logged.items()
+        for line in text.splitlines()
+        if E164.search(line) or EMAIL.search(line) or any(s in line for s in SECRETS)
+    ]
+    assert leaks == [], "\n".join(leaks[:20])
