@@ -29,13 +29,58 @@ from switchboard_cli.scenario_voice import VoiceCallee
 FAST_SPEED = 5.0
 
 
+STORE_BACKENDS = ("sqlite", "postgres")
+
+
+def with_store(settings: Settings, backend: str | None) -> Settings:
+    """``--store``: the settings with another store backend (the children get it by env)."""
+    if backend is None:
+        return settings
+    store = settings.store.model_copy(update={"backend": backend})
+    return settings.model_copy(update={"store": store})
+
+
+def _store_module() -> Any:
+    # The store owns its migrations; imported by name, like the brain's kb command.
+    return importlib.import_module("switchboard_store.migrate")
+
+
+def cmd_migrate(settings: Settings, upto: int | None = None) -> int:
+    """Applies the store database's pending migrations; 1 when the database is unreachable."""
+    store = settings.store
+    where = store.sqlite_path if store.backend == "sqlite" else store.postgres_dsn
+    try:
+        applied = asyncio.run(_store_module().migrate(store, upto))
+    except (OSError, ValueError, RuntimeError) as exc:
+        out(f"Could not migrate the {store.backend} store at {where}: {exc}")
+        return 1
+    if applied:
+        out(f"Migrated the {store.backend} store at {where}: applied {applied}")
+    else:
+        out(f"The {store.backend} store at {where} is up to date")
+    return 0
+
+
+def store_description(settings: Settings) -> str:
+    store = settings.store
+    if store.backend == "postgres":
+        return f"PostgreSQL {store.postgres_dsn} (schema {store.postgres_schema})"
+    return str(DATA_DIR / "switchboard.db")
+
+
 def cmd_run(settings: Settings) -> int:
     key = local_api_key()
+    env = {"SWITCHBOARD__LOGGING__FORMAT": "text"}
+    if settings.store.backend != "sqlite":
+        # Like the Helm pre-install Job: the schema is current before any store starts.
+        if cmd_migrate(settings) != 0:
+            return 1
+        env["SWITCHBOARD__STORE__BACKEND"] = settings.store.backend
     cluster = Cluster(
         ports=ports_from(settings),
         api_key=key,
         data_dir=DATA_DIR,
-        env={"SWITCHBOARD__LOGGING__FORMAT": "text"},
+        env=env,
     )
     out("Starting store, brain, speech, dialer and gateway ...")
     stop = False
@@ -57,7 +102,7 @@ Switchboard is running on the embedded offline stack.
   Reports      {url}/report?key={quote(key)}
   API key      {key}
   gRPC         dialer {ports.dialer} speech {ports.speech} brain {ports.brain} store {ports.store}
-  Data         {DATA_DIR / "switchboard.db"}
+  Data         {store_description(settings)}
 
 Try a simulated call from another terminal:  .venv/bin/switchboard simulate scenarios/demo.yaml
 Press Ctrl-C to stop.""")
@@ -164,7 +209,23 @@ def save_report(url: str, key: str, call_id: str) -> Path | None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="switchboard", description=__doc__)
     verbs = parser.add_subparsers(dest="verb", required=True)
-    verbs.add_parser("run", help="start the five services locally and print the URLs and API key")
+    run = verbs.add_parser(
+        "run", help="start the five services locally and print the URLs and API key"
+    )
+    run.add_argument(
+        "--store",
+        choices=STORE_BACKENDS,
+        help="the store's database (default: store.backend); postgres is migrated first",
+    )
+    migrate = verbs.add_parser(
+        "migrate", help="apply the store database's pending schema migrations, then exit"
+    )
+    migrate.add_argument(
+        "--store", choices=STORE_BACKENDS, help="the database to migrate (default: store.backend)"
+    )
+    migrate.add_argument(
+        "--to", type=int, metavar="VERSION", help="stop at this version (postgres only)"
+    )
     simulate = verbs.add_parser("simulate", help="place a simulated call from a scenario file")
     simulate.add_argument("scenario", type=Path)
     simulate.add_argument(
@@ -212,7 +273,9 @@ def main(argv: list[str] | None = None) -> int:
         out(str(exc))
         return 2
     if args.verb == "run":
-        return cmd_run(settings)
+        return cmd_run(with_store(settings, args.store))
+    if args.verb == "migrate":
+        return cmd_migrate(with_store(settings, args.store), args.to)
     if args.verb == "eval":
         return cmd_eval(settings, args)
     if args.verb == "kb":

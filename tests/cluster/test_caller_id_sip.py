@@ -19,9 +19,9 @@ from switchboard import domain
 from switchboard.store_client import StoreClient
 from switchboard_cli.launcher import Cluster, ClusterPorts
 from switchboard_dialer.telephony.sip import SipConfig, SipEndpoint
+from switchboard_testing.ports import HOST, free_rtp_range, free_udp_port
 from tests.cluster.harness import FIXED_NOW, unique_number
 from tests.cluster.test_log_hygiene import E164, EMAIL
-from tests.cluster.test_sip_calls import HOST, _free_rtp_range, _free_udp_port
 
 BOT_NUMBER = "+18005550100"
 REQUEST = domain.CallRequest(
@@ -46,8 +46,8 @@ GREETING_WAIT_SEC = 40.0
 @pytest.fixture(scope="module")
 def sip_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cluster, int]]:
     root = tmp_path_factory.mktemp("sip-caller-id")
-    sip_port = _free_udp_port()
-    low, high = _free_rtp_range(20)
+    sip_port = free_udp_port()
+    low, high = free_rtp_range(20)
     cluster = Cluster(
         ports=ClusterPorts.free(),
         api_key=secrets.token_urlsafe(16),
@@ -94,7 +94,7 @@ async def _stranger_calls(store: StoreClient, number: str, sip_port: int) -> dom
     """A SIP INVITE with ``number`` in From; returns the call the bot talked on once it
     has said something, then hangs up."""
     stranger = SipEndpoint(
-        SipConfig(bind_host=HOST, bind_port=0, user=number, rtp_ports=_free_rtp_range(20))
+        SipConfig(bind_host=HOST, bind_port=0, user=number, rtp_ports=free_rtp_range(20))
     )
     await stranger.start()
     try:

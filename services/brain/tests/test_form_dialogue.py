@@ -7,8 +7,6 @@ import statistics
 import time
 
 import pytest
-from brain_fakes import InMemoryStore
-from form_helpers import collect, open_session, said, turn
 
 from switchboard.converse import (
     AgentSentence,
@@ -23,6 +21,8 @@ from switchboard.converse import (
 from switchboard.domain import ClaimField, ClaimFieldType, Message, MessageAction, Persona
 from switchboard.errors import Unavailable
 from switchboard_brain.policy.form import FormPolicy
+from switchboard_testing.brain_fakes import InMemoryStore
+from switchboard_testing.form_helpers import collect, open_session, said, turn
 
 
 async def test_a_complete_dialogue_fills_every_field_then_recaps_and_ends_the_call() -> None:

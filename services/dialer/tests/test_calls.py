@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from dialer_fakes import GREETING, STILL_THERE, Rig, build_rig, make_request, said
 
 from switchboard import domain
 from switchboard.config import Features
@@ -30,6 +29,14 @@ from switchboard.phone import (
 )
 from switchboard_dialer.session import HANGUP_FLUSH_SEC, TIME_UP_GRACE_SEC
 from switchboard_dialer.telephony.simulator import NO_PHONE_DELAY_SEC
+from switchboard_testing.dialer_fakes import (
+    GREETING,
+    STILL_THERE,
+    Rig,
+    build_rig,
+    make_request,
+    said,
+)
 
 
 async def connect(rig: Rig, number: str = "+14155550100"):  # type: ignore[no-untyped-def]

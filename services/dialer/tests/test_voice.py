@@ -10,11 +10,8 @@ import asyncio
 from typing import Any
 
 import pytest
-from dialer_fakes import GREETING, STILL_THERE, Rig, build_rig
-from speech_fakes import FRAMES_PER_WORD, frame_of
 
 from switchboard import domain
-from switchboard.clock import VirtualClock
 from switchboard.config import Features
 from switchboard.converse import CancelAgentTurn, Dtmf, PlayoutReport, SilenceTimeout, UserTurn
 from switchboard.phone import (
@@ -39,6 +36,9 @@ from switchboard.speech import (
 from switchboard_dialer.media.barge_in import Verdict, is_backchannel, judge
 from switchboard_dialer.media.playout import Playout, TurnEnd
 from switchboard_dialer.telephony.simulator import SimulatedPhone
+from switchboard_testing.clock import VirtualClock
+from switchboard_testing.dialer_fakes import GREETING, STILL_THERE, Rig, build_rig
+from switchboard_testing.speech_fakes import FRAMES_PER_WORD, frame_of
 
 GREETING_FRAMES = FRAMES_PER_WORD * len(GREETING.split())
 FRAME = 0.02

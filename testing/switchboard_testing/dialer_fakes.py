@@ -11,10 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from speech_fakes import FakeSpeech
-
 from switchboard import domain
-from switchboard.clock import VirtualClock
 from switchboard.config import DialerSettings, Features
 from switchboard.converse import (
     AgentSentence,
@@ -40,6 +37,8 @@ from switchboard.phone import (
 )
 from switchboard_dialer.app import DialerApp, build_dialer
 from switchboard_dialer.telephony.simulator import SimulatorProvider
+from switchboard_testing.clock import VirtualClock
+from switchboard_testing.speech_fakes import FakeSpeech
 
 T = TypeVar("T")
 
