@@ -4,9 +4,9 @@ uvicorn closes idle keep-alive connections (``timeout_keep_alive``) but waits fo
 ever on a connection that never sends, or sends half a request line: a thousand
 such sockets are a thousand held file descriptors (slowloris). This protocol
 starts a timer when a connection opens and when the first byte of each later
-request arrives; if the request's headers are not complete when it fires, the
-connection is closed. A request whose headers did arrive is not limited by it
-(bodies and WebSocket sessions have their own limits).
+request arrives, and stops it once that request's headers are parsed; if it
+fires first, the connection is closed. Bodies, idle kept-alive connections and
+WebSocket sessions are not limited by it (they have their own limits).
 """
 
 from __future__ import annotations
@@ -37,6 +37,14 @@ class HeaderTimeoutProtocol(H11Protocol):
         if self._header_timer is None and self.conn.their_state is h11.IDLE:
             self._arm_header_timer()  # the first bytes of a new request on a kept-alive line
         super().data_received(data)
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        # Runs after each read and after each response (pipelined requests).
+        if self.conn.their_state is not h11.IDLE:
+            self._disarm_header_timer()  # this request's headers are in: no deadline now
+        elif self._header_timer is None and self.conn.trailing_data[0]:
+            self._arm_header_timer()  # a pipelined request started but is not complete
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_header_timer()

@@ -114,3 +114,31 @@ async def test_a_websocket_session_outlives_the_header_deadline(server: int) -> 
         await asyncio.sleep(HEADER_TIMEOUT_SEC * 3)
         await websocket.send("two")
         assert await asyncio.wait_for(websocket.recv(), CLOSE_WAIT_SEC) == "two"
+
+
+async def test_a_kept_alive_connection_busy_past_the_deadline_is_not_cut_between_requests(
+    server: int,
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", server)
+    loop = asyncio.get_running_loop()
+    until = loop.time() + HEADER_TIMEOUT_SEC * 4
+    served = 0
+    while loop.time() < until or served < 3:
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), CLOSE_WAIT_SEC)
+        assert head.startswith(b"HTTP/1.1 200")
+        assert await asyncio.wait_for(reader.readexactly(2), CLOSE_WAIT_SEC) == b"ok"
+        served += 1
+        await asyncio.sleep(HEADER_TIMEOUT_SEC / 5)  # a client pacing its requests
+    writer.close()
+
+
+async def test_a_pipelined_request_stalled_after_a_whole_one_is_closed(server: int) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", server)
+    writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /slow HTTP/1.1\r\nHo")
+
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), CLOSE_WAIT_SEC)
+    assert head.startswith(b"HTTP/1.1 200")
+    assert await asyncio.wait_for(reader.readexactly(2), CLOSE_WAIT_SEC) == b"ok"
+    assert await closed_by_server(reader)
+    writer.close()
