@@ -102,20 +102,25 @@ class GrpcSpeakStream:
 
 
 class SpeechClient:
-    """Opens Listen and Speak streams on one channel."""
+    """Opens Listen and Speak streams on one channel.
 
-    def __init__(self, address: str) -> None:
+    ``wait_for_ready``: a stream opened while the service is not up yet waits for it
+    instead of failing at once (the dialer fails fast; a one-off client may wait).
+    """
+
+    def __init__(self, address: str, *, wait_for_ready: bool = False) -> None:
         self._channel = open_channel(address)
         # Generated stubs are untyped; their .pyi covers messages only.
         self._stub = speech_pb2_grpc.SpeechStub(self._channel)  # type: ignore[no-untyped-call]
+        self._wait_for_ready = wait_for_ready
 
     async def listen(self, config: ListenConfig) -> GrpcListenStream:
-        stream = GrpcListenStream(self._stub.Listen(), config)
+        stream = GrpcListenStream(self._stub.Listen(wait_for_ready=self._wait_for_ready), config)
         await stream.open()
         return stream
 
     async def speak(self, config: SpeakConfig) -> GrpcSpeakStream:
-        stream = GrpcSpeakStream(self._stub.Speak(), config)
+        stream = GrpcSpeakStream(self._stub.Speak(wait_for_ready=self._wait_for_ready), config)
         await stream.open()
         return stream
 
