@@ -43,10 +43,7 @@ from switchboard.phone_client import GrpcPhoneStream, PhoneClient
 from switchboard.speech import (
     ListenConfig,
     SpeakConfig,
-    SpeakText,
-    SpeechAudio,
     SpeechStarted,
-    SpeechTextDone,
     Transcript,
 )
 from switchboard.speech_client import GrpcListenStream, SpeechClient
@@ -219,30 +216,17 @@ class VoiceCallee(SimulatedCallee):
     # The callee's lines, synthesised before the call.
 
     async def _synthesise(self, speech: SpeechClient) -> list[SpokenLine]:
-        spoken = [SpokenLine(i, line) for i, line in enumerate(self._scenario.customer) if line.say]
-        if not spoken:
-            return [SpokenLine(i, line) for i, line in enumerate(self._scenario.customer)]
-        stream = await speech.speak(SpeakConfig(CALLEE_CALL_ID, self._rate, lang="en-US"))
-        by_index = {item.index: item for item in spoken}
-        try:
-            for item in spoken:
-                await stream.send(SpeakText(CALLEE_TURN, item.index, item.line.say))
-            left = len(spoken)
-            while left and (event := await stream.receive()) is not None:
-                match event:
-                    case SpeechAudio(index=index, frame=frame):
-                        by_index[index].frames.append(frame.pcm)
-                    case SpeechTextDone():
-                        left -= 1
-        finally:
-            await stream.close()
-        for item in spoken:
-            item.onset, item.end = voiced_span(item.frames)
+        lines = [SpokenLine(i, line) for i, line in enumerate(self._scenario.customer)]
+        spoken = [item for item in lines if item.line.say]
+        config = SpeakConfig(CALLEE_CALL_ID, self._rate, lang="en-US")
+        texts = [item.line.say for item in spoken]
+        audio = await speech.synthesise(config, texts, CALLEE_TURN)
+        for item, frames in zip(spoken, audio, strict=True):
+            item.onset, item.end = voiced_span(frames)
             if item.line.noise_snr_db is not None:
-                item.frames = with_noise(item.frames, item.line.noise_snr_db, seed=item.index)
-        return [
-            by_index.get(i, SpokenLine(i, line)) for i, line in enumerate(self._scenario.customer)
-        ]
+                frames = with_noise(frames, item.line.noise_snr_db, seed=item.index)
+            item.frames = frames
+        return lines
 
     # The phone's clock: one uplink frame per tick, one bot frame played per tick.
 

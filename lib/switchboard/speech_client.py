@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -18,6 +19,9 @@ from switchboard.speech import (
     SpeakConfig,
     SpeakRequest,
     SpeakResponse,
+    SpeakText,
+    SpeechAudio,
+    SpeechTextDone,
 )
 from switchboard.speech_wire import (
     listen_request_to_pb,
@@ -123,6 +127,32 @@ class SpeechClient:
         stream = GrpcSpeakStream(self._stub.Speak(wait_for_ready=self._wait_for_ready), config)
         await stream.open()
         return stream
+
+    async def synthesise(
+        self, config: SpeakConfig, texts: Sequence[str], turn_id: str = "synthesis"
+    ) -> list[list[bytes]]:
+        """Each text rendered whole, as its 20 ms PCM16 frames, in the order given.
+
+        For whoever plays a caller (simulations, tests, benchmarks) rather than a
+        live call: it waits for the last frame of the last text.
+        """
+        frames: list[list[bytes]] = [[] for _ in texts]
+        if not texts:
+            return frames
+        stream = await self.speak(config)
+        try:
+            for index, text in enumerate(texts):
+                await stream.send(SpeakText(turn_id, index, text))
+            left = len(texts)
+            while left and (event := await stream.receive()) is not None:
+                match event:
+                    case SpeechAudio(index=index):
+                        frames[index].append(event.pcm)
+                    case SpeechTextDone():
+                        left -= 1
+        finally:
+            await stream.close()
+        return frames
 
     async def close(self) -> None:
         await self._channel.close()
