@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,8 +28,8 @@ from switchboard.phone import (
 )
 from switchboard.phone_client import GrpcPhoneStream, PhoneClient
 from switchboard.phone_wire import downlink_to_pb, uplink_from_pb
-from switchboard.server import GrpcService
 from switchboard.v1 import dialer_pb2_grpc
+from switchboard_testing.grpc_servers import serving
 
 NUMBER = "+14155550123"
 TAKEN = "+14155550100"
@@ -69,14 +70,10 @@ class ScriptedDialer(dialer_pb2_grpc.DialerServicer):  # type: ignore[misc]
 
 @pytest.fixture
 async def dialer() -> AsyncIterator[tuple[ScriptedDialer, str]]:
-    service = GrpcService("dialer", "127.0.0.1:0", ["switchboard.v1.Dialer"])
     servicer = ScriptedDialer()
-    dialer_pb2_grpc.add_DialerServicer_to_server(servicer, service.server)
-    port = await service.start()
-    try:
-        yield servicer, f"127.0.0.1:{port}"
-    finally:
-        await service.stop(0)
+    with_dialer = functools.partial(dialer_pb2_grpc.add_DialerServicer_to_server, servicer)
+    async with serving("switchboard.v1.Dialer", with_dialer) as address:
+        yield servicer, address
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -9,11 +10,11 @@ import grpc
 import pytest
 
 from switchboard.media import AudioFrame
-from switchboard.server import GrpcService
 from switchboard.speech import SpeakConfig, SpeakRequest, SpeakText, SpeechAudio, SpeechTextDone
 from switchboard.speech_client import SpeechClient
 from switchboard.speech_wire import speak_request_from_pb, speak_response_to_pb
 from switchboard.v1 import speech_pb2_grpc
+from switchboard_testing.grpc_servers import serving
 
 
 def frame_of(text: str, part: int) -> bytes:
@@ -45,16 +46,14 @@ class ScriptedSpeech(speech_pb2_grpc.SpeechServicer):  # type: ignore[misc]
 
 @pytest.fixture
 async def speech() -> AsyncIterator[tuple[ScriptedSpeech, SpeechClient]]:
-    service = GrpcService("speech", "127.0.0.1:0", ["switchboard.v1.Speech"])
     servicer = ScriptedSpeech()
-    speech_pb2_grpc.add_SpeechServicer_to_server(servicer, service.server)
-    port = await service.start()
-    client = SpeechClient(f"127.0.0.1:{port}")
-    try:
-        yield servicer, client
-    finally:
-        await client.close()
-        await service.stop(0)
+    with_speech = functools.partial(speech_pb2_grpc.add_SpeechServicer_to_server, servicer)
+    async with serving("switchboard.v1.Speech", with_speech) as address:
+        client = SpeechClient(address)
+        try:
+            yield servicer, client
+        finally:
+            await client.close()
 
 
 async def test_synthesis_returns_each_texts_frames_in_the_order_the_texts_were_given(
