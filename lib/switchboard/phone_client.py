@@ -21,7 +21,7 @@ from switchboard.channels import open_channel
 from switchboard.errors import Unavailable
 from switchboard.grpc_edge import domain_error
 from switchboard.media import FRAME_MS, AudioFrame
-from switchboard.phone import PhoneDownlink, PhoneMode, PhoneRegister, PhoneRegistered, PhoneUplink
+from switchboard.phone import PhoneDownlink, PhoneRegister, PhoneRegistered, PhoneUplink
 from switchboard.phone_wire import downlink_from_pb, uplink_to_pb
 from switchboard.v1 import dialer_pb2, dialer_pb2_grpc
 
@@ -33,18 +33,20 @@ CLOSE_GRACE_SEC = 1.0
 # Uplink messages buffered towards the dialer (2 s of audio); a sender waits beyond that.
 UPLINK_BUFFER = 100
 
-_Uplink = asyncio.Queue[dialer_pb2.PhoneUplink | None]
+Uplink = asyncio.Queue[dialer_pb2.PhoneUplink | None]
+"""What a stream sends, in order; None half-closes it."""
 
 
 class GrpcPhoneStream:
-    """One registered phone: one ``Dialer.Phone`` call. :meth:`close` half-closes it
-    (the dialer unregisters the number and ends the stream), then cancels it."""
+    """One opened phone: one ``Dialer.Phone`` call, its uplink fed through a queue.
+    :meth:`close` half-closes it (the dialer unregisters the number and ends the
+    stream), then cancels it. ``sample_rate``: the rate its audio frames are numbered at."""
 
-    def __init__(self, registered: PhoneRegister, number: str, call: Any, uplink: _Uplink) -> None:
-        self._registered = registered
+    def __init__(self, number: str, call: Any, uplink: Uplink, sample_rate: int = 0) -> None:
         self._number = number
         self._call = call
         self._uplink = uplink
+        self._sample_rate = sample_rate
         self._seq = 0
         self._closed = False
 
@@ -52,10 +54,6 @@ class GrpcPhoneStream:
     def number(self) -> str:
         """The number the dialer registered, in E.164."""
         return self._number
-
-    @property
-    def mode(self) -> PhoneMode:
-        return self._registered.mode
 
     async def send(self, event: PhoneUplink) -> None:
         """Sends one event; audio frames are numbered here, at the registered rate.
@@ -67,8 +65,8 @@ class GrpcPhoneStream:
             raise Unavailable("the phone stream to the dialer has ended")
         if isinstance(event, AudioFrame):
             self._seq += 1
-            seq, rate = self._seq, self._registered.sample_rate
-            event = AudioFrame(event.pcm, seq, seq * FRAME_MS, rate, event.call_id)
+            seq = self._seq
+            event = AudioFrame(event.pcm, seq, seq * FRAME_MS, self._sample_rate, event.call_id)
         await self._uplink.put(uplink_to_pb(event))
 
     async def events(self) -> AsyncIterator[PhoneDownlink]:
@@ -123,27 +121,35 @@ class PhoneClient:
         taken), ``FailedPrecondition`` (the dialer has no virtual phones) or
         ``Unavailable`` (no confirmation within ``timeout_sec``).
         """
-        uplink: _Uplink = asyncio.Queue(UPLINK_BUFFER)
-        uplink.put_nowait(uplink_to_pb(register))
-        call = self._stub.Phone(_drain(uplink), wait_for_ready=self._wait_for_ready)
-        try:
-            async with asyncio.timeout(timeout_sec):
-                first = await call.read()
-        except TimeoutError as exc:
-            call.cancel()
-            raise Unavailable("the dialer did not confirm the registration in time") from exc
-        except grpc.aio.AioRpcError as exc:
-            raise domain_error(exc) from exc
-        registered = None if first is grpc.aio.EOF else downlink_from_pb(first)
+        call, uplink, registered = await self._open(register, timeout_sec)
         if not isinstance(registered, PhoneRegistered):
             call.cancel()
             raise Unavailable("the dialer ended the phone stream before registering it")
-        return GrpcPhoneStream(register, registered.number, call, uplink)
+        return GrpcPhoneStream(registered.number, call, uplink, register.sample_rate)
+
+    async def _open(
+        self, first: PhoneUplink, timeout_sec: float
+    ) -> tuple[Any, Uplink, PhoneDownlink | None]:
+        """A ``Dialer.Phone`` call that opened with ``first``, and the dialer's answer to it
+        (None: the stream ended at once). The caller checks the answer."""
+        uplink: Uplink = asyncio.Queue(UPLINK_BUFFER)
+        uplink.put_nowait(uplink_to_pb(first))
+        call = self._stub.Phone(queued_uplink(uplink), wait_for_ready=self._wait_for_ready)
+        try:
+            async with asyncio.timeout(timeout_sec):
+                answer = await call.read()
+        except TimeoutError as exc:
+            call.cancel()
+            raise Unavailable("the dialer did not answer the phone stream in time") from exc
+        except grpc.aio.AioRpcError as exc:
+            raise domain_error(exc) from exc
+        return call, uplink, None if answer is grpc.aio.EOF else downlink_from_pb(answer)
 
     async def close(self) -> None:
         await self._channel.close()
 
 
-async def _drain(queue: _Uplink) -> AsyncIterator[dialer_pb2.PhoneUplink]:
+async def queued_uplink(queue: Uplink) -> AsyncIterator[dialer_pb2.PhoneUplink]:
+    """The request iterator of a ``Dialer.Phone`` call: the queue's messages until None."""
     while (item := await queue.get()) is not None:
         yield item

@@ -11,11 +11,14 @@ from switchboard import domain
 from switchboard.call_events import CallEvent
 from switchboard.config import ServiceAddresses
 from switchboard.phone import PhoneMode, PhoneRegister
-from switchboard.phone_client import GrpcPhoneStream, PhoneClient
+from switchboard.phone_client import UPLINK_BUFFER, GrpcPhoneStream, PhoneClient, queued_uplink
 from switchboard.store_client import StoreClient
 from switchboard_gateway.phone_link import SAMPLE_RATE, TranscriptLine
 
-__all__ = ["GrpcPhoneExchange", "GrpcPhoneStream", "transcript_line"]
+__all__ = ["UPLINK_BUFFER", "GrpcPhoneExchange", "GrpcPhoneStream", "transcript_line"]
+
+# Where the Phone client lived before lib had it; carrier bridges built on it import these.
+_drain = queued_uplink
 
 _SPEAKERS = {domain.Persona.ASSISTANT: "bot", domain.Persona.HUMAN: "caller"}
 
@@ -40,8 +43,9 @@ class GrpcPhoneExchange:
         self._phones = PhoneClient(services.dialer)
         self._store = StoreClient(services.store)
 
-    async def register(self, number: str) -> GrpcPhoneStream:
-        return await self._phones.register(PhoneRegister(number, PhoneMode.VOICE, SAMPLE_RATE))
+    async def register(self, number: str, sample_rate: int = SAMPLE_RATE) -> GrpcPhoneStream:
+        """A voice phone, at the softphone's rate unless told otherwise."""
+        return await self._phones.register(PhoneRegister(number, PhoneMode.VOICE, sample_rate))
 
     async def transcript(self, call_id: str) -> AsyncIterator[TranscriptLine]:
         async for event in self._store.watch_call(call_id):
