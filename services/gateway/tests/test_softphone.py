@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -26,11 +24,10 @@ from switchboard.phone import (
     PhoneHangUp,
     PhoneRinging,
 )
-from switchboard.v1 import dialer_pb2
 from switchboard_gateway.app import create_app
 from switchboard_gateway.auth import SESSION_COOKIE
 from switchboard_gateway.memory_backend import InMemoryCallBackend
-from switchboard_gateway.phone_grpc import GrpcPhoneStream, transcript_line
+from switchboard_gateway.phone_grpc import transcript_line
 from switchboard_gateway.phone_link import (
     FRAME_BYTES,
     TranscriptLine,
@@ -411,22 +408,8 @@ def test_without_a_phone_line_the_socket_says_so(
         assert close_of(ws)[0] == 1013
 
 
-# The gRPC edge of the line (the wire itself is exercised by tests/cluster/test_softphone.py).
-
-
-async def test_the_grpc_edge_numbers_the_microphone_frames_at_the_softphones_rate() -> None:
-    uplink: asyncio.Queue[dialer_pb2.PhoneUplink | None] = asyncio.Queue()
-    call = SimpleNamespace(done=lambda: False)
-    stream = GrpcPhoneStream(DEFAULT_NUMBER, call, uplink)
-    await stream.send(PhoneAnswer(CALL_ID))
-    await stream.send(AudioFrame(FRAME))
-    await stream.send(AudioFrame(FRAME))
-    await stream.send(PhoneHangUp())
-
-    sent = [uplink.get_nowait() for _ in range(4)]
-    assert [m.WhichOneof("event") for m in sent if m] == ["answer", "audio", "audio", "hang_up"]
-    frames = [(m.audio.seq, m.audio.timestamp_ms, m.audio.sample_rate) for m in sent[1:3] if m]
-    assert frames == [(1, 20, 16000), (2, 40, 16000)]
+# The gRPC edge of the line: lib's PhoneClient (tests/lib/test_phone_client.py) and the
+# store's transcript (the wire itself is exercised by tests/cluster/test_softphone.py).
 
 
 def test_the_grpc_edge_reads_spoken_messages_of_the_transcript() -> None:
