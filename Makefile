@@ -101,7 +101,8 @@ lint: install ## ruff, mypy (strict) and the import contracts (pyproject.toml)
 
 .PHONY: bench
 bench: install install-llm-local system-deps services ## Run every benchmark (about 15 min); JSON in bench/results
-	$(BIN)/python bench/turn_overhead.py
+	$(BIN)/python bench/turn_overhead.py --tracing both
+	$(BIN)/python bench/rpc_tracing_cost.py
 	$(BIN)/python bench/store/latency.py
 	$(BIN)/python bench/brain/overhead.py
 	$(BIN)/python bench/brain/local_llm.py

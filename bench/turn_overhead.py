@@ -4,23 +4,31 @@ Measures, at the simulated phone, the time from the callee's line leaving the
 phone to the first bot sentence arriving back: dialer → brain → store → brain →
 dialer, all over real gRPC between separate processes, SQLite with fsync.
 
-    .venv/bin/python bench/turn_overhead.py [--turns 300]
+    .venv/bin/python bench/turn_overhead.py [--turns 300] [--tracing off|on|both]
 
-Prints a table and writes bench/results/turn_overhead.json.
+``--tracing on`` runs the services with OpenTelemetry exporting over OTLP/HTTP to a
+sink on loopback (the whole export path is paid); ``both`` measures off, then on.
+Prints a table and writes bench/results/turn_overhead.json (tracing off) and
+bench/results/turn_overhead_tracing.json (tracing on).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import platform
 import secrets
 import statistics
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -113,26 +121,60 @@ async def measure(cluster: Cluster, total_turns: int) -> list[float]:
     return samples
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--turns", type=int, default=300)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+class _OtlpSink(BaseHTTPRequestHandler):
+    """Accepts OTLP/HTTP posts (/v1/traces, /v1/metrics) on loopback and drops them."""
+
+    received = 0
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        _OtlpSink.received += len(self.rfile.read(length))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def otlp_sink() -> Iterator[str]:
+    """A local OTLP/HTTP endpoint, so tracing on pays the whole export (SDK, protobuf, HTTP)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _OtlpSink)
+    thread = threading.Thread(target=server.serve_forever, name="otlp-sink", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def run(turns: int, tracing: bool) -> dict[str, Any]:
+    """One cluster, ``turns`` measured turns; with ``tracing``, exported over OTLP/HTTP."""
+    _OtlpSink.received = 0
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        env = {"SWITCHBOARD_CONFIG": str(Path(tmp) / "none.yaml")}
+        if tracing:
+            env["OTEL_EXPORTER_OTLP_ENDPOINT"] = stack.enter_context(otlp_sink())
         cluster = Cluster(
             ports=ClusterPorts.free(),
             api_key=secrets.token_urlsafe(16),
             data_dir=Path(tmp) / "data",
             log_dir=Path(tmp) / "logs",
-            env={"SWITCHBOARD_CONFIG": str(Path(tmp) / "none.yaml")},
+            env=env,
         )
         cluster.start()
         try:
-            samples = asyncio.run(measure(cluster, args.turns))
+            samples = asyncio.run(measure(cluster, turns))
         finally:
             cluster.stop()
-    result = {
+    return {
         "benchmark": "text-mode turn overhead (callee line in -> first bot sentence out)",
         "policy": "form",
+        "tracing": "on (OTLP/HTTP to a loopback sink)" if tracing else "off",
+        "otlp_bytes_received": _OtlpSink.received if tracing else 0,
         "turns": len(samples),
         "p50_ms": round(statistics.median(samples), 2),
         "p90_ms": round(percentile(samples, 90), 2),
@@ -141,16 +183,36 @@ def main() -> int:
         "target": "p50 <= 5 ms, p99 <= 20 ms",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, "
-        f"{__import__('os').cpu_count()} cores, Python {platform.python_version()}",
+        f"{os.cpu_count()} cores, Python {platform.python_version()}",
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "turn_overhead.json").write_text(json.dumps(result, indent=2))
-    sys.stdout.write(
-        f"\n{'turns':>6} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}\n"
-        f"{result['turns']:>6} {result['p50_ms']:>8} {result['p90_ms']:>8} "
-        f"{result['p99_ms']:>8} {result['max_ms']:>8}\n"
-        f"target: {result['target']}\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--turns", type=int, default=300)
+    parser.add_argument(
+        "--tracing",
+        choices=["off", "on", "both"],
+        default="off",
+        help="OpenTelemetry off (default), on (exported to a local OTLP/HTTP sink), or both",
     )
+    args = parser.parse_args()
+    modes = {"off": [False], "on": [True], "both": [False, True]}[args.tracing]
+    results = [run(args.turns, tracing) for tracing in modes]
+    RESULTS.mkdir(exist_ok=True)
+    for result in results:
+        name = "turn_overhead.json" if result["tracing"] == "off" else "turn_overhead_tracing.json"
+        (RESULTS / name).write_text(json.dumps(result, indent=2))
+    lines = [
+        f"\n{'tracing':>8} {'turns':>6} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}"
+    ]
+    for r in results:
+        lines.append(
+            f"{r['tracing'].split()[0]:>8} {r['turns']:>6} {r['p50_ms']:>8} {r['p90_ms']:>8} "
+            f"{r['p99_ms']:>8} {r['max_ms']:>8}"
+        )
+    lines.append(f"target: {results[0]['target']}\n")
+    sys.stdout.write("\n".join(lines))
     return 0
 
 

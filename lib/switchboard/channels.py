@@ -6,6 +6,8 @@ import json
 
 import grpc
 
+from switchboard import telemetry
+
 # Retries only what is safe to retry: UNAVAILABLE before the call reached a server.
 _SERVICE_CONFIG = json.dumps(
     {
@@ -29,6 +31,8 @@ def open_channel(address: str) -> grpc.aio.Channel:
     """An insecure channel for service-to-service traffic inside the deployment."""
     return grpc.aio.insecure_channel(
         address,
+        # Client spans carrying traceparent and baggage (none when telemetry is off).
+        interceptors=telemetry.client_interceptors() or None,
         options=[
             ("grpc.service_config", _SERVICE_CONFIG),
             ("grpc.enable_retries", 1),

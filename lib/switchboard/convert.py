@@ -318,6 +318,7 @@ def job_to_pb(job: Job) -> store_pb2.Job:
         last_error=job.last_error,
         created_at=ts(job.created_at),
         updated_at=ts(job.updated_at),
+        traceparent=job.traceparent,
     )
 
 
@@ -335,4 +336,5 @@ def job_from_pb(msg: store_pb2.Job) -> Job:
         last_error=msg.last_error,
         created_at=from_ts(msg, "created_at"),
         updated_at=from_ts(msg, "updated_at"),
+        traceparent=msg.traceparent,
     )

@@ -45,6 +45,8 @@ class Job:
     last_error: str = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    # The W3C traceparent of the change that queued the job: its work joins that trace.
+    traceparent: str = ""
 
 
 def post_call_job_id(call_id: str, attempt: int) -> str:

@@ -11,6 +11,8 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from switchboard import telemetry
+
 log = logging.getLogger(__name__)
 
 # Streams get this long to finish after SIGTERM before they are cancelled.
@@ -31,12 +33,14 @@ class GrpcService:
     def __init__(self, name: str, address: str, service_names: Sequence[str]) -> None:
         self.name = name
         self.address = address
+        # Telemetry (when on) must be configured before: the interceptors are fixed here.
         self.server = grpc.aio.server(
+            interceptors=telemetry.server_interceptors(),
             options=[
                 ("grpc.max_receive_message_length", 8 * 1024 * 1024),
                 ("grpc.keepalive_time_ms", 20_000),
                 ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
-            ]
+            ],
         )
         self.health = health.aio.HealthServicer()
         self._service_names = list(service_names)

@@ -13,6 +13,7 @@ from switchboard.features import FeatureFlags
 from switchboard.logs import configure_logging
 from switchboard.private_files import restrict_new_files
 from switchboard.server import GrpcService
+from switchboard.telemetry import configure_telemetry, shutdown_telemetry
 
 log = logging.getLogger(__name__)
 
@@ -57,4 +58,8 @@ def main(name: str, service_names: list[str], setup: Setup) -> None:
         settings.logging.include_personal_data,
     )
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_SEC)
-    asyncio.run(serve(name, service_names, settings, setup))
+    configure_telemetry(name)  # before the server and channels: they take its interceptors
+    try:
+        asyncio.run(serve(name, service_names, settings, setup))
+    finally:
+        shutdown_telemetry()

@@ -197,7 +197,7 @@ module dialer 'app.bicep' = {
     memory: '2Gi'
     minReplicas: 2
     maxReplicas: 20
-    // CPU for now; a live-calls metric (OpenTelemetry, issue 13) is the better signal.
+    // CPU for now; the dialer's live-calls metric (OpenTelemetry call.live) is the better signal.
     scaleRules: [
       {
         name: 'cpu'

@@ -15,6 +15,9 @@ import contextlib
 import logging
 from typing import Protocol
 
+from opentelemetry.trace import SpanKind
+
+from switchboard import telemetry
 from switchboard.clock import Sleep
 from switchboard.config import PostCallSettings
 from switchboard.errors import FailedPrecondition, SwitchboardError
@@ -111,7 +114,18 @@ class PostCallWorker:
         return True
 
     async def process(self, job: Job) -> None:
-        """Writes the job's report and completes it, or hands the job back as failed."""
+        """Writes the job's report and completes it, or hands the job back as failed.
+
+        Its span joins the trace of the call whose ending queued the job.
+        """
+        attributes = {"job.id": job.job_id, "job.kind": job.kind, "job.attempt": job.attempts}
+        with (
+            telemetry.call_scope(job.call_id, job.traceparent),
+            telemetry.span("post_call", attributes, kind=SpanKind.CONSUMER),
+        ):
+            await self._process(job)
+
+    async def _process(self, job: Job) -> None:
         fields = {"job_id": job.job_id, "call_id": job.call_id, "attempt": job.attempts}
         try:
             if self._settings.hold_sec:

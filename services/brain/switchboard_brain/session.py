@@ -22,8 +22,10 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from switchboard import telemetry
 from switchboard.clock import Clock
 from switchboard.converse import (
     AgentSentence,
@@ -267,6 +269,22 @@ class ConversationSession:
     # -- turns --------------------------------------------------------------------------
 
     async def _turn(
+        self, turn_id: str, event: PolicyEvent, human: Message | None = None
+    ) -> AsyncGenerator[ConverseResponse, None]:
+        """:meth:`_decide`, in a ``brain.turn`` span (not current: it would have to stay
+        attached across the consumer's awaits)."""
+        span = telemetry.start_span("brain.turn", {"turn.id": turn_id})
+        outcome = "cancelled"
+        try:
+            async with aclosing(self._decide(turn_id, event, human)) as responses:
+                async for response in responses:
+                    yield response
+            outcome = "done"
+        finally:
+            telemetry.set_attributes(span, {"turn.outcome": outcome})
+            span.end()
+
+    async def _decide(
         self, turn_id: str, event: PolicyEvent, human: Message | None = None
     ) -> AsyncGenerator[ConverseResponse, None]:
         """Streams the policy's parts; sentences leave once the caller's message is stored

@@ -11,6 +11,7 @@ import openai
 import pytest
 
 from switchboard.config import LlmSettings
+from switchboard_brain.llm import openai_chat
 from switchboard_brain.llm.base import (
     ChatMessage,
     ChatRequest,
@@ -163,3 +164,29 @@ def test_the_client_is_azure_with_an_api_version_and_reads_the_key_from_the_env(
     assert isinstance(azure, openai.AsyncAzureOpenAI) and azure.api_key == "sk-test"
     plain = build_client(LlmSettings(endpoint="http://127.0.0.1:8000/v1"))
     assert isinstance(plain, openai.AsyncOpenAI) and str(plain.base_url).startswith("http://127")
+
+
+class _Tokens:
+    """Stands in for the ``llm.token.usage`` counter: what was added, with which attributes."""
+
+    def __init__(self) -> None:
+        self.added: list[tuple[int, dict[str, str]]] = []
+
+    def add(self, amount: int, attributes: dict[str, str]) -> None:
+        self.added.append((amount, attributes))
+
+
+async def test_token_usage_is_counted_per_direction_without_the_prompt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tokens = _Tokens()
+    monkeypatch.setattr(openai_chat, "LLM_TOKENS", tokens)
+    usage = SimpleNamespace(prompt_tokens=12, completion_tokens=3)
+    client = FakeClient(
+        [chunk("Hi."), SimpleNamespace(choices=[], usage=usage), chunk(finish="stop")]
+    )
+    model = OpenAIChatModel(LlmSettings(), "small", client=client)
+    got = await events(model, ChatRequest(messages=[ChatMessage("user", "my secret")]))
+    assert got[-1] == Finished("stop", 12, 3)
+    assert [(n, a["llm.token.type"]) for n, a in tokens.added] == [(12, "input"), (3, "output")]
+    assert all(set(a) == {"provider.name", "llm.model", "llm.token.type"} for _, a in tokens.added)

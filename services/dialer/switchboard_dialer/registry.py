@@ -14,11 +14,12 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from switchboard import domain
+from switchboard import domain, telemetry
 from switchboard.clock import Clock, SystemClock
 from switchboard.config import DialerSettings
 from switchboard.errors import SwitchboardError
 from switchboard.tasks import cancel_and_wait, wait_on_clock
+from switchboard.telemetry_metrics import LIVE_CALLS
 from switchboard_dialer.ports import CallStore
 from switchboard_dialer.session import CallSession
 from switchboard_dialer.telephony.base import CallNotConnected, PhoneLine, Ring
@@ -163,6 +164,18 @@ class CallRegistry:
         return live
 
     async def _run(self, live: LiveCall, life: Coroutine[Any, Any, None]) -> None:
+        # The call's span: every hop of its life (brain, speech, store) joins its trace.
+        LIVE_CALLS.add(1)
+        try:
+            with (
+                telemetry.call_scope(live.call_id),
+                telemetry.span("call", {"call.id": live.call_id}),
+            ):
+                await self._life(live, life)
+        finally:
+            LIVE_CALLS.add(-1)
+
+    async def _life(self, live: LiveCall, life: Coroutine[Any, Any, None]) -> None:
         try:
             await life
         except asyncio.CancelledError:

@@ -61,6 +61,7 @@ from switchboard_dialer.output import CallOutput, TextOutput
 from switchboard_dialer.ports import BrainPort, CallStore, SpeechPort
 from switchboard_dialer.sms.base import SmsProvider
 from switchboard_dialer.telephony.base import CallerDtmf, CallerGone, CallerSaid, PhoneLine
+from switchboard_dialer.turn_trace import TurnTrace
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ class CallSession:
         self._silence_count = 0
         self._tasks = TaskOwner(f"call-{self.call_id}")
         self._started = False
+        self._turn_trace = TurnTrace(self.call_id, self._clock)
         self._time_up = False  # the brain was asked for the last goodbye
 
     @property
@@ -157,6 +159,7 @@ class CallSession:
                 if line.is_voice
                 else TextOutput(line, self._on_media_event)
             )
+        self._turn_trace.measure_answer = isinstance(self._output, TextOutput)
         self.prepare()
         self._spawn(self._caller_loop(), "caller")
         self._spawn(self._max_duration(), "timer", "max")
@@ -166,6 +169,7 @@ class CallSession:
         finally:
             await self._tasks.close()
             await self._silence_timer.close()
+            self._turn_trace.close()
         reason = await carry_out(ending, self.line, self._store, self.call_id)
         log.info("call session ended", extra={"call_id": self.call_id, "reason": reason})
         return reason
@@ -248,7 +252,7 @@ class CallSession:
             match event:
                 case CallerSaid(text=text):
                     self._caller_active()
-                    self._link.send(UserTurn(turn_id=str(uuid.uuid4()), text=text))
+                    self._send_turn(UserTurn(turn_id=str(uuid.uuid4()), text=text))
                 case CallerDtmf(digits=digits):
                     self._caller_active()
                     self._link.send(Dtmf(digits=digits))
@@ -292,10 +296,16 @@ class CallSession:
             if sentence.index <= self._delivered.get(sentence.turn_id, -1):
                 return
             self._delivered[sentence.turn_id] = sentence.index
+        self._turn_trace.sentence_out(sentence.turn_id)
         await self.output.say(sentence)
+
+    def _send_turn(self, turn: UserTurn) -> None:
+        self._turn_trace.caller_turn(turn.turn_id)
+        self._link.send(turn)
 
     async def _turn_played(self, turn_id: str) -> None:
         """The caller got the whole turn (text: sent; voice: played)."""
+        self._turn_trace.agent_turn_ended(turn_id, "played")
         if turn_id not in self._done_turns:
             self._done_turns.add(turn_id)
             if self._line is not None:
@@ -311,6 +321,7 @@ class CallSession:
         """The caller talked over the turn: the brain stops deciding it and hears what
         was played; its end_call, transfer and text messages do not run ("wait!" over
         the goodbye keeps the call)."""
+        self._turn_trace.agent_turn_ended(turn_id, "interrupted")
         self._link.send(CancelAgentTurn(turn_id))
         if spoken:  # the brain stores only what the caller heard
             self._link.send(PlayoutReport(turn_id, heard, interrupted=True))
@@ -337,7 +348,7 @@ class CallSession:
             case CallerTurn(text=text, confidence=confidence, lang=lang):
                 self._caller_active()
                 turn_id = str(uuid.uuid4())
-                self._link.send(UserTurn(turn_id, text, confidence=confidence, lang=lang))
+                self._send_turn(UserTurn(turn_id, text, confidence=confidence, lang=lang))
             case CallerQuiet():
                 if not self.output.speaking and not self._link.awaiting_answer:
                     self._arm_silence()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 
 import uvicorn
@@ -12,6 +13,7 @@ from switchboard.config import ConfigError, Settings, load_settings
 from switchboard.logs import configure_logging
 from switchboard.private_files import restrict_new_files
 from switchboard.service_main import GIL_SWITCH_INTERVAL_SEC
+from switchboard.telemetry import configure_telemetry, shutdown_telemetry
 from switchboard_gateway.app import create_app
 from switchboard_gateway.grpc_backend import GrpcCallBackend
 from switchboard_gateway.header_timeout import with_header_timeout
@@ -52,6 +54,14 @@ async def serve(settings: Settings) -> None:
     await uvicorn.Server(config).serve()
 
 
+def _flush_then_terminate(signum: int, frame: object) -> None:
+    """uvicorn re-raises SIGTERM once it has drained, which ends the process before any
+    ``finally``: export what telemetry holds first, then terminate as before."""
+    shutdown_telemetry()
+    signal.signal(signum, signal.SIG_DFL)
+    signal.raise_signal(signum)
+
+
 def main() -> None:
     restrict_new_files()
     try:
@@ -65,7 +75,13 @@ def main() -> None:
         settings.logging.include_personal_data,
     )
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_SEC)
-    asyncio.run(serve(settings))
+    # Before the gRPC channels: they take its interceptors.
+    if configure_telemetry("gateway"):
+        signal.signal(signal.SIGTERM, _flush_then_terminate)
+    try:
+        asyncio.run(serve(settings))
+    finally:
+        shutdown_telemetry()
 
 
 if __name__ == "__main__":

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+from switchboard import telemetry
 from switchboard.config import Features
 from switchboard.speech import (
     ListenConfig,
@@ -22,6 +24,7 @@ from switchboard.speech import (
     Transcript,
 )
 from switchboard.tasks import cancel_and_wait
+from switchboard.telemetry_metrics import STT_COMPLETE_LATENCY, provider_ttfb
 from switchboard_speech.audio import FRAME_MS, check_frame
 from switchboard_speech.endpointing import PREROLL_MS, Action, Endpointer, EndpointParams, Kind
 from switchboard_speech.stt.base import Recognition, SpeechToText, Utterance
@@ -156,13 +159,22 @@ class ListenSession:
         end_ms: int,
         previous: asyncio.Task[None] | None,
     ) -> None:
-        try:
-            result = await utterance.finish()
-        except Exception:
-            log.exception("recognition failed", extra={"call_id": self.config.call_id})
-            result = Recognition(text="", confidence=0.0, lang=self._lang)
+        provider = self._stt.name or type(self._stt).__name__
+        started = time.perf_counter()
+        with telemetry.span(
+            "stt.utterance",
+            {"provider.kind": "stt", "provider.name": provider, "stt.audio_ms": end_ms - start_ms},
+        ) as span:
+            try:
+                result = await utterance.finish()
+            except Exception:
+                log.exception("recognition failed", extra={"call_id": self.config.call_id})
+                result = Recognition(text="", confidence=0.0, lang=self._lang)
+            provider_ttfb("stt", provider, time.perf_counter() - started)
+            telemetry.set_attributes(span, {"stt.chars": len(result.text)})
         if previous is not None:
             await asyncio.wait([previous])  # transcripts leave in utterance order
+        STT_COMPLETE_LATENCY.record(time.perf_counter() - started, {"provider.name": provider})
         log.debug(
             "final transcript",
             extra={"call_id": self.config.call_id, "pii_text": result.text, "end_ms": end_ms},

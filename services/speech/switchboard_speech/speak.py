@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict, deque
 
+from switchboard import telemetry
 from switchboard.errors import InvalidArgument, SwitchboardError
 from switchboard.media import AudioFrame
 from switchboard.speech import SpeakConfig, SpeakResponse, SpeakText, SpeechAudio, SpeechTextDone
+from switchboard.telemetry_metrics import provider_ttfb
 from switchboard_speech.audio import FRAME_MS, check_sample_rate, frame_bytes
 from switchboard_speech.outbox import Outbox
 from switchboard_speech.text import check_text, sentences
@@ -136,12 +139,29 @@ class SpeakSession:
                 return
 
     async def _speak(self, item: SpeakText) -> None:
+        provider = self._tts.name or type(self._tts).__name__
+        with telemetry.span(
+            "tts.speak",
+            {
+                "provider.kind": "tts",
+                "provider.name": provider,
+                "turn.id": item.turn_id,
+                "tts.chars": len(item.text),
+            },
+        ):
+            await self._synthesize(item, provider)
+
+    async def _synthesize(self, item: SpeakText, provider: str) -> None:
+        started: float | None = time.perf_counter()
         voice = self._voice
         rate = self.config.sample_rate
         size = frame_bytes(rate)
         carry = b""
         for sentence in sentences(item.text, first_of_turn=item.index == 0):
             async for pcm in self._tts.synthesize(sentence, voice, rate):
+                if started is not None:
+                    provider_ttfb("tts", provider, time.perf_counter() - started)
+                    started = None
                 data = carry + pcm
                 whole = len(data) - len(data) % size
                 carry = data[whole:]

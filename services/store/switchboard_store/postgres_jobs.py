@@ -49,6 +49,7 @@ def job_from_row(row: Any) -> Job:
         last_error=row["last_error"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        traceparent=row["traceparent"],
     )
 
 

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import asyncpg
 
-from switchboard import domain
+from switchboard import domain, telemetry
 from switchboard.clock import Clock, SystemClock
 from switchboard.errors import InvalidArgument
 from switchboard.phones import parse_e164
@@ -102,21 +102,23 @@ class PostgresCallRepository(CallRepository):
         watchers still hear about it.
         """
         now = self._now()
+        with telemetry.span("store.write", {"store.backend": "postgres"}):
+            traceparent = telemetry.current_traceparent()
 
-        async def run() -> tuple[T, dict[str, int]]:
-            async with self._pool.acquire() as conn, conn.transaction():
-                tx = Transaction(conn, now)
-                result = await work(tx)
-            return result, tx.latest_events
+            async def run() -> tuple[T, dict[str, int]]:
+                async with self._pool.acquire() as conn, conn.transaction():
+                    tx = Transaction(conn, now, traceparent)
+                    result = await work(tx)
+                return result, tx.latest_events
 
-        task = asyncio.ensure_future(run())
-        task.add_done_callback(self._publish)
-        try:
-            result, _ = await asyncio.shield(task)
-        except asyncpg.CharacterNotInRepertoireError as exc:
-            raise InvalidArgument(
-                "a text contains a NUL character, which the PostgreSQL store cannot keep there"
-            ) from exc
+            task = asyncio.ensure_future(run())
+            task.add_done_callback(self._publish)
+            try:
+                result, _ = await asyncio.shield(task)
+            except asyncpg.CharacterNotInRepertoireError as exc:
+                raise InvalidArgument(
+                    "a text contains a NUL character, which the PostgreSQL store cannot keep there"
+                ) from exc
         return result
 
     def _publish(self, task: asyncio.Future[tuple[T, dict[str, int]]]) -> None:

@@ -42,9 +42,11 @@ DOCUMENTS_LOCK_KEY = 0x5357_444F_4353
 class Transaction:
     """A write in progress: its connection, the time it happens at, the events it added."""
 
-    def __init__(self, conn: asyncpg.Connection, now: datetime) -> None:
+    def __init__(self, conn: asyncpg.Connection, now: datetime, traceparent: str = "") -> None:
         self.conn = conn
         self.now = now
+        # The trace of the request that writes: a job queued here joins it.
+        self.traceparent = traceparent
         self.latest_events: dict[str, int] = {}
 
     async def add_event(self, call_id: str, payload: EventPayload) -> int:
@@ -77,15 +79,19 @@ class Transaction:
 
 
 async def queue_job(tx: Transaction, kind: str, call_id: str, job_id: str) -> None:
-    """Queues a job in ``tx``; a job id queued before is left as it is (idempotent)."""
+    """Queues a job in ``tx``; a job id queued before is left as it is (idempotent).
+
+    The job keeps the transaction's ``traceparent``: its worker joins the call's trace.
+    """
     await tx.conn.execute(
-        "INSERT INTO jobs (job_id, kind, call_id, state, available_at, created_at, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, $5, $5) ON CONFLICT (job_id) DO NOTHING",
+        "INSERT INTO jobs (job_id, kind, call_id, state, available_at, created_at, updated_at,"
+        " traceparent) VALUES ($1, $2, $3, $4, $5, $5, $5, $6) ON CONFLICT (job_id) DO NOTHING",
         job_id,
         kind,
         call_id,
         JobState.PENDING.value,
         tx.now,
+        tx.traceparent,
     )
 
 

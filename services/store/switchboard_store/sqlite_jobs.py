@@ -32,11 +32,14 @@ T = TypeVar("T")
 
 
 def queue_job(tx: Transaction, kind: str, call_id: str, job_id: str) -> None:
-    """Queues a job in ``tx``; a job id queued before is left as it is (idempotent)."""
+    """Queues a job in ``tx``; a job id queued before is left as it is (idempotent).
+
+    The job keeps the transaction's ``traceparent``: its worker joins the call's trace.
+    """
     tx.conn.execute(
-        "INSERT INTO jobs (job_id, kind, call_id, state, available_at, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING",
-        (job_id, kind, call_id, JobState.PENDING.value, tx.now, tx.now, tx.now),
+        "INSERT INTO jobs (job_id, kind, call_id, state, available_at, created_at, updated_at,"
+        " traceparent) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING",
+        (job_id, kind, call_id, JobState.PENDING.value, tx.now, tx.now, tx.now, tx.traceparent),
     )
 
 
@@ -54,6 +57,7 @@ def job_from_row(row: sqlite3.Row) -> Job:
         last_error=row["last_error"],
         created_at=rows.parse_stamp(row["created_at"]),
         updated_at=rows.parse_stamp(row["updated_at"]),
+        traceparent=row["traceparent"],
     )
 
 

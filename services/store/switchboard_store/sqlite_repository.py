@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from switchboard import domain
+from switchboard import domain, telemetry
 from switchboard.clock import Clock, SystemClock
 from switchboard.errors import InvalidArgument
 from switchboard.phones import parse_e164
@@ -75,14 +75,16 @@ class SqliteCallRepository(CallRepository):
         still hear about it.
         """
         now = self._clock.now()
+        with telemetry.span("store.write", {"store.backend": "sqlite"}):
+            traceparent = telemetry.current_traceparent()
 
-        def run(conn: sqlite3.Connection) -> tuple[T, dict[str, int]]:
-            tx = Transaction(conn, now)
-            return work(tx), tx.latest_events
+            def run(conn: sqlite3.Connection) -> tuple[T, dict[str, int]]:
+                tx = Transaction(conn, now, traceparent)
+                return work(tx), tx.latest_events
 
-        future = self._db.write(run)
-        future.add_done_callback(self._publish)
-        result, _ = await asyncio.shield(future)
+            future = self._db.write(run)
+            future.add_done_callback(self._publish)
+            result, _ = await asyncio.shield(future)
         return result
 
     def _publish(self, future: asyncio.Future[tuple[T, dict[str, int]]]) -> None:

@@ -40,9 +40,11 @@ _LINE_ACTIONS = {
 class Transaction:
     """A write in progress: its connection, the time it happens at, the events it added."""
 
-    def __init__(self, conn: sqlite3.Connection, now: datetime) -> None:
+    def __init__(self, conn: sqlite3.Connection, now: datetime, traceparent: str = "") -> None:
         self.conn = conn
         self.now = rows.stamp(now)
+        # The trace of the request that writes (read on the loop: the writer thread has none).
+        self.traceparent = traceparent
         self.latest_events: dict[str, int] = {}
 
     def add_event(self, call_id: str, payload: EventPayload) -> int:

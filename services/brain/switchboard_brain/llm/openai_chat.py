@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
+from opentelemetry.trace import Span
+
+from switchboard import telemetry
 from switchboard.config import ConfigError, LlmSettings
+from switchboard.telemetry_metrics import LLM_TOKENS, provider_ttfb
 from switchboard_brain.llm.base import (
     ChatEvent,
     ChatModel,
@@ -30,6 +36,8 @@ from switchboard_brain.llm.base import (
 log = logging.getLogger(__name__)
 
 _EXTRA = "requirements-llm.txt"
+# The provider name in spans and metrics (an OpenAI-compatible endpoint, Azure or not).
+PROVIDER = "openai"
 
 
 def _openai() -> Any:
@@ -142,6 +150,44 @@ class OpenAIChatModel(ChatModel):
         self._client = client if client is not None else build_client(settings)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[ChatEvent]:
+        # Not a current span: it would have to stay attached across the caller's awaits.
+        span = telemetry.start_span(
+            "llm.request",
+            {"provider.kind": "llm", "provider.name": PROVIDER, "llm.model": self.model},
+        )
+        started: float | None = time.perf_counter()
+        outcome = "cancelled"
+        try:
+            # aclosing: a caller that stops reading closes the request now, not at GC.
+            async with aclosing(self._stream(request)) as events:
+                async for event in events:
+                    if started is not None:
+                        provider_ttfb("llm", PROVIDER, time.perf_counter() - started)
+                        started = None
+                    if isinstance(event, Finished):
+                        self._count_tokens(span, event)
+                    yield event
+            outcome = "ok"
+        except ModelError:
+            outcome = "error"
+            raise
+        finally:
+            telemetry.set_attributes(span, {"llm.outcome": outcome})
+            span.end()
+
+    def _count_tokens(self, span: Span, finished: Finished) -> None:
+        attributes = {"provider.name": PROVIDER, "llm.model": self.model}
+        LLM_TOKENS.add(finished.prompt_tokens, {**attributes, "llm.token.type": "input"})
+        LLM_TOKENS.add(finished.completion_tokens, {**attributes, "llm.token.type": "output"})
+        telemetry.set_attributes(
+            span,
+            {
+                "llm.tokens.input": finished.prompt_tokens,
+                "llm.tokens.output": finished.completion_tokens,
+            },
+        )
+
+    async def _stream(self, request: ChatRequest) -> AsyncGenerator[ChatEvent, None]:
         openai = _openai()
         kwargs = request_kwargs(self.model, request, self._settings.json_format)
         tools = _ToolCallBuffer()

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from switchboard.clock import Clock
+from switchboard.media import FRAME_MS
 from switchboard.speech import (
     CancelTurn,
     ListenConfig,
@@ -28,6 +30,7 @@ from switchboard.speech import (
     SpeechTextDone,
 )
 from switchboard.tasks import ReconnectLoop, run_duplex
+from switchboard.telemetry_metrics import FRAMES_IN_LATENCY
 from switchboard_dialer.ports import ListenStream, SpeakStream, SpeechPort
 
 log = logging.getLogger(__name__)
@@ -110,6 +113,8 @@ class ListenLink(SpeechLink):
         self._on_open = on_open
         self._stream: ListenStream | None = None
         self._opened = 0
+        # Audio sent on the current stream: where its offsets (speech_started) stand now.
+        self.sent_ms = 0
 
     async def set_lang(self, lang: str) -> None:
         """Applies now and to every later stream."""
@@ -120,6 +125,7 @@ class ListenLink(SpeechLink):
     async def _once(self) -> None:
         stream = await self._speech.listen(self._config)
         self._stream = stream
+        self.sent_ms = 0
         self.connected.set()
         self._on_open(self._opened > 0)
         self._opened += 1
@@ -134,7 +140,10 @@ class ListenLink(SpeechLink):
     async def _send(self, stream: ListenStream) -> None:
         frames = self._frames
         while (pcm := await frames()) is not None:
+            started = time.perf_counter()
             await stream.send_frame(pcm)
+            FRAMES_IN_LATENCY.record(time.perf_counter() - started)
+            self.sent_ms += FRAME_MS
         await asyncio.Event().wait()  # the caller is gone; the session ends the call
 
     async def _receive(self, stream: ListenStream) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 
 from switchboard.clock import Clock
@@ -32,6 +33,7 @@ from switchboard.speech import (
     SpeechStarted,
     Transcript,
 )
+from switchboard.telemetry_metrics import ANSWER_LATENCY, CUTOFF_LATENCY, FRAMES_OUT_LATENCY
 from switchboard_dialer.media.barge_in import Verdict, has_words
 from switchboard_dialer.media.barge_in_state import BargeIn
 from switchboard_dialer.media.events import (
@@ -50,6 +52,9 @@ from switchboard_dialer.ports import SpeechPort
 from switchboard_dialer.telephony.base import PhoneLine
 
 log = logging.getLogger(__name__)
+
+# Frames of dropped (interrupted) turns never play; forget arrival times past this many.
+MAX_TRACKED_FRAMES = 3000
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,8 @@ class VoicePipeline(CallOutput):
         self.barge_in = BargeIn(call_id, self, clock)
         self._skip: dict[tuple[str, int], int] = {}
         self._caller_ended_at: float | None = None
+        # When each queued frame arrived from Speak (by identity): call.frames.out.latency.
+        self._arrived: dict[int, float] = {}
 
     @property
     def speaking_turn(self) -> str | None:
@@ -167,6 +174,9 @@ class VoicePipeline(CallOutput):
             if self._skip and self._skipped(event):
                 return
             if self.turns.frame_received(event.turn_id, event.index):
+                if len(self._arrived) > MAX_TRACKED_FRAMES:  # dropped turns' frames
+                    self._arrived.clear()
+                self._arrived[id(event)] = time.perf_counter()
                 self.playout.push(event)
         elif self.turns.text_done(event.turn_id, event.index):
             self.playout.push(TurnEnd(event.turn_id))
@@ -196,18 +206,21 @@ class VoicePipeline(CallOutput):
             line.play_frame(pcm)
 
     def _on_played(self, frame: SpeechAudio) -> None:
+        arrived = self._arrived.pop(id(frame), None)
+        if arrived is not None:
+            FRAMES_OUT_LATENCY.record(time.perf_counter() - arrived)
         self.turns.frame_played(frame.turn_id, frame.index)
         if frame.turn_id != self._speaking_turn:
             self._speaking_turn = frame.turn_id
             if self._caller_ended_at is not None:
+                answer_sec = self._clock.monotonic() - self._caller_ended_at
+                ANSWER_LATENCY.record(answer_sec, {"call.mode": "voice"})
                 log.info(
                     "bot answering",
                     extra={
                         "call_id": self.call_id,
                         "turn_id": frame.turn_id,
-                        "answer_ms": round(
-                            (self._clock.monotonic() - self._caller_ended_at) * 1000
-                        ),
+                        "answer_ms": round(answer_sec * 1000),
                     },
                 )
                 self._caller_ended_at = None
@@ -236,7 +249,10 @@ class VoicePipeline(CallOutput):
 
     async def _on_listen_event(self, event: ListenResponse) -> None:
         match event:
-            case SpeechStarted():
+            case SpeechStarted(offset_ms=offset_ms):
+                if self._speaking_turn is not None and self.listen is not None:
+                    # Caller audio that went by from the onset until the bot stops now.
+                    CUTOFF_LATENCY.record(max(self.listen.sent_ms - offset_ms, 0) / 1000)
                 await self._report(CallerStartedSpeaking())
                 self.barge_in.speech_started(self._speaking_turn)
             case SpeechEnded():

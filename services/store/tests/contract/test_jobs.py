@@ -6,6 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 from switchboard import domain
 from switchboard.call_events import CallEvent
@@ -51,6 +53,21 @@ async def test_ending_a_connected_call_queues_one_post_call_job_with_it(
         JobState.PENDING,
         0,
     )
+
+
+async def test_a_job_keeps_the_trace_of_the_call_ending_that_queued_it(
+    repo: CallRepository, make_request: MakeRequest
+) -> None:
+    ending = SpanContext(
+        0x5B8AA5A2D2C872E8321CF37308D69DF2, 0x051581BF3CB55C13, False, TraceFlags(1)
+    )
+    with trace.use_span(NonRecordingSpan(ending)):
+        await ended_call(repo, make_request)
+
+    [job] = await repo.jobs.list_jobs()
+    assert job.traceparent.startswith("00-5b8aa5a2d2c872e8321cf37308d69df2-")
+    [claimed] = [await repo.jobs.claim("w1", KINDS, LEASE_SEC)]
+    assert claimed is not None and claimed.traceparent == job.traceparent
 
 
 async def test_a_call_that_never_connected_queues_no_job(
