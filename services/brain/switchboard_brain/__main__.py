@@ -89,7 +89,12 @@ async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -
     clock = SystemClock(fixed_now(settings.brain.fixed_now))
     policy, summarizer = choose_policy(settings, service)
     search = document_search(settings, store)
-    register(service.server, BrainServicer(store, clock, flags, policy, summarizer, search))
+    # The dialer sends the SMS; the model must not say "sent" when it only records them.
+    sms_delivers = settings.dialer.sms != "log"
+    register(
+        service.server,
+        BrainServicer(store, clock, flags, policy, summarizer, search, sms_delivers),
+    )
     post_call = settings.brain.post_call
     if post_call.worker:
         worker = PostCallWorker(store, store, summarizer, post_call, worker_name())

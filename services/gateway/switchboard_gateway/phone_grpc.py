@@ -38,6 +38,8 @@ REGISTER_TIMEOUT_SEC = 5.0
 CLOSE_GRACE_SEC = 1.0
 # Uplink messages buffered towards the dialer (2 s of audio); the browser waits beyond that.
 UPLINK_BUFFER = 100
+# Carriers wait a few seconds for a webhook's answer; the dialer must answer sooner.
+CARRIER_RPC_TIMEOUT_SEC = 5.0
 
 _SPEAKERS = {domain.Persona.ASSISTANT: "bot", domain.Persona.HUMAN: "caller"}
 
@@ -63,7 +65,9 @@ class GrpcPhoneStream:
         number: str,
         call: Any,
         uplink: asyncio.Queue[dialer_pb2.PhoneUplink | None],
+        sample_rate: int = SAMPLE_RATE,
     ) -> None:
+        self._sample_rate = sample_rate
         self._number = number
         self._call = call
         self._uplink = uplink
@@ -79,7 +83,7 @@ class GrpcPhoneStream:
             raise Unavailable("the phone stream to the dialer has ended")
         if isinstance(event, AudioFrame):
             self._seq += 1
-            event = AudioFrame(event.pcm, self._seq, self._seq * FRAME_MS, SAMPLE_RATE)
+            event = AudioFrame(event.pcm, self._seq, self._seq * FRAME_MS, self._sample_rate)
         await self._uplink.put(uplink_to_pb(event))
 
     async def events(self) -> AsyncIterator[PhoneDown]:
@@ -119,9 +123,9 @@ class GrpcPhoneExchange:
         self._dialer = dialer_pb2_grpc.DialerStub(self._channel)  # type: ignore[no-untyped-call]
         self._store = StoreClient(services.store)
 
-    async def register(self, number: str) -> GrpcPhoneStream:
+    async def register(self, number: str, sample_rate: int = SAMPLE_RATE) -> GrpcPhoneStream:
         uplink: asyncio.Queue[dialer_pb2.PhoneUplink | None] = asyncio.Queue(UPLINK_BUFFER)
-        uplink.put_nowait(uplink_to_pb(PhoneRegister(number, PhoneMode.VOICE, SAMPLE_RATE)))
+        uplink.put_nowait(uplink_to_pb(PhoneRegister(number, PhoneMode.VOICE, sample_rate)))
         call = self._dialer.Phone(_drain(uplink))
         try:
             async with asyncio.timeout(REGISTER_TIMEOUT_SEC):
@@ -135,7 +139,44 @@ class GrpcPhoneExchange:
         if not isinstance(registered, PhoneRegistered):
             call.cancel()
             raise Unavailable("the dialer ended the phone stream before registering it")
-        return GrpcPhoneStream(registered.number, call, uplink)
+        return GrpcPhoneStream(registered.number, call, uplink, sample_rate)
+
+    async def answer_call(
+        self, provider: str, from_number: str, to_number: str, provider_call_id: str
+    ) -> str:
+        """A carrier's inbound call, taken by the dialer; the call id it became."""
+        try:
+            call = await self._dialer.AnswerCall(
+                dialer_pb2.AnswerCallRequest(
+                    provider=provider,
+                    from_number=from_number,
+                    to_number=to_number,
+                    provider_call_id=provider_call_id,
+                ),
+                timeout=CARRIER_RPC_TIMEOUT_SEC,
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise domain_error(exc) from exc
+        return str(call.call_id)
+
+    async def carrier_status(
+        self, provider: str, call_id: str, provider_call_id: str, status: str, answered_by: str
+    ) -> bool:
+        """A carrier's status callback for the dialer; whether it changed anything."""
+        try:
+            reply = await self._dialer.CarrierStatus(
+                dialer_pb2.CarrierStatusRequest(
+                    provider=provider,
+                    call_id=call_id,
+                    provider_call_id=provider_call_id,
+                    status=status,
+                    answered_by=answered_by,
+                ),
+                timeout=CARRIER_RPC_TIMEOUT_SEC,
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise domain_error(exc) from exc
+        return bool(reply.applied)
 
     async def transcript(self, call_id: str) -> AsyncIterator[TranscriptLine]:
         async for event in self._store.watch_call(call_id):

@@ -180,6 +180,16 @@ class Ring:
         raise exc
 
 
+@dataclass(frozen=True)
+class CarrierOutcome:
+    """What a carrier's status callback did: ``applied`` is False for stale, replayed or
+    unknown ones; ``answered_by`` is set the first time a machine-detection result
+    arrives, for the dialer to store."""
+
+    applied: bool
+    answered_by: str = ""
+
+
 # The dialer takes an inbound call: (from, to, line) → the stored call it became.
 InboundHandler = Callable[[str, str, PhoneLine], Awaitable[domain.Call]]
 
@@ -218,6 +228,12 @@ class TelephonyProvider(ABC):
             f"the {self.name} telephony provider has no webhook calls; "
             "its inbound calls arrive on its own channel"
         )
+
+    def carrier_status(
+        self, call_id: str, provider_call_id: str, status: str, answered_by: str
+    ) -> CarrierOutcome:
+        """A call-progress callback the gateway authenticated (``Dialer.CarrierStatus``)."""
+        raise FailedPrecondition(f"the {self.name} telephony provider has no status callbacks")
 
     async def close(self) -> None:  # noqa: B027 - an optional hook, a no-op by default
         """Releases the provider's resources at shutdown."""
