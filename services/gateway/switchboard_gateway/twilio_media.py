@@ -46,6 +46,7 @@ CANCEL_WAIT_SEC = 2.0
 MAX_QUEUED_MEDIA = 100  # 2 s of bot audio for a slow socket; older frames are dropped
 CLOSE_POLICY = 1008
 FLUSH_WAIT_SEC = 2.0
+HANGUP_WAIT_SEC = 3.0
 DTMF_DIGITS = frozenset("0123456789*#ABCD")
 
 
@@ -102,6 +103,7 @@ class TwilioMediaBridge:
         self._outbox = TwilioOutbox()
         self._stream_sid = ""
         self._pending = b""  # µ-law bytes short of a whole frame
+        self._dialer_done = asyncio.Event()
 
     async def run(self) -> None:
         stream: PhoneStream | None = None
@@ -185,6 +187,11 @@ class TwilioMediaBridge:
                     log.debug("twilio played", extra={"call_id": self._call_id, "mark": name})
                 case "stop":
                     await stream.send(PhoneHangUp(reason="caller_hangup"))
+                    # The hang-up must reach the dialer before the stream is cut: it
+                    # ends its side once it has taken it (a backlog of frames may be ahead).
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(HANGUP_WAIT_SEC):
+                            await self._dialer_done.wait()
                     return
 
     def _frames(self, media: dict[str, Any]) -> list[bytes]:
@@ -202,6 +209,12 @@ class TwilioMediaBridge:
             await self._socket.send_text(json.dumps(await self._outbox.next()))
 
     async def _from_dialer(self, stream: PhoneStream) -> None:
+        try:
+            await self._follow_dialer(stream)
+        finally:
+            self._dialer_done.set()
+
+    async def _follow_dialer(self, stream: PhoneStream) -> None:
         async for event in stream.events():
             match event:
                 case AudioFrame(pcm=pcm):
