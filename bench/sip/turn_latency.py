@@ -45,7 +45,7 @@ from common import percentile, table, write_results
 from switchboard.config import Features
 from switchboard.v1 import speech_pb2, speech_pb2_grpc
 from switchboard_cli.launcher import Cluster, ClusterPorts
-from switchboard_dialer.telephony.sip import SipConfig, SipEndpoint
+from switchboard_dialer.telephony.sip import InboundPolicy, SipConfig, SipEndpoint
 from switchboard_dialer.telephony.sip.call import SipCall
 
 HOST = "127.0.0.1"
@@ -233,7 +233,15 @@ async def run_call(cluster: Cluster, phone: SipEndpoint, number: str, turns: int
 
 async def measure(cluster: Cluster, phone_port: int, number: str, turns: int) -> list[float]:
     low, high = _free_rtp_range(20)
-    phone = SipEndpoint(SipConfig(bind_host=HOST, bind_port=phone_port, rtp_ports=(low, high)))
+    # The phone takes calls from the dialer on loopback only (by default nobody may call in).
+    phone = SipEndpoint(
+        SipConfig(
+            bind_host=HOST,
+            bind_port=phone_port,
+            rtp_ports=(low, high),
+            inbound=InboundPolicy(sources=(HOST,)),
+        )
+    )
     await phone.start()
     try:
         return await run_call(cluster, phone, number, turns)

@@ -101,6 +101,15 @@ class SipSettings(Section):
     rtp_port_min: int = Field(10000, gt=1023, lt=65536)
     rtp_port_max: int = Field(20000, gt=1023, lt=65536)
     codecs: tuple[Literal["PCMU", "PCMA"], ...] = ("PCMU", "PCMA")
+    # Inbound calls (README "Telephony"): only from these IP addresses or networks (empty:
+    # host's addresses), with a digest challenge for auth_user/password if inbound_digest.
+    # Nobody may call in when neither is set. Our media goes only to the caller's signalling
+    # address or into inbound_media_networks.
+    inbound_sources: tuple[str, ...] = ()
+    inbound_digest: bool = False
+    inbound_max_calls: int = Field(20, ge=0)
+    inbound_max_calls_per_source: int = Field(10, ge=0)
+    inbound_media_networks: tuple[str, ...] = ()
 
 
 class TwilioSettings(Section):

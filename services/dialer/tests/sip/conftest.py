@@ -14,8 +14,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 from sip_peers import HOST, free_rtp_range
 
 from switchboard_dialer.telephony.sip import SipConfig, SipEndpoint, Timers
+from switchboard_dialer.telephony.sip.admission import InboundPolicy
 
 FAST = Timers(t1=0.1, t2=0.4, t4=0.5)
+# The peers of these tests (our endpoints, baresip, sipp, kamailio) are the trunk: they
+# all send from 127.0.0.1. Strangers are tested from other loopback addresses (127.0.0.2).
+TRUNK_ON_LOOPBACK = InboundPolicy(sources=(HOST,))
 EndpointFactory = Callable[..., Awaitable[SipEndpoint]]
 
 
@@ -29,6 +33,7 @@ async def make_endpoint() -> AsyncIterator[EndpointFactory]:
         fields.setdefault("bind_port", 0)
         fields.setdefault("rtp_ports", free_rtp_range(20))
         fields.setdefault("timers", FAST)
+        fields.setdefault("inbound", TRUNK_ON_LOOPBACK)
         endpoint = SipEndpoint(SipConfig(**fields))
         started.append(endpoint)
         return await endpoint.start()
