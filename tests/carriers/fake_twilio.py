@@ -275,6 +275,13 @@ class Heard:
     def pcm(self) -> bytes:
         return b"".join(frame for _, frame in self.media)
 
+    def turns_played(self) -> list[str]:
+        """Marks of whole bot turns (a sentence's mark is ``{turn}/{index}``)."""
+        return [name for _, name in self.marks if "/" not in name]
+
+    def sentences_played(self) -> list[str]:
+        return [name for _, name in self.marks if "/" in name]
+
 
 class MediaStreamPhone:
     """The callee's side of one Media Stream: what Twilio does with ``<Connect><Stream>``."""

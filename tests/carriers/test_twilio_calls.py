@@ -96,14 +96,16 @@ def test_a_rest_call_through_twilio_fills_the_claim_from_the_callees_voice(
         amd = await asyncio.to_thread(rig.twilio.answering_machine, fake, "human")
         assert amd.status_code == 204
         # The greeting and its question are one turn: its mark says it was all played.
-        await phone.wait_for("the greeting's mark", lambda: phone.heard.marks, TURN_SEC)
+        await phone.wait_for("the greeting's mark", phone.heard.turns_played, TURN_SEC)
         await phone.say(spoken)
         await phone.wait_for(
             "the claim",
             lambda: call_of(rig, call_id)["claim"].get("incident_datetime"),
             TURN_SEC,
         )
-        await phone.wait_for("the recap's mark", lambda: len(phone.heard.marks) >= 2, TURN_SEC)
+        await phone.wait_for(
+            "the recap's mark", lambda: len(phone.heard.turns_played()) >= 2, TURN_SEC
+        )
         await phone.hang_up()
         return phone
 
@@ -117,6 +119,10 @@ def test_a_rest_call_through_twilio_fills_the_claim_from_the_callees_voice(
     assert not any(m["interrupted"] for m in said)
     detected = [m["content"] for m in call["messages"] if m["persona"] == "tool"]
     assert detected == ["answered_by: human"]
+    # A mark after each sentence: the greeting's three and the recap's, named turn/index.
+    greeting_turn = phone.heard.turns_played()[0]
+    sentences = phone.heard.sentences_played()
+    assert [f"{greeting_turn}/{i}" for i in range(3)] == sentences[:3], sentences
 
     # Twilio retries and replays: the same signed callbacks again change nothing.
     before = essentials(call_of(rig, call_id))
@@ -254,7 +260,7 @@ def test_an_inbound_twilio_call_is_answered_by_the_bot(twilio_rig: TwilioRig) ->
     async def talk() -> MediaStreamPhone:
         phone = MediaStreamPhone(rig.twilio, sid, twiml)
         await phone.connect()
-        await phone.wait_for("the greeting's mark", lambda: phone.heard.marks, TURN_SEC)
+        await phone.wait_for("the greeting's mark", phone.heard.turns_played, TURN_SEC)
         await phone.hang_up()
         return phone
 

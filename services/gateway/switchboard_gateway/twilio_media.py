@@ -4,7 +4,8 @@ Twilio sends ``connected``, ``start`` (with our ``customParameters``: the call i
 and its token), then ``media`` (base64 µ-law, 8 kHz), ``dtmf``, ``mark`` and
 ``stop``. We send ``media`` (the bot's frames, µ-law), ``clear`` the instant the
 dialer reports a barge-in (queued bot frames not yet written are dropped with it),
-and a ``mark`` after each bot turn, so Twilio tells when the caller heard its end.
+and a ``mark`` after each bot sentence (``{turn_id}/{index}``) and turn (``{turn_id}``),
+so Twilio tells when the caller heard it.
 Codecs are converted here, and only here.
 """
 
@@ -27,6 +28,7 @@ from switchboard.config import TwilioSettings
 from switchboard.errors import SwitchboardError
 from switchboard.media import AudioFrame, Dtmf
 from switchboard.phone import (
+    BotSentencePlayed,
     BotTurnDone,
     ClearAudio,
     PhoneAnswer,
@@ -222,6 +224,9 @@ class TwilioMediaBridge:
                     self._outbox.put(self._message("media", media={"payload": payload}))
                 case ClearAudio():
                     self._outbox.clear(self._message("clear"))
+                case BotSentencePlayed(turn_id=turn_id, index=index):
+                    name = f"{turn_id}/{index}"
+                    self._outbox.put(self._message("mark", mark={"name": name}))
                 case BotTurnDone(turn_id=turn_id):
                     self._outbox.put(self._message("mark", mark={"name": turn_id}))
                 case PhoneTransferred():

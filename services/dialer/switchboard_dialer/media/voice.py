@@ -196,7 +196,8 @@ class VoicePipeline(CallOutput):
             line.play_frame(pcm)
 
     def _on_played(self, frame: SpeechAudio) -> None:
-        self.turns.frame_played(frame.turn_id, frame.index)
+        if self.turns.frame_played(frame.turn_id, frame.index) and self._line is not None:
+            self._line.sentence_played(frame.turn_id, frame.index)
         if frame.turn_id != self._speaking_turn:
             self._speaking_turn = frame.turn_id
             if self._caller_ended_at is not None:

@@ -29,6 +29,7 @@ from switchboard.errors import (
 from switchboard.media import FRAME_MS
 from switchboard.phone import (
     AudioFrame,
+    BotSentencePlayed,
     BotTurnDone,
     ClearAudio,
     Dtmf,
@@ -160,6 +161,9 @@ class TwilioLine(PhoneLine):
 
     async def say(self, turn_id: str, text: str) -> None:
         """A phone hears the bot only as audio."""
+
+    def sentence_played(self, turn_id: str, index: int) -> None:
+        self._call.push(BotSentencePlayed(turn_id=turn_id, index=index))  # a mark
 
     async def turn_done(self, turn_id: str) -> None:
         self._call.push(BotTurnDone(turn_id=turn_id))  # the gateway sends a mark
