@@ -124,6 +124,14 @@ def test_a_rest_call_through_twilio_fills_the_claim_from_the_callees_voice(
     sentences = phone.heard.sentences_played()
     assert [f"{greeting_turn}/{i}" for i in range(3)] == sentences[:3], sentences
 
+    # The post-call summary is texted through Twilio once the report is written.
+    summary = wait_call(rig, call_id, lambda c: c["sms_summary"])["sms_summary"]
+    deadline = time.monotonic() + 20
+    texted = [fake.params["To"], BOT_NUMBER, summary]
+    while [[m["To"], m["From"], m["Body"]] for m in rig.twilio.messages].count(texted) != 1:
+        assert time.monotonic() < deadline, f"no SMS summary: {rig.twilio.messages}"
+        time.sleep(0.2)
+
     # Twilio retries and replays: the same signed callbacks again change nothing.
     before = essentials(call_of(rig, call_id))
     assert rig.twilio.status(fake, "completed").status_code == 204

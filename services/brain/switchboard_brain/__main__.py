@@ -21,6 +21,7 @@ from switchboard_brain.policy.base import ConversationPolicy, DocumentSearch
 from switchboard_brain.post_call import PostCallWorker
 from switchboard_brain.rag import create_knowledge_base
 from switchboard_brain.servicer import BrainServicer, register
+from switchboard_brain.sms_summary import DialerSms
 from switchboard_brain.summary_llm import LlmSummarizer, RuleSummarizer, Summarizer
 
 log = logging.getLogger("switchboard_brain")
@@ -97,8 +98,11 @@ async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -
     )
     post_call = settings.brain.post_call
     if post_call.worker:
-        worker = PostCallWorker(store, store, summarizer, post_call, worker_name())
+        sms = DialerSms(settings.services.dialer) if sms_delivers else None
+        worker = PostCallWorker(store, store, summarizer, post_call, worker_name(), sms=sms)
         worker.start()
+        if sms is not None:
+            service.on_stop(sms.close)
         # Before the store client closes, so a report in progress can be handed back.
         service.on_shutdown(worker.stop)
     service.on_stop(store.close)
