@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from switchboard.clock import VirtualClock
 from switchboard.config import TwilioSettings
 from switchboard.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from switchboard.phone import (
@@ -237,3 +238,21 @@ async def test_the_inbound_greeting_waits_for_the_media_stream(provider: TwilioP
     await leg.handle(PhoneAnswer("call-9"))
     assert await next_down(down) == PhoneConnected("call-9")
     assert isinstance(await next_down(down), AudioFrame)
+
+
+async def test_an_inbound_call_whose_media_never_comes_is_dropped(
+    rest: RecordingRest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "secret")
+    clock = VirtualClock()
+    settings = TwilioSettings(account_sid="AC1", from_number="+14155550100", public_url=PUBLIC)
+    provider = TwilioProvider(settings, rest=rest, clock=clock, media_wait_sec=15)
+    line = await provider.accept_webhook("CAgone")
+    await line.accept("call-9")
+    await clock.elapse(14)
+    waiting = asyncio.ensure_future(line.next_event())
+    await clock.settle()
+    assert not waiting.done()  # still waiting for Twilio's socket
+    await clock.elapse(2)
+    assert await asyncio.wait_for(waiting, 1) == CallerGone("line_dropped")
+    await provider.close()

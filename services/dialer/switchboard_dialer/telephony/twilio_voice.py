@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator
 
+from switchboard.clock import Clock, SystemClock
 from switchboard.config import TwilioSettings
 from switchboard.errors import (
     AlreadyExists,
@@ -43,6 +44,7 @@ from switchboard.phone import (
     PhoneTransferred,
     PhoneUplink,
 )
+from switchboard.tasks import TaskOwner
 from switchboard.twilio_urls import dial_twiml, status_url, stream_twiml
 from switchboard_dialer.telephony.base import (
     CallerDtmf,
@@ -61,6 +63,10 @@ SAMPLE_RATE = 8000  # Media Streams carry µ-law at 8 kHz
 FRAME_BYTES = SAMPLE_RATE // 50 * 2
 MAX_QUEUED_FRAMES = 50  # caller frames kept when the dialer falls behind (1 s)
 MAX_UNSENT_FRAMES = 500  # bot frames kept for a socket that is not there yet (10 s)
+# An inbound call whose Media Stream never connects (the caller hung up first) is dropped.
+MEDIA_WAIT_SEC = 15.0
+# CallSids remembered so a replayed Voice webhook is not taken twice (oldest forgotten first).
+MAX_REMEMBERED_SIDS = 10_000
 # Twilio's final statuses for a call that never connected, as ring outcomes.
 RING_FAILURES = {
     "busy": ("busy", True),
@@ -250,14 +256,23 @@ class TwilioProvider(TelephonyProvider):
 
     name = "twilio"
 
-    def __init__(self, settings: TwilioSettings, rest: TwilioRest | None = None) -> None:
+    def __init__(
+        self,
+        settings: TwilioSettings,
+        rest: TwilioRest | None = None,
+        clock: Clock | None = None,
+        media_wait_sec: float = MEDIA_WAIT_SEC,
+    ) -> None:
         super().__init__()
         if not settings.public_url:
             raise FailedPrecondition("twilio needs dialer.twilio.public_url (the gateway)")
         self._settings = settings
         self.rest = rest or TwilioRest(settings)
         self._calls: dict[str, TwilioCall] = {}
-        self._sids: set[str] = set()
+        self._sids: OrderedDict[str, None] = OrderedDict()
+        self._clock = clock or SystemClock()
+        self._media_wait_sec = media_wait_sec
+        self._tasks = TaskOwner("twilio")
 
     # The call table.
 
@@ -314,7 +329,7 @@ class TwilioProvider(TelephonyProvider):
                 )
 
         call.ring = Ring(call_id, ringing=True, on_abandon=abandon, sample_rate=SAMPLE_RATE)
-        self._sids.add(sid)
+        self._remember_sid(sid)
         self.remember(call)
         log.info("twilio call placed", extra={"call_id": call_id})
         return call.ring
@@ -324,10 +339,22 @@ class TwilioProvider(TelephonyProvider):
             raise InvalidArgument("provider_call_id (the CallSid) is required")
         if provider_call_id in self._sids:
             raise AlreadyExists("this Twilio call was already taken")
-        self._sids.add(provider_call_id)
+        self._remember_sid(provider_call_id)
         call = TwilioCall(self, "", provider_call_id)
         call.line = TwilioLine(call)
+        self._tasks.spawn(self._drop_without_media(call), f"twilio-media-wait-{provider_call_id}")
         return call.line
+
+    async def _drop_without_media(self, call: TwilioCall) -> None:
+        await self._clock.sleep(self._media_wait_sec)
+        if not call.attached.is_set() and call.line is not None:
+            log.info("twilio media stream never came", extra={"call_id": call.call_id})
+            call.line.caller(CallerGone(reason="line_dropped"))
+
+    def _remember_sid(self, sid: str) -> None:
+        self._sids[sid] = None
+        while len(self._sids) > MAX_REMEMBERED_SIDS:
+            self._sids.popitem(last=False)
 
     def carrier_status(
         self, call_id: str, provider_call_id: str, status: str, answered_by: str
@@ -352,6 +379,7 @@ class TwilioProvider(TelephonyProvider):
         return CarrierOutcome(applied, detected)
 
     async def close(self) -> None:
+        await self._tasks.close()
         for call in list(self._calls.values()):
             call.finish()
 
