@@ -29,13 +29,12 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/: results_io
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo: the tests' fake
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "testing"))  # the fake Twilio
 
 from results_io import machine, percentile, write_results
 
 from switchboard_cli.launcher import Cluster, ClusterPorts
-from tests.carriers.fake_twilio import FRAME_PCM, FakeTwilio, MediaStreamPhone
-from tests.cluster.test_sip_calls import _synthesise
+from switchboard_testing.fake_twilio import FRAME_PCM, FakeTwilio, MediaStreamPhone, piper_voice
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 BOT_NUMBER = "+14155550100"
@@ -106,7 +105,7 @@ async def measure(
     cluster: Cluster, twilio: FakeTwilio, calls: int
 ) -> tuple[list[float], list[float]]:
     speech = cluster.ports.grpc_address("speech")
-    answer, barge = await _synthesise(speech, ANSWER), await _synthesise(speech, BARGE)
+    answer, barge = await piper_voice(speech, ANSWER), await piper_voice(speech, BARGE)
     turns, barge_ins = [], []
     for i in range(calls):
         turn, cut = await one_call(cluster, twilio, answer, barge)

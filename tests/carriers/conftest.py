@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from switchboard_cli.launcher import Cluster, ClusterPorts
-from tests.carriers.fake_twilio import FakeTwilio
+from switchboard_testing.fake_twilio import FakeTwilio
 from tests.cluster.harness import FIXED_NOW
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2

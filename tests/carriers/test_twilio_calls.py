@@ -11,10 +11,15 @@ import grpc
 import websockets
 
 from switchboard.v1 import dialer_pb2, dialer_pb2_grpc
+from switchboard_testing.fake_twilio import (
+    FakeCall,
+    MediaStreamPhone,
+    loud_frames,
+    piper_voice,
+    stream_of,
+)
 from tests.carriers.conftest import BOT_NUMBER, TwilioRig
-from tests.carriers.fake_twilio import FakeCall, MediaStreamPhone, loud_frames, stream_of
 from tests.cluster.harness import unique_number
-from tests.cluster.test_sip_calls import _synthesise
 
 ANSWER = "It happened yesterday at nine in the morning."
 # FIXED_NOW is Tuesday 2026-11-24 in California: yesterday at 9 am, Pacific time.
@@ -34,7 +39,7 @@ _voices: dict[str, bytes] = {}
 def voice(rig: TwilioRig, text: str) -> bytes:
     """``text`` as the callee says it (Piper through the Speech service), cached."""
     if text not in _voices:
-        _voices[text] = asyncio.run(_synthesise(rig.cluster.ports.grpc_address("speech"), text))
+        _voices[text] = asyncio.run(piper_voice(rig.cluster.ports.grpc_address("speech"), text))
     return _voices[text]
 
 

@@ -67,6 +67,8 @@ class DialerServicer(dialer_pb2_grpc.DialerServicer):
             raise InvalidArgument(
                 f"provider {request.provider!r} is not this dialer's ({self._telephony.name})"
             )
+        # Before the carrier's call is accepted: a refused call must not leave a line open.
+        self._dialer.refuse_when_draining()
         line = await self._telephony.accept_webhook(request.provider_call_id)
         call = await self._dialer.take_inbound(request.from_number, request.to_number, line)
         return convert.call_to_pb(call)

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from switchboard.clock import VirtualClock
 from switchboard.config import TwilioSettings
 from switchboard.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from switchboard.phone import (
@@ -34,6 +33,7 @@ from switchboard_dialer.telephony.base import (
 )
 from switchboard_dialer.telephony.twilio_rest import TwilioRest
 from switchboard_dialer.telephony.twilio_voice import FRAME_BYTES, MediaLeg, TwilioProvider
+from switchboard_testing.clock import VirtualClock
 
 PUBLIC = "https://voice.example.com"
 

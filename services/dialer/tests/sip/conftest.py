@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from sip_peers import HOST, free_rtp_range
-
-from switchboard_dialer.telephony.sip import SipConfig, SipEndpoint, Timers
-from switchboard_dialer.telephony.sip.admission import InboundPolicy
-
-FAST = Timers(t1=0.1, t2=0.4, t4=0.5)
-# The peers of these tests (our endpoints, baresip, sipp, kamailio) are the trunk: they
-# all send from 127.0.0.1. Strangers are tested from other loopback addresses (127.0.0.2).
-TRUNK_ON_LOOPBACK = InboundPolicy(sources=(HOST,))
-EndpointFactory = Callable[..., Awaitable[SipEndpoint]]
+from switchboard_dialer.telephony.sip import SipConfig, SipEndpoint
+from switchboard_testing.ports import free_rtp_range
+from switchboard_testing.sip_endpoints import FAST, TRUNK_ON_LOOPBACK, EndpointFactory
+from switchboard_testing.sip_peers import HOST
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import asyncio
 import socket
 
 import pytest
-from conftest import EndpointFactory
-from sip_peers import HOST, collect_audio, dominant_frequency, tone
 
 from switchboard_dialer.telephony.sip import SipEndpoint
+from switchboard_testing.sip_endpoints import EndpointFactory
+from switchboard_testing.sip_peers import HOST, collect_audio, dominant_frequency, tone
 
 
 def _invite(

@@ -6,9 +6,17 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from conftest import TRUNK_ON_LOOPBACK, EndpointFactory
-from peer_apps import Baresip
-from sip_peers import HOST, collect_audio, dominant_frequency, read_wav, rms_dbfs, tone
+
+from switchboard_testing.peer_apps import Baresip
+from switchboard_testing.sip_endpoints import TRUNK_ON_LOOPBACK, EndpointFactory
+from switchboard_testing.sip_peers import (
+    HOST,
+    collect_audio,
+    dominant_frequency,
+    read_wav,
+    rms_dbfs,
+    tone,
+)
 
 
 @pytest.mark.parametrize("codec", ["PCMU", "PCMA"])

@@ -12,9 +12,6 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from conftest import EndpointFactory
-from dialer_fakes import FakeStore, ScriptedBrain, make_request
-from sip_peers import HOST, free_rtp_range
 
 from switchboard.config import DialerSettings, Features, SipSettings
 from switchboard.features import FeatureFlags
@@ -23,6 +20,10 @@ from switchboard_dialer.telephony.base import CallNotConnected
 from switchboard_dialer.telephony.sip import SipEndpoint, Timers
 from switchboard_dialer.telephony.sip.admission import InboundPolicy
 from switchboard_dialer.telephony.sip.provider import NO_RTP_PORT, SipProvider
+from switchboard_testing.dialer_fakes import FakeStore, ScriptedBrain, make_request
+from switchboard_testing.ports import free_rtp_range
+from switchboard_testing.sip_endpoints import EndpointFactory
+from switchboard_testing.sip_peers import HOST
 
 QUICK = Timers(t1=0.05, t2=0.2, t4=0.25)  # a transaction lingers 64·T1 = 3.2 s
 STRANGER = "127.0.0.2"

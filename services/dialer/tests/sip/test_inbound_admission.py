@@ -13,8 +13,6 @@ from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import pytest
-from conftest import EndpointFactory
-from sip_peers import HOST, free_rtp_range
 
 from switchboard import domain
 from switchboard.config import SipSettings
@@ -28,6 +26,9 @@ from switchboard_dialer.telephony.sip.admission import (
 from switchboard_dialer.telephony.sip.log_budget import LogBudget
 from switchboard_dialer.telephony.sip.message import SipRequest, parse
 from switchboard_dialer.telephony.sip.provider import SipProvider
+from switchboard_testing.ports import free_rtp_range
+from switchboard_testing.sip_endpoints import EndpointFactory
+from switchboard_testing.sip_peers import HOST
 
 STRANGER = "127.0.0.2"
 STRANGER_MEDIA = "127.0.0.3"

@@ -8,9 +8,6 @@ from pathlib import Path
 from typing import cast
 
 import pytest
-from conftest import EndpointFactory
-from peer_apps import Baresip
-from sip_peers import HOST, collect_audio, dominant_frequency, free_rtp_range, tone
 
 from switchboard import domain
 from switchboard.config import DialerSettings, SipSettings
@@ -19,6 +16,10 @@ from switchboard_dialer.telephony import create_telephony
 from switchboard_dialer.telephony.base import CallerDtmf, CallerGone, CallNotConnected, PhoneLine
 from switchboard_dialer.telephony.sip.admission import InboundPolicy
 from switchboard_dialer.telephony.sip.provider import SipProvider
+from switchboard_testing.peer_apps import Baresip
+from switchboard_testing.ports import free_rtp_range
+from switchboard_testing.sip_endpoints import EndpointFactory
+from switchboard_testing.sip_peers import HOST, collect_audio, dominant_frequency, tone
 
 
 def _settings(**fields: object) -> SipSettings:

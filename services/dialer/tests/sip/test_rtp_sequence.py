@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from sip_peers import HOST
-
 from switchboard_dialer.telephony.sip import sdp
 from switchboard_dialer.telephony.sip.rtp import open_stream
 from switchboard_dialer.telephony.sip.rtp_packet import RtpPacket
 from switchboard_dialer.telephony.sip.rtp_source import RtpSources
+from switchboard_testing.sip_peers import HOST
 
 SSRC = 0x1234ABCD
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from conftest import TRUNK_ON_LOOPBACK, EndpointFactory
-from peer_apps import Sipp
-from sip_peers import HOST, collect_audio, dominant_frequency, tone
-
 from switchboard_dialer.telephony.sip import CallFailed, CallState
+from switchboard_testing.peer_apps import Sipp
+from switchboard_testing.sip_endpoints import TRUNK_ON_LOOPBACK, EndpointFactory
+from switchboard_testing.sip_peers import HOST, collect_audio, dominant_frequency, tone
 
 
 async def test_sipp_echoes_our_audio_back(make_endpoint: EndpointFactory, tmp_path: Path) -> None:

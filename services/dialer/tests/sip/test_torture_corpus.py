@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import EndpointFactory
-from sip_peers import HOST
-from torture_corpus import BAD, DROP, INVALID, VALID, Case
 
 from switchboard_dialer.telephony.sip import SipCall, SipEndpoint
+from switchboard_testing.sip_endpoints import EndpointFactory
+from switchboard_testing.sip_peers import HOST
+from switchboard_testing.torture_corpus import BAD, DROP, INVALID, VALID, Case
 
 REPLY_WINDOW_SEC = 0.4
 
