@@ -76,7 +76,8 @@ def create_app(
     app.include_router(docs.router)
     app.include_router(softphone.pages)
     app.include_router(softphone.sockets)
-    if settings.dialer.telephony == "twilio":  # Twilio's webhooks and media sockets
+    # Twilio's webhooks and media sockets, when the dialer runs Twilio and is reachable.
+    if settings.dialer.telephony == "twilio" and phones is not None:
         from switchboard_gateway.twilio_link import TwilioSignatures
 
         app.state.twilio_signatures = TwilioSignatures(settings.dialer.twilio)
