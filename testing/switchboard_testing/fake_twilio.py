@@ -49,8 +49,9 @@ def new_sid(prefix: str) -> str:
 class RestRequest:
     method: str
     path: str
-    params: dict[str, str]
+    params: dict[str, str]  # the last value of each field
     authorized: bool
+    lists: dict[str, list[str]] = field(default_factory=dict)  # every value, in order
 
 
 @dataclass
@@ -179,14 +180,18 @@ class FakeTwilio:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                params = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
+                pairs = parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True)
+                params = dict(pairs)
+                lists: dict[str, list[str]] = {}
+                for name, value in pairs:
+                    lists.setdefault(name, []).append(value)
                 auth = self.headers.get("Authorization", "")
                 expected = base64.b64encode(
                     f"{fake.account_sid}:{fake.auth_token}".encode()
                 ).decode()
                 authorized = auth == f"Basic {expected}"
                 path = urlsplit(self.path).path
-                fake.requests.append(RestRequest("POST", path, params, authorized))
+                fake.requests.append(RestRequest("POST", path, params, authorized, lists))
                 if not authorized:
                     self._json(401, {"code": 20003, "message": "Authenticate", "status": 401})
                     return
