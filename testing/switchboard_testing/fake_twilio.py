@@ -21,20 +21,19 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from xml.etree import ElementTree as ET
 
-import grpc
 import httpx
 import websockets
 from twilio.request_validator import RequestValidator
 
 from switchboard import g711
-from switchboard.v1 import speech_pb2, speech_pb2_grpc
+from switchboard_testing.voices import spoken_pcm
 
 RATE = 8000
 FRAME_PCM = RATE // 50 * 2  # 320 bytes of PCM16: 20 ms
@@ -459,26 +458,6 @@ def loud_frames(frames: Sequence[tuple[float, bytes]], threshold: int = 500) -> 
 
 async def piper_voice(speech_address: str, text: str) -> bytes:
     """``text`` as 8 kHz PCM16, spoken by the Speech service (Piper): the callee's voice."""
-
-    async def requests(done: asyncio.Event) -> AsyncIterator[speech_pb2.SpeakRequest]:
-        config = speech_pb2.SpeakConfig(
-            call_id="fake-twilio-callee", sample_rate=RATE, lang="en-US"
-        )
-        yield speech_pb2.SpeakRequest(config=config)
-        yield speech_pb2.SpeakRequest(text=speech_pb2.SpeakText(turn_id="callee", text=text))
-        await done.wait()  # keep the stream open until the audio is in
-
-    pcm = bytearray()
-    done = asyncio.Event()
-    async with grpc.aio.insecure_channel(speech_address) as channel:
-        stub = speech_pb2_grpc.SpeechStub(channel)  # type: ignore[no-untyped-call]
-        call = stub.Speak(requests(done), wait_for_ready=True)
-        async with asyncio.timeout(30):
-            async for reply in call:
-                if reply.WhichOneof("event") == "audio":
-                    pcm += reply.audio.frame.pcm
-                elif reply.WhichOneof("event") == "done":
-                    break
-        done.set()
-        call.cancel()
-    return bytes(pcm)
+    async with asyncio.timeout(30):
+        [pcm] = await spoken_pcm(speech_address, [text], RATE, call_id="fake-twilio-callee")
+    return pcm

@@ -125,6 +125,11 @@ class DialerServicer(dialer_pb2_grpc.DialerServicer):
         if not isinstance(registration, PhoneRegister):
             raise InvalidArgument("the first message on Phone must be register{number, mode}")
         phone = self._telephony.register(registration)
+        # The number is released however the stream ends: a client that cancels it
+        # while this generator waits at a ``yield`` never runs the ``finally`` below
+        # until the generator is garbage-collected.
+        telephony = self._telephony
+        context.add_done_callback(lambda _: telephony.unregister(phone))
         errors: list[Exception] = []
         pump = asyncio.create_task(self._pump_uplink(uplink, phone, errors), name="phone-uplink")
         try:

@@ -15,6 +15,7 @@ from switchboard_gateway.backend import CallBackend
 from switchboard_gateway.headers import SecurityHeaders
 from switchboard_gateway.method_guard import MethodGuard
 from switchboard_gateway.middleware import AccessLog, BodyGuard, KeyLogin
+from switchboard_gateway.phone_handoff import HandoffExchange
 from switchboard_gateway.phone_link import PhoneExchange
 from switchboard_gateway.problems import install_error_handlers
 from switchboard_gateway.rate_limits import RateLimit
@@ -68,7 +69,8 @@ def create_app(
     app.state.settings = settings
     app.state.calls = calls
     app.state.api_keys = keys
-    app.state.phones = phones
+    # One number's lines follow each other: a reconnecting browser is not refused.
+    app.state.phones = HandoffExchange(phones) if phones is not None else None
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(calls_api.router)
@@ -81,6 +83,9 @@ def create_app(
         from switchboard_gateway.twilio_link import TwilioSignatures
 
         app.state.twilio_signatures = TwilioSignatures(settings.dialer.twilio)
+        # Unwrapped: every call's media leg registers the same placeholder number, and
+        # must not wait for another call's leg as a reconnecting browser does.
+        app.state.carrier_dialer = phones
         app.include_router(twilio_routes.router)
     # The last added runs first: log everything, add security headers to every answer,
     # refuse unknown methods, limit rates, then limit bodies, then browser login.

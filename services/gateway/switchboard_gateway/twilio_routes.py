@@ -42,7 +42,7 @@ def _signatures(request: Request | WebSocket) -> TwilioSignatures:
 
 
 def _dialer(request: Request | WebSocket) -> CarrierDialer:
-    dialer: CarrierDialer = request.app.state.phones
+    dialer: CarrierDialer = request.app.state.carrier_dialer
     return dialer
 
 
