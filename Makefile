@@ -113,6 +113,8 @@ bench: install install-llm-local system-deps services ## Run every benchmark (ab
 	$(BIN)/python bench/voice/latency.py --fields 10
 	$(BIN)/python bench/voice/capacity.py --calls 50,100,200,300 --seconds 6
 	$(BIN)/python bench/sip/turn_latency.py --turns 8
+	$(BIN)/python bench/carriers/frame_cost.py --frames 20000
+	$(BIN)/python bench/carriers/twilio_latency.py --calls 8
 
 .PHONY: deploy
 deploy: ## Deploy to Azure Container Apps with Bicep (needs the Azure CLI; docs/operations.md)

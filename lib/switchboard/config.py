@@ -142,9 +142,31 @@ class SipSettings(Section):
     inbound_media_networks: tuple[str, ...] = ()
 
 
+class TwilioSettings(Section):
+    """The ``twilio`` telephony and SMS providers (Programmable Voice + Media Streams).
+
+    The auth token is never read from the file: only from the environment variable
+    named by ``auth_token_env``. ``public_url`` is the gateway as Twilio reaches it
+    (``https://…``): webhooks, status callbacks and the media socket live under it.
+    ``api_base_url`` points the SDK somewhere else than api.twilio.com (tests' fake).
+    """
+
+    account_sid: str = ""
+    auth_token_env: str = "TWILIO_AUTH_TOKEN"
+    from_number: str = ""  # E.164, a number bought on the account
+    public_url: str = ""
+    api_base_url: str = ""
+    machine_detection: Literal["", "Enable", "DetectMessageEnd"] = "Enable"
+
+    @property
+    def auth_token(self) -> str:
+        return os.environ.get(self.auth_token_env, "")
+
+
 class DialerSettings(Section):
-    telephony: Literal["simulator", "sip"] = "simulator"
-    sms: Literal["log"] = "log"  # "log": kept in the transcript, not sent
+    telephony: Literal["simulator", "sip", "twilio"] = "simulator"
+    # "log": kept in the transcript, not sent; "twilio": sent through Twilio Messaging
+    sms: Literal["log", "twilio"] = "log"
     sample_rate: int = 8000
     max_call_duration_sec: float = Field(1800, gt=0)
     ring_timeout_sec: float = Field(30, gt=0)
@@ -153,6 +175,7 @@ class DialerSettings(Section):
     # termination grace period must be longer (the Helm chart derives it from this value).
     drain_timeout_sec: float = Field(60, gt=0)
     sip: SipSettings = Field(default_factory=SipSettings)
+    twilio: TwilioSettings = Field(default_factory=TwilioSettings)
 
 
 class LlmSettings(Section):

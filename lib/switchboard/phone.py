@@ -17,6 +17,7 @@ from switchboard.media import AudioFrame, Dtmf
 __all__ = [  # AudioFrame and Dtmf are common.proto's, shared with other streams
     "AudioFrame",
     "BotSaid",
+    "BotSentencePlayed",
     "BotTurnDone",
     "ClearAudio",
     "Dtmf",
@@ -119,6 +120,14 @@ class BotTurnDone:
 
 
 @dataclass(frozen=True)
+class BotSentencePlayed:
+    """Voice only: the last frame of sentence ``index`` of the turn was played."""
+
+    turn_id: str
+    index: int
+
+
+@dataclass(frozen=True)
 class ClearAudio:
     """Barge-in: drop every bot frame not yet played."""
 
@@ -139,6 +148,7 @@ PhoneDownlink = (
     | PhoneConnected
     | BotSaid
     | BotTurnDone
+    | BotSentencePlayed
     | AudioFrame
     | ClearAudio
     | PhoneCallEnded

@@ -10,6 +10,7 @@ from switchboard.media import AudioFrame, Dtmf
 from switchboard.media_wire import dtmf_from_pb, dtmf_to_pb, frame_from_pb, frame_to_pb
 from switchboard.phone import (
     BotSaid,
+    BotSentencePlayed,
     BotTurnDone,
     ClearAudio,
     PhoneAnswer,
@@ -104,6 +105,10 @@ def downlink_to_pb(event: PhoneDownlink) -> dialer_pb2.PhoneDownlink:
             return dialer_pb2.PhoneDownlink(bot_said=dialer_pb2.BotSaid(turn_id=turn_id, text=text))
         case BotTurnDone(turn_id=turn_id):
             return dialer_pb2.PhoneDownlink(bot_turn_done=dialer_pb2.BotTurnDone(turn_id=turn_id))
+        case BotSentencePlayed(turn_id=turn_id, index=index):
+            return dialer_pb2.PhoneDownlink(
+                sentence_played=dialer_pb2.BotSentencePlayed(turn_id=turn_id, index=index)
+            )
         case PhoneCallEnded(reason=reason):
             return dialer_pb2.PhoneDownlink(ended=dialer_pb2.PhoneCallEnded(reason=reason))
         case PhoneTransferred(target=target):
@@ -127,6 +132,8 @@ def downlink_from_pb(msg: dialer_pb2.PhoneDownlink) -> PhoneDownlink | None:
             return BotSaid(msg.bot_said.turn_id, msg.bot_said.text)
         case "bot_turn_done":
             return BotTurnDone(msg.bot_turn_done.turn_id)
+        case "sentence_played":
+            return BotSentencePlayed(msg.sentence_played.turn_id, msg.sentence_played.index)
         case "ended":
             return PhoneCallEnded(msg.ended.reason)
         case "transferred":

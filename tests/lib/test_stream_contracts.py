@@ -131,6 +131,7 @@ CONTRACTS = [
             "ringing": phone.PhoneRinging("c1", "+18005550100"),
             "bot_said": phone.BotSaid("t1", "Hello."),
             "bot_turn_done": phone.BotTurnDone("t1"),
+            "sentence_played": phone.BotSentencePlayed("t1", 2),
             "audio": FRAME,
             "clear_audio": phone.ClearAudio(),
             "ended": phone.PhoneCallEnded("caller_hangup"),

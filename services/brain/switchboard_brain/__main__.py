@@ -21,6 +21,7 @@ from switchboard_brain.policy.base import ConversationPolicy, DocumentSearch
 from switchboard_brain.post_call import PostCallWorker
 from switchboard_brain.rag import create_knowledge_base
 from switchboard_brain.servicer import BrainServicer, register
+from switchboard_brain.sms_summary import DialerSms
 from switchboard_brain.summary_llm import LlmSummarizer, RuleSummarizer, Summarizer
 
 log = logging.getLogger("switchboard_brain")
@@ -89,11 +90,19 @@ async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -
     clock = SystemClock(fixed_now(settings.brain.fixed_now))
     policy, summarizer = choose_policy(settings, service)
     search = document_search(settings, store)
-    register(service.server, BrainServicer(store, clock, flags, policy, summarizer, search))
+    # The dialer sends the SMS; the model must not say "sent" when it only records them.
+    sms_delivers = settings.dialer.sms != "log"
+    register(
+        service.server,
+        BrainServicer(store, clock, flags, policy, summarizer, search, sms_delivers),
+    )
     post_call = settings.brain.post_call
     if post_call.worker:
-        worker = PostCallWorker(store, store, summarizer, post_call, worker_name())
+        sms = DialerSms(settings.services.dialer) if sms_delivers else None
+        worker = PostCallWorker(store, store, summarizer, post_call, worker_name(), sms=sms)
         worker.start()
+        if sms is not None:
+            service.on_stop(sms.close)
         # Before the store client closes, so a report in progress can be handed back.
         service.on_shutdown(worker.stop)
     service.on_stop(store.close)

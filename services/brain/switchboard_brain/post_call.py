@@ -22,6 +22,7 @@ from switchboard.clock import Sleep
 from switchboard.config import PostCallSettings
 from switchboard.errors import FailedPrecondition, SwitchboardError
 from switchboard.jobs import POST_CALL, Job
+from switchboard_brain.sms_summary import SmsSender, send_summary
 from switchboard_brain.store import CallStore
 from switchboard_brain.summary import PostCallReport
 from switchboard_brain.summary_llm import Summarizer
@@ -68,7 +69,9 @@ class PostCallWorker:
         settings: PostCallSettings,
         worker_id: str,
         sleep: Sleep = asyncio.sleep,
+        sms: SmsSender | None = None,
     ) -> None:
+        self._sms = sms  # None: SMS are only logged, the summary is not texted
         self._jobs = jobs
         self._store = store
         self._summarizer = summarizer
@@ -130,7 +133,9 @@ class PostCallWorker:
         try:
             if self._settings.hold_sec:
                 await self._sleep(self._settings.hold_sec)
-            await write_report(self._store, self._summarizer, job.call_id, job.job_id)
+            report = await write_report(self._store, self._summarizer, job.call_id, job.job_id)
+            if self._sms is not None:
+                await send_summary(self._sms, self._store, job.call_id, report.sms_summary)
         except asyncio.CancelledError:
             # Stopping: hand the job back now instead of leaving it until the lease ends.
             with contextlib.suppress(SwitchboardError, TimeoutError):

@@ -32,7 +32,9 @@ class BrainServicer(brain_pb2_grpc.BrainServicer):
         policy: ConversationPolicy,
         summarizer: Summarizer | None = None,
         search: DocumentSearch | None = None,
+        sms_delivers: bool = False,
     ) -> None:
+        self._sms_delivers = sms_delivers
         self._store = store
         self._clock = clock
         self._flags = flags
@@ -51,6 +53,7 @@ class BrainServicer(brain_pb2_grpc.BrainServicer):
         session = await ConversationSession.open(
             self._store, start.call_id, self._policy, self._clock, self._flags, self._search
         )
+        session.sms_delivers = self._sms_delivers
         async for event in converse(session, start, wire.events_from_pb(requests)):
             yield response_to_pb(event)
 

@@ -161,6 +161,7 @@ class ConversationSession:
         # What the running turn's tools made durable (reported if the turn is cancelled).
         self._committed: list[str] = []
         self._region = region_of(call.initiate.phone_number)
+        self.sms_delivers = False  # set by the servicer from dialer.sms
 
     @classmethod
     async def open(
@@ -403,6 +404,7 @@ class ConversationSession:
             search_documents=self._search,
             save_reminder=self._save_reminder,
             set_language=self._set_language,
+            sms_delivers=self.sms_delivers,
         )
 
     async def _update_claim(self, field: str, value: str) -> str:

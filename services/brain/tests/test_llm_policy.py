@@ -324,3 +324,21 @@ async def test_a_language_switch_after_the_hang_up_stores_it_and_keeps_the_call_
     await rig.say("In French please")
 
     assert (rig.call.state, rig.call.attempt, rig.call.lang) == (CallState.ENDED, 1, "fr-FR")
+
+
+async def _sms_tool_result(sms_delivers: bool) -> str:
+    rig = Rig()
+    session = await rig.open()
+    session.sms_delivers = sms_delivers
+    rig.fast.replies = [
+        Reply(tools=[tool("send_sms", message="Your claim number is 42.", customer_response="")]),
+        Reply("Done."),
+    ]
+    await rig.say("Text me the number")
+    results = [m.content or "" for m in rig.fast.requests[1].messages if m.role == "tool"]
+    return results[-1]
+
+
+async def test_send_sms_tells_the_model_it_was_not_sent_when_sms_are_only_logged() -> None:
+    assert "NOT sent" in await _sms_tool_result(sms_delivers=False)
+    assert "being sent" in await _sms_tool_result(sms_delivers=True)

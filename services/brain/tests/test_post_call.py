@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 import pytest
 
 from switchboard.config import PostCallSettings
-from switchboard.domain import Call
+from switchboard.domain import Call, Message, MessageAction, Persona
 from switchboard.errors import FailedPrecondition, Unavailable
 from switchboard.jobs import POST_CALL, Job, JobState
 from switchboard_brain.post_call import PostCallWorker
@@ -182,3 +182,36 @@ async def test_a_stopping_worker_hands_its_job_back_instead_of_waiting_out_the_l
 
     assert jobs.failed == [(job.job_id, "worker stopped")]
     assert store.calls["call-1"].synthesis is None
+
+
+class RecordingSms:
+    """``Dialer.SendSms`` as the dialer behaves: sent, then kept in the transcript."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self.store = store
+        self.sent: list[tuple[str, str, str]] = []
+
+    async def send_sms(self, call_id: str, to: str, text: str) -> str:
+        self.sent.append((call_id, to, text))
+        await self.store.append_messages(
+            call_id,
+            [Message(persona=Persona.ASSISTANT, action=MessageAction.SMS, content=text)],
+        )
+        return f"SM{len(self.sent)}"
+
+
+async def test_the_summary_is_texted_once_even_when_the_job_runs_again(
+    store: InMemoryStore,
+) -> None:
+    jobs, time, sms = FakeJobs(), VirtualClock(), RecordingSms(store)
+    runner = PostCallWorker(
+        jobs, store, RuleSummarizer(), SETTINGS, "brain-test", sleep=time.sleep, sms=sms
+    )
+    jobs.add("call-1")
+    assert await time.run(runner.run_next())
+    jobs.add("call-1")  # the same call's job again (a retry after a lost completion)
+    assert await time.run(runner.run_next())
+
+    summary = store.calls["call-1"].sms_summary
+    assert summary
+    assert sms.sent == [("call-1", store.calls["call-1"].initiate.phone_number, summary)]

@@ -65,7 +65,7 @@ def build_dialer(
     """Builds the dialer; ``clock`` drives the call timers, the playout and the
     reconnect backoff (tests pass a virtual one). Without ``speech`` only text
     lines can be served."""
-    sms_provider = sms or create_sms(settings.sms, store)
+    sms_provider = sms or create_sms(settings.sms, store, settings)
 
     def new_session(call: domain.Call) -> CallSession:
         return CallSession(

@@ -18,6 +18,8 @@ from switchboard_dialer.telephony.base import PhoneLine, TelephonyProvider
 log = logging.getLogger(__name__)
 
 MAX_SMS_CHARS = 1600
+# How a carrier's answering-machine result reads in the transcript.
+ANSWERED_BY = "answered_by: "
 
 
 class Dialer:
@@ -122,6 +124,38 @@ class Dialer:
             raise InvalidArgument(f"text is limited to {MAX_SMS_CHARS} characters")
         await self._store.get_call(call_id)  # NotFound for an unknown call
         return await self._sms.send(call_id, number, text)
+
+    async def carrier_status(
+        self, provider: str, call_id: str, provider_call_id: str, status: str, answered_by: str
+    ) -> bool:
+        """A carrier's progress callback for ``call_id``; False when it changed nothing.
+
+        A machine-detection result is stored on the call once, as a tool line of its
+        transcript (the model's prompt leaves those out).
+        """
+        if provider and provider != self._telephony.name:
+            raise InvalidArgument(
+                f"provider {provider!r} is not this dialer's ({self._telephony.name})"
+            )
+        if not call_id:
+            raise InvalidArgument("call_id is required")
+        outcome = self._telephony.carrier_status(call_id, provider_call_id, status, answered_by)
+        if outcome.answered_by:
+            await self._store.append_messages(
+                call_id,
+                [
+                    domain.Message(
+                        persona=domain.Persona.TOOL,
+                        action=domain.MessageAction.CALL,
+                        content=f"{ANSWERED_BY}{outcome.answered_by}",
+                    )
+                ],
+            )
+            log.info(
+                "answering machine detection",
+                extra={"call_id": call_id, "answered_by": outcome.answered_by},
+            )
+        return outcome.applied
 
     async def _open_call(
         self,

@@ -4,19 +4,40 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any, Protocol, runtime_checkable
 
 import grpc
 
 from switchboard import convert
 from switchboard.errors import FailedPrecondition, InvalidArgument
 from switchboard.grpc_edge import grpc_errors
-from switchboard.phone import PhoneRegister, PhoneRegistered
+from switchboard.phone import PhoneDownlink, PhoneRegister, PhoneRegistered, PhoneUplink
 from switchboard.phone_wire import downlink_to_pb, uplink_from_pb
 from switchboard.tasks import cancel_and_wait
 from switchboard.v1 import common_pb2, dialer_pb2, dialer_pb2_grpc
 from switchboard_dialer.dialer import Dialer
 from switchboard_dialer.telephony.base import TelephonyProvider
-from switchboard_dialer.telephony.simulator import SimulatedPhone, SimulatorProvider
+
+
+class HostedPhone(Protocol):
+    """One ``Dialer.Phone`` stream's phone: a simulated phone or a carrier's media leg."""
+
+    number: str
+
+    def downlink(self) -> AsyncIterator[PhoneDownlink]: ...
+
+    async def handle(self, event: PhoneUplink) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class PhoneHost(Protocol):
+    """A telephony provider that serves ``Dialer.Phone`` streams (simulator, twilio)."""
+
+    def register(self, registration: PhoneRegister) -> HostedPhone: ...
+
+    def unregister(self, phone: Any) -> None: ...
 
 
 class DialerServicer(dialer_pb2_grpc.DialerServicer):
@@ -74,16 +95,29 @@ class DialerServicer(dialer_pb2_grpc.DialerServicer):
         return dialer_pb2.SendSmsResponse(provider_message_id=message_id)
 
     @grpc_errors
+    async def CarrierStatus(
+        self, request: dialer_pb2.CarrierStatusRequest, context: grpc.aio.ServicerContext
+    ) -> dialer_pb2.CarrierStatusResponse:
+        applied = await self._dialer.carrier_status(
+            request.provider,
+            request.call_id,
+            request.provider_call_id,
+            request.status,
+            request.answered_by,
+        )
+        return dialer_pb2.CarrierStatusResponse(applied=applied)
+
+    @grpc_errors
     async def Phone(
         self,
         request_iterator: AsyncIterator[dialer_pb2.PhoneUplink],
         context: grpc.aio.ServicerContext,
     ) -> AsyncIterator[dialer_pb2.PhoneDownlink]:
         """A virtual phone: ``register`` first, then ring, answer, talk; closing unregisters."""
-        if not isinstance(self._telephony, SimulatorProvider):
+        if not isinstance(self._telephony, PhoneHost):
             raise FailedPrecondition(
-                f"virtual phones need dialer.telephony simulator; this dialer runs "
-                f"{self._telephony.name}"
+                f"virtual phones need dialer.telephony simulator or a carrier whose media "
+                f"the gateway bridges; this dialer runs {self._telephony.name}"
             )
         uplink = aiter(request_iterator)
         first = await anext(uplink, None)
@@ -111,7 +145,7 @@ class DialerServicer(dialer_pb2_grpc.DialerServicer):
     @staticmethod
     async def _pump_uplink(
         uplink: AsyncIterator[dialer_pb2.PhoneUplink],
-        phone: SimulatedPhone,
+        phone: HostedPhone,
         errors: list[Exception],
     ) -> None:
         """The phone's uplink; any misuse ends the stream with that error."""

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from switchboard.config import Settings
-from switchboard_gateway import calls_api, docs, health, reports, softphone
+from switchboard_gateway import calls_api, docs, health, reports, softphone, twilio_routes
 from switchboard_gateway.auth import ApiKeys
 from switchboard_gateway.backend import CallBackend
 from switchboard_gateway.headers import SecurityHeaders
@@ -23,6 +23,8 @@ from switchboard_gateway.rate_limits import RateLimit
 VERSION = "0.1.0"
 # Pages a browser opens from a link; they accept ``?key=`` (see :mod:`switchboard_gateway.auth`).
 BROWSER_PAGES = ("/report", "/docs", "/softphone")
+# Carrier webhooks that post forms instead of JSON.
+FORM_PATHS = ("/twilio/",)
 
 DESCRIPTION = """\
 Switchboard places phone calls handled by an AI agent and reports on them.
@@ -76,11 +78,20 @@ def create_app(
     app.include_router(docs.router)
     app.include_router(softphone.pages)
     app.include_router(softphone.sockets)
+    # Twilio's webhooks and media sockets, when the dialer runs Twilio and is reachable.
+    if settings.dialer.telephony == "twilio" and phones is not None:
+        from switchboard_gateway.twilio_link import TwilioSignatures
+
+        app.state.twilio_signatures = TwilioSignatures(settings.dialer.twilio)
+        # Unwrapped: every call's media leg registers the same placeholder number, and
+        # must not wait for another call's leg as a reconnecting browser does.
+        app.state.carrier_dialer = phones
+        app.include_router(twilio_routes.router)
     # The last added runs first: log everything, add security headers to every answer,
     # refuse unknown methods, limit rates, then limit bodies, then browser login.
     https = settings.gateway.public_url.startswith("https://")
     app.add_middleware(KeyLogin, keys=keys, prefixes=BROWSER_PAGES, https=https)
-    app.add_middleware(BodyGuard, max_bytes=settings.gateway.max_body_bytes)
+    app.add_middleware(BodyGuard, max_bytes=settings.gateway.max_body_bytes, form_paths=FORM_PATHS)
     app.add_middleware(
         RateLimit, settings=settings.gateway.rate_limits, pages=BROWSER_PAGES, clock=clock
     )

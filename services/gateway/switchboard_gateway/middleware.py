@@ -31,6 +31,10 @@ def is_json(content_type: str) -> bool:
     )
 
 
+def is_form(content_type: str) -> bool:
+    return content_type.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded"
+
+
 class BodyGuard:
     """Refuses bodies over ``max_bytes`` (413) and bodies that are not JSON (415).
 
@@ -38,9 +42,11 @@ class BodyGuard:
     chunked upload cannot get past it; nothing is parsed before the check.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, form_paths: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Carrier webhooks (Twilio) post HTML forms, not JSON.
+        self.form_paths = form_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
@@ -58,7 +64,9 @@ class BodyGuard:
             if int(declared) > self.max_bytes:
                 await too_big(scope, receive, send)
                 return
-        if not is_json(headers.get("content-type", "")):
+        content_type = headers.get("content-type", "")
+        form = str(scope["path"]).startswith(self.form_paths) and is_form(content_type)
+        if not form and not is_json(content_type):
             await reject(415, "the body must be JSON: send Content-Type: application/json")(
                 scope, receive, send
             )

@@ -158,6 +158,8 @@ class TurnContext:
     search_documents: DocumentSearch | None = None  # None: no knowledge base configured
     save_reminder: ReminderWriter | None = None
     set_language: LanguageWriter | None = None
+    # Whether an SMS leaves the building (dialer.sms is a carrier) or is only recorded (log).
+    sms_delivers: bool = False
 
 
 class ConversationPolicy(ABC):

@@ -256,7 +256,12 @@ async def run(ctx: TurnContext, outcome: ToolOutcome, args: _Args, rate: float) 
             outcome.result = await _search(ctx, queries[:_MAX_QUERIES])
         case SmsArgs(message=message):
             outcome.parts.append(SendSms(request.phone_number, message))
-            outcome.result = "The SMS is sent."
+            outcome.result = (
+                "The SMS is being sent."
+                if ctx.sms_delivers
+                else "The SMS was NOT sent: this deployment only records text messages for "
+                "the team. Do not tell the customer they will receive one."
+            )
         case SpeedArgs(speed=speed):
             rate = min(MAX_RATE, max(MIN_RATE, speed))
             outcome.prosody_rate = rate

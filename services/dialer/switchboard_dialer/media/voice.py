@@ -209,7 +209,8 @@ class VoicePipeline(CallOutput):
         arrived = self._arrived.pop(id(frame), None)
         if arrived is not None:
             FRAMES_OUT_LATENCY.record(time.perf_counter() - arrived)
-        self.turns.frame_played(frame.turn_id, frame.index)
+        if self.turns.frame_played(frame.turn_id, frame.index) and self._line is not None:
+            self._line.sentence_played(frame.turn_id, frame.index)
         if frame.turn_id != self._speaking_turn:
             self._speaking_turn = frame.turn_id
             if self._caller_ended_at is not None:

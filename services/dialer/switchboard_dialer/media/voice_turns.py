@@ -91,10 +91,13 @@ class VoiceTurns:
         sentence = track.sentences.get(index) if track is not None else None
         return sentence.received if sentence is not None else 0
 
-    def frame_played(self, turn_id: str, index: int) -> None:
+    def frame_played(self, turn_id: str, index: int) -> bool:
+        """Counts one played frame; True when it was the sentence's last one."""
         track = self._turns.get(turn_id)
         if track is not None and (sentence := track.sentences.get(index)) is not None:
             sentence.played += 1
+            return sentence.done and sentence.played == sentence.received
+        return False
 
     def text_done(self, turn_id: str, index: int) -> bool:
         """Speak finished a sentence; True when the turn's audio is now complete."""

@@ -9,6 +9,8 @@ class SmsProvider(ABC):
     """Sends a text message on behalf of a call."""
 
     name: str = ""
+    # Whether a message leaves the building; ``log`` only records it.
+    delivers: bool = False
 
     @abstractmethod
     async def send(self, call_id: str, to: str, text: str) -> str:

@@ -13,6 +13,9 @@ TELEPHONY = Seam(
     {
         "simulator": Vendor("switchboard_dialer.telephony.simulator:SimulatorProvider"),
         "sip": Vendor("switchboard_dialer.telephony.sip.provider:SipProvider", section="sip"),
+        "twilio": Vendor(
+            "switchboard_dialer.telephony.twilio_voice:TwilioProvider", section="twilio"
+        ),
     },
 )
 

@@ -89,6 +89,10 @@ class PhoneLine(ABC):
         """Drops every bot frame still queued on the carrier side, now (barge-in)."""
         raise NotImplementedError(f"{type(self).__name__} is not a voice line")
 
+    def sentence_played(self, turn_id: str, index: int) -> None:  # noqa: B027 - optional hook
+        """The last frame of a bot sentence was just played (voice lines; a carrier that
+        can confirm playback, like Twilio's marks, is told here)."""
+
     @abstractmethod
     async def next_event(self) -> CallerEvent:
         """Waits for the caller's next event; after ``CallerGone`` it returns it again."""
@@ -180,6 +184,16 @@ class Ring:
         raise exc
 
 
+@dataclass(frozen=True)
+class CarrierOutcome:
+    """What a carrier's status callback did: ``applied`` is False for stale, replayed or
+    unknown ones; ``answered_by`` is set the first time a machine-detection result
+    arrives, for the dialer to store."""
+
+    applied: bool
+    answered_by: str = ""
+
+
 # The dialer takes an inbound call: (from, to, line) → the stored call it became.
 InboundHandler = Callable[[str, str, PhoneLine], Awaitable[domain.Call]]
 
@@ -218,6 +232,12 @@ class TelephonyProvider(ABC):
             f"the {self.name} telephony provider has no webhook calls; "
             "its inbound calls arrive on its own channel"
         )
+
+    def carrier_status(
+        self, call_id: str, provider_call_id: str, status: str, answered_by: str
+    ) -> CarrierOutcome:
+        """A call-progress callback the gateway authenticated (``Dialer.CarrierStatus``)."""
+        raise FailedPrecondition(f"the {self.name} telephony provider has no status callbacks")
 
     async def close(self) -> None:  # noqa: B027 - an optional hook, a no-op by default
         """Releases the provider's resources at shutdown."""

@@ -1,0 +1,391 @@
+"""The ``twilio`` telephony provider: Programmable Voice with bidirectional Media Streams.
+
+The dialer places calls through the REST API (``calls.create`` with
+``<Connect><Stream>`` TwiML) and owns each call's life; Twilio's webhooks and its
+media socket end at the gateway, which checks their signatures and bridges the
+socket onto ``Dialer.Phone`` (one stream per call: ``register`` at 8 kHz voice,
+then ``answer`` with the call id), converting µ-law to PCM16 at that edge. Status
+callbacks arrive as ``Dialer.CarrierStatus``. See docs/carriers.md for why.
+
+Bot audio for a call is queued on the call, not on its media stream, so the
+greeting of an inbound call (which starts before Twilio opens the socket) is
+played as soon as the socket is there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator
+
+from switchboard.clock import Clock, SystemClock
+from switchboard.config import TwilioSettings
+from switchboard.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    SwitchboardError,
+)
+from switchboard.media import FRAME_MS
+from switchboard.phone import (
+    AudioFrame,
+    BotSentencePlayed,
+    BotTurnDone,
+    ClearAudio,
+    Dtmf,
+    PhoneAnswer,
+    PhoneCallEnded,
+    PhoneConnected,
+    PhoneDownlink,
+    PhoneHangUp,
+    PhoneMode,
+    PhoneRegister,
+    PhoneTransferred,
+    PhoneUplink,
+)
+from switchboard.tasks import TaskOwner
+from switchboard.twilio_urls import dial_twiml, status_url, stream_twiml
+from switchboard_dialer.telephony.base import (
+    CallerDtmf,
+    CallerEvent,
+    CallerGone,
+    CarrierOutcome,
+    PhoneLine,
+    Ring,
+    TelephonyProvider,
+)
+from switchboard_dialer.telephony.twilio_rest import TwilioRest
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 8000  # Media Streams carry µ-law at 8 kHz
+FRAME_BYTES = SAMPLE_RATE // 50 * 2
+MAX_QUEUED_FRAMES = 50  # caller frames kept when the dialer falls behind (1 s)
+MAX_UNSENT_FRAMES = 500  # bot frames kept for a socket that is not there yet (10 s)
+# An inbound call whose Media Stream never connects (the caller hung up first) is dropped.
+MEDIA_WAIT_SEC = 15.0
+# CallSids remembered so a replayed Voice webhook is not taken twice (oldest forgotten first).
+MAX_REMEMBERED_SIDS = 10_000
+# Twilio's final statuses for a call that never connected, as ring outcomes.
+RING_FAILURES = {
+    "busy": ("busy", True),
+    "no-answer": ("no_answer", True),
+    "failed": ("failed", True),
+    "canceled": ("canceled", False),
+    "completed": ("no_answer", True),
+}
+
+
+class TwilioCall:
+    """One Twilio call this dialer placed or took: its CallSid, ring or line, and the
+    bot's output waiting for (or flowing to) the gateway's media stream."""
+
+    def __init__(self, provider: TwilioProvider, call_id: str, sid: str) -> None:
+        self.provider = provider
+        self.call_id = call_id
+        self.sid = sid
+        self.ring: Ring | None = None
+        self.line: TwilioLine | None = None
+        self.answered_by = ""
+        self.attached = asyncio.Event()
+        self.downlink: asyncio.Queue[PhoneDownlink | None] = asyncio.Queue()
+        self.over = False
+
+    def push(self, event: PhoneDownlink) -> None:
+        if self.over:
+            return
+        if isinstance(event, AudioFrame) and not self.attached.is_set():
+            if self.downlink.qsize() >= MAX_UNSENT_FRAMES:
+                return
+        self.downlink.put_nowait(event)
+
+    def clear_audio(self) -> None:
+        kept = [e for e in _drain(self.downlink) if not isinstance(e, AudioFrame)]
+        for event in kept:
+            self.downlink.put_nowait(event)
+        self.push(ClearAudio())
+
+    def finish(self, final: PhoneDownlink | None = None) -> None:
+        """The call is over for the dialer: the media stream gets ``final`` and ends."""
+        if self.over:
+            return
+        if final is not None:
+            self.downlink.put_nowait(final)
+        self.over = True
+        self.downlink.put_nowait(None)
+        self.provider.forget(self)
+
+
+class TwilioLine(PhoneLine):
+    """A connected Twilio call, at 8 kHz PCM16 (the gateway converts µ-law)."""
+
+    def __init__(self, call: TwilioCall) -> None:
+        super().__init__(call.call_id, SAMPLE_RATE)
+        self._call = call
+        self._events: asyncio.Queue[CallerEvent] = asyncio.Queue()
+        self._gone: CallerGone | None = None
+        self._frames: deque[bytes] = deque(maxlen=MAX_QUEUED_FRAMES)
+        self._frame_ready = asyncio.Event()
+        self._out_seq = 0
+
+    async def read_frame(self) -> bytes | None:
+        while not self._frames:
+            if self._gone is not None:
+                return None
+            self._frame_ready.clear()
+            await self._frame_ready.wait()
+        return self._frames.popleft()
+
+    def play_frame(self, pcm: bytes) -> None:
+        self._out_seq += 1
+        self._call.push(
+            AudioFrame(pcm, self._out_seq, self._out_seq * FRAME_MS, SAMPLE_RATE, self.call_id)
+        )
+
+    def clear_audio(self) -> None:
+        self._call.clear_audio()
+
+    def caller_frame(self, pcm: bytes) -> None:
+        self._frames.append(pcm)
+        self._frame_ready.set()
+
+    def caller(self, event: CallerEvent) -> None:
+        """Something the caller did; ``CallerGone`` is final."""
+        if self._gone is not None:
+            return
+        if isinstance(event, CallerGone):
+            self._gone = event
+            self._frame_ready.set()
+            self._call.finish()
+        self._events.put_nowait(event)
+
+    async def next_event(self) -> CallerEvent:
+        if self._gone is not None and self._events.empty():
+            return self._gone
+        return await self._events.get()
+
+    async def say(self, turn_id: str, text: str) -> None:
+        """A phone hears the bot only as audio."""
+
+    def sentence_played(self, turn_id: str, index: int) -> None:
+        self._call.push(BotSentencePlayed(turn_id=turn_id, index=index))  # a mark
+
+    async def turn_done(self, turn_id: str) -> None:
+        self._call.push(BotTurnDone(turn_id=turn_id))  # the gateway sends a mark
+
+    async def transfer(self, target: str) -> None:
+        await self._call.provider.rest.update_call(self._call.sid, twiml=dial_twiml(target))
+        self._call.push(PhoneTransferred(target=target))
+        self._call.finish(PhoneCallEnded(reason="transferred"))
+
+    async def hang_up(self, reason: str) -> None:
+        if self._call.over:
+            return
+        self._call.finish(PhoneCallEnded(reason=reason))
+        try:
+            await self._call.provider.rest.update_call(self._call.sid, status="completed")
+        except SwitchboardError as exc:
+            log.warning(
+                "twilio hang-up failed", extra={"call_id": self.call_id, "error": exc.message}
+            )
+
+    async def accept(self, call_id: str) -> None:
+        await super().accept(call_id)
+        self._call.call_id = call_id
+        self._call.provider.remember(self._call)
+
+
+class MediaLeg:
+    """One ``Dialer.Phone`` stream from the gateway: one call's Media Stream."""
+
+    def __init__(self, provider: TwilioProvider, number: str) -> None:
+        self.number = number
+        self._provider = provider
+        self._call: TwilioCall | None = None
+        self._bound = asyncio.Event()
+        self._closed = False
+
+    async def downlink(self) -> AsyncIterator[PhoneDownlink]:
+        """The bot's side of the call, once the gateway said which call this is."""
+        await self._bound.wait()
+        call = self._call
+        if call is None:
+            return
+        call.attached.set()
+        yield PhoneConnected(call_id=call.call_id)
+        while (event := await call.downlink.get()) is not None:
+            yield event
+
+    async def handle(self, event: PhoneUplink) -> None:
+        match event:
+            case PhoneAnswer(call_id=call_id):
+                if self._call is not None:
+                    raise InvalidArgument("this media stream is already attached to a call")
+                self._call = self._provider.attach(call_id)
+                self._bound.set()
+            case AudioFrame(pcm=pcm):
+                if len(pcm) != FRAME_BYTES:
+                    raise InvalidArgument(f"audio.pcm must be {FRAME_BYTES} bytes (20 ms, 8 kHz)")
+                if (line := self._line()) is not None:
+                    line.caller_frame(pcm)
+            case Dtmf(digits=digits):
+                if (line := self._line()) is not None:
+                    line.caller(CallerDtmf(digits=digits))
+            case PhoneHangUp():
+                if (line := self._line()) is not None:
+                    line.caller(CallerGone(reason="caller_hangup"))
+            case _:
+                raise InvalidArgument("a media stream sends answer, audio, dtmf or hang_up")
+
+    def _line(self) -> TwilioLine | None:
+        return self._call.line if self._call is not None else None
+
+    def close(self) -> None:
+        """The gateway's stream ended: a connected call without its media is dropped."""
+        if self._closed:
+            return
+        self._closed = True
+        self._bound.set()
+        if (line := self._line()) is not None:
+            line.caller(CallerGone(reason="line_dropped"))
+
+
+class TwilioProvider(TelephonyProvider):
+    """Places and takes Twilio calls; their media comes through the gateway."""
+
+    name = "twilio"
+
+    def __init__(
+        self,
+        settings: TwilioSettings,
+        rest: TwilioRest | None = None,
+        clock: Clock | None = None,
+        media_wait_sec: float = MEDIA_WAIT_SEC,
+    ) -> None:
+        super().__init__()
+        if not settings.public_url:
+            raise FailedPrecondition("twilio needs dialer.twilio.public_url (the gateway)")
+        self._settings = settings
+        self.rest = rest or TwilioRest(settings)
+        self._calls: dict[str, TwilioCall] = {}
+        self._sids: OrderedDict[str, None] = OrderedDict()
+        self._clock = clock or SystemClock()
+        self._media_wait_sec = media_wait_sec
+        self._tasks = TaskOwner("twilio")
+
+    # The call table.
+
+    def remember(self, call: TwilioCall) -> None:
+        self._calls[call.call_id] = call
+
+    def forget(self, call: TwilioCall) -> None:
+        if self._calls.get(call.call_id) is call:
+            del self._calls[call.call_id]
+
+    def attach(self, call_id: str) -> TwilioCall:
+        """The call a media stream belongs to; an outbound ring is answered by it."""
+        call = self._calls.get(call_id)
+        if call is None or call.over:
+            raise FailedPrecondition("no Twilio call with this call_id waits for its media")
+        if call.attached.is_set():
+            raise AlreadyExists("this call's media stream is already attached")
+        if call.line is None and call.ring is not None:
+            call.line = TwilioLine(call)
+            ring, call.ring = call.ring, None
+            ring.answered(call.line)
+        return call
+
+    # Phone streams (the gateway's media bridges).
+
+    def register(self, registration: PhoneRegister) -> MediaLeg:
+        if registration.mode is not PhoneMode.VOICE or registration.sample_rate != SAMPLE_RATE:
+            raise InvalidArgument("a Twilio media stream registers as voice at 8000 Hz")
+        return MediaLeg(self, registration.number)
+
+    def unregister(self, leg: MediaLeg) -> None:
+        leg.close()
+
+    # The seam.
+
+    async def dial(self, call_id: str, to_number: str) -> Ring:
+        secret = self._settings.auth_token
+        public = self._settings.public_url
+        sid = await self.rest.create_call(
+            to_number,
+            stream_twiml(public, call_id, secret),
+            status_url(public, call_id, secret),
+            self._settings.machine_detection,
+        )
+        call = TwilioCall(self, call_id, sid)
+
+        async def abandon(reason: str) -> None:
+            call.finish()
+            try:
+                await self.rest.update_call(sid, status="canceled")
+            except SwitchboardError as exc:
+                log.warning(
+                    "twilio cancel failed", extra={"call_id": call_id, "error": exc.message}
+                )
+
+        call.ring = Ring(call_id, ringing=True, on_abandon=abandon, sample_rate=SAMPLE_RATE)
+        self._remember_sid(sid)
+        self.remember(call)
+        log.info("twilio call placed", extra={"call_id": call_id})
+        return call.ring
+
+    async def accept_webhook(self, provider_call_id: str) -> PhoneLine:
+        if not provider_call_id:
+            raise InvalidArgument("provider_call_id (the CallSid) is required")
+        if provider_call_id in self._sids:
+            raise AlreadyExists("this Twilio call was already taken")
+        self._remember_sid(provider_call_id)
+        call = TwilioCall(self, "", provider_call_id)
+        call.line = TwilioLine(call)
+        self._tasks.spawn(self._drop_without_media(call), f"twilio-media-wait-{provider_call_id}")
+        return call.line
+
+    async def _drop_without_media(self, call: TwilioCall) -> None:
+        await self._clock.sleep(self._media_wait_sec)
+        if not call.attached.is_set() and call.line is not None:
+            log.info("twilio media stream never came", extra={"call_id": call.call_id})
+            call.line.caller(CallerGone(reason="line_dropped"))
+
+    def _remember_sid(self, sid: str) -> None:
+        self._sids[sid] = None
+        while len(self._sids) > MAX_REMEMBERED_SIDS:
+            self._sids.popitem(last=False)
+
+    def carrier_status(
+        self, call_id: str, provider_call_id: str, status: str, answered_by: str
+    ) -> CarrierOutcome:
+        """A status or answering-machine callback; replays and stale ones change nothing."""
+        call = self._calls.get(call_id)
+        if call is None or (provider_call_id and provider_call_id != call.sid):
+            return CarrierOutcome(applied=False)
+        detected = ""
+        if answered_by and not call.answered_by:
+            call.answered_by = detected = answered_by
+        applied = bool(detected)
+        if call.ring is not None and status in RING_FAILURES:
+            reason, failed = RING_FAILURES[status]
+            ring, call.ring = call.ring, None
+            call.finish()
+            ring.fail(reason, failed)
+            applied = True
+        elif call.line is not None and status == "completed":
+            call.line.caller(CallerGone(reason="caller_hangup"))
+            applied = True
+        return CarrierOutcome(applied, detected)
+
+    async def close(self) -> None:
+        await self._tasks.close()
+        for call in list(self._calls.values()):
+            call.finish()
+
+
+def _drain(queue: asyncio.Queue[PhoneDownlink | None]) -> list[PhoneDownlink | None]:
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items

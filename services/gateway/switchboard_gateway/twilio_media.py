@@ -1,0 +1,245 @@
+"""One Twilio Media Stream bridged to the dialer's ``Dialer.Phone`` stream.
+
+Twilio sends ``connected``, ``start`` (with our ``customParameters``: the call id
+and its token), then ``media`` (base64 µ-law, 8 kHz), ``dtmf``, ``mark`` and
+``stop``. We send ``media`` (the bot's frames, µ-law), ``clear`` the instant the
+dialer reports a barge-in (queued bot frames not yet written are dropped with it),
+and a ``mark`` after each bot sentence (``{turn_id}/{index}``) and turn (``{turn_id}``),
+so Twilio tells when the caller heard it.
+Codecs are converted here, and only here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import json
+import logging
+from collections import deque
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from switchboard import g711
+from switchboard.carrier_tokens import check_call_token
+from switchboard.config import TwilioSettings
+from switchboard.errors import SwitchboardError
+from switchboard.media import AudioFrame, Dtmf
+from switchboard.phone import (
+    BotSentencePlayed,
+    BotTurnDone,
+    ClearAudio,
+    PhoneAnswer,
+    PhoneCallEnded,
+    PhoneHangUp,
+    PhoneTransferred,
+)
+from switchboard.tasks import run_until_first_ends
+from switchboard_gateway.phone_link import PhoneStream
+from switchboard_gateway.twilio_link import MEDIA_SAMPLE_RATE, MEDIA_STREAM_NUMBER, CarrierDialer
+
+log = logging.getLogger(__name__)
+
+ULAW_FRAME = MEDIA_SAMPLE_RATE // 50  # 160 bytes: 20 ms
+START_WAIT_SEC = 10.0
+CANCEL_WAIT_SEC = 2.0
+MAX_QUEUED_MEDIA = 100  # 2 s of bot audio for a slow socket; older frames are dropped
+CLOSE_POLICY = 1008
+FLUSH_WAIT_SEC = 2.0
+HANGUP_WAIT_SEC = 3.0
+DTMF_DIGITS = frozenset("0123456789*#ABCD")
+
+
+class TwilioOutbox:
+    """Messages for Twilio in order; bot media is bounded and dropped on ``clear``."""
+
+    def __init__(self) -> None:
+        self._items: deque[dict[str, Any]] = deque()
+        self._ready = asyncio.Event()
+        self._media = 0
+        self.dropped_media = 0
+        self.drained = asyncio.Event()  # set whenever the last queued message was sent
+
+    def put(self, message: dict[str, Any]) -> None:
+        if message["event"] == "media":
+            if self._media >= MAX_QUEUED_MEDIA:
+                self.dropped_media += 1
+                return
+            self._media += 1
+        self._items.append(message)
+        self._ready.set()
+        self.drained.clear()
+
+    def clear(self, clear_message: dict[str, Any]) -> None:
+        """Barge-in: unsent media goes, and ``clear`` goes ahead of everything else."""
+        self._items = deque(m for m in self._items if m["event"] != "media")
+        self._media = 0
+        self._items.appendleft(clear_message)
+        self._ready.set()
+        self.drained.clear()
+
+    async def next(self) -> dict[str, Any]:
+        while not self._items:
+            self._ready.clear()
+            await self._ready.wait()
+        message = self._items.popleft()
+        if message["event"] == "media":
+            self._media -= 1
+        if not self._items:
+            self.drained.set()
+        return message
+
+
+class TwilioMediaBridge:
+    """Runs one ``/twilio/media/{call_id}`` socket until Twilio or the dialer ends it."""
+
+    def __init__(
+        self, socket: WebSocket, dialer: CarrierDialer, call_id: str, settings: TwilioSettings
+    ) -> None:
+        self._socket = socket
+        self._dialer = dialer
+        self._call_id = call_id
+        self._settings = settings
+        self._outbox = TwilioOutbox()
+        self._stream_sid = ""
+        self._pending = b""  # µ-law bytes short of a whole frame
+        self._dialer_done = asyncio.Event()
+
+    async def run(self) -> None:
+        stream: PhoneStream | None = None
+        try:
+            if not await self._wait_start():
+                return
+            stream = await self._dialer.register(MEDIA_STREAM_NUMBER, MEDIA_SAMPLE_RATE)
+            await stream.send(PhoneAnswer(call_id=self._call_id))
+            await run_until_first_ends(
+                "twilio-media",
+                {
+                    "twilio-rx": self._from_twilio(stream),
+                    "twilio-tx": self._to_twilio(),
+                    "dialer-rx": self._from_dialer(stream),
+                },
+                CANCEL_WAIT_SEC,
+            )
+        except WebSocketDisconnect:
+            pass
+        except SwitchboardError as exc:
+            log.warning(
+                "twilio media bridge failed", extra={"call_id": self._call_id, "error": exc.message}
+            )
+        finally:
+            if stream is not None:
+                await stream.close()
+            log.info(
+                "twilio media stream closed",
+                extra={"call_id": self._call_id, "dropped_media": self._outbox.dropped_media},
+            )
+            with contextlib.suppress(Exception):
+                if self._socket.application_state is WebSocketState.CONNECTED:
+                    await self._socket.close()
+
+    async def _receive(self) -> dict[str, Any] | None:
+        message = await self._socket.receive()
+        if message["type"] == "websocket.disconnect":
+            return None
+        try:
+            data = json.loads(message.get("text") or "")
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    async def _wait_start(self) -> bool:
+        """Reads up to ``start``; False (socket closed) when its call token is wrong."""
+        try:
+            async with asyncio.timeout(START_WAIT_SEC):
+                while (data := await self._receive()) is not None:
+                    if data.get("event") == "start":
+                        break
+                else:
+                    return False
+        except TimeoutError:
+            await self._socket.close(CLOSE_POLICY, "no start")
+            return False
+        start = data.get("start") or {}
+        params = start.get("customParameters") or {}
+        token = str(params.get("token", ""))
+        if params.get("call_id") != self._call_id or not check_call_token(
+            self._settings.auth_token, self._call_id, token
+        ):
+            log.warning("twilio media stream refused: bad call token")
+            await self._socket.close(CLOSE_POLICY, "bad token")
+            return False
+        self._stream_sid = str(data.get("streamSid") or start.get("streamSid") or "")
+        return True
+
+    async def _from_twilio(self, stream: PhoneStream) -> None:
+        while (data := await self._receive()) is not None:
+            match data.get("event"):
+                case "media":
+                    for pcm in self._frames(data.get("media") or {}):
+                        await stream.send(AudioFrame(pcm))
+                case "dtmf":
+                    digit = str((data.get("dtmf") or {}).get("digit", ""))
+                    if digit in DTMF_DIGITS and digit:
+                        await stream.send(Dtmf(digits=digit))
+                case "mark":
+                    name = str((data.get("mark") or {}).get("name", ""))
+                    log.debug("twilio played", extra={"call_id": self._call_id, "mark": name})
+                case "stop":
+                    await stream.send(PhoneHangUp(reason="caller_hangup"))
+                    # The hang-up must reach the dialer before the stream is cut: it
+                    # ends its side once it has taken it (a backlog of frames may be ahead).
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(HANGUP_WAIT_SEC):
+                            await self._dialer_done.wait()
+                    return
+
+    def _frames(self, media: dict[str, Any]) -> list[bytes]:
+        """Twilio's payload as whole 20 ms PCM16 frames (it usually sends exactly one)."""
+        try:
+            ulaw = self._pending + base64.b64decode(str(media.get("payload", "")), validate=True)
+        except (binascii.Error, ValueError):
+            return []
+        whole = len(ulaw) - len(ulaw) % ULAW_FRAME
+        self._pending = ulaw[whole:]
+        return [g711.decode(ulaw[i : i + ULAW_FRAME], "PCMU") for i in range(0, whole, ULAW_FRAME)]
+
+    async def _to_twilio(self) -> None:
+        while True:
+            await self._socket.send_text(json.dumps(await self._outbox.next()))
+
+    async def _from_dialer(self, stream: PhoneStream) -> None:
+        try:
+            await self._follow_dialer(stream)
+        finally:
+            self._dialer_done.set()
+
+    async def _follow_dialer(self, stream: PhoneStream) -> None:
+        async for event in stream.events():
+            match event:
+                case AudioFrame(pcm=pcm):
+                    payload = base64.b64encode(g711.encode(pcm, "PCMU")).decode()
+                    self._outbox.put(self._message("media", media={"payload": payload}))
+                case ClearAudio():
+                    self._outbox.clear(self._message("clear"))
+                case BotSentencePlayed(turn_id=turn_id, index=index):
+                    name = f"{turn_id}/{index}"
+                    self._outbox.put(self._message("mark", mark={"name": name}))
+                case BotTurnDone(turn_id=turn_id):
+                    self._outbox.put(self._message("mark", mark={"name": turn_id}))
+                case PhoneTransferred():
+                    pass  # Twilio ends the stream itself once the <Dial> takes over
+                case PhoneCallEnded():
+                    await self._flush()
+                    return
+
+    async def _flush(self) -> None:
+        """Sends what is queued (the goodbye) before the socket closes."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(FLUSH_WAIT_SEC):
+                await self._outbox.drained.wait()
+
+    def _message(self, event: str, **body: Any) -> dict[str, Any]:
+        return {"event": event, "streamSid": self._stream_sid, **body}

@@ -1,0 +1,126 @@
+"""Twilio's side of the gateway: the Voice webhook, status callbacks and the Media
+Streams socket (``/twilio/*``), authenticated by ``X-Twilio-Signature``, not API keys.
+
+Every request is checked before anything happens: a missing or wrong signature is
+403 and nothing reaches the dialer. Status callbacks also carry the call's token
+(:mod:`switchboard.carrier_tokens`), so a signed callback for one call cannot be
+pointed at another; a replayed one reaches the dialer, which ignores it.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request, WebSocket
+from fastapi.responses import Response
+
+from switchboard.carrier_tokens import check_call_token
+from switchboard.config import Settings
+from switchboard.errors import SwitchboardError
+from switchboard.twilio_urls import (
+    MEDIA_PATH,
+    STATUS_PATH,
+    VOICE_PATH,
+    media_url,
+    reject_twiml,
+    stream_twiml,
+)
+from switchboard_gateway.twilio_link import PROVIDER, CarrierDialer, TwilioSignatures
+from switchboard_gateway.twilio_media import TwilioMediaBridge
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["twilio"], include_in_schema=False)
+SIGNATURE_HEADER = "x-twilio-signature"
+MAX_FORM_BYTES = 16 * 1024
+
+
+def _signatures(request: Request | WebSocket) -> TwilioSignatures:
+    signatures: TwilioSignatures = request.app.state.twilio_signatures
+    return signatures
+
+
+def _dialer(request: Request | WebSocket) -> CarrierDialer:
+    dialer: CarrierDialer = request.app.state.carrier_dialer
+    return dialer
+
+
+async def _signed_form(request: Request) -> dict[str, str] | None:
+    """The POST parameters, or None when the signature does not match them."""
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return None
+    params = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    signatures = _signatures(request)
+    url = signatures.url(request.url.path, request.url.query)
+    if not signatures.valid(url, params, request.headers.get(SIGNATURE_HEADER)):
+        log.warning("twilio request refused: bad signature", extra={"path": request.url.path})
+        return None
+    return params
+
+
+def _forbidden() -> Response:
+    return Response("forbidden", status_code=403, media_type="text/plain")
+
+
+def _twiml(body: str) -> Response:
+    return Response(body, media_type="text/xml")
+
+
+@router.post(VOICE_PATH)
+async def voice_webhook(request: Request) -> Response:
+    """An inbound call: the dialer takes it, Twilio streams it to our media socket."""
+    params = await _signed_form(request)
+    if params is None:
+        return _forbidden()
+    settings: Settings = request.app.state.settings
+    twilio = settings.dialer.twilio
+    try:
+        call_id = await _dialer(request).answer_call(
+            PROVIDER, params.get("From", ""), params.get("To", ""), params.get("CallSid", "")
+        )
+    except SwitchboardError as exc:
+        log.warning("twilio inbound call not taken", extra={"error": exc.message})
+        return _twiml(reject_twiml())
+    return _twiml(stream_twiml(twilio.public_url, call_id, twilio.auth_token))
+
+
+@router.post(STATUS_PATH)
+async def status_callback(request: Request) -> Response:
+    """Call progress and answering-machine results for one of our calls."""
+    params = await _signed_form(request)
+    if params is None:
+        return _forbidden()
+    settings: Settings = request.app.state.settings
+    call_id = request.query_params.get("call_id", "")
+    token = request.query_params.get("token", "")
+    if not check_call_token(settings.dialer.twilio.auth_token, call_id, token, "status"):
+        return _forbidden()
+    try:
+        applied = await _dialer(request).carrier_status(
+            PROVIDER,
+            call_id,
+            params.get("CallSid", ""),
+            params.get("CallStatus", ""),
+            params.get("AnsweredBy", ""),
+        )
+    except SwitchboardError as exc:
+        log.warning("twilio status not delivered", extra={"call_id": call_id, "error": exc.message})
+        return Response(status_code=503)
+    log.info("twilio status", extra={"call_id": call_id, "applied": applied})
+    return Response(status_code=204)
+
+
+@router.websocket(MEDIA_PATH + "/{call_id}")
+async def media_socket(socket: WebSocket, call_id: str) -> None:
+    """One call's Media Stream; refused (403) before the handshake when unsigned."""
+    signatures = _signatures(socket)
+    settings: Settings = socket.app.state.settings
+    url = media_url(settings.dialer.twilio.public_url, call_id)
+    if not signatures.valid(url, {}, socket.headers.get(SIGNATURE_HEADER)):
+        log.warning("twilio media socket refused: bad signature", extra={"call_id": call_id})
+        await socket.close(code=1008)  # before accept: the handshake gets 403
+        return
+    await socket.accept()
+    await TwilioMediaBridge(socket, _dialer(socket), call_id, settings.dialer.twilio).run()
