@@ -10,12 +10,18 @@ import grpc
 from switchboard import convert
 from switchboard.errors import FailedPrecondition, InvalidArgument
 from switchboard.grpc_edge import grpc_errors
-from switchboard.phone import PhoneRegister, PhoneRegistered
+from switchboard.phone import (
+    PhoneAttach,
+    PhoneConnected,
+    PhoneDownlink,
+    PhoneRegister,
+    PhoneRegistered,
+)
 from switchboard.phone_wire import downlink_to_pb, uplink_from_pb
 from switchboard.tasks import cancel_and_wait
 from switchboard.v1 import common_pb2, dialer_pb2, dialer_pb2_grpc
 from switchboard_dialer.dialer import Dialer
-from switchboard_dialer.telephony.base import TelephonyProvider
+from switchboard_dialer.telephony.base import MediaEndpoint, TelephonyProvider
 from switchboard_dialer.telephony.simulator import SimulatedPhone, SimulatorProvider
 
 
@@ -77,34 +83,59 @@ class DialerServicer(dialer_pb2_grpc.DialerServicer):
         request_iterator: AsyncIterator[dialer_pb2.PhoneUplink],
         context: grpc.aio.ServicerContext,
     ) -> AsyncIterator[dialer_pb2.PhoneDownlink]:
-        """A virtual phone: ``register`` first, then ring, answer, talk; closing unregisters."""
-        if not isinstance(self._telephony, SimulatorProvider):
-            raise FailedPrecondition(
-                f"virtual phones need dialer.telephony simulator; this dialer runs "
-                f"{self._telephony.name}"
-            )
+        """A virtual phone (``register`` first, then ring, answer, talk; closing unregisters),
+        or a carrier's media socket for one call (``attach`` first, then audio and DTMF)."""
         uplink = aiter(request_iterator)
         first = await anext(uplink, None)
-        registration = uplink_from_pb(first) if first is not None else None
-        if not isinstance(registration, PhoneRegister):
-            raise InvalidArgument("the first message on Phone must be register{number, mode}")
-        phone = self._telephony.register(registration)
+        opening = uplink_from_pb(first) if first is not None else None
+        phone: MediaEndpoint
+        if isinstance(opening, PhoneAttach):
+            phone = await self._telephony.attach_media(opening)
+            greeting: PhoneDownlink = PhoneConnected(call_id=opening.call_id)
+        elif isinstance(opening, PhoneRegister):
+            if not isinstance(self._telephony, SimulatorProvider):
+                raise FailedPrecondition(
+                    f"virtual phones need dialer.telephony simulator; this dialer runs "
+                    f"{self._telephony.name}"
+                )
+            phone = self._telephony.register(opening)
+            greeting = PhoneRegistered(number=phone.number)
+        else:
+            raise InvalidArgument(
+                "the first message on Phone must be register{number, mode} or attach"
+            )
         errors: list[Exception] = []
         pump = asyncio.create_task(self._pump_uplink(uplink, phone, errors), name="phone-uplink")
         try:
-            yield downlink_to_pb(PhoneRegistered(number=phone.number))
+            yield downlink_to_pb(greeting)
             async for event in phone.downlink():
                 yield downlink_to_pb(event)
             if errors:
                 raise errors[0]
         finally:
-            self._telephony.unregister(phone)
+            if isinstance(phone, SimulatedPhone) and isinstance(self._telephony, SimulatorProvider):
+                self._telephony.unregister(phone)
+            else:
+                phone.close()
             await cancel_and_wait([pump])
+
+    @grpc_errors
+    async def CarrierWebhook(
+        self, request: dialer_pb2.CarrierWebhookRequest, context: grpc.aio.ServicerContext
+    ) -> dialer_pb2.CarrierWebhookResponse:
+        if request.provider != self._telephony.name:
+            raise FailedPrecondition(
+                f"this dialer runs {self._telephony.name}, not {request.provider!r}"
+            )
+        accepted = await self._telephony.webhook(
+            request.kind, request.call_id, request.token, request.body
+        )
+        return dialer_pb2.CarrierWebhookResponse(accepted=accepted)
 
     @staticmethod
     async def _pump_uplink(
         uplink: AsyncIterator[dialer_pb2.PhoneUplink],
-        phone: SimulatedPhone,
+        phone: MediaEndpoint,
         errors: list[Exception],
     ) -> None:
         """The phone's uplink; any misuse ends the stream with that error."""

@@ -12,6 +12,7 @@ from switchboard.config import ConfigError, Settings, load_settings
 from switchboard.logs import configure_logging
 from switchboard.service_main import GIL_SWITCH_INTERVAL_SEC
 from switchboard_gateway.app import create_app
+from switchboard_gateway.carrier_grpc import GrpcCarrierLink
 from switchboard_gateway.grpc_backend import GrpcCallBackend
 from switchboard_gateway.middleware import QuietWebSockets
 from switchboard_gateway.phone_grpc import GrpcPhoneExchange
@@ -27,7 +28,12 @@ async def serve(settings: Settings) -> None:
     # gRPC aio channels belong to the running loop, so the backend is built here.
     logging.getLogger("uvicorn.error").addFilter(QuietWebSockets())
     backend = GrpcCallBackend(settings.services)
-    app = create_app(settings, backend, GrpcPhoneExchange(settings.services))
+    app = create_app(
+        settings,
+        backend,
+        GrpcPhoneExchange(settings.services),
+        carriers=GrpcCarrierLink(settings.services.dialer),
+    )
     config = uvicorn.Config(
         app,
         host=settings.gateway.host,

@@ -9,9 +9,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from switchboard.config import Settings
-from switchboard_gateway import calls_api, docs, health, reports, softphone
+from switchboard_gateway import acs_routes, calls_api, docs, health, reports, softphone
 from switchboard_gateway.auth import ApiKeys
 from switchboard_gateway.backend import CallBackend
+from switchboard_gateway.carrier_link import CarrierLink
 from switchboard_gateway.headers import SecurityHeaders
 from switchboard_gateway.method_guard import MethodGuard
 from switchboard_gateway.middleware import AccessLog, BodyGuard, KeyLogin
@@ -37,6 +38,7 @@ def create_app(
     calls: CallBackend,
     phones: PhoneExchange | None = None,
     clock: Callable[[], float] = time.time,
+    carriers: CarrierLink | None = None,
 ) -> FastAPI:
     """The ASGI app; ``calls`` and ``phones`` are closed when the app shuts down.
 
@@ -52,6 +54,8 @@ def create_app(
             await calls.close()
             if phones is not None:
                 await phones.close()
+            if carriers is not None:
+                await carriers.close()
 
     app = FastAPI(
         title="Switchboard",
@@ -67,6 +71,8 @@ def create_app(
     app.state.calls = calls
     app.state.api_keys = keys
     app.state.phones = phones
+    # The ACS endpoints are live when acs.url_signing_key is set (else they answer 404).
+    app.state.acs = acs_routes.acs_edge(settings.acs, carriers) if carriers is not None else None
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(calls_api.router)
@@ -74,6 +80,8 @@ def create_app(
     app.include_router(docs.router)
     app.include_router(softphone.pages)
     app.include_router(softphone.sockets)
+    app.include_router(acs_routes.router)
+    app.include_router(acs_routes.sockets)
     # The last added runs first: log everything, add security headers to every answer,
     # refuse unknown methods, limit rates, then limit bodies, then browser login.
     https = settings.gateway.public_url.startswith("https://")

@@ -16,16 +16,16 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from switchboard.media import AudioFrame
+from switchboard.media import AudioFrame, Dtmf
 from switchboard.phone import PhoneAnswer, PhoneDownlink, PhoneHangUp
 
 # The softphone's line: wideband, 20 ms frames of PCM16 LE mono.
 SAMPLE_RATE = 16000
 FRAME_BYTES = SAMPLE_RATE // 50 * 2
 
-PhoneUp = PhoneAnswer | PhoneHangUp | AudioFrame
-"""What the browser sends the dialer: answer, hang up (or decline), microphone frames
-(:data:`FRAME_BYTES` long; the stream numbers them)."""
+PhoneUp = PhoneAnswer | PhoneHangUp | AudioFrame | Dtmf
+"""What the browser (or a carrier's media socket) sends the dialer: answer, hang up (or
+decline), microphone frames (:data:`FRAME_BYTES` long; the stream numbers them), touch tones."""
 
 PhoneDown = PhoneDownlink
 """What the dialer sends: ringing, connected, bot frames, clear audio, turn done, ended…"""
