@@ -139,6 +139,7 @@ class FakeAcs:
         self.reachable_transfer_targets: set[str] = set()
         self.next_callee = Callee()
         self.contexts: dict[str, str] = {}  # incomingCallContext → caller number
+        self.delivered: list[list[dict[str, Any]]] = []  # Event Grid deliveries, in order
         self._server: uvicorn.Server | None = None
         self._serving: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
@@ -326,6 +327,7 @@ class FakeAcs:
         return await self.deliver_events([event], secret)
 
     async def deliver_events(self, events: list[dict[str, Any]], secret: str) -> httpx.Response:
+        self.delivered.append(events)
         return await self._http.post(
             f"{self.gateway_url}/acs/events", params={"secret": secret}, json=events
         )
@@ -386,7 +388,7 @@ class FakeAcs:
 
     def _bot_talking_since(self, call: FakeCall) -> float | None:
         """When the bot's current run of audio started (None when it is quiet)."""
-        if self._bot_quiet_for(call) > 0.1:
+        if not call.bot_events or self._bot_quiet_for(call) > 0.1:
             return None
         start = call.bot_events[-1].at
         for event in reversed(call.bot_events):

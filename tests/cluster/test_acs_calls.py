@@ -14,10 +14,12 @@ import secrets
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
+import grpc
 import httpx
 import pytest
 import websockets
 
+from switchboard.v1 import dialer_pb2, dialer_pb2_grpc
 from switchboard_cli.launcher import Cluster, ClusterPorts, free_port
 from tests.carriers.fake_acs import AcsSigner, Callee, CalleeLine, FakeAcs, FakeCall
 from tests.carriers.piper_voice import synthesise
@@ -259,3 +261,104 @@ def test_event_grid_validation_is_answered_and_needs_the_subscription_secret(
         assert no_secret.status_code == 401
 
     run(acs, scenario)
+
+
+def test_a_callee_talking_over_the_bot_gets_stop_audio_in_the_frame_the_playout_stops(
+    acs: AcsCluster,
+) -> None:
+    answer = acs.speak(ANSWER)
+
+    async def scenario(fake: FakeAcs, http: httpx.AsyncClient) -> tuple[dict[str, Any], FakeCall]:
+        fake.next_callee = Callee(lines=[CalleeLine(answer, barge_in_after_sec=1.0)])
+        call_id = await place_call(http, unique_number())
+        call = await connected_call(fake)
+        await wait_until(call.stops, 15, "StopAudio")
+        # The pause becomes an interruption once the callee's words are understood.
+        await wait_for_call(http, call_id, lambda c: c["claim"].get("incident_datetime"), 40)
+        await fake.hang_up(call)
+        stored = await wait_for_call(http, call_id, lambda c: c["state"] == "ended", 10)
+        return stored, call
+
+    stored, call = run(acs, scenario)
+    stop = call.stops()[0]
+    assert call.barged_at is not None and call.barged_at < stop
+    before = [e.at for e in call.bot_events if e.kind == "audio" and e.at <= stop]
+    after = [e.at for e in call.bot_events if e.kind == "audio" and stop < e.at < stop + 0.3]
+    # StopAudio follows the last bot frame by at most one frame slot (20 ms, plus loopback
+    # jitter on a shared machine), and no bot audio follows it while the callee talks.
+    assert stop - before[-1] <= 0.06, f"StopAudio {1000 * (stop - before[-1]):.0f} ms late"
+    assert after == []
+    # The brain's history holds the greeting as interrupted: only what was played.
+    greeting = next(m for m in stored["messages"] if m["persona"] == "assistant")
+    assert greeting["interrupted"] is True, stored["messages"]
+    assert not greeting["content"].endswith("When did it happen?")
+
+
+def test_touch_tones_from_the_acs_media_stream_reach_the_brain(acs: AcsCluster) -> None:
+    async def scenario(fake: FakeAcs, http: httpx.AsyncClient) -> dict[str, Any]:
+        fake.next_callee = Callee(dtmf_after_greeting="42#")
+        call_id = await place_call(http, unique_number())
+        call = await connected_call(fake)
+        stored = await wait_for_call(
+            http, call_id, lambda c: any(m["action"] == "dtmf" for m in c["messages"]), 30
+        )
+        await fake.hang_up(call)
+        return stored
+
+    stored = run(acs, scenario)
+    tones = [m for m in stored["messages"] if m["action"] == "dtmf"]
+    assert [(m["persona"], m["content"]) for m in tones] == [("human", "42#")]
+
+
+def test_an_inbound_acs_call_arrives_through_event_grid_and_is_answered_once(
+    acs: AcsCluster,
+) -> None:
+    async def scenario(fake: FakeAcs, http: httpx.AsyncClient) -> tuple[dict[str, Any], FakeCall]:
+        fake.next_callee = Callee()
+        caller = unique_number()
+        reply = await fake.ring_in(caller, BOT_NUMBER, EVENT_GRID_SECRET)
+        assert (reply.status_code, reply.json()) == (200, {"accepted": 1})
+        call = await connected_call(fake)
+        assert call.direction == "inbound"
+        listed = (await http.get("/call", params={"phone_number": caller})).json()
+        call_id = listed[0]["call_id"]
+        stored = await wait_for_call(http, call_id, lambda c: c["state"] == "in_progress", 10)
+        assert stored["direction"] == "inbound"
+        await wait_until(lambda: call.bot_frames > 50, 10, "the bot's greeting")
+        duplicate = await fake.deliver_events(fake.delivered[-1], EVENT_GRID_SECRET)
+        assert (duplicate.status_code, duplicate.json()) == (200, {"accepted": 0})
+        await fake.hang_up(call)
+        stored = await wait_for_call(http, call_id, lambda c: c["state"] == "ended", 10)
+        fake_calls.extend(fake.calls)
+        return stored, call
+
+    fake_calls: list[str] = []
+    stored, _ = run(acs, scenario)
+    assert len(fake_calls) == 1  # the duplicated IncomingCall was not answered again
+    assert stored["state_reason"] == "caller_hangup"
+
+
+def test_an_sms_goes_out_through_acs_from_the_acs_number(acs: AcsCluster) -> None:
+    async def scenario(fake: FakeAcs, http: httpx.AsyncClient) -> dict[str, Any]:
+        fake.next_callee = Callee()
+        number = unique_number()
+        call_id = await place_call(http, number)
+        call = await connected_call(fake)
+        async with grpc.aio.insecure_channel(acs.cluster.ports.grpc_address("dialer")) as channel:
+            stub = dialer_pb2_grpc.DialerStub(channel)  # type: ignore[no-untyped-call]
+            reply = await stub.SendSms(
+                dialer_pb2.SendSmsRequest(call_id=call_id, to=number, text="Your claim is filed.")
+            )
+        assert reply.provider_message_id.startswith("sms-")
+        await fake.hang_up(call)
+        assert len(fake.sms) == 1
+        sent = fake.sms[0]
+        assert sent["from"] == BOT_NUMBER
+        assert [r["to"] for r in sent["smsRecipients"]] == [number]
+        assert sent["message"] == "Your claim is filed."
+        return await wait_for_call(http, call_id, lambda c: c["state"] == "ended", 10)
+
+    stored = run(acs, scenario)
+    assert [m["content"] for m in stored["messages"] if m["action"] == "sms"] == [
+        "Your claim is filed."
+    ]

@@ -26,6 +26,8 @@ except ImportError as exc:  # the registry turns this into "pip install -r requi
     ) from exc
 
 log = logging.getLogger(__name__)
+# The SDK logs every request and response at INFO: far too chatty for 50 calls a second.
+logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
 
 
 class AcsSms(SmsProvider):

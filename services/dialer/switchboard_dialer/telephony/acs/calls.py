@@ -13,6 +13,8 @@ from typing import Any
 from switchboard.errors import FailedPrecondition, NotFound, Unavailable
 
 log = logging.getLogger(__name__)
+# The SDK logs every request and response at INFO: far too chatty for 50 calls a second.
+logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
 
 MEDIA_SAMPLE_RATE = 16000  # PCM16 16 kHz mono both ways: no codec conversion anywhere
 
