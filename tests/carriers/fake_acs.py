@@ -111,6 +111,7 @@ class FakeCall:
     bot_audio: bytearray = field(default_factory=bytearray)
     bot_events: list[BotEvent] = field(default_factory=list)
     transfers: list[str] = field(default_factory=list)
+    transfer_settled_at: float | None = None
     hung_up_by_bot: bool = False
     media_closed: asyncio.Event = field(default_factory=asyncio.Event)
     barged_at: float | None = None
@@ -295,6 +296,7 @@ class FakeAcs:
 
     async def _settle_transfer(self, call: FakeCall, ok: bool, context: str) -> None:
         await asyncio.sleep(0.2)
+        call.transfer_settled_at = time.monotonic()
         await self._callback(call, "CallTransferAccepted" if ok else "CallTransferFailed", context)
         if ok:
             await self._callback(call, "CallDisconnected")

@@ -362,3 +362,57 @@ def test_an_sms_goes_out_through_acs_from_the_acs_number(acs: AcsCluster) -> Non
     assert [m["content"] for m in stored["messages"] if m["action"] == "sms"] == [
         "Your claim is filed."
     ]
+
+
+ASK_FOR_A_PERSON = "I want to talk to a person."
+
+
+def test_a_caller_asking_for_a_person_is_transferred_by_acs_and_the_call_ends(
+    acs: AcsCluster,
+) -> None:
+    person = acs.speak(ASK_FOR_A_PERSON)
+
+    async def scenario(fake: FakeAcs, http: httpx.AsyncClient) -> tuple[dict[str, Any], FakeCall]:
+        fake.reachable_transfer_targets = {AGENT}
+        fake.next_callee = Callee(lines=[CalleeLine(person)])
+        call_id = await place_call(http, unique_number())
+        call = await connected_call(fake)
+        stored = await wait_for_call(http, call_id, lambda c: c["state"] == "ended", 60)
+        return stored, call
+
+    stored, call = run(acs, scenario)
+    assert call.transfers == [AGENT]
+    assert stored["state_reason"] == "transferred"
+    # The bot said a line before handing the caller over: audio after the caller's request.
+    assert call.transfer_settled_at is not None
+
+
+def test_a_transfer_acs_cannot_complete_is_announced_and_the_call_goes_on(
+    acs: AcsCluster,
+) -> None:
+    person = acs.speak(ASK_FOR_A_PERSON)
+
+    async def scenario(fake: FakeAcs, http: httpx.AsyncClient) -> tuple[dict[str, Any], FakeCall]:
+        fake.reachable_transfer_targets = set()  # every transfer fails
+        fake.next_callee = Callee(lines=[CalleeLine(person)])
+        call_id = await place_call(http, unique_number())
+        call = await connected_call(fake)
+        await wait_until(lambda: call.transfer_settled_at, 60, "the failed transfer")
+        settled = call.transfer_settled_at
+        assert settled is not None
+        # The caller hears a line about it (bot audio after the failure) ...
+        await wait_until(
+            lambda: sum(e.kind == "audio" and e.at > settled for e in call.bot_events) > 50,
+            10,
+            "the bot's line about the failed transfer",
+        )
+        # ... and stays on a live call.
+        stored = await wait_for_call(http, call_id, lambda c: c["state"] == "in_progress", 10)
+        assert stored["state_reason"] == "transfer_failed"
+        assert not call.media_closed.is_set()
+        await fake.hang_up(call)
+        return await wait_for_call(http, call_id, lambda c: c["state"] == "ended", 10), call
+
+    stored, call = run(acs, scenario)
+    assert call.transfers == [AGENT]
+    assert stored["state_reason"] == "caller_hangup"
