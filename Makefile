@@ -66,8 +66,25 @@ run: install ## Start the five services on the embedded offline defaults
 demo: install ## A whole simulated voice call: transcript, claim and report
 	$(BIN)/switchboard simulate --voice --rate 16000 scenarios/demo.yaml
 
+# The local PostgreSQL and Redis the tests talk to (the store's contract suite, the
+# postgres cluster test): started when they are down, with the machine's own commands.
+PG_HOST ?= 127.0.0.1
+.PHONY: services
+services: ## Start the local PostgreSQL and Redis when they are not running
+	@pg_isready -q -h $(PG_HOST) || { \
+		echo "Starting PostgreSQL ..."; \
+		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
+		for i in $$(seq 50); do pg_isready -q -h $(PG_HOST) && break; sleep 0.2; done; \
+		pg_isready -h $(PG_HOST); }
+	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || { \
+		echo "Starting Redis ..."; \
+		redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
+			--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log; \
+		for i in $$(seq 50); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 0.2; done; \
+		redis-cli -h 127.0.0.1 ping; }
+
 .PHONY: test
-test: install install-llm-local system-deps ## Install what is needed and run every test
+test: install install-llm-local system-deps services ## Install what is needed and run every test
 	$(BIN)/python -m pytest -q
 
 .PHONY: eval
@@ -83,8 +100,9 @@ lint: install ## ruff, mypy (strict) and the import contracts (pyproject.toml)
 	$(BIN)/lint-imports
 
 .PHONY: bench
-bench: install install-llm-local system-deps ## Run every benchmark (about 15 min); JSON in bench/results
+bench: install install-llm-local system-deps services ## Run every benchmark (about 15 min); JSON in bench/results
 	$(BIN)/python bench/turn_overhead.py
+	$(BIN)/python bench/store/latency.py
 	$(BIN)/python bench/brain/overhead.py
 	$(BIN)/python bench/brain/local_llm.py
 	$(BIN)/python bench/brain/rag.py

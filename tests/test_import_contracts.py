@@ -114,6 +114,11 @@ def test_this_tree_keeps_every_import_contract(tmp_path: Path) -> None:
             "The shared library imports no service",
         ),
         (
+            "switchboard_store/bad_import.py",
+            "from switchboard_testing import clock",
+            "Services and lib import neither the CLI nor the test support",
+        ),
+        (
             "switchboard/converse.py",
             "from switchboard.v1 import brain_pb2",
             "Stream contracts are domain types, without generated code",
@@ -127,6 +132,7 @@ def test_this_tree_keeps_every_import_contract(tmp_path: Path) -> None:
     ids=[
         "a-service-imports-another",
         "lib-imports-a-service",
+        "a-service-imports-the-test-support",
         "a-stream-contract-imports-protobuf",
         "sip-call-imports-endpoint",
     ],

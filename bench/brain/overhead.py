@@ -16,9 +16,7 @@ import statistics
 import time
 
 import common
-from brain_fakes import REFERENCE_NOW, InMemoryStore, Reply, ScriptedChatModel
 
-from switchboard.clock import VirtualClock
 from switchboard.config import Features, LlmSettings
 from switchboard.converse import AgentSentence, UserTurn
 from switchboard.features import FeatureFlags
@@ -26,6 +24,8 @@ from switchboard_brain.policy.base import ConversationPolicy
 from switchboard_brain.policy.form import FormPolicy
 from switchboard_brain.policy.llm import LlmPolicy
 from switchboard_brain.session import ConversationSession
+from switchboard_testing.brain_fakes import REFERENCE_NOW, InMemoryStore, Reply, ScriptedChatModel
+from switchboard_testing.clock import VirtualClock
 
 
 async def measure(policy: ConversationPolicy, turns: int) -> list[float]:

@@ -32,7 +32,7 @@ from switchboard_brain.rag.embedder import MiniLMEmbedder
 from switchboard_brain.rag.knowledge import TextChunk
 from switchboard_brain.rag.store_kb import StoreKnowledgeBase
 from switchboard_cli.launcher import grpc_ready
-from tests.cluster.llama_server import free_port
+from switchboard_testing.ports import free_tcp_port
 
 WORDS = (
     "policy claim vehicle damage windshield towing agency hours deductible coverage payment "
@@ -109,7 +109,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=256)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        address = f"127.0.0.1:{free_port()}"
+        address = f"127.0.0.1:{free_tcp_port()}"
         env = {
             **os.environ,
             "SWITCHBOARD__SERVICES__STORE": address,

@@ -26,7 +26,6 @@ import json
 import math
 import os
 import secrets
-import socket
 import sys
 import tempfile
 import time
@@ -45,8 +44,9 @@ from common import percentile, table, write_results
 from switchboard.config import Features
 from switchboard.v1 import speech_pb2, speech_pb2_grpc
 from switchboard_cli.launcher import Cluster, ClusterPorts
-from switchboard_dialer.telephony.sip import SipConfig, SipEndpoint
+from switchboard_dialer.telephony.sip import InboundPolicy, SipConfig, SipEndpoint
 from switchboard_dialer.telephony.sip.call import SipCall
+from switchboard_testing.ports import free_rtp_range, free_udp_port
 
 HOST = "127.0.0.1"
 RATE = 8000
@@ -75,32 +75,6 @@ ANSWERS = [
 def _rms(frame: bytes) -> float:
     samples = array("h", frame)
     return math.sqrt(sum(s * s for s in samples) / len(samples)) if samples else 0.0
-
-
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _free_rtp_range(size: int) -> tuple[int, int]:
-    for _ in range(50):
-        base = _free_udp_port() & ~1
-        if base + size >= 65535:
-            continue
-        socks: list[socket.socket] = []
-        try:
-            for port in range(base, base + size):
-                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                socks.append(sock)
-                sock.bind((HOST, port))
-            return base, base + size - 1
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    raise RuntimeError("no free block of RTP ports")
 
 
 def _voiced(pcm: bytes) -> bytes:
@@ -232,8 +206,16 @@ async def run_call(cluster: Cluster, phone: SipEndpoint, number: str, turns: int
 
 
 async def measure(cluster: Cluster, phone_port: int, number: str, turns: int) -> list[float]:
-    low, high = _free_rtp_range(20)
-    phone = SipEndpoint(SipConfig(bind_host=HOST, bind_port=phone_port, rtp_ports=(low, high)))
+    low, high = free_rtp_range(20)
+    # The phone takes calls from the dialer on loopback only (by default nobody may call in).
+    phone = SipEndpoint(
+        SipConfig(
+            bind_host=HOST,
+            bind_port=phone_port,
+            rtp_ports=(low, high),
+            inbound=InboundPolicy(sources=(HOST,)),
+        )
+    )
     await phone.start()
     try:
         return await run_call(cluster, phone, number, turns)
@@ -253,8 +235,8 @@ def dialer_answer_ms(log_path: Path) -> list[float]:
 
 
 def main(turns: int) -> None:
-    phone_port = _free_udp_port()
-    rtp_low, rtp_high = _free_rtp_range(20)
+    phone_port = free_udp_port()
+    rtp_low, rtp_high = free_rtp_range(20)
     number = f"+1415555{secrets.randbelow(9000) + 1000}"
     load_before = os.getloadavg()
     started = time.monotonic()
@@ -270,7 +252,7 @@ def main(turns: int) -> None:
                 "SWITCHBOARD__DIALER__SIP__HOST": HOST,
                 "SWITCHBOARD__DIALER__SIP__PORT": str(phone_port),
                 "SWITCHBOARD__DIALER__SIP__BIND_HOST": HOST,
-                "SWITCHBOARD__DIALER__SIP__BIND_PORT": str(_free_udp_port()),
+                "SWITCHBOARD__DIALER__SIP__BIND_PORT": str(free_udp_port()),
                 "SWITCHBOARD__DIALER__SIP__RTP_PORT_MIN": str(rtp_low),
                 "SWITCHBOARD__DIALER__SIP__RTP_PORT_MAX": str(rtp_high),
                 "SWITCHBOARD__FEATURES__PHONE_SILENCE_TIMEOUT_SEC": "120",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,20 +18,15 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from switchboard.v1 import common_pb2, speech_pb2, speech_pb2_grpc
 from switchboard_speech.audio import FRAME_MS, split_frames
+from switchboard_testing.ports import free_tcp_port
 
 SILENCE_MS = 500  # the default vad_silence_timeout_ms
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @asynccontextmanager
 async def speech_service() -> AsyncIterator[Any]:
     """A ``python -m switchboard_speech`` process; yields a stub once it is SERVING."""
-    port = free_port()
+    port = free_tcp_port()
     env = {
         **os.environ,
         "SWITCHBOARD_LISTEN_ADDRESS": f"127.0.0.1:{port}",

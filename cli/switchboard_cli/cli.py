@@ -8,7 +8,6 @@ import importlib
 import json
 import signal
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,19 +22,73 @@ from switchboard_cli.launcher import Cluster
 from switchboard_cli.local import DATA_DIR, local_api_key, out, ports_from, services_for
 from switchboard_cli.scenario import ScenarioError, SimulatedCallee, claim_mismatches, load_scenario
 from switchboard_cli.scenario_voice import VoiceCallee
+from switchboard_cli.supervisor import GaveUp, RestartPolicy, Supervisor
 
+# What the dialer gets on top of its drain time before it is killed (the goodbye, the
+# post-call wait, the server's stop), as the Helm chart's drainMarginSeconds.
+DRAIN_MARGIN_SEC = 30.0
 # --fast: how many times faster than real time voice mode runs.
 FAST_SPEED = 5.0
 
 
-def cmd_run(settings: Settings) -> int:
+STORE_BACKENDS = ("sqlite", "postgres")
+
+
+def with_store(settings: Settings, backend: str | None) -> Settings:
+    """``--store``: the settings with another store backend (the children get it by env)."""
+    if backend is None:
+        return settings
+    store = settings.store.model_copy(update={"backend": backend})
+    return settings.model_copy(update={"store": store})
+
+
+def _store_module() -> Any:
+    # The store owns its migrations; imported by name, like the brain's kb command.
+    return importlib.import_module("switchboard_store.migrate")
+
+
+def cmd_migrate(settings: Settings, upto: int | None = None) -> int:
+    """Applies the store database's pending migrations; 1 when the database is unreachable."""
+    store = settings.store
+    where = store.sqlite_path if store.backend == "sqlite" else store.postgres_dsn
+    try:
+        applied = asyncio.run(_store_module().migrate(store, upto))
+    except (OSError, ValueError, RuntimeError) as exc:
+        out(f"Could not migrate the {store.backend} store at {where}: {exc}")
+        return 1
+    if applied:
+        out(f"Migrated the {store.backend} store at {where}: applied {applied}")
+    else:
+        out(f"The {store.backend} store at {where} is up to date")
+    return 0
+
+
+def store_description(settings: Settings) -> str:
+    store = settings.store
+    if store.backend == "postgres":
+        return f"PostgreSQL {store.postgres_dsn} (schema {store.postgres_schema})"
+    return str(DATA_DIR / "switchboard.db")
+
+
+def cmd_run(settings: Settings, policy: RestartPolicy | None = None) -> int:
+    """Runs the five services until Ctrl-C or SIGTERM (exit 0), restarting any that dies;
+    exits 1 when one keeps dying or they cannot start."""
     key = local_api_key()
+    env = {"SWITCHBOARD__LOGGING__FORMAT": "text"}
+    if settings.store.backend != "sqlite":
+        # Like the Helm pre-install Job: the schema is current before any store starts.
+        if cmd_migrate(settings) != 0:
+            return 1
+        env["SWITCHBOARD__STORE__BACKEND"] = settings.store.backend
     cluster = Cluster(
         ports=ports_from(settings),
         api_key=key,
         data_dir=DATA_DIR,
-        env={"SWITCHBOARD__LOGGING__FORMAT": "text"},
+        env=env,
+        dialer_stop_timeout_sec=settings.dialer.drain_timeout_sec + DRAIN_MARGIN_SEC,
+        own_process_groups=True,
     )
+    supervisor = Supervisor(cluster, policy)
     out("Starting store, brain, speech, dialer and gateway ...")
     stop = False
 
@@ -44,31 +97,44 @@ def cmd_run(settings: Settings) -> int:
         stop = True
 
     signal.signal(signal.SIGTERM, on_sigterm)
+    code = 0
     try:
-        cluster.start()
-    except (RuntimeError, TimeoutError) as exc:
-        out(f"Could not start the services: {exc}")
-        return 1
-    url, ports = cluster.gateway_url, cluster.ports
-    out(f"""
+        try:
+            supervisor.start()
+        except (RuntimeError, TimeoutError) as exc:
+            out(f"Could not start the services: {exc}")
+            return 1
+        url, ports = cluster.gateway_url, cluster.ports
+        out(f"""
 Switchboard is running on the embedded offline stack.
   REST API     {url}   (OpenAPI: {url}/docs)
   Reports      {url}/report?key={quote(key)}
   API key      {key}
   gRPC         dialer {ports.dialer} speech {ports.speech} brain {ports.brain} store {ports.store}
-  Data         {DATA_DIR / "switchboard.db"}
+  Data         {store_description(settings)}
 
 Try a simulated call from another terminal:  .venv/bin/switchboard simulate scenarios/demo.yaml
 Press Ctrl-C to stop.""")
-    try:
-        while not stop and all(p.poll() is None for p in cluster.processes.values()):
-            time.sleep(0.5)
+        supervisor.watch(lambda: stop)
+    except GaveUp as exc:
+        out(f"Stopping: {exc}")
+        code = 1
     except KeyboardInterrupt:
         pass
     finally:
-        out("Stopping ...")
+        _stop_services(cluster)
+    return code
+
+
+def _stop_services(cluster: Cluster) -> None:
+    """Stops the services in order (the dialer drains its calls first); a second Ctrl-C
+    kills them at once."""
+    out("Stopping (the dialer lets live calls finish first; Ctrl-C again to kill) ...")
+    try:
         cluster.stop()
-    return 0
+    except KeyboardInterrupt:
+        out("Killing the services ...")
+        cluster.kill_all()
 
 
 @dataclass(frozen=True)
@@ -161,7 +227,36 @@ def save_report(url: str, key: str, call_id: str) -> Path | None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="switchboard", description=__doc__)
     verbs = parser.add_subparsers(dest="verb", required=True)
-    verbs.add_parser("run", help="start the five services locally and print the URLs and API key")
+    run = verbs.add_parser(
+        "run", help="start the five services locally, print the URLs and API key, keep them up"
+    )
+    run.add_argument(
+        "--store",
+        choices=STORE_BACKENDS,
+        help="the store's database (default: store.backend); postgres is migrated first",
+    )
+    run.add_argument(
+        "--max-restarts",
+        type=int,
+        default=RestartPolicy.max_restarts,
+        help="give up (exit 1) when a service needs more restarts than this within the window",
+    )
+    run.add_argument(
+        "--restart-window",
+        type=float,
+        default=RestartPolicy.window_sec,
+        metavar="SEC",
+        help="the window --max-restarts counts in (seconds)",
+    )
+    migrate = verbs.add_parser(
+        "migrate", help="apply the store database's pending schema migrations, then exit"
+    )
+    migrate.add_argument(
+        "--store", choices=STORE_BACKENDS, help="the database to migrate (default: store.backend)"
+    )
+    migrate.add_argument(
+        "--to", type=int, metavar="VERSION", help="stop at this version (postgres only)"
+    )
     simulate = verbs.add_parser("simulate", help="place a simulated call from a scenario file")
     simulate.add_argument("scenario", type=Path)
     simulate.add_argument(
@@ -207,7 +302,10 @@ def main(argv: list[str] | None = None) -> int:
         out(str(exc))
         return 2
     if args.verb == "run":
-        return cmd_run(settings)
+        policy = RestartPolicy(args.max_restarts, args.restart_window)
+        return cmd_run(with_store(settings, args.store), policy)
+    if args.verb == "migrate":
+        return cmd_migrate(with_store(settings, args.store), args.to)
     if args.verb == "eval":
         return cmd_eval(settings, args)
     if args.verb == "kb":

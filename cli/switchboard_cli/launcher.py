@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 GRPC_SERVICES = ("store", "brain", "speech", "dialer")  # in start order: dependencies first
 ALL_SERVICES = (*GRPC_SERVICES, "gateway")
+# The dialer stops first and drains its live calls while everything they need still
+# runs; then each service before the ones it depends on.
+STOP_ORDER = ("dialer", "gateway", "speech", "brain", "store")
 READY_TIMEOUT_SEC = 60.0
 STOP_TIMEOUT_SEC = 10.0
 
@@ -79,7 +82,9 @@ class Cluster:
 
     ``env`` is added to every child's environment (``SWITCHBOARD__…`` overrides);
     ``log_dir`` receives one log file per service, or logs go to this process's
-    stderr when it is None.
+    stderr when it is None. ``dialer_stop_timeout_sec`` is how long the dialer may
+    drain its calls before it is killed. With ``own_process_groups`` a Ctrl-C in the
+    terminal reaches only this process, which then stops the children in order.
     """
 
     ports: ClusterPorts = field(default_factory=ClusterPorts)
@@ -87,6 +92,8 @@ class Cluster:
     data_dir: Path = Path("var")
     env: Mapping[str, str] = field(default_factory=dict)
     log_dir: Path | None = None
+    dialer_stop_timeout_sec: float = STOP_TIMEOUT_SEC
+    own_process_groups: bool = False
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _logs: dict[str, IO[bytes]] = field(default_factory=dict)
 
@@ -108,12 +115,16 @@ class Cluster:
     def start_service(self, service: str) -> None:
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
+            previous = self._logs.pop(service, None)
+            if previous is not None:  # a restart
+                previous.close()
             self._logs[service] = (self.log_dir / f"{service}.log").open("ab")
         self.processes[service] = subprocess.Popen(
             [sys.executable, "-m", f"switchboard_{service}"],
             env=self.child_env(),
             stdout=self._logs.get(service),
             stderr=subprocess.STDOUT if service in self._logs else None,
+            process_group=0 if self.own_process_groups else None,
         )
 
     def is_ready(self, service: str) -> bool:
@@ -160,20 +171,36 @@ class Cluster:
         self.start_service(service)
         self.wait_ready((service,))
 
-    def stop(self) -> None:
-        """SIGTERM to every service (gateway first), then SIGKILL after a grace period."""
-        for service in reversed(ALL_SERVICES):
-            proc = self.processes.get(service)
-            if proc is not None and proc.poll() is None:
+    def stop(self) -> dict[str, int]:
+        """Stops the services one by one in :data:`STOP_ORDER` (SIGTERM, then SIGKILL after
+        the service's grace); returns each one's exit code."""
+        codes: dict[str, int] = {}
+        order = [s for s in STOP_ORDER if s in self.processes]
+        order += [s for s in self.processes if s not in order]
+        for service in order:
+            proc = self.processes[service]
+            if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT_SEC
-        for service, proc in self.processes.items():
+            grace = self.dialer_stop_timeout_sec if service == "dialer" else STOP_TIMEOUT_SEC
             try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+                codes[service] = proc.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 log.warning("service did not stop in time; killing it", extra={"service": service})
                 proc.kill()
-                proc.wait()
+                codes[service] = proc.wait()
+        self._forget_processes()
+        return codes
+
+    def kill_all(self) -> None:
+        """SIGKILL to every service at once (a second Ctrl-C while stopping)."""
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                proc.kill()
+        for proc in self.processes.values():
+            proc.wait()
+        self._forget_processes()
+
+    def _forget_processes(self) -> None:
         self.processes.clear()
         for handle in self._logs.values():
             handle.close()

@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 ENV_PREFIX = "SWITCHBOARD__"
 CONFIG_PATH_ENV = "SWITCHBOARD_CONFIG"
@@ -70,8 +71,34 @@ class GatewaySettings(Section):
 
 
 class StoreSettings(Section):
-    backend: Literal["sqlite"] = "sqlite"
+    """The store's database: ``sqlite`` (one file, the embedded default) or ``postgres``.
+
+    ``postgres_dsn`` names host, port, user and database but never the password: that
+    comes from the environment only (``SWITCHBOARD__STORE__POSTGRES_PASSWORD``).
+    """
+
+    backend: Literal["sqlite", "postgres"] = "sqlite"
     sqlite_path: str = "var/switchboard.db"
+    postgres_dsn: str = "postgresql://127.0.0.1:5432/switchboard"
+    postgres_password: str = ""
+    # The schema the tables live in (tests and side-by-side installs use their own).
+    postgres_schema: str = Field("public", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    postgres_pool_min: int = Field(1, ge=0, le=100)
+    postgres_pool_max: int = Field(10, ge=1, le=100)
+    # Apply pending migrations when the store starts; otherwise ``switchboard migrate``
+    # (a Helm pre-install/pre-upgrade Job) does it and a store on an old schema refuses to start.
+    migrate_on_start: bool = False
+
+    @field_validator("postgres_dsn")
+    @classmethod
+    def _no_password_in_dsn(cls, value: str) -> str:
+        if urlsplit(value).password is not None or "password=" in value:
+            raise ValueError(
+                "postgres_dsn must not carry the password; set "
+                "SWITCHBOARD__STORE__POSTGRES_PASSWORD in the environment instead"
+            )
+        return value
+
     # Durable jobs (post-call work): tries before a job is dead, and the first back-off,
     # doubled after each failure.
     job_max_attempts: int = Field(5, ge=1, le=100)
@@ -101,6 +128,15 @@ class SipSettings(Section):
     rtp_port_min: int = Field(10000, gt=1023, lt=65536)
     rtp_port_max: int = Field(20000, gt=1023, lt=65536)
     codecs: tuple[Literal["PCMU", "PCMA"], ...] = ("PCMU", "PCMA")
+    # Inbound calls (README "Telephony"): only from these IP addresses or networks (empty:
+    # host's addresses), with a digest challenge for auth_user/password if inbound_digest.
+    # Nobody may call in when neither is set. Our media goes only to the caller's signalling
+    # address or into inbound_media_networks.
+    inbound_sources: tuple[str, ...] = ()
+    inbound_digest: bool = False
+    inbound_max_calls: int = Field(20, ge=0)
+    inbound_max_calls_per_source: int = Field(10, ge=0)
+    inbound_media_networks: tuple[str, ...] = ()
 
 
 class AcsSettings(Section):

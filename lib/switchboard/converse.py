@@ -87,7 +87,10 @@ class CancelAgentTurn:
 
 @dataclass(frozen=True)
 class CallTimeUp:
-    """The call reached its maximum duration: say goodbye and end it."""
+    """The call must end now: say goodbye and end it with ``reason`` (``max_duration``:
+    the call reached its maximum duration; ``drained``: the dialer is shutting down)."""
+
+    reason: str = "max_duration"
 
 
 ConverseRequest = (

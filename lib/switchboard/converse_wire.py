@@ -62,8 +62,8 @@ def request_to_pb(request: ConverseRequest) -> brain_pb2.ConverseRequest:
             return brain_pb2.ConverseRequest(hangup=brain_pb2.CallerHangup(reason=reason))
         case CancelAgentTurn(turn_id=turn_id):
             return brain_pb2.ConverseRequest(cancel=brain_pb2.CancelAgentTurn(turn_id=turn_id))
-        case CallTimeUp():
-            return brain_pb2.ConverseRequest(time_up=brain_pb2.CallTimeUp())
+        case CallTimeUp(reason=reason):
+            return brain_pb2.ConverseRequest(time_up=brain_pb2.CallTimeUp(reason=reason))
     raise TypeError(f"unknown Converse request {type(request).__name__}")
 
 
@@ -87,7 +87,7 @@ def request_from_pb(msg: brain_pb2.ConverseRequest) -> ConverseRequest | None:
         case "cancel":
             return CancelAgentTurn(msg.cancel.turn_id)
         case "time_up":
-            return CallTimeUp()
+            return CallTimeUp(msg.time_up.reason) if msg.time_up.reason else CallTimeUp()
     return None
 
 

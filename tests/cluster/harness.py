@@ -6,20 +6,24 @@ import asyncio
 import secrets
 from typing import Any
 
+from switchboard import domain
 from switchboard.store_client import StoreClient
 from switchboard_cli.launcher import Cluster
-from switchboard_cli.scenario import Scenario, SimulatedCallee, SimulationResult
+from switchboard_cli.scenario import BeforeLine, Scenario, SimulatedCallee, SimulationResult
 
 # Dates in scenarios resolve against this instant: Tuesday 24 November 2026, 07:00 in California.
 FIXED_NOW = "2026-11-24T15:00:00+00:00"
 
 
-def simulate(cluster: Cluster, scenario: dict[str, Any]) -> SimulationResult:
+def simulate(
+    cluster: Cluster, scenario: dict[str, Any], before_line: BeforeLine | None = None
+) -> SimulationResult:
     callee = SimulatedCallee(
         Scenario.model_validate(scenario),
         cluster.gateway_url,
         cluster.api_key,
         cluster.ports.grpc_address("dialer"),
+        before_line=before_line,
     )
     return asyncio.run(callee.run(limit_sec=60))
 
@@ -39,3 +43,25 @@ def stored_call_count(cluster: Cluster) -> int:
 def unique_number() -> str:
     """A valid US number no other test uses, so callback resumption never mixes tests."""
     return f"+1415555{secrets.randbelow(9000) + 1000}"
+
+
+def syntheses_of(cluster: Cluster, call_id: str) -> list[domain.Synthesis]:
+    """Every synthesis the store recorded for the call, from its event log."""
+
+    async def read() -> list[domain.Synthesis]:
+        store = StoreClient(cluster.ports.grpc_address("store"))
+        found: list[domain.Synthesis] = []
+        events = store.watch_call(call_id)
+        try:
+            async with asyncio.timeout(1.0):
+                async for event in events:
+                    if isinstance(event.payload, domain.Synthesis):
+                        found.append(event.payload)
+        except TimeoutError:
+            pass  # a watch stays open for new events: one quiet second means all is read
+        finally:
+            await events.aclose()  # type: ignore[attr-defined]
+            await store.close()
+        return found
+
+    return asyncio.run(read())

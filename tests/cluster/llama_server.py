@@ -7,7 +7,6 @@ was made and its effect stored, the report exists), never on wording.
 from __future__ import annotations
 
 import importlib.util
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from switchboard_brain.models import smollm_gguf
+from switchboard_testing.ports import free_tcp_port
 
 MODEL_ALIAS = "smollm2"
 START_TIMEOUT_SEC = 120.0
@@ -32,16 +32,10 @@ def why_unavailable() -> str:
     return ""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def llama_server(log_path: Path) -> Iterator[str]:
     """Starts the server on a free loopback port; yields its /v1 base URL."""
-    port = free_port()
+    port = free_tcp_port()
     command = [
         sys.executable, "-m", "llama_cpp.server",
         "--model", str(smollm_gguf()),

@@ -22,7 +22,7 @@ from switchboard.jobs import POST_CALL, Job, JobState
 from switchboard.store_client import StoreClient
 from switchboard_cli.launcher import Cluster, ClusterPorts
 from switchboard_cli.scenario import SimulationResult
-from tests.cluster.harness import FIXED_NOW, simulate, unique_number
+from tests.cluster.harness import FIXED_NOW, simulate, syntheses_of, unique_number
 
 LEASE_SEC = "4"
 HOLD_ENV = "SWITCHBOARD__BRAIN__POST_CALL__HOLD_SEC"
@@ -122,28 +122,6 @@ def post_call_job(cluster: Cluster, call_id: str, state: JobState) -> Job:
 
     found: Job = poll(cluster, check, f"the post-call job of {call_id} {state.value}")
     return found
-
-
-def syntheses_of(cluster: Cluster, call_id: str) -> list[domain.Synthesis]:
-    """Every synthesis the store recorded for the call, from its event log."""
-
-    async def read() -> list[domain.Synthesis]:
-        store = StoreClient(cluster.ports.grpc_address("store"))
-        found: list[domain.Synthesis] = []
-        events = store.watch_call(call_id)
-        try:
-            async with asyncio.timeout(1.0):
-                async for event in events:
-                    if isinstance(event.payload, domain.Synthesis):
-                        found.append(event.payload)
-        except TimeoutError:
-            pass  # a watch stays open for new events: one quiet second means all is read
-        finally:
-            await events.aclose()  # type: ignore[attr-defined]
-            await store.close()
-        return found
-
-    return asyncio.run(read())
 
 
 def test_a_brain_killed_while_summarising_still_leaves_exactly_one_report(

@@ -32,6 +32,7 @@ import pytest
 
 from switchboard.v1 import speech_pb2, speech_pb2_grpc
 from switchboard_cli.launcher import Cluster, ClusterPorts
+from switchboard_testing.ports import free_rtp_range, free_tcp_port, free_udp_port
 from tests.cluster.harness import FIXED_NOW, unique_number
 
 HOST = "127.0.0.1"
@@ -57,39 +58,6 @@ REQUEST: dict[str, Any] = {
 }
 
 
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _free_tcp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _free_rtp_range(size: int) -> tuple[int, int]:
-    """An even-aligned block of UDP ports that are all free right now."""
-    for _ in range(50):
-        base = _free_udp_port() & ~1
-        if base + size >= 65535:
-            continue
-        socks: list[socket.socket] = []
-        try:
-            for port in range(base, base + size):
-                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                socks.append(sock)
-                sock.bind((HOST, port))
-            return base, base + size - 1
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    raise RuntimeError("no free block of RTP ports")
-
-
 @dataclass
 class BaresipPhone:
     """baresip 1.x as the callee: auto-answer, a wav as microphone, dumps of what it hears."""
@@ -113,7 +81,7 @@ class BaresipPhone:
         if binary is None:
             pytest.skip("baresip is not installed (see services/dialer/tests/sip/APT_PACKAGES)")
         self.rec_dir.mkdir(parents=True, exist_ok=True)
-        low, high = _free_rtp_range(20)
+        low, high = free_rtp_range(20)
         config = [
             f"sip_listen {HOST}:{self.port}",
             "sip_transports udp",
@@ -211,9 +179,9 @@ def sip_rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SipRig]:
     if shutil.which("baresip") is None:
         pytest.skip("baresip is not installed (see services/dialer/tests/sip/APT_PACKAGES)")
     root = tmp_path_factory.mktemp("sip-cluster")
-    phone = BaresipPhone(root / "baresip", unique_number(), _free_udp_port(), _free_tcp_port())
+    phone = BaresipPhone(root / "baresip", unique_number(), free_udp_port(), free_tcp_port())
     phone.workdir.mkdir()
-    rtp_low, rtp_high = _free_rtp_range(20)
+    rtp_low, rtp_high = free_rtp_range(20)
     cluster = Cluster(
         ports=ClusterPorts.free(),
         api_key=secrets.token_urlsafe(16),
@@ -228,7 +196,7 @@ def sip_rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SipRig]:
             "SWITCHBOARD__DIALER__SIP__HOST": HOST,
             "SWITCHBOARD__DIALER__SIP__PORT": str(phone.port),
             "SWITCHBOARD__DIALER__SIP__BIND_HOST": HOST,
-            "SWITCHBOARD__DIALER__SIP__BIND_PORT": str(_free_udp_port()),
+            "SWITCHBOARD__DIALER__SIP__BIND_PORT": str(free_udp_port()),
             "SWITCHBOARD__DIALER__SIP__RTP_PORT_MIN": str(rtp_low),
             "SWITCHBOARD__DIALER__SIP__RTP_PORT_MAX": str(rtp_high),
             "SWITCHBOARD__DIALER__SIP__CALLER_ID": "+14155550100",

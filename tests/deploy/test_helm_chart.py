@@ -10,6 +10,8 @@ import kubernetes_validate
 import pytest
 
 from switchboard.config import Features, GatewaySettings, ServiceAddresses, Settings
+from switchboard.server import SHUTDOWN_GRACE_SEC
+from switchboard_dialer.registry import DRAIN_OVERRUN_SEC
 from tests.deploy.chart import (
     CHART,
     KUBE_VERSION,
@@ -128,7 +130,8 @@ def test_dialer_grace_period_is_at_least_the_call_drain_time(drain_sec: int | No
     if drain_sec is not None:
         assert drain == drain_sec
     pod = rendered.deployment("dialer")["spec"]["template"]["spec"]
-    assert pod["terminationGracePeriodSeconds"] >= drain + 5
+    # The calls still live at the drain time hear a goodbye; then the server stops.
+    assert pod["terminationGracePeriodSeconds"] >= drain + DRAIN_OVERRUN_SEC + SHUTDOWN_GRACE_SEC
 
 
 def test_production_dialer_drains_calls_longer_than_the_default() -> None:
@@ -136,7 +139,7 @@ def test_production_dialer_drains_calls_longer_than_the_default() -> None:
     drain = Settings.model_validate(rendered.config()).dialer.drain_timeout_sec
     assert drain > Settings().dialer.drain_timeout_sec
     pod = rendered.deployment("dialer")["spec"]["template"]["spec"]
-    assert pod["terminationGracePeriodSeconds"] >= drain
+    assert pod["terminationGracePeriodSeconds"] >= drain + DRAIN_OVERRUN_SEC + SHUTDOWN_GRACE_SEC
 
 
 def test_images_are_pinned_and_never_latest(rendered: Rendered) -> None:

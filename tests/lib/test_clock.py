@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from switchboard.clock import VIRTUAL_START, VirtualClock
+from switchboard_testing.clock import VIRTUAL_START, VirtualClock
 
 
 async def test_the_virtual_clock_wakes_only_the_sleepers_whose_time_has_come() -> None:

@@ -45,7 +45,7 @@ CONTRACTS = [
             "silence": converse.SilenceTimeout(2),
             "hangup": converse.CallerHangup("caller_hangup"),
             "cancel": converse.CancelAgentTurn("t0"),
-            "time_up": converse.CallTimeUp(),
+            "time_up": converse.CallTimeUp("drained"),
         },
     ),
     Contract(

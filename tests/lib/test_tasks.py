@@ -8,7 +8,6 @@ import logging
 
 import pytest
 
-from switchboard.clock import VirtualClock
 from switchboard.errors import InvalidArgument, Unavailable
 from switchboard.tasks import (
     ReconnectLoop,
@@ -19,6 +18,7 @@ from switchboard.tasks import (
     run_until_first_ends,
     wait_on_clock,
 )
+from switchboard_testing.clock import VirtualClock
 
 
 async def forever() -> None:

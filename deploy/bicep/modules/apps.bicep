@@ -235,8 +235,9 @@ module dialer 'app.bicep' = {
         periodSeconds: 5
       }
     ]
-    // Live calls drain after SIGTERM before the replica is stopped.
-    terminationGracePeriodSeconds: callDrainSeconds + 15
+    // Live calls drain after SIGTERM before the replica is stopped; the 30 s on top cover
+    // the goodbye to the calls still live at the drain time and the server's stop.
+    terminationGracePeriodSeconds: callDrainSeconds + 30
     secrets: concat(commonSecrets, [
       {
         name: 'acs-key'

@@ -257,9 +257,9 @@ class ConversationSession:
             case SilenceTimeout(count=count):
                 turn_id = new_turn_id("silence")
                 return turn_id, self._turn(turn_id, CallerSilent(count))
-            case CallTimeUp():
+            case CallTimeUp(reason=reason):
                 turn_id = new_turn_id("time-up")
-                return turn_id, self._turn(turn_id, TimeUp())
+                return turn_id, self._turn(turn_id, TimeUp(reason or "max_duration"))
             case CallerHangup() | CancelAgentTurn() | PlayoutReport():
                 return None
         raise TypeError(f"unknown event {type(event).__name__}")

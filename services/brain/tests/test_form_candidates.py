@@ -6,10 +6,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from brain_fakes import CLAIM
 
 from switchboard.domain import ClaimField, ClaimFieldType
 from switchboard_brain.policy.form_candidates import Candidate, Reading, find_candidates
+from switchboard_testing.brain_fakes import CLAIM
 
 # Tuesday 24 November 2026, 10:00 in New York.
 NEW_YORK = Reading(datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("America/New_York")), "US")

@@ -7,8 +7,6 @@ import statistics
 import time
 
 import pytest
-from brain_fakes import InMemoryStore
-from form_helpers import collect, open_session, said, turn
 
 from switchboard.converse import (
     AgentSentence,
@@ -22,7 +20,10 @@ from switchboard.converse import (
 )
 from switchboard.domain import ClaimField, ClaimFieldType, Message, MessageAction, Persona
 from switchboard.errors import Unavailable
+from switchboard_brain.policy.base import DRAINED
 from switchboard_brain.policy.form import FormPolicy
+from switchboard_testing.brain_fakes import InMemoryStore
+from switchboard_testing.form_helpers import collect, open_session, said, turn
 
 
 async def test_a_complete_dialogue_fills_every_field_then_recaps_and_ends_the_call() -> None:
@@ -349,3 +350,21 @@ async def test_when_the_calls_time_is_up_the_brain_says_and_stores_the_goodbye_a
     ]
     stored = store.calls["call-1"].messages[-1]
     assert (stored.persona, stored.content) == (Persona.ASSISTANT, sentence.text)
+
+
+async def test_a_draining_dialers_time_up_gets_its_own_goodbye_and_ends_the_call_drained() -> None:
+    store = InMemoryStore()
+    store.new_call()
+    session = await open_session(store)
+    await collect(session.start(ConversationStart("call-1")))
+
+    events = await collect(session.handle(CallTimeUp("drained")))
+
+    assert said(events) == DRAINED
+    (sentence,) = [e for e in events if isinstance(e, AgentSentence)]
+    assert events[-2:] == [
+        EndCallRequest(sentence.turn_id, "drained"),
+        AgentTurnDone(sentence.turn_id),
+    ]
+    stored = store.calls["call-1"].messages[-1]
+    assert (stored.persona, stored.content) == (Persona.ASSISTANT, DRAINED)

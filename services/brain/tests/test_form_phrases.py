@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from brain_fakes import call_request
 
 from switchboard.domain import ClaimField, ClaimFieldType
 from switchboard_brain.policy.phrases import (
@@ -14,6 +13,7 @@ from switchboard_brain.policy.phrases import (
     spoken_label,
     task_clause,
 )
+from switchboard_testing.brain_fakes import call_request
 
 TEXT, WHEN, EMAIL, PHONE = (
     ClaimFieldType.TEXT,

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import json
 
-from brain_fakes import CLAIM, InMemoryStore
-from form_helpers import greet, open_session, said, turn
-
 from switchboard.domain import ClaimField, ClaimFieldType
+from switchboard_testing.brain_fakes import CLAIM, InMemoryStore
+from switchboard_testing.form_helpers import greet, open_session, said, turn
 
 WHEN, EMAIL, PHONE, WHAT = CLAIM
 

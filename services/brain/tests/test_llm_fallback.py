@@ -6,9 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from brain_fakes import Reply, ScriptedChatModel, provider_down
 
-from switchboard.clock import VirtualClock
 from switchboard_brain.llm import create_fallback
 from switchboard_brain.llm.base import (
     ChatEvent,
@@ -21,6 +19,8 @@ from switchboard_brain.llm.base import (
     TextDelta,
 )
 from switchboard_brain.llm.fallback import FallbackChatModel
+from switchboard_testing.brain_fakes import Reply, ScriptedChatModel, provider_down
+from switchboard_testing.clock import VirtualClock
 
 ASK = ChatRequest([ChatMessage("user", "Hello?")], start_timeout_sec=15.0, require_answer=True)
 

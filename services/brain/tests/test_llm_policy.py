@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 
-from brain_fakes import Reply, provider_down, tool
-from llm_helpers import Rig, sentences
-
 from switchboard.converse import (
     AgentSentence,
     AgentTransfer,
@@ -19,6 +16,8 @@ from switchboard.converse import (
 from switchboard.domain import CallState, Persona
 from switchboard_brain.llm.base import ContentFiltered
 from switchboard_brain.llm.tokens import EstimatedTokens, message_tokens, tools_tokens
+from switchboard_testing.brain_fakes import Reply, provider_down, tool
+from switchboard_testing.llm_helpers import Rig, sentences
 
 
 async def test_sentences_leave_as_soon_as_complete_and_are_not_split_inside() -> None:

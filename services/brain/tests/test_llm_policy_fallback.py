@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from brain_fakes import Reply, provider_down, tool
-from llm_helpers import Rig, sentences
-
 from switchboard.converse import AgentSentence
+from switchboard_testing.brain_fakes import Reply, provider_down, tool
+from switchboard_testing.llm_helpers import Rig, sentences
 
 
 async def test_each_model_the_turn_falls_back_to_gets_its_own_filler() -> None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-from brain_fakes import InMemoryStore, Reply, ScriptedChatModel, provider_down
-
 from switchboard.config import LlmSettings
 from switchboard.domain import Message, MessageAction, Persona
 from switchboard_brain.summary import summarize
 from switchboard_brain.summary_llm import LlmSummarizer
+from switchboard_testing.brain_fakes import InMemoryStore, Reply, ScriptedChatModel, provider_down
 
 SYNTHESIS = {
     "short": "a car accident",

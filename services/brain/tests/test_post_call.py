@@ -6,9 +6,7 @@ import asyncio
 from dataclasses import dataclass, field, replace
 
 import pytest
-from brain_fakes import InMemoryStore
 
-from switchboard.clock import VirtualClock
 from switchboard.config import PostCallSettings
 from switchboard.domain import Call
 from switchboard.errors import FailedPrecondition, Unavailable
@@ -16,6 +14,8 @@ from switchboard.jobs import POST_CALL, Job, JobState
 from switchboard_brain.post_call import PostCallWorker
 from switchboard_brain.summary import PostCallReport
 from switchboard_brain.summary_llm import RuleSummarizer, Summarizer
+from switchboard_testing.brain_fakes import InMemoryStore
+from switchboard_testing.clock import VirtualClock
 
 SETTINGS = PostCallSettings(lease_sec=60, poll_sec=2)
 

@@ -8,9 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from brain_fakes import REFERENCE_NOW, BagOfWordsEmbedder, InMemoryStore
 
-from switchboard.clock import VirtualClock
 from switchboard.config import Features, RagSettings
 from switchboard.converse import AgentSentence, ConversationStart, UserTurn
 from switchboard.features import FeatureFlags
@@ -23,6 +21,8 @@ from switchboard_brain.rag.ingest import ingest
 from switchboard_brain.rag.knowledge import TextChunk
 from switchboard_brain.rag.store_kb import StoreKnowledgeBase
 from switchboard_brain.session import ConversationSession
+from switchboard_testing.brain_fakes import REFERENCE_NOW, BagOfWordsEmbedder, InMemoryStore
+from switchboard_testing.clock import VirtualClock
 
 FAQ = """# Opening hours
 Our agencies are open from 9 am to 6 pm, Monday to Friday. On Saturdays we open until noon.

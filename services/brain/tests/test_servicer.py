@@ -6,15 +6,15 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from brain_fakes import REFERENCE_NOW, InMemoryStore
 
-from switchboard.clock import VirtualClock
 from switchboard.config import Features
 from switchboard.features import FeatureFlags
 from switchboard.server import GrpcService
 from switchboard.v1 import brain_pb2, brain_pb2_grpc
 from switchboard_brain.policy.form import FormPolicy
 from switchboard_brain.servicer import BrainServicer, register
+from switchboard_testing.brain_fakes import REFERENCE_NOW, InMemoryStore
+from switchboard_testing.clock import VirtualClock
 
 Stream = grpc.aio.StreamStreamCall  # type: ignore[type-arg]
 

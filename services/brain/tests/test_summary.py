@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from brain_fakes import call_request
 
 from switchboard.domain import NEXT_ACTIONS, Call, Message, Persona, ToolCall
 from switchboard_brain.summary import summarize, task_gist
+from switchboard_testing.brain_fakes import call_request
 
 FILLED = {
     "incident_datetime": "2026-11-23T00:00:00-05:00",

@@ -8,8 +8,6 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
-from brain_fakes import Reply, tool
-from llm_helpers import Rig
 
 from switchboard.converse import (
     AgentSentence,
@@ -25,6 +23,8 @@ from switchboard.converse import (
 )
 from switchboard.domain import ChunkHit, Persona
 from switchboard_brain.stream import converse
+from switchboard_testing.brain_fakes import Reply, tool
+from switchboard_testing.llm_helpers import Rig
 
 SLOW_PAUSE_SEC = 10.0  # the model stalls this long after its first sentence
 

@@ -10,7 +10,7 @@ from switchboard.service_main import main
 from switchboard.speech_client import SpeechClient
 from switchboard.store_client import StoreClient
 from switchboard.v1 import dialer_pb2_grpc
-from switchboard_dialer.app import build_dialer
+from switchboard_dialer.app import DialerApp, build_dialer
 from switchboard_dialer.sms import create_sms
 from switchboard_dialer.telephony import create_telephony
 
@@ -27,12 +27,7 @@ async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -
     # Generated registration helpers are untyped.
     dialer_pb2_grpc.add_DialerServicer_to_server(app.servicer, service.server)  # type: ignore[no-untyped-call]
 
-    # Live calls end as "shutdown" before the server cancels the phones' streams
-    # (which would read as dropped lines).
-    async def end_live_calls() -> None:
-        await app.registry.stop_all("shutdown")
-
-    service.on_shutdown(end_live_calls)
+    drain_on_shutdown(service, app, settings.dialer.drain_timeout_sec)
 
     async def close() -> None:
         await app.stop()
@@ -41,6 +36,19 @@ async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -
         await store.close()
 
     service.on_stop(close)
+
+
+def drain_on_shutdown(service: GrpcService, app: DialerApp, drain_timeout_sec: float) -> None:
+    """On SIGTERM (health already NOT_SERVING, the server still serving): new calls are
+    refused, live ones get ``drain_timeout_sec`` to finish, the rest end with a goodbye.
+    Whatever is still live then ends as "shutdown" before the server cancels the
+    phones' streams (which would read as dropped lines)."""
+
+    async def drain_live_calls() -> None:
+        await app.drain(drain_timeout_sec)
+        await app.registry.stop_all("shutdown")
+
+    service.on_shutdown(drain_live_calls)
 
 
 def run() -> None:

@@ -38,6 +38,12 @@ class DialerApp:
         await self.telephony.start()
         log.info("telephony started", extra={"provider": self.telephony.name})
 
+    async def drain(self, timeout_sec: float) -> None:
+        """SIGTERM: refuses new calls, lets the live ones finish for up to ``timeout_sec``,
+        then ends the rest with a goodbye (reason ``drained``)."""
+        self.dialer.stop_taking_calls()
+        await self.registry.drain(timeout_sec)
+
     async def stop(self) -> None:
         """Hangs up every live call (reason ``shutdown``), then releases the providers."""
         await self.registry.stop_all(SHUTDOWN_REASON)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from switchboard import domain
-from switchboard.errors import FailedPrecondition, InvalidArgument, SwitchboardError
+from switchboard.errors import FailedPrecondition, InvalidArgument, SwitchboardError, Unavailable
 from switchboard.features import FeatureFlags
 from switchboard.phones import parse_e164
 from switchboard_dialer.inbound import DEFAULT_AGENT_NUMBER, default_inbound_request
@@ -37,14 +37,33 @@ class Dialer:
         self._sms = sms
         self._flags = flags
         self._inbound_agent_number = inbound_agent_number
+        self._draining = False
         telephony.on_inbound(self.take_inbound)
 
     @property
     def registry(self) -> CallRegistry:
         return self._registry
 
+    @property
+    def draining(self) -> bool:
+        return self._draining
+
+    def stop_taking_calls(self) -> None:
+        """From now on new calls, placed or inbound, are refused as ``Unavailable`` (the
+        dialer is shutting down); the live ones go on."""
+        self._draining = True
+
+    def refuse_when_draining(self) -> None:
+        """Raises ``Unavailable`` once the dialer is shutting down."""
+        if self._draining:
+            raise Unavailable(
+                "this dialer is shutting down and takes no new calls; try again, "
+                "another dialer replica will take it"
+            )
+
     async def place_call(self, request: domain.CallRequest) -> domain.Call:
         """Resumes the number's open call or creates one, then dials; returns once dialling."""
+        self.refuse_when_draining()
         request = validate_request(request)
         call = await self._open_call(request, domain.CallDirection.OUTBOUND, request)
         if self._registry.is_live(call.call_id):
@@ -64,6 +83,7 @@ class Dialer:
 
     async def take_inbound(self, from_number: str, to_number: str, line: PhoneLine) -> domain.Call:
         """An inbound call: resumes the caller's open call or starts one, then connects."""
+        self.refuse_when_draining()
         caller = parse_e164(from_number, "from_number")
         parse_e164(to_number, "to_number")
         default = default_inbound_request(caller, self._inbound_agent_number)

@@ -18,7 +18,7 @@ from switchboard import domain
 from switchboard.clock import Clock, SystemClock
 from switchboard.config import DialerSettings
 from switchboard.errors import SwitchboardError
-from switchboard.tasks import cancel_and_wait
+from switchboard.tasks import cancel_and_wait, wait_on_clock
 from switchboard_dialer.ports import CallStore
 from switchboard_dialer.session import CallSession
 from switchboard_dialer.telephony.base import CallNotConnected, PhoneLine, Ring
@@ -27,6 +27,14 @@ log = logging.getLogger(__name__)
 
 # How long stopping waits for hung-up calls to be recorded before cancelling them.
 POST_CALL_WAIT_SEC = 5.0
+# The end reason of a call still live when a draining dialer's drain time is over.
+DRAINED = "drained"
+# How long such a call's goodbye may take before the call ends anyway (a spoken goodbye
+# is about 6 s of audio).
+DRAIN_GOODBYE_GRACE_SEC = 10.0
+# How long a drain may last past its drain time: the goodbye, then recording the call.
+# With the server's stop grace, the margin a deployment adds to the drain time must cover it.
+DRAIN_OVERRUN_SEC = DRAIN_GOODBYE_GRACE_SEC + POST_CALL_WAIT_SEC
 
 SessionFactory = Callable[[domain.Call], CallSession]
 
@@ -97,6 +105,45 @@ class CallRegistry:
         live = self._live.get(call_id)
         if live is not None:
             await live.ended.wait()
+
+    async def drain(self, timeout_sec: float, reason: str = DRAINED) -> None:
+        """Lets the live calls finish for up to ``timeout_sec``, then ends the rest
+        politely: the brain says and stores a goodbye and the call ends with ``reason``
+        (a ringing call is cancelled). Returns once every call was recorded, or after
+        the goodbye's grace and the post-call wait (``stop_all`` takes the rest)."""
+        if not self._live:
+            return
+        log.info(
+            "draining live calls", extra={"calls": len(self._live), "timeout_sec": timeout_sec}
+        )
+        deadline = self._clock.monotonic() + timeout_sec
+        # Again and again: a call placed just before the drain began may register late.
+        while self._live:
+            remaining = deadline - self._clock.monotonic()
+            if remaining <= 0 or not await self._all_ended(list(self._live.values()), remaining):
+                break
+        else:
+            log.info("every live call finished in the drain time")
+            return
+        late = list(self._live.values())
+        log.info("drain time over, ending the rest", extra={"calls": len(late)})
+        for live in late:
+            if live.session is not None:
+                live.session.time_up(reason, DRAIN_GOODBYE_GRACE_SEC)
+            else:
+                await self.hang_up(live.call_id, reason)
+        await self._all_ended(late, DRAIN_OVERRUN_SEC)
+
+    async def _all_ended(self, calls: list[LiveCall], timeout_sec: float) -> bool:
+        """Waits (on the clock) until every call in ``calls`` ended; False on timeout."""
+        everyone = asyncio.ensure_future(asyncio.gather(*(live.ended.wait() for live in calls)))
+        try:
+            await wait_on_clock(everyone, timeout_sec, self._clock)
+        except TimeoutError:
+            return False
+        finally:
+            everyone.cancel()
+        return True
 
     async def stop_all(self, reason: str) -> None:
         """Hangs up every live call (``reason``) and waits for them to be recorded."""

@@ -52,6 +52,8 @@ class DialerServicer(dialer_pb2_grpc.DialerServicer):
             raise InvalidArgument(
                 f"provider {request.provider!r} is not this dialer's ({self._telephony.name})"
             )
+        # Before the carrier's call is accepted: a refused call must not leave a line open.
+        self._dialer.refuse_when_draining()
         line = await self._telephony.accept_webhook(request.provider_call_id)
         call = await self._dialer.take_inbound(request.from_number, request.to_number, line)
         return convert.call_to_pb(call)
@@ -127,6 +129,9 @@ class DialerServicer(dialer_pb2_grpc.DialerServicer):
             raise FailedPrecondition(
                 f"this dialer runs {self._telephony.name}, not {request.provider!r}"
             )
+        if request.kind == "events":
+            # A new call: a draining dialer refuses it, so the carrier retries elsewhere.
+            self._dialer.refuse_when_draining()
         accepted = await self._telephony.webhook(
             request.kind, request.call_id, request.token, request.body
         )

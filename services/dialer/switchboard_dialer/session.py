@@ -119,6 +119,7 @@ class CallSession:
         self._tasks = TaskOwner(f"call-{self.call_id}")
         self._started = False
         self._transferring = False
+        self._time_up = False  # the brain was asked for the last goodbye
 
     @property
     def brain_reconnects(self) -> int:
@@ -426,9 +427,19 @@ class CallSession:
     async def _max_duration(self) -> None:
         await self._clock.sleep(self._settings.max_call_duration_sec)
         log.info("call reached its maximum duration", extra={"call_id": self.call_id})
+        self.time_up("max_duration")
+
+    def time_up(self, reason: str, grace_sec: float = TIME_UP_GRACE_SEC) -> None:
+        """Ends the call politely: the brain says and stores a goodbye, then asks to end
+        the call with ``reason`` (the transcript has one writer); after ``grace_sec``
+        the call ends with ``reason`` anyway (brain away, or the caller talked over it)."""
+        if self.ended or self._time_up:
+            return
+        self._time_up = True
         self._disarm_silence()
-        # The brain says and stores the goodbye, then asks to end the call (the
-        # transcript has one writer); this is the limit if that does not happen.
-        self._link.send(CallTimeUp())
-        await self._clock.sleep(TIME_UP_GRACE_SEC)
-        self._finish(Ending(reason="max_duration"))
+        self._link.send(CallTimeUp(reason))
+        self._spawn(self._end_after(reason, grace_sec), "timer", "time-up")
+
+    async def _end_after(self, reason: str, grace_sec: float) -> None:
+        await self._clock.sleep(grace_sec)
+        self._finish(Ending(reason=reason))

@@ -1,16 +1,12 @@
-"""Makes the dialer's test fakes importable (pytest runs in importlib mode)."""
+"""The dialer's test rig (fakes from :mod:`switchboard_testing.dialer_fakes`)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from dialer_fakes import Rig, build_rig
+from switchboard_testing.dialer_fakes import Rig, build_rig
 
 
 @pytest.fixture

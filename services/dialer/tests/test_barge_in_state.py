@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from switchboard.clock import VirtualClock
 from switchboard_dialer.media.barge_in import Verdict
 from switchboard_dialer.media.barge_in_state import TRANSCRIPT_WAIT_SEC, BargeIn
+from switchboard_testing.clock import VirtualClock
 
 
 class RecordedPlayback:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from dialer_fakes import GREETING, STILL_THERE, Rig, build_rig, make_request, said
 
 from switchboard import domain
 from switchboard.config import Features
@@ -19,7 +18,6 @@ from switchboard.errors import FailedPrecondition, InvalidArgument
 from switchboard.phone import (
     BotSaid,
     BotTurnDone,
-    PhoneAnswer,
     PhoneCall,
     PhoneCallEnded,
     PhoneConnected,
@@ -30,22 +28,18 @@ from switchboard.phone import (
 )
 from switchboard_dialer.session import HANGUP_FLUSH_SEC, TIME_UP_GRACE_SEC
 from switchboard_dialer.telephony.simulator import NO_PHONE_DELAY_SEC
-
-
-async def connect(rig: Rig, number: str = "+14155550100"):  # type: ignore[no-untyped-def]
-    """Places a call to a fresh phone, answers it and reads the greeting."""
-    phone = rig.phone(number)
-    call = await rig.place(number)
-    ringing = await phone.expect(PhoneRinging)
-    assert ringing.call_id == call.call_id
-    await phone.send(PhoneAnswer(call_id=call.call_id))
-    await phone.expect(PhoneConnected)
-    assert said(await phone.until(BotTurnDone)) == [GREETING]
-    return phone, call
+from switchboard_testing.dialer_fakes import (
+    GREETING,
+    STILL_THERE,
+    Rig,
+    build_rig,
+    make_request,
+    said,
+)
 
 
 async def test_a_whole_text_call_relays_every_turn_and_ends_when_the_bot_says_goodbye(rig: Rig):
-    phone, call = await connect(rig)
+    phone, call = await rig.connect()
     assert call.state is domain.CallState.RINGING
 
     await phone.send(PhoneSay(text="my car was hit"))
@@ -61,7 +55,7 @@ async def test_a_whole_text_call_relays_every_turn_and_ends_when_the_bot_says_go
 
 
 async def test_the_caller_hanging_up_tells_the_brain_and_ends_the_call(rig: Rig):
-    phone, call = await connect(rig)
+    phone, call = await rig.connect()
 
     await phone.send(PhoneHangUp(reason="bye"))
 
@@ -71,7 +65,7 @@ async def test_the_caller_hanging_up_tells_the_brain_and_ends_the_call(rig: Rig)
 
 
 async def test_a_hang_up_the_brain_cannot_hear_ends_the_call_after_the_flush_wait(rig: Rig):
-    phone, call = await connect(rig)
+    phone, call = await rig.connect()
     rig.brain.kill()
     await rig.clock.settle()
 
@@ -84,7 +78,7 @@ async def test_a_hang_up_the_brain_cannot_hear_ends_the_call_after_the_flush_wai
 
 
 async def test_a_dropped_phone_stream_ends_the_call_as_line_dropped(rig: Rig):
-    phone, call = await connect(rig)
+    phone, call = await rig.connect()
 
     rig.telephony.unregister(phone.phone)
 
@@ -93,7 +87,7 @@ async def test_a_dropped_phone_stream_ends_the_call_as_line_dropped(rig: Rig):
 
 
 async def test_a_transfer_tells_the_phone_the_target_and_ends_as_transferred(rig: Rig):
-    phone, call = await connect(rig)
+    phone, call = await rig.connect()
 
     await phone.send(PhoneSay(text="I want a human"))
     events = await phone.until(PhoneCallEnded)
@@ -109,7 +103,7 @@ async def test_a_transfer_tells_the_phone_the_target_and_ends_as_transferred(rig
 async def test_silence_after_the_bot_finished_asks_the_brain_on_a_manual_clock():
     rig = build_rig(Features(phone_silence_timeout_sec=20))
     try:
-        phone, _ = await connect(rig)
+        phone, _ = await rig.connect()
 
         await rig.clock.elapse(19)
         assert rig.brain.requests(SilenceTimeout) == []
@@ -137,7 +131,7 @@ async def test_a_call_longer_than_the_maximum_duration_ends_politely():
     # The caller stays silent for less than the silence timeout: only the limit speaks.
     rig = build_rig(Features(phone_silence_timeout_sec=90), max_call_duration_sec=60)
     try:
-        phone, call = await connect(rig)
+        phone, call = await rig.connect()
         await rig.clock.elapse(60)
         events = await phone.until(PhoneCallEnded)
         assert "time limit" in said(events)[0]  # the brain's goodbye
@@ -153,7 +147,7 @@ async def test_a_call_past_its_maximum_duration_ends_even_when_the_brain_says_no
     rig = build_rig(max_call_duration_sec=60)
     rig.brain.answers_time_up = False
     try:
-        phone, call = await connect(rig)
+        phone, call = await rig.connect()
         await rig.clock.elapse(60)
         await rig.clock.elapse(TIME_UP_GRACE_SEC)
         events = await phone.until(PhoneCallEnded)
@@ -164,7 +158,7 @@ async def test_a_call_past_its_maximum_duration_ends_even_when_the_brain_says_no
 
 
 async def test_a_brain_that_dies_mid_turn_is_reconnected_and_no_sentence_is_said_twice(rig: Rig):
-    phone, call = await connect(rig)
+    phone, call = await rig.connect()
     rig.brain.die_after_sentences = 1  # the first sentence gets out, then the brain dies
 
     await phone.send(PhoneSay(text="my car was hit"))
@@ -216,7 +210,7 @@ async def test_hanging_up_a_ringing_call_rejects_it(rig: Rig):
 
 
 async def test_a_busy_phone_fails_a_second_call_as_busy(rig: Rig):
-    phone, _ = await connect(rig)
+    phone, _ = await rig.connect()
     other = await rig.app.dialer.place_call(make_request(task="Another matter."))
     assert (await rig.ended(other.call_id))[-1] == "failed:busy"
     assert phone.phone.busy
@@ -249,7 +243,7 @@ async def test_an_inbound_call_is_answered_and_a_callback_resumes_the_same_call(
 
 
 async def test_placing_a_call_to_the_same_request_resumes_the_open_conversation(rig: Rig):
-    phone, call = await connect(rig)
+    phone, call = await rig.connect()
     await phone.send(PhoneHangUp(reason=""))
     await rig.ended(call.call_id)
 
@@ -260,14 +254,14 @@ async def test_placing_a_call_to_the_same_request_resumes_the_open_conversation(
 
 
 async def test_a_live_conversation_cannot_be_placed_twice(rig: Rig):
-    _, call = await connect(rig)
+    _, call = await rig.connect()
     with pytest.raises(FailedPrecondition):
         await rig.place()
     assert rig.app.registry.is_live(call.call_id)
 
 
 async def test_hang_up_ends_a_live_call_and_reports_whether_it_was_live(rig: Rig):
-    phone, call = await connect(rig)
+    phone, call = await rig.connect()
 
     assert await rig.app.dialer.hang_up(call.call_id, "") is True
     assert await phone.expect(PhoneCallEnded) == PhoneCallEnded(reason="hangup")
@@ -277,7 +271,7 @@ async def test_hang_up_ends_a_live_call_and_reports_whether_it_was_live(rig: Rig
 
 async def test_shutdown_hangs_up_live_calls_with_reason_shutdown():
     rig = build_rig()
-    phone, call = await connect(rig)
+    phone, call = await rig.connect()
 
     await rig.app.stop()
 
@@ -286,7 +280,7 @@ async def test_shutdown_hangs_up_live_calls_with_reason_shutdown():
 
 
 async def test_the_dialers_transfer_hands_a_live_call_to_the_agent_number(rig: Rig):
-    phone, call = await connect(rig)
+    phone, call = await rig.connect()
 
     assert await rig.app.dialer.transfer(call.call_id, "") is True
     events = await phone.until(PhoneCallEnded)
@@ -316,7 +310,7 @@ async def test_a_number_that_is_not_e164_is_refused_before_anything_is_stored(ri
 
 
 async def test_touch_tones_reach_the_brain_and_count_as_the_caller_speaking(rig: Rig):
-    phone, _ = await connect(rig)
+    phone, _ = await rig.connect()
 
     await phone.send(Dtmf(digits="42#"))
     await rig.clock.settle()
@@ -327,7 +321,7 @@ async def test_touch_tones_reach_the_brain_and_count_as_the_caller_speaking(rig:
 async def test_a_brain_that_stays_down_ends_the_call_after_the_reconnect_timeout():
     rig = build_rig(reconnect_timeout_sec=0.3)
     try:
-        phone, call = await connect(rig)
+        phone, call = await rig.connect()
 
         rig.brain.kill()
         await rig.clock.elapse(0.1)  # backoff 0.1 s: still refused ...

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import grpc
 import pytest
-from dialer_fakes import make_request
 
 from switchboard import convert, domain
 from switchboard.brain_client import BrainClient
@@ -26,6 +25,7 @@ from switchboard_dialer.app import DialerApp, build_dialer
 from switchboard_dialer.telephony.simulator import SimulatorProvider
 from switchboard_store.__main__ import serve_repository
 from switchboard_store.sqlite_repository import SqliteCallRepository
+from switchboard_testing.dialer_fakes import make_request
 
 CALLEE = "+14155550100"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from dialer_fakes import FakeStore
 
 from switchboard.config import AcsSettings, ConfigError, DialerSettings
 from switchboard.providers import Vendor, create
@@ -13,6 +12,7 @@ from switchboard_dialer.sms.log import LogSms
 from switchboard_dialer.telephony import TELEPHONY, create_telephony
 from switchboard_dialer.telephony.acs.provider import AcsProvider
 from switchboard_dialer.telephony.simulator import SimulatorProvider
+from switchboard_testing.dialer_fakes import FakeStore
 
 MISSING = Vendor("no_such_vendor_sdk.module:Provider", extra="requirements-twilio.txt")
 

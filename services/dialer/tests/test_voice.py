@@ -10,11 +10,8 @@ import asyncio
 from typing import Any
 
 import pytest
-from dialer_fakes import GREETING, STILL_THERE, Rig, build_rig
-from speech_fakes import FRAMES_PER_WORD, frame_of
 
 from switchboard import domain
-from switchboard.clock import VirtualClock
 from switchboard.config import Features
 from switchboard.converse import CancelAgentTurn, Dtmf, PlayoutReport, SilenceTimeout, UserTurn
 from switchboard.phone import (
@@ -39,6 +36,9 @@ from switchboard.speech import (
 from switchboard_dialer.media.barge_in import Verdict, is_backchannel, judge
 from switchboard_dialer.media.playout import Playout, TurnEnd
 from switchboard_dialer.telephony.simulator import SimulatedPhone
+from switchboard_testing.clock import VirtualClock
+from switchboard_testing.dialer_fakes import DRAINED, GREETING, STILL_THERE, Rig, build_rig
+from switchboard_testing.speech_fakes import FRAMES_PER_WORD, frame_of
 
 GREETING_FRAMES = FRAMES_PER_WORD * len(GREETING.split())
 FRAME = 0.02
@@ -360,3 +360,21 @@ async def test_a_speech_service_restart_mid_call_reopens_listen_and_speak_and_th
     assert frames(events) > 0
     assert isinstance(events[-1], BotTurnDone)
     assert voice.speech.speaks[-1].requests  # the answer went to the new stream
+
+
+async def test_a_drained_voice_call_ends_only_once_the_goodbye_was_played(voice: Rig):
+    phone, call_id = await answered(voice)
+    await play(voice.clock, GREETING_FRAMES + 2)
+    downlink(phone)
+    drain = asyncio.create_task(voice.app.drain(1.0), name="drain")
+    goodbye_frames = FRAMES_PER_WORD * len(DRAINED.split())
+
+    await play(voice.clock, 50 + goodbye_frames // 2)  # the drain time, half the goodbye
+    assert voice.store.reasons(call_id)[-1] == "in_progress"
+    await play(voice.clock, goodbye_frames)
+
+    events = downlink(phone)
+    assert frames(events) >= goodbye_frames
+    assert events[-1] == PhoneCallEnded(reason="drained")
+    assert voice.store.reasons(call_id)[-1] == "ended:drained"
+    await asyncio.wait_for(drain, 1)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,9 +25,6 @@ from switchboard.domain import (
 )
 from switchboard_gateway.app import create_app
 from switchboard_gateway.memory_backend import InMemoryCallBackend
-
-# The softphone fakes are a module of their own (pytest runs in importlib mode).
-sys.path.insert(0, str(Path(__file__).parent))
 
 API_KEY = "test-key-0123456789"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from switchboard.domain import Call
 from switchboard_gateway.app import create_app
 from switchboard_gateway.auth import SESSION_COOKIE, SESSION_MAX_AGE_SEC, ApiKeys
 from switchboard_gateway.memory_backend import InMemoryCallBackend
+from switchboard_testing.clock import VirtualClock
 
 # The same key as conftest.API_KEY; test modules do not import each other.
 API_KEY = "test-key-0123456789"
@@ -133,63 +135,53 @@ def test_the_key_in_the_url_is_ignored_by_the_json_api(anonymous: TestClient) ->
     assert anonymous.get(f"/call?key={API_KEY}").status_code == 401
 
 
-class Clock:
-    """Seconds since the epoch, moved by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def signed_in(settings: Settings, clock: Clock) -> TestClient:
-    client = TestClient(create_app(settings, InMemoryCallBackend(), clock=clock))
+def signed_in(settings: Settings, clock: VirtualClock) -> TestClient:
+    client = TestClient(create_app(settings, InMemoryCallBackend(), clock=clock.time))
     client.get(f"/report?key={API_KEY}")
     return client
 
 
 def test_a_session_cookie_expires_after_its_max_age(settings: Settings) -> None:
-    clock = Clock()
+    clock = VirtualClock()
     client = signed_in(settings, clock)
-    keys = ApiKeys([API_KEY], clock)
+    keys = ApiKeys([API_KEY], clock.time)
     token = client.cookies[SESSION_COOKIE]
-    clock.now += SESSION_MAX_AGE_SEC - 1
+    clock.advance(SESSION_MAX_AGE_SEC - 1)
     assert keys.accepts_session(token)
-    clock.now += 1
+    clock.advance(1)
     assert not keys.accepts_session(token)
     assert client.get("/report").status_code == 401
 
 
 def test_a_session_past_half_its_life_gets_a_fresh_cookie(settings: Settings) -> None:
-    clock = Clock()
+    clock = VirtualClock()
     client = signed_in(settings, clock)
     first = client.cookies[SESSION_COOKIE]
-    clock.now += SESSION_MAX_AGE_SEC / 2 - 10
+    clock.advance(SESSION_MAX_AGE_SEC / 2 - 10)
     assert "set-cookie" not in client.get("/report").headers
-    clock.now += 20
+    clock.advance(20)
     renewed = client.get("/report")
     assert renewed.status_code == 200 and SESSION_COOKIE in renewed.headers["set-cookie"]
     assert client.cookies[SESSION_COOKIE] != first
     # The fresh cookie outlives the first one's expiry.
-    clock.now += SESSION_MAX_AGE_SEC / 2
+    clock.advance(SESSION_MAX_AGE_SEC / 2)
     assert client.get("/report").status_code == 200
 
 
 def test_a_session_dies_with_its_key_when_the_key_is_rotated_out(settings: Settings) -> None:
-    clock = Clock()
+    clock = VirtualClock()
     token = signed_in(settings, clock).cookies[SESSION_COOKIE]
     rotated = Settings.model_validate({"gateway": {"api_keys": ["the-new-key-0123456789"]}})
-    client = TestClient(create_app(rotated, InMemoryCallBackend(), clock=clock))
+    client = TestClient(create_app(rotated, InMemoryCallBackend(), clock=clock.time))
     client.cookies.set(SESSION_COOKIE, token)
     assert client.get("/report").status_code == 401
 
 
 def test_a_session_dated_in_the_future_is_refused(settings: Settings) -> None:
-    clock = Clock()
+    clock = VirtualClock()
     token = signed_in(settings, clock).cookies[SESSION_COOKIE]
-    clock.now -= 60
-    client = TestClient(create_app(settings, InMemoryCallBackend(), clock=clock))
+    clock = VirtualClock(clock.now() - timedelta(seconds=60))
+    client = TestClient(create_app(settings, InMemoryCallBackend(), clock=clock.time))
     client.cookies.set(SESSION_COOKIE, token)
     assert client.get("/report").status_code == 401
 

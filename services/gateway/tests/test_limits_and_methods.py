@@ -10,24 +10,19 @@ from fastapi.testclient import TestClient
 from switchboard.config import Settings
 from switchboard_gateway.app import create_app
 from switchboard_gateway.memory_backend import InMemoryCallBackend
+from switchboard_testing.clock import VirtualClock
 
 API_KEY = "test-key-0123456789"
 OTHER_KEY = "second-key-0123456789"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def limited(clock: Clock, backend: InMemoryCallBackend, **limits: int) -> TestClient:
+def limited(clock: VirtualClock, backend: InMemoryCallBackend, **limits: int) -> TestClient:
     settings = Settings.model_validate(
         {"gateway": {"api_keys": [API_KEY, OTHER_KEY], "rate_limits": limits}}
     )
-    return TestClient(create_app(settings, backend, clock=clock), raise_server_exceptions=False)
+    return TestClient(
+        create_app(settings, backend, clock=clock.time), raise_server_exceptions=False
+    )
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -37,7 +32,7 @@ def bearer(key: str) -> dict[str, str]:
 def test_a_key_over_its_call_rate_gets_429_with_retry_after_and_nothing_is_dialled(
     payload: dict[str, Any],
 ) -> None:
-    clock, backend = Clock(), InMemoryCallBackend()
+    clock, backend = VirtualClock(), InMemoryCallBackend()
     client = limited(clock, backend, calls_per_key=2, calls_per_address=100)
     for _ in range(2):
         assert client.post("/call", json=payload, headers=bearer(API_KEY)).status_code == 201
@@ -51,14 +46,14 @@ def test_a_key_over_its_call_rate_gets_429_with_retry_after_and_nothing_is_diall
     # Another key is not held back by the first one's limit...
     assert client.post("/call", json=payload, headers=bearer(OTHER_KEY)).status_code == 201
     # ...and the first key may call again once a token has refilled.
-    clock.now += 30
+    clock.advance(30)
     assert client.post("/call", json=payload, headers=bearer(API_KEY)).status_code == 201
 
 
 def test_an_address_over_its_rate_is_refused_whatever_key_it_sends(
     payload: dict[str, Any],
 ) -> None:
-    clock, backend = Clock(), InMemoryCallBackend()
+    clock, backend = VirtualClock(), InMemoryCallBackend()
     client = limited(clock, backend, calls_per_key=100, calls_per_address=2)
     assert client.post("/call", json=payload, headers=bearer(API_KEY)).status_code == 201
     assert client.post("/call", json=payload, headers=bearer(OTHER_KEY)).status_code == 201
@@ -67,7 +62,7 @@ def test_an_address_over_its_rate_is_refused_whatever_key_it_sends(
 
 
 def test_pages_have_their_own_limit_and_reading_the_api_is_not_limited() -> None:
-    clock, backend = Clock(), InMemoryCallBackend()
+    clock, backend = VirtualClock(), InMemoryCallBackend()
     client = limited(clock, backend, pages_per_key=1, pages_per_address=100)
     assert client.get("/report", headers=bearer(API_KEY)).status_code == 200
     assert client.get("/report", headers=bearer(API_KEY)).status_code == 429
@@ -77,7 +72,7 @@ def test_pages_have_their_own_limit_and_reading_the_api_is_not_limited() -> None
 
 
 def test_a_zero_limit_means_no_limit(payload: dict[str, Any]) -> None:
-    clock, backend = Clock(), InMemoryCallBackend()
+    clock, backend = VirtualClock(), InMemoryCallBackend()
     client = limited(clock, backend, calls_per_key=0, calls_per_address=0)
     for _ in range(5):
         assert client.post("/call", json=payload, headers=bearer(API_KEY)).status_code == 201

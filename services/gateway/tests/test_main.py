@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import httpx
 import pytest
 
 from switchboard_gateway.__main__ import main
+from switchboard_testing.ports import free_tcp_port
 
 
 def test_a_bad_configuration_exits_with_a_message_naming_the_key(
@@ -28,23 +28,17 @@ def test_a_bad_configuration_exits_with_a_message_naming_the_key(
     assert "gateway.port" in str(exited.value)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_the_gateway_serves_on_the_configured_port_keeps_numbers_out_of_logs_and_stops_on_sigterm(
     tmp_path: Path,
 ) -> None:
-    port = free_port()
+    port = free_tcp_port()
     env = {
         **os.environ,
         "SWITCHBOARD_CONFIG": str(tmp_path / "absent.yaml"),
         "SWITCHBOARD__GATEWAY__PORT": str(port),
         "SWITCHBOARD__GATEWAY__API_KEYS": "[k1]",
         # Nothing listens there: readiness must fail fast, not hang.
-        "SWITCHBOARD__SERVICES__DIALER": f"127.0.0.1:{free_port()}",
+        "SWITCHBOARD__SERVICES__DIALER": f"127.0.0.1:{free_tcp_port()}",
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "switchboard_gateway"],

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from phone_fakes import FakePhoneExchange, FakePhoneStream, eventually
 from starlette.testclient import WebSocketTestSession
 
 from switchboard import domain
@@ -37,6 +36,7 @@ from switchboard_gateway.phone_link import (
     TranscriptLine,
 )
 from switchboard_gateway.softphone_bridge import Outbox
+from switchboard_testing.phone_fakes import FakePhoneExchange, FakePhoneStream, eventually
 
 API_KEY = "test-key-0123456789"
 DEFAULT_NUMBER = "+10000000001"

@@ -3,7 +3,10 @@
 Layout: ``servicer`` (the gRPC edge, with ``wire`` for store-specific conversions) →
 ``repository.CallRepository`` (the backend contract, in domain types) →
 ``sqlite_repository`` (the embedded default: ``sqlite_db`` threads and migrations,
-``sqlite_reads`` / ``sqlite_writes`` queries, ``rows`` mapping, ``vectors`` search),
+``sqlite_reads`` / ``sqlite_writes`` queries, ``rows`` mapping, ``vectors`` search) or
+``postgres_repository`` (``postgres_db`` pool and migrations, ``postgres_reads`` /
+``postgres_writes``, ``postgres_jobs``), chosen by ``backends``; ``migrate`` is
+``switchboard migrate``;
 ``notifier`` (wakes WatchCall streams after a commit) and ``job_queue.JobQueue`` (durable
 jobs such as post-call work, queued with the change that calls for them; on SQLite
 ``sqlite_jobs``).

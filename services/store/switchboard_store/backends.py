@@ -1,8 +1,8 @@
 """The store's database seam: ``store.backend`` names a backend, the registry builds it.
 
 A backend is given its settings section and opens (and migrates) into a
-:class:`~switchboard_store.repository.CallRepository`; PostgreSQL and Cosmos DB
-will be further vendors here.
+:class:`~switchboard_store.repository.CallRepository`: ``sqlite`` (the embedded
+default) or ``postgres``; Cosmos DB will be a further vendor here.
 """
 
 from __future__ import annotations
@@ -25,7 +25,10 @@ class StoreBackend(ABC):
 BACKENDS = Seam(
     "store.backend",
     StoreBackend,
-    {"sqlite": Vendor("switchboard_store.sqlite_backend:SqliteBackend", section="")},
+    {
+        "sqlite": Vendor("switchboard_store.sqlite_backend:SqliteBackend", section=""),
+        "postgres": Vendor("switchboard_store.postgres_backend:PostgresBackend", section=""),
+    },
 )
 
 

@@ -1,11 +1,14 @@
-"""SQLite rows ↔ domain types, timestamps and event payloads."""
+"""Database rows ↔ domain types, timestamps and event payloads.
+
+A row is anything indexed by column name: a ``sqlite3.Row`` (times as ISO text) or an
+asyncpg ``Record`` (times as ``datetime``); both backends share these conversions.
+"""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import TypeAdapter
 
@@ -13,6 +16,12 @@ from switchboard import domain
 from switchboard_store.repository import CallEvent, ClaimChange, EventPayload
 
 _TOOL_CALLS = TypeAdapter(list[domain.ToolCall])
+
+
+class Row(Protocol):
+    """A stored row, read by column name."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
 
 
 def stamp(value: datetime) -> str:
@@ -24,15 +33,17 @@ def stamp_or_none(value: datetime | None) -> str | None:
     return stamp(value) if value is not None else None
 
 
-def parse_stamp(value: str | None) -> datetime | None:
+def parse_stamp(value: str | datetime | None) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
     return datetime.fromisoformat(value) if value else None
 
 
-def parse_stamp_required(value: str) -> datetime:
-    return datetime.fromisoformat(value)
+def parse_stamp_required(value: str | datetime) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
-def message_from_row(row: sqlite3.Row) -> domain.Message:
+def message_from_row(row: Row) -> domain.Message:
     return domain.Message(
         seq=row["seq"],
         created_at=parse_stamp(row["created_at"]),
@@ -50,7 +61,7 @@ def tool_calls_json(msg: domain.Message) -> str:
     return json.dumps([t.model_dump() for t in msg.tool_calls], ensure_ascii=False)
 
 
-def reminder_from_row(row: sqlite3.Row) -> domain.Reminder:
+def reminder_from_row(row: Row) -> domain.Reminder:
     return domain.Reminder(
         title=row["title"],
         description=row["description"],
@@ -62,7 +73,7 @@ def reminder_from_row(row: sqlite3.Row) -> domain.Reminder:
 
 
 def call_from_row(
-    row: sqlite3.Row,
+    row: Row,
     claim: dict[str, str],
     messages: list[domain.Message],
     reminders: list[domain.Reminder],
@@ -112,7 +123,7 @@ def encode_event(payload: EventPayload) -> tuple[str, str]:
     raise TypeError(f"not an event payload: {type(payload).__name__}")
 
 
-def decode_event(row: sqlite3.Row) -> CallEvent:
+def decode_event(row: Row) -> CallEvent:
     kind: str = row["kind"]
     raw: str = row["payload_json"]
     payload: EventPayload

@@ -16,15 +16,15 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import re
 import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import TypeVar
+
+from switchboard_store.migration_files import packaged_migrations
 
 log = logging.getLogger(__name__)
 
@@ -32,25 +32,16 @@ T = TypeVar("T")
 
 READER_THREADS = 3
 BUSY_TIMEOUT_MS = 10_000
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
 def migrations() -> list[tuple[int, str, str]]:
-    """``(version, file name, sql)`` of every packaged migration, in order."""
-    found = []
-    for entry in resources.files("switchboard_store.migrations").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    found.sort()
-    versions = [v for v, _, _ in found]
-    if versions != list(range(1, len(found) + 1)):
-        raise RuntimeError(f"migrations must be numbered 1, 2, 3… without gaps; found {versions}")
-    return found
+    """``(version, file name, sql)`` of every packaged SQLite migration, in order."""
+    return packaged_migrations("switchboard_store.migrations")
 
 
-def apply_migrations(conn: sqlite3.Connection) -> list[int]:
-    """Applies the migrations newer than the database, each in its own transaction.
+def apply_migrations(conn: sqlite3.Connection, upto: int | None = None) -> list[int]:
+    """Applies the migrations newer than the database (up to version ``upto`` when given),
+    each in its own transaction.
 
     Returns the versions applied (empty when the schema was current).
     """
@@ -63,6 +54,8 @@ def apply_migrations(conn: sqlite3.Connection) -> list[int]:
     for version, name, sql in migrations():
         if version <= current:
             continue
+        if upto is not None and version > upto:
+            break
         # executescript() commits any open transaction first, so the transaction is part
         # of the script: the schema change and its version row commit together or not at all.
         stamp = datetime.now(UTC).isoformat()

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from switchboard import domain
-from switchboard.clock import VirtualClock
 from switchboard_store.sqlite_repository import SqliteCallRepository
+from switchboard_testing.clock import VirtualClock
 
 START = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
 

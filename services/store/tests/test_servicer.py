@@ -12,7 +12,6 @@ import pytest
 
 from switchboard import domain
 from switchboard.call_events import CallEvent, ClaimChange
-from switchboard.clock import VirtualClock
 from switchboard.errors import FailedPrecondition, InvalidArgument, NotFound
 from switchboard.jobs import POST_CALL, JobState
 from switchboard.server import GrpcService
@@ -20,6 +19,7 @@ from switchboard.store_client import StoreClient
 from switchboard.v1 import common_pb2, store_pb2, store_pb2_grpc
 from switchboard_store.__main__ import SERVICE_NAMES, serve_repository
 from switchboard_store.sqlite_repository import SqliteCallRepository
+from switchboard_testing.clock import VirtualClock
 
 MakeRequest = Callable[..., domain.CallRequest]
 OUT = domain.CallDirection.OUTBOUND

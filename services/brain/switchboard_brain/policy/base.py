@@ -26,6 +26,14 @@ from switchboard.domain import Call, ChunkHit, Reminder, ToolCall
 
 STILL_THERE = "Are you still there?"
 TIME_UP = "I'm sorry, this call has reached its time limit. Thank you for calling, goodbye."
+# The dialer is shutting down (a rollout) and the call is still live at the end of
+# its drain time; what the caller said is kept, so a new call resumes it.
+DRAINED = (
+    "I'm sorry, I have to end this call now. What you told me is saved; "
+    "call back to continue. Goodbye."
+)
+# The end reasons a time-up may carry, each with its goodbye.
+TIME_UP_GOODBYES = {"max_duration": TIME_UP, "drained": DRAINED}
 
 
 @dataclass(frozen=True)
@@ -71,7 +79,9 @@ class CallerSilent:
 
 @dataclass(frozen=True)
 class TimeUp:
-    """The call reached its maximum duration: the last turn, which ends the call."""
+    """The call must end now (``max_duration``, ``drained``): the last turn, which ends it."""
+
+    reason: str = "max_duration"
 
 
 PolicyEvent = Greet | CallerSaid | KeysPressed | CallerSilent | TimeUp
@@ -167,8 +177,8 @@ class ConversationPolicy(ABC):
                 return await self.keys(ctx, digits)
             case CallerSilent(count=count):
                 return await self.silence(ctx, count)
-            case TimeUp():
-                return self.time_up(ctx)
+            case TimeUp(reason=reason):
+                return self.time_up(ctx, reason)
         raise TypeError(f"unknown policy event {type(event).__name__}")
 
     async def stream(self, ctx: TurnContext, event: PolicyEvent) -> AsyncGenerator[ReplyPart, None]:
@@ -195,10 +205,10 @@ class ConversationPolicy(ABC):
         """Touch tones; by default read as if the caller had said the digits."""
         return await self.answer(ctx, digits)
 
-    def time_up(self, ctx: TurnContext) -> AgentReply:
-        """The goodbye when the call reached its maximum duration (English for now, as the
-        dialer said it before), then the end of the call."""
-        return AgentReply([TIME_UP], [EndCall("max_duration")])
+    def time_up(self, ctx: TurnContext, reason: str = "max_duration") -> AgentReply:
+        """The goodbye when the call must end now (English for now, as the dialer said
+        it before), then the end of the call with ``reason``."""
+        return AgentReply([TIME_UP_GOODBYES.get(reason, TIME_UP)], [EndCall(reason)])
 
     async def silence(self, ctx: TurnContext, count: int) -> AgentReply:
         """ "Are you still there?" (a filler), then goodbye after ``recognition_retry_max``."""

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from sip_peers import HOST, free_rtp_range
-
-from switchboard_dialer.telephony.sip import SipConfig, SipEndpoint, Timers
-
-FAST = Timers(t1=0.1, t2=0.4, t4=0.5)
-EndpointFactory = Callable[..., Awaitable[SipEndpoint]]
+from switchboard_dialer.telephony.sip import SipConfig, SipEndpoint
+from switchboard_testing.ports import free_rtp_range
+from switchboard_testing.sip_endpoints import FAST, TRUNK_ON_LOOPBACK, EndpointFactory
+from switchboard_testing.sip_peers import HOST
 
 
 @pytest.fixture
@@ -29,6 +23,7 @@ async def make_endpoint() -> AsyncIterator[EndpointFactory]:
         fields.setdefault("bind_port", 0)
         fields.setdefault("rtp_ports", free_rtp_range(20))
         fields.setdefault("timers", FAST)
+        fields.setdefault("inbound", TRUNK_ON_LOOPBACK)
         endpoint = SipEndpoint(SipConfig(**fields))
         started.append(endpoint)
         return await endpoint.start()

@@ -6,9 +6,17 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from conftest import EndpointFactory
-from peer_apps import Baresip
-from sip_peers import HOST, collect_audio, dominant_frequency, read_wav, rms_dbfs, tone
+
+from switchboard_testing.peer_apps import Baresip
+from switchboard_testing.sip_endpoints import TRUNK_ON_LOOPBACK, EndpointFactory
+from switchboard_testing.sip_peers import (
+    HOST,
+    collect_audio,
+    dominant_frequency,
+    read_wav,
+    rms_dbfs,
+    tone,
+)
 
 
 @pytest.mark.parametrize("codec", ["PCMU", "PCMA"])
@@ -36,7 +44,7 @@ async def test_baresip_calling_us_is_answered_and_hangs_up_when_we_do(
     make_endpoint: EndpointFactory, tmp_path: Path
 ) -> None:
     async with Baresip(tmp_path, tone_hz=440) as baresip:
-        bot = await make_endpoint(user="agent")
+        bot = await make_endpoint(user="agent", inbound=TRUNK_ON_LOOPBACK)  # baresip's trunk
         await baresip.command("dial", f"sip:agent@{HOST}:{bot.local_port}")
         call = await asyncio.wait_for(bot.inbound.get(), 5)
         call.ring()

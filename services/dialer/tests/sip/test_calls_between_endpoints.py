@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from conftest import EndpointFactory
-from sip_peers import HOST, collect_audio, dominant_frequency, tone
-
 from switchboard_dialer.telephony.sip import CallFailed, CallState, SipCall, SipEndpoint, Timers
+from switchboard_testing.sip_endpoints import EndpointFactory
+from switchboard_testing.sip_peers import HOST, collect_audio, dominant_frequency, tone
 
 
 async def _ring_and_answer(callee: SipEndpoint) -> SipCall:

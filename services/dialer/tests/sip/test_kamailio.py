@@ -6,11 +6,11 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from conftest import EndpointFactory
-from peer_apps import Baresip, Kamailio
-from sip_peers import collect_audio, dominant_frequency, tone
 
 from switchboard_dialer.telephony.sip.registration import RegistrationError
+from switchboard_testing.peer_apps import Baresip, Kamailio
+from switchboard_testing.sip_endpoints import EndpointFactory
+from switchboard_testing.sip_peers import collect_audio, dominant_frequency, tone
 
 PASSWORD = "s3cret-test"
 

@@ -8,16 +8,18 @@ from pathlib import Path
 from typing import cast
 
 import pytest
-from conftest import EndpointFactory
-from peer_apps import Baresip
-from sip_peers import HOST, collect_audio, dominant_frequency, free_rtp_range, tone
 
 from switchboard import domain
 from switchboard.config import DialerSettings, SipSettings
 from switchboard.errors import FailedPrecondition
 from switchboard_dialer.telephony import create_telephony
 from switchboard_dialer.telephony.base import CallerDtmf, CallerGone, CallNotConnected, PhoneLine
+from switchboard_dialer.telephony.sip.admission import InboundPolicy
 from switchboard_dialer.telephony.sip.provider import SipProvider
+from switchboard_testing.peer_apps import Baresip
+from switchboard_testing.ports import free_rtp_range
+from switchboard_testing.sip_endpoints import EndpointFactory
+from switchboard_testing.sip_peers import HOST, collect_audio, dominant_frequency, tone
 
 
 def _settings(**fields: object) -> SipSettings:
@@ -27,6 +29,7 @@ def _settings(**fields: object) -> SipSettings:
         "bind_port": 0,
         "rtp_port_min": low,
         "rtp_port_max": high,
+        "inbound_sources": [HOST],  # the test peers are the trunk
     }
     return SipSettings.model_validate(defaults | fields)
 
@@ -140,3 +143,23 @@ async def test_a_refer_the_far_end_carries_out_ends_the_line_as_transferred(
         await asyncio.wait_for(line.transfer(f"sip:human@{HOST}:{human.local_port}"), 15)
         assert await asyncio.wait_for(line.next_event(), 3) == CallerGone(reason="transferred")
         await asyncio.wait_for(answering, 10)
+
+
+def test_the_inbound_settings_become_the_endpoints_inbound_policy() -> None:
+    section = _settings(
+        inbound_sources=["203.0.113.0/24"],
+        inbound_digest=True,
+        inbound_max_calls=4,
+        inbound_max_calls_per_source=2,
+        inbound_media_networks=["198.51.100.0/24"],
+    )
+    policy = SipProvider(section).endpoint.config.inbound
+    assert policy == InboundPolicy(
+        sources=("203.0.113.0/24",),
+        digest=True,
+        max_calls=4,
+        max_calls_per_source=2,
+        media_networks=("198.51.100.0/24",),
+    )
+    with pytest.raises(ValueError, match="not an IP address or network"):
+        SipProvider(_settings(inbound_sources=["trunk.example.com"]))

@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from conftest import EndpointFactory
-from peer_apps import Sipp
-from sip_peers import HOST, collect_audio, dominant_frequency, tone
-
 from switchboard_dialer.telephony.sip import CallFailed, CallState
+from switchboard_testing.peer_apps import Sipp
+from switchboard_testing.sip_endpoints import TRUNK_ON_LOOPBACK, EndpointFactory
+from switchboard_testing.sip_peers import HOST, collect_audio, dominant_frequency, tone
 
 
 async def test_sipp_echoes_our_audio_back(make_endpoint: EndpointFactory, tmp_path: Path) -> None:
@@ -27,7 +26,7 @@ async def test_sipp_echoes_our_audio_back(make_endpoint: EndpointFactory, tmp_pa
 async def test_sipp_calling_us_with_a_pcap_is_answered_and_its_dtmf_digit_arrives(
     make_endpoint: EndpointFactory, tmp_path: Path
 ) -> None:
-    bot = await make_endpoint(user="agent")
+    bot = await make_endpoint(user="agent", inbound=TRUNK_ON_LOOPBACK)  # sipp is the trunk
     async with Sipp(tmp_path, "uac_pcap", remote=f"{HOST}:{bot.local_port}") as sipp:
         call = await asyncio.wait_for(bot.inbound.get(), 5)
         call.ring()

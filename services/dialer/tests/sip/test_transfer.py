@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from conftest import EndpointFactory
-from peer_apps import Baresip
-from sip_peers import HOST, collect_audio, dominant_frequency, read_wav, tone
+from switchboard_testing.peer_apps import Baresip
+from switchboard_testing.sip_endpoints import EndpointFactory
+from switchboard_testing.sip_peers import HOST, collect_audio, dominant_frequency, read_wav, tone
 
 
 async def test_baresip_accepts_refer_and_calls_the_target_itself(

@@ -8,12 +8,12 @@ import warnings
 
 import numpy as np
 import pytest
-from sip_peers import HOST
 
 from switchboard_dialer.telephony.sip import digest, dtmf, g711, sdp
 from switchboard_dialer.telephony.sip.message import SipParseError, SipRequest, parse
 from switchboard_dialer.telephony.sip.rtp import open_stream
 from switchboard_dialer.telephony.sip.rtp_packet import RtpPacket
+from switchboard_testing.sip_peers import HOST
 
 
 def test_compact_folded_and_listed_headers_are_read() -> None:

@@ -83,12 +83,6 @@ class AcsCalls:
                 PhoneNumberIdentifier(target), operation_context=operation_context
             )
 
-    async def send_dtmf(self, connection_id: str, tones: str, target: str) -> None:
-        async with _errors("send_dtmf_tones"):
-            await self._client.get_call_connection(connection_id).send_dtmf_tones(
-                list(tones), PhoneNumberIdentifier(target)
-            )
-
     async def hang_up(self, connection_id: str) -> None:
         """Ends the call for everyone; a call ACS no longer knows is already over."""
         try:

@@ -14,8 +14,10 @@ How the modules fit, from the bottom up (each imports only from the lines above 
 
 - wire formats: ``message`` (parse/serialise with limits), ``address`` (URIs,
   name-addr, Via), ``digest`` (401/407), ``g711`` (numpy tables), ``rtp_packet``,
-  ``dtmf`` (RFC 4733), ``tasks``; then ``sdp`` (offer/answer)
-- ``transaction`` (timers A/B/E/F, response retransmission)
+  ``rtp_source`` (RFC 3550 sequence validation per SSRC), ``dtmf`` (RFC 4733),
+  ``log_budget`` (a flood is not a log flood), ``tasks``; then ``sdp`` (offer/answer)
+- ``transaction`` (timers A/B/E/F, response retransmission), ``admission`` (who may
+  call in: trusted sources, a digest challenge, call caps, where media may go)
 - ``transport`` (UDP, 400 for bad requests), ``dialog`` (tags, CSeq, route set),
   ``rtp`` (paced stream), ``config``
 - ``context`` (:class:`SipContext`: what the procedures need from the user agent)
@@ -27,6 +29,7 @@ How the modules fit, from the bottom up (each imports only from the lines above 
 - ``provider`` (the dialer's :class:`~switchboard_dialer.telephony.base.TelephonyProvider`)
 """
 
+from switchboard_dialer.telephony.sip.admission import InboundPolicy
 from switchboard_dialer.telephony.sip.call import (
     CallControl,
     CallFailed,
@@ -44,6 +47,7 @@ __all__ = [
     "CallFailed",
     "CallProgress",
     "CallState",
+    "InboundPolicy",
     "SipCall",
     "SipConfig",
     "SipContext",

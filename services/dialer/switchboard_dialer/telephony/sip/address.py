@@ -6,16 +6,23 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
+_TOKEN = r"[A-Za-z0-9.!%*_+`'~-]+"
 _URI = re.compile(
-    r"^(?P<scheme>sips?):(?:(?P<user>[^@;?]+)@)?(?P<host>\[[0-9a-fA-F:.]+\]|[^:;?>]+)"
-    r"(?::(?P<port>[0-9]{1,5}))?(?P<params>;[^?]*)?(?:\?.*)?$"
+    # The user part may hold ";", "?" and "/" (RFC 3261 §25.1); only "@" ends it.
+    r"^(?P<scheme>sips?):(?:(?P<user>[^@\s<>]+)@)?(?P<host>\[[0-9a-fA-F:.]+\]|[^:;?<>\s@]+)"
+    r"(?::(?P<port>[0-9]{1,5}))?(?P<params>;[^?\s<>]*)?(?P<headers>\?[^\s<>]*)?$"
 )
+# A display name is a quoted string or tokens separated by spaces (RFC 3261 §25.1).
 _NAME_ADDR = re.compile(
-    r'^\s*(?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<plain>[^<"]*?))?\s*<(?P<uri>[^>]*)>(?P<params>.*)$'
+    r'^\s*(?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<plain>[A-Za-z0-9.!%*_+`\'~\s-]*?))?'
+    r"\s*<(?P<uri>[^>]*)>(?P<params>.*)$"
 )
 _VIA = re.compile(
-    r"^SIP\s*/\s*2\.0\s*/\s*(?P<transport>[A-Za-z]+)\s+(?P<host>[^;:\s]+)(?::(?P<port>[0-9]{1,5}))?(?P<params>.*)$"
+    rf"^SIP\s*/\s*2\.0\s*/\s*(?P<transport>{_TOKEN})\s+"
+    r"(?P<host>\[[0-9a-fA-F:.]+\]|[^;:\s\[\]]+)(?:\s*:\s*(?P<port>[0-9]{1,5}))?(?P<params>.*)$"
 )
+_VIA_PARAMS = re.compile(rf"^(?:\s*;\s*{_TOKEN}(?:\s*=\s*[^;,\s]+)?)*\s*$")
+MAX_PORT = 65535
 
 BRANCH_MAGIC = "z9hG4bK"
 
@@ -47,6 +54,7 @@ class SipUri:
     port: int | None = None
     scheme: str = "sip"
     params: dict[str, str] = field(default_factory=dict)
+    headers: str = ""  # "?name=value&…", as received
 
     @classmethod
     def parse(cls, text: str) -> SipUri:
@@ -54,12 +62,15 @@ class SipUri:
         if match is None:
             raise AddressError("not a SIP URI")
         port = match.group("port")
+        if port and not 0 < int(port) <= MAX_PORT:
+            raise AddressError("bad port in a SIP URI")
         return cls(
             host=match.group("host"),
             user=match.group("user") or "",
             port=int(port) if port else None,
             scheme=match.group("scheme"),
             params=_params(match.group("params") or ""),
+            headers=match.group("headers") or "",
         )
 
     @property
@@ -70,7 +81,8 @@ class SipUri:
     def __str__(self) -> str:
         user = f"{self.user}@" if self.user else ""
         port = f":{self.port}" if self.port else ""
-        return f"{self.scheme}:{user}{self.host}{port}{_format_params(self.params)}"
+        params = _format_params(self.params)
+        return f"{self.scheme}:{user}{self.host}{port}{params}{self.headers}"
 
 
 @dataclass
@@ -112,9 +124,11 @@ class Via:
     @classmethod
     def parse(cls, text: str) -> Via:
         match = _VIA.match(text.strip())
-        if match is None:
+        if match is None or not _VIA_PARAMS.match(match.group("params")):
             raise AddressError("bad Via")
         port = match.group("port")
+        if port and not 0 < int(port) <= MAX_PORT:
+            raise AddressError("bad Via port")
         return cls(
             match.group("host"),
             int(port) if port else None,

@@ -23,7 +23,7 @@ from switchboard.tasks import TaskOwner
 from switchboard_dialer.telephony.sip import sdp
 from switchboard_dialer.telephony.sip.context import SipContext
 from switchboard_dialer.telephony.sip.dialog import Dialog
-from switchboard_dialer.telephony.sip.message import SipRequest
+from switchboard_dialer.telephony.sip.message import SipRequest, ascii_digits
 from switchboard_dialer.telephony.sip.rtp import RtpStream
 from switchboard_dialer.telephony.sip.transaction import ServerTransaction, make_response
 
@@ -130,6 +130,8 @@ class SipCall:
         self._progress: asyncio.Queue[CallProgress] = asyncio.Queue()
         self.refer_progress: asyncio.Queue[int] = asyncio.Queue()
         self.bridged_to: SipCall | None = None
+        # Whether a (re-)offer may send our media to this host; inbound calls restrict it.
+        self.media_allowed: Callable[[str], bool] = lambda host: True
         self.control = control(self)
 
     @property
@@ -273,7 +275,7 @@ class SipCall:
             return
         status_line = request.body.decode("utf-8", "replace").strip().split("\r\n")[0]
         parts = status_line.split(" ")
-        if len(parts) >= 2 and parts[0] == "SIP/2.0" and parts[1].isdigit():
+        if len(parts) >= 2 and parts[0] == "SIP/2.0" and ascii_digits(parts[1], 3):
             self.refer_progress.put_nowait(int(parts[1]))
         elif "terminated" in (request.get("Subscription-State") or "").lower():
             self.refer_progress.put_nowait(500)
@@ -284,6 +286,8 @@ class SipCall:
         try:
             if request.body:
                 offer = sdp.parse(request.body)
+                if not self.media_allowed(offer.host):
+                    raise sdp.SdpError("media address not allowed")
                 media, body = sdp.answer(
                     offer, self.context.media_host, self.rtp.port, self.context.config.codecs
                 )

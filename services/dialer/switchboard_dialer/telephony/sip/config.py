@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from switchboard_dialer.telephony.sip.admission import InboundPolicy
 from switchboard_dialer.telephony.sip.g711 import Codec
 from switchboard_dialer.telephony.sip.transaction import Timers
 
@@ -33,10 +34,12 @@ class SipConfig:
     register_retry_sec: float = 30.0
     rtp_ports: tuple[int, int] = (10000, 20000)
     codecs: tuple[Codec, ...] = ("PCMU", "PCMA")
-    ring_timeout_sec: float = 30.0
+    ring_timeout_sec: float = 30.0  # also how long an inbound call may wait to be answered
     transfer_timeout_sec: float = 30.0
     user_agent: str = "switchboard"
     timers: Timers = field(default_factory=Timers)
+    # Who may call in; the default (no trunk, no sources, no digest) refuses everyone.
+    inbound: InboundPolicy = field(default_factory=InboundPolicy)
 
     @property
     def contact_host(self) -> str:

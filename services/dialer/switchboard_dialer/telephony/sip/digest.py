@@ -12,7 +12,38 @@ _ALGORITHMS = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}
 
 
 class DigestError(ValueError):
-    """A challenge this client cannot answer."""
+    """A challenge this client cannot answer, or credentials we cannot read."""
+
+
+def parse_params(header: str) -> tuple[str, dict[str, str]]:
+    """``Digest a="b", c=d`` → (``digest``, {a: b, c: d}); names are lower-cased."""
+    scheme, _, rest = header.strip().partition(" ")
+    params = {m.group(1).lower(): m.group(2) or m.group(3) or "" for m in _PARAM.finditer(rest)}
+    return scheme.lower(), params
+
+
+def response_hash(
+    algorithm: str,
+    ha1_fields: tuple[str, str, str],
+    method: str,
+    uri: str,
+    nonce: str,
+    qop: tuple[str, str, str] | None = None,
+) -> str:
+    """The ``response`` value of RFC 2617 §3.2.2.1.
+
+    ``ha1_fields`` is (user, realm, password); ``qop`` is (nc, cnonce, qop) or ``None``.
+    """
+
+    def h(text: str) -> str:
+        return _ALGORITHMS[algorithm](text.encode()).hexdigest()
+
+    ha1 = h(":".join(ha1_fields))
+    ha2 = h(f"{method}:{uri}")
+    if qop is not None:
+        nc, cnonce, kind = qop
+        return h(f"{ha1}:{nonce}:{nc}:{cnonce}:{kind}:{ha2}")
+    return h(f"{ha1}:{nonce}:{ha2}")
 
 
 @dataclass(frozen=True)
@@ -28,10 +59,9 @@ class Challenge:
 
     @classmethod
     def parse(cls, header: str) -> Challenge:
-        scheme, _, rest = header.strip().partition(" ")
-        if scheme.lower() != "digest":
+        scheme, params = parse_params(header)
+        if scheme != "digest":
             raise DigestError("only Digest challenges are supported")
-        params = {m.group(1).lower(): m.group(2) or m.group(3) or "" for m in _PARAM.finditer(rest)}
         algorithm = params.get("algorithm", "MD5").upper()
         if algorithm not in _ALGORITHMS:
             raise DigestError("unsupported digest algorithm")
@@ -60,12 +90,7 @@ def authorization(
     cnonce: str = "",
 ) -> str:
     """The ``Authorization`` / ``Proxy-Authorization`` value answering ``challenge``."""
-
-    def h(text: str) -> str:
-        return _ALGORITHMS[challenge.algorithm](text.encode()).hexdigest()
-
-    ha1 = h(f"{user}:{challenge.realm}:{password}")
-    ha2 = h(f"{method}:{uri}")
+    credentials = (user, challenge.realm, password)
     fields = [
         f'username="{user}"',
         f'realm="{challenge.realm}"',
@@ -75,10 +100,13 @@ def authorization(
     if challenge.qop:
         cnonce = cnonce or secrets.token_hex(8)
         nc = f"{nonce_count:08x}"
-        response = h(f"{ha1}:{challenge.nonce}:{nc}:{cnonce}:auth:{ha2}")
+        qop = (nc, cnonce, "auth")
+        response = response_hash(
+            challenge.algorithm, credentials, method, uri, challenge.nonce, qop
+        )
         fields += ["qop=auth", f"nc={nc}", f'cnonce="{cnonce}"']
     else:
-        response = h(f"{ha1}:{challenge.nonce}:{ha2}")
+        response = response_hash(challenge.algorithm, credentials, method, uri, challenge.nonce)
     fields += [f'response="{response}"', f"algorithm={challenge.algorithm}"]
     if challenge.opaque:
         fields.append(f'opaque="{challenge.opaque}"')

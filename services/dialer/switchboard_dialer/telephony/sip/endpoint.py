@@ -10,22 +10,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import socket
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from switchboard.tasks import TaskOwner
 from switchboard_dialer.telephony.sip import rtp, sdp, transfer
 from switchboard_dialer.telephony.sip.address import AddressError, NameAddr, SipUri, new_tag
+from switchboard_dialer.telephony.sip.admission import (
+    Credentials,
+    InboundGate,
+    Network,
+    networks,
+)
 from switchboard_dialer.telephony.sip.call import SipCall
 from switchboard_dialer.telephony.sip.config import SipConfig
 from switchboard_dialer.telephony.sip.context import ALLOW
 from switchboard_dialer.telephony.sip.dialog import Dialog
-from switchboard_dialer.telephony.sip.message import SipRequest
+from switchboard_dialer.telephony.sip.log_budget import LogBudget
+from switchboard_dialer.telephony.sip.message import SipRequest, SipResponse
 from switchboard_dialer.telephony.sip.registration import Registration
 from switchboard_dialer.telephony.sip.transaction import ServerTransaction, make_response
 from switchboard_dialer.telephony.sip.transport import SipTransport
 from switchboard_dialer.telephony.sip.uac import OutboundInvite
-from switchboard_dialer.telephony.sip.uas import InboundInvite
+from switchboard_dialer.telephony.sip.uas import InboundInvite, screen_invite
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +49,9 @@ class SipEndpoint:
         self._on_inbound = on_inbound
         self._transport: SipTransport | None = None
         self._calls: dict[str, SipCall] = {}
+        self._pending: set[str] = set()  # Call-IDs of INVITEs waiting for their RTP port
+        self._gate: InboundGate | None = None
+        self._refusals_logged = LogBudget()  # a stranger's flood is one line per 10 s
         self._tasks = TaskOwner("sip-endpoint")
         self.registration: Registration | None = None
 
@@ -69,6 +80,11 @@ class SipEndpoint:
     async def start(self) -> SipEndpoint:
         """Binds the SIP socket and, if configured, registers (the first time awaited)."""
         loop = asyncio.get_running_loop()
+        self._gate = InboundGate(
+            self.config.inbound, await self._trusted_networks(), self._inbound_credentials()
+        )
+        if not self._gate.open:
+            log.warning("sip inbound calls are refused: no trusted source and no digest set")
         _, protocol = await loop.create_datagram_endpoint(
             lambda: SipTransport(self.config.timers),
             local_addr=(self.config.bind_host, self.config.bind_port),
@@ -82,6 +98,32 @@ class SipEndpoint:
             self._tasks.spawn(self.registration.keep_alive(), "register")
         log.info("sip endpoint started", extra={"port": self.local_port})
         return self
+
+    async def _trusted_networks(self) -> tuple[Network, ...]:
+        """The policy's networks, else the trunk host's addresses (resolved once, here)."""
+        policy = self.config.inbound
+        if policy.sources or not self.config.trunk_host:
+            return networks(policy.sources)
+        try:
+            found = await asyncio.get_running_loop().getaddrinfo(
+                self.config.trunk_host, None, type=socket.SOCK_DGRAM
+            )
+        except OSError:
+            log.warning("sip trunk host does not resolve: no trusted inbound source")
+            return ()
+        return networks(sorted({str(info[4][0]) for info in found}))
+
+    def _inbound_credentials(self) -> Credentials:
+        config = self.config
+        realm = config.domain or config.trunk_host or config.user_agent
+        return Credentials(realm, config.auth_user or config.user, config.password)
+
+    @property
+    def gate(self) -> InboundGate:
+        """The admission of inbound calls (trusted sources, digest, call caps)."""
+        if self._gate is None:
+            raise RuntimeError("SipEndpoint.start() was not called")
+        return self._gate
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         self._tasks.spawn(coro, name)
@@ -138,6 +180,11 @@ class SipEndpoint:
         if request.method == "CANCEL":
             self._cancelled(request, tx, call)
             return
+        if required := request.get_all("Require"):  # we support no extension (RFC 3261 §8.2.2.3)
+            response = make_response(request, 420, new_tag())
+            response.add("Unsupported", ", ".join(required))
+            tx.respond(response)
+            return
         to_tag = _tag(request.get("To"))
         if to_tag:
             if call is not None and call.dialog is not None and call.dialog.accepts(request):
@@ -146,6 +193,9 @@ class SipEndpoint:
                 tx.respond(make_response(request, 481))
             return
         if request.method == "INVITE":
+            if call is None and request.call_id in self._pending:
+                tx.respond(make_response(request, 491))
+                return
             if call is not None:  # a second INVITE (new branch) for a call being set up
                 tx.respond(make_response(request, 482 if call.direction == "outbound" else 491))
                 return
@@ -155,7 +205,9 @@ class SipEndpoint:
             response.add("Allow", ALLOW)
             tx.respond(response)
         else:
-            tx.respond(make_response(request, 405, new_tag()))
+            response = make_response(request, 405, new_tag())
+            response.add("Allow", ALLOW)
+            tx.respond(response)
 
     def _on_ack(self, request: SipRequest) -> None:
         call = self._calls.get(request.call_id)
@@ -163,48 +215,80 @@ class SipEndpoint:
             call.dialog.accepts(request)
 
     def _cancelled(self, request: SipRequest, tx: ServerTransaction, call: SipCall | None) -> None:
-        if call is None:
-            tx.respond(make_response(request, 481))
-        else:
+        if call is not None:
             call.control.cancelled(request, tx)
+            return
+        invite = self.transport.find_invite(request.call_id, request.cseq[0])
+        pending = request.call_id in self._pending
+        if invite is None or not pending or invite.addr[0] != tx.addr[0]:
+            tx.respond(make_response(request, 481))
+            return
+        # Cancelled while its RTP port is being bound: _take_call sees the final answer.
+        tx.respond(make_response(request, 200, new_tag()))
+        invite.respond(make_response(invite.request, 487, new_tag()))
 
     def _invited(self, request: SipRequest, tx: ServerTransaction) -> None:
-        tag = new_tag()
-        tx.respond(make_response(request, 100))
-        try:
-            offer = sdp.parse(request.body)
-            if not any(codec in self.config.codecs for _, codec in offer.codecs):
-                raise sdp.SdpError("no common codec")
-            caller = NameAddr.parse(request.get("From") or "")
-        except (sdp.SdpError, AddressError):
-            tx.respond(make_response(request, 488, tag))
+        source = tx.addr[0]
+        screened = screen_invite(request, source, self.gate, self.contact, self.config.codecs)
+        if isinstance(screened, SipResponse):
+            refused = screened.status in (401, 403, 503)
+            unlogged = self._refusals_logged.spend(source) if refused else None
+            if unlogged is not None:
+                log.info(
+                    "sip inbound call refused",
+                    extra={
+                        "status": screened.status,
+                        "unlogged_before": unlogged,
+                        "pii_source": source,
+                    },
+                )
+            tx.respond(screened)
             return
-        self.spawn(self._take_call(request, tx, tag, offer, caller.uri.user), "inbound-call")
+        dialog, offer = screened
+        tx.respond(make_response(request, 100))
+        self._pending.add(request.call_id)
+        self.gate.taken(source)
+        self.spawn(self._take_call(request, tx, dialog, offer), "inbound-call")
 
     async def _take_call(
         self,
         request: SipRequest,
         tx: ServerTransaction,
-        tag: str,
+        dialog: Dialog,
         offer: sdp.MediaOffer,
-        caller: str,
     ) -> None:
+        source = tx.addr[0]
         try:
             stream = await rtp.open_stream(
                 request.call_id[:8], self.config.bind_host, self.config.rtp_ports
             )
-        except OSError:
-            tx.respond(make_response(request, 503, tag))
+        except BaseException as exc:
+            self.gate.released(source)
+            if isinstance(exc, OSError):  # no free RTP port
+                tx.respond(make_response(request, 503, dialog.local.tag))
+                return
+            raise
+        finally:
+            self._pending.discard(request.call_id)
+        if tx.final_status:  # cancelled meanwhile
+            self.gate.released(source)
+            await stream.close()
             return
         call = SipCall(
             self,
             request.call_id,
-            caller,
+            dialog.remote.uri.user,
             stream,
             lambda c: InboundInvite(c, request, tx, offer),
         )
-        call.dialog = Dialog.as_callee(request, tag, self.contact)
+        call.dialog = dialog
+        call.media_allowed = lambda host: self.gate.media_allowed(host, source)
+        call.ended.add_done_callback(lambda _: self.gate.released(source))
         self._keep(call)
+        invite = call.control
+        assert isinstance(invite, InboundInvite)
+        call.tasks.spawn(invite.expire(self.config.ring_timeout_sec), "answer-timeout")
+        caller = call.remote_user
         log.info("sip call arrived", extra={"call": call.ref, "pii_from": caller})
         if self._on_inbound is not None:
             self._on_inbound(call)

@@ -47,10 +47,14 @@ _SINGLE = frozenset({"Call-ID", "CSeq", "From", "To", "Content-Length", "Max-For
 _LISTS = frozenset({"Via", "Route", "Record-Route", "Contact"})
 MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
 
-_TOKEN = re.compile(r"^[A-Za-z0-9.!%*_+`'~-]+$")
-_REQUEST_LINE = re.compile(r"^([A-Z]{2,16}) ([^ ]{3,1024}) SIP/2\.0$")
+_TOKEN_CHARS = r"[A-Za-z0-9.!%*_+`'~-]"
+_TOKEN = re.compile(rf"^{_TOKEN_CHARS}+$")
+# A method is any token (RFC 3261 §25.1): an unknown one is answered, not dropped.
+_REQUEST_LINE = re.compile(rf"^({_TOKEN_CHARS}{{1,64}}) ([^ ]{{3,1024}}) SIP/2\.0$")
 _STATUS_LINE = re.compile(r"^SIP/2\.0 ([1-6][0-9]{2}) ([^\r\n]{0,256})$")
-_CSEQ = re.compile(r"^([0-9]{1,10})\s+([A-Za-z]{2,16})$")
+_CSEQ = re.compile(rf"^([0-9]{{1,10}})\s+({_TOKEN_CHARS}{{1,64}})$")
+MAX_CSEQ = 2**31 - 1  # RFC 3261 §8.1.1.5
+MAX_MAX_FORWARDS = 255
 
 
 class SipParseError(Exception):
@@ -60,6 +64,15 @@ class SipParseError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.partial = partial
+
+
+def ascii_digits(text: str, max_len: int = 10) -> bool:
+    """Whether ``text`` is 1 to ``max_len`` ASCII digits.
+
+    ``str.isdigit`` alone accepts ``²`` or ``٣``, which ``int`` then refuses (or reads):
+    every number a peer sends is checked with this before ``int``.
+    """
+    return 0 < len(text) <= max_len and text.isascii() and text.isdigit()
 
 
 def canonical_name(name: str) -> str:
@@ -125,7 +138,7 @@ class SipMessage:
     @property
     def cseq(self) -> tuple[int, str]:
         match = _CSEQ.match(self.get("CSeq") or "")
-        return (int(match.group(1)), match.group(2).upper()) if match else (0, "")
+        return (int(match.group(1)), match.group(2)) if match else (0, "")
 
     def _serialise(self, start_line: str) -> bytes:
         lines = [start_line]
@@ -212,7 +225,7 @@ def _read_body(message: SipMessage, body: bytes, partial: SipRequest | None) -> 
     length_text = message.get("Content-Length")
     if length_text is None:  # allowed over UDP: the body runs to the end of the datagram
         length = len(body)
-    elif not length_text.isdigit() or len(length_text) > 6:
+    elif not ascii_digits(length_text, 6):
         raise SipParseError("bad Content-Length", partial)
     else:
         length = int(length_text)
@@ -232,10 +245,12 @@ def _check(message: SipRequest | SipResponse, partial: SipRequest | None) -> Non
         if name not in names:
             raise SipParseError(f"missing {name}", partial)
     cseq = _CSEQ.match(message.get("CSeq") or "")
-    if cseq is None:
+    if cseq is None or int(cseq.group(1)) > MAX_CSEQ:
         raise SipParseError("bad CSeq", partial)
-    if isinstance(message, SipRequest) and cseq.group(2).upper() != message.method:
+    if isinstance(message, SipRequest) and cseq.group(2) != message.method:
         raise SipParseError("CSeq method differs from the request method", partial)
     max_forwards = message.get("Max-Forwards")
-    if max_forwards is not None and not (max_forwards.isdigit() and len(max_forwards) <= 3):
+    if max_forwards is not None and not (
+        ascii_digits(max_forwards) and int(max_forwards) <= MAX_MAX_FORWARDS
+    ):
         raise SipParseError("bad Max-Forwards", partial)

@@ -23,13 +23,16 @@ from switchboard_dialer.telephony.base import (
     TelephonyProvider,
 )
 from switchboard_dialer.telephony.sip.address import AddressError
+from switchboard_dialer.telephony.sip.admission import InboundPolicy
 from switchboard_dialer.telephony.sip.call import CallFailed, CallState, SipCall
 from switchboard_dialer.telephony.sip.config import SipConfig
 from switchboard_dialer.telephony.sip.endpoint import SipEndpoint
+from switchboard_dialer.telephony.sip.rtp import NoRtpPort
 
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 8000
+NO_RTP_PORT = "no_rtp_port"  # why a call failed when the RTP port range is exhausted
 # SipCall end reasons → what a line reports when the caller side goes away (any
 # other reason: ``line_dropped``).
 CALLER_GONE = {
@@ -56,6 +59,13 @@ def config_from_settings(settings: SipSettings) -> SipConfig:
         register_expires_sec=settings.register_expires_sec,
         rtp_ports=(settings.rtp_port_min, settings.rtp_port_max),
         codecs=settings.codecs,
+        inbound=InboundPolicy(
+            sources=settings.inbound_sources,
+            digest=settings.inbound_digest,
+            max_calls=settings.inbound_max_calls,
+            max_calls_per_source=settings.inbound_max_calls_per_source,
+            media_networks=settings.inbound_media_networks,
+        ),
     )
 
 
@@ -149,6 +159,13 @@ class SipProvider(TelephonyProvider):
             call = await self.endpoint.call(to_number)
         except AddressError as exc:  # no trunk configured and not a sip: URI
             raise FailedPrecondition(f"cannot dial over sip: {exc}") from exc
+        except NoRtpPort:
+            # The call fails with its reason (the dialer records it) instead of an error
+            # that left it dialing forever.
+            log.warning("sip call not placed: no free RTP port", extra={"call_id": call_id})
+            failed = Ring(call_id, ringing=False, sample_rate=SAMPLE_RATE)
+            failed.fail(NO_RTP_PORT)
+            return failed
 
         async def abandon(reason: str) -> None:
             await call.hang_up()

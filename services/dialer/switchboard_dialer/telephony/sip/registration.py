@@ -9,7 +9,7 @@ import secrets
 from switchboard_dialer.telephony.sip import digest
 from switchboard_dialer.telephony.sip.address import NameAddr, SipUri, new_tag
 from switchboard_dialer.telephony.sip.context import SipContext
-from switchboard_dialer.telephony.sip.message import SipRequest, SipResponse
+from switchboard_dialer.telephony.sip.message import SipRequest, SipResponse, ascii_digits
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,8 @@ class Registration:
         config = context.config
         domain = config.aor_domain
         host, _, port = domain.partition(":")
-        self._aor = NameAddr(SipUri(host, config.user, int(port) if port.isdigit() else None))
-        self._registrar = SipUri(host, "", int(port) if port.isdigit() else None)
+        self._aor = NameAddr(SipUri(host, config.user, int(port) if ascii_digits(port) else None))
+        self._registrar = SipUri(host, "", int(port) if ascii_digits(port) else None)
         self._call_id = f"{secrets.token_hex(12)}@switchboard"
         self._tag = new_tag()
         self._cseq = secrets.randbelow(10_000) + 1
@@ -132,7 +132,7 @@ def _granted(response: SipResponse, asked: int) -> int:
             expires = NameAddr.parse(value).params.get("expires", "")
         except ValueError:
             continue
-        if expires.isdigit():
+        if ascii_digits(expires):
             return int(expires)
     header = response.get("Expires") or ""
-    return int(header) if header.isdigit() else asked
+    return int(header) if ascii_digits(header) else asked

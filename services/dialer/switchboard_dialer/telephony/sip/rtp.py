@@ -3,7 +3,7 @@
 The sender ticks on absolute deadlines (start + n·20 ms), so jitter in one tick does not
 shift the next; when nothing is queued it sends silence, keeping the far end's jitter
 buffer and any NAT binding alive. Packets from anywhere but the negotiated address are
-ignored (logged once per stream).
+ignored (logged once per stream); of the others, ``rtp_source`` picks those to play.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import cast
 from switchboard.tasks import TaskOwner
 from switchboard_dialer.telephony.sip import dtmf, g711
 from switchboard_dialer.telephony.sip.rtp_packet import RtpPacket
+from switchboard_dialer.telephony.sip.rtp_source import RtpSources
 from switchboard_dialer.telephony.sip.sdp import STATIC_PAYLOADS, Negotiated
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,10 @@ FRAME_SEC = 0.02
 MAX_QUEUED_IN = 50  # 1 s of caller audio; older frames are dropped if nobody reads
 RESYNC_SEC = 0.2  # a sender later than this (a stalled loop) restarts its schedule
 SILENCE = bytes(FRAME_BYTES)
+
+
+class NoRtpPort(OSError):
+    """Every port of the configured RTP range is taken: no call can get media now."""
 
 
 class RtpStream(asyncio.DatagramProtocol):
@@ -48,7 +53,7 @@ class RtpStream(asyncio.DatagramProtocol):
         self.frames_in: asyncio.Queue[bytes | None] = asyncio.Queue(MAX_QUEUED_IN)
         self.digits_in: asyncio.Queue[str] = asyncio.Queue()
         self._partial_in = b""
-        self._last_sequence: int | None = None
+        self._sources = RtpSources()
         self._last_event_ts: int | None = None
         self._warned_stranger = False
         self._sending = False
@@ -161,8 +166,10 @@ class RtpStream(asyncio.DatagramProtocol):
             return
         packet = RtpPacket.parse(data)
         media = self._media
-        if packet is None or media is None or self._is_stale(packet.sequence):
+        if packet is None or media is None:
             return
+        if not self._sources.accept(packet.ssrc, packet.sequence):
+            return  # a duplicate, late, or a jump not confirmed by the next packet
         self.packets_received += 1
         if packet.payload_type == media.dtmf_payload:
             self._receive_event(packet)
@@ -171,14 +178,6 @@ class RtpStream(asyncio.DatagramProtocol):
             self._receive_pcm(pcm)
         elif packet.payload_type == media.payload_type:
             self._receive_pcm(g711.decode(packet.payload, media.codec))
-
-    def _is_stale(self, sequence: int) -> bool:
-        """A duplicate or a packet more than a few frames late: dropped, not replayed."""
-        last = self._last_sequence
-        if last is not None and (last - sequence) & 0xFFFF < 0x8000:
-            return True  # behind (or equal to) the newest packet seen
-        self._last_sequence = sequence
-        return False
 
     def _receive_event(self, packet: RtpPacket) -> None:
         event = dtmf.decode(packet.payload)
@@ -220,4 +219,4 @@ async def open_stream(call_ref: str, host: str, ports: tuple[int, int]) -> RtpSt
         except OSError:
             continue
         return protocol
-    raise OSError("no free RTP port in the configured range")
+    raise NoRtpPort("no free RTP port in the configured range")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from dataclasses import dataclass
 
 from switchboard_dialer.telephony.sip.g711 import Codec
+from switchboard_dialer.telephony.sip.message import ascii_digits
 
 STATIC_PAYLOADS: dict[int, Codec] = {0: "PCMU", 8: "PCMA"}
 DTMF_PAYLOAD = 101
@@ -14,6 +16,10 @@ MAX_SDP_LINES = 200
 
 class SdpError(ValueError):
     """An SDP body without a usable audio stream (answered with 488)."""
+
+
+class SdpSyntaxError(SdpError):
+    """An SDP body that cannot be read at all (answered with 400)."""
 
 
 @dataclass(frozen=True)
@@ -43,9 +49,9 @@ def parse(body: bytes) -> MediaOffer:
     try:
         lines = body.decode("utf-8").splitlines()
     except UnicodeDecodeError as exc:
-        raise SdpError("SDP is not UTF-8") from exc
+        raise SdpSyntaxError("SDP is not UTF-8") from exc
     if len(lines) > MAX_SDP_LINES:
-        raise SdpError("SDP too long")
+        raise SdpSyntaxError("SDP too long")
     session_host = media_host = ""
     port: int | None = None
     payloads: list[int] = []
@@ -60,8 +66,9 @@ def parse(body: bytes) -> MediaOffer:
             fields = value.split()
             in_audio = len(fields) >= 4 and fields[0] == "audio" and fields[2] == "RTP/AVP"
             if in_audio:
-                if not fields[1].isdigit() or not all(f.isdigit() for f in fields[3:]):
-                    raise SdpError("bad m= line")
+                numbers = [fields[1], *fields[3:]]
+                if not all(ascii_digits(f, 5) for f in numbers) or len(fields) > 40:
+                    raise SdpSyntaxError("bad m= line")
                 port = int(fields[1])
                 payloads = [int(f) for f in fields[3:]]
         elif kind == "c" and value.startswith("IN IP4 "):
@@ -74,13 +81,18 @@ def parse(body: bytes) -> MediaOffer:
             attr, _, rest = value.partition(":")
             if attr == "rtpmap":
                 number, _, encoding = rest.partition(" ")
-                if number.isdigit():
-                    names[int(number)] = encoding.strip().lower()
+                if not ascii_digits(number, 3):
+                    raise SdpSyntaxError("bad rtpmap")
+                names[int(number)] = encoding.strip().lower()
             elif attr in ("sendrecv", "sendonly", "recvonly", "inactive"):
                 direction = attr
     host = media_host or session_host
     if port is None or not host or not 0 < port < 65536:
         raise SdpError("no audio stream")
+    try:  # a name would make every RTP packet a blocking DNS lookup
+        host = str(ipaddress.IPv4Address(host))
+    except ValueError as exc:
+        raise SdpError("the audio address is not an IPv4 address") from exc
     codecs: list[tuple[int, Codec]] = []
     dtmf: int | None = None
     for pt in payloads:

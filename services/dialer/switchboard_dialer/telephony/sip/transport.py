@@ -1,8 +1,11 @@
 """The SIP UDP socket: parses datagrams, answers bad ones, routes to transactions.
 
 Nothing a peer sends can break the endpoint: unreadable datagrams are dropped, or
-answered with 400 when they carried enough headers to route a response; an exception
-while handling one request is answered with 500 and logged, and other calls go on.
+answered with 400 when they carried enough headers to route a response (416 for a
+Request-URI that is not SIP); an exception while handling one request is a bug: it is
+logged and answered with 500 through the request's transaction, so the transaction is
+still freed by its timers, and other calls go on. Past ``MAX_SERVER_TRANSACTIONS`` (a
+flood) new requests are answered 503 without keeping any state.
 """
 
 from __future__ import annotations
@@ -12,7 +15,15 @@ import logging
 from collections.abc import Callable
 from typing import cast
 
-from switchboard_dialer.telephony.sip.address import Via, new_branch
+from switchboard_dialer.telephony.sip.address import (
+    BRANCH_MAGIC,
+    AddressError,
+    SipUri,
+    Via,
+    new_branch,
+    new_tag,
+)
+from switchboard_dialer.telephony.sip.log_budget import LogBudget
 from switchboard_dialer.telephony.sip.message import SipParseError, SipRequest, SipResponse, parse
 from switchboard_dialer.telephony.sip.transaction import (
     ClientTransaction,
@@ -29,6 +40,9 @@ RequestHandler = Callable[[SipRequest, ServerTransaction], None]
 StrayHandler = Callable[[SipResponse], None]
 AckHandler = Callable[[SipRequest], None]
 
+# Each lingers 64·T1 (32 s) after its answer: 5,000 is far above any real call rate.
+MAX_SERVER_TRANSACTIONS = 5_000
+
 
 class SipTransport(asyncio.DatagramProtocol):
     """One UDP socket and the transactions running over it."""
@@ -37,12 +51,15 @@ class SipTransport(asyncio.DatagramProtocol):
         self.timers = timers
         self._transport: asyncio.DatagramTransport | None = None
         self._client: dict[tuple[str, str], ClientTransaction] = {}
-        self._server: dict[tuple[str, str], ServerTransaction] = {}
+        # (branch, method, source): a request from elsewhere with a copied branch is another
+        # request, not a retransmission (a stranger's CANCEL must not absorb the caller's).
+        self._server: dict[tuple[str, str, tuple[str, int]], ServerTransaction] = {}
         self._invites: dict[tuple[str, int], ServerTransaction] = {}  # (Call-ID, CSeq) → tx
         self.on_request: RequestHandler | None = None
         self.on_stray_response: StrayHandler | None = None
         self.on_ack: AckHandler | None = None
         self.bad_datagrams = 0
+        self._log_budget = LogBudget()
 
     @property
     def local(self) -> tuple[str, int]:
@@ -83,7 +100,7 @@ class SipTransport(asyncio.DatagramProtocol):
             del self._client[(branch, tx.request.method)]
 
     def _server_done(self, tx: ServerTransaction) -> None:
-        key = (_branch(tx.request), tx.request.method)
+        key = (_branch(tx.request), tx.request.method, tx.addr)
         if self._server.get(key) is tx:
             del self._server[key]
         invite_key = (tx.request.call_id, tx.request.cseq[0])
@@ -98,29 +115,30 @@ class SipTransport(asyncio.DatagramProtocol):
         except SipParseError as exc:
             self._reject(exc, addr)
             return
-        try:
-            if isinstance(message, SipResponse):
+        if isinstance(message, SipResponse):
+            try:
                 self._route_response(message)
-            else:
-                self._route_request(message, addr)
-        except Exception:
-            log.exception("sip message handling failed")
-            if isinstance(message, SipRequest) and message.method != "ACK":
-                self.send(make_response(message, 500).to_bytes(), addr)
+            except Exception:
+                log.exception("sip response handling failed")
+        else:
+            self._route_request(message, addr)
 
     def _reject(self, exc: SipParseError, addr: tuple[str, int]) -> None:
         self.bad_datagrams += 1
         partial = exc.partial
         # A Via is all a 400 needs to find its way back (the client matches its branch).
         routable = partial is not None and partial.method != "ACK" and bool(partial.get("Via"))
-        log.info(
-            "sip datagram rejected",
-            extra={
-                "problem": exc.reason,
-                "answered": routable,
-                "pii_source": f"{addr[0]}:{addr[1]}",
-            },
-        )
+        unlogged = self._log_budget.spend(addr[0])
+        if unlogged is not None:
+            log.info(
+                "sip datagram rejected",
+                extra={
+                    "problem": exc.reason,
+                    "answered": routable,
+                    "unlogged_before": unlogged,
+                    "pii_source": f"{addr[0]}:{addr[1]}",
+                },
+            )
         if routable and partial is not None:
             self.send(bad_request(partial, exc.reason).to_bytes(), addr)
 
@@ -136,32 +154,45 @@ class SipTransport(asyncio.DatagramProtocol):
             self.on_stray_response(response)
 
     def _route_request(self, request: SipRequest, addr: tuple[str, int]) -> None:
-        try:
-            Via.parse(request.get_all("Via")[0])
-        except ValueError:
-            self._reject(SipParseError("bad Via", request), addr)
+        problem = _unroutable(request)
+        if problem is not None:
+            self._reject(SipParseError(problem, request), addr)
+            return
+        if _scheme(request.uri) not in ("sip", "sips"):
+            if request.method != "ACK":
+                self.send(make_response(request, 416, new_tag()).to_bytes(), addr)
             return
         if request.method == "ACK":
             invite = self._invites.get((request.call_id, request.cseq[0]))
-            if invite is not None:
+            answered = invite is not None and 200 <= invite.final_status < 300
+            # The ACK of a non-2xx answer is hop by hop: only the INVITE's sender sends it.
+            if invite is not None and (answered or invite.addr[0] == addr[0]):
                 invite.ack()
-            if invite is None or 200 <= invite.final_status < 300:
-                if self.on_ack is not None:
-                    self.on_ack(request)
+            if (invite is None or answered) and self.on_ack is not None:
+                self.on_ack(request)
             return
-        key = (_branch(request), request.method)
+        key = (_branch(request), request.method, addr)
         existing = self._server.get(key)
         if existing is not None:
             existing.retransmitted()
+            return
+        if len(self._server) >= MAX_SERVER_TRANSACTIONS or self.on_request is None:
+            self.send(make_response(request, 503, new_tag()).to_bytes(), addr)
             return
         tx = ServerTransaction(request, addr, self.send, self.timers, self._server_done)
         self._server[key] = tx
         if request.method == "INVITE":
             self._invites[(request.call_id, request.cseq[0])] = tx
-        if self.on_request is None:
-            tx.respond(make_response(request, 503))
-            return
-        self.on_request(request, tx)
+        try:
+            self.on_request(request, tx)
+        except Exception:
+            log.exception("sip request handling failed", extra={"method": request.method})
+            tx.respond(make_response(request, 500, new_tag()))
+
+    @property
+    def live_transactions(self) -> int:
+        """Transactions still held (client and server): zero once all have ended."""
+        return len(self._client) + len(self._server) + len(self._invites)
 
     def find_invite(self, call_id: str, cseq: int) -> ServerTransaction | None:
         return self._invites.get((call_id, cseq))
@@ -176,8 +207,40 @@ class SipTransport(asyncio.DatagramProtocol):
 
 
 def _branch(request: SipRequest) -> str:
-    vias = request.get_all("Via")
+    """The key of a request's transaction: its branch, or RFC 2543's fields without one."""
+    top = request.get_all("Via")[0]
+    branch = Via.parse(top).branch
+    if branch.startswith(BRANCH_MAGIC):
+        return branch
+    return f"2543|{request.uri}|{request.call_id}|{request.cseq[0]}|{top}"
+
+
+def _unroutable(request: SipRequest) -> str | None:
+    """Why a parsed request cannot be served (answered 400), or ``None``."""
     try:
-        return Via.parse(vias[0]).branch if vias else ""
-    except ValueError:
-        return vias[0]
+        for via in request.get_all("Via"):
+            Via.parse(via)
+    except AddressError:
+        return "bad Via"
+    if not request.get_all("Via"):
+        return "missing Via"
+    scheme = _scheme(request.uri)
+    if scheme is None or "<" in request.uri or ">" in request.uri:
+        return "bad Request-URI"
+    if scheme in ("sip", "sips"):
+        try:
+            uri = SipUri.parse(request.uri)
+        except AddressError:
+            return "bad Request-URI"
+        if uri.headers:  # headers belong in the message, not in its Request-URI
+            return "headers in the Request-URI"
+    return None
+
+
+def _scheme(uri: str) -> str | None:
+    scheme, colon, rest = uri.partition(":")
+    if not colon or not rest or not scheme[:1].isalpha() or not scheme.isascii():
+        return None
+    if not all(c.isalnum() or c in "+-." for c in scheme):
+        return None
+    return scheme.lower()

@@ -16,7 +16,7 @@ from switchboard_dialer.telephony.sip.address import NameAddr, SipUri, new_tag
 from switchboard_dialer.telephony.sip.call import CallState, SipCall
 from switchboard_dialer.telephony.sip.context import ALLOW
 from switchboard_dialer.telephony.sip.dialog import Dialog
-from switchboard_dialer.telephony.sip.message import SipRequest, SipResponse
+from switchboard_dialer.telephony.sip.message import SipRequest, SipResponse, ascii_digits
 from switchboard_dialer.telephony.sip.transaction import (
     ClientTransaction,
     ServerTransaction,
@@ -217,4 +217,4 @@ class OutboundInvite:
 
 def _port(domain: str) -> int | None:
     _, _, port = domain.partition(":")
-    return int(port) if port.isdigit() else None
+    return int(port) if ascii_digits(port, 5) else None

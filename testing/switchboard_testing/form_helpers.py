@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from brain_fakes import REFERENCE_NOW, InMemoryStore
-
-from switchboard.clock import VirtualClock
 from switchboard.config import Features
 from switchboard.converse import AgentSentence, ConversationStart, ConverseResponse, UserTurn
 from switchboard.features import FeatureFlags
 from switchboard_brain.policy.form import FormPolicy
 from switchboard_brain.session import ConversationSession
+from switchboard_testing.brain_fakes import REFERENCE_NOW, InMemoryStore
+from switchboard_testing.clock import VirtualClock
 
 
 async def collect(events: AsyncIterator[ConverseResponse]) -> list[ConverseResponse]:

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import pytest
 
 from switchboard import domain
-from switchboard.clock import VirtualClock
 from switchboard.errors import InvalidArgument
-from switchboard_store.sqlite_repository import SqliteCallRepository
+from switchboard_store.repository import CallRepository
+from switchboard_testing.clock import VirtualClock
 
 MakeRequest = Callable[..., domain.CallRequest]
 OUT = domain.CallDirection.OUTBOUND
@@ -17,7 +17,7 @@ NUMBER = "+14155550100"
 
 
 async def test_the_newest_call_inside_the_window_is_found(
-    repo: SqliteCallRepository, make_request: MakeRequest, clock: VirtualClock
+    repo: CallRepository, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     await repo.create_call(make_request(), OUT)
     clock.advance(60)
@@ -34,7 +34,7 @@ async def test_the_newest_call_inside_the_window_is_found(
 
 
 async def test_a_call_older_than_the_window_is_not_found(
-    repo: SqliteCallRepository, make_request: MakeRequest, clock: VirtualClock
+    repo: CallRepository, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     await repo.create_call(make_request(), OUT)
     clock.advance(3 * 3600 + 1)
@@ -42,14 +42,14 @@ async def test_a_call_older_than_the_window_is_not_found(
 
 
 async def test_a_zero_window_disables_the_lookup(
-    repo: SqliteCallRepository, make_request: MakeRequest
+    repo: CallRepository, make_request: MakeRequest
 ) -> None:
     await repo.create_call(make_request(), OUT)
     assert await repo.find_open_call(NUMBER, 0) is None
 
 
 async def test_failed_calls_and_other_numbers_are_not_found(
-    repo: SqliteCallRepository, make_request: MakeRequest
+    repo: CallRepository, make_request: MakeRequest
 ) -> None:
     failed = await repo.create_call(make_request(), OUT)
     await repo.set_call_state(failed.call_id, domain.CallState.FAILED, reason="busy")
@@ -58,7 +58,7 @@ async def test_failed_calls_and_other_numbers_are_not_found(
 
 
 async def test_an_ended_call_is_still_found_so_it_can_be_resumed(
-    repo: SqliteCallRepository, make_request: MakeRequest
+    repo: CallRepository, make_request: MakeRequest
 ) -> None:
     call = await repo.create_call(make_request(), OUT)
     await repo.set_call_state(call.call_id, domain.CallState.ENDED)
@@ -68,7 +68,7 @@ async def test_an_ended_call_is_still_found_so_it_can_be_resumed(
 
 
 async def test_a_request_must_be_equal_to_match(
-    repo: SqliteCallRepository, make_request: MakeRequest, clock: VirtualClock
+    repo: CallRepository, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     same = await repo.create_call(make_request(), OUT)
     clock.advance(60)
@@ -79,7 +79,7 @@ async def test_a_request_must_be_equal_to_match(
     assert await repo.find_open_call(NUMBER, 3, make_request(task="Something else.")) is None
 
 
-async def test_a_bad_number_or_window_is_refused(repo: SqliteCallRepository) -> None:
+async def test_a_bad_number_or_window_is_refused(repo: CallRepository) -> None:
     with pytest.raises(InvalidArgument, match="phone_number"):
         await repo.find_open_call("", 3)
     with pytest.raises(InvalidArgument, match="within_hours"):

@@ -30,40 +30,6 @@ def need(binary: str) -> str:
     return path
 
 
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def free_tcp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def free_rtp_range(size: int = 40) -> tuple[int, int]:
-    """An even-aligned block of UDP ports that are free right now."""
-    for _ in range(50):
-        base = free_udp_port() & ~1
-        if base + size >= 65535:
-            continue
-        ports = range(base, base + size)
-        socks = []
-        try:
-            for port in ports:
-                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                socks.append(sock)
-                sock.bind((HOST, port))
-            return base, base + size - 1
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    raise RuntimeError("no free RTP port block")
-
-
 def tone(freq: float, seconds: float, rate: int = 8000, amplitude: int = 8000) -> bytes:
     t = np.arange(int(rate * seconds)) / rate
     return (np.sin(2 * np.pi * freq * t) * amplitude).astype("<i2").tobytes()

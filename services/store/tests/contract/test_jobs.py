@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
+from typing import Any
 
 import pytest
 
 from switchboard import domain
 from switchboard.call_events import CallEvent
-from switchboard.clock import VirtualClock
 from switchboard.errors import FailedPrecondition, InvalidArgument, NotFound
 from switchboard.jobs import POST_CALL, JobState
 from switchboard_store.job_queue import RetryPolicy
-from switchboard_store.sqlite_repository import SqliteCallRepository
+from switchboard_store.repository import CallRepository
+from switchboard_testing.clock import VirtualClock
+
+StoreUnderTest = Any  # the `store` fixture: opens repositories on one test database
 
 MakeRequest = Callable[..., domain.CallRequest]
 OUT = domain.CallDirection.OUTBOUND
@@ -25,7 +27,7 @@ REPORT = (
 )
 
 
-async def ended_call(repo: SqliteCallRepository, make_request: MakeRequest) -> domain.Call:
+async def ended_call(repo: CallRepository, make_request: MakeRequest) -> domain.Call:
     call = await repo.create_call(make_request(), OUT)
     await repo.set_call_state(call.call_id, domain.CallState.IN_PROGRESS)
     return await repo.set_call_state(call.call_id, domain.CallState.ENDED, reason="goodbye")
@@ -36,7 +38,7 @@ def syntheses(events: list[CallEvent]) -> list[domain.Synthesis]:
 
 
 async def test_ending_a_connected_call_queues_one_post_call_job_with_it(
-    repo: SqliteCallRepository, make_request: MakeRequest
+    repo: CallRepository, make_request: MakeRequest
 ) -> None:
     call = await ended_call(repo, make_request)
     await repo.set_call_state(call.call_id, domain.CallState.ENDED)  # the same state again
@@ -52,7 +54,7 @@ async def test_ending_a_connected_call_queues_one_post_call_job_with_it(
 
 
 async def test_a_call_that_never_connected_queues_no_job(
-    repo: SqliteCallRepository, make_request: MakeRequest
+    repo: CallRepository, make_request: MakeRequest
 ) -> None:
     call = await repo.create_call(make_request(), OUT)
     await repo.set_call_state(call.call_id, domain.CallState.RINGING)
@@ -61,7 +63,7 @@ async def test_a_call_that_never_connected_queues_no_job(
 
 
 async def test_a_resumed_call_that_ends_again_queues_a_second_job(
-    repo: SqliteCallRepository, make_request: MakeRequest
+    repo: CallRepository, make_request: MakeRequest
 ) -> None:
     call = await ended_call(repo, make_request)
     await repo.set_call_state(call.call_id, domain.CallState.IN_PROGRESS)
@@ -72,7 +74,7 @@ async def test_a_resumed_call_that_ends_again_queues_a_second_job(
 
 
 async def test_a_claimed_job_is_not_handed_out_again_while_its_lease_holds(
-    repo: SqliteCallRepository, make_request: MakeRequest, clock: VirtualClock
+    repo: CallRepository, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     await ended_call(repo, make_request)
     job = await repo.jobs.claim("brain-a", KINDS, LEASE_SEC)
@@ -85,7 +87,7 @@ async def test_a_claimed_job_is_not_handed_out_again_while_its_lease_holds(
 
 
 async def test_a_job_whose_worker_died_is_claimed_again_after_the_lease(
-    repo: SqliteCallRepository, make_request: MakeRequest, clock: VirtualClock
+    repo: CallRepository, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     await ended_call(repo, make_request)
     first = await repo.jobs.claim("brain-a", KINDS, LEASE_SEC)
@@ -104,7 +106,7 @@ async def test_a_job_whose_worker_died_is_claimed_again_after_the_lease(
 
 
 async def test_a_completed_job_is_never_handed_out_again_and_completing_twice_is_harmless(
-    repo: SqliteCallRepository, make_request: MakeRequest, clock: VirtualClock
+    repo: CallRepository, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     await ended_call(repo, make_request)
     job = await repo.jobs.claim("brain-a", KINDS, LEASE_SEC)
@@ -118,10 +120,10 @@ async def test_a_completed_job_is_never_handed_out_again_and_completing_twice_is
 
 
 async def test_a_failed_job_waits_out_a_doubling_back_off_then_goes_dead(
-    db_path: Path, make_request: MakeRequest, clock: VirtualClock
+    store: StoreUnderTest, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     policy = RetryPolicy(max_attempts=3, backoff_sec=10, max_backoff_sec=600)
-    repo = await SqliteCallRepository.open(db_path, clock, policy)
+    repo = await store.open(clock, policy)
     try:
         await ended_call(repo, make_request)
         waits = []
@@ -149,9 +151,9 @@ async def test_a_failed_job_waits_out_a_doubling_back_off_then_goes_dead(
 
 
 async def test_a_lease_that_expires_on_the_last_try_makes_the_job_dead(
-    db_path: Path, make_request: MakeRequest, clock: VirtualClock
+    store: StoreUnderTest, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
-    repo = await SqliteCallRepository.open(db_path, clock, RetryPolicy(max_attempts=2))
+    repo = await store.open(clock, RetryPolicy(max_attempts=2))
     try:
         await ended_call(repo, make_request)
         for _ in range(2):
@@ -166,13 +168,13 @@ async def test_a_lease_that_expires_on_the_last_try_makes_the_job_dead(
 
 
 async def test_a_queued_job_survives_a_restart_of_the_store(
-    db_path: Path, make_request: MakeRequest, clock: VirtualClock
+    store: StoreUnderTest, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
-    first = await SqliteCallRepository.open(db_path, clock)
+    first = await store.open(clock)
     call = await ended_call(first, make_request)
     await first.close()
 
-    second = await SqliteCallRepository.open(db_path, clock)
+    second = await store.open(clock)
     try:
         job = await second.jobs.claim("brain-a", KINDS, LEASE_SEC)
         assert job is not None and job.call_id == call.call_id
@@ -181,7 +183,7 @@ async def test_a_queued_job_survives_a_restart_of_the_store(
 
 
 async def test_a_job_that_runs_twice_stores_its_synthesis_once(
-    repo: SqliteCallRepository, make_request: MakeRequest
+    repo: CallRepository, make_request: MakeRequest
 ) -> None:
     call = await ended_call(repo, make_request)
     job_id = f"post_call:{call.call_id}:1"
@@ -195,7 +197,7 @@ async def test_a_job_that_runs_twice_stores_its_synthesis_once(
 
 
 async def test_claims_and_leases_are_checked(
-    repo: SqliteCallRepository, make_request: MakeRequest
+    repo: CallRepository, make_request: MakeRequest
 ) -> None:
     with pytest.raises(InvalidArgument):
         await repo.jobs.claim("", KINDS, LEASE_SEC)

@@ -5,15 +5,14 @@ from __future__ import annotations
 import pytest
 
 from switchboard.errors import InvalidArgument
-from switchboard_store.repository import DocumentChunk
-from switchboard_store.sqlite_repository import SqliteCallRepository
+from switchboard_store.repository import CallRepository, DocumentChunk
 
 
 def chunk(chunk_id: str, embedding: list[float], content: str = "") -> DocumentChunk:
     return DocumentChunk(id=chunk_id, content=content or f"about {chunk_id}", embedding=embedding)
 
 
-async def test_search_returns_the_closest_chunks_best_first(repo: SqliteCallRepository) -> None:
+async def test_search_returns_the_closest_chunks_best_first(repo: CallRepository) -> None:
     added = await repo.add_documents(
         [
             chunk("east", [1.0, 0.0, 0.0]),
@@ -29,14 +28,14 @@ async def test_search_returns_the_closest_chunks_best_first(repo: SqliteCallRepo
     assert hits[0].content == "about east"
 
 
-async def test_min_score_filters_weak_matches(repo: SqliteCallRepository) -> None:
+async def test_min_score_filters_weak_matches(repo: CallRepository) -> None:
     await repo.add_documents([chunk("east", [1.0, 0.0]), chunk("north", [0.0, 1.0])])
     hits = await repo.search_documents([1.0, 0.0], top_k=5, min_score=0.5)
     assert [h.id for h in hits] == ["east"]
 
 
 async def test_adding_a_chunk_again_replaces_it_and_search_sees_it(
-    repo: SqliteCallRepository,
+    repo: CallRepository,
 ) -> None:
     await repo.add_documents([chunk("a", [1.0, 0.0], "old")])
     assert (await repo.search_documents([1.0, 0.0]))[0].content == "old"
@@ -45,11 +44,11 @@ async def test_adding_a_chunk_again_replaces_it_and_search_sees_it(
     assert [(h.id, h.content) for h in hits] == [("a", "new")]
 
 
-async def test_an_empty_knowledge_base_finds_nothing(repo: SqliteCallRepository) -> None:
+async def test_an_empty_knowledge_base_finds_nothing(repo: CallRepository) -> None:
     assert await repo.search_documents([1.0, 2.0]) == []
 
 
-async def test_a_dimension_mismatch_is_refused(repo: SqliteCallRepository) -> None:
+async def test_a_dimension_mismatch_is_refused(repo: CallRepository) -> None:
     await repo.add_documents([chunk("a", [1.0, 0.0, 0.0])])
     with pytest.raises(InvalidArgument, match="3"):
         await repo.add_documents([chunk("b", [1.0, 0.0])])
@@ -65,7 +64,7 @@ async def test_a_dimension_mismatch_is_refused(repo: SqliteCallRepository) -> No
     [([], "empty"), ([0.0, 0.0], "length zero"), ([float("nan"), 1.0], "finite")],
 )
 async def test_unusable_embeddings_are_refused(
-    repo: SqliteCallRepository, embedding: list[float], reason: str
+    repo: CallRepository, embedding: list[float], reason: str
 ) -> None:
     with pytest.raises(InvalidArgument, match=reason):
         await repo.add_documents([chunk("a", embedding)])
@@ -73,7 +72,7 @@ async def test_unusable_embeddings_are_refused(
         await repo.search_documents(embedding)
 
 
-async def test_top_k_defaults_to_five_and_is_capped_at_fifty(repo: SqliteCallRepository) -> None:
+async def test_top_k_defaults_to_five_and_is_capped_at_fifty(repo: CallRepository) -> None:
     await repo.add_documents([chunk(f"c{i}", [1.0, i / 100]) for i in range(60)])
     assert len(await repo.search_documents([1.0, 0.0], top_k=0)) == 5
     assert len(await repo.search_documents([1.0, 0.0], top_k=500)) == 50

@@ -11,10 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from speech_fakes import FakeSpeech
-
 from switchboard import domain
-from switchboard.clock import VirtualClock
 from switchboard.config import DialerSettings, Features
 from switchboard.converse import (
     AgentSentence,
@@ -33,19 +30,26 @@ from switchboard.errors import NotFound, Unavailable
 from switchboard.features import FeatureFlags
 from switchboard.phone import (
     BotSaid,
+    BotTurnDone,
+    PhoneAnswer,
+    PhoneConnected,
     PhoneDownlink,
     PhoneMode,
     PhoneRegister,
+    PhoneRinging,
     PhoneUplink,
 )
 from switchboard_dialer.app import DialerApp, build_dialer
 from switchboard_dialer.telephony.simulator import SimulatorProvider
+from switchboard_testing.clock import VirtualClock
+from switchboard_testing.speech_fakes import FakeSpeech
 
 T = TypeVar("T")
 
 GREETING = "Hello, this is Switchboard."
 STILL_THERE = "Are you still there?"
 TIME_UP = "I'm sorry, this call has reached its time limit. Goodbye."
+DRAINED = "I'm sorry, I have to end this call now. Goodbye."
 
 
 class FakeStore:
@@ -183,11 +187,11 @@ class FakeConverseStream:
                     return
                 for event in events:
                     self._out.put_nowait(event)
-            case CallTimeUp() if self._brain.answers_time_up:
+            case CallTimeUp(reason=reason) if self._brain.answers_time_up:
                 tid = "time-up"
                 for event in (
-                    AgentSentence(tid, 0, TIME_UP),
-                    EndCallRequest(tid, "max_duration"),
+                    AgentSentence(tid, 0, DRAINED if reason == "drained" else TIME_UP),
+                    EndCallRequest(tid, reason),
                     AgentTurnDone(tid),
                 ):
                     self._out.put_nowait(event)
@@ -304,6 +308,17 @@ class Rig:
 
     async def place(self, number: str = "+14155550100") -> domain.Call:
         return await self.app.dialer.place_call(make_request(number))
+
+    async def connect(self, number: str = "+14155550100") -> tuple[PhoneProbe, domain.Call]:
+        """Places a call to a fresh phone, answers it and reads the greeting."""
+        phone = self.phone(number)
+        call = await self.place(number)
+        ringing = await phone.expect(PhoneRinging)
+        assert ringing.call_id == call.call_id
+        await phone.send(PhoneAnswer(call_id=call.call_id))
+        await phone.expect(PhoneConnected)
+        assert said(await phone.until(BotTurnDone)) == [GREETING]
+        return phone, call
 
     async def ended(self, call_id: str) -> list[str]:
         """Waits until the call's life is over; its state history."""

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from brain_fakes import REFERENCE_NOW, InMemoryStore, ScriptedChatModel
-
-from switchboard.clock import VirtualClock
 from switchboard.config import Features, LlmSettings
 from switchboard.converse import AgentSentence, ConverseResponse, UserTurn
 from switchboard.features import FeatureFlags
@@ -13,6 +10,8 @@ from switchboard_brain.llm.tokens import EstimatedTokens
 from switchboard_brain.policy.base import DocumentSearch
 from switchboard_brain.policy.llm import LlmPolicy
 from switchboard_brain.session import ConversationSession
+from switchboard_testing.brain_fakes import REFERENCE_NOW, InMemoryStore, ScriptedChatModel
+from switchboard_testing.clock import VirtualClock
 
 
 class Rig:

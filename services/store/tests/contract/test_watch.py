@@ -9,21 +9,18 @@ import pytest
 
 from switchboard import domain
 from switchboard.errors import InvalidArgument, NotFound
-from switchboard_store.repository import CallEvent, ClaimChange
-from switchboard_store.sqlite_repository import SqliteCallRepository
+from switchboard_store.repository import CallEvent, CallRepository, ClaimChange
 
 MakeRequest = Callable[..., domain.CallRequest]
 STEP_SEC = 5.0
 
 
 @pytest.fixture
-async def call_id(repo: SqliteCallRepository, make_request: MakeRequest) -> str:
+async def call_id(repo: CallRepository, make_request: MakeRequest) -> str:
     return (await repo.create_call(make_request(), domain.CallDirection.OUTBOUND)).call_id
 
 
-async def test_every_change_is_an_event_in_commit_order(
-    repo: SqliteCallRepository, call_id: str
-) -> None:
+async def test_every_change_is_an_event_in_commit_order(repo: CallRepository, call_id: str) -> None:
     await repo.set_call_state(call_id, domain.CallState.IN_PROGRESS)
     await repo.append_messages(
         call_id, [domain.Message(persona=domain.Persona.ASSISTANT, content="Hi", turn_id="t")]
@@ -57,7 +54,7 @@ async def test_every_change_is_an_event_in_commit_order(
 
 
 async def test_a_watcher_gets_the_replay_after_its_seq_then_live_events(
-    repo: SqliteCallRepository, call_id: str
+    repo: CallRepository, call_id: str
 ) -> None:
     await repo.set_call_state(call_id, domain.CallState.DIALING)
     received: list[CallEvent] = []
@@ -85,9 +82,7 @@ async def test_a_watcher_gets_the_replay_after_its_seq_then_live_events(
     ]
 
 
-async def test_watchers_end_when_the_repository_closes(
-    repo: SqliteCallRepository, call_id: str
-) -> None:
+async def test_watchers_end_when_the_repository_closes(repo: CallRepository, call_id: str) -> None:
     received: list[int] = []
 
     async def watch() -> None:
@@ -101,7 +96,7 @@ async def test_watchers_end_when_the_repository_closes(
     assert received == [1]
 
 
-async def test_watching_an_unknown_or_malformed_call_fails(repo: SqliteCallRepository) -> None:
+async def test_watching_an_unknown_or_malformed_call_fails(repo: CallRepository) -> None:
     with pytest.raises(NotFound):
         await anext(repo.watch_call("00000000-0000-4000-8000-000000000000"))
     with pytest.raises(InvalidArgument):

@@ -8,21 +8,19 @@ import shutil
 from pathlib import Path
 from types import TracebackType
 
-from sip_peers import (
+from switchboard_testing.ports import free_rtp_range, free_tcp_port, free_udp_port
+from switchboard_testing.sip_peers import (
     HOST,
     KAMAILIO_MODULES,
     SIPP_PCAPS,
     Process,
-    free_rtp_range,
-    free_tcp_port,
-    free_udp_port,
     need,
     wait_sip_ready,
     wait_udp_bound,
     write_tone_wav,
 )
 
-SCENARIOS = Path(__file__).parent / "scenarios"
+SCENARIOS = Path(__file__).parent / "sipp_scenarios"
 
 
 class Baresip:

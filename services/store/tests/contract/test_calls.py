@@ -5,21 +5,23 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
-from pathlib import Path
+from typing import Any
 
 import pytest
 
 from switchboard import domain
-from switchboard.clock import VirtualClock
 from switchboard.errors import FailedPrecondition, InvalidArgument, NotFound
-from switchboard_store.sqlite_repository import SqliteCallRepository
+from switchboard_store.repository import CallRepository
+from switchboard_testing.clock import VirtualClock
+
+StoreUnderTest = Any  # the `store` fixture: opens repositories on one test database
 
 MakeRequest = Callable[..., domain.CallRequest]
 OUT = domain.CallDirection.OUTBOUND
 
 
 async def test_a_new_call_has_a_uuid_the_created_state_and_attempt_one(
-    repo: SqliteCallRepository, make_request: MakeRequest, clock: VirtualClock
+    repo: CallRepository, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     call = await repo.create_call(make_request(), OUT)
 
@@ -32,7 +34,7 @@ async def test_a_new_call_has_a_uuid_the_created_state_and_attempt_one(
 
 
 async def test_phone_numbers_are_stored_in_e164(
-    repo: SqliteCallRepository, make_request: MakeRequest
+    repo: CallRepository, make_request: MakeRequest
 ) -> None:
     call = await repo.create_call(make_request(phone_number=" +1 415 555 0100 "), OUT)
     assert call.initiate.phone_number == "+14155550100"
@@ -64,7 +66,7 @@ async def test_phone_numbers_are_stored_in_e164(
     ],
 )
 async def test_an_invalid_request_is_refused_naming_the_field(
-    repo: SqliteCallRepository, make_request: MakeRequest, changes: dict[str, object], named: str
+    repo: CallRepository, make_request: MakeRequest, changes: dict[str, object], named: str
 ) -> None:
     request = make_request().model_copy(update=changes)
     with pytest.raises(InvalidArgument, match=named.replace("(", r"\(")):
@@ -73,7 +75,7 @@ async def test_an_invalid_request_is_refused_naming_the_field(
 
 
 async def test_getting_a_call_by_a_non_uuid_is_invalid_and_an_unknown_uuid_is_not_found(
-    repo: SqliteCallRepository,
+    repo: CallRepository,
 ) -> None:
     with pytest.raises(InvalidArgument, match="UUID"):
         await repo.get_call("'; DROP TABLE calls; --")
@@ -82,7 +84,7 @@ async def test_getting_a_call_by_a_non_uuid_is_invalid_and_an_unknown_uuid_is_no
 
 
 async def test_calls_are_listed_newest_first_without_messages_with_a_total(
-    repo: SqliteCallRepository, make_request: MakeRequest, clock: VirtualClock
+    repo: CallRepository, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     ids = []
     for number in ("+14155550100", "+14155550101", "+14155550100"):
@@ -102,7 +104,7 @@ async def test_calls_are_listed_newest_first_without_messages_with_a_total(
 
 
 async def test_list_limits_are_clamped_and_negative_ones_refused(
-    repo: SqliteCallRepository, make_request: MakeRequest
+    repo: CallRepository, make_request: MakeRequest
 ) -> None:
     await repo.create_call(make_request(), OUT)
     assert len((await repo.list_calls(limit=1000))[0]) == 1
@@ -113,9 +115,9 @@ async def test_list_limits_are_clamped_and_negative_ones_refused(
 
 
 async def test_a_stored_call_survives_closing_and_reopening_the_database(
-    db_path: Path, make_request: MakeRequest, clock: VirtualClock
+    store: StoreUnderTest, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
-    first = await SqliteCallRepository.open(db_path, clock)
+    first = await store.open(clock)
     call = await first.create_call(make_request(), OUT)
     await first.append_messages(
         call.call_id, [domain.Message(persona=domain.Persona.ASSISTANT, content="Hello")]
@@ -123,7 +125,7 @@ async def test_a_stored_call_survives_closing_and_reopening_the_database(
     await first.update_claim(call.call_id, [("email", "Jane.Doe@Example.com")])
     await first.close()
 
-    second = await SqliteCallRepository.open(db_path, clock)
+    second = await store.open(clock)
     try:
         again = await second.get_call(call.call_id)
     finally:
@@ -133,7 +135,7 @@ async def test_a_stored_call_survives_closing_and_reopening_the_database(
 
 
 async def test_entering_in_progress_and_ended_records_the_line_in_the_transcript(
-    repo: SqliteCallRepository, make_request: MakeRequest, clock: VirtualClock
+    repo: CallRepository, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
     call = await repo.create_call(make_request(), OUT)
     await repo.set_call_state(call.call_id, domain.CallState.DIALING)
@@ -157,7 +159,7 @@ async def test_entering_in_progress_and_ended_records_the_line_in_the_transcript
 
 
 async def test_resuming_an_ended_call_counts_an_attempt(
-    repo: SqliteCallRepository, make_request: MakeRequest
+    repo: CallRepository, make_request: MakeRequest
 ) -> None:
     call = await repo.create_call(make_request(), OUT)
     await repo.set_call_state(call.call_id, domain.CallState.ENDED)
@@ -174,7 +176,7 @@ async def test_resuming_an_ended_call_counts_an_attempt(
     [domain.CallState.CREATED, domain.CallState.TRANSFERRING],
 )
 async def test_a_finished_call_is_only_left_by_resuming_it(
-    repo: SqliteCallRepository,
+    repo: CallRepository,
     make_request: MakeRequest,
     terminal: domain.CallState,
     target: domain.CallState,
@@ -189,7 +191,7 @@ async def test_a_finished_call_is_only_left_by_resuming_it(
 
 
 async def test_an_oversized_state_reason_is_refused(
-    repo: SqliteCallRepository, make_request: MakeRequest
+    repo: CallRepository, make_request: MakeRequest
 ) -> None:
     call = await repo.create_call(make_request(), OUT)
     with pytest.raises(InvalidArgument, match="reason"):
@@ -199,7 +201,7 @@ async def test_an_oversized_state_reason_is_refused(
 
 @pytest.mark.parametrize("language_first", [True, False])
 async def test_a_language_switch_racing_the_hang_up_leaves_the_call_ended_at_its_attempt(
-    repo: SqliteCallRepository, make_request: MakeRequest, language_first: bool
+    repo: CallRepository, make_request: MakeRequest, language_first: bool
 ) -> None:
     call = await repo.create_call(make_request(), OUT)
     await repo.set_call_state(call.call_id, domain.CallState.IN_PROGRESS)
@@ -216,7 +218,7 @@ async def test_a_language_switch_racing_the_hang_up_leaves_the_call_ended_at_its
 
 
 async def test_setting_the_language_adds_no_state_event(
-    repo: SqliteCallRepository, make_request: MakeRequest
+    repo: CallRepository, make_request: MakeRequest
 ) -> None:
     call = await repo.create_call(make_request(), OUT)
     before = await repo.events_after(call.call_id, 0)
@@ -225,7 +227,7 @@ async def test_setting_the_language_adds_no_state_event(
 
 
 async def test_a_language_must_be_a_language_tag(
-    repo: SqliteCallRepository, make_request: MakeRequest
+    repo: CallRepository, make_request: MakeRequest
 ) -> None:
     call = await repo.create_call(make_request(), OUT)
     for bad in ("", "not a language"):

@@ -8,9 +8,9 @@ from collections.abc import Callable
 import pytest
 
 from switchboard import domain
-from switchboard.clock import VirtualClock
 from switchboard.errors import InvalidArgument, NotFound
-from switchboard_store.sqlite_repository import SqliteCallRepository
+from switchboard_store.repository import CallRepository
+from switchboard_testing.clock import VirtualClock
 
 MakeRequest = Callable[..., domain.CallRequest]
 HUMAN = domain.Persona.HUMAN
@@ -18,12 +18,12 @@ BOT = domain.Persona.ASSISTANT
 
 
 @pytest.fixture
-async def call_id(repo: SqliteCallRepository, make_request: MakeRequest) -> str:
+async def call_id(repo: CallRepository, make_request: MakeRequest) -> str:
     return (await repo.create_call(make_request(), domain.CallDirection.OUTBOUND)).call_id
 
 
 async def test_messages_get_seq_one_two_three_and_the_store_time(
-    repo: SqliteCallRepository, call_id: str, clock: VirtualClock
+    repo: CallRepository, call_id: str, clock: VirtualClock
 ) -> None:
     stored = await repo.append_messages(
         call_id,
@@ -39,7 +39,7 @@ async def test_messages_get_seq_one_two_three_and_the_store_time(
 
 
 async def test_resending_a_turn_replaces_its_message_in_place(
-    repo: SqliteCallRepository, call_id: str
+    repo: CallRepository, call_id: str
 ) -> None:
     await repo.append_messages(call_id, [domain.Message(persona=HUMAN, content="I had a crash")])
     first = await repo.append_messages(
@@ -61,7 +61,7 @@ async def test_resending_a_turn_replaces_its_message_in_place(
 
 
 async def test_the_same_turn_id_of_another_persona_is_another_message(
-    repo: SqliteCallRepository, call_id: str
+    repo: CallRepository, call_id: str
 ) -> None:
     stored = await repo.append_messages(
         call_id,
@@ -73,7 +73,7 @@ async def test_the_same_turn_id_of_another_persona_is_another_message(
     assert [m.seq for m in stored] == [1, 2]
 
 
-async def test_a_plain_resend_changes_nothing(repo: SqliteCallRepository, call_id: str) -> None:
+async def test_a_plain_resend_changes_nothing(repo: CallRepository, call_id: str) -> None:
     msg = domain.Message(persona=BOT, content="Hello", turn_id="t1")
     await repo.append_messages(call_id, [msg])
     events_before = await repo.events_after(call_id, 0)
@@ -85,7 +85,7 @@ async def test_a_plain_resend_changes_nothing(repo: SqliteCallRepository, call_i
 
 
 async def test_policy_state_is_replaced_with_the_messages(
-    repo: SqliteCallRepository, call_id: str
+    repo: CallRepository, call_id: str
 ) -> None:
     await repo.append_messages(call_id, [], policy_state='{"step": 1}')
     await repo.append_messages(call_id, [domain.Message(persona=BOT, content="x")])
@@ -95,7 +95,7 @@ async def test_policy_state_is_replaced_with_the_messages(
 
 
 async def test_an_oversized_message_stores_nothing_of_the_batch(
-    repo: SqliteCallRepository, call_id: str
+    repo: CallRepository, call_id: str
 ) -> None:
     with pytest.raises(InvalidArgument, match=r"messages\[1\].content"):
         await repo.append_messages(
@@ -110,15 +110,13 @@ async def test_an_oversized_message_stores_nothing_of_the_batch(
     assert call.messages == [] and call.policy_state == ""
 
 
-async def test_odd_but_valid_text_is_stored_exactly(
-    repo: SqliteCallRepository, call_id: str
-) -> None:
+async def test_odd_but_valid_text_is_stored_exactly(repo: CallRepository, call_id: str) -> None:
     odd = "nul\x00 byte, emoji 📞, quote ' and \"; DROP TABLE messages; --"
     await repo.append_messages(call_id, [domain.Message(persona=HUMAN, content=odd, turn_id=odd)])
     assert (await repo.get_call(call_id)).messages[0].content == odd
 
 
-async def test_messages_of_an_unknown_call_are_refused(repo: SqliteCallRepository) -> None:
+async def test_messages_of_an_unknown_call_are_refused(repo: CallRepository) -> None:
     with pytest.raises(NotFound):
         await repo.append_messages(
             "00000000-0000-4000-8000-000000000000", [domain.Message(persona=HUMAN)]
@@ -126,7 +124,7 @@ async def test_messages_of_an_unknown_call_are_refused(repo: SqliteCallRepositor
 
 
 async def test_concurrent_appends_get_distinct_consecutive_seqs(
-    repo: SqliteCallRepository, call_id: str
+    repo: CallRepository, call_id: str
 ) -> None:
     batches = await asyncio.gather(
         *(
@@ -140,7 +138,7 @@ async def test_concurrent_appends_get_distinct_consecutive_seqs(
 
 
 async def test_a_write_whose_caller_gave_up_still_commits_and_wakes_watchers(
-    repo: SqliteCallRepository, call_id: str
+    repo: CallRepository, call_id: str
 ) -> None:
     write = asyncio.create_task(
         repo.append_messages(call_id, [domain.Message(persona=HUMAN, content="late")])

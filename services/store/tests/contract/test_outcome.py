@@ -8,20 +8,20 @@ from datetime import UTC, datetime
 import pytest
 
 from switchboard import domain
-from switchboard.clock import VirtualClock
 from switchboard.errors import InvalidArgument
-from switchboard_store.sqlite_repository import SqliteCallRepository
+from switchboard_store.repository import CallRepository
+from switchboard_testing.clock import VirtualClock
 
 MakeRequest = Callable[..., domain.CallRequest]
 
 
 @pytest.fixture
-async def call_id(repo: SqliteCallRepository, make_request: MakeRequest) -> str:
+async def call_id(repo: CallRepository, make_request: MakeRequest) -> str:
     return (await repo.create_call(make_request(), domain.CallDirection.OUTBOUND)).call_id
 
 
 async def test_a_reminder_with_a_known_title_is_updated_and_keeps_its_creation_time(
-    repo: SqliteCallRepository, call_id: str, clock: VirtualClock
+    repo: CallRepository, call_id: str, clock: VirtualClock
 ) -> None:
     due = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
     first = await repo.upsert_reminder(
@@ -41,13 +41,13 @@ async def test_a_reminder_with_a_known_title_is_updated_and_keeps_its_creation_t
     assert reminders == [second]
 
 
-async def test_a_reminder_needs_a_title(repo: SqliteCallRepository, call_id: str) -> None:
+async def test_a_reminder_needs_a_title(repo: CallRepository, call_id: str) -> None:
     with pytest.raises(InvalidArgument, match=r"reminder\.title"):
         await repo.upsert_reminder(call_id, domain.Reminder(title="  "))
 
 
 async def test_the_synthesis_is_stored_with_next_action_and_sms_summary(
-    repo: SqliteCallRepository, call_id: str
+    repo: CallRepository, call_id: str
 ) -> None:
     synthesis = domain.Synthesis(
         short="a dented bumper", long="We will call you.", satisfaction="high"
@@ -73,7 +73,7 @@ async def test_the_synthesis_is_stored_with_next_action_and_sms_summary(
     ],
 )
 async def test_an_unknown_next_action_or_satisfaction_is_refused(
-    repo: SqliteCallRepository,
+    repo: CallRepository,
     call_id: str,
     synthesis: domain.Synthesis,
     action: domain.NextAction,
@@ -82,3 +82,17 @@ async def test_an_unknown_next_action_or_satisfaction_is_refused(
     with pytest.raises(InvalidArgument, match=named):
         await repo.save_synthesis(call_id, synthesis, action)
     assert (await repo.get_call(call_id)).synthesis is None
+
+
+async def test_a_nul_character_is_stored_exactly_or_refused_as_invalid_never_half_written(
+    repo: CallRepository, call_id: str
+) -> None:
+    odd = domain.Reminder(title="Call back", description="before\x00after")
+    try:
+        stored = await repo.upsert_reminder(call_id, odd)
+    except InvalidArgument as exc:  # PostgreSQL text cannot hold NUL (README)
+        assert "NUL" in str(exc)
+        assert (await repo.get_call(call_id)).reminders == []
+    else:
+        assert (await repo.get_call(call_id)).reminders == [stored]
+        assert stored.description == "before\x00after"

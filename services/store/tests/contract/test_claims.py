@@ -8,19 +8,18 @@ import pytest
 
 from switchboard import domain
 from switchboard.errors import InvalidArgument
-from switchboard_store.repository import ClaimChange
-from switchboard_store.sqlite_repository import SqliteCallRepository
+from switchboard_store.repository import CallRepository, ClaimChange
 
 MakeRequest = Callable[..., domain.CallRequest]
 
 
 @pytest.fixture
-async def call_id(repo: SqliteCallRepository, make_request: MakeRequest) -> str:
+async def call_id(repo: CallRepository, make_request: MakeRequest) -> str:
     return (await repo.create_call(make_request(), domain.CallDirection.OUTBOUND)).call_id
 
 
 async def test_values_are_stored_in_their_canonical_form(
-    repo: SqliteCallRepository, call_id: str
+    repo: CallRepository, call_id: str
 ) -> None:
     result = await repo.update_claim(
         call_id,
@@ -40,7 +39,7 @@ async def test_values_are_stored_in_their_canonical_form(
     assert (await repo.get_call(call_id)).claim == expected
 
 
-async def test_one_bad_value_stores_nothing(repo: SqliteCallRepository, call_id: str) -> None:
+async def test_one_bad_value_stores_nothing(repo: CallRepository, call_id: str) -> None:
     await repo.update_claim(call_id, [("description", "before")])
     events_before = await repo.events_after(call_id, 0)
 
@@ -52,7 +51,7 @@ async def test_one_bad_value_stores_nothing(repo: SqliteCallRepository, call_id:
 
 
 async def test_an_unknown_field_is_refused_listing_the_known_ones(
-    repo: SqliteCallRepository, call_id: str
+    repo: CallRepository, call_id: str
 ) -> None:
     with pytest.raises(InvalidArgument, match=r"'colour'.*incident_date, email, description"):
         await repo.update_claim(call_id, [("colour", "red")])
@@ -63,16 +62,14 @@ async def test_an_unknown_field_is_refused_listing_the_known_ones(
     [("incident_date", "yesterday"), ("incident_date", "2026-03-02T14:30:00"), ("email", "")],
 )
 async def test_values_that_do_not_fit_their_type_are_refused(
-    repo: SqliteCallRepository, call_id: str, field: str, value: str
+    repo: CallRepository, call_id: str, field: str, value: str
 ) -> None:
     with pytest.raises(InvalidArgument, match=field):
         await repo.update_claim(call_id, [(field, value)])
     assert (await repo.get_call(call_id)).claim == {}
 
 
-async def test_an_unchanged_value_records_no_event(
-    repo: SqliteCallRepository, call_id: str
-) -> None:
+async def test_an_unchanged_value_records_no_event(repo: CallRepository, call_id: str) -> None:
     await repo.update_claim(call_id, [("description", "dent")])
     before = await repo.events_after(call_id, 0)
     result = await repo.update_claim(call_id, [("description", "dent")])
