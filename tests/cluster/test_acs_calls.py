@@ -419,3 +419,19 @@ def test_a_transfer_acs_cannot_complete_is_announced_and_the_call_goes_on(
     stored, call = run(acs, scenario)
     assert call.transfers == [AGENT]
     assert stored["state_reason"] == "caller_hangup"
+
+
+def test_the_bot_ending_the_call_hangs_it_up_for_everyone_through_acs(acs: AcsCluster) -> None:
+    goodbye = acs.speak("No, that's all, thank you. Goodbye!")
+
+    async def scenario(fake: FakeAcs, http: httpx.AsyncClient) -> tuple[dict[str, Any], FakeCall]:
+        fake.next_callee = Callee(lines=[CalleeLine(goodbye)])
+        call_id = await place_call(http, unique_number())
+        call = await connected_call(fake)
+        stored = await wait_for_call(http, call_id, lambda c: c["state"] == "ended", 60)
+        await wait_until(call.media_closed.is_set, 10, "the media socket to close")
+        return stored, call
+
+    stored, call = run(acs, scenario)
+    assert call.hung_up_by_bot  # POST …:terminate, as hang_up(is_for_everyone=True) sends
+    assert stored["state_reason"] not in ("caller_hangup", "line_dropped")
