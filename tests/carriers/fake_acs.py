@@ -405,6 +405,7 @@ class FakeAcs:
         speaking = b""
         next_at = time.monotonic()
         dtmf_due = bool(call.callee.dtmf_after_greeting)
+        said_until = 0.0  # when the phone last spoke: it waits for the bot's reply
         while True:
             if not speaking and pending:
                 line = pending[0]
@@ -413,7 +414,11 @@ class FakeAcs:
                     if since is not None and time.monotonic() - since >= line.barge_in_after_sec:
                         speaking, call.barged_at = line.pcm, time.monotonic()
                         pending.pop(0)
-                elif call.bot_events and self._bot_quiet_for(call) >= line.after_quiet_sec:
+                elif (
+                    call.bot_events
+                    and call.bot_events[-1].at > said_until  # the bot answered our last line
+                    and self._bot_quiet_for(call) >= line.after_quiet_sec
+                ):
                     speaking = line.pcm
                     pending.pop(0)
             if dtmf_due and call.bot_events and self._bot_quiet_for(call) >= 1.0:
@@ -425,6 +430,8 @@ class FakeAcs:
                     )
                 )
             frame, speaking = speaking[:FRAME_BYTES], speaking[FRAME_BYTES:]
+            if frame:
+                said_until = time.monotonic()
             frame = frame.ljust(FRAME_BYTES, b"\0")
             try:
                 await socket.send(

@@ -393,11 +393,13 @@ def test_a_caller_asking_for_a_person_is_transferred_by_acs_and_the_call_ends(
 def test_a_transfer_acs_cannot_complete_is_announced_and_the_call_goes_on(
     acs: AcsCluster,
 ) -> None:
-    person = acs.speak(ASK_FOR_A_PERSON)
+    person, answer = acs.speak(ASK_FOR_A_PERSON), acs.speak(ANSWER)
 
     async def scenario(fake: FakeAcs, http: httpx.AsyncClient) -> tuple[dict[str, Any], FakeCall]:
         fake.reachable_transfer_targets = set()  # every transfer fails
-        fake.next_callee = Callee(lines=[CalleeLine(person)])
+        fake.next_callee = Callee(
+            lines=[CalleeLine(person), CalleeLine(answer, after_quiet_sec=1.5)]
+        )
         call_id = await place_call(http, unique_number())
         call = await connected_call(fake)
         await wait_until(lambda: call.transfer_settled_at, 60, "the failed transfer")
@@ -413,6 +415,8 @@ def test_a_transfer_acs_cannot_complete_is_announced_and_the_call_goes_on(
         stored = await wait_for_call(http, call_id, lambda c: c["state"] == "in_progress", 10)
         assert stored["state_reason"] == "transfer_failed"
         assert not call.media_closed.is_set()
+        # The conversation goes on: the callee's next answer fills the claim.
+        await wait_for_call(http, call_id, lambda c: c["claim"].get("incident_datetime"), 40)
         await fake.hang_up(call)
         return await wait_for_call(http, call_id, lambda c: c["state"] == "ended", 10), call
 
