@@ -23,7 +23,7 @@ from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import JSONResponse
 
 from switchboard.carrier_tokens import token_matches
-from switchboard.config import AcsSettings
+from switchboard.config import AcsSettings, ConfigError
 from switchboard.errors import SwitchboardError
 from switchboard.phone import PhoneAttach
 from switchboard_gateway.acs_jwt import AcsJwtVerifier, JwtRejected
@@ -50,8 +50,12 @@ class AcsEdge:
 
 
 def acs_edge(settings: AcsSettings, link: CarrierLink) -> AcsEdge | None:
+    """The ACS endpoints' needs, or None while ACS is not configured (no signing key)."""
     if not settings.url_signing_key:
         return None
+    if not settings.resource_id:
+        # Without the audience every ACS JWT would be refused: fail at startup instead.
+        raise ConfigError("acs.resource_id (the ACS resource's immutable id) is required")
     return AcsEdge(settings, AcsJwtVerifier(settings), link)
 
 
