@@ -24,11 +24,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import grpc
 import httpx
 from results_io import percentile
 
-from switchboard.v1 import dialer_pb2, dialer_pb2_grpc
+from switchboard.phone import (
+    BotSaid,
+    BotTurnDone,
+    PhoneAnswer,
+    PhoneCallEnded,
+    PhoneHangUp,
+    PhoneMode,
+    PhoneRegister,
+    PhoneRinging,
+    PhoneSay,
+)
+from switchboard.phone_client import GrpcPhoneStream, PhoneClient
 from switchboard_cli.launcher import Cluster, ClusterPorts
 
 FIELDS = 40  # text fields per call, so one call gives many measured turns
@@ -47,49 +57,48 @@ async def one_call(cluster: Cluster, number: str, samples: list[float], max_turn
             for i in range(FIELDS)
         ],
     }
-    async with grpc.aio.insecure_channel(cluster.ports.grpc_address("dialer")) as channel:
-        uplink: asyncio.Queue[dialer_pb2.PhoneUplink | None] = asyncio.Queue()
+    phones = PhoneClient(cluster.ports.grpc_address("dialer"))
+    try:
+        phone = await phones.register(PhoneRegister(number, PhoneMode.TEXT))
+        try:
+            await converse(cluster, phone, payload, samples, max_turns)
+        finally:
+            await phone.close()
+    finally:
+        await phones.close()
 
-        async def drain() -> Any:
-            while (item := await uplink.get()) is not None:
-                yield item
 
-        stream = dialer_pb2_grpc.DialerStub(channel).Phone(drain())
-        register = dialer_pb2.PhoneRegister(number=number, mode=dialer_pb2.PHONE_MODE_TEXT)
-        await uplink.put(dialer_pb2.PhoneUplink(register=register))
-        await stream.read()
-        async with httpx.AsyncClient(
-            base_url=cluster.gateway_url,
-            headers={"Authorization": f"Bearer {cluster.api_key}"},
-        ) as http:
-            reply = await http.post("/call", json=payload)
-            reply.raise_for_status()
-        sent_at: float | None = None
-        turns = 0
-        while True:
-            event = await stream.read()
-            if event is grpc.aio.EOF:
-                break
-            kind = event.WhichOneof("event")
-            if kind == "ringing":
-                answer = dialer_pb2.PhoneAnswer(call_id=event.ringing.call_id)
-                await uplink.put(dialer_pb2.PhoneUplink(answer=answer))
-            elif kind == "bot_said" and sent_at is not None:
+async def converse(
+    cluster: Cluster,
+    phone: GrpcPhoneStream,
+    payload: dict[str, Any],
+    samples: list[float],
+    max_turns: int,
+) -> None:
+    async with httpx.AsyncClient(
+        base_url=cluster.gateway_url,
+        headers={"Authorization": f"Bearer {cluster.api_key}"},
+    ) as http:
+        reply = await http.post("/call", json=payload)
+        reply.raise_for_status()
+    sent_at: float | None = None
+    turns = 0
+    async for event in phone.events():
+        match event:
+            case PhoneRinging(call_id=call_id):
+                await phone.send(PhoneAnswer(call_id))
+            case BotSaid() if sent_at is not None:
                 samples.append((time.perf_counter() - sent_at) * 1000)
                 sent_at = None
-            elif kind == "bot_turn_done":
+            case BotTurnDone():
                 if turns >= max_turns:
-                    hang_up = dialer_pb2.PhoneHangUp(reason="bench done")
-                    await uplink.put(dialer_pb2.PhoneUplink(hang_up=hang_up))
+                    await phone.send(PhoneHangUp("bench done"))
                     continue
                 turns += 1
                 sent_at = time.perf_counter()
-                say = dialer_pb2.PhoneSay(text=f"My answer is number {turns}.")
-                await uplink.put(dialer_pb2.PhoneUplink(say=say))
-            elif kind == "ended":
-                break
-        await uplink.put(None)
-        stream.cancel()
+                await phone.send(PhoneSay(f"My answer is number {turns}."))
+            case PhoneCallEnded():
+                return
 
 
 async def measure(cluster: Cluster, total_turns: int) -> list[float]:

@@ -30,11 +30,9 @@ import sys
 import tempfile
 import time
 from array import array
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import grpc
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "voice"))
@@ -42,11 +40,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "voice"))
 from common import percentile, table, write_results
 
 from switchboard.config import Features
-from switchboard.v1 import speech_pb2, speech_pb2_grpc
 from switchboard_cli.launcher import Cluster, ClusterPorts
 from switchboard_dialer.telephony.sip import InboundPolicy, SipConfig, SipEndpoint
 from switchboard_dialer.telephony.sip.call import SipCall
 from switchboard_testing.ports import free_rtp_range, free_udp_port
+from switchboard_testing.voices import spoken_pcm
 
 HOST = "127.0.0.1"
 RATE = 8000
@@ -89,31 +87,8 @@ def _voiced(pcm: bytes) -> bytes:
 
 async def synthesise(speech_address: str, texts: list[str]) -> list[bytes]:
     """Each text as 8 kHz PCM16 from the Speech service (Piper), trimmed to its speech."""
-    done = asyncio.Event()
-
-    async def requests() -> AsyncIterator[speech_pb2.SpeakRequest]:
-        config = speech_pb2.SpeakConfig(call_id="bench-callee", sample_rate=RATE, lang="en-US")
-        yield speech_pb2.SpeakRequest(config=config)
-        for index, text in enumerate(texts):
-            yield speech_pb2.SpeakRequest(
-                text=speech_pb2.SpeakText(turn_id="callee", index=index, text=text)
-            )
-        await done.wait()
-
-    audio = [bytearray() for _ in texts]
-    left = len(texts)
-    async with grpc.aio.insecure_channel(speech_address) as channel:
-        call = speech_pb2_grpc.SpeechStub(channel).Speak(requests(), wait_for_ready=True)  # type: ignore[no-untyped-call]
-        async for reply in call:
-            if reply.WhichOneof("event") == "audio":
-                audio[reply.audio.index] += reply.audio.frame.pcm
-            elif reply.WhichOneof("event") == "done":
-                left -= 1
-                if left == 0:
-                    break
-        done.set()
-        call.cancel()
-    return [_voiced(bytes(pcm)) for pcm in audio]
+    audio = await spoken_pcm(speech_address, texts, RATE, call_id="bench-callee")
+    return [_voiced(pcm) for pcm in audio]
 
 
 @dataclass

@@ -16,6 +16,7 @@ from urllib.parse import quote
 import httpx
 
 from switchboard.config import ConfigError, Settings, load_settings
+from switchboard.private_files import PRIVATE_FILE_MODE, private_dir, restrict_new_files
 from switchboard_cli.evaluation.command import add_arguments as add_eval_arguments
 from switchboard_cli.evaluation.command import cmd_eval
 from switchboard_cli.launcher import Cluster
@@ -188,7 +189,8 @@ def cmd_simulate(
             out(f"Calling {scenario.phone_number} (simulated callee, {mode})\n")
         result = asyncio.run(callee.run())
         call = result.call
-        report_url = f"{url}/report/{call['call_id']}?key={quote(key)}"
+        # Never the key in a printed URL: terminals, scrollback and CI logs keep it.
+        report_url = f"{url}/report/{call['call_id']}"
         report_file = None
         if services.started_here:
             report_file = save_report(url, key, call["call_id"])
@@ -204,7 +206,7 @@ def cmd_simulate(
         if report_file:
             out(f"\nReport saved to {report_file}")
         else:
-            out(f"\nReport: {report_url}")
+            out(f"\nReport: {report_url}  (sign in once with ?key=<your API key>)")
         if scenario.expect_claim:
             out("\nExpected claim: " + ("matches" if not mismatches else "DOES NOT MATCH"))
     for line in mismatches:
@@ -218,8 +220,9 @@ def save_report(url: str, key: str, call_id: str) -> Path | None:
     )
     if reply.status_code != 200:
         return None
-    path = DATA_DIR / "reports" / f"{call_id}.html"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = private_dir(DATA_DIR / "reports") / f"{call_id}.html"
+    path.touch(mode=PRIVATE_FILE_MODE)
+    path.chmod(PRIVATE_FILE_MODE)
     path.write_text(reply.text, encoding="utf-8")
     return path
 
@@ -295,6 +298,8 @@ def _kb_cli() -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Reports, logs, the API key and the database it starts hold personal data.
+    restrict_new_files()
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()

@@ -24,6 +24,8 @@ import grpc
 import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from switchboard.private_files import open_private_log, private_dir
+
 log = logging.getLogger(__name__)
 
 GRPC_SERVICES = ("store", "brain", "speech", "dialer")  # in start order: dependencies first
@@ -114,11 +116,11 @@ class Cluster:
 
     def start_service(self, service: str) -> None:
         if self.log_dir is not None:
-            self.log_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(self.log_dir)  # logs name calls: the owner's alone
             previous = self._logs.pop(service, None)
             if previous is not None:  # a restart
                 previous.close()
-            self._logs[service] = (self.log_dir / f"{service}.log").open("ab")
+            self._logs[service] = open_private_log(self.log_dir / f"{service}.log")
         self.processes[service] = subprocess.Popen(
             [sys.executable, "-m", f"switchboard_{service}"],
             env=self.child_env(),
@@ -152,7 +154,7 @@ class Cluster:
                 time.sleep(0.05)
 
     def start(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
         for service in ALL_SERVICES:
             self.start_service(service)
         try:

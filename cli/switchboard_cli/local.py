@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from switchboard.config import Settings
+from switchboard.private_files import PRIVATE_FILE_MODE, make_private, private_dir
 from switchboard_cli.launcher import Cluster, ClusterPorts, http_ready
 
 API_KEY_ENV = "SWITCHBOARD_API_KEY"
@@ -60,10 +61,12 @@ def local_api_key() -> str:
         return key
     with contextlib.suppress(OSError):
         if saved := API_KEY_FILE.read_text().strip():
+            make_private(DATA_DIR, API_KEY_FILE)  # an older run may have left them readable
             return saved
     key = secrets.token_urlsafe(24)
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    API_KEY_FILE.touch(mode=0o600)
+    private_dir(DATA_DIR)
+    API_KEY_FILE.touch(mode=PRIVATE_FILE_MODE)
+    API_KEY_FILE.chmod(PRIVATE_FILE_MODE)  # touch keeps the mode of a file already there
     API_KEY_FILE.write_text(key)
     return key
 

@@ -32,13 +32,27 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import grpc
 import httpx
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from switchboard.errors import SwitchboardError
+from switchboard.media import Dtmf
+from switchboard.phone import (
+    BotSaid,
+    BotTurnDone,
+    PhoneAnswer,
+    PhoneCallEnded,
+    PhoneHangUp,
+    PhoneMode,
+    PhoneRegister,
+    PhoneRinging,
+    PhoneSay,
+    PhoneTransferred,
+    PhoneUplink,
+)
+from switchboard.phone_client import GrpcPhoneStream, PhoneClient
 from switchboard.phones import parse_e164
-from switchboard.v1 import common_pb2, dialer_pb2, dialer_pb2_grpc
 
 DEFAULT_REQUEST: dict[str, Any] = {
     "bot_company": "Contoso Insurance",
@@ -58,6 +72,8 @@ DEFAULT_REQUEST: dict[str, Any] = {
 }
 
 END_TIMEOUT_SEC = 30.0
+# The services run (the CLI checked); a loaded machine may still take a while to answer.
+REGISTER_TIMEOUT_SEC = 30.0
 
 
 class CustomerLine(BaseModel):
@@ -148,28 +164,20 @@ class SimulatedCallee:
         self._awaiting_reply: tuple[int, float] | None = None  # (line index, sent at)
 
     async def run(self, limit_sec: float = 120.0) -> SimulationResult:
-        async with grpc.aio.insecure_channel(self._dialer) as channel:
-            uplink: asyncio.Queue[dialer_pb2.PhoneUplink | None] = asyncio.Queue()
-            stub = dialer_pb2_grpc.DialerStub(channel)  # type: ignore[no-untyped-call]
-            stream = stub.Phone(_drain(uplink), wait_for_ready=True)
-            await uplink.put(
-                dialer_pb2.PhoneUplink(
-                    register=dialer_pb2.PhoneRegister(
-                        number=self._scenario.phone_number, mode=dialer_pb2.PHONE_MODE_TEXT
-                    )
-                )
+        phones = PhoneClient(self._dialer, wait_for_ready=True)
+        try:
+            phone = await register_phone(
+                phones, PhoneRegister(self._scenario.phone_number, PhoneMode.TEXT)
             )
-            first = await stream.read()
-            if first is grpc.aio.EOF or first.WhichOneof("event") != "registered":
-                raise RuntimeError("the dialer did not register the simulated phone")
             try:
                 async with asyncio.timeout(limit_sec):
                     call_id = await self._place_call()
-                    reason = await self._converse(stream, uplink)
+                    reason = await self._converse(phone)
                     call = await self._final_call(call_id)
             finally:
-                await uplink.put(None)
-                stream.cancel()
+                await phone.close()
+        finally:
+            await phones.close()
         return SimulationResult(
             call=call, heard=self._heard, end_reason=reason, reply_ms=self._reply_ms
         )
@@ -183,51 +191,44 @@ class SimulatedCallee:
             raise RuntimeError(f"POST /call answered {reply.status_code}: {reply.text}")
         return str(reply.json()["call_id"])
 
-    async def _converse(
-        self, stream: Any, uplink: asyncio.Queue[dialer_pb2.PhoneUplink | None]
-    ) -> str:
+    async def _converse(self, phone: GrpcPhoneStream) -> str:
         lines = list(self._scenario.customer)
-        while True:
-            event = await stream.read()
-            if event is grpc.aio.EOF:
-                return "stream_closed"
-            kind = event.WhichOneof("event")
-            if kind == "ringing":
-                await uplink.put(
-                    dialer_pb2.PhoneUplink(
-                        answer=dialer_pb2.PhoneAnswer(call_id=event.ringing.call_id)
-                    )
-                )
-            elif kind == "bot_said":
-                self._replied()
-                self._hear("bot", event.bot_said.text)
-            elif kind == "bot_turn_done":
-                if not lines:
-                    continue  # nothing left to say: let the bot finish or time out
-                index = len(self._scenario.customer) - len(lines)
-                line = lines.pop(0)
-                if self._before_line is not None:
-                    await asyncio.to_thread(self._before_line, index)
-                if line.silence:
-                    self._hear("caller", "(silent)")
-                    continue
-                self._awaiting_reply = (index, time.monotonic())
-                await uplink.put(self._uplink_for(line))
-            elif kind == "transferred":
-                self._hear("system", f"transferred to {event.transferred.target}")
-            elif kind == "ended":
-                self._hear("system", f"call ended ({event.ended.reason})")
-                return str(event.ended.reason)
+        async for event in phone.events():
+            match event:
+                case PhoneRinging(call_id=call_id):
+                    await phone.send(PhoneAnswer(call_id))
+                case BotSaid(text=text):
+                    self._replied()
+                    self._hear("bot", text)
+                case BotTurnDone():
+                    if not lines:
+                        continue  # nothing left to say: let the bot finish or time out
+                    index = len(self._scenario.customer) - len(lines)
+                    line = lines.pop(0)
+                    if self._before_line is not None:
+                        await asyncio.to_thread(self._before_line, index)
+                    if line.silence:
+                        self._hear("caller", "(silent)")
+                        continue
+                    self._awaiting_reply = (index, time.monotonic())
+                    await phone.send(self._uplink_for(line))
+                case PhoneTransferred(target=target):
+                    self._hear("system", f"transferred to {target}")
+                case PhoneCallEnded(reason=reason):
+                    self._hear("system", f"call ended ({reason})")
+                    return reason
+        return "stream_closed"
 
-    def _uplink_for(self, line: CustomerLine) -> dialer_pb2.PhoneUplink:
+    def _uplink_for(self, line: CustomerLine) -> PhoneUplink:
+        """What the callee does for ``line`` (not a silence), said to the transcript too."""
         if line.hangup:
             self._hear("caller", "(hangs up)")
-            return dialer_pb2.PhoneUplink(hang_up=dialer_pb2.PhoneHangUp(reason="caller_hangup"))
+            return PhoneHangUp("caller_hangup")
         if line.dtmf:
             self._hear("caller", f"(presses {line.dtmf})")
-            return dialer_pb2.PhoneUplink(dtmf=common_pb2.Dtmf(digits=line.dtmf))
+            return Dtmf(line.dtmf)
         self._hear("caller", line.say)
-        return dialer_pb2.PhoneUplink(say=dialer_pb2.PhoneSay(text=line.say))
+        return PhoneSay(line.say)
 
     def _replied(self) -> None:
         """The bot answered: the time since the awaited line is that line's reply latency."""
@@ -256,9 +257,13 @@ class SimulatedCallee:
                 await asyncio.sleep(0.1)
 
 
-async def _drain(queue: asyncio.Queue[dialer_pb2.PhoneUplink | None]) -> Any:
-    while (item := await queue.get()) is not None:
-        yield item
+async def register_phone(phones: PhoneClient, register: PhoneRegister) -> GrpcPhoneStream:
+    """The callee's phone on the dialer; a ``RuntimeError`` that says why if it
+    cannot be registered."""
+    try:
+        return await phones.register(register, timeout_sec=REGISTER_TIMEOUT_SEC)
+    except SwitchboardError as exc:
+        raise RuntimeError(f"the dialer did not register the simulated phone: {exc}") from exc
 
 
 def claim_mismatches(expected: dict[str, str], claim: dict[str, Any]) -> list[str]:

@@ -24,13 +24,29 @@ import random
 import time
 from array import array
 from collections import deque
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import grpc
-
-from switchboard.v1 import common_pb2, dialer_pb2, dialer_pb2_grpc, speech_pb2, speech_pb2_grpc
+from switchboard.errors import Unavailable
+from switchboard.media import AudioFrame
+from switchboard.phone import (
+    BotTurnDone,
+    ClearAudio,
+    PhoneAnswer,
+    PhoneCallEnded,
+    PhoneMode,
+    PhoneRegister,
+    PhoneRinging,
+    PhoneTransferred,
+)
+from switchboard.phone_client import GrpcPhoneStream, PhoneClient
+from switchboard.speech import (
+    ListenConfig,
+    SpeakConfig,
+    SpeechStarted,
+    Transcript,
+)
+from switchboard.speech_client import GrpcListenStream, SpeechClient
 from switchboard_cli.scenario import (
     BeforeLine,
     CustomerLine,
@@ -38,6 +54,7 @@ from switchboard_cli.scenario import (
     Scenario,
     SimulatedCallee,
     SimulationResult,
+    register_phone,
 )
 
 FRAME_SEC = 0.020
@@ -48,6 +65,7 @@ TRANSCRIPT_WAIT_SEC = 5.0
 # Frames louder than this RMS (PCM16) count as voiced: where a line's speech starts and ends.
 VOICED_RMS = 500.0
 CALLEE_TURN = "callee"
+CALLEE_CALL_ID = "callee"  # the Speak and Listen streams of the callee's own mouth and ear
 
 
 def frame_bytes(sample_rate: int) -> int:
@@ -128,12 +146,11 @@ class VoiceCallee(SimulatedCallee):
         self._speed = max(1.0, speed)
         self._transcribe = transcribe_bot
         self._silence = b"\x00" * frame_bytes(sample_rate)
-        self._uplink: asyncio.Queue[dialer_pb2.PhoneUplink | None] = asyncio.Queue()
         self._speaker: deque[bytes] = deque()  # bot frames received, played one per tick
         self._mouth: deque[bytes] = deque()  # the callee's frames still to send
         self._speaking: SpokenLine | None = None
         self._sent_in_line = 0
-        self._bot_listen: Any = None
+        self._bot_listen: GrpcListenStream | None = None
         self._bot_utterances_open = 0
         self._bot_quiet = asyncio.Event()
         self._bot_quiet.set()
@@ -147,88 +164,73 @@ class VoiceCallee(SimulatedCallee):
         self._line_ended: tuple[int, float] | None = None  # (line index, last voiced frame)
 
     async def run(self, limit_sec: float = 180.0) -> SimulationResult:
-        async with (
-            grpc.aio.insecure_channel(self._dialer) as dialer_channel,
-            grpc.aio.insecure_channel(self._speech_address) as speech_channel,
-        ):
-            speech = speech_pb2_grpc.SpeechStub(speech_channel)  # type: ignore[no-untyped-call]
+        phones = PhoneClient(self._dialer, wait_for_ready=True)
+        speech = SpeechClient(self._speech_address, wait_for_ready=True)
+        try:
             lines = await self._synthesise(speech)
-            stub = dialer_pb2_grpc.DialerStub(dialer_channel)  # type: ignore[no-untyped-call]
-            stream = stub.Phone(_drain(self._uplink), wait_for_ready=True)
-            await self._uplink.put(
-                dialer_pb2.PhoneUplink(
-                    register=dialer_pb2.PhoneRegister(
-                        number=self._scenario.phone_number,
-                        mode=dialer_pb2.PHONE_MODE_VOICE,
-                        sample_rate=self._rate,
-                        speed=self._speed,
-                    )
-                )
+            register = PhoneRegister(
+                self._scenario.phone_number,
+                PhoneMode.VOICE,
+                sample_rate=self._rate,
+                speed=self._speed,
             )
-            first = await stream.read()
-            if first is grpc.aio.EOF or first.WhichOneof("event") != "registered":
-                raise RuntimeError("the dialer did not register the simulated phone")
-            if self._transcribe:
-                self._listen_q = asyncio.Queue()
-                self._bot_listen = speech.Listen(self._ear(self._listen_q))
+            phone = await register_phone(phones, register)
             try:
-                async with asyncio.timeout(limit_sec), asyncio.TaskGroup() as group:
-                    ticker = group.create_task(self._tick(), name="callee-ticker")
-                    heard = None
-                    if self._bot_listen is not None:
-                        heard = group.create_task(self._hear_bot(), name="callee-hears-bot")
-                    call_id = await self._place_call()
-                    reason = await self._converse_voice(stream, lines)
-                    await self._settle_bot_transcript()
-                    ticker.cancel()
-                    if heard is not None:
-                        heard.cancel()
-                    call = await self._final_call(call_id)
+                if self._transcribe:
+                    self._listen_q = asyncio.Queue()
+                    self._bot_listen = await speech.listen(
+                        ListenConfig(CALLEE_CALL_ID, self._rate, "en-US")
+                    )
+                call, reason = await self._call(phone, lines, limit_sec)
             finally:
-                await self._uplink.put(None)
                 if self._listen_q is not None:
                     self._listen_q.put_nowait(None)
-                stream.cancel()
                 if self._bot_listen is not None:
-                    self._bot_listen.cancel()
+                    await self._bot_listen.close()
+                await phone.close()
+        finally:
+            await phones.close()
+            await speech.close()
         return SimulationResult(
             call=call, heard=self._heard, end_reason=reason, reply_ms=self._reply_ms
         )
 
+    async def _call(
+        self, phone: GrpcPhoneStream, lines: list[SpokenLine], limit_sec: float
+    ) -> tuple[dict[str, Any], str]:
+        """Places the call and plays it to its end: (the stored call, the end reason)."""
+        async with asyncio.timeout(limit_sec), asyncio.TaskGroup() as group:
+            tasks = [group.create_task(self._tick(phone), name="callee-ticker")]
+            if self._bot_listen is not None and self._listen_q is not None:
+                ear = self._ear(self._bot_listen, self._listen_q)
+                tasks.append(group.create_task(ear, name="callee-ear"))
+                tasks.append(group.create_task(self._hear_bot(), name="callee-hears-bot"))
+            call_id = await self._place_call()
+            reason = await self._converse_voice(phone, lines)
+            await self._settle_bot_transcript()
+            for task in tasks:
+                task.cancel()
+            call = await self._final_call(call_id)
+        return call, reason
+
     # The callee's lines, synthesised before the call.
 
-    async def _synthesise(self, speech: Any) -> list[SpokenLine]:
-        spoken = [SpokenLine(i, line) for i, line in enumerate(self._scenario.customer) if line.say]
-        if not spoken:
-            return [SpokenLine(i, line) for i, line in enumerate(self._scenario.customer)]
-        requests: asyncio.Queue[speech_pb2.SpeakRequest | None] = asyncio.Queue()
-        config = speech_pb2.SpeakConfig(call_id="callee", sample_rate=self._rate, lang="en-US")
-        await requests.put(speech_pb2.SpeakRequest(config=config))
-        for item in spoken:
-            text = speech_pb2.SpeakText(turn_id=CALLEE_TURN, index=item.index, text=item.line.say)
-            await requests.put(speech_pb2.SpeakRequest(text=text))
-        call = speech.Speak(_drain_any(requests), wait_for_ready=True)
-        by_index = {item.index: item for item in spoken}
-        left = len(spoken)
-        async for msg in call:
-            if msg.WhichOneof("event") == "audio":
-                by_index[msg.audio.index].frames.append(msg.audio.frame.pcm)
-            elif msg.WhichOneof("event") == "done":
-                left -= 1
-                if left == 0:
-                    break
-        await requests.put(None)
-        call.cancel()
-        for item in spoken:
-            item.onset, item.end = voiced_span(item.frames)
+    async def _synthesise(self, speech: SpeechClient) -> list[SpokenLine]:
+        lines = [SpokenLine(i, line) for i, line in enumerate(self._scenario.customer)]
+        spoken = [item for item in lines if item.line.say]
+        config = SpeakConfig(CALLEE_CALL_ID, self._rate, lang="en-US")
+        texts = [item.line.say for item in spoken]
+        audio = await speech.synthesise(config, texts, CALLEE_TURN)
+        for item, frames in zip(spoken, audio, strict=True):
+            item.onset, item.end = voiced_span(frames)
             if item.line.noise_snr_db is not None:
-                item.frames = with_noise(item.frames, item.line.noise_snr_db, seed=item.index)
-        lines = {item.index: item for item in spoken}
-        return [lines.get(i, SpokenLine(i, line)) for i, line in enumerate(self._scenario.customer)]
+                frames = with_noise(frames, item.line.noise_snr_db, seed=item.index)
+            item.frames = frames
+        return lines
 
     # The phone's clock: one uplink frame per tick, one bot frame played per tick.
 
-    async def _tick(self) -> None:
+    async def _tick(self, phone: GrpcPhoneStream) -> None:
         period = FRAME_SEC / self._speed
         loop = asyncio.get_running_loop()
         anchor = loop.time()
@@ -240,12 +242,17 @@ class VoiceCallee(SimulatedCallee):
                 await asyncio.sleep(delay)
             elif delay < -0.2:
                 anchor, n = loop.time(), 0  # fell far behind (a stall): do not burst
-            sent = self._send_frame()
+            sent = self._next_frame()
+            try:
+                await phone.send(AudioFrame(sent))
+            except Unavailable:
+                return  # the dialer ended the stream: the conversation sees it end too
             played = self._play_bot_frame()
             if self.recording is not None:
                 self.recording.append((sent, played))
 
-    def _send_frame(self) -> bytes:
+    def _next_frame(self) -> bytes:
+        """The callee's next 20 ms (silence between lines), noting where its speech is."""
         pcm = self._mouth.popleft() if self._mouth else self._silence
         spoken = self._speaking
         if spoken is not None:
@@ -259,7 +266,6 @@ class VoiceCallee(SimulatedCallee):
             self._sent_in_line += 1
             if not self._mouth:
                 self._speaking = None
-        self._uplink.put_nowait(dialer_pb2.PhoneUplink(audio=common_pb2.AudioFrame(pcm=pcm)))
         return pcm
 
     def _play_bot_frame(self) -> bytes:
@@ -270,25 +276,25 @@ class VoiceCallee(SimulatedCallee):
 
     # What the callee hears.
 
-    async def _ear(self, queue: asyncio.Queue[bytes | None]) -> AsyncIterator[Any]:
-        """The Listen requests of the callee's ear: what its speaker plays, tick by tick."""
-        config = speech_pb2.ListenConfig(call_id="callee", sample_rate=self._rate, lang="en-US")
-        yield speech_pb2.ListenRequest(config=config)
+    async def _ear(self, listen: GrpcListenStream, queue: asyncio.Queue[bytes | None]) -> None:
+        """Feeds the callee's ear (a Listen stream) what its speaker plays, tick by tick;
+        a queue between, so a slow recogniser never holds up the phone's clock."""
         while (pcm := await queue.get()) is not None:
-            yield speech_pb2.ListenRequest(audio=common_pb2.AudioFrame(pcm=pcm))
+            await listen.send_frame(pcm)
 
     async def _hear_bot(self) -> None:
-        async for msg in self._bot_listen:
-            kind = msg.WhichOneof("event")
-            if kind == "speech_started":
-                self._bot_utterances_open += 1
-                self._bot_quiet.clear()
-            elif kind == "transcript" and msg.transcript.is_final:
-                self._bot_utterances_open = max(0, self._bot_utterances_open - 1)
-                if msg.transcript.text.strip():
-                    self._hear("bot", msg.transcript.text.strip())
-                if self._bot_utterances_open == 0:
-                    self._bot_quiet.set()
+        assert self._bot_listen is not None
+        while (event := await self._bot_listen.receive()) is not None:
+            match event:
+                case SpeechStarted():
+                    self._bot_utterances_open += 1
+                    self._bot_quiet.clear()
+                case Transcript(is_final=True, text=text):
+                    self._bot_utterances_open = max(0, self._bot_utterances_open - 1)
+                    if text.strip():
+                        self._hear("bot", text.strip())
+                    if self._bot_utterances_open == 0:
+                        self._bot_quiet.set()
 
     async def _settle_bot_transcript(self) -> None:
         if self._bot_listen is None:
@@ -299,46 +305,40 @@ class VoiceCallee(SimulatedCallee):
 
     # The call.
 
-    async def _converse_voice(self, stream: Any, lines: list[SpokenLine]) -> str:
+    async def _converse_voice(self, phone: GrpcPhoneStream, lines: list[SpokenLine]) -> str:
         pending = list(lines)
         barge_task: asyncio.Task[None] | None = None
         try:
-            while True:
-                event = await stream.read()
-                if event is grpc.aio.EOF:
-                    return "stream_closed"
-                kind = event.WhichOneof("event")
-                if kind == "audio":
-                    self._on_bot_frame(event.audio.pcm)
-                    if pending and pending[0].line.interrupt_after_ms is not None:
-                        if barge_task is None and self._bot_audio_started is not None:
-                            barge_task = asyncio.create_task(
-                                self._barge_in(pending.pop(0)), name="callee-barge-in"
-                            )
-                elif kind == "clear_audio":
-                    self._speaker.clear()
-                    if self._barging:
-                        self.timeline.bot_stopped.append(time.monotonic())
-                        self._barging = False
-                elif kind == "ringing":
-                    await self._uplink.put(
-                        dialer_pb2.PhoneUplink(
-                            answer=dialer_pb2.PhoneAnswer(call_id=event.ringing.call_id)
-                        )
-                    )
-                elif kind == "bot_turn_done":
-                    self._bot_audio_started = None
-                    if barge_task is not None and not barge_task.done():
-                        continue
-                    barge_task = None
-                    if pending and pending[0].line.interrupt_after_ms is None:
-                        await self._take_turn(pending.pop(0))
-                elif kind == "transferred":
-                    self._hear("system", f"transferred to {event.transferred.target}")
-                elif kind == "ended":
-                    await self._settle_bot_transcript()
-                    self._hear("system", f"call ended ({event.ended.reason})")
-                    return str(event.ended.reason)
+            async for event in phone.events():
+                match event:
+                    case AudioFrame(pcm=pcm):
+                        self._on_bot_frame(pcm)
+                        if pending and pending[0].line.interrupt_after_ms is not None:
+                            if barge_task is None and self._bot_audio_started is not None:
+                                barge_task = asyncio.create_task(
+                                    self._barge_in(pending.pop(0)), name="callee-barge-in"
+                                )
+                    case ClearAudio():
+                        self._speaker.clear()
+                        if self._barging:
+                            self.timeline.bot_stopped.append(time.monotonic())
+                            self._barging = False
+                    case PhoneRinging(call_id=call_id):
+                        await phone.send(PhoneAnswer(call_id))
+                    case BotTurnDone():
+                        self._bot_audio_started = None
+                        if barge_task is not None and not barge_task.done():
+                            continue
+                        barge_task = None
+                        if pending and pending[0].line.interrupt_after_ms is None:
+                            await self._take_turn(phone, pending.pop(0))
+                    case PhoneTransferred(target=target):
+                        self._hear("system", f"transferred to {target}")
+                    case PhoneCallEnded(reason=reason):
+                        await self._settle_bot_transcript()
+                        self._hear("system", f"call ended ({reason})")
+                        return reason
+            return "stream_closed"
         finally:
             if barge_task is not None:
                 barge_task.cancel()
@@ -356,12 +356,12 @@ class VoiceCallee(SimulatedCallee):
                 self._line_ended = None
         self._speaker.append(pcm)
 
-    async def _take_turn(self, spoken: SpokenLine) -> None:
+    async def _take_turn(self, phone: GrpcPhoneStream, spoken: SpokenLine) -> None:
         await asyncio.sleep(REPLY_GAP_SEC / self._speed)
         await self._settle_bot_transcript()
         if self._before_line is not None:
             await asyncio.to_thread(self._before_line, spoken.index)
-        self._act(spoken)
+        await self._act(phone, spoken)
 
     async def _barge_in(self, spoken: SpokenLine) -> None:
         assert spoken.line.interrupt_after_ms is not None
@@ -370,16 +370,10 @@ class VoiceCallee(SimulatedCallee):
         self._hear("caller", f"(interrupting) {spoken.line.say}")
         self._speak(spoken)
 
-    def _act(self, spoken: SpokenLine) -> None:
+    async def _act(self, phone: GrpcPhoneStream, spoken: SpokenLine) -> None:
         line = spoken.line
-        if line.hangup:
-            self._hear("caller", "(hangs up)")
-            self._uplink.put_nowait(
-                dialer_pb2.PhoneUplink(hang_up=dialer_pb2.PhoneHangUp(reason="caller_hangup"))
-            )
-        elif line.dtmf:
-            self._hear("caller", f"(presses {line.dtmf})")
-            self._uplink.put_nowait(dialer_pb2.PhoneUplink(dtmf=common_pb2.Dtmf(digits=line.dtmf)))
+        if line.hangup or line.dtmf:
+            await phone.send(self._uplink_for(line))
         elif line.silence:
             self._hear("caller", "(silent)")
         else:
@@ -391,13 +385,3 @@ class VoiceCallee(SimulatedCallee):
         self._mouth.extend(spoken.frames)
         self._speaking = spoken
         self._sent_in_line = 0
-
-
-async def _drain(queue: asyncio.Queue[dialer_pb2.PhoneUplink | None]) -> AsyncIterator[Any]:
-    while (item := await queue.get()) is not None:
-        yield item
-
-
-async def _drain_any(queue: asyncio.Queue[Any]) -> AsyncIterator[Any]:
-    while (item := await queue.get()) is not None:
-        yield item

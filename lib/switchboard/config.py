@@ -65,6 +65,9 @@ class GatewaySettings(Section):
     public_url: str = ""  # how browsers reach the gateway; derived from host:port when empty
     api_keys: list[str] = Field(default_factory=list)  # usually SWITCHBOARD__GATEWAY__API_KEYS
     max_body_bytes: int = 64 * 1024
+    # A connection whose request headers are not complete this long after it opened (or
+    # after the request's first byte) is closed: half-open requests hold no socket.
+    header_timeout_sec: float = Field(10, gt=0)
     # The number the browser softphone (GET /softphone) registers when the page names none.
     softphone_number: str = "+10000000001"
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)

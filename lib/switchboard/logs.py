@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 PII_PREFIX = "pii_"
+# Third-party loggers whose messages carry spoken text or transcripts.
+CONTENT_LOGGERS = ("piper", "faster_whisper", "ctranslate2", "onnxruntime")
 
 # Attributes every LogRecord has; everything else came from ``extra``.
 # uvicorn adds an ANSI-coloured copy of each message as `color_message`.
@@ -87,6 +89,7 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # Library chatter stays at warning unless asked for.
-    for noisy in ("grpc", "asyncio", "httpx", "uvicorn.access"):
+    # Library chatter stays at warning unless asked for. Speech libraries log what they
+    # say or hear in their messages (piper: "text=…" at debug), never fit for our logs.
+    for noisy in ("grpc", "asyncio", "httpx", "uvicorn.access", *CONTENT_LOGGERS):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from switchboard.config import ConfigError, Settings, config_path, load_settings
 from switchboard.features import FeatureFlags
 from switchboard.logs import configure_logging
+from switchboard.private_files import restrict_new_files
 from switchboard.server import GrpcService
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ async def serve(name: str, service_names: list[str], settings: Settings, setup: 
 
 def main(name: str, service_names: list[str], setup: Setup) -> None:
     """``python -m switchboard_<name>``: exits with a readable message on a bad config."""
+    restrict_new_files()  # whatever the service writes (database, recordings) is private
     try:
         settings = load_settings()
     except ConfigError as exc:

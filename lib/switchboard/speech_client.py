@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -18,6 +19,9 @@ from switchboard.speech import (
     SpeakConfig,
     SpeakRequest,
     SpeakResponse,
+    SpeakText,
+    SpeechAudio,
+    SpeechTextDone,
 )
 from switchboard.speech_wire import (
     listen_request_to_pb,
@@ -102,22 +106,53 @@ class GrpcSpeakStream:
 
 
 class SpeechClient:
-    """Opens Listen and Speak streams on one channel."""
+    """Opens Listen and Speak streams on one channel.
 
-    def __init__(self, address: str) -> None:
+    ``wait_for_ready``: a stream opened while the service is not up yet waits for it
+    instead of failing at once (the dialer fails fast; a one-off client may wait).
+    """
+
+    def __init__(self, address: str, *, wait_for_ready: bool = False) -> None:
         self._channel = open_channel(address)
         # Generated stubs are untyped; their .pyi covers messages only.
         self._stub = speech_pb2_grpc.SpeechStub(self._channel)  # type: ignore[no-untyped-call]
+        self._wait_for_ready = wait_for_ready
 
     async def listen(self, config: ListenConfig) -> GrpcListenStream:
-        stream = GrpcListenStream(self._stub.Listen(), config)
+        stream = GrpcListenStream(self._stub.Listen(wait_for_ready=self._wait_for_ready), config)
         await stream.open()
         return stream
 
     async def speak(self, config: SpeakConfig) -> GrpcSpeakStream:
-        stream = GrpcSpeakStream(self._stub.Speak(), config)
+        stream = GrpcSpeakStream(self._stub.Speak(wait_for_ready=self._wait_for_ready), config)
         await stream.open()
         return stream
+
+    async def synthesise(
+        self, config: SpeakConfig, texts: Sequence[str], turn_id: str = "synthesis"
+    ) -> list[list[bytes]]:
+        """Each text rendered whole, as its 20 ms PCM16 frames, in the order given.
+
+        For whoever plays a caller (simulations, tests, benchmarks) rather than a
+        live call: it waits for the last frame of the last text.
+        """
+        frames: list[list[bytes]] = [[] for _ in texts]
+        if not texts:
+            return frames
+        stream = await self.speak(config)
+        try:
+            for index, text in enumerate(texts):
+                await stream.send(SpeakText(turn_id, index, text))
+            left = len(texts)
+            while left and (event := await stream.receive()) is not None:
+                match event:
+                    case SpeechAudio(index=index):
+                        frames[index].append(event.pcm)
+                    case SpeechTextDone():
+                        left -= 1
+        finally:
+            await stream.close()
+        return frames
 
     async def close(self) -> None:
         await self._channel.close()

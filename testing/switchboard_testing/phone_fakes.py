@@ -49,6 +49,8 @@ class FakePhoneStream:
             yield event
 
     async def close(self) -> None:
+        # The dialer takes a moment to release the number, as over gRPC.
+        await asyncio.sleep(self._exchange.release_delay_sec)
         self._exchange.unregister(self)
         self.closed.set()
 
@@ -63,6 +65,9 @@ class FakePhoneExchange:
     def __init__(self) -> None:
         self.phones: dict[str, FakePhoneStream] = {}
         self.fail_with: SwitchboardError | None = None
+        self.release_delay_sec = 0.0
+        self.registrations = 0
+        self.refusals = 0  # registrations refused because the number was taken
         self._lock = threading.Lock()
         self._transcripts: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Queue[object]]] = {}
         self.closed = False
@@ -72,9 +77,11 @@ class FakePhoneExchange:
             raise self.fail_with
         with self._lock:
             if number in self.phones:
+                self.refusals += 1
                 raise AlreadyExists("a phone is already registered with this number")
             stream = FakePhoneStream(number, self)
             self.phones[number] = stream
+            self.registrations += 1
         return stream
 
     def unregister(self, stream: FakePhoneStream) -> None:

@@ -21,18 +21,17 @@ import socket
 import subprocess
 import time
 import wave
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import grpc
 import httpx
 import pytest
 
-from switchboard.v1 import speech_pb2, speech_pb2_grpc
 from switchboard_cli.launcher import Cluster, ClusterPorts
 from switchboard_testing.ports import free_rtp_range, free_tcp_port, free_udp_port
+from switchboard_testing.voices import spoken_pcm
 from tests.cluster.harness import FIXED_NOW, unique_number
 
 HOST = "127.0.0.1"
@@ -212,26 +211,9 @@ def sip_rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SipRig]:
 
 async def _synthesise(speech_address: str, text: str) -> bytes:
     """``text`` as 8 kHz PCM16, spoken by the Speech service (Piper)."""
-
-    async def requests(done: asyncio.Event) -> AsyncIterator[speech_pb2.SpeakRequest]:
-        config = speech_pb2.SpeakConfig(call_id="sip-test-callee", sample_rate=RATE, lang="en-US")
-        yield speech_pb2.SpeakRequest(config=config)
-        yield speech_pb2.SpeakRequest(text=speech_pb2.SpeakText(turn_id="callee", text=text))
-        await done.wait()  # keep the stream open until the audio is in
-
-    pcm = bytearray()
-    done = asyncio.Event()
-    async with grpc.aio.insecure_channel(speech_address) as channel:
-        call = speech_pb2_grpc.SpeechStub(channel).Speak(requests(done), wait_for_ready=True)  # type: ignore[no-untyped-call]
-        async with asyncio.timeout(30):
-            async for reply in call:
-                if reply.WhichOneof("event") == "audio":
-                    pcm += reply.audio.frame.pcm
-                elif reply.WhichOneof("event") == "done":
-                    break
-        done.set()
-        call.cancel()
-    return bytes(pcm)
+    async with asyncio.timeout(30):
+        [pcm] = await spoken_pcm(speech_address, [text], RATE, call_id="sip-test-callee")
+    return pcm
 
 
 def _write_microphone(path: Path, speech: bytes) -> Path:

@@ -20,18 +20,17 @@ import shutil
 import subprocess
 import time
 import wave
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import grpc
 import httpx
 import pytest
 import websockets
 
-from switchboard.v1 import speech_pb2, speech_pb2_grpc
 from switchboard_cli.launcher import Cluster
+from switchboard_testing.voices import spoken_pcm
 from tests.cluster.harness import unique_number
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -53,29 +52,8 @@ pytestmark = pytest.mark.skipif(
 
 async def synthesise(speech_address: str, text: str) -> bytes:
     """``text`` as PCM16 at 16 kHz, spoken by the Speech service."""
-    requests: asyncio.Queue[speech_pb2.SpeakRequest | None] = asyncio.Queue()
-    config = speech_pb2.SpeakConfig(call_id="softphone-test", sample_rate=RATE, lang="en-US")
-    requests.put_nowait(speech_pb2.SpeakRequest(config=config))
-    requests.put_nowait(
-        speech_pb2.SpeakRequest(text=speech_pb2.SpeakText(turn_id="callee", index=0, text=text))
-    )
-
-    async def drain() -> AsyncIterator[speech_pb2.SpeakRequest]:
-        while (item := await requests.get()) is not None:
-            yield item
-
-    pcm = bytearray()
-    async with grpc.aio.insecure_channel(speech_address) as channel:
-        stub = speech_pb2_grpc.SpeechStub(channel)  # type: ignore[no-untyped-call]
-        call = stub.Speak(drain(), wait_for_ready=True)
-        async for msg in call:
-            if msg.WhichOneof("event") == "audio":
-                pcm += msg.audio.frame.pcm
-            elif msg.WhichOneof("event") == "done":
-                break
-        requests.put_nowait(None)
-        call.cancel()
-    return bytes(pcm)
+    [pcm] = await spoken_pcm(speech_address, [text], RATE, call_id="softphone-test")
+    return pcm
 
 
 def write_microphone(path: Path, speech: bytes) -> None:

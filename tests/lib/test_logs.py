@@ -1,7 +1,7 @@
 import json
 import logging
 
-from switchboard.logs import JsonFormatter, TextFormatter
+from switchboard.logs import JsonFormatter, TextFormatter, configure_logging
 
 
 def _record(**extra: object) -> logging.LogRecord:
@@ -46,3 +46,16 @@ def test_an_extra_field_cannot_relabel_the_service_or_the_message() -> None:
     )
     assert entry["service"] == "gateway"
     assert entry["level"] == "info"
+
+
+def test_speech_libraries_that_log_what_is_said_are_held_at_warning_even_in_debug() -> None:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging("speech", "DEBUG")
+        assert not logging.getLogger("piper.voice").isEnabledFor(logging.DEBUG)
+        assert not logging.getLogger("faster_whisper").isEnabledFor(logging.INFO)
+        assert logging.getLogger("switchboard_speech").isEnabledFor(logging.DEBUG)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)

@@ -50,7 +50,31 @@ def test_spoken_and_written_email_addresses_are_recognised(said: str, expected: 
 
 
 @pytest.mark.parametrize(
-    "said", ["I don't know", "at home", "john at example", "john smith", "at dot com"]
+    ("said", "expected"),
+    [
+        ("it's john dot smith that example dot com", "john.smith@example.com"),
+        ("john dot smith add example dot com", "john.smith@example.com"),
+        ("jane had mail dot example dot org, thanks", "jane@mail.example.org"),
+    ],
+)
+def test_an_at_the_recogniser_misheard_is_read_as_at_when_a_domain_follows(
+    said: str, expected: str
+) -> None:
+    assert parse_email(said) == expected
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "I don't know",
+        "at home",
+        "john at example",
+        "john smith",
+        "at dot com",
+        "I think that is fine",
+        "that example dot com",
+        "that's john at home, and we had a pipe dot",
+    ],
 )
 def test_answers_without_an_email_address_give_nothing(said: str) -> None:
     assert parse_email(said) is None

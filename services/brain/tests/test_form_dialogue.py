@@ -160,7 +160,7 @@ async def test_a_value_the_store_rejects_is_treated_as_not_understood() -> None:
     assert "email" not in store.calls["call-1"].claim
 
 
-async def test_a_resumed_call_welcomes_back_and_continues_with_the_next_unfilled_field() -> None:
+async def test_a_resumed_call_asks_before_continuing_with_the_next_unfilled_field() -> None:
     store = InMemoryStore()
     call = store.new_call()
     call.claim["incident_datetime"] = "2026-11-23T00:00:00-05:00"
@@ -170,8 +170,55 @@ async def test_a_resumed_call_welcomes_back_and_continues_with_the_next_unfilled
     events = await collect(session.start(ConversationStart("call-1")))
 
     assert said(events).startswith("Welcome back, this is Amelia from Contoso Insurance.")
-    assert "We were talking about" in said(events)
-    assert said(events).endswith("Could you tell me your e-mail address?")
+    assert "We were talking about this: collect the details of a car insurance claim." in said(
+        events
+    )
+    assert said(events).endswith("Shall we continue where we left off?")
+    answer = await turn(session, "t1", "yes please")
+    assert said(answer) == "Thank you. Could you tell me your e-mail address?"
+    assert "email" not in store.calls["call-1"].claim
+
+
+def _resumed_with_every_value(store: InMemoryStore) -> None:
+    call = store.new_call()
+    call.claim.update(
+        {
+            "incident_datetime": "2026-11-23T16:30:00-05:00",
+            "email": "victim@example.com",
+            "callback_phone": "+14155550123",
+            "description": "A pipe burst in the kitchen and flooded the flat.",
+        }
+    )
+    call.messages.append(Message(persona=Persona.HUMAN, content="yesterday", turn_id="old-1"))
+
+
+@pytest.mark.parametrize("answer", ["yes", "goodbye", "no", "what did I tell you?"])
+async def test_a_resumed_caller_never_hears_a_stored_value_whatever_they_answer(
+    answer: str,
+) -> None:
+    store = InMemoryStore()
+    _resumed_with_every_value(store)
+    session = await open_session(store)
+
+    spoken = said(await collect(session.start(ConversationStart("call-1"))))
+    spoken += " " + said(await turn(session, "t1", answer))
+    spoken += " " + said(await turn(session, "t2", "goodbye"))
+
+    for value in ("victim", "example", "pipe", "kitchen", "23rd", "November", "4:30", "0 1 2 3"):
+        assert value not in spoken, spoken
+    assert "goodbye!" in spoken
+
+
+async def test_a_resumed_caller_who_says_no_is_told_goodbye_and_the_call_ends() -> None:
+    store = InMemoryStore()
+    _resumed_with_every_value(store)
+    session = await open_session(store)
+    await collect(session.start(ConversationStart("call-1")))
+
+    events = await turn(session, "t1", "no, wrong number")
+
+    assert said(events).startswith("All right.")
+    assert EndCallRequest("t1", "caller_declined") in events
 
 
 async def test_a_reconnect_emits_nothing_and_a_resent_turn_replays_the_stored_answer() -> None:

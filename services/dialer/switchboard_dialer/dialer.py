@@ -8,6 +8,7 @@ from switchboard import domain
 from switchboard.errors import FailedPrecondition, InvalidArgument, SwitchboardError, Unavailable
 from switchboard.features import FeatureFlags
 from switchboard.phones import parse_e164
+from switchboard_dialer.callback import inbound_may_resume
 from switchboard_dialer.inbound import DEFAULT_AGENT_NUMBER, default_inbound_request
 from switchboard_dialer.ports import CallStore
 from switchboard_dialer.registry import CallRegistry
@@ -87,7 +88,7 @@ class Dialer:
         caller = parse_e164(from_number, "from_number")
         parse_e164(to_number, "to_number")
         default = default_inbound_request(caller, self._inbound_agent_number)
-        call = await self._open_call(default, domain.CallDirection.INBOUND, None)
+        call = await self._open_call(default, domain.CallDirection.INBOUND, None, inbound=True)
         if self._registry.is_live(call.call_id):
             raise FailedPrecondition("this caller's conversation is already live")
         await line.accept(call.call_id)
@@ -127,9 +128,14 @@ class Dialer:
         request: domain.CallRequest,
         direction: domain.CallDirection,
         match: domain.CallRequest | None,
+        inbound: bool = False,
     ) -> domain.Call:
         window = self._flags.current.callback_timeout_hour
         found = await self._store.find_open_call(request.phone_number, window, match)
+        if found is not None and inbound and not inbound_may_resume(found):
+            # Caller ID is no proof of who calls: a finished conversation stays closed.
+            log.info("completed call not resumed by caller id", extra={"call_id": found.call_id})
+            found = None
         if found is not None:
             log.info("resuming open call", extra={"call_id": found.call_id})
             return found

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import grpc
 
@@ -106,6 +106,11 @@ class DialerServicer(dialer_pb2_grpc.DialerServicer):
             raise InvalidArgument(
                 "the first message on Phone must be register{number, mode} or attach"
             )
+        # Released however the stream ends: a client that cancels it while this
+        # generator waits at a ``yield`` never runs the ``finally`` below until the
+        # generator is garbage-collected.
+        release = self._release(phone)
+        context.add_done_callback(lambda _: release())
         errors: list[Exception] = []
         pump = asyncio.create_task(self._pump_uplink(uplink, phone, errors), name="phone-uplink")
         try:
@@ -115,11 +120,15 @@ class DialerServicer(dialer_pb2_grpc.DialerServicer):
             if errors:
                 raise errors[0]
         finally:
-            if isinstance(phone, SimulatedPhone) and isinstance(self._telephony, SimulatorProvider):
-                self._telephony.unregister(phone)
-            else:
-                phone.close()
+            release()
             await cancel_and_wait([pump])
+
+    def _release(self, phone: MediaEndpoint) -> Callable[[], None]:
+        """Unregisters a virtual phone or detaches a carrier's media; safe to call twice."""
+        telephony = self._telephony
+        if isinstance(phone, SimulatedPhone) and isinstance(telephony, SimulatorProvider):
+            return lambda: telephony.unregister(phone)
+        return phone.close
 
     @grpc_errors
     async def CarrierWebhook(

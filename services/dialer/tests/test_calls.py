@@ -353,3 +353,40 @@ async def test_a_brain_that_stays_down_ends_the_call_after_the_reconnect_timeout
         assert (await rig.ended(call.call_id))[-1] == "ended:brain_unavailable"
     finally:
         await rig.app.stop()
+
+
+@pytest.mark.parametrize("reason", ["claim_complete", "caller_goodbye", "agent_end_call"])
+async def test_an_inbound_call_never_resumes_a_conversation_that_was_completed(
+    rig: Rig, reason: str
+):
+    phone = rig.phone("+14155550142")
+    await phone.send(PhoneCall(to_number="+18005550100"))
+    first = await phone.expect(PhoneConnected)
+    await phone.until(BotTurnDone)
+    await phone.send(PhoneHangUp(reason=""))
+    await phone.expect(PhoneCallEnded)
+    await rig.ended(first.call_id)
+    # As if the agent had ended it on purpose: caller ID alone must not reopen it.
+    rig.store.calls[first.call_id].state_reason = reason
+
+    await phone.send(PhoneCall(to_number="+18005550100"))
+    again = await phone.expect(PhoneConnected)
+
+    assert again.call_id != first.call_id
+
+
+async def test_an_inbound_call_never_resumes_a_conversation_whose_claim_is_full(rig: Rig):
+    phone = rig.phone("+14155550142")
+    await phone.send(PhoneCall(to_number="+18005550100"))
+    first = await phone.expect(PhoneConnected)
+    await phone.until(BotTurnDone)
+    await phone.send(PhoneHangUp(reason=""))
+    await phone.expect(PhoneCallEnded)
+    await rig.ended(first.call_id)
+    stored = rig.store.calls[first.call_id]
+    stored.claim = {f.name: "x" for f in stored.initiate.claim}
+
+    await phone.send(PhoneCall(to_number="+18005550100"))
+    again = await phone.expect(PhoneConnected)
+
+    assert again.call_id != first.call_id

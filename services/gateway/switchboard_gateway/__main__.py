@@ -10,10 +10,12 @@ import uvicorn
 
 from switchboard.config import ConfigError, Settings, load_settings
 from switchboard.logs import configure_logging
+from switchboard.private_files import restrict_new_files
 from switchboard.service_main import GIL_SWITCH_INTERVAL_SEC
 from switchboard_gateway.app import create_app
 from switchboard_gateway.carrier_grpc import GrpcCarrierLink
 from switchboard_gateway.grpc_backend import GrpcCallBackend
+from switchboard_gateway.header_timeout import with_header_timeout
 from switchboard_gateway.middleware import QuietWebSockets
 from switchboard_gateway.phone_grpc import GrpcPhoneExchange
 
@@ -41,6 +43,8 @@ async def serve(settings: Settings) -> None:
         log_config=None,  # keep the structured handlers configure_logging installed
         access_log=False,  # AccessLog logs route templates, never query strings
         server_header=False,
+        # h11 with a deadline on request headers (uvicorn has none of its own).
+        http=with_header_timeout(settings.gateway.header_timeout_sec),
         # The softphone sends 640-byte frames and short JSON; refuse big messages unread.
         ws_max_size=WS_MAX_BYTES,
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SEC,
@@ -55,6 +59,7 @@ async def serve(settings: Settings) -> None:
 
 
 def main() -> None:
+    restrict_new_files()
     try:
         settings = load_settings()
     except ConfigError as exc:

@@ -16,6 +16,7 @@ from switchboard_gateway.carrier_link import CarrierLink
 from switchboard_gateway.headers import SecurityHeaders
 from switchboard_gateway.method_guard import MethodGuard
 from switchboard_gateway.middleware import AccessLog, BodyGuard, KeyLogin
+from switchboard_gateway.phone_handoff import HandoffExchange
 from switchboard_gateway.phone_link import PhoneExchange
 from switchboard_gateway.problems import install_error_handlers
 from switchboard_gateway.rate_limits import RateLimit
@@ -70,7 +71,8 @@ def create_app(
     app.state.settings = settings
     app.state.calls = calls
     app.state.api_keys = keys
-    app.state.phones = phones
+    # One number's lines follow each other: a reconnecting browser is not refused.
+    app.state.phones = HandoffExchange(phones) if phones is not None else None
     # The ACS endpoints are live when acs.url_signing_key is set (else they answer 404).
     app.state.acs = acs_routes.acs_edge(settings.acs, carriers) if carriers is not None else None
     install_error_handlers(app)

@@ -69,6 +69,10 @@ async def known_query_only(request: Request) -> None:
     if unknown:
         takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
         raise ApiError(422, f"unknown query parameter {unknown[0]!r}; {takes}")
+    # Every parameter takes one value: ``?x=1&x=2`` would silently use the last one.
+    repeated = sorted(n for n in known if len(request.query_params.getlist(n)) > 1)
+    if repeated:
+        raise ApiError(422, f"query parameter {repeated[0]!r} is given more than once")
 
 
 def _query_names(dependant: Dependant) -> set[str]:

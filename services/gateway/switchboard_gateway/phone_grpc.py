@@ -1,43 +1,24 @@
-"""The production :class:`~switchboard_gateway.phone_link.PhoneExchange`: ``Dialer.Phone``
-for the line, the store's ``WatchCall`` for the transcript. The only module of the
-softphone that sees protobuf messages.
+"""The production :class:`~switchboard_gateway.phone_link.PhoneExchange`: lib's
+:class:`~switchboard.phone_client.PhoneClient` for the line (a voice phone at the
+softphone's rate), the store's ``WatchCall`` for the transcript.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import AsyncIterator
-from typing import Any
-
-import grpc
 
 from switchboard import domain
 from switchboard.call_events import CallEvent
-from switchboard.channels import open_channel
 from switchboard.config import ServiceAddresses
-from switchboard.errors import Unavailable
-from switchboard.grpc_edge import domain_error
-from switchboard.media import FRAME_MS, AudioFrame
-from switchboard.phone import PhoneMode, PhoneRegister, PhoneRegistered
-from switchboard.phone_wire import downlink_from_pb, uplink_to_pb
+from switchboard.phone import PhoneMode, PhoneRegister
+from switchboard.phone_client import UPLINK_BUFFER, GrpcPhoneStream, PhoneClient, queued_uplink
 from switchboard.store_client import StoreClient
-from switchboard.v1 import dialer_pb2, dialer_pb2_grpc
-from switchboard_gateway.phone_link import (
-    SAMPLE_RATE,
-    PhoneDown,
-    PhoneUp,
-    TranscriptLine,
-)
+from switchboard_gateway.phone_link import SAMPLE_RATE, TranscriptLine
 
-log = logging.getLogger(__name__)
+__all__ = ["UPLINK_BUFFER", "GrpcPhoneExchange", "GrpcPhoneStream", "transcript_line"]
 
-REGISTER_TIMEOUT_SEC = 5.0
-# After the uplink is closed, how long the dialer gets to end the stream before it is cut.
-CLOSE_GRACE_SEC = 1.0
-# Uplink messages buffered towards the dialer (2 s of audio); the browser waits beyond that.
-UPLINK_BUFFER = 100
+# Where the Phone client lived before lib had it; carrier bridges built on it import these.
+_drain = queued_uplink
 
 _SPEAKERS = {domain.Persona.ASSISTANT: "bot", domain.Persona.HUMAN: "caller"}
 
@@ -55,87 +36,16 @@ def transcript_line(event: CallEvent) -> TranscriptLine | None:
     )
 
 
-class GrpcPhoneStream:
-    """One ``Dialer.Phone`` stream; :meth:`close` half-closes it, then cancels it."""
-
-    def __init__(
-        self,
-        number: str,
-        call: Any,
-        uplink: asyncio.Queue[dialer_pb2.PhoneUplink | None],
-    ) -> None:
-        self._number = number
-        self._call = call
-        self._uplink = uplink
-        self._seq = 0
-        self._closed = False
-
-    @property
-    def number(self) -> str:
-        return self._number
-
-    async def send(self, event: PhoneUp) -> None:
-        if self._closed or self._call.done():
-            raise Unavailable("the phone stream to the dialer has ended")
-        if isinstance(event, AudioFrame):
-            self._seq += 1
-            event = AudioFrame(event.pcm, self._seq, self._seq * FRAME_MS, SAMPLE_RATE)
-        await self._uplink.put(uplink_to_pb(event))
-
-    async def events(self) -> AsyncIterator[PhoneDown]:
-        try:
-            # read(), not iteration: registration already read the first message, and
-            # grpc.aio refuses to mix the two styles on one call.
-            while (msg := await self._call.read()) is not grpc.aio.EOF:
-                event = downlink_from_pb(msg)
-                if event is not None and not isinstance(event, PhoneRegistered):
-                    yield event
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() != grpc.StatusCode.CANCELLED:
-                raise domain_error(exc) from exc
-
-    async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        # Half-close: the dialer unregisters the number and ends the stream itself.
-        with contextlib.suppress(asyncio.QueueFull):
-            self._uplink.put_nowait(None)
-        try:
-            async with asyncio.timeout(CLOSE_GRACE_SEC):
-                await self._call.code()
-        except TimeoutError:
-            log.info("phone stream did not end in time; cancelling it")
-        finally:
-            self._call.cancel()
-
-
 class GrpcPhoneExchange:
     """Virtual phones on the dialer and transcripts from the store."""
 
     def __init__(self, services: ServiceAddresses) -> None:
-        self._channel = open_channel(services.dialer)
-        # Generated stubs have no annotations for the constructor.
-        self._dialer = dialer_pb2_grpc.DialerStub(self._channel)  # type: ignore[no-untyped-call]
+        self._phones = PhoneClient(services.dialer)
         self._store = StoreClient(services.store)
 
-    async def register(self, number: str) -> GrpcPhoneStream:
-        uplink: asyncio.Queue[dialer_pb2.PhoneUplink | None] = asyncio.Queue(UPLINK_BUFFER)
-        uplink.put_nowait(uplink_to_pb(PhoneRegister(number, PhoneMode.VOICE, SAMPLE_RATE)))
-        call = self._dialer.Phone(_drain(uplink))
-        try:
-            async with asyncio.timeout(REGISTER_TIMEOUT_SEC):
-                first = await call.read()
-        except TimeoutError as exc:
-            call.cancel()
-            raise Unavailable("the dialer did not confirm the registration in time") from exc
-        except grpc.aio.AioRpcError as exc:
-            raise domain_error(exc) from exc
-        registered = None if first is grpc.aio.EOF else downlink_from_pb(first)
-        if not isinstance(registered, PhoneRegistered):
-            call.cancel()
-            raise Unavailable("the dialer ended the phone stream before registering it")
-        return GrpcPhoneStream(registered.number, call, uplink)
+    async def register(self, number: str, sample_rate: int = SAMPLE_RATE) -> GrpcPhoneStream:
+        """A voice phone, at the softphone's rate unless told otherwise."""
+        return await self._phones.register(PhoneRegister(number, PhoneMode.VOICE, sample_rate))
 
     async def transcript(self, call_id: str) -> AsyncIterator[TranscriptLine]:
         async for event in self._store.watch_call(call_id):
@@ -144,12 +54,5 @@ class GrpcPhoneExchange:
                 yield line
 
     async def close(self) -> None:
-        await self._channel.close()
+        await self._phones.close()
         await self._store.close()
-
-
-async def _drain(
-    queue: asyncio.Queue[dialer_pb2.PhoneUplink | None],
-) -> AsyncIterator[dialer_pb2.PhoneUplink]:
-    while (item := await queue.get()) is not None:
-        yield item

@@ -38,6 +38,9 @@ from switchboard_gateway.phone_link import (
 )
 
 MAX_TEXT_CHARS = 2048
+# Messages are flat objects; a deeper one is refused before the JSON parser recurses
+# into it (1,000 levels of "[" exhaust Python's recursion limit).
+MAX_JSON_DEPTH = 4
 MAX_CALL_ID_CHARS = 128
 
 # RFC 6455 codes, and private ones (4000-4999) mirroring the HTTP status they stand for.
@@ -94,9 +97,14 @@ def parse_text(text: str) -> BrowserCommand:
         raise ProtocolViolation(
             CLOSE_TOO_BIG, f"text messages are limited to {MAX_TEXT_CHARS} characters"
         )
+    if _nesting_depth(text) > MAX_JSON_DEPTH:
+        raise ProtocolViolation(
+            CLOSE_INVALID_PAYLOAD,
+            f"text messages must be flat JSON objects (at most {MAX_JSON_DEPTH} levels deep)",
+        )
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ProtocolViolation(
             CLOSE_INVALID_PAYLOAD, 'text messages must be JSON objects like {"type": "answer"}'
         ) from exc
@@ -118,6 +126,28 @@ def parse_text(text: str) -> BrowserCommand:
     if kind == "hangup":
         return PhoneHangUp()
     return UnknownType(type=kind[:40])
+
+
+def _nesting_depth(text: str) -> int:
+    """The deepest ``[``/``{`` nesting of a JSON text, brackets inside strings ignored."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 def _string(data: dict[str, Any], key: str, name: str, limit: int) -> str:

@@ -110,3 +110,13 @@ def test_a_query_parameter_the_api_does_not_take_is_a_422_naming_the_ones_it_doe
         "unknown query parameter 'phone'; it takes phone_number"
     )
     assert client.get("/call?phone_number=%2B14155550123").status_code == 200
+
+
+def test_a_query_parameter_given_twice_is_a_422_not_a_silent_pick_of_the_last(
+    client: TestClient,
+) -> None:
+    response = client.get("/call?phone_number=%2B14155550123&phone_number=%2B14155550124")
+    assert response.status_code == 422
+    assert response.json()["error"]["message"] == (
+        "query parameter 'phone_number' is given more than once"
+    )

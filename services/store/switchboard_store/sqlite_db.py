@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from switchboard.private_files import PRIVATE_DIR_MODE, make_private
 from switchboard_store.migration_files import packaged_migrations
 
 log = logging.getLogger(__name__)
@@ -105,9 +106,14 @@ class SqliteDatabase:
 
     async def open(self) -> list[int]:
         """Creates the file if needed, switches to WAL, migrates; returns the versions applied."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Created 0700 when missing; an existing directory may be shared, so it is left.
+        self.path.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, self._open_writer)
+        applied = await loop.run_in_executor(self._writer, self._open_writer)
+        # Calls hold personal data: the files are the owner's alone, even ones an
+        # earlier run created under a laxer umask.
+        make_private(*(self.path.with_name(self.path.name + s) for s in ("", "-wal", "-shm")))
+        return applied
 
     def _open_writer(self) -> list[int]:
         conn = _connect(self.path, read_only=False)

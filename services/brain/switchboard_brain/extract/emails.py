@@ -9,7 +9,7 @@ until a word that cannot be part of it ("my", "is", "and", "reach", …).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from switchboard_brain.extract.spans import Found
 
@@ -33,6 +33,11 @@ _STOP_WORDS = frozenset(
     "write send to use try via on number phone call no sorry wait actually mean".split()
 )
 
+
+# What recognisers hear for the "at" of a spoken address ("john dot smith that example dot
+# com"); read as "at" only when no "at" was heard and a "dot" follows within a few words.
+_MISHEARD_AT = frozenset({"that", "add", "had", "hat"})
+_DOTS = frozenset({"dot", "period", "point"})
 
 _SPELLED_RE = re.compile(r"^[a-z0-9](?:-[a-z0-9])+$")  # "j-o-h-n", as recognisers spell
 _PAUSES = frozenset(",;!?\u2026")
@@ -109,6 +114,20 @@ def find_emails(text: str) -> list[Found]:
         start, end = item.span
         blanked[start:end] = " " * (end - start)
     words = _spoken_forms(_words("".join(blanked)))
+    spoken = _spoken_emails(words)
+    if not spoken and not found and all(w.text != "at" for w in words):
+        for i, word in enumerate(words):
+            if word.text in _MISHEARD_AT and any(w.text in _DOTS for w in words[i + 1 : i + 4]):
+                spoken = _spoken_emails([*words[:i], replace(word, text="at"), *words[i + 1 :]])
+                if spoken:
+                    break
+    found.extend(spoken)
+    return sorted(found, key=lambda item: item.span)
+
+
+def _spoken_emails(words: list[_Word]) -> list[Found]:
+    """The addresses spoken around each "at", read outwards to the nearest stop word."""
+    found: list[Found] = []
     floor = 0  # the spoken address before this "at" ended here
     for at, word in enumerate(words):
         if word.text != "at" or at < floor:
@@ -119,16 +138,14 @@ def find_emails(text: str) -> list[Found]:
         end = at + 1
         while end < len(words) and words[end].text not in _STOP_WORDS | {"at"}:
             end += 1
-            dotted = any(
-                w.text in ("dot", "period", "point") or "." in w.text for w in words[at:end]
-            )
+            dotted = any(w.text in _DOTS or "." in w.text for w in words[at:end])
             if words[end - 1].pause_after and dotted:
                 break  # "… at gmail dot com, all one word"
         candidate = _rejoin(words[start:at]) + "@" + _rejoin(words[at + 1 : end])
         if start < at and _VALID_RE.match(candidate):
             found.append(Found(candidate, (words[start].start, words[end - 1].end)))
             floor = end
-    return sorted(found, key=lambda item: item.span)
+    return found
 
 
 def parse_email(text: str) -> str | None:

@@ -24,7 +24,7 @@ from switchboard.config import RagSettings
 from switchboard.domain import ClaimField, ClaimFieldType
 from switchboard.errors import InvalidArgument, SwitchboardError
 from switchboard_brain.extract.corrections import is_correction
-from switchboard_brain.extract.intents import Intent, detect_intent
+from switchboard_brain.extract.intents import Intent, detect_intent, yes_no
 from switchboard_brain.policy import phrases
 from switchboard_brain.policy.base import (
     AgentReply,
@@ -54,8 +54,13 @@ class FormPolicy(ConversationPolicy):
     async def greet(self, ctx: TurnContext, resumed: bool) -> AgentReply:
         state = FormState.load(ctx.call.policy_state)
         request = ctx.call.initiate
-        opening = phrases.welcome_back(request) if resumed else phrases.greeting(request)
-        return self._continue(ctx, state, opening)
+        state.resumed_leg = resumed
+        state.confirming = resumed
+        if resumed:
+            # Caller ID is not authentication: ask before going on, read nothing back.
+            state.last_question = phrases.RESUME_QUESTION
+            return self._reply(state, phrases.welcome_back(request))
+        return self._continue(ctx, state, phrases.greeting(request))
 
     async def answer(self, ctx: TurnContext, text: str) -> AgentReply:
         state = FormState.load(ctx.call.policy_state)
@@ -66,6 +71,13 @@ class FormPolicy(ConversationPolicy):
             current = self._asked_field(ctx, state)
             last = state.last_question or (phrases.question(current) if current else "")
             return self._reply(state, ["Of course.", last] if last else ["Of course."])
+        if state.confirming:
+            state.confirming = False
+            if intent is Intent.GOODBYE or yes_no(text) is False:
+                return self._close(ctx, state, "caller_declined", ["All right."], recap=False)
+            if yes_no(text):
+                return self._continue(ctx, state, ["Thank you."])
+            # Neither yes nor no: the caller went straight on; read it as an answer.
         if not state.ended and (answer := await self._from_knowledge(ctx, text)):
             follow_up = state.last_question or phrases.ANYTHING_ELSE
             return self._reply(state, [*answer, follow_up])
@@ -212,7 +224,7 @@ class FormPolicy(ConversationPolicy):
         state.field = None
         state.wrap_up = True
         state.last_question = phrases.ANYTHING_ELSE
-        recap = phrases.recap(ctx.call.initiate, ctx.call.claim)
+        recap = phrases.recap(ctx.call.initiate, ctx.call.claim, not state.resumed_leg)
         return self._reply(state, [*lead, *recap, phrases.ANYTHING_ELSE])
 
     def _close(
@@ -221,6 +233,6 @@ class FormPolicy(ConversationPolicy):
         state.field = None
         state.ended = reason
         request = ctx.call.initiate
-        summary = phrases.recap(request, ctx.call.claim) if recap else []
+        summary = phrases.recap(request, ctx.call.claim, not state.resumed_leg) if recap else []
         sentences = [*lead, *summary, *phrases.goodbye(request)]
         return self._reply(state, sentences, EndCall(reason))

@@ -18,6 +18,10 @@ class FormState(BaseModel):
     transfer_requested: bool = False
     wrap_up: bool = False  # every field done; "anything else?" was asked
     ended: str = ""  # why the policy ended the call, once it did
+    # This leg resumed a stored conversation: the caller is known only by their number
+    # (caller ID is no proof), so stored values are named, never read back to them.
+    resumed_leg: bool = False
+    confirming: bool = False  # the welcome back asked whether to continue; no answer yet
 
     @classmethod
     def load(cls, raw: str) -> FormState:

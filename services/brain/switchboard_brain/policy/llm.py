@@ -61,6 +61,7 @@ from switchboard_brain.policy.base import (
     TurnEnd,
 )
 from switchboard_brain.policy.form import FormPolicy
+from switchboard_brain.policy.form_state import FormState
 from switchboard_brain.policy.llm_prompt import Budget, conversation
 
 log = logging.getLogger(__name__)
@@ -298,7 +299,9 @@ class LlmPolicy(ConversationPolicy):
         settings = self._settings
         tools = llm_tools.tool_specs(ctx.call.initiate)
         budget = Budget(settings.max_history_messages, settings.context_tokens, settings.max_tokens)
-        messages = conversation(ctx, words, tools, self._counter, budget)
+        # A resumed leg: caller ID is no proof, so earlier legs' details stay out of reach.
+        unverified = FormState.load(state.form).resumed_leg
+        messages = conversation(ctx, words, tools, self._counter, budget, unverified)
         for round_number in range(settings.tool_rounds):
             offered = tools if round_number < settings.tool_rounds - 1 else None
             request = ChatRequest(

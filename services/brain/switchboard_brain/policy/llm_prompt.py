@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from switchboard.domain import Call, CallDirection, MessageAction, Persona
+from switchboard.domain import Call, CallDirection, Message, MessageAction, Persona
 from switchboard_brain import prompts
 from switchboard_brain.llm.base import ChatMessage, ModelToolCall, ToolSpec
 from switchboard_brain.llm.tokens import TokenCounter, message_tokens, tools_tokens
@@ -23,14 +23,21 @@ def is_turn_action(tool_id: str, name: str) -> bool:
     return tool_id.endswith(f"-{name}")
 
 
-def system_prompt(ctx: TurnContext) -> str:
+# What an unverified caller's prompt holds instead of a saved value.
+ON_FILE = "(saved earlier; never read it back)"
+
+
+def system_prompt(ctx: TurnContext, unverified: bool = False) -> str:
+    """The rules, the task and the claim. ``unverified``: the call was resumed by a
+    caller known only by their number, so no saved value is shown (what they say in
+    this leg is in this leg's history)."""
     call = ctx.call
     claim = [
         {
             "field": f.name,
             "type": f.type.value,
             "description": f.description,
-            "value": call.claim.get(f.name),
+            "value": ON_FILE if unverified and f.name in call.claim else call.claim.get(f.name),
         }
         for f in call.initiate.claim
     ]
@@ -51,16 +58,27 @@ def system_prompt(ctx: TurnContext) -> str:
         timezone=str(ctx.timezone),
         lang=call.current_lang,
         interrupted=any(m.interrupted for m in call.messages),
+        unverified=unverified,
         claim_json=json.dumps(claim, ensure_ascii=False),
         reminders_json=json.dumps(reminders, ensure_ascii=False) if reminders else "",
     )
 
 
-def history(call: Call) -> list[list[ChatMessage]]:
+def _this_leg(call: Call) -> list[Message]:
+    """The messages since the line last connected (the store records each connection)."""
+    starts = [
+        i
+        for i, m in enumerate(call.messages)
+        if m.persona is Persona.HUMAN and m.action is MessageAction.CALL
+    ]
+    return call.messages[starts[-1] :] if starts else call.messages
+
+
+def history(call: Call, unverified: bool = False) -> list[list[ChatMessage]]:
     """The stored transcript as groups that must stay together (a tool call and its
-    results), oldest first."""
+    results), oldest first; only this leg's when the caller is ``unverified``."""
     groups: list[list[ChatMessage]] = []
-    for message in call.messages:
+    for message in _this_leg(call) if unverified else call.messages:
         if message.persona is Persona.HUMAN:
             if message.action is MessageAction.TALK and message.content:
                 groups.append([ChatMessage("user", message.content)])
@@ -101,10 +119,11 @@ def conversation(
     tools: list[ToolSpec] | None,
     counter: TokenCounter,
     budget: Budget,
+    unverified: bool = False,
 ) -> list[ChatMessage]:
     """System prompt, the newest history that fits, then the caller's words."""
-    system = ChatMessage("system", system_prompt(ctx))
-    groups = history(ctx.call)
+    system = ChatMessage("system", system_prompt(ctx, unverified))
+    groups = history(ctx.call, unverified)
     # The session stores the caller's message while the policy runs: it may be there.
     if groups and groups[-1] == [ChatMessage("user", caller_text)]:
         groups.pop()

@@ -238,20 +238,28 @@ def greeting(request: CallRequest) -> list[str]:
 
 
 def welcome_back(request: CallRequest) -> list[str]:
+    """The opening of a resumed conversation: it names the matter and asks whether to go
+    on. It reads nothing stored back: the caller is known only by their number."""
     topic = _lower_first(to_second_person(_strip_end(request.task))) or "your file"
     return [
         f"Welcome back, this is {request.bot_name} from {request.bot_company}.",
         f"We were talking about this: {topic}.",
-        "Let's continue where we left off.",
+        RESUME_QUESTION,
     ]
 
 
-def recap(request: CallRequest, claim: dict[str, str]) -> list[str]:
+RESUME_QUESTION = "Shall we continue where we left off?"
+
+
+def recap(request: CallRequest, claim: dict[str, str], read_values: bool = True) -> list[str]:
     """A short summary of what was collected, and what is still missing. Free text in
-    the caller's own words is named, not read back (see :func:`confirmation`)."""
+    the caller's own words is named, not read back (see :func:`confirmation`); without
+    ``read_values`` (a resumed call: the caller is unverified) no value is read back."""
     filled = [f for f in request.claim if f.name in claim]
     shown = [
-        f for f in filled if f.type is not ClaimFieldType.TEXT or _worth_reading_back(claim[f.name])
+        f
+        for f in filled
+        if read_values and (f.type is not ClaimFieldType.TEXT or _worth_reading_back(claim[f.name]))
     ]
     read = [f"{spoken_label(f)}: {spoken_value(f, claim[f.name])}" for f in shown]
     named = [spoken_label(f) for f in filled if f not in shown]

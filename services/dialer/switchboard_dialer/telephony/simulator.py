@@ -339,10 +339,11 @@ class SimulatorProvider(TelephonyProvider):
         return phone
 
     def unregister(self, phone: SimulatedPhone) -> None:
+        """Releases the phone's number; harmless when it was released already."""
         phone.close()
         if self._phones.get(phone.number) is phone:
             del self._phones[phone.number]
-        log.info("phone unregistered", extra={"pii_number": phone.number})
+            log.info("phone unregistered", extra={"pii_number": phone.number})
 
     async def dial(self, call_id: str, to_number: str) -> Ring:
         phone = self._phones.get(to_number)
