@@ -1,7 +1,7 @@
 """The ``acs`` carrier end to end: five services as processes, the real ACS SDKs, a fake ACS.
 
 The dialer runs ``dialer.telephony: acs`` and ``dialer.sms: acs`` with its endpoint on
-the fake (:mod:`tests.carriers.fake_acs`), which dials back into the gateway's media
+the fake (:mod:`switchboard_testing.fake_acs`), which dials back into the gateway's media
 URL with a signed JWT and speaks a Piper-voiced callee. Everything ACS would send
 the gateway is authenticated as ACS's would be: a JWT signed with the fake's key
 (served as the JWKS the gateway is configured with) and the per-call token.
@@ -21,8 +21,8 @@ import websockets
 
 from switchboard.v1 import dialer_pb2, dialer_pb2_grpc
 from switchboard_cli.launcher import Cluster, ClusterPorts, free_port
-from tests.carriers.fake_acs import AcsSigner, Callee, CalleeLine, FakeAcs, FakeCall
-from tests.carriers.piper_voice import synthesise
+from switchboard_testing.fake_acs import AcsSigner, Callee, CalleeLine, FakeAcs, FakeCall
+from switchboard_testing.voices import spoken_pcm
 from tests.cluster.harness import FIXED_NOW, unique_number
 
 pytestmark = pytest.mark.cluster
@@ -52,7 +52,7 @@ class AcsCluster:
     def speak(self, text: str) -> bytes:
         if text not in self.voice:
             address = self.cluster.ports.grpc_address("speech")
-            self.voice[text] = asyncio.run(synthesise(address, text))
+            [self.voice[text]] = asyncio.run(spoken_pcm(address, [text], 16000, "acs-callee"))
         return self.voice[text]
 
 
