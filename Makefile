@@ -105,6 +105,7 @@ bench: install install-llm-local system-deps services ## Run every benchmark (ab
 	$(BIN)/python bench/rpc_tracing_cost.py
 	$(BIN)/python bench/store/latency.py
 	$(BIN)/python bench/brain/overhead.py
+	$(BIN)/python bench/carriers/acs_frame_cost.py
 	$(BIN)/python bench/brain/local_llm.py
 	$(BIN)/python bench/brain/rag.py
 	$(BIN)/python bench/speech/wer.py --engines piper,espeak

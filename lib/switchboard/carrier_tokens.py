@@ -1,8 +1,12 @@
-"""Per-call secrets in the URLs a carrier is given (media socket, callbacks).
+"""Per-call tokens in the URLs a carrier is given (media socket, callbacks), checked
+without state.
 
-The token is an HMAC of the call id under the carrier's auth secret, so any
-gateway replica can check it without shared state and no token is ever stored.
-A token for one call is worthless for another.
+A token is an HMAC of the call id and its purpose under a key every gateway and dialer
+replica shares (Twilio: the auth token; ACS: ``acs.url_signing_key``), so any replica
+can check any call's token, no token is ever stored, and a call's URLs cannot be
+guessed from its id. It authenticates the URL on top of the carrier's own signature
+(``X-Twilio-Signature``, the ACS JWT), which any call of the same account carries. A
+token for one call, or one purpose, is worthless for another.
 """
 
 from __future__ import annotations
@@ -10,15 +14,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+TOKEN_CHARS = 32
 
-def call_token(secret: str, call_id: str, purpose: str = "media") -> str:
-    """The token for ``call_id``'s ``purpose`` (``media``, ``status``)."""
+
+def call_token(key: str, call_id: str, purpose: str = "call") -> str:
+    """The token of ``call_id`` for ``purpose`` (hex, :data:`TOKEN_CHARS` long)."""
+    if not key:
+        raise ValueError("a URL signing key is required to sign carrier URLs")
     message = f"{purpose}:{call_id}".encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:40]
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()[:TOKEN_CHARS]
 
 
-def check_call_token(secret: str, call_id: str, token: str, purpose: str = "media") -> bool:
-    """Whether ``token`` is ``call_id``'s; constant time, False without a secret."""
-    if not secret or not call_id or not token:
+def check_call_token(key: str, call_id: str, token: str, purpose: str = "call") -> bool:
+    """Whether ``token`` is ``call_id``'s for ``purpose``; constant time, False without a key."""
+    if not key or not call_id or not token:
         return False
-    return hmac.compare_digest(call_token(secret, call_id, purpose), token)
+    return hmac.compare_digest(call_token(key, call_id, purpose), token)

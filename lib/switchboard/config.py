@@ -163,10 +163,34 @@ class TwilioSettings(Section):
         return os.environ.get(self.auth_token_env, "")
 
 
+class AcsSettings(Section):
+    """Azure Communication Services: the ``acs`` telephony and SMS providers (dialer) and
+    the gateway's ACS endpoints (``/acs/...``). Secrets only from the environment:
+    ``SWITCHBOARD__ACS__ACCESS_KEY``, ``SWITCHBOARD__ACS__URL_SIGNING_KEY``,
+    ``SWITCHBOARD__ACS__EVENT_GRID_SECRET``."""
+
+    endpoint: str = ""  # https://NAME.communication.azure.com
+    access_key: str = ""  # the resource's access key (calls cannot be placed with Entra ID)
+    caller_id: str = ""  # E.164: the ACS number calls and SMS come from
+    # The gateway as ACS reaches it (https://…); callback and media URLs are built on it.
+    public_url: str = ""
+    # Signs the per-call tokens of callback and media URLs (HMAC); the same on every
+    # gateway and dialer replica, so any of them can check any call's token.
+    url_signing_key: str = ""
+    # The secret in the Event Grid subscription's URL (/acs/events?secret=…).
+    event_grid_secret: str = ""
+    # Callback JWTs: audience is the ACS resource's immutable id; keys from jwks_url.
+    resource_id: str = ""
+    jwt_issuer: str = "https://acscallautomation.communication.azure.com"
+    jwks_url: str = "https://acscallautomation.communication.azure.com/calling/keys"
+    jwt_leeway_sec: float = Field(300, ge=0)  # clock skew, as the reference allows
+    transfer_timeout_sec: float = Field(30, gt=0)  # a transfer ACS never settles fails after
+
+
 class DialerSettings(Section):
-    telephony: Literal["simulator", "sip", "twilio"] = "simulator"
-    # "log": kept in the transcript, not sent; "twilio": sent through Twilio Messaging
-    sms: Literal["log", "twilio"] = "log"
+    telephony: Literal["simulator", "sip", "twilio", "acs"] = "simulator"
+    # "log": kept in the transcript, not sent; "twilio" / "acs": sent through the carrier
+    sms: Literal["log", "twilio", "acs"] = "log"
     sample_rate: int = 8000
     max_call_duration_sec: float = Field(1800, gt=0)
     ring_timeout_sec: float = Field(30, gt=0)
@@ -280,6 +304,7 @@ class Settings(Section):
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     dialer: DialerSettings = Field(default_factory=DialerSettings)
+    acs: AcsSettings = Field(default_factory=AcsSettings)
     brain: BrainSettings = Field(default_factory=BrainSettings)
     speech: SpeechSettings = Field(default_factory=SpeechSettings)
     app_configuration: AppConfigurationSettings = Field(default_factory=AppConfigurationSettings)

@@ -22,6 +22,7 @@ __all__ = [  # AudioFrame and Dtmf are common.proto's, shared with other streams
     "ClearAudio",
     "Dtmf",
     "PhoneAnswer",
+    "PhoneAttach",
     "PhoneCall",
     "PhoneCallEnded",
     "PhoneConnected",
@@ -83,7 +84,28 @@ class PhoneCall:
     to_number: str
 
 
-PhoneUplink = PhoneRegister | PhoneAnswer | PhoneSay | AudioFrame | Dtmf | PhoneHangUp | PhoneCall
+@dataclass(frozen=True)
+class PhoneAttach:
+    """Instead of :class:`PhoneRegister`, first: a carrier's media socket, reached at the
+    gateway, for the call ``call_id`` the dialer placed or answered through ``provider``.
+    ``token`` is the per-call secret of the socket's URL."""
+
+    provider: str
+    call_id: str
+    token: str
+    sample_rate: int
+
+
+PhoneUplink = (
+    PhoneRegister
+    | PhoneAttach
+    | PhoneAnswer
+    | PhoneSay
+    | AudioFrame
+    | Dtmf
+    | PhoneHangUp
+    | PhoneCall
+)
 
 # Downlink: dialer → phone.
 

@@ -21,7 +21,14 @@ from switchboard.channels import open_channel
 from switchboard.errors import Unavailable
 from switchboard.grpc_edge import domain_error
 from switchboard.media import FRAME_MS, AudioFrame
-from switchboard.phone import PhoneDownlink, PhoneRegister, PhoneRegistered, PhoneUplink
+from switchboard.phone import (
+    PhoneAttach,
+    PhoneConnected,
+    PhoneDownlink,
+    PhoneRegister,
+    PhoneRegistered,
+    PhoneUplink,
+)
 from switchboard.phone_wire import downlink_from_pb, uplink_to_pb
 from switchboard.v1 import dialer_pb2, dialer_pb2_grpc
 
@@ -126,6 +133,20 @@ class PhoneClient:
             call.cancel()
             raise Unavailable("the dialer ended the phone stream before registering it")
         return GrpcPhoneStream(registered.number, call, uplink, register.sample_rate)
+
+    async def attach(
+        self, attach: PhoneAttach, timeout_sec: float = REGISTER_TIMEOUT_SEC
+    ) -> GrpcPhoneStream:
+        """A carrier's media socket, attached to its call once this returns.
+
+        Raises ``NotFound`` (no such live call, or a wrong token), ``InvalidArgument``,
+        ``FailedPrecondition`` (another provider) or ``Unavailable``.
+        """
+        call, uplink, connected = await self._open(attach, timeout_sec)
+        if not isinstance(connected, PhoneConnected):
+            call.cancel()
+            raise Unavailable("the dialer ended the media stream before attaching it")
+        return GrpcPhoneStream(attach.call_id, call, uplink, attach.sample_rate)
 
     async def _open(
         self, first: PhoneUplink, timeout_sec: float

@@ -14,6 +14,7 @@ from switchboard.phone import (
     BotTurnDone,
     ClearAudio,
     PhoneAnswer,
+    PhoneAttach,
     PhoneCall,
     PhoneCallEnded,
     PhoneConnected,
@@ -47,6 +48,15 @@ def uplink_to_pb(event: PhoneUplink) -> dialer_pb2.PhoneUplink:
                     speed=event.speed,
                 )
             )
+        case PhoneAttach():
+            return dialer_pb2.PhoneUplink(
+                attach=dialer_pb2.PhoneAttach(
+                    provider=event.provider,
+                    call_id=event.call_id,
+                    token=event.token,
+                    sample_rate=event.sample_rate,
+                )
+            )
         case PhoneAnswer(call_id=call_id):
             return dialer_pb2.PhoneUplink(answer=dialer_pb2.PhoneAnswer(call_id=call_id))
         case PhoneSay(text=text):
@@ -71,6 +81,9 @@ def uplink_from_pb(msg: dialer_pb2.PhoneUplink) -> PhoneUplink | None:
             if mode is None:
                 raise InvalidArgument("register.mode must be PHONE_MODE_TEXT or PHONE_MODE_VOICE")
             return PhoneRegister(r.number, mode, r.sample_rate, r.auto_answer, r.speed or 1.0)
+        case "attach":
+            a = msg.attach
+            return PhoneAttach(a.provider, a.call_id, a.token, a.sample_rate)
         case "answer":
             return PhoneAnswer(msg.answer.call_id)
         case "say":

@@ -119,6 +119,7 @@ CONTRACTS = [
             "dtmf": Dtmf("42#"),
             "hang_up": phone.PhoneHangUp("caller_hangup"),
             "dial": phone.PhoneCall("+18005550100"),
+            "attach": phone.PhoneAttach("acs", "call-1", "0123abcd", 16000),
         },
     ),
     Contract(

@@ -11,6 +11,7 @@ from switchboard.speech_client import SpeechClient
 from switchboard.store_client import StoreClient
 from switchboard.v1 import dialer_pb2_grpc
 from switchboard_dialer.app import DialerApp, build_dialer
+from switchboard_dialer.sms import create_sms
 from switchboard_dialer.telephony import create_telephony
 
 
@@ -18,8 +19,9 @@ async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -
     store = StoreClient(settings.services.store)
     brain = BrainClient(settings.services.brain)
     speech = SpeechClient(settings.services.speech)
-    telephony = create_telephony(settings.dialer)
-    app = build_dialer(store, brain, telephony, flags, settings.dialer, speech=speech)
+    telephony = create_telephony(settings.dialer, settings.acs)
+    sms = create_sms(settings.dialer.sms, store, settings.dialer, acs=settings.acs)
+    app = build_dialer(store, brain, telephony, flags, settings.dialer, sms=sms, speech=speech)
     # Explicit, not lazy: a SIP port that cannot be bound fails the process at boot.
     await app.start()
     # Generated registration helpers are untyped.

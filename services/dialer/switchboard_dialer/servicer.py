@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol, runtime_checkable
 
 import grpc
@@ -11,29 +11,30 @@ import grpc
 from switchboard import convert
 from switchboard.errors import FailedPrecondition, InvalidArgument
 from switchboard.grpc_edge import grpc_errors
-from switchboard.phone import PhoneDownlink, PhoneRegister, PhoneRegistered, PhoneUplink
+from switchboard.phone import (
+    PhoneAttach,
+    PhoneConnected,
+    PhoneDownlink,
+    PhoneRegister,
+    PhoneRegistered,
+)
 from switchboard.phone_wire import downlink_to_pb, uplink_from_pb
 from switchboard.tasks import cancel_and_wait
 from switchboard.v1 import common_pb2, dialer_pb2, dialer_pb2_grpc
 from switchboard_dialer.dialer import Dialer
-from switchboard_dialer.telephony.base import TelephonyProvider
+from switchboard_dialer.telephony.base import MediaEndpoint, TelephonyProvider
 
 
-class HostedPhone(Protocol):
-    """One ``Dialer.Phone`` stream's phone: a simulated phone or a carrier's media leg."""
+class HostedPhone(MediaEndpoint, Protocol):
+    """A phone registered by number on ``Dialer.Phone``: a simulated phone or a carrier's
+    media leg bridged by the gateway."""
 
     number: str
-
-    def downlink(self) -> AsyncIterator[PhoneDownlink]: ...
-
-    async def handle(self, event: PhoneUplink) -> None: ...
-
-    def close(self) -> None: ...
 
 
 @runtime_checkable
 class PhoneHost(Protocol):
-    """A telephony provider that serves ``Dialer.Phone`` streams (simulator, twilio)."""
+    """A telephony provider that serves registered phones (simulator, twilio)."""
 
     def register(self, registration: PhoneRegister) -> HostedPhone: ...
 
@@ -113,39 +114,70 @@ class DialerServicer(dialer_pb2_grpc.DialerServicer):
         request_iterator: AsyncIterator[dialer_pb2.PhoneUplink],
         context: grpc.aio.ServicerContext,
     ) -> AsyncIterator[dialer_pb2.PhoneDownlink]:
-        """A virtual phone: ``register`` first, then ring, answer, talk; closing unregisters."""
-        if not isinstance(self._telephony, PhoneHost):
-            raise FailedPrecondition(
-                f"virtual phones need dialer.telephony simulator or a carrier whose media "
-                f"the gateway bridges; this dialer runs {self._telephony.name}"
-            )
+        """A registered phone (``register`` first, then ring, answer, talk; closing
+        unregisters), or a carrier's media socket for one call (``attach`` first, then
+        audio and DTMF)."""
         uplink = aiter(request_iterator)
         first = await anext(uplink, None)
-        registration = uplink_from_pb(first) if first is not None else None
-        if not isinstance(registration, PhoneRegister):
-            raise InvalidArgument("the first message on Phone must be register{number, mode}")
-        phone = self._telephony.register(registration)
-        # The number is released however the stream ends: a client that cancels it
-        # while this generator waits at a ``yield`` never runs the ``finally`` below
-        # until the generator is garbage-collected.
-        telephony = self._telephony
-        context.add_done_callback(lambda _: telephony.unregister(phone))
+        opening = uplink_from_pb(first) if first is not None else None
+        phone: MediaEndpoint
+        release: Callable[[], None]
+        if isinstance(opening, PhoneAttach):
+            phone = await self._telephony.attach_media(opening)
+            greeting: PhoneDownlink = PhoneConnected(call_id=opening.call_id)
+            release = phone.close
+        elif isinstance(opening, PhoneRegister):
+            host = self._telephony
+            if not isinstance(host, PhoneHost):
+                raise FailedPrecondition(
+                    f"virtual phones need dialer.telephony simulator or a carrier whose media "
+                    f"the gateway bridges; this dialer runs {self._telephony.name}"
+                )
+            registered = host.register(opening)
+            phone, greeting = registered, PhoneRegistered(number=registered.number)
+
+            def release() -> None:
+                host.unregister(registered)
+        else:
+            raise InvalidArgument(
+                "the first message on Phone must be register{number, mode} or attach"
+            )
+        # Released however the stream ends: a client that cancels it while this
+        # generator waits at a ``yield`` never runs the ``finally`` below until the
+        # generator is garbage-collected.
+        context.add_done_callback(lambda _: release())
         errors: list[Exception] = []
         pump = asyncio.create_task(self._pump_uplink(uplink, phone, errors), name="phone-uplink")
         try:
-            yield downlink_to_pb(PhoneRegistered(number=phone.number))
+            yield downlink_to_pb(greeting)
             async for event in phone.downlink():
                 yield downlink_to_pb(event)
             if errors:
                 raise errors[0]
         finally:
-            self._telephony.unregister(phone)
+            release()
             await cancel_and_wait([pump])
+
+    @grpc_errors
+    async def CarrierWebhook(
+        self, request: dialer_pb2.CarrierWebhookRequest, context: grpc.aio.ServicerContext
+    ) -> dialer_pb2.CarrierWebhookResponse:
+        if request.provider != self._telephony.name:
+            raise FailedPrecondition(
+                f"this dialer runs {self._telephony.name}, not {request.provider!r}"
+            )
+        if request.kind == "events":
+            # A new call: a draining dialer refuses it, so the carrier retries elsewhere.
+            self._dialer.refuse_when_draining()
+        accepted = await self._telephony.webhook(
+            request.kind, request.call_id, request.token, request.body
+        )
+        return dialer_pb2.CarrierWebhookResponse(accepted=accepted)
 
     @staticmethod
     async def _pump_uplink(
         uplink: AsyncIterator[dialer_pb2.PhoneUplink],
-        phone: HostedPhone,
+        phone: MediaEndpoint,
         errors: list[Exception],
     ) -> None:
         """The phone's uplink; any misuse ends the stream with that error."""

@@ -70,6 +70,10 @@ HANGUP_FLUSH_SEC = 2.0
 # How long the brain may take to say its goodbye when the call reached its maximum
 # duration; then the call ends anyway (brain away, or the caller talked over it).
 TIME_UP_GRACE_SEC = 20.0
+# Said when the carrier could not put the caller through; the call goes on. A turn of
+# the dialer's own (the brain ignores reports on turns it never stored); a filler-only
+# turn would never end on a voice line, as its sentences play under negative indexes.
+TRANSFER_FAILED_LINE = "I'm sorry, I couldn't reach a colleague right now. Let's continue."
 
 
 class CallSession:
@@ -116,6 +120,7 @@ class CallSession:
         self._tasks = TaskOwner(f"call-{self.call_id}")
         self._started = False
         self._turn_trace = TurnTrace(self.call_id, self._clock)
+        self._transferring = False
         self._time_up = False  # the brain was asked for the last goodbye
 
     @property
@@ -214,13 +219,49 @@ class CallSession:
         self._finish(Ending(reason=reason))
 
     def transfer(self, target: str) -> None:
-        self._finish(Ending(reason="transferred", action=LineAction.TRANSFER, target=target))
+        self._settle(Ending(reason="transferred", action=LineAction.TRANSFER, target=target))
 
     @property
     def ended(self) -> bool:
         return self._ending.done()
 
     # Internals.
+
+    def _settle(self, ending: Ending) -> None:
+        """An ending the bot asked for. A transfer is tried while the call runs: when the
+        carrier refuses it the caller hears so and the call goes on."""
+        if ending.action is not LineAction.TRANSFER:
+            self._finish(ending)
+        elif not self._transferring and not self.ended:
+            self._transferring = True
+            self._spawn(self._transfer_or_go_on(ending.target), "transfer")
+
+    async def _transfer_or_go_on(self, target: str) -> None:
+        await self._record_state(domain.CallState.TRANSFERRING, "transfer")
+        try:
+            await self.line.transfer(target)
+        except SwitchboardError as exc:
+            log.warning(
+                "transfer failed; the call goes on",
+                extra={"call_id": self.call_id, "error": exc.message},
+            )
+            await self._record_state(domain.CallState.IN_PROGRESS, "transfer_failed")
+            turn_id = f"transfer-failed-{uuid.uuid4()}"
+            await self.output.say(AgentSentence(turn_id, 0, TRANSFER_FAILED_LINE))
+            await self.output.finish_turn(turn_id)
+            return
+        finally:
+            self._transferring = False
+        self._finish(Ending(reason="transferred", action=LineAction.NONE))
+
+    async def _record_state(self, state: domain.CallState, reason: str) -> None:
+        try:
+            await self._store.set_call_state(self.call_id, state, reason)
+        except SwitchboardError as exc:
+            log.warning(
+                "call state not stored",
+                extra={"call_id": self.call_id, "state": state.value, "error": exc.message},
+            )
 
     def _finish(self, ending: Ending) -> None:
         if not self._ending.done():
@@ -315,7 +356,7 @@ class CallSession:
             await self._send_sms(sms)
         pending = self._after_turn.pop(turn_id, None)
         if pending is not None:
-            self._finish(pending)
+            self._settle(pending)
 
     def _turn_interrupted(self, turn_id: str, heard: str, spoken: bool) -> None:
         """The caller talked over the turn: the brain stops deciding it and hears what
@@ -359,7 +400,7 @@ class CallSession:
 
     def _when_turn_done(self, turn_id: str, ending: Ending) -> None:
         if not turn_id or turn_id in self._done_turns:
-            self._finish(ending)
+            self._settle(ending)
         else:
             self._after_turn[turn_id] = ending
 

@@ -26,8 +26,8 @@ from switchboard.phone import (
     PhoneSay,
     PhoneTransferred,
 )
-from switchboard_dialer.session import HANGUP_FLUSH_SEC, TIME_UP_GRACE_SEC
-from switchboard_dialer.telephony.simulator import NO_PHONE_DELAY_SEC
+from switchboard_dialer.session import HANGUP_FLUSH_SEC, TIME_UP_GRACE_SEC, TRANSFER_FAILED_LINE
+from switchboard_dialer.telephony.simulator import NO_PHONE_DELAY_SEC, SimulatedLine
 from switchboard_testing.dialer_fakes import (
     GREETING,
     STILL_THERE,
@@ -98,6 +98,28 @@ async def test_a_transfer_tells_the_phone_the_target_and_ends_as_transferred(rig
         PhoneCallEnded(reason="transferred"),
     ]
     assert (await rig.ended(call.call_id))[-2:] == ["transferring:transfer", "ended:transferred"]
+
+
+async def test_a_transfer_the_carrier_refuses_is_announced_and_the_call_goes_on(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+):
+    async def refuse(line: SimulatedLine, target: str) -> None:
+        raise FailedPrecondition("all lines are busy")
+
+    # The simulator always completes transfers; a carrier (ACS CallTransferFailed) may not.
+    monkeypatch.setattr(SimulatedLine, "transfer", refuse)
+    phone, call = await rig.connect()
+
+    await phone.send(PhoneSay(text="I want a human"))
+    assert said(await phone.until(BotTurnDone)) == ["Let me transfer you."]
+    assert said(await phone.until(BotTurnDone)) == [TRANSFER_FAILED_LINE]
+    assert rig.store.reasons(call.call_id)[-2:] == [
+        "transferring:transfer",
+        "in_progress:transfer_failed",
+    ]
+    assert rig.app.registry.is_live(call.call_id)
+    await phone.send(PhoneSay(text="sorry, I'm here"))
+    await phone.until(BotTurnDone)  # the conversation goes on
 
 
 async def test_silence_after_the_bot_finished_asks_the_brain_on_a_manual_clock():

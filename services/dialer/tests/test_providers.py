@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from switchboard.config import ConfigError, DialerSettings
+from switchboard.config import AcsSettings, ConfigError, DialerSettings
 from switchboard.providers import Vendor, create
 from switchboard_dialer.sms import SMS, create_sms
+from switchboard_dialer.sms.acs import AcsSms
 from switchboard_dialer.sms.log import LogSms
 from switchboard_dialer.telephony import TELEPHONY, create_telephony
+from switchboard_dialer.telephony.acs.provider import AcsProvider
 from switchboard_dialer.telephony.simulator import SimulatorProvider
 from switchboard_testing.dialer_fakes import FakeStore
 
@@ -21,7 +23,7 @@ def test_the_telephony_name_in_the_settings_resolves_to_its_provider() -> None:
 
 def test_an_unknown_telephony_name_lists_the_choices() -> None:
     settings = DialerSettings.model_construct(telephony="pstn")
-    with pytest.raises(ConfigError, match=r"dialer.telephony: .*choose one of simulator, sip"):
+    with pytest.raises(ConfigError, match=r"dialer.telephony: .*choose one of .*simulator, sip"):
         create_telephony(settings)
 
 
@@ -36,7 +38,7 @@ def test_the_sms_name_in_the_settings_resolves_to_its_provider() -> None:
 
 def test_an_unknown_sms_name_lists_the_choices() -> None:
     with pytest.raises(
-        ConfigError, match=r"dialer.sms: unknown provider 'pigeon'; choose one of log"
+        ConfigError, match=r"dialer.sms: unknown provider 'pigeon'; choose one of .*log"
     ):
         create_sms("pigeon", FakeStore())
 
@@ -44,3 +46,32 @@ def test_an_unknown_sms_name_lists_the_choices() -> None:
 def test_an_sms_provider_without_its_sdk_names_the_extra() -> None:
     with pytest.raises(ConfigError, match=r"no_such_vendor_sdk.*requirements-twilio.txt"):
         create(SMS.adding("twilio", MISSING), "twilio", store=FakeStore())
+
+
+ACS = AcsSettings(
+    endpoint="http://127.0.0.1:9",
+    access_key="ZmFrZS1rZXk=",
+    caller_id="+18005550100",
+    public_url="https://switchboard.example.com",
+    url_signing_key="k",
+)
+
+
+async def test_the_acs_telephony_name_resolves_to_its_provider_with_the_acs_section() -> None:
+    provider = create_telephony(DialerSettings(telephony="acs"), ACS)
+    assert isinstance(provider, AcsProvider)
+    await provider.close()
+
+
+def test_the_acs_telephony_provider_names_the_settings_it_lacks() -> None:
+    with pytest.raises(ConfigError, match=r"acs.access_key, acs.url_signing_key"):
+        create_telephony(
+            DialerSettings(telephony="acs"),
+            ACS.model_copy(update={"access_key": "", "url_signing_key": ""}),
+        )
+
+
+async def test_the_acs_sms_name_resolves_to_its_provider() -> None:
+    sms = create_sms("acs", FakeStore(), acs=ACS)
+    assert isinstance(sms, AcsSms)
+    await sms.close()

@@ -15,6 +15,7 @@ from switchboard.private_files import restrict_new_files
 from switchboard.service_main import GIL_SWITCH_INTERVAL_SEC
 from switchboard.telemetry import configure_telemetry, shutdown_telemetry
 from switchboard_gateway.app import create_app
+from switchboard_gateway.carrier_grpc import GrpcCarrierLink
 from switchboard_gateway.grpc_backend import GrpcCallBackend
 from switchboard_gateway.header_timeout import with_header_timeout
 from switchboard_gateway.middleware import QuietWebSockets
@@ -31,7 +32,12 @@ async def serve(settings: Settings) -> None:
     # gRPC aio channels belong to the running loop, so the backend is built here.
     logging.getLogger("uvicorn.error").addFilter(QuietWebSockets())
     backend = GrpcCallBackend(settings.services)
-    app = create_app(settings, backend, GrpcPhoneExchange(settings.services))
+    app = create_app(
+        settings,
+        backend,
+        GrpcPhoneExchange(settings.services),
+        carriers=GrpcCarrierLink(settings.services.dialer),
+    )
     config = uvicorn.Config(
         app,
         host=settings.gateway.host,

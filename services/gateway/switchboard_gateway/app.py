@@ -9,9 +9,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from switchboard.config import Settings
-from switchboard_gateway import calls_api, docs, health, reports, softphone, twilio_routes
+from switchboard_gateway import (
+    acs_routes,
+    calls_api,
+    docs,
+    health,
+    reports,
+    softphone,
+    twilio_routes,
+)
 from switchboard_gateway.auth import ApiKeys
 from switchboard_gateway.backend import CallBackend
+from switchboard_gateway.carrier_link import CarrierLink
 from switchboard_gateway.headers import SecurityHeaders
 from switchboard_gateway.method_guard import MethodGuard
 from switchboard_gateway.middleware import AccessLog, BodyGuard, KeyLogin
@@ -40,6 +49,7 @@ def create_app(
     calls: CallBackend,
     phones: PhoneExchange | None = None,
     clock: Callable[[], float] = time.time,
+    carriers: CarrierLink | None = None,
 ) -> FastAPI:
     """The ASGI app; ``calls`` and ``phones`` are closed when the app shuts down.
 
@@ -55,6 +65,8 @@ def create_app(
             await calls.close()
             if phones is not None:
                 await phones.close()
+            if carriers is not None:
+                await carriers.close()
 
     app = FastAPI(
         title="Switchboard",
@@ -71,6 +83,8 @@ def create_app(
     app.state.api_keys = keys
     # One number's lines follow each other: a reconnecting browser is not refused.
     app.state.phones = HandoffExchange(phones) if phones is not None else None
+    # The ACS endpoints are live when acs.url_signing_key is set (else they answer 404).
+    app.state.acs = acs_routes.acs_edge(settings.acs, carriers) if carriers is not None else None
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(calls_api.router)
@@ -87,6 +101,8 @@ def create_app(
         # must not wait for another call's leg as a reconnecting browser does.
         app.state.carrier_dialer = phones
         app.include_router(twilio_routes.router)
+    app.include_router(acs_routes.router)
+    app.include_router(acs_routes.sockets)
     # The last added runs first: log everything, add security headers to every answer,
     # refuse unknown methods, limit rates, then limit bodies, then browser login.
     https = settings.gateway.public_url.startswith("https://")

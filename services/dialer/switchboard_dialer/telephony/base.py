@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from switchboard import domain
 from switchboard.clock import Clock, SystemClock
 from switchboard.errors import FailedPrecondition
+from switchboard.phone import PhoneAttach, PhoneDownlink, PhoneUplink
 from switchboard.tasks import wait_on_clock
 
 # What happens on the caller's side of a connected line.
@@ -239,5 +241,29 @@ class TelephonyProvider(ABC):
         """A call-progress callback the gateway authenticated (``Dialer.CarrierStatus``)."""
         raise FailedPrecondition(f"the {self.name} telephony provider has no status callbacks")
 
+    async def attach_media(self, attach: PhoneAttach) -> MediaEndpoint:
+        """A carrier's media socket, reached at the gateway, for one of this provider's calls."""
+        raise FailedPrecondition(f"the {self.name} telephony provider has no carrier media sockets")
+
+    async def webhook(self, kind: str, call_id: str, token: str, body: bytes) -> int:
+        """A carrier callback the gateway authenticated; returns the events acted on."""
+        raise FailedPrecondition(f"the {self.name} telephony provider takes no carrier callbacks")
+
     async def close(self) -> None:  # noqa: B027 - an optional hook, a no-op by default
         """Releases the provider's resources at shutdown."""
+
+
+class MediaEndpoint(Protocol):
+    """One end of ``Dialer.Phone``: a virtual phone, or a carrier's attached media socket."""
+
+    def downlink(self) -> AsyncIterator[PhoneDownlink]:
+        """What to send the other end, until it is done."""
+        ...
+
+    async def handle(self, event: PhoneUplink) -> None:
+        """One uplink message after the first; raises domain errors on misuse."""
+        ...
+
+    def close(self) -> None:
+        """The stream ended."""
+        ...

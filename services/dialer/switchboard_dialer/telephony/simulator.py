@@ -26,6 +26,7 @@ from switchboard.phone import (
     ClearAudio,
     Dtmf,
     PhoneAnswer,
+    PhoneAttach,
     PhoneCall,
     PhoneCallEnded,
     PhoneConnected,
@@ -221,7 +222,7 @@ class SimulatedPhone:
     async def handle(self, event: PhoneUplink) -> None:
         """One uplink message after registration. Raises domain errors on misuse."""
         match event:
-            case PhoneRegister():
+            case PhoneRegister() | PhoneAttach():
                 raise InvalidArgument("register is only allowed once, as the first message")
             case PhoneAnswer(call_id=call_id):
                 self._answer(call_id)

@@ -1,0 +1,30 @@
+"""What the gateway's carrier endpoints need from the dialer, in domain types.
+
+A carrier's media socket is bridged to the dialer as one ``Dialer.Phone`` stream
+that starts with ``attach`` (instead of a softphone's ``register``); callbacks go
+to ``Dialer.CarrierWebhook``. Production wires in
+:class:`~switchboard_gateway.carrier_grpc.GrpcCarrierLink`.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from switchboard.phone import PhoneAttach
+from switchboard_gateway.phone_link import PhoneStream
+
+
+class CarrierLink(Protocol):
+    async def attach(self, attach: PhoneAttach) -> PhoneStream:
+        """The call's media stream, attached once this returns.
+
+        Raises ``NotFound`` (no such live call, or a wrong token), ``InvalidArgument``
+        or ``Unavailable``.
+        """
+        ...
+
+    async def webhook(self, provider: str, kind: str, call_id: str, token: str, body: bytes) -> int:
+        """Hands a carrier delivery to the dialer; returns the events it acted on."""
+        ...
+
+    async def close(self) -> None: ...
