@@ -25,6 +25,7 @@ import yaml
 
 from switchboard_cli.launcher import Cluster, ClusterPorts
 from switchboard_cli.scenario import claim_mismatches
+from switchboard_store import postgres_db
 from tests.cluster.harness import FIXED_NOW
 
 pytestmark = pytest.mark.cluster
@@ -78,7 +79,8 @@ def postgres_cluster(
 ) -> Iterator[Cluster]:
     migrated = _cli(["migrate"], store_env)
     assert migrated.returncode == 0, migrated.stdout + migrated.stderr
-    assert "applied [1, 2]" in migrated.stdout
+    every = [version for version, _name, _sql in postgres_db.migrations()]
+    assert f"applied {every}" in migrated.stdout
     root = tmp_path_factory.mktemp("postgres-cluster-logs")
     cluster = Cluster(
         ports=ClusterPorts.free(),
