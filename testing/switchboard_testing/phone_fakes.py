@@ -51,7 +51,11 @@ class FakePhoneStream:
     async def close(self) -> None:
         # The dialer takes a moment to release the number, as over gRPC.
         await asyncio.sleep(self._exchange.release_delay_sec)
-        self._exchange.unregister(self)
+        later = self._exchange.release_after_close_sec
+        if later:
+            self._loop.call_later(later, self._exchange.unregister, self)
+        else:
+            self._exchange.unregister(self)
         self.closed.set()
 
     def push(self, event: PhoneDown | SwitchboardError | None) -> None:
@@ -66,6 +70,9 @@ class FakePhoneExchange:
         self.phones: dict[str, FakePhoneStream] = {}
         self.fail_with: SwitchboardError | None = None
         self.release_delay_sec = 0.0
+        # The number is released this long after close returned (the dialer's release
+        # crossing the network after the gateway's stream has gone).
+        self.release_after_close_sec = 0.0
         self.registrations = 0
         self.refusals = 0  # registrations refused because the number was taken
         self._lock = threading.Lock()

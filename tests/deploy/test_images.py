@@ -114,3 +114,14 @@ def test_the_reader_sees_a_single_stage_image_as_one_stage(tmp_path: Path) -> No
     _, [stage] = parse(dockerfile)
     assert stage.image == "python:latest"
     assert stage.arguments("RUN") == ["echo hi"]
+
+
+def test_the_store_image_carries_the_command_the_migration_job_runs() -> None:
+    # The Helm pre-install Job runs migration.command in the store's image; the
+    # `switchboard` script lives in the CLI package, which the image must copy.
+    values = (REPO / "deploy" / "helm" / "switchboard" / "values.yaml").read_text()
+    assert 'command: ["switchboard", "migrate"]' in values
+    pyproject = (REPO / "pyproject.toml").read_text()
+    assert 'switchboard = "switchboard_cli.cli:main"' in pyproject
+    build = _stages("store")[0]
+    assert "cli cli" in build.arguments("COPY"), build.arguments("COPY")

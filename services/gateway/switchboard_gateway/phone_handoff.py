@@ -17,6 +17,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 
+from switchboard.errors import AlreadyExists
 from switchboard.tasks import TaskOwner
 from switchboard_gateway.phone_link import (
     PhoneDown,
@@ -30,6 +31,9 @@ log = logging.getLogger(__name__)
 
 # How long a registration waits for this gateway's previous line of the same number.
 HANDOFF_WAIT_SEC = 3.0
+# How often a handed-off number is asked for again while the dialer still holds it.
+HANDOFF_RETRY_SEC = 0.05
+MAX_RECENT_NUMBERS = 1000
 
 
 class HandedOffStream:
@@ -65,6 +69,8 @@ class HandoffExchange:
         self._wait_sec = wait_sec
         # number -> one event per line of it this gateway holds, set once it is closed
         self._held: dict[str, set[asyncio.Event]] = {}
+        # number -> loop time its last line here closed; the dialer may not have let go yet
+        self._closed_at: dict[str, float] = {}
         self._closings = TaskOwner("softphone-release")
 
     async def register(self, number: str) -> PhoneStream:
@@ -78,11 +84,29 @@ class HandoffExchange:
         released = asyncio.Event()
         self._held.setdefault(number, set()).add(released)
         try:
-            stream = await self._inner.register(number)
+            closed_at = self._closed_at.pop(number, None)
+            recently = closed_at is not None and self._now() - closed_at < self._wait_sec
+            stream = await self._register(number, handed_off=bool(earlier) or recently)
         except BaseException:
             self._release(number, released)
             raise
         return HandedOffStream(stream, lambda: self._close_line(stream, number, released))
+
+    async def _register(self, number: str, handed_off: bool) -> PhoneStream:
+        """Registers ``number``; after a handoff, retries while the dialer still holds the
+        previous line (its release crosses the network after this gateway's close)."""
+        deadline = self._now() + self._wait_sec
+        while True:
+            try:
+                return await self._inner.register(number)
+            except AlreadyExists:
+                if not handed_off or self._now() >= deadline:
+                    raise
+                await asyncio.sleep(HANDOFF_RETRY_SEC)
+
+    @staticmethod
+    def _now() -> float:
+        return asyncio.get_running_loop().time()
 
     def held(self) -> int:
         """How many lines this gateway holds now."""
@@ -101,6 +125,10 @@ class HandoffExchange:
 
     def _release(self, number: str, released: asyncio.Event) -> None:
         released.set()
+        now = self._now()
+        self._closed_at[number] = now
+        if len(self._closed_at) > MAX_RECENT_NUMBERS:  # forget closings past their wait
+            self._closed_at = {n: t for n, t in self._closed_at.items() if now - t < self._wait_sec}
         lines = self._held.get(number)
         if lines is not None:
             lines.discard(released)
