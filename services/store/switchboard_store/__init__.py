@@ -2,6 +2,8 @@
 
 Layout: ``servicer`` (the gRPC edge, with ``wire`` for store-specific conversions) →
 ``repository.CallRepository`` (the backend contract, in domain types) →
+``stored_repository.StoredCallRepository`` (validation, logging and search once; one
+storage hook per operation, with ``write_rules`` and ``job_rules`` shared by both) →
 ``sqlite_repository`` (the embedded default: ``sqlite_db`` threads and migrations,
 ``sqlite_reads`` / ``sqlite_writes`` queries, ``rows`` mapping, ``vectors`` search) or
 ``postgres_repository`` (``postgres_db`` pool and migrations, ``postgres_reads`` /

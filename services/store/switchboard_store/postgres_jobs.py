@@ -10,21 +10,19 @@ check the lease token, so a worker whose lease expired cannot finish a re-claime
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import asyncpg
 
 from switchboard.clock import Clock
-from switchboard.errors import FailedPrecondition, InvalidArgument, NotFound
+from switchboard.errors import NotFound
 from switchboard.jobs import Job, JobState
-from switchboard_store.job_queue import MAX_ERROR_CHARS, MAX_LEASE_SEC, JobQueue, RetryPolicy
-from switchboard_store.validation import MAX_SHORT_TEXT, list_limit, text
-
-log = logging.getLogger(__name__)
+from switchboard_store import job_rules
+from switchboard_store.job_queue import MAX_ERROR_CHARS, JobQueue, RetryPolicy
+from switchboard_store.rows import job_from_row
+from switchboard_store.validation import list_limit
 
 # The oldest due pending job or expired lease of the given kinds, locked for this
 # transaction; rows locked by a concurrent claim are skipped, not waited for.
@@ -35,37 +33,11 @@ _CLAIMABLE = (
 )
 
 
-def job_from_row(row: Any) -> Job:
-    return Job(
-        job_id=row["job_id"],
-        kind=row["kind"],
-        call_id=row["call_id"],
-        state=JobState(row["state"]),
-        attempts=row["attempts"],
-        lease_token=row["lease_token"],
-        leased_by=row["leased_by"],
-        leased_until=row["leased_until"],
-        available_at=row["available_at"],
-        last_error=row["last_error"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        traceparent=row["traceparent"],
-    )
-
-
 async def _locked(conn: asyncpg.Connection, job_id: str) -> Job:
     row = await conn.fetchrow("SELECT * FROM jobs WHERE job_id = $1 FOR UPDATE", job_id)
     if row is None:
         raise NotFound(f"no job with job_id {job_id}")
     return job_from_row(row)
-
-
-def _check_lease(job: Job, lease_token: str) -> None:
-    if job.state is not JobState.RUNNING or job.lease_token != lease_token:
-        raise FailedPrecondition(
-            f"job {job.job_id} is not leased with this token (it is {job.state.value}); "
-            "its lease expired and it was claimed again, or it is finished"
-        )
 
 
 class PostgresJobQueue(JobQueue):
@@ -80,17 +52,12 @@ class PostgresJobQueue(JobQueue):
         return self._clock.now().astimezone(UTC)
 
     async def claim(self, worker: str, kinds: Sequence[str], lease_sec: float) -> Job | None:
-        text(worker, "worker", MAX_SHORT_TEXT, required=True)
-        if not kinds:
-            raise InvalidArgument("kinds must name at least one job kind, e.g. post_call")
-        if not 0 < lease_sec <= MAX_LEASE_SEC:
-            raise InvalidArgument(f"lease_sec must be above 0 and at most {MAX_LEASE_SEC:.0f}")
+        job_rules.check_claim(worker, kinds, lease_sec)
         now = self._now()
         async with self._pool.acquire() as conn, conn.transaction():
             while (row := await conn.fetchrow(_CLAIMABLE, list(kinds), now)) is not None:
                 job = job_from_row(row)
-                if job.state is JobState.RUNNING and job.attempts >= self.policy.max_attempts:
-                    # Its worker died (or overran the lease) on the last allowed try.
+                if job_rules.died_on_last_try(job, self.policy):
                     await self._bury(conn, job, now, f"lease expired on try {job.attempts}")
                     continue
                 claimed = job_from_row(
@@ -106,16 +73,7 @@ class PostgresJobQueue(JobQueue):
                         job.job_id,
                     )
                 )
-                log.info(
-                    "job claimed",
-                    extra={
-                        "job_id": job.job_id,
-                        "call_id": job.call_id,
-                        "worker": worker,
-                        "attempt": claimed.attempts,
-                        "lease_expired": job.state is JobState.RUNNING,
-                    },
-                )
+                job_rules.log_claimed(job, claimed, worker)
                 return claimed
         return None
 
@@ -123,9 +81,9 @@ class PostgresJobQueue(JobQueue):
         now = self._now()
         async with self._pool.acquire() as conn, conn.transaction():
             job = await _locked(conn, job_id)
-            if job.state is JobState.DONE and job.lease_token == lease_token:
-                return job  # completed before; the reply was lost
-            _check_lease(job, lease_token)
+            if job_rules.completed_with(job, lease_token):
+                return job
+            job_rules.check_lease(job, lease_token)
             done = job_from_row(
                 await conn.fetchrow(
                     "UPDATE jobs SET state = $1, leased_until = NULL, last_error = '',"
@@ -135,7 +93,7 @@ class PostgresJobQueue(JobQueue):
                     job_id,
                 )
             )
-        log.info("job done", extra={"job_id": job_id, "call_id": job.call_id})
+        job_rules.log_done(job)
         return done
 
     async def fail(self, job_id: str, lease_token: str, error: str) -> Job:
@@ -143,7 +101,7 @@ class PostgresJobQueue(JobQueue):
         now = self._now()
         async with self._pool.acquire() as conn, conn.transaction():
             job = await _locked(conn, job_id)
-            _check_lease(job, lease_token)
+            job_rules.check_lease(job, lease_token)
             if job.attempts >= self.policy.max_attempts:
                 return await self._bury(conn, job, now, reason)
             delay = self.policy.delay_sec(job.attempts)
@@ -159,15 +117,7 @@ class PostgresJobQueue(JobQueue):
                     job_id,
                 )
             )
-        log.warning(
-            "job failed; retried later",
-            extra={
-                "job_id": job_id,
-                "call_id": job.call_id,
-                "attempt": job.attempts,
-                "retry_in_sec": delay,
-            },
-        )
+        job_rules.log_retry(job, delay)
         return failed
 
     @staticmethod
@@ -180,11 +130,7 @@ class PostgresJobQueue(JobQueue):
             now,
             job.job_id,
         )
-        # The error text stays in the table (ListJobs): it may quote call data.
-        log.error(
-            "job dead after its last try",
-            extra={"job_id": job.job_id, "call_id": job.call_id, "attempts": job.attempts},
-        )
+        job_rules.log_dead(job)
         return job_from_row(row)
 
     async def list_jobs(self, state: JobState | None = None, limit: int = 100) -> list[Job]:

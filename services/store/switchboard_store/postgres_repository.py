@@ -4,29 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import asyncpg
 
 from switchboard import domain, telemetry
-from switchboard.clock import Clock, SystemClock
+from switchboard.clock import Clock
 from switchboard.errors import InvalidArgument
-from switchboard.phones import parse_e164
-from switchboard_store import postgres_db, postgres_reads, postgres_writes, validation, vectors
+from switchboard_store import postgres_db, postgres_reads, postgres_writes, vectors
 from switchboard_store.job_queue import RetryPolicy
 from switchboard_store.postgres_db import ConnectOptions
 from switchboard_store.postgres_jobs import PostgresJobQueue
 from switchboard_store.postgres_writes import Transaction
-from switchboard_store.repository import (
-    EVENT_PAGE,
-    CallEvent,
-    CallRepository,
-    ClaimUpdateResult,
-    DocumentChunk,
-)
+from switchboard_store.repository import CallEvent, ClaimUpdateResult, DocumentChunk
+from switchboard_store.stored_repository import StoredCallRepository
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +27,7 @@ T = TypeVar("T")
 VecRows = list[tuple[str, bytes]]
 
 
-class PostgresCallRepository(CallRepository):
+class PostgresCallRepository(StoredCallRepository):
     """The store on PostgreSQL. Create it with :meth:`open`.
 
     A method returns after its transaction committed. Knowledge-base search is the
@@ -49,13 +42,10 @@ class PostgresCallRepository(CallRepository):
         clock: Clock | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(clock)
         self._pool = pool
-        self._clock: Clock = clock or SystemClock()
         self._jobs = PostgresJobQueue(pool, self._clock, retry)
-        self._index: vectors.VectorIndex | None = None
         self._index_version: tuple[int, datetime | None] | None = None
-        self._documents_generation = 0
         self._closed = False
 
     @classmethod
@@ -138,150 +128,75 @@ class PostgresCallRepository(CallRepository):
         async with self._pool.acquire() as conn:
             return await work(conn)
 
-    async def create_call(
-        self, initiate: domain.CallRequest, direction: domain.CallDirection
+    async def _store_call(
+        self, call_id: str, request: domain.CallRequest, direction: domain.CallDirection
     ) -> domain.Call:
-        request = validation.call_request(initiate)
-        call_id = str(uuid.uuid4())
-        call = await self._write(
+        return await self._write(
             lambda tx: postgres_writes.insert_call(tx, call_id, request, direction)
         )
-        log.info("call created", extra={"call_id": call_id, "direction": direction.value})
-        return call
 
-    async def get_call(self, call_id: str) -> domain.Call:
-        cid = validation.call_id(call_id)
-        return await self._read_one(lambda conn: postgres_reads.load_whole_call(conn, cid))
+    async def _load_call(self, call_id: str) -> domain.Call:
+        return await self._read_one(lambda conn: postgres_reads.load_whole_call(conn, call_id))
 
-    async def list_calls(
-        self, phone_number: str = "", limit: int = 100
-    ) -> tuple[list[domain.Call], int]:
-        number = parse_e164(phone_number) if phone_number.strip() else ""
-        size = validation.list_limit(limit)
-        return await self._read(lambda conn: postgres_reads.list_calls(conn, number, size))
+    async def _load_calls(self, number: str, limit: int) -> tuple[list[domain.Call], int]:
+        return await self._read(lambda conn: postgres_reads.list_calls(conn, number, limit))
 
-    async def find_open_call(
-        self,
-        phone_number: str,
-        within_hours: float,
-        initiate: domain.CallRequest | None = None,
+    async def _load_open_call(
+        self, number: str, since: datetime, wanted: str | None
     ) -> domain.Call | None:
-        number = parse_e164(phone_number)
-        hours = validation.window_hours(within_hours)
-        if hours == 0:
-            return None
-        wanted = validation.canonical_json(validation.call_request(initiate)) if initiate else None
-        since = self._now() - timedelta(hours=hours)
+        since_utc = since.astimezone(UTC)
         return await self._read_one(
-            lambda conn: postgres_reads.find_open_call(conn, number, since, wanted)
+            lambda conn: postgres_reads.find_open_call(conn, number, since_utc, wanted)
         )
 
-    async def set_call_state(
-        self, call_id: str, state: domain.CallState, reason: str = ""
+    async def _store_call_state(
+        self, call_id: str, state: domain.CallState, reason: str
     ) -> domain.Call:
-        cid = validation.call_id(call_id)
-        validation.text(reason, "reason", validation.MAX_REASON)
-        call = await self._write(lambda tx: postgres_writes.set_call_state(tx, cid, state, reason))
-        log.info(
-            "call state set", extra={"call_id": cid, "state": state.value, "attempt": call.attempt}
-        )
-        return call
-
-    async def set_call_language(self, call_id: str, lang: str) -> domain.Call:
-        cid = validation.call_id(call_id)
-        if not lang:
-            raise InvalidArgument("lang is required, e.g. fr-FR")
-        validation.lang(lang)
-        return await self._write(lambda tx: postgres_writes.set_call_language(tx, cid, lang))
-
-    async def append_messages(
-        self, call_id: str, messages: Sequence[domain.Message], policy_state: str | None = None
-    ) -> list[domain.Message]:
-        cid = validation.call_id(call_id)
-        validation.messages(messages, policy_state)
         return await self._write(
-            lambda tx: postgres_writes.append_messages(tx, cid, messages, policy_state)
+            lambda tx: postgres_writes.set_call_state(tx, call_id, state, reason)
         )
 
-    async def update_claim(
+    async def _store_call_language(self, call_id: str, lang: str) -> domain.Call:
+        return await self._write(lambda tx: postgres_writes.set_call_language(tx, call_id, lang))
+
+    async def _store_messages(
+        self, call_id: str, messages: Sequence[domain.Message], policy_state: str | None
+    ) -> list[domain.Message]:
+        return await self._write(
+            lambda tx: postgres_writes.append_messages(tx, call_id, messages, policy_state)
+        )
+
+    async def _store_claim(
         self, call_id: str, updates: Sequence[tuple[str, str]]
     ) -> ClaimUpdateResult:
-        cid = validation.call_id(call_id)
-        result = await self._write(lambda tx: postgres_writes.update_claim(tx, cid, updates))
-        log.info(
-            "claim updated",
-            extra={
-                "call_id": cid,
-                "fields": [c.field for c in result.applied],
-                "pii_values": [c.value for c in result.applied],
-            },
-        )
-        return result
+        return await self._write(lambda tx: postgres_writes.update_claim(tx, call_id, updates))
 
-    async def upsert_reminder(self, call_id: str, reminder: domain.Reminder) -> domain.Reminder:
-        cid = validation.call_id(call_id)
-        clean = validation.reminder(reminder)
-        return await self._write(lambda tx: postgres_writes.upsert_reminder(tx, cid, clean))
+    async def _store_reminder(self, call_id: str, reminder: domain.Reminder) -> domain.Reminder:
+        return await self._write(lambda tx: postgres_writes.upsert_reminder(tx, call_id, reminder))
 
-    async def save_synthesis(
+    async def _store_synthesis(
         self,
         call_id: str,
         synthesis: domain.Synthesis,
         next_action: domain.NextAction,
-        sms_summary: str = "",
-        job_id: str = "",
+        sms_summary: str,
+        job_id: str,
     ) -> domain.Call:
-        cid = validation.call_id(call_id)
-        validation.synthesis(synthesis, next_action, sms_summary)
-        validation.text(job_id, "job_id")
         return await self._write(
             lambda tx: postgres_writes.save_synthesis(
-                tx, cid, synthesis, next_action, sms_summary, job_id
+                tx, call_id, synthesis, next_action, sms_summary, job_id
             )
         )
 
-    async def add_documents(self, chunks: Sequence[DocumentChunk]) -> int:
-        if len(chunks) > validation.MAX_CHUNKS_PER_REQUEST:
-            raise InvalidArgument(f"at most {validation.MAX_CHUNKS_PER_REQUEST} chunks per request")
-        if not chunks:
-            return 0
-        try:
-            added = await self._write(lambda tx: postgres_writes.add_documents(tx, chunks))
-        finally:
-            self._documents_generation += 1
-            self._index = None
-        log.info("documents added", extra={"count": added})
-        return added
+    async def _store_documents(self, chunks: Sequence[DocumentChunk]) -> int:
+        return await self._write(lambda tx: postgres_writes.add_documents(tx, chunks))
 
-    async def search_documents(
-        self, embedding: Sequence[float], top_k: int = 5, min_score: float = 0.0
-    ) -> list[domain.ChunkHit]:
-        k = validation.top_k(top_k)
-        floor = validation.min_score(min_score)
-        query = vectors.normalised(embedding, "embedding")
-        index = await self._vector_index()
-        if not index.ids:
-            return []
-        if len(query) != index.dimension:
-            raise InvalidArgument(
-                f"embedding has {len(query)} dimensions; the knowledge base uses {index.dimension}"
-            )
-        best = index.top(query, k, floor)
-        ids = [chunk_id for chunk_id, _ in best]
-        found = await self._read(lambda conn: postgres_reads.documents(conn, ids))
-        return [
-            domain.ChunkHit(
-                id=chunk_id,
-                source=found[chunk_id]["source"],
-                title=found[chunk_id]["title"],
-                content=found[chunk_id]["content"],
-                score=score,
-            )
-            for chunk_id, score in best
-            if chunk_id in found  # replaced between the two reads: skip, never fail
-        ]
+    async def _load_documents(self, ids: Sequence[str]) -> Mapping[str, Any]:
+        return await self._read(lambda conn: postgres_reads.documents(conn, ids))
 
-    async def _vector_index(self) -> vectors.VectorIndex:
+    async def _load_vector_index(self) -> vectors.VectorIndex:
+        # Another replica may have changed the documents: reuse the matrix only while
+        # the stored version is the one it was built from.
         generation = self._documents_generation
         version = await self._read(postgres_reads.documents_version)
         if self._index is not None and version == self._index_version:
@@ -299,10 +214,7 @@ class PostgresCallRepository(CallRepository):
             self._index, self._index_version = index, loaded_version
         return index
 
-    async def events_after(
-        self, call_id: str, after_seq: int, limit: int = EVENT_PAGE
-    ) -> list[CallEvent]:
-        cid = validation.call_id(call_id)
+    async def _load_events(self, call_id: str, after_seq: int, limit: int) -> list[CallEvent]:
         return await self._read(
-            lambda conn: postgres_reads.events_after(conn, cid, after_seq, limit)
+            lambda conn: postgres_reads.events_after(conn, call_id, after_seq, limit)
         )

@@ -1,6 +1,6 @@
 """Changes to the PostgreSQL store: coroutines of a :class:`Transaction`.
 
-The same rules as :mod:`switchboard_store.sqlite_writes`, in PostgreSQL's dialect. Every
+The rules of :mod:`switchboard_store.write_rules`, in PostgreSQL's dialect. Every
 change to a call first locks the call's row (``SELECT … FOR UPDATE``): writers to one
 call take turns, so message and event seqs are gapless and never collide, while
 writers to different calls run in parallel. Each change writes its call events in the
@@ -15,26 +15,12 @@ from datetime import datetime
 import asyncpg
 
 from switchboard import domain
-from switchboard.claims import normalise_claim_value
-from switchboard.errors import FailedPrecondition, InvalidArgument
-from switchboard.jobs import POST_CALL, JobState, post_call_job_id
-from switchboard_store import postgres_reads, rows, vectors
+from switchboard.jobs import POST_CALL, JobState
+from switchboard_store import postgres_reads, rows, vectors, write_rules
 from switchboard_store.postgres_reads import escape_text
-from switchboard_store.repository import ClaimChange, ClaimUpdateResult, DocumentChunk, EventPayload
-from switchboard_store.sqlite_writes import RESUME_STATES
-from switchboard_store.validation import (
-    MAX_CHUNK_CONTENT_BYTES,
-    MAX_SHORT_TEXT,
-    canonical_json,
-    text,
-    utf8_bytes,
-)
+from switchboard_store.repository import ClaimUpdateResult, DocumentChunk, EventPayload
+from switchboard_store.validation import canonical_json
 
-_CONNECTED_STATES = frozenset({domain.CallState.IN_PROGRESS, domain.CallState.TRANSFERRING})
-_LINE_ACTIONS = {
-    domain.CallState.IN_PROGRESS: domain.MessageAction.CALL,
-    domain.CallState.ENDED: domain.MessageAction.HANGUP,
-}
 # Taken by every add_documents: the first chunk fixes the dimension, the next must match.
 DOCUMENTS_LOCK_KEY = 0x5357_444F_4353
 
@@ -116,32 +102,22 @@ async def set_call_state(
     tx: Transaction, call_id: str, state: domain.CallState, reason: str
 ) -> domain.Call:
     row = await postgres_reads.call_row(tx.conn, call_id, for_update=True)
-    old = domain.CallState(row["state"])
-    changed = state != old
-    if changed and old.is_terminal and state not in RESUME_STATES:
-        raise FailedPrecondition(
-            f"the call is {old.value}; it can only be resumed (dialing, ringing or in_progress)"
-        )
-    resumed = changed and old.is_terminal
+    change = write_rules.state_change(call_id, row, state, reason)
     await tx.conn.execute(
         "UPDATE calls SET state = $1, state_reason = $2, attempt = attempt + $3 WHERE call_id = $4",
         state.value,
-        reason if (changed or reason) else row["state_reason"],
-        1 if resumed else 0,
+        change.reason,
+        change.added_attempts,
         call_id,
     )
     await tx.touch(call_id, interaction=True)
-    if changed:
+    if change.changed:
         await tx.add_event(call_id, state)
-        line_action = _LINE_ACTIONS.get(state)
-        if line_action is not None:
-            line = domain.Message(
-                persona=domain.Persona.HUMAN, action=line_action, lang=row["lang"]
-            )
-            await _insert_message(tx, call_id, line)
-        if state is domain.CallState.ENDED and old in _CONNECTED_STATES:
+        if change.line is not None:
+            await _insert_message(tx, call_id, change.line)
+        if change.post_call_job_id is not None:
             # The outbox: the job commits with the ending, or neither does.
-            await queue_job(tx, POST_CALL, call_id, post_call_job_id(call_id, row["attempt"]))
+            await queue_job(tx, POST_CALL, call_id, change.post_call_job_id)
     return await postgres_reads.load_whole_call(tx.conn, call_id)
 
 
@@ -179,8 +155,9 @@ async def _store_message(tx: Transaction, call_id: str, msg: domain.Message) -> 
         )
         if row is not None:
             existing = postgres_reads.message_from_row(row)
-            if existing.content == msg.content and existing.interrupted == msg.interrupted:
-                return existing  # a plain resend: nothing changes, nobody is woken
+            replaced = write_rules.replacement(existing, msg)
+            if replaced is None:
+                return existing
             await tx.conn.execute(
                 "UPDATE messages SET content = $1, interrupted = $2"
                 " WHERE call_id = $3 AND seq = $4",
@@ -188,9 +165,6 @@ async def _store_message(tx: Transaction, call_id: str, msg: domain.Message) -> 
                 msg.interrupted,
                 call_id,
                 existing.seq,
-            )
-            replaced = existing.model_copy(
-                update={"content": msg.content, "interrupted": msg.interrupted}
             )
             await tx.add_event(call_id, replaced)
             return replaced
@@ -224,22 +198,11 @@ async def update_claim(
     tx: Transaction, call_id: str, updates: Sequence[tuple[str, str]]
 ) -> ClaimUpdateResult:
     row = await postgres_reads.call_row(tx.conn, call_id, for_update=True)
-    schema = domain.CallRequest.model_validate_json(row["initiate_json"])
-    known = {f.name: f for f in schema.claim}
-    applied: list[ClaimChange] = []
-    # Every value is checked before the first one is written: all or nothing.
-    for name, value in updates:
-        claim_field = known.get(name)
-        if claim_field is None:
-            raise InvalidArgument(
-                f"claim field {name!r} is not in this call's claim; known fields: "
-                f"{', '.join(known) or 'none'}"
-            )
-        applied.append(ClaimChange(name, normalise_claim_value(claim_field, value)))
-    claim = await postgres_reads.claim_of(tx.conn, call_id)
-    for change in applied:
-        if claim.get(change.field) == change.value:
-            continue
+    applied = write_rules.claim_changes(row["initiate_json"], updates)
+    result, writes = write_rules.merge_claim(
+        await postgres_reads.claim_of(tx.conn, call_id), applied
+    )
+    for change in writes:
         await tx.conn.execute(
             "INSERT INTO claim_values (call_id, field, value, updated_at) VALUES ($1, $2, $3, $4)"
             " ON CONFLICT (call_id, field) DO UPDATE SET value = excluded.value,"
@@ -249,11 +212,10 @@ async def update_claim(
             change.value,
             tx.now,
         )
-        claim[change.field] = change.value
         await tx.add_event(call_id, change)
     if tx.latest_events:
         await tx.touch(call_id)
-    return ClaimUpdateResult(claim=dict(sorted(claim.items())), applied=applied)
+    return result
 
 
 async def upsert_reminder(
@@ -288,8 +250,7 @@ async def save_synthesis(
     job_id: str = "",
 ) -> domain.Call:
     row = await postgres_reads.call_row(tx.conn, call_id, for_update=True)
-    if job_id and row["synthesis_job"] == job_id:
-        # That job's synthesis is stored already: it ran twice; the first write stands.
+    if write_rules.synthesis_stored_by(row, job_id):
         return await postgres_reads.load_whole_call(tx.conn, call_id)
     await tx.conn.execute(
         "UPDATE calls SET synthesis_json = $1, next_action_json = $2, sms_summary = $3,"
@@ -310,20 +271,7 @@ async def add_documents(tx: Transaction, chunks: Sequence[DocumentChunk]) -> int
     await tx.conn.execute("SELECT pg_advisory_xact_lock($1)", DOCUMENTS_LOCK_KEY)
     dimension: int | None = await tx.conn.fetchval("SELECT dimension FROM documents LIMIT 1")
     for index, chunk in enumerate(chunks):
-        what = f"chunks[{index}]"
-        text(chunk.id, f"{what}.id", MAX_SHORT_TEXT, required=True)
-        text(chunk.source, f"{what}.source", 1000)
-        text(chunk.title, f"{what}.title", 1000)
-        text(chunk.content, f"{what}.content", MAX_CHUNK_CONTENT_BYTES, required=True)
-        utf8_bytes(chunk.content, f"{what}.content", MAX_CHUNK_CONTENT_BYTES)
-        vector = vectors.normalised(chunk.embedding, f"{what}.embedding")
-        if dimension is None:
-            dimension = len(vector)
-        elif len(vector) != dimension:
-            raise InvalidArgument(
-                f"{what}.embedding has {len(vector)} dimensions; the knowledge base uses "
-                f"{dimension}"
-            )
+        vector, dimension = write_rules.checked_chunk(index, chunk, dimension)
         await tx.conn.execute(
             "INSERT INTO documents (id, source, title, content, dimension, embedding, created_at,"
             " updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"
@@ -338,4 +286,4 @@ async def add_documents(tx: Transaction, chunks: Sequence[DocumentChunk]) -> int
             vectors.to_blob(vector),
             tx.now,
         )
-    return len({c.id for c in chunks})
+    return write_rules.added_count(chunks)

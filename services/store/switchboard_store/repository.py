@@ -1,7 +1,8 @@
 """The store's repository: what a database backend must offer, in domain types.
 
 ``CallRepository`` is the one base class of the store capability; ``SqliteCallRepository``
-is the embedded default and PostgreSQL will be another subclass. Watching a call is
+is the embedded default and ``PostgresCallRepository`` the server one; both share their logic
+through :class:`~switchboard_store.stored_repository.StoredCallRepository`. Watching a call is
 implemented here once, on top of :meth:`CallRepository.events_after` and an
 :class:`~switchboard_store.notifier.EventNotifier` that every backend feeds after a commit.
 """

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from pydantic import TypeAdapter
 
 from switchboard import domain
+from switchboard.jobs import Job, JobState
 from switchboard_store.repository import CallEvent, ClaimChange, EventPayload
 
 _TOOL_CALLS = TypeAdapter(list[domain.ToolCall])
@@ -142,4 +143,22 @@ def decode_event(row: Row) -> CallEvent:
         raise ValueError(f"unknown stored event kind {kind!r}")
     return CallEvent(
         call_id=row["call_id"], seq=row["seq"], at=parse_stamp_required(row["at"]), payload=payload
+    )
+
+
+def job_from_row(row: Row) -> Job:
+    return Job(
+        job_id=row["job_id"],
+        kind=row["kind"],
+        call_id=row["call_id"],
+        state=JobState(row["state"]),
+        attempts=row["attempts"],
+        lease_token=row["lease_token"],
+        leased_by=row["leased_by"],
+        leased_until=parse_stamp(row["leased_until"]),
+        available_at=parse_stamp(row["available_at"]),
+        last_error=row["last_error"],
+        created_at=parse_stamp(row["created_at"]),
+        updated_at=parse_stamp(row["updated_at"]),
+        traceparent=row["traceparent"],
     )

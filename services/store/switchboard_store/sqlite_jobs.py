@@ -8,7 +8,6 @@ another claim: two workers never hold the same job.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
@@ -16,17 +15,16 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from switchboard.clock import Clock
-from switchboard.errors import FailedPrecondition, InvalidArgument, NotFound
+from switchboard.errors import NotFound
 from switchboard.jobs import Job, JobState
-from switchboard_store import rows
-from switchboard_store.job_queue import MAX_ERROR_CHARS, MAX_LEASE_SEC, JobQueue, RetryPolicy
+from switchboard_store import job_rules, rows
+from switchboard_store.job_queue import MAX_ERROR_CHARS, JobQueue, RetryPolicy
+from switchboard_store.rows import job_from_row
 from switchboard_store.sqlite_db import SqliteDatabase
-from switchboard_store.validation import MAX_SHORT_TEXT, list_limit, text
+from switchboard_store.validation import list_limit
 
 if TYPE_CHECKING:
     from switchboard_store.sqlite_writes import Transaction
-
-log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -40,24 +38,6 @@ def queue_job(tx: Transaction, kind: str, call_id: str, job_id: str) -> None:
         "INSERT INTO jobs (job_id, kind, call_id, state, available_at, created_at, updated_at,"
         " traceparent) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING",
         (job_id, kind, call_id, JobState.PENDING.value, tx.now, tx.now, tx.now, tx.traceparent),
-    )
-
-
-def job_from_row(row: sqlite3.Row) -> Job:
-    return Job(
-        job_id=row["job_id"],
-        kind=row["kind"],
-        call_id=row["call_id"],
-        state=JobState(row["state"]),
-        attempts=row["attempts"],
-        lease_token=row["lease_token"],
-        leased_by=row["leased_by"],
-        leased_until=rows.parse_stamp(row["leased_until"]),
-        available_at=rows.parse_stamp(row["available_at"]),
-        last_error=row["last_error"],
-        created_at=rows.parse_stamp(row["created_at"]),
-        updated_at=rows.parse_stamp(row["updated_at"]),
-        traceparent=row["traceparent"],
     )
 
 
@@ -83,11 +63,7 @@ def _due(conn: sqlite3.Connection, kinds: Sequence[str], now: str) -> sqlite3.Ro
 def _held(conn: sqlite3.Connection, job_id: str, lease_token: str) -> Job:
     """The job, if ``lease_token`` is still its lease; else FailedPrecondition."""
     job = _job(conn, job_id)
-    if job.state is not JobState.RUNNING or job.lease_token != lease_token:
-        raise FailedPrecondition(
-            f"job {job_id} is not leased with this token (it is {job.state.value}); "
-            "its lease expired and it was claimed again, or it is finished"
-        )
+    job_rules.check_lease(job, lease_token)
     return job
 
 
@@ -104,11 +80,7 @@ class SqliteJobQueue(JobQueue):
         return await self._db.write(lambda conn: work(conn, now))
 
     async def claim(self, worker: str, kinds: Sequence[str], lease_sec: float) -> Job | None:
-        text(worker, "worker", MAX_SHORT_TEXT, required=True)
-        if not kinds:
-            raise InvalidArgument("kinds must name at least one job kind, e.g. post_call")
-        if not 0 < lease_sec <= MAX_LEASE_SEC:
-            raise InvalidArgument(f"lease_sec must be above 0 and at most {MAX_LEASE_SEC:.0f}")
+        job_rules.check_claim(worker, kinds, lease_sec)
         kinds = list(kinds)
         # A read first: an idle worker polling costs no write transaction.
         now = rows.stamp(self._clock.now())
@@ -127,8 +99,7 @@ class SqliteJobQueue(JobQueue):
         now = rows.stamp(at)
         while (row := _due(conn, kinds, now)) is not None:
             job = job_from_row(row)
-            if job.state is JobState.RUNNING and job.attempts >= self.policy.max_attempts:
-                # Its worker died (or overran the lease) on the last allowed try.
+            if job_rules.died_on_last_try(job, self.policy):
                 self._bury(conn, job, now, f"lease expired on try {job.attempts}")
                 continue
             token = uuid.uuid4().hex
@@ -145,16 +116,7 @@ class SqliteJobQueue(JobQueue):
                 ),
             )
             claimed = _job(conn, job.job_id)
-            log.info(
-                "job claimed",
-                extra={
-                    "job_id": job.job_id,
-                    "call_id": job.call_id,
-                    "worker": worker,
-                    "attempt": claimed.attempts,
-                    "lease_expired": job.state is JobState.RUNNING,
-                },
-            )
+            job_rules.log_claimed(job, claimed, worker)
             return claimed
         return None
 
@@ -164,15 +126,15 @@ class SqliteJobQueue(JobQueue):
     @staticmethod
     def _complete(conn: sqlite3.Connection, at: datetime, job_id: str, lease_token: str) -> Job:
         job = _job(conn, job_id)
-        if job.state is JobState.DONE and job.lease_token == lease_token:
-            return job  # completed before; the reply was lost
+        if job_rules.completed_with(job, lease_token):
+            return job
         _held(conn, job_id, lease_token)
         conn.execute(
             "UPDATE jobs SET state = ?, leased_until = NULL, last_error = '', updated_at = ?"
             " WHERE job_id = ?",
             (JobState.DONE.value, rows.stamp(at), job_id),
         )
-        log.info("job done", extra={"job_id": job_id, "call_id": job.call_id})
+        job_rules.log_done(job)
         return _job(conn, job_id)
 
     async def fail(self, job_id: str, lease_token: str, error: str) -> Job:
@@ -199,15 +161,7 @@ class SqliteJobQueue(JobQueue):
                 job_id,
             ),
         )
-        log.warning(
-            "job failed; retried later",
-            extra={
-                "job_id": job_id,
-                "call_id": job.call_id,
-                "attempt": job.attempts,
-                "retry_in_sec": delay,
-            },
-        )
+        job_rules.log_retry(job, delay)
         return _job(conn, job_id)
 
     @staticmethod
@@ -217,11 +171,7 @@ class SqliteJobQueue(JobQueue):
             " updated_at = ? WHERE job_id = ?",
             (JobState.DEAD.value, error, now, job.job_id),
         )
-        # The error text stays in the table (ListJobs): it may quote call data.
-        log.error(
-            "job dead after its last try",
-            extra={"job_id": job.job_id, "call_id": job.call_id, "attempts": job.attempts},
-        )
+        job_rules.log_dead(job)
 
     async def list_jobs(self, state: JobState | None = None, limit: int = 100) -> list[Job]:
         size = list_limit(limit)

@@ -11,30 +11,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from switchboard import domain
-from switchboard.claims import normalise_claim_value
-from switchboard.errors import FailedPrecondition, InvalidArgument
-from switchboard.jobs import POST_CALL, post_call_job_id
-from switchboard_store import rows, sqlite_jobs, sqlite_reads, vectors
-from switchboard_store.repository import ClaimChange, ClaimUpdateResult, DocumentChunk, EventPayload
-from switchboard_store.validation import (
-    MAX_CHUNK_CONTENT_BYTES,
-    MAX_SHORT_TEXT,
-    canonical_json,
-    text,
-    utf8_bytes,
-)
-
-# A call that ENDED or FAILED is only ever left by dialling it again: a resume.
-RESUME_STATES = frozenset(
-    {domain.CallState.DIALING, domain.CallState.RINGING, domain.CallState.IN_PROGRESS}
-)
-# A call that ends from one of these was connected: its ending queues the post-call job.
-_CONNECTED_STATES = frozenset({domain.CallState.IN_PROGRESS, domain.CallState.TRANSFERRING})
-# Entering these states records what happened on the line in the transcript.
-_LINE_ACTIONS = {
-    domain.CallState.IN_PROGRESS: domain.MessageAction.CALL,
-    domain.CallState.ENDED: domain.MessageAction.HANGUP,
-}
+from switchboard.jobs import POST_CALL
+from switchboard_store import rows, sqlite_jobs, sqlite_reads, vectors, write_rules
+from switchboard_store.repository import ClaimUpdateResult, DocumentChunk, EventPayload
+from switchboard_store.validation import canonical_json
 
 
 class Transaction:
@@ -92,32 +72,21 @@ def insert_call(
 def set_call_state(
     tx: Transaction, call_id: str, state: domain.CallState, reason: str
 ) -> domain.Call:
-    row = sqlite_reads.call_row(tx.conn, call_id)
-    old = domain.CallState(row["state"])
-    changed = state != old
-    if changed and old.is_terminal and state not in RESUME_STATES:
-        raise FailedPrecondition(
-            f"the call is {old.value}; it can only be resumed (dialing, ringing or in_progress)"
-        )
-    resumed = changed and old.is_terminal
+    change = write_rules.state_change(
+        call_id, sqlite_reads.call_row(tx.conn, call_id), state, reason
+    )
     tx.conn.execute(
         "UPDATE calls SET state = ?, state_reason = ?, attempt = attempt + ? WHERE call_id = ?",
-        (
-            state.value,
-            reason if (changed or reason) else row["state_reason"],
-            1 if resumed else 0,
-            call_id,
-        ),
+        (state.value, change.reason, change.added_attempts, call_id),
     )
     tx.touch(call_id, interaction=True)
-    if changed:
+    if change.changed:
         tx.add_event(call_id, state)
-        line_action = _LINE_ACTIONS.get(state)
-        if line_action is not None:
-            _insert_message(tx, call_id, _line_message(line_action, row["lang"]))
-        if state is domain.CallState.ENDED and old in _CONNECTED_STATES:
+        if change.line is not None:
+            _insert_message(tx, call_id, change.line)
+        if change.post_call_job_id is not None:
             # The outbox: the job commits with the ending, or neither does.
-            sqlite_jobs.queue_job(tx, POST_CALL, call_id, post_call_job_id(call_id, row["attempt"]))
+            sqlite_jobs.queue_job(tx, POST_CALL, call_id, change.post_call_job_id)
     return sqlite_reads.load_call(tx.conn, call_id)
 
 
@@ -126,10 +95,6 @@ def set_call_language(tx: Transaction, call_id: str, lang: str) -> domain.Call:
     tx.conn.execute("UPDATE calls SET lang = ? WHERE call_id = ?", (lang, call_id))
     tx.touch(call_id)
     return sqlite_reads.load_call(tx.conn, call_id)
-
-
-def _line_message(action: domain.MessageAction, lang: str) -> domain.Message:
-    return domain.Message(persona=domain.Persona.HUMAN, action=action, lang=lang)
 
 
 def append_messages(
@@ -157,14 +122,12 @@ def _store_message(tx: Transaction, call_id: str, msg: domain.Message) -> domain
         ).fetchone()
         if row is not None:
             existing = rows.message_from_row(row)
-            if existing.content == msg.content and existing.interrupted == msg.interrupted:
-                return existing  # a plain resend: nothing changes, nobody is woken
+            replaced = write_rules.replacement(existing, msg)
+            if replaced is None:
+                return existing
             tx.conn.execute(
                 "UPDATE messages SET content = ?, interrupted = ? WHERE call_id = ? AND seq = ?",
                 (msg.content, msg.interrupted, call_id, existing.seq),
-            )
-            replaced = existing.model_copy(
-                update={"content": msg.content, "interrupted": msg.interrupted}
             )
             tx.add_event(call_id, replaced)
             return replaced
@@ -200,33 +163,19 @@ def update_claim(
     tx: Transaction, call_id: str, updates: Sequence[tuple[str, str]]
 ) -> ClaimUpdateResult:
     row = sqlite_reads.call_row(tx.conn, call_id)
-    schema = domain.CallRequest.model_validate_json(row["initiate_json"])
-    known = {f.name: f for f in schema.claim}
-    applied: list[ClaimChange] = []
-    # Every value is checked before the first one is written: all or nothing.
-    for name, value in updates:
-        claim_field = known.get(name)
-        if claim_field is None:
-            raise InvalidArgument(
-                f"claim field {name!r} is not in this call's claim; known fields: "
-                f"{', '.join(known) or 'none'}"
-            )
-        applied.append(ClaimChange(name, normalise_claim_value(claim_field, value)))
-    claim = sqlite_reads.claim_of(tx.conn, call_id)
-    for change in applied:
-        if claim.get(change.field) == change.value:
-            continue
+    applied = write_rules.claim_changes(row["initiate_json"], updates)
+    result, writes = write_rules.merge_claim(sqlite_reads.claim_of(tx.conn, call_id), applied)
+    for change in writes:
         tx.conn.execute(
             "INSERT INTO claim_values (call_id, field, value, updated_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (call_id, field) DO UPDATE SET value = excluded.value,"
             " updated_at = excluded.updated_at",
             (call_id, change.field, change.value, tx.now),
         )
-        claim[change.field] = change.value
         tx.add_event(call_id, change)
     if tx.latest_events:
         tx.touch(call_id)
-    return ClaimUpdateResult(claim=dict(sorted(claim.items())), applied=applied)
+    return result
 
 
 def upsert_reminder(tx: Transaction, call_id: str, reminder: domain.Reminder) -> domain.Reminder:
@@ -264,10 +213,7 @@ def save_synthesis(
     sms_summary: str,
     job_id: str = "",
 ) -> domain.Call:
-    row = sqlite_reads.call_row(tx.conn, call_id)
-    if job_id and row["synthesis_job"] == job_id:
-        # That job's synthesis is stored already: it ran twice (a lease expired under a
-        # slow worker, or its completion was lost); the first write stands.
+    if write_rules.synthesis_stored_by(sqlite_reads.call_row(tx.conn, call_id), job_id):
         return sqlite_reads.load_call(tx.conn, call_id)
     tx.conn.execute(
         "UPDATE calls SET synthesis_json = ?, next_action_json = ?, sms_summary = ?,"
@@ -284,20 +230,7 @@ def add_documents(tx: Transaction, chunks: Sequence[DocumentChunk]) -> int:
     row = tx.conn.execute("SELECT dimension FROM documents LIMIT 1").fetchone()
     dimension: int | None = row[0] if row else None
     for index, chunk in enumerate(chunks):
-        what = f"chunks[{index}]"
-        text(chunk.id, f"{what}.id", MAX_SHORT_TEXT, required=True)
-        text(chunk.source, f"{what}.source", 1000)
-        text(chunk.title, f"{what}.title", 1000)
-        text(chunk.content, f"{what}.content", MAX_CHUNK_CONTENT_BYTES, required=True)
-        utf8_bytes(chunk.content, f"{what}.content", MAX_CHUNK_CONTENT_BYTES)
-        vector = vectors.normalised(chunk.embedding, f"{what}.embedding")
-        if dimension is None:
-            dimension = len(vector)
-        elif len(vector) != dimension:
-            raise InvalidArgument(
-                f"{what}.embedding has {len(vector)} dimensions; the knowledge base uses "
-                f"{dimension}"
-            )
+        vector, dimension = write_rules.checked_chunk(index, chunk, dimension)
         tx.conn.execute(
             "INSERT INTO documents (id, source, title, content, dimension, embedding, created_at,"
             " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -315,4 +248,4 @@ def add_documents(tx: Transaction, chunks: Sequence[DocumentChunk]) -> int:
                 tx.now,
             ),
         )
-    return len({c.id for c in chunks})
+    return write_rules.added_count(chunks)

@@ -1,0 +1,248 @@
+"""The repository logic both database backends share: validation, logging, search.
+
+:class:`StoredCallRepository` implements every :class:`CallRepository` method once. It
+checks the input, calls one backend hook per operation (SQL only: the ``_store_*`` and
+``_load_*`` methods that ``SqliteCallRepository`` and ``PostgresCallRepository``
+implement) and logs the outcome, so both backends behave the same by construction.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from switchboard import domain
+from switchboard.clock import Clock, SystemClock
+from switchboard.errors import InvalidArgument
+from switchboard.phones import parse_e164
+from switchboard_store import validation, vectors
+from switchboard_store.repository import (
+    EVENT_PAGE,
+    CallEvent,
+    CallRepository,
+    ClaimUpdateResult,
+    DocumentChunk,
+)
+
+log = logging.getLogger(__name__)
+
+
+class StoredCallRepository(CallRepository):
+    """A :class:`CallRepository` over a backend that implements the storage hooks.
+
+    A write hook runs in one transaction and returns after it committed (waking the
+    call's watchers); a read hook reads one consistent snapshot. The hooks get input
+    that is already validated.
+    """
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        super().__init__()
+        self._clock: Clock = clock or SystemClock()
+        # The knowledge base as a matrix, rebuilt on the first search after a change.
+        self._index: vectors.VectorIndex | None = None
+        self._documents_generation = 0
+
+    # The storage hooks: one per operation, each a backend's SQL only.
+
+    @abstractmethod
+    async def _store_call(
+        self, call_id: str, request: domain.CallRequest, direction: domain.CallDirection
+    ) -> domain.Call: ...
+
+    @abstractmethod
+    async def _load_call(self, call_id: str) -> domain.Call: ...
+
+    @abstractmethod
+    async def _load_calls(self, number: str, limit: int) -> tuple[list[domain.Call], int]: ...
+
+    @abstractmethod
+    async def _load_open_call(
+        self, number: str, since: datetime, wanted: str | None
+    ) -> domain.Call | None:
+        """The newest resumable call of ``number`` created at ``since`` or later; if
+        ``wanted`` is set, only one whose request has that canonical JSON."""
+
+    @abstractmethod
+    async def _store_call_state(
+        self, call_id: str, state: domain.CallState, reason: str
+    ) -> domain.Call: ...
+
+    @abstractmethod
+    async def _store_call_language(self, call_id: str, lang: str) -> domain.Call: ...
+
+    @abstractmethod
+    async def _store_messages(
+        self, call_id: str, messages: Sequence[domain.Message], policy_state: str | None
+    ) -> list[domain.Message]: ...
+
+    @abstractmethod
+    async def _store_claim(
+        self, call_id: str, updates: Sequence[tuple[str, str]]
+    ) -> ClaimUpdateResult: ...
+
+    @abstractmethod
+    async def _store_reminder(self, call_id: str, reminder: domain.Reminder) -> domain.Reminder: ...
+
+    @abstractmethod
+    async def _store_synthesis(
+        self,
+        call_id: str,
+        synthesis: domain.Synthesis,
+        next_action: domain.NextAction,
+        sms_summary: str,
+        job_id: str,
+    ) -> domain.Call: ...
+
+    @abstractmethod
+    async def _store_documents(self, chunks: Sequence[DocumentChunk]) -> int: ...
+
+    @abstractmethod
+    async def _load_documents(self, ids: Sequence[str]) -> Mapping[str, Any]:
+        """The stored chunks among ``ids``, by id; each row has source, title and content."""
+
+    @abstractmethod
+    async def _load_vector_index(self) -> vectors.VectorIndex:
+        """The knowledge base as a matrix; the backend decides when to reuse ``self._index``."""
+
+    @abstractmethod
+    async def _load_events(self, call_id: str, after_seq: int, limit: int) -> list[CallEvent]: ...
+
+    # The repository contract, implemented once.
+
+    async def create_call(
+        self, initiate: domain.CallRequest, direction: domain.CallDirection
+    ) -> domain.Call:
+        request = validation.call_request(initiate)
+        call_id = str(uuid.uuid4())
+        call = await self._store_call(call_id, request, direction)
+        log.info("call created", extra={"call_id": call_id, "direction": direction.value})
+        return call
+
+    async def get_call(self, call_id: str) -> domain.Call:
+        return await self._load_call(validation.call_id(call_id))
+
+    async def list_calls(
+        self, phone_number: str = "", limit: int = 100
+    ) -> tuple[list[domain.Call], int]:
+        number = parse_e164(phone_number) if phone_number.strip() else ""
+        return await self._load_calls(number, validation.list_limit(limit))
+
+    async def find_open_call(
+        self,
+        phone_number: str,
+        within_hours: float,
+        initiate: domain.CallRequest | None = None,
+    ) -> domain.Call | None:
+        number = parse_e164(phone_number)
+        hours = validation.window_hours(within_hours)
+        if hours == 0:
+            return None
+        wanted = validation.canonical_json(validation.call_request(initiate)) if initiate else None
+        since = self._clock.now() - timedelta(hours=hours)
+        return await self._load_open_call(number, since, wanted)
+
+    async def set_call_state(
+        self, call_id: str, state: domain.CallState, reason: str = ""
+    ) -> domain.Call:
+        cid = validation.call_id(call_id)
+        validation.text(reason, "reason", validation.MAX_REASON)
+        call = await self._store_call_state(cid, state, reason)
+        log.info(
+            "call state set", extra={"call_id": cid, "state": state.value, "attempt": call.attempt}
+        )
+        return call
+
+    async def set_call_language(self, call_id: str, lang: str) -> domain.Call:
+        cid = validation.call_id(call_id)
+        if not lang:
+            raise InvalidArgument("lang is required, e.g. fr-FR")
+        validation.lang(lang)
+        return await self._store_call_language(cid, lang)
+
+    async def append_messages(
+        self, call_id: str, messages: Sequence[domain.Message], policy_state: str | None = None
+    ) -> list[domain.Message]:
+        cid = validation.call_id(call_id)
+        validation.messages(messages, policy_state)
+        return await self._store_messages(cid, messages, policy_state)
+
+    async def update_claim(
+        self, call_id: str, updates: Sequence[tuple[str, str]]
+    ) -> ClaimUpdateResult:
+        cid = validation.call_id(call_id)
+        result = await self._store_claim(cid, updates)
+        log.info(
+            "claim updated",
+            extra={
+                "call_id": cid,
+                "fields": [c.field for c in result.applied],
+                "pii_values": [c.value for c in result.applied],
+            },
+        )
+        return result
+
+    async def upsert_reminder(self, call_id: str, reminder: domain.Reminder) -> domain.Reminder:
+        cid = validation.call_id(call_id)
+        return await self._store_reminder(cid, validation.reminder(reminder))
+
+    async def save_synthesis(
+        self,
+        call_id: str,
+        synthesis: domain.Synthesis,
+        next_action: domain.NextAction,
+        sms_summary: str = "",
+        job_id: str = "",
+    ) -> domain.Call:
+        cid = validation.call_id(call_id)
+        validation.synthesis(synthesis, next_action, sms_summary)
+        validation.text(job_id, "job_id")
+        return await self._store_synthesis(cid, synthesis, next_action, sms_summary, job_id)
+
+    async def add_documents(self, chunks: Sequence[DocumentChunk]) -> int:
+        if len(chunks) > validation.MAX_CHUNKS_PER_REQUEST:
+            raise InvalidArgument(f"at most {validation.MAX_CHUNKS_PER_REQUEST} chunks per request")
+        if not chunks:
+            return 0
+        try:
+            added = await self._store_documents(chunks)
+        finally:
+            self._documents_generation += 1
+            self._index = None
+        log.info("documents added", extra={"count": added})
+        return added
+
+    async def search_documents(
+        self, embedding: Sequence[float], top_k: int = 5, min_score: float = 0.0
+    ) -> list[domain.ChunkHit]:
+        k = validation.top_k(top_k)
+        floor = validation.min_score(min_score)
+        query = vectors.normalised(embedding, "embedding")
+        index = await self._load_vector_index()
+        if not index.ids:
+            return []
+        if len(query) != index.dimension:
+            raise InvalidArgument(
+                f"embedding has {len(query)} dimensions; the knowledge base uses {index.dimension}"
+            )
+        best = index.top(query, k, floor)
+        found = await self._load_documents([chunk_id for chunk_id, _ in best])
+        return [
+            domain.ChunkHit(
+                id=chunk_id,
+                source=found[chunk_id]["source"],
+                title=found[chunk_id]["title"],
+                content=found[chunk_id]["content"],
+                score=score,
+            )
+            for chunk_id, score in best
+            if chunk_id in found  # replaced between the two reads: skip, never fail
+        ]
+
+    async def events_after(
+        self, call_id: str, after_seq: int, limit: int = EVENT_PAGE
+    ) -> list[CallEvent]:
+        return await self._load_events(validation.call_id(call_id), after_seq, limit)
