@@ -187,6 +187,39 @@ class AcsSettings(Section):
     transfer_timeout_sec: float = Field(30, gt=0)  # a transfer ACS never settles fails after
 
 
+class InboundClaimField(Section):
+    name: str
+    type: Literal["text", "datetime", "email", "phone_number"] = "text"
+    description: str = ""
+
+
+class InboundLine(Section):
+    """Who the bot is on an inbound call to one number, and what it collects."""
+
+    bot_company: str = "Switchboard"
+    bot_name: str = "Switchboard"
+    task: str = (
+        "Answer the call for the company. Find out who is calling and why, and take a "
+        "message so that someone can call them back."
+    )
+    lang: str = "en-US"
+    # Where "talk to a human" goes (E.164). Empty: nobody; the bot takes a message instead.
+    agent_phone_number: str = ""
+    claim: tuple[InboundClaimField, ...] = (
+        InboundClaimField(name="caller_name", description="the caller's full name"),
+        InboundClaimField(name="reason", description="why they are calling"),
+    )
+
+
+class InboundSettings(Section):
+    """Inbound calls: a line per dialled number (E.164 keys), ``default`` for the rest."""
+
+    # National-format caller IDs ("0612345678") are read as numbers of this region.
+    default_region: str = Field("US", pattern=r"^[A-Z]{2}$")
+    default: InboundLine = Field(default_factory=InboundLine)
+    numbers: dict[str, InboundLine] = Field(default_factory=dict)
+
+
 class DialerSettings(Section):
     telephony: Literal["simulator", "sip", "twilio", "acs"] = "simulator"
     # "log": kept in the transcript, not sent; "twilio" / "acs": sent through the carrier
@@ -200,6 +233,7 @@ class DialerSettings(Section):
     drain_timeout_sec: float = Field(60, gt=0)
     sip: SipSettings = Field(default_factory=SipSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
+    inbound: InboundSettings = Field(default_factory=InboundSettings)
 
 
 class LlmSettings(Section):

@@ -133,6 +133,19 @@ async def test_asking_for_a_person_says_so_then_transfers_to_the_agent_number() 
     assert events[-2:] == [AgentTransfer("t1", "+12125550199"), AgentTurnDone("t1")]
 
 
+async def test_asking_for_a_person_on_a_line_without_agents_takes_a_message_instead() -> None:
+    store = InMemoryStore()
+    store.new_call(agent_phone_number="")
+    session = await open_session(store)
+    await collect(session.start(ConversationStart("call-1")))
+
+    events = await turn(session, "t1", "I want to talk to a person")
+
+    assert "no colleague can take the call" in said(events)
+    assert not [e for e in events if isinstance(e, AgentTransfer)]
+    assert "When did the incident happen?" in said(events)  # the call goes on
+
+
 async def test_goodbye_recaps_what_was_collected_and_ends_the_call() -> None:
     store = InMemoryStore()
     store.new_call()

@@ -10,6 +10,7 @@ from switchboard.clock import Clock
 from switchboard.config import DialerSettings
 from switchboard.features import FeatureFlags
 from switchboard_dialer.dialer import Dialer
+from switchboard_dialer.inbound import InboundLines
 from switchboard_dialer.ports import BrainPort, CallStore, SpeechPort
 from switchboard_dialer.registry import CallRegistry
 from switchboard_dialer.servicer import DialerServicer
@@ -80,6 +81,7 @@ def build_dialer(
         )
 
     registry = CallRegistry(store, new_session, settings, clock=clock)
-    dialer = Dialer(store, telephony, registry, sms_provider, flags)
+    inbound = InboundLines(settings.inbound)
+    dialer = Dialer(store, telephony, registry, sms_provider, flags, inbound)
     servicer = DialerServicer(dialer, telephony)
     return DialerApp(dialer, registry, telephony, sms_provider, servicer)
