@@ -304,8 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        # simulate, kb and eval call the services like any client does
-        configure_internal_auth(settings.internal_auth)
+        if args.verb != "migrate":  # the others call the services, as any client does
+            configure_internal_auth(settings.internal_auth)
     except ConfigError as exc:
         out(str(exc))
         return 2

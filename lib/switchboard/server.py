@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 # Streams get this long to finish after SIGTERM before they are cancelled.
 SHUTDOWN_GRACE_SEC = 5.0
+MAX_CONNECTION_AGE_MS = 120_000
 
 Registrar = Callable[[grpc.aio.Server], None]
 
@@ -49,6 +50,10 @@ class GrpcService:
                 ("grpc.max_receive_message_length", 8 * 1024 * 1024),
                 ("grpc.keepalive_time_ms", 20_000),
                 ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
+                # Clients reconnect now and then and so resolve the service's name again:
+                # a replica added since gets its share of calls (round_robin). Open
+                # streams are not cut: the grace after the GOAWAY is unbounded.
+                ("grpc.max_connection_age_ms", MAX_CONNECTION_AGE_MS),
             ],
         )
         self.health = health.aio.HealthServicer()
