@@ -16,6 +16,7 @@ from urllib.parse import quote
 import httpx
 
 from switchboard.config import ConfigError, Settings, load_settings
+from switchboard.internal_auth import configure_internal_auth
 from switchboard.private_files import PRIVATE_FILE_MODE, private_dir, restrict_new_files
 from switchboard_cli.evaluation.command import add_arguments as add_eval_arguments
 from switchboard_cli.evaluation.command import cmd_eval
@@ -303,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
+        if args.verb != "migrate":  # the others call the services, as any client does
+            configure_internal_auth(settings.internal_auth)
     except ConfigError as exc:
         out(str(exc))
         return 2

@@ -13,7 +13,17 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from switchboard.grpc_targets import channel_target
 
 ENV_PREFIX = "SWITCHBOARD__"
 CONFIG_PATH_ENV = "SWITCHBOARD_CONFIG"
@@ -42,12 +52,66 @@ class Features(Section):
 
 
 class ServiceAddresses(Section):
-    """Where each gRPC service listens (host:port)."""
+    """Where each gRPC service is reached: ``host:port``, a list of IP ``address:port``
+    entries, or ``dns:///name:port`` (see :mod:`switchboard.grpc_targets`). Each value is
+    kept as one gRPC target; clients balance over its addresses (``round_robin``)."""
 
     dialer: str = "127.0.0.1:50051"
     speech: str = "127.0.0.1:50052"
     brain: str = "127.0.0.1:50053"
     store: str = "127.0.0.1:50054"
+
+    @field_validator("dialer", "speech", "brain", "store", mode="before")
+    @classmethod
+    def _one_target(cls, value: Any) -> Any:
+        if isinstance(value, str | list | tuple):
+            return channel_target(value)
+        return value
+
+
+class InternalAuthSettings(Section):
+    """How the services authenticate each other's gRPC calls.
+
+    ``off`` (the default): plaintext, anyone who reaches a port may call it. ``token``: every
+    client sends a shared token, every server refuses a call without it (UNAUTHENTICATED).
+    ``mtls``: TLS both ways, servers accept only clients whose certificate ``ca_file``
+    signed. ``mtls+token``: both. The token comes from ``token_file`` (a mounted Secret) or
+    the environment (``SWITCHBOARD__INTERNAL_AUTH__TOKEN``), never from this file; several
+    tokens (whitespace-separated) are all accepted and the first is sent, for rotation.
+    Health checks and reflection need neither token nor certificate on ``health_port``
+    and no token on the service port (Kubernetes probes send no metadata).
+    """
+
+    mode: Literal["off", "token", "mtls", "mtls+token"] = "off"
+    token: SecretStr = SecretStr("")
+    token_file: str = ""
+    cert_file: str = ""  # PEM: this service's certificate, served and presented to servers
+    key_file: str = ""
+    ca_file: str = ""  # PEM: the CA that signed every service's certificate
+    server_name: str = ""  # the name servers' certificates are checked for, if not the host
+    # mtls: a second, plaintext port serving grpc.health.v1 only, for probes that cannot
+    # present a certificate (Kubernetes gRPC probes); 0: none.
+    health_port: int = Field(0, ge=0, lt=65536)
+
+    @property
+    def uses_token(self) -> bool:
+        return self.mode in ("token", "mtls+token")
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.mode in ("mtls", "mtls+token")
+
+    @model_validator(mode="after")
+    def _complete(self) -> InternalAuthSettings:
+        if self.uses_token and not (self.token.get_secret_value() or self.token_file):
+            raise ValueError(
+                f"mode {self.mode} needs token_file or SWITCHBOARD__INTERNAL_AUTH__TOKEN"
+            )
+        if self.uses_tls:
+            missing = [k for k in ("cert_file", "key_file", "ca_file") if not getattr(self, k)]
+            if missing:
+                raise ValueError(f"mode {self.mode} needs {', '.join(missing)}")
+        return self
 
 
 class RateLimitSettings(Section):
@@ -335,6 +399,7 @@ class Settings(Section):
     features: Features = Field(default_factory=Features)
     feature_reload_sec: float = Field(60, gt=0)
     services: ServiceAddresses = Field(default_factory=ServiceAddresses)
+    internal_auth: InternalAuthSettings = Field(default_factory=InternalAuthSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     dialer: DialerSettings = Field(default_factory=DialerSettings)
