@@ -178,9 +178,7 @@ class StoreClient:
 
     async def replay_job(self, job_id: str) -> Job:
         """A dead job back to pending (FailedPrecondition when it is not dead)."""
-        reply = await self._unary(
-            self._stub.ReplayJob, store_pb2.ReplayJobRequest(job_id=job_id)
-        )
+        reply = await self._unary(self._stub.ReplayJob, store_pb2.ReplayJobRequest(job_id=job_id))
         return convert.job_from_pb(reply)
 
     async def add_documents(self, chunks: list[domain.DocumentChunk]) -> int:

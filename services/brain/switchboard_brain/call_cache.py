@@ -133,10 +133,11 @@ class CachedCallStore:
         except RedisError as exc:
             _skipped("invalidate", call_id, exc)
         result = await write()
-        if taken is not None and taken[0] is not None:
+        if taken is not None:
             call, version = taken
-            apply(call, result)
-            await self._put_unless_written(call, version)
+            if call is not None:
+                apply(call, result)
+                await self._put_unless_written(call, version)
         return result
 
     async def _put_unless_written(self, call: Call, version: int) -> None:

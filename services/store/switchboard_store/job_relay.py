@@ -81,7 +81,9 @@ class OutboxRelay:
         """Relays every due outbox job; how many were moved."""
         await self._streams.ping()  # no claim while Redis is away: rows keep their tries
         moved = 0
-        while (job := await self._outbox.claim(self._worker, self._kinds, RELAY_LEASE_SEC)) is not None:
+        while (
+            job := await self._outbox.claim(self._worker, self._kinds, RELAY_LEASE_SEC)
+        ) is not None:
             await self._streams.enqueue(job.job_id, job.kind, job.call_id, job.traceparent)
             await self._outbox.complete(job.job_id, job.lease_token)
             moved += 1

@@ -52,7 +52,9 @@ def check_lease(job: Job, lease_token: str) -> None:
 def check_replay(job: Job) -> None:
     """FailedPrecondition unless ``job`` is dead: only those are given back by an operator."""
     if job.state is not JobState.DEAD:
-        raise FailedPrecondition(f"job {job.job_id} is {job.state.value}; only dead jobs are replayed")
+        raise FailedPrecondition(
+            f"job {job.job_id} is {job.state.value}; only dead jobs are replayed"
+        )
 
 
 def log_replayed(job: Job) -> None:

@@ -369,7 +369,9 @@ class RedisJobQueue(JobQueue):
             kind, _, job_id = member.partition("|")
             stream = await self._stream(kind)
 
-            async def promote(pipe: Pipeline, member: str = member, job_id: str = job_id) -> None:
+            async def promote(
+                pipe: Pipeline, member: str = member, job_id: str = job_id, stream: str = stream
+            ) -> None:
                 if await pipe.zscore(parked, member) is None:
                     return  # another replica moved it
                 delivery = await pipe.hget(self._names.job(job_id), "delivery")
