@@ -26,7 +26,7 @@ def redis_settings_for_test(**overrides: object) -> RedisSettings:
     values: dict[str, object] = {
         "enabled": True,
         "url": os.environ.get(REDIS_URL_ENV) or DEFAULT_REDIS_URL,
-        "key_prefix": f"test-{uuid.uuid4().hex[:12]}:",
+        "key_prefix": f"test-{uuid.uuid4().hex[:12]}.",  # no colon: env values are YAML
         **overrides,
     }
     return RedisSettings.model_validate(values)
