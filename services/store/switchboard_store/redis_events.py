@@ -36,7 +36,10 @@ class RedisEventNotifier(EventNotifier):
         super().__init__()
         self._redis = redis
         self._channel = names.events
-        self._outbox: asyncio.Queue[dict[str, int]] = asyncio.Queue()
+        # Seqs not yet published, newest per call: bounded by the calls, however long
+        # Redis is away.
+        self._unsent: dict[str, int] = {}
+        self._has_unsent = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.subscribed = asyncio.Event()
         # Called after each local commit (the outbox relay looks for new jobs).
@@ -56,18 +59,23 @@ class RedisEventNotifier(EventNotifier):
         if self.on_commit is not None:
             self.on_commit()
         if latest and not self.closed:
-            self._outbox.put_nowait(dict(latest))
+            for call_id, seq in latest.items():
+                self._unsent[call_id] = max(seq, self._unsent.get(call_id, 0))
+            self._has_unsent.set()
 
     async def _send(self) -> None:
         while True:
-            latest = await self._outbox.get()
-            while True:
-                try:
-                    await self._redis.publish(self._channel, json.dumps(latest))
-                    break
-                except RedisError as exc:
-                    log.warning("call events not published; retrying", extra={"error": str(exc)})
-                    await asyncio.sleep(RETRY_SEC)
+            await self._has_unsent.wait()
+            self._has_unsent.clear()
+            latest, self._unsent = self._unsent, {}
+            try:
+                await self._redis.publish(self._channel, json.dumps(latest))
+            except RedisError as exc:
+                log.warning("call events not published; retrying", extra={"error": str(exc)})
+                for call_id, seq in latest.items():
+                    self._unsent[call_id] = max(seq, self._unsent.get(call_id, 0))
+                self._has_unsent.set()
+                await asyncio.sleep(RETRY_SEC)
 
     async def _listen(self) -> None:
         while True:
