@@ -20,7 +20,7 @@ from switchboard.private_files import PRIVATE_FILE_MODE, private_dir, restrict_n
 from switchboard_cli.evaluation.command import add_arguments as add_eval_arguments
 from switchboard_cli.evaluation.command import cmd_eval
 from switchboard_cli.launcher import Cluster
-from switchboard_cli.local import DATA_DIR, local_api_key, out, ports_from, services_for
+from switchboard_cli.local import DATA_DIR, local_api_key, note, out, ports_from, services_for
 from switchboard_cli.scenario import ScenarioError, SimulatedCallee, claim_mismatches, load_scenario
 from switchboard_cli.scenario_voice import VoiceCallee
 from switchboard_cli.supervisor import GaveUp, RestartPolicy, Supervisor
@@ -152,7 +152,7 @@ def cmd_simulate(
     try:
         scenario = load_scenario(scenario_path)
     except ScenarioError as exc:
-        out(str(exc))
+        note(str(exc))
         return 2
 
     def echo(speaker: str, text: str) -> None:
@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
     except ConfigError as exc:
-        out(str(exc))
+        note(str(exc))
         return 2
     if args.verb == "run":
         policy = RestartPolicy(args.max_restarts, args.restart_window)
@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(_kb_cli().main(settings, args))
     voice = VoiceOptions(sample_rate=args.rate, fast=args.fast) if args.voice else None
     if (args.fast or args.rate != 8000) and voice is None:
-        out("--fast and --rate apply to --voice only")
+        note("--fast and --rate apply to --voice only")
         return 2
     return cmd_simulate(settings, args.scenario, args.json, voice)
 
