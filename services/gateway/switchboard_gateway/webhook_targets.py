@@ -80,6 +80,15 @@ def check_url(url: str, allow_hosts: Sequence[str]) -> str:
     return url
 
 
+async def addresses_of(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to now; TargetRefused when it does not resolve."""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise TargetRefused(f"host does not resolve ({exc.strerror or exc})") from exc
+    return [str(info[4][0]) for info in infos]
+
+
 async def resolve(url: str, allow_hosts: Sequence[str]) -> Target:
     """Where to connect for ``url`` now: TargetRefused when any of its host's addresses
     is not public (or it does not resolve)."""
@@ -88,12 +97,7 @@ async def resolve(url: str, allow_hosts: Sequence[str]) -> Target:
     host = parts.hostname or ""
     if _allowed(host, allow_hosts):
         return Target(url=url, host=host)
-    port = parts.port or 443
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise TargetRefused(f"host does not resolve ({exc.strerror or exc})") from exc
-    addresses = [str(info[4][0]) for info in infos]
+    addresses = await addresses_of(host, parts.port or 443)
     if not addresses or not all(_public(a) for a in addresses):
         raise TargetRefused("host resolves to a loopback, private or reserved address")
     first = addresses[0]
