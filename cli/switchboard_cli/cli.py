@@ -23,7 +23,7 @@ from switchboard_cli.evaluation.command import cmd_eval
 from switchboard_cli.jobs import add_arguments as add_jobs_arguments
 from switchboard_cli.jobs import cmd_jobs
 from switchboard_cli.launcher import Cluster
-from switchboard_cli.local import DATA_DIR, local_api_key, out, ports_from, services_for
+from switchboard_cli.local import DATA_DIR, local_api_key, note, out, ports_from, services_for
 from switchboard_cli.scenario import ScenarioError, SimulatedCallee, claim_mismatches, load_scenario
 from switchboard_cli.scenario_voice import VoiceCallee
 from switchboard_cli.supervisor import GaveUp, RestartPolicy, Supervisor
@@ -155,7 +155,7 @@ def cmd_simulate(
     try:
         scenario = load_scenario(scenario_path)
     except ScenarioError as exc:
-        out(str(exc))
+        note(str(exc))
         return 2
 
     def echo(speaker: str, text: str) -> None:
@@ -311,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb != "migrate":  # the others call the services, as any client does
             configure_internal_auth(settings.internal_auth)
     except ConfigError as exc:
-        out(str(exc))
+        note(str(exc))
         return 2
     if args.verb == "run":
         policy = RestartPolicy(args.max_restarts, args.restart_window)
@@ -326,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_jobs(settings, args)
     voice = VoiceOptions(sample_rate=args.rate, fast=args.fast) if args.voice else None
     if (args.fast or args.rate != 8000) and voice is None:
-        out("--fast and --rate apply to --voice only")
+        note("--fast and --rate apply to --voice only")
         return 2
     return cmd_simulate(settings, args.scenario, args.json, voice)
 

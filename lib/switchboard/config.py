@@ -123,6 +123,24 @@ class RateLimitSettings(Section):
     pages_per_address: int = Field(600, ge=0)
 
 
+class WebhookSettings(Section):
+    """Completion webhooks (``callback_url`` of ``POST /call``), posted by the gateway.
+
+    A URL must be ``https://`` and its host must resolve to public addresses only (no
+    loopback, private, link-local or reserved ones: the gateway must not be a way into
+    the network it runs in). ``allow_hosts`` lists host names or addresses exempt from
+    both rules, for development and tests (``127.0.0.1``) or a trusted internal receiver.
+    Retries follow the store's job policy (``store.job_max_attempts``,
+    ``store.job_retry_backoff_sec``, doubling).
+    """
+
+    worker: bool = True  # post due webhooks from this gateway process
+    allow_hosts: list[str] = Field(default_factory=list)
+    timeout_sec: float = Field(10, gt=0, le=60)  # one delivery attempt
+    lease_sec: float = Field(60, gt=0, le=3600)  # a delivery whose gateway died is retried after
+    poll_sec: float = Field(1.0, gt=0, le=60)  # how often an idle worker asks for a delivery
+
+
 class GatewaySettings(Section):
     host: str = "127.0.0.1"
     port: int = 8080
@@ -135,6 +153,7 @@ class GatewaySettings(Section):
     # The number the browser softphone (GET /softphone) registers when the page names none.
     softphone_number: str = "+10000000001"
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
 
 class StoreSettings(Section):

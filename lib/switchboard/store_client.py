@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, TypeVar
 
 import grpc
@@ -51,11 +51,17 @@ class StoreClient:
         return convert.call_from_pb(reply)
 
     async def list_calls(
-        self, phone_number: str = "", limit: int = 100
+        self,
+        phone_number: str = "",
+        limit: int = 100,
+        states: Sequence[domain.CallState] = (),
     ) -> tuple[list[domain.Call], int]:
-        reply = await self._unary(
-            self._stub.ListCalls, store_pb2.ListCallsRequest(phone_number=phone_number, limit=limit)
+        request = store_pb2.ListCallsRequest(
+            phone_number=phone_number,
+            limit=limit,
+            states=[convert.call_state_to_pb(s) for s in states],
         )
+        reply = await self._unary(self._stub.ListCalls, request)
         return [convert.call_from_pb(c) for c in reply.calls], reply.total
 
     async def find_open_call(

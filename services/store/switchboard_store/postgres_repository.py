@@ -15,6 +15,7 @@ from switchboard.clock import Clock
 from switchboard.errors import InvalidArgument
 from switchboard_store import postgres_db, postgres_reads, postgres_writes, vectors
 from switchboard_store.job_queue import RetryPolicy
+from switchboard_store.postgres_control import PostgresControlRecords
 from switchboard_store.postgres_db import ConnectOptions
 from switchboard_store.postgres_jobs import PostgresJobQueue
 from switchboard_store.postgres_writes import Transaction
@@ -45,6 +46,7 @@ class PostgresCallRepository(StoredCallRepository):
         super().__init__(clock)
         self._pool = pool
         self._jobs = PostgresJobQueue(pool, self._clock, retry)
+        self._control = PostgresControlRecords(pool, self._write)
         self._index_version: tuple[int, datetime | None] | None = None
         self._closed = False
 
@@ -74,6 +76,10 @@ class PostgresCallRepository(StoredCallRepository):
     @property
     def jobs(self) -> PostgresJobQueue:
         return self._jobs
+
+    @property
+    def control(self) -> PostgresControlRecords:
+        return self._control
 
     async def close(self) -> None:
         self.notifier.close()
@@ -138,8 +144,10 @@ class PostgresCallRepository(StoredCallRepository):
     async def _load_call(self, call_id: str) -> domain.Call:
         return await self._read_one(lambda conn: postgres_reads.load_whole_call(conn, call_id))
 
-    async def _load_calls(self, number: str, limit: int) -> tuple[list[domain.Call], int]:
-        return await self._read(lambda conn: postgres_reads.list_calls(conn, number, limit))
+    async def _load_calls(
+        self, number: str, limit: int, states: Sequence[domain.CallState]
+    ) -> tuple[list[domain.Call], int]:
+        return await self._read(lambda conn: postgres_reads.list_calls(conn, number, limit, states))
 
     async def _load_open_call(
         self, number: str, since: datetime, wanted: str | None

@@ -16,7 +16,7 @@ import asyncpg
 
 from switchboard import domain
 from switchboard.jobs import POST_CALL, JobState
-from switchboard_store import postgres_reads, rows, vectors, write_rules
+from switchboard_store import postgres_control, postgres_reads, rows, vectors, write_rules
 from switchboard_store.postgres_reads import escape_text
 from switchboard_store.repository import ClaimUpdateResult, DocumentChunk, EventPayload
 from switchboard_store.validation import canonical_json
@@ -118,6 +118,9 @@ async def set_call_state(
         if change.post_call_job_id is not None:
             # The outbox: the job commits with the ending, or neither does.
             await queue_job(tx, POST_CALL, call_id, change.post_call_job_id)
+        elif state.is_terminal:
+            # Never connected: its report is complete now, so its webhook is due.
+            await postgres_control.queue_webhook(tx, call_id)
     return await postgres_reads.load_whole_call(tx.conn, call_id)
 
 
@@ -263,6 +266,7 @@ async def save_synthesis(
     )
     await tx.add_event(call_id, synthesis)
     await tx.touch(call_id)
+    await postgres_control.queue_webhook(tx, call_id)  # the report is complete
     return await postgres_reads.load_whole_call(tx.conn, call_id)
 
 

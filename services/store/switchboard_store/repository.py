@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from switchboard import domain
 from switchboard.call_events import CallEvent, ClaimChange, EventPayload
 from switchboard_store import validation
+from switchboard_store.control_records import ControlRecords
 from switchboard_store.job_queue import JobQueue
 from switchboard_store.notifier import EventNotifier
 
@@ -60,6 +61,11 @@ class CallRepository(ABC):
     def jobs(self) -> JobQueue:
         """The durable jobs this backend queues with its changes (post-call work)."""
 
+    @property
+    @abstractmethod
+    def control(self) -> ControlRecords:
+        """Idempotency keys and call webhooks (call control over REST)."""
+
     @abstractmethod
     async def create_call(
         self, initiate: domain.CallRequest, direction: domain.CallDirection
@@ -70,9 +76,13 @@ class CallRepository(ABC):
 
     @abstractmethod
     async def list_calls(
-        self, phone_number: str = "", limit: int = 100
+        self,
+        phone_number: str = "",
+        limit: int = 100,
+        states: Sequence[domain.CallState] = (),
     ) -> tuple[list[domain.Call], int]:
-        """Newest first, without messages; also the total count matching the filter."""
+        """Newest first, without messages; also the total count matching the filter
+        (``states``: only calls in one of them; empty for every state)."""
 
     @abstractmethod
     async def find_open_call(

@@ -15,6 +15,7 @@ from switchboard.clock import Clock
 from switchboard_store import rows, sqlite_reads, sqlite_writes, vectors
 from switchboard_store.job_queue import RetryPolicy
 from switchboard_store.repository import CallEvent, ClaimUpdateResult, DocumentChunk
+from switchboard_store.sqlite_control import SqliteControlRecords
 from switchboard_store.sqlite_db import SqliteDatabase
 from switchboard_store.sqlite_jobs import SqliteJobQueue
 from switchboard_store.sqlite_writes import Transaction
@@ -37,6 +38,7 @@ class SqliteCallRepository(StoredCallRepository):
         super().__init__(clock)
         self._db = SqliteDatabase(path)
         self._jobs = SqliteJobQueue(self._db, self._clock, retry)
+        self._control = SqliteControlRecords(self._db, self._write)
 
     @classmethod
     async def open(
@@ -50,6 +52,10 @@ class SqliteCallRepository(StoredCallRepository):
     @property
     def jobs(self) -> SqliteJobQueue:
         return self._jobs
+
+    @property
+    def control(self) -> SqliteControlRecords:
+        return self._control
 
     async def close(self) -> None:
         self.notifier.close()
@@ -89,8 +95,12 @@ class SqliteCallRepository(StoredCallRepository):
     async def _load_call(self, call_id: str) -> domain.Call:
         return await self._db.read(lambda conn: sqlite_reads.load_call(conn, call_id))
 
-    async def _load_calls(self, number: str, limit: int) -> tuple[list[domain.Call], int]:
-        return await self._db.read(lambda conn: sqlite_reads.list_calls(conn, number, limit))
+    async def _load_calls(
+        self, number: str, limit: int, states: Sequence[domain.CallState]
+    ) -> tuple[list[domain.Call], int]:
+        return await self._db.read(
+            lambda conn: sqlite_reads.list_calls(conn, number, limit, states)
+        )
 
     async def _load_open_call(
         self, number: str, since: datetime, wanted: str | None

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from switchboard import domain
 from switchboard.jobs import POST_CALL
-from switchboard_store import rows, sqlite_jobs, sqlite_reads, vectors, write_rules
+from switchboard_store import rows, sqlite_control, sqlite_jobs, sqlite_reads, vectors, write_rules
 from switchboard_store.repository import ClaimUpdateResult, DocumentChunk, EventPayload
 from switchboard_store.validation import canonical_json
 
@@ -87,6 +87,9 @@ def set_call_state(
         if change.post_call_job_id is not None:
             # The outbox: the job commits with the ending, or neither does.
             sqlite_jobs.queue_job(tx, POST_CALL, call_id, change.post_call_job_id)
+        elif state.is_terminal:
+            # Never connected: its report is complete now, so its webhook is due.
+            sqlite_control.queue_webhook(tx, call_id)
     return sqlite_reads.load_call(tx.conn, call_id)
 
 
@@ -222,6 +225,7 @@ def save_synthesis(
     )
     tx.add_event(call_id, synthesis)
     tx.touch(call_id)
+    sqlite_control.queue_webhook(tx, call_id)  # the report is complete
     return sqlite_reads.load_call(tx.conn, call_id)
 
 

@@ -57,7 +57,9 @@ class StoredCallRepository(CallRepository):
     async def _load_call(self, call_id: str) -> domain.Call: ...
 
     @abstractmethod
-    async def _load_calls(self, number: str, limit: int) -> tuple[list[domain.Call], int]: ...
+    async def _load_calls(
+        self, number: str, limit: int, states: Sequence[domain.CallState]
+    ) -> tuple[list[domain.Call], int]: ...
 
     @abstractmethod
     async def _load_open_call(
@@ -126,10 +128,14 @@ class StoredCallRepository(CallRepository):
         return await self._load_call(validation.call_id(call_id))
 
     async def list_calls(
-        self, phone_number: str = "", limit: int = 100
+        self,
+        phone_number: str = "",
+        limit: int = 100,
+        states: Sequence[domain.CallState] = (),
     ) -> tuple[list[domain.Call], int]:
         number = parse_e164(phone_number) if phone_number.strip() else ""
-        return await self._load_calls(number, validation.list_limit(limit))
+        wanted = sorted(set(states))  # one order: the same filter is the same query
+        return await self._load_calls(number, validation.list_limit(limit), wanted)
 
     async def find_open_call(
         self,
