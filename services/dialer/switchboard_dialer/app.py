@@ -10,6 +10,7 @@ from switchboard.clock import Clock
 from switchboard.config import DialerSettings
 from switchboard.features import FeatureFlags
 from switchboard_dialer.dialer import Dialer
+from switchboard_dialer.leases import CallLeases, lease_of
 from switchboard_dialer.ports import BrainPort, CallStore, SpeechPort
 from switchboard_dialer.registry import CallRegistry
 from switchboard_dialer.servicer import DialerServicer
@@ -32,11 +33,18 @@ class DialerApp:
     telephony: TelephonyProvider
     sms: SmsProvider
     servicer: DialerServicer
+    leases: CallLeases
 
     async def start(self) -> None:
-        """Starts the telephony provider (binds its sockets); awaited once before serving."""
+        """Ends the calls this replica held before a restart, starts the telephony provider
+        (binds its sockets) and the lease renewals; awaited once before serving."""
+        await self.leases.end_own_orphans()
         await self.telephony.start()
-        log.info("telephony started", extra={"provider": self.telephony.name})
+        log.info(
+            "telephony started",
+            extra={"provider": self.telephony.name, "replica": self.leases.owner},
+        )
+        self.leases.start()
 
     async def drain(self, timeout_sec: float) -> None:
         """SIGTERM: refuses new calls, lets the live ones finish for up to ``timeout_sec``,
@@ -47,6 +55,7 @@ class DialerApp:
     async def stop(self) -> None:
         """Hangs up every live call (reason ``shutdown``), then releases the providers."""
         await self.registry.stop_all(SHUTDOWN_REASON)
+        await self.leases.close()  # after the calls ended: their leases are released
         await self.telephony.close()
         await self.sms.close()
         log.info("dialer stopped")
@@ -79,7 +88,9 @@ def build_dialer(
             clock=clock,
         )
 
-    registry = CallRegistry(store, new_session, settings, clock=clock)
-    dialer = Dialer(store, telephony, registry, sms_provider, flags)
+    lease = lease_of(settings)
+    registry = CallRegistry(store, new_session, settings, clock=clock, lease=lease)
+    dialer = Dialer(store, telephony, registry, sms_provider, flags, lease=lease)
     servicer = DialerServicer(dialer, telephony)
-    return DialerApp(dialer, registry, telephony, sms_provider, servicer)
+    leases = CallLeases(store, registry, lease, settings, clock)
+    return DialerApp(dialer, registry, telephony, sms_provider, servicer, leases)
