@@ -25,7 +25,12 @@ import os
 import socket
 from collections.abc import Awaitable, Callable
 
-from switchboard.call_leases import LINE_DROPPED, MAX_ORPHANS_PER_SWEEP, CallLease
+from switchboard.call_leases import (
+    LINE_DROPPED,
+    MAX_LEASES_PER_RENEWAL,
+    MAX_ORPHANS_PER_SWEEP,
+    CallLease,
+)
 from switchboard.clock import Clock, SystemClock
 from switchboard.config import DialerSettings
 from switchboard.errors import SwitchboardError
@@ -102,9 +107,12 @@ class CallLeases:
     async def renew(self) -> None:
         """Renews the leases of this replica's live calls; hangs up the ones it lost."""
         live = self._registry.live_call_ids()
-        if not live:
-            return
-        renewed = set(await self._store.renew_call_leases(self.owner, live, self.lease.lease_sec))
+        renewed: set[str] = set()
+        for start in range(0, len(live), MAX_LEASES_PER_RENEWAL):
+            batch = live[start : start + MAX_LEASES_PER_RENEWAL]
+            renewed.update(
+                await self._store.renew_call_leases(self.owner, batch, self.lease.lease_sec)
+            )
         for call_id in live:
             if call_id not in renewed and self._registry.is_live(call_id):
                 log.warning(

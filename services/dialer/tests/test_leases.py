@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from switchboard import domain
-from switchboard.call_leases import LINE_DROPPED, CallLease
+from switchboard.call_leases import LINE_DROPPED, MAX_LEASES_PER_RENEWAL, CallLease
 from switchboard.errors import Unavailable
 from switchboard.phone import (
     BotTurnDone,
@@ -147,3 +147,18 @@ async def test_an_inbound_call_live_on_another_replica_is_not_taken_over(rig: Ri
     assert rig.store.calls[live.call_id].state is domain.CallState.IN_PROGRESS
     assert rig.store.leases[live.call_id] == OTHER.owner
     assert rig.store.reasons(live.call_id) == ["in_progress"]
+
+
+async def test_a_replica_with_many_calls_renews_them_in_batches_the_store_accepts(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+):
+    many = [f"call-{i}" for i in range(MAX_LEASES_PER_RENEWAL * 2 + 1)]
+    monkeypatch.setattr(rig.app.registry, "live_call_ids", lambda: many)
+
+    await rig.app.leases.renew()
+
+    assert [len(ids) for _, ids in rig.store.renewals] == [
+        MAX_LEASES_PER_RENEWAL,
+        MAX_LEASES_PER_RENEWAL,
+        1,
+    ]
