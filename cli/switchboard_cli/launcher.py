@@ -24,6 +24,7 @@ import grpc
 import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from switchboard.internal_auth import internal_auth
 from switchboard.private_files import open_private_log, private_dir
 
 log = logging.getLogger(__name__)
@@ -61,10 +62,20 @@ class ClusterPorts:
         return f"127.0.0.1:{getattr(self, service)}"
 
 
+def _health_channel(address: str) -> grpc.Channel:
+    # The health service needs no token, but with mTLS on it is behind TLS like the rest.
+    auth = internal_auth()
+    credentials = auth.channel_credentials()
+    if credentials is None:
+        return grpc.insecure_channel(address)
+    return grpc.secure_channel(address, credentials, options=auth.channel_options())
+
+
 def grpc_ready(address: str, timeout: float = 0.5) -> bool:
-    """True when the service at ``address`` answers its health check with SERVING."""
+    """True when the service at ``address`` answers its health check with SERVING (over
+    this process's internal auth: the services' config must match it)."""
     try:
-        with grpc.insecure_channel(address) as channel:
+        with _health_channel(address) as channel:
             reply = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(service=""), timeout=timeout
             )

@@ -11,7 +11,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from switchboard.config import Settings
+from switchboard.config import ConfigError, Settings
+from switchboard.grpc_targets import listen_address
 from switchboard.private_files import PRIVATE_FILE_MODE, make_private, private_dir
 from switchboard_cli.launcher import Cluster, ClusterPorts, http_ready
 
@@ -38,7 +39,10 @@ def out(text: str = "") -> None:
 
 
 def ports_from(settings: Settings) -> ClusterPorts:
-    def port(address: str) -> int:
+    def port(target: str) -> int:
+        address = listen_address(target)
+        if address is None:
+            raise ConfigError(f"services: {target} is not one host:port a local run can use")
         return int(address.rsplit(":", 1)[1])
 
     s = settings.services

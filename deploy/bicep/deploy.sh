@@ -4,7 +4,9 @@
 #   2. the five images, built inside the registry (`az acr build`: no local Docker);
 #   3. the apps.
 # Needs the Azure CLI, logged in (`az login`) with rights to create role assignments.
-#   AZURE_RESOURCE_GROUP=switchboard-prod SWITCHBOARD_GATEWAY_API_KEYS='[key1]' make deploy
+#   AZURE_RESOURCE_GROUP=switchboard-prod SWITCHBOARD_GATEWAY_API_KEYS='[key1]' \
+#   SWITCHBOARD_INTERNAL_TOKEN="$(cat internal-token)" make deploy
+# (the internal gRPC token: `openssl rand -hex 32`, kept; docs/operations.md "Internal traffic")
 # Optional: AZURE_LOCATION (default swedencentral), IMAGE_TAG (default: the project
 # version), AZURE_DEPLOY_PARAMS (more `name=value` parameters of main.bicep).
 set -euo pipefail
@@ -18,6 +20,7 @@ fi
 cd "$(dirname "$0")/../.."
 : "${AZURE_RESOURCE_GROUP:?set AZURE_RESOURCE_GROUP to the resource group to deploy into}"
 : "${SWITCHBOARD_GATEWAY_API_KEYS:?set SWITCHBOARD_GATEWAY_API_KEYS to the API keys, e.g. [key1]}"
+: "${SWITCHBOARD_INTERNAL_TOKEN:?set SWITCHBOARD_INTERNAL_TOKEN to the internal gRPC token (openssl rand -hex 32)}"
 location=${AZURE_LOCATION:-swedencentral}
 tag=${IMAGE_TAG:-$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)}
 if [ -z "$tag" ] || [ "$tag" = latest ]; then
@@ -32,7 +35,8 @@ deploy() {  # deploy <deployApps> <output name>
         --name "switchboard-$1" \
         --template-file deploy/bicep/main.bicep \
         --parameters deployApps="$1" imageTag="$tag" \
-            gatewayApiKeys="$SWITCHBOARD_GATEWAY_API_KEYS" "${extra[@]}" \
+            gatewayApiKeys="$SWITCHBOARD_GATEWAY_API_KEYS" \
+            internalAuthToken="$SWITCHBOARD_INTERNAL_TOKEN" "${extra[@]}" \
         --query "properties.outputs.$2.value" --output tsv
 }
 

@@ -38,6 +38,10 @@ param deployApps bool = true
 @description('The gateway API keys as a YAML list, e.g. [key1, key2]. Stored in Key Vault only.')
 param gatewayApiKeys string
 
+@secure()
+@description('The token of internal gRPC (e.g. openssl rand -hex 32): every service sends it and refuses calls without it. Stored in Key Vault only; several, space-separated, during a rotation.')
+param internalAuthToken string
+
 @description('The fast and slow chat models (Azure OpenAI deployments of the same names).')
 param fastModel string = 'gpt-4.1-nano'
 param fastModelVersion string = '2025-04-14'
@@ -172,6 +176,7 @@ module vault 'modules/keyvault.bicep' = {
     acsName: communication.outputs.acsName
     insightsName: monitoring.outputs.insightsName
     gatewayApiKeys: gatewayApiKeys
+    internalAuthToken: internalAuthToken
   }
 }
 

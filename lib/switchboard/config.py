@@ -17,10 +17,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
 )
+
+from switchboard.grpc_targets import channel_target
 
 ENV_PREFIX = "SWITCHBOARD__"
 CONFIG_PATH_ENV = "SWITCHBOARD_CONFIG"
@@ -49,12 +52,66 @@ class Features(Section):
 
 
 class ServiceAddresses(Section):
-    """Where each gRPC service listens (host:port)."""
+    """Where each gRPC service is reached: ``host:port``, a list of IP ``address:port``
+    entries, or ``dns:///name:port`` (see :mod:`switchboard.grpc_targets`). Each value is
+    kept as one gRPC target; clients balance over its addresses (``round_robin``)."""
 
     dialer: str = "127.0.0.1:50051"
     speech: str = "127.0.0.1:50052"
     brain: str = "127.0.0.1:50053"
     store: str = "127.0.0.1:50054"
+
+    @field_validator("dialer", "speech", "brain", "store", mode="before")
+    @classmethod
+    def _one_target(cls, value: Any) -> Any:
+        if isinstance(value, str | list | tuple):
+            return channel_target(value)
+        return value
+
+
+class InternalAuthSettings(Section):
+    """How the services authenticate each other's gRPC calls.
+
+    ``off`` (the default): plaintext, anyone who reaches a port may call it. ``token``: every
+    client sends a shared token, every server refuses a call without it (UNAUTHENTICATED).
+    ``mtls``: TLS both ways, servers accept only clients whose certificate ``ca_file``
+    signed. ``mtls+token``: both. The token comes from ``token_file`` (a mounted Secret) or
+    the environment (``SWITCHBOARD__INTERNAL_AUTH__TOKEN``), never from this file; several
+    tokens (whitespace-separated) are all accepted and the first is sent, for rotation.
+    Health checks and reflection need neither token nor certificate on ``health_port``
+    and no token on the service port (Kubernetes probes send no metadata).
+    """
+
+    mode: Literal["off", "token", "mtls", "mtls+token"] = "off"
+    token: SecretStr = SecretStr("")
+    token_file: str = ""
+    cert_file: str = ""  # PEM: this service's certificate, served and presented to servers
+    key_file: str = ""
+    ca_file: str = ""  # PEM: the CA that signed every service's certificate
+    server_name: str = ""  # the name servers' certificates are checked for, if not the host
+    # mtls: a second, plaintext port serving grpc.health.v1 only, for probes that cannot
+    # present a certificate (Kubernetes gRPC probes); 0: none.
+    health_port: int = Field(0, ge=0, lt=65536)
+
+    @property
+    def uses_token(self) -> bool:
+        return self.mode in ("token", "mtls+token")
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.mode in ("mtls", "mtls+token")
+
+    @model_validator(mode="after")
+    def _complete(self) -> InternalAuthSettings:
+        if self.uses_token and not (self.token.get_secret_value() or self.token_file):
+            raise ValueError(
+                f"mode {self.mode} needs token_file or SWITCHBOARD__INTERNAL_AUTH__TOKEN"
+            )
+        if self.uses_tls:
+            missing = [k for k in ("cert_file", "key_file", "ca_file") if not getattr(self, k)]
+            if missing:
+                raise ValueError(f"mode {self.mode} needs {', '.join(missing)}")
+        return self
 
 
 class RateLimitSettings(Section):
@@ -113,6 +170,46 @@ class StoreSettings(Section):
     # doubled after each failure.
     job_max_attempts: int = Field(5, ge=1, le=100)
     job_retry_backoff_sec: float = Field(5, gt=0)
+
+
+class RedisSettings(Section):
+    """Redis for scale-out (off by default: one process keeps events and jobs in-process).
+
+    When ``enabled``: call events cross replicas on pub/sub, durable jobs run from
+    streams with a consumer group (the store's outbox relays them), and the brain keeps
+    a live call's working copy in a read-through cache. The password comes from the
+    environment only (``SWITCHBOARD__REDIS__PASSWORD``), never from ``url``.
+    """
+
+    enabled: bool = False
+    url: str = "redis://127.0.0.1:6379/0"
+    password: str = ""
+    # Every key, channel and stream name starts with this: installs (and tests) share a server.
+    key_prefix: str = Field("switchboard:", max_length=64)
+    events_channel: str = "call-events"
+    jobs_stream: str = "jobs"  # one stream per job kind: <prefix><jobs_stream>:<kind>
+    dead_letter_stream: str = "jobs-dead"
+    consumer_group: str = "workers"
+    # A delivered job not acknowledged for this long is claimed by another worker.
+    visibility_timeout_sec: float = Field(300, gt=0, le=3600)
+    # Deliveries before a job goes to the dead-letter stream.
+    max_deliveries: int = Field(5, ge=1, le=100)
+    # How long a completed job is remembered (a second copy of it is then skipped).
+    done_ttl_sec: float = Field(7 * 24 * 3600, gt=0)
+    # How often the outbox relay looks for jobs when no commit woke it.
+    relay_poll_sec: float = Field(1.0, gt=0, le=60)
+    # The brain's cached copy of a live call expires this long after its last write.
+    call_cache_ttl_sec: float = Field(900, gt=0, le=86400)
+
+    @field_validator("url")
+    @classmethod
+    def _no_password_in_url(cls, value: str) -> str:
+        if urlsplit(value).password is not None:
+            raise ValueError(
+                "url must not carry the password; set SWITCHBOARD__REDIS__PASSWORD "
+                "in the environment instead"
+            )
+        return value
 
 
 class SipSettings(Section):
@@ -194,6 +291,39 @@ class AcsSettings(Section):
     transfer_timeout_sec: float = Field(30, gt=0)  # a transfer ACS never settles fails after
 
 
+class InboundClaimField(Section):
+    name: str
+    type: Literal["text", "datetime", "email", "phone_number"] = "text"
+    description: str = ""
+
+
+class InboundLine(Section):
+    """Who the bot is on an inbound call to one number, and what it collects."""
+
+    bot_company: str = "Switchboard"
+    bot_name: str = "Switchboard"
+    task: str = (
+        "Answer the call for the company. Find out who is calling and why, and take a "
+        "message so that someone can call them back."
+    )
+    lang: str = "en-US"
+    # Where "talk to a human" goes (E.164). Empty: nobody; the bot takes a message instead.
+    agent_phone_number: str = ""
+    claim: tuple[InboundClaimField, ...] = (
+        InboundClaimField(name="caller_name", description="the caller's full name"),
+        InboundClaimField(name="reason", description="why they are calling"),
+    )
+
+
+class InboundSettings(Section):
+    """Inbound calls: a line per dialled number (E.164 keys), ``default`` for the rest."""
+
+    # National-format caller IDs ("0612345678") are read as numbers of this region.
+    default_region: str = Field("US", pattern=r"^[A-Z]{2}$")
+    default: InboundLine = Field(default_factory=InboundLine)
+    numbers: dict[str, InboundLine] = Field(default_factory=dict)
+
+
 class DialerSettings(Section):
     telephony: Literal["simulator", "sip", "twilio", "acs"] = "simulator"
     # "log": kept in the transcript, not sent; "twilio" / "acs": sent through the carrier
@@ -215,6 +345,7 @@ class DialerSettings(Section):
     orphan_sweep_sec: float = Field(5, gt=0)  # how often expired leases are looked for
     sip: SipSettings = Field(default_factory=SipSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
+    inbound: InboundSettings = Field(default_factory=InboundSettings)
 
     @model_validator(mode="after")
     def _renewed_before_expiry(self) -> DialerSettings:
@@ -325,6 +456,7 @@ class Settings(Section):
     features: Features = Field(default_factory=Features)
     feature_reload_sec: float = Field(60, gt=0)
     services: ServiceAddresses = Field(default_factory=ServiceAddresses)
+    internal_auth: InternalAuthSettings = Field(default_factory=InternalAuthSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     dialer: DialerSettings = Field(default_factory=DialerSettings)
@@ -332,6 +464,7 @@ class Settings(Section):
     brain: BrainSettings = Field(default_factory=BrainSettings)
     speech: SpeechSettings = Field(default_factory=SpeechSettings)
     app_configuration: AppConfigurationSettings = Field(default_factory=AppConfigurationSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
 

@@ -46,3 +46,35 @@ def timezone_for_number(e164: str, default: str = "UTC") -> str:
         return default
     usable = [z for z in zones if z != "Etc/Unknown"]
     return usable[0] if usable else default
+
+
+# What carriers put in the caller ID when the caller withholds it.
+_WITHHELD = frozenset({"", "anonymous", "restricted", "private", "unknown", "unavailable"})
+
+
+def caller_number(raw: str, region: str) -> str:
+    """The caller's number in E.164 from whatever a carrier reports, or ``""`` when the
+    caller cannot be identified by number (withheld, or a SIP URI with a name for a user).
+
+    Accepts E.164 (``+14155550100``), a national number read in ``region``
+    (``0612345678`` with ``FR``), ``tel:`` and ``sip:`` URIs whose user part is a number,
+    and ACS raw ids (``4:+14155550100``).
+    """
+    text = raw.strip() if isinstance(raw, str) else ""
+    text = text.strip("<>")
+    for prefix in ("sip:", "sips:", "tel:", "4:"):
+        if text.lower().startswith(prefix):
+            text = text[len(prefix) :]
+            break
+    text = text.split("@", 1)[0].split(";", 1)[0].strip()
+    if text.lower() in _WITHHELD or not any(c.isdigit() for c in text):
+        return ""
+    if not all(c.isdigit() or c in "+-(). " for c in text):
+        return ""
+    try:
+        number = phonenumbers.parse(text, None if text.startswith("+") else region)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_possible_number(number):
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

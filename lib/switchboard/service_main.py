@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable
 
 from switchboard.config import ConfigError, Settings, config_path, load_settings
 from switchboard.features import FeatureFlags
+from switchboard.grpc_targets import listen_address
+from switchboard.internal_auth import configure_internal_auth
 from switchboard.logs import configure_logging
 from switchboard.private_files import restrict_new_files
 from switchboard.server import GrpcService
@@ -32,7 +34,13 @@ Setup = Callable[[GrpcService, Settings, FeatureFlags], Awaitable[None]]
 
 async def serve(name: str, service_names: list[str], settings: Settings, setup: Setup) -> None:
     """Builds the server, lets ``setup`` add servicers and stop hooks, serves until signalled."""
-    address = os.environ.get(LISTEN_ENV) or getattr(settings.services, name)
+    target = getattr(settings.services, name)
+    address = os.environ.get(LISTEN_ENV) or listen_address(target)
+    if address is None:
+        raise ConfigError(
+            f"services.{name} names other processes too ({target}); "
+            f"set {LISTEN_ENV} to the address this one listens on"
+        )
     service = GrpcService(name, address, service_names)
     flags = FeatureFlags(settings.features, config_path())
     await setup(service, settings, flags)
@@ -60,6 +68,9 @@ def main(name: str, service_names: list[str], setup: Setup) -> None:
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_SEC)
     configure_telemetry(name)  # before the server and channels: they take its interceptors
     try:
+        configure_internal_auth(settings.internal_auth)  # the same: credentials, token
         asyncio.run(serve(name, service_names, settings, setup))
+    except ConfigError as exc:
+        raise SystemExit(f"{name}: {exc}") from exc
     finally:
         shutdown_telemetry()

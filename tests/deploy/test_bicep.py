@@ -202,6 +202,21 @@ def test_remaining_secrets_come_from_key_vault_by_reference() -> None:
     assert referenced == stored
 
 
+def test_every_app_requires_the_internal_token_from_key_vault() -> None:
+    variables = parsed(BICEP / "modules" / "apps.bicep")["variables"]
+    apps = _apps()
+    assert len(apps) == len(SERVICES)
+    for service, params in apps.items():
+        env = {e["name"]: e for e in _entries(params["env"], variables)}
+        assert env["SWITCHBOARD__INTERNAL_AUTH__MODE"]["value"] == "token", service
+        token = env["SWITCHBOARD__INTERNAL_AUTH__TOKEN"]
+        assert token["secretRef"] == "internal-auth-token" and "value" not in token, service
+    stored = {b["name"] for b in _of_type("Microsoft.KeyVault/vaults/secrets")}
+    assert "internal-auth-token" in stored
+    token_param = parsed(BICEP / "main.bicep")["parameters"]["internalAuthToken"]
+    assert any(d["type"] == "secure" for d in token_param["decorators"])
+
+
 def test_every_switchboard_variable_names_a_real_setting() -> None:
     variables = {
         node["name"]

@@ -89,10 +89,13 @@ def test_every_container_has_probes_resources_and_a_non_root_user(rendered: Rend
 
 
 def test_grpc_services_are_probed_on_the_standard_health_service(rendered: Rendered) -> None:
+    config = Settings.model_validate(rendered.config())
     for service in ("dialer", "speech", "brain", "store"):
         [container] = rendered.deployment(service)["spec"]["template"]["spec"]["containers"]
-        for probe in ("livenessProbe", "readinessProbe"):
-            assert container[probe]["grpc"]["port"] == _default_port(service)
+        # With mTLS the probes use the plaintext health-only port: they have no certificate.
+        port = config.internal_auth.health_port or _default_port(service)
+        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+            assert container[probe]["grpc"]["port"] == port
     [gateway] = rendered.deployment("gateway")["spec"]["template"]["spec"]["containers"]
     assert gateway["livenessProbe"]["httpGet"]["path"] == "/health/liveness"
     assert gateway["readinessProbe"]["httpGet"]["path"] == "/health/readiness"
@@ -110,7 +113,10 @@ def test_every_service_port_matches_its_config_default(rendered: Rendered) -> No
         if service == "gateway":
             assert config.gateway.port == port and config.gateway.host == "0.0.0.0"
         else:
-            assert getattr(config.services, service) == f"{RELEASE}-switchboard-{service}:{port}"
+            pods = f"{RELEASE}-switchboard-{service}-pods"
+            assert getattr(config.services, service) == f"{pods}:{port}"
+            headless = rendered.get("Service", pods)["spec"]
+            assert headless["clusterIP"] == "None" and headless["ports"][0]["port"] == port
             assert env["SWITCHBOARD_LISTEN_ADDRESS"] == f"0.0.0.0:{port}"
 
 
@@ -254,6 +260,12 @@ WRONG_VALUES: dict[str, dict[str, Any]] = {
     "a misspelt top-level key": {"ingres": {"enabled": False}},
     "TLS without a certificate secret": {"ingress": {"tls": {"enabled": True}}},
     "a drain time of zero": {"dialer": {"callDrainSeconds": 0}},
+    "internal auth written into the config": {"config": {"internal_auth": {"mode": "off"}}},
+    "an unknown internal auth mode": {"internalAuth": {"mode": "tls"}},
+    "a token mode without its Secret": {"internalAuth": {"mode": "token"}},
+    "an mtls mode without its Secret": {
+        "internalAuth": {"mode": "mtls+token", "tokenSecret": {"name": "t", "key": "token"}}
+    },
 }
 
 
@@ -276,3 +288,60 @@ def test_the_default_values_match_the_config_defaults() -> None:
         values = chart.values
     assert values["config"]["features"] == Features().model_dump()
     assert values["dialer"]["callDrainSeconds"] == Settings().dialer.drain_timeout_sec
+
+
+INTERNAL_MOUNTS = {
+    "internal-token": "/etc/switchboard/internal-token",
+    "internal-tls": "/etc/switchboard/internal-tls",
+}
+
+
+def _internal_auth_files(pod: dict[str, Any], container: dict[str, Any]) -> dict[str, str]:
+    """Secret name of each internal-auth volume the container mounts where config expects it."""
+    mounted = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    secrets = {v["name"]: v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v}
+    return {
+        name: secrets[name]
+        for name, path in INTERNAL_MOUNTS.items()
+        if mounted.get(name) == path and name in secrets
+    }
+
+
+def test_internal_auth_is_off_by_default_and_mounts_nothing() -> None:
+    rendered = render(None)
+    assert Settings.model_validate(rendered.config()).internal_auth.mode == "off"
+    for service in SERVICES:
+        pod = rendered.deployment(service)["spec"]["template"]["spec"]
+        assert _internal_auth_files(pod, pod["containers"][0]) == {}
+
+
+def test_production_requires_a_token_and_client_certificates_from_secrets_everywhere() -> None:
+    rendered = render(production_values())
+    auth = Settings.model_validate(rendered.config()).internal_auth
+    assert auth.mode == "mtls+token"
+    assert auth.token_file == "/etc/switchboard/internal-token/token"
+    assert auth.token.get_secret_value() == ""  # never a value in the ConfigMap
+    assert (auth.cert_file, auth.key_file, auth.ca_file) == (
+        "/etc/switchboard/internal-tls/tls.crt",
+        "/etc/switchboard/internal-tls/tls.key",
+        "/etc/switchboard/internal-tls/ca.crt",
+    )
+    assert auth.server_name == "switchboard-internal" and auth.health_port == 8086
+    for service in SERVICES:  # the gateway too: it is a client of the others
+        pod = rendered.deployment(service)["spec"]["template"]["spec"]
+        assert _internal_auth_files(pod, pod["containers"][0]) == {
+            "internal-token": "switchboard-internal-token",
+            "internal-tls": "switchboard-internal-tls",
+        }, service
+
+
+def test_token_mode_mounts_the_token_only_and_keeps_probes_on_the_service_port() -> None:
+    values = {"internalAuth": {"mode": "token", "tokenSecret": {"name": "sb-token", "key": "t"}}}
+    rendered = render(values)
+    auth = Settings.model_validate(rendered.config()).internal_auth
+    assert (auth.mode, auth.cert_file, auth.health_port) == ("token", "", 0)
+    store = rendered.deployment("store")["spec"]["template"]["spec"]
+    assert _internal_auth_files(store, store["containers"][0]) == {"internal-token": "sb-token"}
+    [volume] = [v for v in store["volumes"] if v["name"] == "internal-token"]
+    assert volume["secret"]["items"] == [{"key": "t", "path": "token"}]
+    assert store["containers"][0]["readinessProbe"]["grpc"]["port"] == _default_port("store")

@@ -62,6 +62,11 @@ var commonSecrets = [
     keyVaultUrl: '${vaultUri}secrets/appinsights-connection-string'
     identity: identityId
   }
+  {
+    name: 'internal-auth-token'
+    keyVaultUrl: '${vaultUri}secrets/internal-auth-token'
+    identity: identityId
+  }
 ]
 
 // Every app reaches the others by name inside the environment (internal ingress, port 80).
@@ -81,6 +86,15 @@ var commonEnv = [
   {
     name: 'SWITCHBOARD__SERVICES__STORE'
     value: '${prefix}-store:80'
+  }
+  {
+    // Internal gRPC: every call carries the token, every service refuses one without it.
+    name: 'SWITCHBOARD__INTERNAL_AUTH__MODE'
+    value: 'token'
+  }
+  {
+    name: 'SWITCHBOARD__INTERNAL_AUTH__TOKEN'
+    secretRef: 'internal-auth-token'
   }
   {
     name: 'SWITCHBOARD__APP_CONFIGURATION__ENDPOINT'

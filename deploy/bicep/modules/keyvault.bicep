@@ -1,5 +1,5 @@
 // Key Vault for the secrets that remain: the keys of services whose providers do not take
-// an Entra ID token yet, and the gateway's API keys. The apps read them by reference.
+// an Entra ID token yet, the gateway's API keys and the internal gRPC token. The apps read them by reference.
 param prefix string
 param location string
 param suffix string
@@ -11,6 +11,9 @@ param insightsName string
 @secure()
 @description('The gateway API keys as a YAML list, e.g. [key1, key2].')
 param gatewayApiKeys string
+@secure()
+@description('The internal gRPC token (internal_auth): sent and required by every service.')
+param internalAuthToken string
 
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 
@@ -51,6 +54,14 @@ resource gatewayKeys 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   name: 'gateway-api-keys'
   properties: {
     value: gatewayApiKeys
+  }
+}
+
+resource internalToken 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'internal-auth-token'
+  properties: {
+    value: internalAuthToken
   }
 }
 

@@ -34,6 +34,8 @@ async def send_summary(sender: SmsSender, store: CallStore, call_id: str, summar
     if not summary.strip():
         return False
     call = await store.get_call(call_id)
+    if not call.initiate.phone_number:
+        return False  # the caller withheld their number
     if any(m.action is MessageAction.SMS and m.content == summary for m in call.messages):
         return False
     message_id = await sender.send_sms(call_id, call.initiate.phone_number, summary)

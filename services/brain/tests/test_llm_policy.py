@@ -207,6 +207,19 @@ async def test_talk_to_human_transfers_to_the_agent_number_after_the_confirmatio
     assert len(rig.fast.requests) == 1  # an action ends the turn
 
 
+async def test_talk_to_human_on_a_line_without_agents_tells_the_model_instead() -> None:
+    rig = Rig()
+    rig.store.new_call(agent_phone_number="")
+    rig.fast.replies = [
+        Reply(tools=[tool("talk_to_human", customer_response="Connecting you.")]),
+        Reply(text="Nobody can take the call now; may I take a message?"),
+    ]
+    events = await rig.say("Put me through to a person")
+    assert not [e for e in events if isinstance(e, AgentTransfer)]
+    tool_result = rig.fast.requests[1].messages[-1]
+    assert "no colleague can take calls" in str(tool_result)
+
+
 async def test_end_call_without_words_says_goodbye_first() -> None:
     rig = Rig()
     rig.fast.replies = [Reply(tools=[tool("end_call")])]

@@ -10,6 +10,7 @@ from switchboard.clock import Clock
 from switchboard.config import DialerSettings
 from switchboard.features import FeatureFlags
 from switchboard_dialer.dialer import Dialer
+from switchboard_dialer.inbound import InboundLines
 from switchboard_dialer.leases import CallLeases, lease_of
 from switchboard_dialer.ports import BrainPort, CallStore, SpeechPort
 from switchboard_dialer.registry import CallRegistry
@@ -90,7 +91,8 @@ def build_dialer(
 
     lease = lease_of(settings)
     registry = CallRegistry(store, new_session, settings, clock=clock, lease=lease)
-    dialer = Dialer(store, telephony, registry, sms_provider, flags, lease=lease)
+    inbound = InboundLines(settings.inbound)
+    dialer = Dialer(store, telephony, registry, sms_provider, flags, inbound, lease=lease)
     servicer = DialerServicer(dialer, telephony)
     leases = CallLeases(store, registry, lease, settings, clock)
     return DialerApp(dialer, registry, telephony, sms_provider, servicer, leases)

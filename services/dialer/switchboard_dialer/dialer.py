@@ -10,7 +10,7 @@ from switchboard.errors import FailedPrecondition, InvalidArgument, SwitchboardE
 from switchboard.features import FeatureFlags
 from switchboard.phones import parse_e164
 from switchboard_dialer.callback import inbound_may_resume
-from switchboard_dialer.inbound import DEFAULT_AGENT_NUMBER, default_inbound_request
+from switchboard_dialer.inbound import InboundLines
 from switchboard_dialer.ports import CallStore
 from switchboard_dialer.registry import CallRegistry
 from switchboard_dialer.sms.base import SmsProvider
@@ -33,7 +33,7 @@ class Dialer:
         registry: CallRegistry,
         sms: SmsProvider,
         flags: FeatureFlags,
-        inbound_agent_number: str = DEFAULT_AGENT_NUMBER,
+        inbound: InboundLines,
         lease: CallLease | None = None,
     ) -> None:
         self._store = store
@@ -42,7 +42,7 @@ class Dialer:
         self._registry = registry
         self._sms = sms
         self._flags = flags
-        self._inbound_agent_number = inbound_agent_number
+        self._inbound = inbound
         self._draining = False
         telephony.on_inbound(self.take_inbound)
 
@@ -93,10 +93,13 @@ class Dialer:
     async def take_inbound(self, from_number: str, to_number: str, line: PhoneLine) -> domain.Call:
         """An inbound call: resumes the caller's open call or starts one, then connects."""
         self.refuse_when_draining()
-        caller = parse_e164(from_number, "from_number")
-        parse_e164(to_number, "to_number")
-        default = default_inbound_request(caller, self._inbound_agent_number)
-        call = await self._open_call(default, domain.CallDirection.INBOUND, None, inbound=True)
+        caller = self._inbound.caller(from_number)
+        request = self._inbound.request(caller, to_number)
+        if caller:
+            call = await self._open_call(request, domain.CallDirection.INBOUND, None, inbound=True)
+        else:
+            # A withheld or non-numeric caller ID: nothing to resume by, so a new conversation.
+            call = await self._store.create_call(request, domain.CallDirection.INBOUND)
         if self._registry.is_live(call.call_id):
             raise FailedPrecondition("this caller's conversation is already live")
         await line.accept(call.call_id)

@@ -10,6 +10,7 @@ import sys
 import uvicorn
 
 from switchboard.config import ConfigError, Settings, load_settings
+from switchboard.internal_auth import configure_internal_auth
 from switchboard.logs import configure_logging
 from switchboard.private_files import restrict_new_files
 from switchboard.service_main import GIL_SWITCH_INTERVAL_SEC
@@ -72,6 +73,7 @@ def main() -> None:
     restrict_new_files()
     try:
         settings = load_settings()
+        configure_internal_auth(settings.internal_auth)  # before the gRPC channels
     except ConfigError as exc:
         raise SystemExit(f"gateway: {exc}") from exc
     configure_logging(

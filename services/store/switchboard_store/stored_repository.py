@@ -131,7 +131,7 @@ class StoredCallRepository(CallRepository):
     async def create_call(
         self, initiate: domain.CallRequest, direction: domain.CallDirection
     ) -> domain.Call:
-        request = validation.call_request(initiate)
+        request = validation.call_request(initiate, direction)
         call_id = str(uuid.uuid4())
         call = await self._store_call(call_id, request, direction)
         log.info("call created", extra={"call_id": call_id, "direction": direction.value})

@@ -74,9 +74,15 @@ def lang(value: str, what: str = "lang") -> str:
     return value
 
 
-def call_request(req: domain.CallRequest) -> domain.CallRequest:
-    """The request as the store keeps it (numbers in E.164), or InvalidArgument naming the field."""
-    phone = parse_e164(req.phone_number, what="initiate.phone_number")
+def call_request(
+    req: domain.CallRequest, direction: domain.CallDirection = domain.CallDirection.OUTBOUND
+) -> domain.CallRequest:
+    """The request as the store keeps it (numbers in E.164), or InvalidArgument naming the field.
+
+    An inbound call may have no number: the caller withheld it (it can never be resumed).
+    """
+    anonymous = direction is domain.CallDirection.INBOUND and not req.phone_number.strip()
+    phone = "" if anonymous else parse_e164(req.phone_number, what="initiate.phone_number")
     agent = (
         parse_e164(req.agent_phone_number, what="initiate.agent_phone_number")
         if req.agent_phone_number.strip()

@@ -40,7 +40,9 @@ app.kubernetes.io/component: {{ .component }}
 
 {{/*
 The switchboard.yaml of the release: the operator's `config` plus what the chart owns
-(in-cluster addresses, listen host and port, the data path, the dialer's drain time).
+(in-cluster addresses, listen host and port, the data path, the dialer's drain time,
+internal auth). Each address is the service's headless twin (<name>-pods): it resolves
+to every ready pod, and clients balance their calls over them (round_robin).
 */}}
 {{- define "switchboard.config" -}}
 {{- $root := . -}}
@@ -48,9 +50,22 @@ The switchboard.yaml of the release: the operator's `config` plus what the chart
 {{- $config := deepCopy .Values.config -}}
 {{- $services := dict -}}
 {{- range $name := list "dialer" "speech" "brain" "store" -}}
-{{- $_ := set $services $name (printf "%s-%s:%d" $fullname $name (int (index $root.Values $name).port)) -}}
+{{- $_ := set $services $name (printf "%s-%s-pods:%d" $fullname $name (int (index $root.Values $name).port)) -}}
 {{- end -}}
 {{- $_ := set $config "services" $services -}}
+{{- $auth := .Values.internalAuth -}}
+{{- $internal := dict "mode" $auth.mode -}}
+{{- if contains "token" $auth.mode -}}
+{{- $_ := set $internal "token_file" "/etc/switchboard/internal-token/token" -}}
+{{- end -}}
+{{- if contains "mtls" $auth.mode -}}
+{{- $_ := set $internal "cert_file" "/etc/switchboard/internal-tls/tls.crt" -}}
+{{- $_ := set $internal "key_file" "/etc/switchboard/internal-tls/tls.key" -}}
+{{- $_ := set $internal "ca_file" "/etc/switchboard/internal-tls/ca.crt" -}}
+{{- $_ := set $internal "server_name" $auth.serverName -}}
+{{- $_ := set $internal "health_port" (int $auth.healthPort) -}}
+{{- end -}}
+{{- $_ := set $config "internal_auth" $internal -}}
 {{- $gateway := default (dict) (get $config "gateway") -}}
 {{- $_ := set $gateway "host" "0.0.0.0" -}}
 {{- $_ := set $gateway "port" (int .Values.gateway.port) -}}
@@ -111,5 +126,53 @@ seccompProfile:
     secretKeyRef:
       name: {{ .secretName }}
       key: {{ .key }}
+{{- end }}
+{{- end -}}
+
+
+{{/* The port kubelet gRPC probes use: the service port, or with mtls the plaintext
+health-only port (a probe cannot present a certificate). Call with (dict "root" $ "port" n). */}}
+{{- define "switchboard.probePort" -}}
+{{- if contains "mtls" .root.Values.internalAuth.mode -}}
+{{- .root.Values.internalAuth.healthPort -}}
+{{- else -}}
+{{- .port -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Internal auth's Secrets as files (see internalAuth in values.yaml). */}}
+{{- define "switchboard.internalAuthMounts" -}}
+{{- if contains "token" .Values.internalAuth.mode }}
+- name: internal-token
+  mountPath: /etc/switchboard/internal-token
+  readOnly: true
+{{- end }}
+{{- if contains "mtls" .Values.internalAuth.mode }}
+- name: internal-tls
+  mountPath: /etc/switchboard/internal-tls
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "switchboard.internalAuthVolumes" -}}
+{{- $auth := .Values.internalAuth -}}
+{{- if contains "token" $auth.mode }}
+- name: internal-token
+  secret:
+    secretName: {{ $auth.tokenSecret.name }}
+    defaultMode: 0440
+    items:
+      - key: {{ $auth.tokenSecret.key }}
+        path: token
+{{- end }}
+{{- if contains "mtls" $auth.mode }}
+- name: internal-tls
+  secret:
+    secretName: {{ $auth.tlsSecret.name }}
+    defaultMode: 0440
+    items:
+      - {key: tls.crt, path: tls.crt}
+      - {key: tls.key, path: tls.key}
+      - {key: ca.crt, path: ca.crt}
 {{- end }}
 {{- end -}}

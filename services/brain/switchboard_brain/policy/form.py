@@ -211,6 +211,9 @@ class FormPolicy(ConversationPolicy):
         return self._reply(state, sentences)
 
     def _transfer(self, ctx: TurnContext, state: FormState) -> AgentReply:
+        if not ctx.call.initiate.agent_phone_number:
+            # No human is configured for this line: say so and keep taking the message.
+            return self._continue(ctx, state, [phrases.NO_AGENT])
         state.transfer_requested = True
         sentences = [
             "Of course, I'll connect you with a colleague now.",

@@ -254,6 +254,8 @@ async def run(ctx: TurnContext, outcome: ToolOutcome, args: _Args, rate: float) 
                     outcome.result = f"Error: the reminder was not saved: {exc.message}"
         case SearchArgs(queries=queries):
             outcome.result = await _search(ctx, queries[:_MAX_QUERIES])
+        case SmsArgs() if not request.phone_number:
+            outcome.result = "Error: the caller's number is withheld, so no SMS can be sent."
         case SmsArgs(message=message):
             outcome.parts.append(SendSms(request.phone_number, message))
             outcome.result = (
@@ -276,6 +278,11 @@ async def run(ctx: TurnContext, outcome: ToolOutcome, args: _Args, rate: float) 
                     await ctx.set_language(lang)
                 outcome.parts.append(ChangeSpeech(lang, rate))
                 outcome.result = f"Language set to {lang}; speak {lang} from now on."
+        case _ if outcome.call.name == "talk_to_human" and not request.agent_phone_number:
+            outcome.result = (
+                "Error: no colleague can take calls on this line. Say so, and offer to take "
+                "a message so that someone calls back."
+            )
         case _ if outcome.call.name == "talk_to_human":
             outcome.action = Transfer(request.agent_phone_number)
             outcome.result = "The transfer starts after your sentence."

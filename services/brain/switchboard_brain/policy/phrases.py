@@ -32,6 +32,10 @@ _REPHRASE = {
     ClaimFieldType.TEXT: "A few words are enough.",
 }
 ANYTHING_ELSE = "Is there anything else I can do for you?"
+NO_AGENT = (
+    "I'm sorry, no colleague can take the call on this line right now; "
+    "I'll take a message so that someone calls you back."
+)
 _SORRY = ("Sorry, I didn't quite get that.", "Sorry, I still didn't get that.")
 
 

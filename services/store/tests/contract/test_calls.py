@@ -40,6 +40,19 @@ async def test_phone_numbers_are_stored_in_e164(
     assert call.initiate.phone_number == "+14155550100"
 
 
+async def test_only_an_inbound_call_may_have_no_number_and_it_is_never_found_open(
+    repo: CallRepository, make_request: MakeRequest
+) -> None:
+    withheld = await repo.create_call(make_request(phone_number=""), domain.CallDirection.INBOUND)
+
+    assert withheld.initiate.phone_number == ""
+    assert (await repo.get_call(withheld.call_id)).initiate.phone_number == ""
+    with pytest.raises(InvalidArgument, match=r"initiate\.phone_number"):
+        await repo.create_call(make_request(phone_number=""), OUT)
+    with pytest.raises(InvalidArgument):
+        await repo.find_open_call("", 3)
+
+
 @pytest.mark.parametrize(
     ("changes", "named"),
     [
