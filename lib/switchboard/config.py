@@ -354,9 +354,26 @@ class DialerSettings(Section):
     # On SIGTERM, live calls get this long to finish before they are ended; a deployment's
     # termination grace period must be longer (the Helm chart derives it from this value).
     drain_timeout_sec: float = Field(60, gt=0)
+    # The name this replica leases its live calls under (unique per replica; empty: host
+    # name and process id). A replica restarted under the same name ends its calls at once.
+    replica_id: str = Field("", max_length=200)
+    # A live call whose lease is not renewed for this long is ended as line_dropped by
+    # another replica; the lease is renewed every lease_renew_sec.
+    lease_sec: float = Field(15, gt=0, le=3600)
+    lease_renew_sec: float = Field(3, gt=0)
+    orphan_sweep_sec: float = Field(5, gt=0)  # how often expired leases are looked for
     sip: SipSettings = Field(default_factory=SipSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     inbound: InboundSettings = Field(default_factory=InboundSettings)
+
+    @model_validator(mode="after")
+    def _renewed_before_expiry(self) -> DialerSettings:
+        if self.lease_renew_sec * 2 > self.lease_sec:
+            raise ValueError(
+                "dialer.lease_renew_sec must be at most half of dialer.lease_sec, so one "
+                "late renewal does not end a live call"
+            )
+        return self
 
 
 class LlmSettings(Section):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from switchboard import domain
+from switchboard.call_leases import CallLease
 from switchboard.converse import ConverseRequest, ConverseResponse
 from switchboard.speech import (
     ListenConfig,
@@ -29,8 +30,18 @@ class CallStore(Protocol):
     ) -> domain.Call | None: ...
 
     async def set_call_state(
-        self, call_id: str, state: domain.CallState, reason: str = ""
+        self,
+        call_id: str,
+        state: domain.CallState,
+        reason: str = "",
+        lease: CallLease | None = None,
     ) -> domain.Call: ...
+
+    async def renew_call_leases(
+        self, owner: str, call_ids: list[str], lease_sec: float
+    ) -> list[str]: ...
+
+    async def end_orphaned_calls(self, owner: str = "", limit: int = 100) -> list[str]: ...
 
     async def append_messages(
         self, call_id: str, messages: list[domain.Message], policy_state: str | None = None

@@ -11,9 +11,10 @@ from typing import Any, TypeVar
 import asyncpg
 
 from switchboard import domain, telemetry
+from switchboard.call_leases import CallLease
 from switchboard.clock import Clock
 from switchboard.errors import InvalidArgument
-from switchboard_store import postgres_db, postgres_reads, postgres_writes, vectors
+from switchboard_store import postgres_db, postgres_leases, postgres_reads, postgres_writes, vectors
 from switchboard_store.job_queue import RetryPolicy
 from switchboard_store.postgres_control import PostgresControlRecords
 from switchboard_store.postgres_db import ConnectOptions
@@ -158,11 +159,19 @@ class PostgresCallRepository(StoredCallRepository):
         )
 
     async def _store_call_state(
-        self, call_id: str, state: domain.CallState, reason: str
+        self, call_id: str, state: domain.CallState, reason: str, lease: CallLease | None
     ) -> domain.Call:
         return await self._write(
-            lambda tx: postgres_writes.set_call_state(tx, call_id, state, reason)
+            lambda tx: postgres_writes.set_call_state(tx, call_id, state, reason, lease)
         )
+
+    async def _store_lease_renewals(
+        self, owner: str, call_ids: Sequence[str], lease_sec: float
+    ) -> list[str]:
+        return await self._write(lambda tx: postgres_leases.renew(tx, owner, call_ids, lease_sec))
+
+    async def _store_orphan_endings(self, owner: str, limit: int) -> list[tuple[str, str]]:
+        return await self._write(lambda tx: postgres_leases.end_orphans(tx, owner, limit))
 
     async def _store_call_language(self, call_id: str, lang: str) -> domain.Call:
         return await self._write(lambda tx: postgres_writes.set_call_language(tx, call_id, lang))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from switchboard import domain
 from switchboard.call_events import CallEvent, ClaimChange, EventPayload
+from switchboard.call_leases import CallLease
 from switchboard_store import validation
 from switchboard_store.control_records import ControlRecords
 from switchboard_store.job_queue import JobQueue
@@ -95,8 +96,29 @@ class CallRepository(ABC):
 
     @abstractmethod
     async def set_call_state(
-        self, call_id: str, state: domain.CallState, reason: str = ""
-    ) -> domain.Call: ...
+        self,
+        call_id: str,
+        state: domain.CallState,
+        reason: str = "",
+        lease: CallLease | None = None,
+    ) -> domain.Call:
+        """The call's state; with ``lease`` and a live state, the call is leased to that
+        dialer replica in the same write (FailedPrecondition while another replica's
+        lease has not expired). An ended or failed call's lease is released."""
+
+    @abstractmethod
+    async def renew_call_leases(
+        self, owner: str, call_ids: Sequence[str], lease_sec: float
+    ) -> list[str]:
+        """Renews ``owner``'s leases on the unfinished calls among ``call_ids`` (taking
+        free or expired ones); returns the ids renewed, the others are lost to it."""
+
+    @abstractmethod
+    async def end_orphaned_calls(self, owner: str = "", limit: int = 100) -> list[str]:
+        """Ends as ``ended`` / ``line_dropped`` the unfinished calls leased by ``owner`` or,
+        without ``owner``, those whose lease expired; each ending is the same write as
+        :meth:`set_call_state`'s (a connected call queues its post-call job once).
+        Returns the ids ended, at most ``limit``."""
 
     @abstractmethod
     async def set_call_language(self, call_id: str, lang: str) -> domain.Call:

@@ -64,7 +64,10 @@ class StoreServicer(store_pb2_grpc.StoreServicer):
         self, request: store_pb2.SetCallStateRequest, context: Context
     ) -> common_pb2.Call:
         call = await self._repo.set_call_state(
-            request.call_id, wire.call_state(request.state), request.reason
+            request.call_id,
+            wire.call_state(request.state),
+            request.reason,
+            wire.call_lease(request.lease) if request.HasField("lease") else None,
         )
         return convert.call_to_pb(call)
 
@@ -173,6 +176,22 @@ class StoreServicer(store_pb2_grpc.StoreServicer):
     ) -> store_pb2.ListJobsResponse:
         jobs = await self._jobs.list_jobs(wire.job_state(request.state), request.limit)
         return store_pb2.ListJobsResponse(jobs=[convert.job_to_pb(j) for j in jobs])
+
+    @grpc_errors
+    async def RenewCallLeases(
+        self, request: store_pb2.RenewCallLeasesRequest, context: Context
+    ) -> store_pb2.RenewCallLeasesResponse:
+        renewed = await self._repo.renew_call_leases(
+            request.owner, list(request.call_ids), request.lease_sec
+        )
+        return store_pb2.RenewCallLeasesResponse(renewed=renewed)
+
+    @grpc_errors
+    async def EndOrphanedCalls(
+        self, request: store_pb2.EndOrphanedCallsRequest, context: Context
+    ) -> store_pb2.EndOrphanedCallsResponse:
+        ended = await self._repo.end_orphaned_calls(request.owner, request.limit)
+        return store_pb2.EndOrphanedCallsResponse(call_ids=ended)
 
     @grpc_errors
     async def ReplayJob(

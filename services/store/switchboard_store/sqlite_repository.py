@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from switchboard import domain, telemetry
+from switchboard.call_leases import CallLease
 from switchboard.clock import Clock
-from switchboard_store import rows, sqlite_reads, sqlite_writes, vectors
+from switchboard_store import rows, sqlite_leases, sqlite_reads, sqlite_writes, vectors
 from switchboard_store.job_queue import RetryPolicy
 from switchboard_store.repository import CallEvent, ClaimUpdateResult, DocumentChunk
 from switchboard_store.sqlite_control import SqliteControlRecords
@@ -111,11 +112,19 @@ class SqliteCallRepository(StoredCallRepository):
         )
 
     async def _store_call_state(
-        self, call_id: str, state: domain.CallState, reason: str
+        self, call_id: str, state: domain.CallState, reason: str, lease: CallLease | None
     ) -> domain.Call:
         return await self._write(
-            lambda tx: sqlite_writes.set_call_state(tx, call_id, state, reason)
+            lambda tx: sqlite_writes.set_call_state(tx, call_id, state, reason, lease)
         )
+
+    async def _store_lease_renewals(
+        self, owner: str, call_ids: Sequence[str], lease_sec: float
+    ) -> list[str]:
+        return await self._write(lambda tx: sqlite_leases.renew(tx, owner, call_ids, lease_sec))
+
+    async def _store_orphan_endings(self, owner: str, limit: int) -> list[tuple[str, str]]:
+        return await self._write(lambda tx: sqlite_leases.end_orphans(tx, owner, limit))
 
     async def _store_call_language(self, call_id: str, lang: str) -> domain.Call:
         return await self._write(lambda tx: sqlite_writes.set_call_language(tx, call_id, lang))
