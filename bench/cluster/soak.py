@@ -48,6 +48,9 @@ RSS_GROWTH_LIMIT = 10.0  # percent
 FIELDS = 50
 RING_TIMEOUT_SEC = 30.0
 END_TIMEOUT_SEC = 30.0
+PRIME_SEC = 5.0
+STATE_TIMEOUT_SEC = 10.0
+SETTLE_SEC = 3.0
 REQUEST = {
     "bot_company": "Bench Co",
     "bot_name": "Joe",
@@ -78,31 +81,47 @@ class Load:
 
     async def line(self, phones: PhoneClient, api: httpx.AsyncClient) -> None:
         while not self.stop.is_set():
-            self.placed += 1
-            try:
-                await self.call(phones, api, self.number())
-            except (Exception, TimeoutError) as exc:  # every failure is counted, none stops
-                self.failures.append(f"{type(exc).__name__}: {exc}"[:300])
+            if not await self.attempt(phones, api, self.call_sec):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.stop.wait(), 1.0)
 
-    async def call(self, phones: PhoneClient, api: httpx.AsyncClient, number: str) -> None:
+    async def attempt(self, phones: PhoneClient, api: httpx.AsyncClient, length: float) -> bool:
+        """One call with a fresh number; False (and the failure counted) when it failed."""
+        self.placed += 1
+        try:
+            await self.call(phones, api, self.number(), length)
+        except (Exception, TimeoutError) as exc:  # every failure is counted, none stops
+            self.failures.append(f"{type(exc).__name__}: {exc}"[:300])
+            return False
+        return True
+
+    async def call(
+        self, phones: PhoneClient, api: httpx.AsyncClient, number: str, length: float = 0.0
+    ) -> None:
+        """One call of ``length`` seconds (default ``call_sec``); raises when it failed."""
         phone = await phones.register(PhoneRegister(number, PhoneMode.TEXT))
         try:
             placed = await api.post("/call", json={**REQUEST, "phone_number": number})
             if placed.status_code != 201:
                 raise RuntimeError(f"POST /call answered {placed.status_code}: {placed.text[:200]}")
             call_id = str(placed.json()["call_id"])
-            await self.converse(phone)
+            await self.converse(phone, length or self.call_sec)
         finally:
             await phone.close()
-        view = (await api.get(f"/call/{call_id}")).json()
+        # The phone hears the end as the dialer hangs up; the store records it just after.
+        deadline = time.monotonic() + STATE_TIMEOUT_SEC
+        while (view := (await api.get(f"/call/{call_id}")).json()).get("in_progress"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"call still {view.get('state')!r} {STATE_TIMEOUT_SEC:g} s after its end"
+                )
+            await asyncio.sleep(0.2)
         if view.get("state") != "ended":
             raise RuntimeError(
                 f"call ended in state {view.get('state')!r} ({view.get('state_reason')})"
             )
 
-    async def converse(self, phone: Any) -> None:
+    async def converse(self, phone: Any, length: float) -> None:
         """Answers, talks until the call's time is up, hangs up and waits for the end."""
         hang_up_at = float("inf")
         events = aiter(phone.events())
@@ -110,7 +129,7 @@ class Load:
             while not isinstance(event := await anext(events), PhoneRinging):
                 pass
         await phone.send(PhoneAnswer(event.call_id))
-        hang_up_at = time.monotonic() + self.call_sec
+        hang_up_at = time.monotonic() + length
         turn = 0
         while True:
             left = hang_up_at - time.monotonic()
@@ -138,12 +157,16 @@ async def soak(
     cluster: Cluster, calls: int, minutes: float, warmup: float, call_sec: float, think: float
 ) -> dict[str, Any]:
     pids = {name: proc.pid for name, proc in cluster.processes.items()}
-    idle = samples(pids)
     load = Load(cluster, think, call_sec)
     phones = PhoneClient(cluster.ports.grpc_address("dialer"))
     headers = {"Authorization": f"Bearer {cluster.api_key}"}
     trace: list[tuple[float, dict[str, ProcessSample]]] = []
     async with httpx.AsyncClient(base_url=cluster.gateway_url, headers=headers, timeout=30) as api:
+        # A first round of short calls at full concurrency, so "before" is after the lazy
+        # start-up (channels, the store's reader pool grown to this load).
+        await asyncio.gather(*(load.attempt(phones, api, PRIME_SEC) for _ in range(calls)))
+        await asyncio.sleep(SETTLE_SEC)
+        idle = samples(pids)
         lines = [
             asyncio.create_task(load.line(phones, api), name=f"line-{i}") for i in range(calls)
         ]
@@ -160,7 +183,7 @@ async def soak(
             load.stop.set()
             await asyncio.gather(*lines, return_exceptions=True)
             await phones.close()
-    await asyncio.sleep(3.0)  # streams and store connections of the last calls close
+    await asyncio.sleep(SETTLE_SEC)  # streams and store connections of the last calls close
     settled = samples(pids)
     first, last = trace[0][1], trace[-1][1]
     return {

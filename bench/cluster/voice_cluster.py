@@ -151,10 +151,11 @@ async def phone_worker(
     call_sec: float,
     tally: Tally,
     connected: asyncio.Event | None = None,
+    once: bool = False,
 ) -> None:
     """One line of the load: calls of ``call_sec`` back to back until ``stop``; each
     call's record goes into ``tally`` when it ends. ``connected`` is set after the first
-    call was answered (or failed)."""
+    call was answered (or failed). ``once``: one call only."""
     while not stop.is_set():
         phone = TwilioPhone(twilio, numbers(), index * CYCLE_FRAMES // count)
         try:
@@ -167,6 +168,8 @@ async def phone_worker(
         if phone.record.failure is None:
             await phone.talk(time.monotonic() + call_sec, stop)
         tally.add(phone.record)
+        if once:
+            return
         if phone.record.failure is not None:
             with contextlib.suppress(TimeoutError):  # do not spin on a refusing cluster
                 await asyncio.wait_for(stop.wait(), 1.0)

@@ -4,7 +4,9 @@ Lateness: within one bot turn, frame *k* should arrive at ``anchor + k x 20 ms``
 anchor is the earliest the turn's frames allow (the minimum of ``arrival_k - k x 20 ms``),
 so a constant path delay cancels out and every frame's lateness is ≥ 0: how far behind a
 perfect 20 ms clock the caller hears it. A dialer that falls behind and re-anchors, or a
-gateway that holds frames back, shows up here.
+gateway that holds frames back, shows up here. The dialer pauses playout on purpose
+while the caller talks over the bot (until the barge-in rule decides), so a turn is
+measured in runs split where the caller starts speaking: such a pause is not lateness.
 
 Turn latency: the caller's last voiced frame sent → the first frame of the next bot turn
 received, when that turn starts before the caller's next utterance (else the utterance
@@ -14,6 +16,7 @@ default) that ends the caller's turn.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 
 from twilio_phone import CYCLE_SEC, FRAME_SEC, SPEECH_SEC, PhoneRecord
@@ -23,14 +26,26 @@ def lateness_ms(records: Iterable[PhoneRecord], start: float, end: float) -> lis
     """Lateness of every bot frame that arrived in [start, end), in milliseconds."""
     out: list[float] = []
     for record in records:
+        speaking = [s for s, _ in record.spoken]
         for turn in record.turns:
             if not turn or turn[-1] < start or turn[0] >= end:
                 continue
-            anchor = min(t - k * FRAME_SEC for k, t in enumerate(turn))
-            out.extend(
-                (t - k * FRAME_SEC - anchor) * 1000 for k, t in enumerate(turn) if start <= t < end
-            )
+            for run in _runs(turn, speaking):
+                anchor = min(t - k * FRAME_SEC for k, t in enumerate(run))
+                out.extend(
+                    (t - k * FRAME_SEC - anchor) * 1000
+                    for k, t in enumerate(run)
+                    if start <= t < end
+                )
     return out
+
+
+def _runs(turn: list[float], speaking: list[float]) -> list[list[float]]:
+    """``turn``'s frames split at each time the caller started speaking."""
+    runs: dict[int, list[float]] = {}
+    for t in turn:
+        runs.setdefault(bisect.bisect(speaking, t), []).append(t)
+    return list(runs.values())
 
 
 def turn_latency_ms(
