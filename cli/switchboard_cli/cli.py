@@ -147,6 +147,7 @@ class VoiceOptions:
 
     sample_rate: int = 8000
     fast: bool = False
+    hear_bot: bool = False  # also transcribe the bot's audio as the callee heard it
 
 
 def cmd_simulate(
@@ -187,6 +188,7 @@ def cmd_simulate(
                 echo=echo,
                 sample_rate=voice.sample_rate,
                 speed=speed,
+                transcribe_bot=voice.hear_bot,
             )
         if not as_json:
             out(f"Calling {scenario.phone_number} (simulated callee, {mode})\n")
@@ -285,6 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=8000,
         help="voice mode: the line's sample rate (8000: telephone, 16000: wideband)",
     )
+    simulate.add_argument(
+        "--hear-bot",
+        action="store_true",
+        help="voice mode: also print what the callee heard (the bot's audio, transcribed)",
+    )
     evaluate = verbs.add_parser(
         "eval", help="run a scenario suite: pass rates, latencies, results.jsonl (and WAVs)"
     )
@@ -324,9 +331,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(_kb_cli().main(settings, args))
     if args.verb == "jobs":
         return cmd_jobs(settings, args)
-    voice = VoiceOptions(sample_rate=args.rate, fast=args.fast) if args.voice else None
-    if (args.fast or args.rate != 8000) and voice is None:
-        note("--fast and --rate apply to --voice only")
+    voice = (
+        VoiceOptions(sample_rate=args.rate, fast=args.fast, hear_bot=args.hear_bot)
+        if args.voice
+        else None
+    )
+    if (args.fast or args.rate != 8000 or args.hear_bot) and voice is None:
+        note("--fast, --rate and --hear-bot apply to --voice only")
         return 2
     return cmd_simulate(settings, args.scenario, args.json, voice)
 

@@ -16,6 +16,7 @@ from switchboard.config import Features
 from switchboard.converse import CancelAgentTurn, Dtmf, PlayoutReport, SilenceTimeout, UserTurn
 from switchboard.phone import (
     AudioFrame,
+    BotSaid,
     BotTurnDone,
     ClearAudio,
     PhoneAnswer,
@@ -138,6 +139,28 @@ async def test_the_greeting_is_synthesised_while_the_phone_rings_and_plays_at_th
     rest = downlink(phone)
     assert frames(rest) == GREETING_FRAMES - 1
     assert isinstance(rest[-1], BotTurnDone)  # only once the last frame was played
+
+
+async def test_a_voice_phone_gets_each_sentences_words_once_its_last_frame_was_played(
+    voice: Rig,
+):
+    phone, _ = await answered(voice)
+    await play(voice.clock, GREETING_FRAMES - 2)
+    assert not [e for e in downlink(phone) if isinstance(e, BotSaid)]  # still playing
+
+    await play(voice.clock, 2)
+
+    said = [e for e in downlink(phone) if isinstance(e, BotSaid | BotTurnDone)]
+    assert said == [BotSaid("greet", GREETING), BotTurnDone("greet")]
+
+
+async def test_a_sentence_cut_off_by_a_barge_in_is_never_shown_as_said(voice: Rig):
+    phone, _ = await answered(voice)
+    await play(voice.clock, 9)
+
+    await barge_in(voice, "I have a question about my policy")
+
+    assert not [e for e in downlink(phone) if isinstance(e, BotSaid) and e.turn_id == "greet"]
 
 
 async def test_a_callee_who_never_answers_leaves_the_greeting_marked_unheard(voice: Rig):

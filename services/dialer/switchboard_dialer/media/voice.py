@@ -210,7 +210,8 @@ class VoicePipeline(CallOutput):
         if arrived is not None:
             FRAMES_OUT_LATENCY.record(time.perf_counter() - arrived)
         if self.turns.frame_played(frame.turn_id, frame.index) and self._line is not None:
-            self._line.sentence_played(frame.turn_id, frame.index)
+            text = self.turns.sentence_text(frame.turn_id, frame.index)
+            self._line.sentence_played(frame.turn_id, frame.index, text)
         if frame.turn_id != self._speaking_turn:
             self._speaking_turn = frame.turn_id
             if self._caller_ended_at is not None:

@@ -91,9 +91,12 @@ class PhoneLine(ABC):
         """Drops every bot frame still queued on the carrier side, now (barge-in)."""
         raise NotImplementedError(f"{type(self).__name__} is not a voice line")
 
-    def sentence_played(self, turn_id: str, index: int) -> None:  # noqa: B027 - optional hook
-        """The last frame of a bot sentence was just played (voice lines; a carrier that
-        can confirm playback, like Twilio's marks, is told here)."""
+    def sentence_played(  # noqa: B027 - optional hook
+        self, turn_id: str, index: int, text: str
+    ) -> None:
+        """The last frame of bot sentence ``text`` was just played (voice lines: a carrier
+        that can confirm playback, like Twilio's marks, or a phone that shows the words as
+        they are heard, is told here)."""
 
     @abstractmethod
     async def next_event(self) -> CallerEvent:

@@ -118,8 +118,12 @@ class SimulatedLine(PhoneLine):
         return await self._events.get()
 
     async def say(self, turn_id: str, text: str) -> None:
-        # A voice phone hears the bot only as audio, as a caller would.
+        # A voice phone gets the words once they are heard (sentence_played), not before.
         if self.attached and not self.is_voice:
+            self._phone.push(BotSaid(turn_id=turn_id, text=text))
+
+    def sentence_played(self, turn_id: str, index: int, text: str) -> None:
+        if self.attached and text:
             self._phone.push(BotSaid(turn_id=turn_id, text=text))
 
     async def turn_done(self, turn_id: str) -> None:
