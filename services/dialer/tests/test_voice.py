@@ -119,6 +119,71 @@ async def test_playout_sends_frames_on_absolute_deadlines_without_accumulating_j
         task.cancel()
 
 
+def _frame(turn_id: str = "t") -> SpeechAudio:
+    return SpeechAudio(turn_id, 0, AudioFrame(frame_of(8000)))
+
+
+def _playout(clock: VirtualClock, sent: list[float]) -> Playout:
+    async def turn_end(turn_id: str) -> None:
+        pass
+
+    return Playout(lambda pcm: sent.append(clock.monotonic()), lambda f: None, turn_end, clock)
+
+
+async def test_a_streaming_reply_starts_when_its_second_frame_arrives_then_is_paced():
+    clock = VirtualClock()
+    sent: list[float] = []
+    playout = _playout(clock, sent)
+    task = asyncio.create_task(playout.run())
+    try:
+        playout.push(_frame())  # speech streams the reply one frame per message
+        await clock.elapse(0.003)
+        assert sent == []  # one frame alone does not start a run ...
+        for _ in range(4):
+            playout.push(_frame())  # ... the next one does, without the fixed 40 ms wait
+        await clock.settle()
+        assert sent == pytest.approx([0.003])
+        await play(clock, 4)
+        # Paced from the run's start: one frame every 20 ms, no burst of the queued ones.
+        assert sent == pytest.approx([0.003, 0.023, 0.043, 0.063, 0.083])
+    finally:
+        task.cancel()
+
+
+async def test_a_lone_frame_plays_after_the_bounded_jitter_wait():
+    clock = VirtualClock()
+    sent: list[float] = []
+    playout = _playout(clock, sent)
+    task = asyncio.create_task(playout.run())
+    try:
+        playout.push(_frame())
+        await clock.elapse(0.039)
+        assert sent == []
+        await clock.elapse(0.001)
+        assert sent == pytest.approx([0.040])
+    finally:
+        task.cancel()
+
+
+async def test_a_pause_during_the_jitter_wait_keeps_the_reply_silent():
+    clock = VirtualClock()
+    sent: list[float] = []
+    playout = _playout(clock, sent)
+    task = asyncio.create_task(playout.run())
+    try:
+        playout.push(_frame())
+        await clock.elapse(0.005)
+        playout.pause()  # the caller barged in before the reply started
+        playout.push(_frame())
+        await play(clock, 5)
+        assert sent == []
+        playout.resume()
+        await clock.settle()
+        assert sent == pytest.approx([0.105])
+    finally:
+        task.cancel()
+
+
 # The greeting.
 
 
