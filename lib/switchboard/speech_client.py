@@ -11,7 +11,7 @@ import grpc
 from switchboard.channels import open_channel
 from switchboard.errors import Unavailable
 from switchboard.grpc_edge import domain_error
-from switchboard.media import FRAME_MS, AudioFrame
+from switchboard.media import FRAME_MS, AudioFrame, ExpectedAnswer
 from switchboard.speech import (
     ListenConfig,
     ListenResponse,
@@ -69,6 +69,9 @@ class GrpcListenStream:
 
     async def set_lang(self, lang: str) -> None:
         await _write(self._call, listen_request_to_pb(ListenSettings(lang)), "listen")
+
+    async def expect(self, answer: ExpectedAnswer) -> None:
+        await _write(self._call, listen_request_to_pb(answer), "listen")
 
     async def receive(self) -> ListenResponse | None:
         while (msg := await _read(self._call)) is not None:

@@ -37,7 +37,15 @@ from switchboard_dialer.media.barge_in import Verdict, is_backchannel, judge
 from switchboard_dialer.media.playout import Playout, TurnEnd
 from switchboard_dialer.telephony.simulator import SimulatedPhone
 from switchboard_testing.clock import VirtualClock
-from switchboard_testing.dialer_fakes import DRAINED, GREETING, STILL_THERE, Rig, build_rig
+from switchboard_testing.dialer_fakes import (
+    DRAINED,
+    EXPECT_DATE,
+    EXPECT_PHONE,
+    GREETING,
+    STILL_THERE,
+    Rig,
+    build_rig,
+)
 from switchboard_testing.speech_fakes import FRAMES_PER_WORD, frame_of
 
 GREETING_FRAMES = FRAMES_PER_WORD * len(GREETING.split())
@@ -425,6 +433,28 @@ async def test_a_speech_service_restart_mid_call_reopens_listen_and_speak_and_th
     assert frames(events) > 0
     assert isinstance(events[-1], BotTurnDone)
     assert voice.speech.speaks[-1].requests  # the answer went to the new stream
+
+
+async def test_what_the_bot_asked_for_reaches_listen_and_survives_a_speech_restart(voice: Rig):
+    # The greeting's expectation arrives while the phone rings, before Listen opens.
+    phone, call_id = await ring_voice_phone(voice)
+    await voice.clock.settle()
+    assert voice.speech.listens == []
+    await phone.handle(PhoneAnswer(call_id=call_id))
+    await voice.clock.settle()
+    assert voice.speech.ear.expected == [EXPECT_DATE]
+
+    voice.speech.ear.emit(SpeechStarted(offset_ms=0))
+    voice.speech.ear.emit(SpeechEnded(offset_ms=600))
+    voice.speech.ear.emit(Transcript("please call me back", is_final=True))
+    await voice.clock.settle()
+    assert voice.speech.ear.expected == [EXPECT_DATE, EXPECT_PHONE]
+
+    voice.speech.restart()
+    await voice.clock.settle()
+    await voice.clock.elapse(0.1)
+    assert len(voice.speech.listens) == 2
+    assert voice.speech.ear.expected == [EXPECT_PHONE]  # the new stream knows it at once
 
 
 async def test_a_drained_voice_call_ends_only_once_the_goodbye_was_played(voice: Rig):

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from switchboard.clock import Clock
-from switchboard.media import FRAME_MS
+from switchboard.media import FRAME_MS, ExpectedAnswer
 from switchboard.speech import (
     CancelTurn,
     ListenConfig,
@@ -115,6 +115,7 @@ class ListenLink(SpeechLink):
         self._opened = 0
         # Audio sent on the current stream: where its offsets (speech_started) stand now.
         self.sent_ms = 0
+        self._expected: ExpectedAnswer | None = None
 
     async def set_lang(self, lang: str) -> None:
         """Applies now and to every later stream."""
@@ -122,8 +123,16 @@ class ListenLink(SpeechLink):
         if self._stream is not None:
             await self._stream.set_lang(lang)
 
+    async def expect(self, answer: ExpectedAnswer) -> None:
+        """What the bot just asked for (endpointing); applies now and to every later stream."""
+        self._expected = answer
+        if self._stream is not None:
+            await self._stream.expect(answer)
+
     async def _once(self) -> None:
         stream = await self._speech.listen(self._config)
+        if self._expected is not None:
+            await stream.expect(self._expected)
         self._stream = stream
         self.sent_ms = 0
         self.connected.set()
