@@ -57,6 +57,8 @@ class GrpcListenStream:
         self._call = call
         self._config = config
         self._seq = 0
+        # grpc.aio allows one write at a time; frames and settings come from different tasks.
+        self._writing = asyncio.Lock()
 
     async def open(self) -> None:
         await _write(self._call, listen_request_to_pb(self._config), "listen")
@@ -65,13 +67,16 @@ class GrpcListenStream:
         seq = self._seq
         self._seq = seq + 1
         frame = AudioFrame(pcm, seq, seq * FRAME_MS, self._config.sample_rate, self._config.call_id)
-        await _write(self._call, listen_request_to_pb(frame), "listen")
+        async with self._writing:
+            await _write(self._call, listen_request_to_pb(frame), "listen")
 
     async def set_lang(self, lang: str) -> None:
-        await _write(self._call, listen_request_to_pb(ListenSettings(lang)), "listen")
+        async with self._writing:
+            await _write(self._call, listen_request_to_pb(ListenSettings(lang)), "listen")
 
     async def expect(self, answer: ExpectedAnswer) -> None:
-        await _write(self._call, listen_request_to_pb(answer), "listen")
+        async with self._writing:
+            await _write(self._call, listen_request_to_pb(answer), "listen")
 
     async def receive(self) -> ListenResponse | None:
         while (msg := await _read(self._call)) is not None:
