@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from switchboard.media import Dtmf
+from switchboard.media import Dtmf, ExpectedAnswer
 
-__all__ = [  # Dtmf is common.proto's, shared with the Phone stream
+__all__ = [  # Dtmf and ExpectedAnswer are common.proto's, shared with other streams
     "AgentSentence",
     "AgentTransfer",
     "AgentTurnDone",
@@ -27,6 +27,8 @@ __all__ = [  # Dtmf is common.proto's, shared with the Phone stream
     "ConverseResponse",
     "Dtmf",
     "EndCallRequest",
+    "ExpectAnswer",
+    "ExpectedAnswer",
     "PlayoutReport",
     "SilenceTimeout",
     "SmsRequest",
@@ -159,6 +161,20 @@ class SpeechSettings:
     prosody_rate: float
 
 
+@dataclass(frozen=True)
+class ExpectAnswer:
+    """The caller's answer to ``turn_id`` should be ``answer``; in force until the next one."""
+
+    turn_id: str
+    answer: ExpectedAnswer
+
+
 ConverseResponse = (
-    AgentSentence | AgentTurnDone | AgentTransfer | EndCallRequest | SmsRequest | SpeechSettings
+    AgentSentence
+    | AgentTurnDone
+    | AgentTransfer
+    | EndCallRequest
+    | SmsRequest
+    | SpeechSettings
+    | ExpectAnswer
 )

@@ -20,13 +20,14 @@ from switchboard.converse import (
     ConverseResponse,
     Dtmf,
     EndCallRequest,
+    ExpectAnswer,
     PlayoutReport,
     SilenceTimeout,
     SmsRequest,
     SpeechSettings,
     UserTurn,
 )
-from switchboard.media_wire import dtmf_from_pb, dtmf_to_pb
+from switchboard.media_wire import dtmf_from_pb, dtmf_to_pb, expected_from_pb, expected_to_pb
 from switchboard.v1 import brain_pb2
 
 
@@ -118,6 +119,10 @@ def response_to_pb(event: ConverseResponse) -> brain_pb2.ConverseResponse:
             return brain_pb2.ConverseResponse(
                 speech_settings=brain_pb2.SpeechSettings(lang=lang, prosody_rate=rate)
             )
+        case ExpectAnswer(turn_id=turn_id, answer=answer):
+            return brain_pb2.ConverseResponse(
+                expect_answer=brain_pb2.ExpectAnswer(turn_id=turn_id, answer=expected_to_pb(answer))
+            )
     raise TypeError(f"unknown Converse response {type(event).__name__}")
 
 
@@ -138,4 +143,7 @@ def response_from_pb(msg: brain_pb2.ConverseResponse) -> ConverseResponse | None
         case "speech_settings":
             settings = msg.speech_settings
             return SpeechSettings(settings.lang, settings.prosody_rate)
+        case "expect_answer":
+            expect = msg.expect_answer
+            return ExpectAnswer(expect.turn_id, expected_from_pb(expect.answer))
     return None

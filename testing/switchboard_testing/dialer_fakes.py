@@ -23,10 +23,13 @@ from switchboard.converse import (
     ConverseRequest,
     ConverseResponse,
     EndCallRequest,
+    ExpectAnswer,
+    ExpectedAnswer,
     SilenceTimeout,
     SmsRequest,
     UserTurn,
 )
+from switchboard.domain import ClaimFieldType
 from switchboard.errors import FailedPrecondition, NotFound, Unavailable
 from switchboard.features import FeatureFlags
 from switchboard.phone import (
@@ -163,6 +166,11 @@ class FakeStore:
         ]
 
 
+# What the scripted brain's greeting and "call me back" answer ask the caller for.
+EXPECT_DATE = ExpectedAnswer(ClaimFieldType.DATETIME, "US")
+EXPECT_PHONE = ExpectedAnswer(ClaimFieldType.PHONE_NUMBER, "US")
+
+
 def answer_to(turn: UserTurn) -> list[ConverseResponse]:
     """What the scripted brain says to a caller turn."""
     text = turn.text.lower()
@@ -177,6 +185,12 @@ def answer_to(turn: UserTurn) -> list[ConverseResponse]:
         return [
             AgentSentence(tid, 0, "I am texting you the details now."),
             SmsRequest("+14155550100", "Your claim is open.", tid),
+            AgentTurnDone(tid),
+        ]
+    if "call me back" in text:  # the answer asks for a number: the dialer tells Listen
+        return [
+            AgentSentence(tid, 0, "What number should we call?"),
+            ExpectAnswer(tid, EXPECT_PHONE),
             AgentTurnDone(tid),
         ]
     if "human" in text:
@@ -206,7 +220,12 @@ class FakeConverseStream:
         self._brain.received.append(request)
         match request:
             case ConversationStart(reconnect=False):
-                for event in (AgentSentence("greet", 0, GREETING), AgentTurnDone("greet")):
+                greeting = (
+                    AgentSentence("greet", 0, GREETING),
+                    ExpectAnswer("greet", EXPECT_DATE),
+                    AgentTurnDone("greet"),
+                )
+                for event in greeting:
                     self._out.put_nowait(event)
             case UserTurn():
                 events = answer_to(request)

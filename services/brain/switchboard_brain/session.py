@@ -39,6 +39,7 @@ from switchboard.converse import (
     ConverseResponse,
     Dtmf,
     EndCallRequest,
+    ExpectAnswer,
     PlayoutReport,
     SilenceTimeout,
     SmsRequest,
@@ -298,7 +299,8 @@ class ConversationSession:
             caller_stored = asyncio.create_task(
                 self._append([human]), name=f"brain-store-caller-{turn_id}"
             )
-        parts = self._policy.stream(self._context(), event)
+        ctx = self._context()
+        parts = self._policy.stream(ctx, event)
         spoken: list[str] = []
         texts: list[SmsRequest] = []
         filler_only = True
@@ -359,6 +361,9 @@ class ConversationSession:
                 tool_calls=[*end.tool_calls, *actions_to_tool_calls(turn_id, end.actions)],
             )
             await self._append([agent], end.policy_state)
+        if not filler_only:  # "are you still there?" leaves the last question in force
+            for out in self._expectation(ctx, turn_id):
+                yield out
         for sms in texts:
             yield sms
         for out in self._closing(turn_id, end.actions):
@@ -461,7 +466,14 @@ class ConversationSession:
             AgentSentence(message.turn_id, index, text, False)
             for index, text in enumerate(sentences)
         ]
+        events += self._expectation(self._context(), message.turn_id)
         return events + self._closing(message.turn_id, actions_from_tool_calls(message.tool_calls))
+
+    def _expectation(self, ctx: TurnContext, turn_id: str) -> list[ConverseResponse]:
+        """What the caller's answer to the turn should be, if the policy knows (the
+        speech service may then end a complete answer before the full silence window)."""
+        expected = self._policy.expected_answer(ctx, self.call.policy_state)
+        return [ExpectAnswer(turn_id, expected)] if expected is not None else []
 
     def _agent_message(self, turn_id: str) -> Message | None:
         return next(

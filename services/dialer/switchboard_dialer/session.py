@@ -36,6 +36,7 @@ from switchboard.converse import (
     ConverseResponse,
     Dtmf,
     EndCallRequest,
+    ExpectAnswer,
     PlayoutReport,
     SilenceTimeout,
     SmsRequest,
@@ -329,6 +330,8 @@ class CallSession:
                     await self._send_sms(event)
             case SpeechSettings(lang=lang, prosody_rate=rate):
                 await self.output.change_speech(lang, rate)
+            case ExpectAnswer(answer=answer):
+                await self.output.expect(answer)
 
     async def _deliver(self, sentence: AgentSentence) -> None:
         """The sentence to the output, once (a filler every time it comes)."""

@@ -38,7 +38,15 @@ from switchboard_dialer.media.barge_in import Verdict, is_backchannel, judge
 from switchboard_dialer.media.playout import Playout, TurnEnd
 from switchboard_dialer.telephony.simulator import SimulatedPhone
 from switchboard_testing.clock import VirtualClock
-from switchboard_testing.dialer_fakes import DRAINED, GREETING, STILL_THERE, Rig, build_rig
+from switchboard_testing.dialer_fakes import (
+    DRAINED,
+    EXPECT_DATE,
+    EXPECT_PHONE,
+    GREETING,
+    STILL_THERE,
+    Rig,
+    build_rig,
+)
 from switchboard_testing.speech_fakes import FRAMES_PER_WORD, frame_of
 
 GREETING_FRAMES = FRAMES_PER_WORD * len(GREETING.split())
@@ -116,6 +124,71 @@ async def test_playout_sends_frames_on_absolute_deadlines_without_accumulating_j
         assert playout.lateness.frames == 5
         assert playout.lateness.max_sec == pytest.approx(0.005)
         assert 4.9 <= playout.lateness.percentile_ms(99) <= 5.2
+    finally:
+        task.cancel()
+
+
+def _frame(turn_id: str = "t") -> SpeechAudio:
+    return SpeechAudio(turn_id, 0, AudioFrame(frame_of(8000)))
+
+
+def _playout(clock: VirtualClock, sent: list[float]) -> Playout:
+    async def turn_end(turn_id: str) -> None:
+        pass
+
+    return Playout(lambda pcm: sent.append(clock.monotonic()), lambda f: None, turn_end, clock)
+
+
+async def test_a_streaming_reply_starts_when_its_second_frame_arrives_then_is_paced():
+    clock = VirtualClock()
+    sent: list[float] = []
+    playout = _playout(clock, sent)
+    task = asyncio.create_task(playout.run())
+    try:
+        playout.push(_frame())  # speech streams the reply one frame per message
+        await clock.elapse(0.003)
+        assert sent == []  # one frame alone does not start a run ...
+        for _ in range(4):
+            playout.push(_frame())  # ... the next one does, without the fixed 40 ms wait
+        await clock.settle()
+        assert sent == pytest.approx([0.003])
+        await play(clock, 4)
+        # Paced from the run's start: one frame every 20 ms, no burst of the queued ones.
+        assert sent == pytest.approx([0.003, 0.023, 0.043, 0.063, 0.083])
+    finally:
+        task.cancel()
+
+
+async def test_a_lone_frame_plays_after_the_bounded_jitter_wait():
+    clock = VirtualClock()
+    sent: list[float] = []
+    playout = _playout(clock, sent)
+    task = asyncio.create_task(playout.run())
+    try:
+        playout.push(_frame())
+        await clock.elapse(0.039)
+        assert sent == []
+        await clock.elapse(0.001)
+        assert sent == pytest.approx([0.040])
+    finally:
+        task.cancel()
+
+
+async def test_a_pause_during_the_jitter_wait_keeps_the_reply_silent():
+    clock = VirtualClock()
+    sent: list[float] = []
+    playout = _playout(clock, sent)
+    task = asyncio.create_task(playout.run())
+    try:
+        playout.push(_frame())
+        await clock.elapse(0.005)
+        playout.pause()  # the caller barged in before the reply started
+        playout.push(_frame())
+        await play(clock, 5)
+        assert sent == []
+        playout.resume()
+        await clock.settle()
+        assert sent == pytest.approx([0.105])
     finally:
         task.cancel()
 
@@ -383,6 +456,28 @@ async def test_a_speech_service_restart_mid_call_reopens_listen_and_speak_and_th
     assert frames(events) > 0
     assert isinstance(events[-1], BotTurnDone)
     assert voice.speech.speaks[-1].requests  # the answer went to the new stream
+
+
+async def test_what_the_bot_asked_for_reaches_listen_and_survives_a_speech_restart(voice: Rig):
+    # The greeting's expectation arrives while the phone rings, before Listen opens.
+    phone, call_id = await ring_voice_phone(voice)
+    await voice.clock.settle()
+    assert voice.speech.listens == []
+    await phone.handle(PhoneAnswer(call_id=call_id))
+    await voice.clock.settle()
+    assert voice.speech.ear.expected == [EXPECT_DATE]
+
+    voice.speech.ear.emit(SpeechStarted(offset_ms=0))
+    voice.speech.ear.emit(SpeechEnded(offset_ms=600))
+    voice.speech.ear.emit(Transcript("please call me back", is_final=True))
+    await voice.clock.settle()
+    assert voice.speech.ear.expected == [EXPECT_DATE, EXPECT_PHONE]
+
+    voice.speech.restart()
+    await voice.clock.settle()
+    await voice.clock.elapse(0.1)
+    assert len(voice.speech.listens) == 2
+    assert voice.speech.ear.expected == [EXPECT_PHONE]  # the new stream knows it at once
 
 
 async def test_a_drained_voice_call_ends_only_once_the_goodbye_was_played(voice: Rig):

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from switchboard.config import Features
 from switchboard.domain import Call, ChunkHit, Reminder, ToolCall
+from switchboard.media import ExpectedAnswer
 
 STILL_THERE = "Are you still there?"
 TIME_UP = "I'm sorry, this call has reached its time limit. Thank you for calling, goodbye."
@@ -202,6 +203,12 @@ class ConversationPolicy(ABC):
     @abstractmethod
     def goodbye(self, ctx: TurnContext) -> list[str]:
         """Closing sentences, spoken before the call ends."""
+
+    def expected_answer(self, ctx: TurnContext, policy_state: str) -> ExpectedAnswer | None:
+        """What the caller's next answer should be, once a turn left ``policy_state``
+        (the speech service may end a complete answer early); None when this policy
+        does not know, and then no expectation is sent."""
+        return None
 
     async def keys(self, ctx: TurnContext, digits: str) -> AgentReply:
         """Touch tones; by default read as if the caller had said the digits."""

@@ -23,6 +23,7 @@ from typing import ClassVar
 from switchboard.config import RagSettings
 from switchboard.domain import ClaimField, ClaimFieldType
 from switchboard.errors import InvalidArgument, SwitchboardError
+from switchboard.media import ExpectedAnswer
 from switchboard_brain.extract.corrections import is_correction
 from switchboard_brain.extract.intents import Intent, detect_intent, yes_no
 from switchboard_brain.policy import phrases
@@ -172,6 +173,15 @@ class FormPolicy(ConversationPolicy):
 
     def goodbye(self, ctx: TurnContext) -> list[str]:
         return phrases.goodbye(ctx.call.initiate)
+
+    def expected_answer(self, ctx: TurnContext, policy_state: str) -> ExpectedAnswer:
+        """The type of the field the last question asked for; nothing in particular while
+        confirming a resumed call, after the recap, or once the call is ending."""
+        state = FormState.load(policy_state)
+        asked = None
+        if state.field and not (state.confirming or state.wrap_up or state.ended):
+            asked = ctx.call.initiate.field(state.field)
+        return ExpectedAnswer(asked.type if asked else None, ctx.region or "")
 
     @staticmethod
     def _asked_field(ctx: TurnContext, state: FormState) -> ClaimField | None:
