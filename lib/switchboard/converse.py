@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from switchboard.media import Dtmf
 
 __all__ = [  # Dtmf is common.proto's, shared with the Phone stream
+    "AgentSendDtmf",
     "AgentSentence",
     "AgentTransfer",
     "AgentTurnDone",
@@ -43,16 +44,20 @@ class ConversationStart:
 
     call_id: str
     reconnect: bool = False
+    sends_dtmf: bool = False  # the line can send touch tones (AgentSendDtmf)
 
 
 @dataclass(frozen=True)
 class UserTurn:
-    """One complete caller turn; the turn id makes a resend harmless."""
+    """One complete caller turn; the turn id makes a resend harmless. A ``keypad`` turn
+    was typed, not spoken: ``text`` holds the digits (collected until ``#``, a pause
+    or the expected length)."""
 
     turn_id: str
     text: str
     confidence: float = 1.0
     lang: str = ""  # what the recogniser heard; empty: the call's current language
+    keypad: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,21 @@ class SpeechSettings:
     prosody_rate: float
 
 
+@dataclass(frozen=True)
+class AgentSendDtmf:
+    """Press ``digits`` (0-9, *, #, A-D) on the line once the turn ``turn_id`` was
+    delivered: the bot navigating a menu."""
+
+    turn_id: str
+    digits: str
+
+
 ConverseResponse = (
-    AgentSentence | AgentTurnDone | AgentTransfer | EndCallRequest | SmsRequest | SpeechSettings
+    AgentSentence
+    | AgentTurnDone
+    | AgentTransfer
+    | EndCallRequest
+    | SmsRequest
+    | SpeechSettings
+    | AgentSendDtmf
 )

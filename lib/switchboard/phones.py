@@ -78,3 +78,17 @@ def caller_number(raw: str, region: str) -> str:
     if not phonenumbers.is_possible_number(number):
         return ""
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def national_digits(region: str) -> int | None:
+    """How many digits a caller types for a national number of ``region`` (ISO 3166):
+    ``10`` for FR (``0612345678``) or US (``4155550100``); None when numbers there differ
+    in length (DE, GB) or the region is unknown. A trunk prefix other than ``0`` (NANP's
+    ``1``) is not counted: callers rarely type it."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region.upper())
+    if metadata is None or metadata.general_desc is None:
+        return None
+    lengths = metadata.general_desc.possible_length
+    if len(lengths) != 1:
+        return None
+    return lengths[0] + (1 if metadata.national_prefix == "0" else 0)

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from switchboard import domain
 from switchboard.config import DialerSettings, Features
 from switchboard.converse import (
+    AgentSendDtmf,
     AgentSentence,
     AgentTransfer,
     AgentTurnDone,
@@ -144,6 +145,12 @@ def answer_to(turn: UserTurn) -> list[ConverseResponse]:
             SmsRequest("+14155550100", "Your claim is open.", tid),
             AgentTurnDone(tid),
         ]
+    if "press one" in text:  # a menu on the line: the bot presses 1 after its sentence
+        return [
+            AgentSentence(tid, 0, "Pressing one."),
+            AgentSendDtmf(tid, "1"),
+            AgentTurnDone(tid),
+        ]
     if "human" in text:
         return [
             AgentSentence(tid, 0, "Let me transfer you."),
@@ -217,7 +224,8 @@ class FakeConverseStream:
 
 
 class ScriptedBrain:
-    """A brain that greets, echoes, says goodbye on "goodbye" and transfers on "human"."""
+    """A brain that greets, echoes, says goodbye on "goodbye", transfers on "human" and
+    presses 1 on "press one"."""
 
     def __init__(self) -> None:
         self.received: list[ConverseRequest] = []

@@ -38,7 +38,7 @@ CONTRACTS = [
         converse_wire.request_to_pb,
         converse_wire.request_from_pb,
         {
-            "start": converse.ConversationStart("call-1", reconnect=True),
+            "start": converse.ConversationStart("call-1", reconnect=True, sends_dtmf=True),
             "user_turn": converse.UserTurn("t1", "my car was hit", confidence=0.5, lang="fr-FR"),
             "heard": converse.PlayoutReport("t0", "Hello, this", interrupted=True),
             "dtmf": converse.Dtmf("42#"),
@@ -60,6 +60,7 @@ CONTRACTS = [
             "end_call": converse.EndCallRequest("t1", "caller_goodbye"),
             "sms": converse.SmsRequest("+14155550100", "Your claim number is 7.", "t1"),
             "speech_settings": converse.SpeechSettings("fr-FR", 1.25),
+            "send_dtmf": converse.AgentSendDtmf("t1", "1*#"),
         },
     ),
     Contract(
@@ -133,6 +134,7 @@ CONTRACTS = [
             "bot_said": phone.BotSaid("t1", "Hello."),
             "bot_turn_done": phone.BotTurnDone("t1"),
             "sentence_played": phone.BotSentencePlayed("t1", 2),
+            "bot_dtmf": phone.BotDtmf("2#"),
             "audio": FRAME,
             "clear_audio": phone.ClearAudio(),
             "ended": phone.PhoneCallEnded("caller_hangup"),
@@ -173,3 +175,10 @@ def test_an_empty_message_reads_as_nothing(contract: Contract) -> None:
 def _oneof(message: type[Message]) -> str:
     (oneof,) = message.DESCRIPTOR.oneofs
     return str(oneof.name)
+
+
+def test_a_keypad_turn_stays_a_keypad_turn_on_the_wire() -> None:
+    typed = converse.UserTurn("t2", "0612345678", keypad=True)
+    wire = converse_wire.request_to_pb(typed)
+    assert wire.user_turn.keypad
+    assert converse_wire.request_from_pb(wire) == typed

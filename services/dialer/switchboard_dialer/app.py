@@ -78,6 +78,7 @@ def build_dialer(
             settings,
             speech=speech,
             clock=clock,
+            sends_dtmf=telephony.sends_dtmf,
         )
 
     registry = CallRegistry(store, new_session, settings, clock=clock)
