@@ -136,7 +136,10 @@ class FormPolicy(ConversationPolicy):
     ) -> list[Candidate]:
         """What the answer fills: the asked field, open fields whose type makes a value
         unambiguous, and, when the caller corrects themselves, the fields just filled.
-        Typed digits fill the asked field only."""
+        Typed digits fill the asked field only; a text field takes them as typed (a
+        policy number is no phone number, however it looks)."""
+        if typed and current.type is ClaimFieldType.TEXT:
+            return [Candidate(current.name, text, (0, len(text)))]
         claim = ctx.call.claim
         correcting = set(state.last_filled) if is_correction(text) else set()
         open_fields = [
