@@ -49,6 +49,9 @@ class Features(Section):
     callback_timeout_hour: float = Field(3, ge=0)
     recording_enabled: bool = False
     slow_llm_for_chat: bool = False
+    # Touch tones typed after a pause this long end the caller's keypad input (as do
+    # ``#`` and the expected number of digits).
+    dtmf_timeout_ms: int = Field(2500, ge=500, le=10000)
 
 
 class ServiceAddresses(Section):

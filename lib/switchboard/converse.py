@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from switchboard.media import Dtmf, ExpectedAnswer
 
 __all__ = [  # Dtmf and ExpectedAnswer are common.proto's, shared with other streams
+    "AgentSendDtmf",
     "AgentSentence",
     "AgentTransfer",
     "AgentTurnDone",
@@ -45,16 +46,20 @@ class ConversationStart:
 
     call_id: str
     reconnect: bool = False
+    sends_dtmf: bool = False  # the line can send touch tones (AgentSendDtmf)
 
 
 @dataclass(frozen=True)
 class UserTurn:
-    """One complete caller turn; the turn id makes a resend harmless."""
+    """One complete caller turn; the turn id makes a resend harmless. A ``keypad`` turn
+    was typed, not spoken: ``text`` holds the digits (collected until ``#``, a pause
+    or the expected length)."""
 
     turn_id: str
     text: str
     confidence: float = 1.0
     lang: str = ""  # what the recogniser heard; empty: the call's current language
+    keypad: bool = False
 
 
 @dataclass(frozen=True)
@@ -169,6 +174,15 @@ class ExpectAnswer:
     answer: ExpectedAnswer
 
 
+@dataclass(frozen=True)
+class AgentSendDtmf:
+    """Press ``digits`` (0-9, *, #, A-D) on the line once the turn ``turn_id`` was
+    delivered: the bot navigating a menu."""
+
+    turn_id: str
+    digits: str
+
+
 ConverseResponse = (
     AgentSentence
     | AgentTurnDone
@@ -177,4 +191,5 @@ ConverseResponse = (
     | SmsRequest
     | SpeechSettings
     | ExpectAnswer
+    | AgentSendDtmf
 )

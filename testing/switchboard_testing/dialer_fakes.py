@@ -15,6 +15,7 @@ from switchboard import domain
 from switchboard.call_leases import CallLease
 from switchboard.config import DialerSettings, Features
 from switchboard.converse import (
+    AgentSendDtmf,
     AgentSentence,
     AgentTransfer,
     AgentTurnDone,
@@ -168,7 +169,7 @@ class FakeStore:
 
 # What the scripted brain's greeting and "call me back" answer ask the caller for.
 EXPECT_DATE = ExpectedAnswer(ClaimFieldType.DATETIME, "US")
-EXPECT_PHONE = ExpectedAnswer(ClaimFieldType.PHONE_NUMBER, "US")
+EXPECT_PHONE = ExpectedAnswer(ClaimFieldType.PHONE_NUMBER, "FR")
 
 
 def answer_to(turn: UserTurn) -> list[ConverseResponse]:
@@ -191,6 +192,12 @@ def answer_to(turn: UserTurn) -> list[ConverseResponse]:
         return [
             AgentSentence(tid, 0, "What number should we call?"),
             ExpectAnswer(tid, EXPECT_PHONE),
+            AgentTurnDone(tid),
+        ]
+    if "press one" in text:  # a menu on the line: the bot presses 1 after its sentence
+        return [
+            AgentSentence(tid, 0, "Pressing one."),
+            AgentSendDtmf(tid, "1"),
             AgentTurnDone(tid),
         ]
     if "human" in text:
@@ -271,7 +278,8 @@ class FakeConverseStream:
 
 
 class ScriptedBrain:
-    """A brain that greets, echoes, says goodbye on "goodbye" and transfers on "human"."""
+    """A brain that greets, echoes, says goodbye on "goodbye", transfers on "human" and
+    presses 1 on "press one"."""
 
     def __init__(self) -> None:
         self.received: list[ConverseRequest] = []

@@ -39,7 +39,7 @@ CONTRACTS = [
         converse_wire.request_to_pb,
         converse_wire.request_from_pb,
         {
-            "start": converse.ConversationStart("call-1", reconnect=True),
+            "start": converse.ConversationStart("call-1", reconnect=True, sends_dtmf=True),
             "user_turn": converse.UserTurn("t1", "my car was hit", confidence=0.5, lang="fr-FR"),
             "heard": converse.PlayoutReport("t0", "Hello, this", interrupted=True),
             "dtmf": converse.Dtmf("42#"),
@@ -64,6 +64,7 @@ CONTRACTS = [
             "expect_answer": converse.ExpectAnswer(
                 "t1", converse.ExpectedAnswer(ClaimFieldType.PHONE_NUMBER, "GB")
             ),
+            "send_dtmf": converse.AgentSendDtmf("t1", "1*#"),
         },
     ),
     Contract(
@@ -138,6 +139,7 @@ CONTRACTS = [
             "bot_said": phone.BotSaid("t1", "Hello."),
             "bot_turn_done": phone.BotTurnDone("t1"),
             "sentence_played": phone.BotSentencePlayed("t1", 2),
+            "bot_dtmf": phone.BotDtmf("2#"),
             "audio": FRAME,
             "clear_audio": phone.ClearAudio(),
             "ended": phone.PhoneCallEnded("caller_hangup"),
@@ -192,3 +194,10 @@ def test_a_newer_peers_unknown_field_type_reads_as_no_expectation() -> None:
     wire.expecting.type = 99  # type: ignore[assignment]  # a type this version lacks
     wire.expecting.region = "US"
     assert speech_wire.listen_request_from_pb(wire) == ExpectedAnswer(None, "US")
+
+
+def test_a_keypad_turn_stays_a_keypad_turn_on_the_wire() -> None:
+    typed = converse.UserTurn("t2", "0612345678", keypad=True)
+    wire = converse_wire.request_to_pb(typed)
+    assert wire.user_turn.keypad
+    assert converse_wire.request_from_pb(wire) == typed

@@ -87,6 +87,7 @@ def build_dialer(
             settings,
             speech=speech,
             clock=clock,
+            sends_dtmf=telephony.sends_dtmf,
         )
 
     lease = lease_of(settings)

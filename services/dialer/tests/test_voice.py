@@ -416,11 +416,12 @@ async def test_silence_after_the_bot_finished_playing_asks_the_brain(voice: Rig)
     assert any(t.text == STILL_THERE for t in voice.speech.texts())
 
 
-async def test_dtmf_on_a_voice_line_reaches_the_brain(voice: Rig):
+async def test_dtmf_on_a_voice_line_reaches_the_brain_as_one_keypad_turn(voice: Rig):
     phone, _ = await answered(voice)
-    await phone.handle(Dtmf(digits="12#"))
+    await phone.handle(Dtmf(digits="1"))
+    await phone.handle(Dtmf(digits="2#"))
     await voice.clock.settle()
-    assert voice.brain.requests(Dtmf) == [Dtmf(digits="12#")]
+    assert [(t.text, t.keypad) for t in voice.brain.requests(UserTurn)] == [("12", True)]
 
 
 async def test_caller_frames_reach_listen_at_the_lines_rate(voice: Rig):

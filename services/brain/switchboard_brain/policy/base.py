@@ -68,6 +68,8 @@ class CallerSaid:
 
 @dataclass(frozen=True)
 class KeysPressed:
+    """The caller typed ``digits`` on the keypad (one entry, without its closing ``#``)."""
+
     digits: str
 
 
@@ -115,6 +117,13 @@ class SendSms:
 
 
 @dataclass(frozen=True)
+class PressKeys:
+    """Press ``digits`` on the line once the turn was delivered (a menu's keys)."""
+
+    digits: str
+
+
+@dataclass(frozen=True)
 class ChangeSpeech:
     """Speak from now on in ``lang`` at ``prosody_rate`` (0.75 .. 1.25)."""
 
@@ -131,7 +140,7 @@ class TurnEnd:
     tool_calls: list[ToolCall] = field(default_factory=list)
 
 
-ReplyPart = Say | SendSms | ChangeSpeech | TurnEnd
+ReplyPart = Say | SendSms | PressKeys | ChangeSpeech | TurnEnd
 
 ClaimWriter = Callable[[str, str], Awaitable[str]]
 """``await update_claim(field, value)`` → the value as stored (normalised)."""
@@ -161,6 +170,8 @@ class TurnContext:
     set_language: LanguageWriter | None = None
     # Whether an SMS leaves the building (dialer.sms is a carrier) or is only recorded (log).
     sms_delivers: bool = False
+    # Whether the line can send touch tones (the dialer's telephony provider can).
+    sends_dtmf: bool = False
 
 
 class ConversationPolicy(ABC):

@@ -122,6 +122,11 @@ class PhoneLine(ABC):
         """An inbound call was taken as ``call_id``: connect the caller."""
         self.call_id = call_id
 
+    async def send_dtmf(self, digits: str) -> None:
+        """Presses ``digits`` (validated 0-9, *, #, A-D) on the line, as the bot (a menu's
+        keys). A line that cannot raises ``FailedPrecondition`` saying why."""
+        raise FailedPrecondition(f"{type(self).__name__} cannot send touch tones")
+
 
 class CallNotConnected(Exception):
     """A ring that did not become a call. ``failed``: FAILED (no answer …) rather than ENDED."""
@@ -207,6 +212,9 @@ class TelephonyProvider(ABC):
     """One vendor's telephony. Chosen by name from ``dialer.telephony``."""
 
     name: str = ""
+    # Whether its lines implement :meth:`PhoneLine.send_dtmf` (the brain offers the
+    # bot its keypad only then).
+    sends_dtmf: bool = False
 
     def __init__(self) -> None:
         self._inbound: InboundHandler | None = None
