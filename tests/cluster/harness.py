@@ -4,15 +4,45 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from switchboard import domain
 from switchboard.store_client import StoreClient
-from switchboard_cli.launcher import Cluster
+from switchboard_cli.launcher import Cluster, ClusterPorts
 from switchboard_cli.scenario import BeforeLine, Scenario, SimulatedCallee, SimulationResult
 
 # Dates in scenarios resolve against this instant: Tuesday 24 November 2026, 07:00 in California.
 FIXED_NOW = "2026-11-24T15:00:00+00:00"
+
+
+@contextmanager
+def started_cluster(
+    root: Path, env: Mapping[str, str] | None = None, **options: Any
+) -> Iterator[Cluster]:
+    """The five services as processes on free ports, their data and logs under ``root``,
+    with the tests' defaults (no config file, a fixed "now", DEBUG logs: the strictest
+    for the log scans) and then ``env``; stopped on exit."""
+    cluster = Cluster(
+        ports=ClusterPorts.free(),
+        api_key=secrets.token_urlsafe(16),
+        data_dir=root / "data",
+        log_dir=root / "logs",
+        env={
+            "SWITCHBOARD_CONFIG": str(root / "switchboard.yaml"),
+            "SWITCHBOARD__BRAIN__FIXED_NOW": FIXED_NOW,
+            "SWITCHBOARD__LOGGING__LEVEL": "DEBUG",
+            **(env or {}),
+        },
+        **options,
+    )
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 def simulate(

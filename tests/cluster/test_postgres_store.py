@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import subprocess
 import sys
 import uuid
@@ -23,10 +22,10 @@ import asyncpg
 import pytest
 import yaml
 
-from switchboard_cli.launcher import Cluster, ClusterPorts
+from switchboard_cli.launcher import Cluster
 from switchboard_cli.scenario import claim_mismatches
 from switchboard_store import postgres_db
-from tests.cluster.harness import FIXED_NOW
+from tests.cluster.harness import started_cluster
 
 pytestmark = pytest.mark.cluster
 
@@ -82,22 +81,8 @@ def postgres_cluster(
     every = [version for version, _name, _sql in postgres_db.migrations()]
     assert f"applied {every}" in migrated.stdout
     root = tmp_path_factory.mktemp("postgres-cluster-logs")
-    cluster = Cluster(
-        ports=ClusterPorts.free(),
-        api_key=secrets.token_urlsafe(16),
-        data_dir=root / "data",
-        log_dir=root / "logs",
-        env={
-            **store_env,
-            "SWITCHBOARD__BRAIN__FIXED_NOW": FIXED_NOW,
-            "SWITCHBOARD__LOGGING__LEVEL": "DEBUG",
-        },
-    )
-    cluster.start()
-    try:
+    with started_cluster(root, store_env) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 def test_the_demo_simulated_against_postgres_stores_its_whole_claim_there(

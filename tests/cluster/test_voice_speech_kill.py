@@ -16,17 +16,16 @@ filed under the field the bot asked for. Every claim field is checked.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from switchboard_cli.launcher import Cluster, ClusterPorts
+from switchboard_cli.launcher import Cluster
 from switchboard_cli.scenario import Scenario, claim_mismatches
 from switchboard_cli.scenario_voice import VoiceCallee
-from tests.cluster.harness import FIXED_NOW, unique_number
+from tests.cluster.harness import started_cluster, unique_number
 
 CLAIM = [
     {"name": "incident_datetime", "type": "datetime", "description": "when the damage happened"},
@@ -62,23 +61,13 @@ REPLY_FRAMES = 30
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """The five services, the dialer waiting longer for a restarted speech service."""
     root = tmp_path_factory.mktemp("speech-kill")
-    cluster = Cluster(
-        ports=ClusterPorts.free(),
-        api_key=secrets.token_urlsafe(16),
-        data_dir=root / "data",
-        log_dir=root / "logs",
-        env={
-            "SWITCHBOARD_CONFIG": str(root / "switchboard.yaml"),  # no file: pure defaults
-            "SWITCHBOARD__BRAIN__FIXED_NOW": FIXED_NOW,
-            "SWITCHBOARD__LOGGING__LEVEL": "DEBUG",
+    with started_cluster(
+        root,
+        {
             "SWITCHBOARD__DIALER__RECONNECT_TIMEOUT_SEC": str(RECONNECT_TIMEOUT_SEC),
         },
-    )
-    cluster.start()
-    try:
+    ) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 class SpeechKiller:
