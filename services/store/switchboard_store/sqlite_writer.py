@@ -6,8 +6,8 @@ many calls queue one fsync each: a slow fsync (1.5 s seen at 35 calls) then
 delays every write queued behind it by the stall *plus* one fsync per write
 ahead of it. So the writer commits in groups: it takes every write that is
 queued when it becomes free (up to :data:`MAX_GROUP`), runs each inside its own
-``SAVEPOINT`` of one ``BEGIN IMMEDIATE`` transaction and commits them with one
-fsync. A write that fails is rolled back to its savepoint alone and gets its own
+``SAVEPOINT`` of one ``BEGIN IMMEDIATE`` transaction (a write alone needs none) and
+commits them with one fsync. A write that fails is rolled back to its savepoint alone and gets its own
 error; the others still commit.
 
 Durability is unchanged: a write's future is settled only after the ``COMMIT``
@@ -69,7 +69,7 @@ class SqliteWriter:
     def __init__(self, name: str = "store-writer", max_group: int = MAX_GROUP) -> None:
         self.conn: sqlite3.Connection | None = None
         self._name = name
-        self._max_group = max_group
+        self.max_group = max_group  # 1: one commit per write (benchmarks compare)
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -120,7 +120,7 @@ class SqliteWriter:
                 self._run_alone(job)
                 continue
             group = [job]
-            while len(group) < self._max_group:
+            while len(group) < self.max_group:
                 try:
                     more = self._jobs.get_nowait()
                 except queue.Empty:
@@ -139,22 +139,25 @@ class SqliteWriter:
         _notify(job, outcome, failed)
 
     def _commit(self, group: list[_Job]) -> None:
-        """Runs the group's writes in one transaction, one savepoint each, and commits once."""
+        """Runs the group's writes in one transaction and commits once; with more than one
+        write, each runs in its own savepoint so that a failure rolls back that write alone."""
         outcomes: list[tuple[object, bool]] = []
         conn = self.conn
+        savepoints = len(group) > 1
         try:
             if conn is None:
                 raise RuntimeError("the store database is not open")
-            conn.execute("BEGIN IMMEDIATE")
             for job in group:
-                done = self._run_one(conn, job)
+                if not conn.in_transaction:
+                    conn.execute("BEGIN IMMEDIATE")
+                done = self._run_one(conn, job, savepoints)
                 outcomes.append(done)
                 if not conn.in_transaction:
-                    # SQLite rolled the whole transaction back (e.g. disk full): the
-                    # writes before this one are gone too; the rest start afresh.
+                    # Rolled back whole (a lone write failed, or SQLite gave up the
+                    # transaction, e.g. disk full): the writes before it are gone too.
                     outcomes = [o if o[1] else done for o in outcomes]
-                    conn.execute("BEGIN IMMEDIATE")
-            conn.execute("COMMIT")
+            if conn.in_transaction:
+                conn.execute("COMMIT")
         except BaseException as exc:
             if conn is not None and conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -169,14 +172,19 @@ class SqliteWriter:
             _notify(job, outcome, is_error)
 
     @staticmethod
-    def _run_one(conn: sqlite3.Connection, job: _Job) -> tuple[object, bool]:
-        conn.execute("SAVEPOINT write")
+    def _run_one(conn: sqlite3.Connection, job: _Job, savepoint: bool) -> tuple[object, bool]:
+        if savepoint:
+            conn.execute("SAVEPOINT write")
         try:
             result = job.work(conn)
         except BaseException as exc:
             if conn.in_transaction:
-                conn.execute("ROLLBACK TO write")
-                conn.execute("RELEASE write")
+                if savepoint:
+                    conn.execute("ROLLBACK TO write")
+                    conn.execute("RELEASE write")
+                else:
+                    conn.execute("ROLLBACK")
             return exc, True
-        conn.execute("RELEASE write")
+        if savepoint:
+            conn.execute("RELEASE write")
         return result, False
