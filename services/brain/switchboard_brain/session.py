@@ -21,6 +21,7 @@ delivered.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -165,8 +166,6 @@ class ConversationSession:
         self._turns: TurnTask | None = None
         # What the running turn's tools made durable (reported if the turn is cancelled).
         self._committed: list[str] = []
-        # The running turn's caller message, until stored.
-        self._caller = CallerMessage(store, call.call_id, None, self._remember)
         self._region = region_of(call.initiate.phone_number)
         self.sms_delivers = False  # set by the servicer from dialer.sms
 
@@ -301,8 +300,8 @@ class ConversationSession:
         only once the turn is complete: a cancelled turn sends none."""
         started = time.perf_counter()
         self._committed = []
-        caller = self._caller = CallerMessage(self._store, self.call.call_id, human, self._remember)
-        parts = self._policy.stream(self._context(), event)
+        caller = CallerMessage(self._store, self.call.call_id, human, self._remember)
+        parts = self._policy.stream(self._context(caller), event)
         spoken: list[str] = []
         texts: list[SmsRequest] = []
         filler_only = True
@@ -394,30 +393,33 @@ class ConversationSession:
                 "cut turn not stored", extra={**self._fields(turn_id), "error": exc.message}
             )
 
-    def _context(self) -> TurnContext:
+    def _context(self, caller: CallerMessage | None = None) -> TurnContext:
+        """The policy's view of the call for one turn; its claim updates carry ``caller``'s
+        words (a turn's own, even if a newer turn starts while one is in flight)."""
+        words = caller or CallerMessage(self._store, self.call.call_id, None, self._remember)
         return TurnContext(
             call=self.call,
             now=self._clock.now().astimezone(self._timezone),
             timezone=self._timezone,
             region=self._region,
             features=self._flags.current,
-            update_claim=self._update_claim,
+            update_claim=functools.partial(self._update_claim, words),
             search_documents=self._search,
             save_reminder=self._save_reminder,
             set_language=self._set_language,
             sms_delivers=self.sms_delivers,
         )
 
-    async def _update_claim(self, field: str, value: str) -> str:
-        words = self._caller.take()
+    async def _update_claim(self, caller: CallerMessage, field: str, value: str) -> str:
+        words = caller.take()
         try:
             self.call.claim = await self._store.update_claim(
                 self.call.call_id, {field: value}, words
             )
         except BaseException:
-            self._caller.give_back(words)
+            caller.give_back(words)
             raise
-        self._caller.carried(words)
+        caller.carried(words)
         self._committed.append(f"claim:{field}")
         log.info("claim updated", extra={**self._fields(""), "field": field, "pii_value": value})
         return self.call.claim.get(field, value)
