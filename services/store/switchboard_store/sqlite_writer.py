@@ -7,8 +7,8 @@ delays every write queued behind it by the stall *plus* one fsync per write
 ahead of it. So the writer commits in groups: it takes every write that is
 queued when it becomes free (up to :data:`MAX_GROUP`), runs each inside its own
 ``SAVEPOINT`` of one ``BEGIN IMMEDIATE`` transaction (a write alone needs none) and
-commits them with one fsync. A write that fails is rolled back to its savepoint alone and gets its own
-error; the others still commit.
+commits them with one fsync. A write that fails is rolled back to its savepoint
+alone and gets its own error; the others still commit.
 
 Durability is unchanged: a write's future is settled only after the ``COMMIT``
 that contains it returned, so a write whose coroutine returned survives a crash.
