@@ -142,13 +142,17 @@ class StoreClient:
         )
         return [convert.message_from_pb(m) for m in reply.messages]
 
-    async def update_claim(self, call_id: str, updates: dict[str, str]) -> dict[str, str]:
-        """Applies all updates or none; returns the whole claim after the update."""
+    async def update_claim(
+        self, call_id: str, updates: dict[str, str], messages: Sequence[domain.Message] = ()
+    ) -> dict[str, str]:
+        """Applies all updates or none, appending ``messages`` in the same transaction;
+        returns the whole claim after the update."""
         reply = await self._unary(
             self._stub.UpdateClaim,
             store_pb2.UpdateClaimRequest(
                 call_id=call_id,
                 updates=[store_pb2.ClaimUpdate(field=k, value=v) for k, v in updates.items()],
+                messages=[convert.message_to_pb(m) for m in messages],
             ),
         )
         return dict(reply.claim)

@@ -2,21 +2,26 @@
 
 Order of work for a caller turn, so a restart at any point loses nothing:
 
-1. store the caller's message while the policy decides (its claim updates are
-   durable before it returns);
-2. once both are done, stream the sentences: the first leaves at once;
-3. store the agent's message with the policy's new state in one write;
+1. the policy decides; each claim update it makes is durable before it goes on,
+   and the first one carries the caller's message in the same transaction
+   (:mod:`~switchboard_brain.caller_message`);
+2. the sentences stream as the policy yields them: the first leaves at once (a
+   caller message no claim update carried is appended meanwhile, in the background);
+3. once the caller's message is stored, the agent's message with the policy's new
+   state in one write;
 4. then the turn's actions and ``turn_done``.
 
-A brain that dies between 2 and 3 gets the turn again from the dialer (it has
-no ``turn_done``): the caller's message is already stored, the policy state is
-the one before the turn, so the same answer is decided again and the dialer
-drops the sentences it already delivered.
+A brain that dies before 3 gets the turn again from the dialer (it has no
+``turn_done``): the claim updates already made are stored, the caller's message
+is stored then if it was not yet, the policy state is the one before the turn, so
+the same answer is decided again and the dialer drops the sentences it already
+delivered.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -58,6 +63,7 @@ from switchboard.domain import (
 from switchboard.errors import SwitchboardError
 from switchboard.features import FeatureFlags
 from switchboard.phones import region_of, timezone_for_number
+from switchboard_brain.caller_message import CallerMessage
 from switchboard_brain.policy.base import (
     Action,
     CallerSaid,
@@ -295,18 +301,14 @@ class ConversationSession:
     async def _decide(
         self, turn_id: str, event: PolicyEvent, human: Message | None = None
     ) -> AsyncGenerator[ConverseResponse, None]:
-        """Streams the policy's parts; sentences leave once the caller's message is stored
-        (fillers may leave before: they are never stored). Text messages, key presses,
-        transfer and end_call leave only once the turn is complete: a cancelled turn sends
-        none."""
+        """Streams the policy's parts as they come; the caller's message is stored with the
+        first claim update, else in the background from the first sentence on, and
+        always before the agent's message. Text messages, key presses, transfer and
+        end_call leave only once the turn is complete: a cancelled turn sends none."""
         started = time.perf_counter()
         self._committed = []
-        caller_stored: asyncio.Task[None] | None = None
-        if human is not None:
-            caller_stored = asyncio.create_task(
-                self._append([human]), name=f"brain-store-caller-{turn_id}"
-            )
-        ctx = self._context()
+        caller = CallerMessage(self._store, self.call.call_id, human, self._remember)
+        ctx = self._context(caller)
         parts = self._policy.stream(ctx, event)
         spoken: list[str] = []
         requests: list[SmsRequest | AgentSendDtmf] = []
@@ -320,8 +322,7 @@ class ConversationSession:
                     case Say(text=text, filler=filler):
                         if not filler:
                             filler_only = False
-                            if caller_stored is not None:
-                                await caller_stored
+                            caller.send()
                         if first_ms is None:
                             first_ms = round((time.perf_counter() - started) * 1000, 3)
                         # Only spoken sentences count: the dialer drops a resent index it
@@ -337,20 +338,18 @@ class ConversationSession:
                         yield SpeechSettings(lang, rate)
                     case TurnEnd():
                         end = part
-            if caller_stored is not None:
-                await caller_stored
+            await caller.stored()
         except asyncio.CancelledError:
             cancelled = True
             raise
         finally:
             # Closing the policy's stream closes the model request and cancels its tools.
             await parts.aclose()
-            if caller_stored is not None and not caller_stored.done():
-                if not cancelled:  # a cancelled turn still keeps the caller's words
-                    caller_stored.cancel()
-                await asyncio.wait({caller_stored}, timeout=CANCEL_WAIT_SEC)
-            if cancelled:
+            if cancelled:  # a cancelled turn still keeps the caller's words
+                await caller.keep(CANCEL_WAIT_SEC)
                 await self._cut_short(turn_id, spoken)
+            else:
+                await caller.drop(CANCEL_WAIT_SEC)
         log.info(
             "agent turn decided",
             extra={
@@ -407,14 +406,17 @@ class ConversationSession:
                 "cut turn not stored", extra={**self._fields(turn_id), "error": exc.message}
             )
 
-    def _context(self) -> TurnContext:
+    def _context(self, caller: CallerMessage | None = None) -> TurnContext:
+        """The policy's view of the call for one turn; its claim updates carry ``caller``'s
+        words (a turn's own, even if a newer turn starts while one is in flight)."""
+        words = caller or CallerMessage(self._store, self.call.call_id, None, self._remember)
         return TurnContext(
             call=self.call,
             now=self._clock.now().astimezone(self._timezone),
             timezone=self._timezone,
             region=self._region,
             features=self._flags.current,
-            update_claim=self._update_claim,
+            update_claim=functools.partial(self._update_claim, words),
             search_documents=self._search,
             save_reminder=self._save_reminder,
             set_language=self._set_language,
@@ -422,8 +424,16 @@ class ConversationSession:
             sends_dtmf=self.sends_dtmf,
         )
 
-    async def _update_claim(self, field: str, value: str) -> str:
-        self.call.claim = await self._store.update_claim(self.call.call_id, {field: value})
+    async def _update_claim(self, caller: CallerMessage, field: str, value: str) -> str:
+        words = caller.take()
+        try:
+            self.call.claim = await self._store.update_claim(
+                self.call.call_id, {field: value}, words
+            )
+        except BaseException:
+            caller.give_back(words)
+            raise
+        caller.carried(words)
         self._committed.append(f"claim:{field}")
         log.info("claim updated", extra={**self._fields(""), "field": field, "pii_value": value})
         return self.call.claim.get(field, value)

@@ -184,9 +184,11 @@ class PostgresCallRepository(StoredCallRepository):
         )
 
     async def _store_claim(
-        self, call_id: str, updates: Sequence[tuple[str, str]]
+        self, call_id: str, updates: Sequence[tuple[str, str]], messages: Sequence[domain.Message]
     ) -> ClaimUpdateResult:
-        return await self._write(lambda tx: postgres_writes.update_claim(tx, call_id, updates))
+        return await self._write(
+            lambda tx: postgres_writes.update_claim(tx, call_id, updates, messages)
+        )
 
     async def _store_reminder(self, call_id: str, reminder: domain.Reminder) -> domain.Reminder:
         return await self._write(lambda tx: postgres_writes.upsert_reminder(tx, call_id, reminder))

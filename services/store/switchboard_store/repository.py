@@ -131,8 +131,13 @@ class CallRepository(ABC):
 
     @abstractmethod
     async def update_claim(
-        self, call_id: str, updates: Sequence[tuple[str, str]]
-    ) -> ClaimUpdateResult: ...
+        self,
+        call_id: str,
+        updates: Sequence[tuple[str, str]],
+        messages: Sequence[domain.Message] = (),
+    ) -> ClaimUpdateResult:
+        """Applies every update or none; ``messages`` (the words that gave the values)
+        are appended as :meth:`append_messages` does, in the same transaction."""
 
     @abstractmethod
     async def upsert_reminder(self, call_id: str, reminder: domain.Reminder) -> domain.Reminder: ...

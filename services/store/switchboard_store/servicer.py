@@ -92,7 +92,9 @@ class StoreServicer(store_pb2_grpc.StoreServicer):
         self, request: store_pb2.UpdateClaimRequest, context: Context
     ) -> store_pb2.UpdateClaimResponse:
         result = await self._repo.update_claim(
-            request.call_id, [(u.field, u.value) for u in request.updates]
+            request.call_id,
+            [(u.field, u.value) for u in request.updates],
+            [wire.message(m, i) for i, m in enumerate(request.messages)],
         )
         return store_pb2.UpdateClaimResponse(
             claim=result.claim,

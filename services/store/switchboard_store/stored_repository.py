@@ -98,7 +98,7 @@ class StoredCallRepository(CallRepository):
 
     @abstractmethod
     async def _store_claim(
-        self, call_id: str, updates: Sequence[tuple[str, str]]
+        self, call_id: str, updates: Sequence[tuple[str, str]], messages: Sequence[domain.Message]
     ) -> ClaimUpdateResult: ...
 
     @abstractmethod
@@ -233,10 +233,14 @@ class StoredCallRepository(CallRepository):
         return await self._store_messages(cid, messages, policy_state)
 
     async def update_claim(
-        self, call_id: str, updates: Sequence[tuple[str, str]]
+        self,
+        call_id: str,
+        updates: Sequence[tuple[str, str]],
+        messages: Sequence[domain.Message] = (),
     ) -> ClaimUpdateResult:
         cid = validation.call_id(call_id)
-        result = await self._store_claim(cid, updates)
+        validation.messages(messages, None)
+        result = await self._store_claim(cid, updates, messages)
         log.info(
             "claim updated",
             extra={

@@ -199,6 +199,29 @@ async def test_a_bad_claim_value_is_invalid_and_the_claim_unchanged(
     assert [(u.field, u.value) for u in reply.applied] == [("email", "Jane@example.com")]
 
 
+async def test_a_claim_update_carries_the_callers_words_and_a_bad_one_is_invalid(
+    store: Store, make_request: MakeRequest
+) -> None:
+    call = await store.client.create_call(make_request(), OUT)
+    words = domain.Message(persona=domain.Persona.HUMAN, content="a dent", turn_id="t1")
+    claim = await store.client.update_claim(call.call_id, {"description": "dent"}, [words])
+    assert claim == {"description": "dent"}
+
+    bad = common_pb2.Message(persona=99, content="x", turn_id="t2")  # type: ignore[arg-type]
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await store.stub.UpdateClaim(
+            store_pb2.UpdateClaimRequest(
+                call_id=call.call_id,
+                updates=[store_pb2.ClaimUpdate(field="description", value="scratch")],
+                messages=[bad],
+            )
+        )
+    assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    stored = await store.client.get_call(call.call_id)
+    assert [(m.turn_id, m.content) for m in stored.messages] == [("t1", "a dent")]
+    assert stored.claim == {"description": "dent"}
+
+
 async def test_a_reminder_with_an_impossible_due_date_is_invalid(
     store: Store, make_request: MakeRequest
 ) -> None:
