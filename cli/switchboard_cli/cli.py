@@ -20,6 +20,8 @@ from switchboard.internal_auth import configure_internal_auth
 from switchboard.private_files import PRIVATE_FILE_MODE, private_dir, restrict_new_files
 from switchboard_cli.evaluation.command import add_arguments as add_eval_arguments
 from switchboard_cli.evaluation.command import cmd_eval
+from switchboard_cli.jobs import add_arguments as add_jobs_arguments
+from switchboard_cli.jobs import cmd_jobs
 from switchboard_cli.launcher import Cluster
 from switchboard_cli.local import DATA_DIR, local_api_key, out, ports_from, services_for
 from switchboard_cli.scenario import ScenarioError, SimulatedCallee, claim_mismatches, load_scenario
@@ -289,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_eval_arguments(evaluate)
     kb = verbs.add_parser("kb", help="the knowledge base: add documents, search them")
     _kb_cli().add_arguments(kb)
+    jobs = verbs.add_parser("jobs", help="durable jobs: list them, list and replay dead ones")
+    add_jobs_arguments(jobs)
     return parser
 
 
@@ -318,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_eval(settings, args)
     if args.verb == "kb":
         return int(_kb_cli().main(settings, args))
+    if args.verb == "jobs":
+        return cmd_jobs(settings, args)
     voice = VoiceOptions(sample_rate=args.rate, fast=args.fast) if args.voice else None
     if (args.fast or args.rate != 8000) and voice is None:
         out("--fast and --rate apply to --voice only")

@@ -183,6 +183,46 @@ class StoreSettings(Section):
     job_retry_backoff_sec: float = Field(5, gt=0)
 
 
+class RedisSettings(Section):
+    """Redis for scale-out (off by default: one process keeps events and jobs in-process).
+
+    When ``enabled``: call events cross replicas on pub/sub, durable jobs run from
+    streams with a consumer group (the store's outbox relays them), and the brain keeps
+    a live call's working copy in a read-through cache. The password comes from the
+    environment only (``SWITCHBOARD__REDIS__PASSWORD``), never from ``url``.
+    """
+
+    enabled: bool = False
+    url: str = "redis://127.0.0.1:6379/0"
+    password: str = ""
+    # Every key, channel and stream name starts with this: installs (and tests) share a server.
+    key_prefix: str = Field("switchboard:", max_length=64)
+    events_channel: str = "call-events"
+    jobs_stream: str = "jobs"  # one stream per job kind: <prefix><jobs_stream>:<kind>
+    dead_letter_stream: str = "jobs-dead"
+    consumer_group: str = "workers"
+    # A delivered job not acknowledged for this long is claimed by another worker.
+    visibility_timeout_sec: float = Field(300, gt=0, le=3600)
+    # Deliveries before a job goes to the dead-letter stream.
+    max_deliveries: int = Field(5, ge=1, le=100)
+    # How long a completed job is remembered (a second copy of it is then skipped).
+    done_ttl_sec: float = Field(7 * 24 * 3600, gt=0)
+    # How often the outbox relay looks for jobs when no commit woke it.
+    relay_poll_sec: float = Field(1.0, gt=0, le=60)
+    # The brain's cached copy of a live call expires this long after its last write.
+    call_cache_ttl_sec: float = Field(900, gt=0, le=86400)
+
+    @field_validator("url")
+    @classmethod
+    def _no_password_in_url(cls, value: str) -> str:
+        if urlsplit(value).password is not None:
+            raise ValueError(
+                "url must not carry the password; set SWITCHBOARD__REDIS__PASSWORD "
+                "in the environment instead"
+            )
+        return value
+
+
 class SipSettings(Section):
     """The ``sip`` telephony provider: a SIP trunk or PBX over UDP.
 
@@ -418,6 +458,7 @@ class Settings(Section):
     brain: BrainSettings = Field(default_factory=BrainSettings)
     speech: SpeechSettings = Field(default_factory=SpeechSettings)
     app_configuration: AppConfigurationSettings = Field(default_factory=AppConfigurationSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
 

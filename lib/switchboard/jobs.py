@@ -17,6 +17,10 @@ from enum import StrEnum
 POST_CALL = "post_call"
 """Synthesis, next action and SMS summary of a call that ended after being connected."""
 
+KINDS: tuple[str, ...] = (POST_CALL,)
+"""Every kind of job the store queues: what the Redis outbox relay moves to streams.
+A new kind is added here."""
+
 
 class JobState(StrEnum):
     PENDING = "pending"  # waiting for a worker (maybe until ``available_at``, after a failure)

@@ -176,6 +176,11 @@ class StoreClient:
         )
         return [convert.job_from_pb(j) for j in reply.jobs]
 
+    async def replay_job(self, job_id: str) -> Job:
+        """A dead job back to pending (FailedPrecondition when it is not dead)."""
+        reply = await self._unary(self._stub.ReplayJob, store_pb2.ReplayJobRequest(job_id=job_id))
+        return convert.job_from_pb(reply)
+
     async def add_documents(self, chunks: list[domain.DocumentChunk]) -> int:
         """Adds (or replaces, by id) knowledge-base chunks with their embeddings."""
         reply = await self._unary(

@@ -34,12 +34,14 @@ class FakeListenStream:
     def __init__(self, owner: FakeSpeech, config: ListenConfig) -> None:
         self.config = config
         self.frames = 0
+        self.received: list[bytes] = []  # every frame sent on this stream, in order
         self.langs: list[str] = []
         self._out: asyncio.Queue[ListenResponse | Exception | None] = asyncio.Queue()
         self._owner = owner
 
     async def send_frame(self, pcm: bytes) -> None:
         self.frames += 1
+        self.received.append(pcm)
 
     async def set_lang(self, lang: str) -> None:
         self.langs.append(lang)

@@ -6,11 +6,13 @@ import logging
 import os
 import socket
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from switchboard.clock import SystemClock
 from switchboard.config import Settings
 from switchboard.domain import ChunkHit
 from switchboard.features import FeatureFlags
+from switchboard.redis_link import RedisNames, open_redis
 from switchboard.server import GrpcService
 from switchboard.service_main import main
 from switchboard.store_client import StoreClient
@@ -23,6 +25,9 @@ from switchboard_brain.rag import create_knowledge_base
 from switchboard_brain.servicer import BrainServicer, register
 from switchboard_brain.sms_summary import DialerSms
 from switchboard_brain.summary_llm import LlmSummarizer, RuleSummarizer, Summarizer
+
+if TYPE_CHECKING:
+    from switchboard_brain.call_cache import CachedCallStore  # needs redis-py
 
 log = logging.getLogger("switchboard_brain")
 
@@ -84,6 +89,20 @@ def choose_policy(
     return policy, LlmSummarizer(slow, brain.llm)
 
 
+def live_call_cache(
+    service: GrpcService, settings: Settings, store: StoreClient
+) -> CachedCallStore | None:
+    """The live-call cache on Redis when ``redis.enabled``; None (the store only) otherwise."""
+    if not settings.redis.enabled:
+        return None
+    from switchboard_brain.call_cache import CachedCallStore  # redis-py only when on
+
+    redis = open_redis(settings.redis)
+    service.on_stop(redis.aclose)
+    names = RedisNames.from_settings(settings.redis)
+    return CachedCallStore(store, redis, names, settings.redis.call_cache_ttl_sec)
+
+
 async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -> None:
     """Wires the store client, clock, knowledge base and policy into the servicer."""
     store = StoreClient(settings.services.store)
@@ -92,9 +111,10 @@ async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -
     search = document_search(settings, store)
     # The dialer sends the SMS; the model must not say "sent" when it only records them.
     sms_delivers = settings.dialer.sms != "log"
+    live_calls = live_call_cache(service, settings, store)
     register(
         service.server,
-        BrainServicer(store, clock, flags, policy, summarizer, search, sms_delivers),
+        BrainServicer(store, clock, flags, policy, summarizer, search, sms_delivers, live_calls),
     )
     post_call = settings.brain.post_call
     if post_call.worker:

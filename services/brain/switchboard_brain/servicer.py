@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import grpc
 
@@ -20,9 +21,16 @@ from switchboard_brain.store import CallStore
 from switchboard_brain.stream import converse
 from switchboard_brain.summary_llm import RuleSummarizer, Summarizer
 
+if TYPE_CHECKING:
+    from switchboard_brain.call_cache import CachedCallStore  # needs redis-py
+
 
 class BrainServicer(brain_pb2_grpc.BrainServicer):
-    """Converse (one stream per live call) and Summarize (post-call)."""
+    """Converse (one stream per live call) and Summarize (post-call).
+
+    With ``live_calls`` (Redis on), conversations read and write through that cache; a
+    stream that ends normally (the call is over) drops its call from it.
+    """
 
     def __init__(
         self,
@@ -33,7 +41,9 @@ class BrainServicer(brain_pb2_grpc.BrainServicer):
         summarizer: Summarizer | None = None,
         search: DocumentSearch | None = None,
         sms_delivers: bool = False,
+        live_calls: CachedCallStore | None = None,
     ) -> None:
+        self._live_calls = live_calls
         self._sms_delivers = sms_delivers
         self._store = store
         self._clock = clock
@@ -50,12 +60,15 @@ class BrainServicer(brain_pb2_grpc.BrainServicer):
     ) -> AsyncIterator[brain_pb2.ConverseResponse]:
         requests = aiter(request_iterator)
         start = wire.start_from_pb(await anext(requests, None))
+        store = self._live_calls or self._store
         session = await ConversationSession.open(
-            self._store, start.call_id, self._policy, self._clock, self._flags, self._search
+            store, start.call_id, self._policy, self._clock, self._flags, self._search
         )
         session.sms_delivers = self._sms_delivers
         async for event in converse(session, start, wire.events_from_pb(requests)):
             yield response_to_pb(event)
+        if self._live_calls is not None:
+            await self._live_calls.forget(start.call_id)
 
     @grpc_errors
     async def Summarize(

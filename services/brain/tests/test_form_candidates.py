@@ -233,3 +233,29 @@ def test_dates_are_read_in_the_callee_region() -> None:
         "incident_datetime": "2026-04-03T00:00:00+02:00"
     }
     assert values("3/4/2026", asked=WHEN) == {"incident_datetime": "2026-03-04T00:00:00-05:00"}
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "john dot smith at example dot com",
+        "It's John Dot Smith at example.com, thank you",
+        "my email is john dot smith at example dot com so you can write me",
+        "you can call me at four one five five five five zero one zero zero anytime",
+    ],
+)
+def test_an_email_or_number_said_again_once_its_field_is_filled_is_no_description(
+    said: str,
+) -> None:
+    filled = {"email": "john.smith@example.com", "callback_phone": "+14155550100"}
+
+    assert values(said, asked=WHAT, open_fields=(WHAT,), filled=filled) == {}
+
+
+def test_the_description_keeps_its_own_clauses_but_never_the_email_said_with_it() -> None:
+    said = "A tree fell on the fence, and my email is john dot smith at example dot com thanks"
+
+    assert values(said, asked=WHAT) == {
+        "description": "A tree fell on the fence",
+        "email": "john.smith@example.com",
+    }

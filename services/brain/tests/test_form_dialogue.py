@@ -64,6 +64,27 @@ async def test_a_complete_dialogue_fills_every_field_then_recaps_and_ends_the_ca
     }
 
 
+async def test_an_email_heard_again_while_the_description_is_asked_is_not_filed_as_it() -> None:
+    """After a speech restart the caller's e-mail may arrive again (re-transcribed, or
+    repeated) when the form has moved on to the description: it stays the e-mail."""
+    store = InMemoryStore()
+    store.new_call()
+    session = await open_session(store)
+    await collect(session.start(ConversationStart("call-1")))
+    await turn(session, "t1", "last Monday at half past four")
+    await turn(session, "t2", "john dot smith at example dot com")
+    asked = await turn(session, "t3", "four one five five five five zero one zero zero")
+    assert said(asked).endswith("what happened, in a few words?")
+
+    again = await turn(session, "t4", "It's john dot smith at example dot com.")
+
+    assert "description" not in store.calls["call-1"].claim
+    assert "what happened" in said(again).lower()  # the description is asked again
+    await turn(session, "t5", "A truck hit my parked car.")
+    assert store.calls["call-1"].claim["description"] == "A truck hit my parked car."
+    assert store.calls["call-1"].claim["email"] == "john.smith@example.com"
+
+
 async def test_each_turn_stores_the_caller_then_the_agent_with_the_policy_state() -> None:
     store = InMemoryStore()
     store.new_call()

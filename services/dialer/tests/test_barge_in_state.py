@@ -96,13 +96,31 @@ async def test_a_transcript_in_time_disarms_the_wait(
     assert playback.calls == ["pause"]  # no late resume of the cancelled turn
 
 
-async def test_a_reopened_listen_stream_resumes_the_held_turn(
-    barge_in: BargeIn, playback: RecordedPlayback
+async def test_a_reopened_listen_stream_keeps_the_turn_held_while_it_hears_the_caller_again(
+    barge_in: BargeIn, playback: RecordedPlayback, clock: VirtualClock
 ) -> None:
     barge_in.listen_reopened()
     assert playback.calls == []
 
     barge_in.speech_started("t1")
+    barge_in.listen_reopened()  # the caller's audio is replayed into the new stream
+    await clock.elapse(TRANSCRIPT_WAIT_SEC / 2)
+    barge_in.speech_started("t1")  # ... which announces the utterance again
+    await clock.elapse(TRANSCRIPT_WAIT_SEC * 2)  # a long answer: no resume over it
+
+    assert barge_in.held_turn == "t1" and playback.calls == ["pause"]
+    assert barge_in.final_transcript("wait, my address changed") == (Verdict.INTERRUPT, "t1")
+    await barge_in.close()
+
+
+async def test_a_reopened_listen_stream_that_hears_nothing_resumes_the_held_turn(
+    barge_in: BargeIn, playback: RecordedPlayback, clock: VirtualClock
+) -> None:
+    barge_in.speech_started("t1")
     barge_in.listen_reopened()
-    assert playback.calls == ["pause", "resume"]
+
+    await clock.elapse(TRANSCRIPT_WAIT_SEC)  # the replay held no utterance
+
     assert barge_in.held_turn is None
+    assert playback.calls == ["pause", "resume"]
+    await barge_in.close()

@@ -2,11 +2,13 @@
 
 Jobs are queued by the backend itself, in the transaction that calls for them (see
 :mod:`switchboard.jobs`); this interface is the worker side. ``SqliteJobQueue`` keeps
-them in a table of the same file. A Redis backend (scale-out) maps it onto a stream
-with a consumer group: ``claim`` is ``XREADGROUP`` plus ``XAUTOCLAIM`` with the lease
-as minimum idle time, ``complete`` is ``XACK``, ``fail`` re-adds the entry after its
-back-off or moves it to a dead-letter stream. Workers only see the ``Store`` RPCs, so
-they do not change with the backend.
+them in a table of the same file, ``PostgresJobQueue`` in the shared database. With
+Redis on, :class:`~switchboard_store.redis_jobs.RedisJobQueue` serves the workers from
+streams with a consumer group (``claim`` is ``XAUTOCLAIM`` past the visibility timeout,
+then ``XREADGROUP``; ``complete`` is ``XACK``; ``fail`` re-adds the entry after its
+back-off or moves it to a dead-letter stream) and the database table stays the outbox
+that :mod:`~switchboard_store.job_relay` empties into it. Workers only see the ``Store``
+RPCs, so they do not change with the backend.
 """
 
 from __future__ import annotations
@@ -55,6 +57,11 @@ class JobQueue(ABC):
     @abstractmethod
     async def fail(self, job_id: str, lease_token: str, error: str) -> Job:
         """Gives the job back: pending again after a back-off, or dead after the last try."""
+
+    @abstractmethod
+    async def replay(self, job_id: str) -> Job:
+        """Gives a dead job back to the workers, its tries counted from zero;
+        FailedPrecondition when it is not dead."""
 
     @abstractmethod
     async def list_jobs(self, state: JobState | None = None, limit: int = 100) -> list[Job]:

@@ -49,6 +49,18 @@ def check_lease(job: Job, lease_token: str) -> None:
         )
 
 
+def check_replay(job: Job) -> None:
+    """FailedPrecondition unless ``job`` is dead: only those are given back by an operator."""
+    if job.state is not JobState.DEAD:
+        raise FailedPrecondition(
+            f"job {job.job_id} is {job.state.value}; only dead jobs are replayed"
+        )
+
+
+def log_replayed(job: Job) -> None:
+    log.info("dead job replayed", extra={"job_id": job.job_id, "call_id": job.call_id})
+
+
 def log_claimed(job: Job, claimed: Job, worker: str) -> None:
     """Logs the claim of ``job`` (as it was before), now ``claimed`` by ``worker``."""
     log.info(

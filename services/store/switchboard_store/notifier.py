@@ -2,8 +2,9 @@
 
 Everything here runs on the event loop thread, so checking "is there an event beyond
 what I have seen?" and registering a waiter happen with no await in between: an event
-committed between a watcher's database read and its wait is never missed. A
-multi-replica backend would feed :meth:`EventNotifier.publish` from Redis pub/sub.
+committed between a watcher's database read and its wait is never missed. With Redis
+on, :class:`~switchboard_store.redis_events.RedisEventNotifier` also feeds it from
+the commits of the other store replicas.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ class EventNotifier:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    def latest_seq(self, call_id: str) -> int:
+        """The newest event seq this notifier has heard of for ``call_id`` (0: none)."""
+        return self._latest.get(call_id, 0)
 
     def publish(self, latest: Mapping[str, int]) -> None:
         """Records ``call_id -> newest event seq`` after a commit and wakes that call's watchers.

@@ -133,6 +133,23 @@ class PostgresJobQueue(JobQueue):
         job_rules.log_dead(job)
         return job_from_row(row)
 
+    async def replay(self, job_id: str) -> Job:
+        now = self._now()
+        async with self._pool.acquire() as conn, conn.transaction():
+            job = await _locked(conn, job_id)
+            job_rules.check_replay(job)
+            replayed = job_from_row(
+                await conn.fetchrow(
+                    "UPDATE jobs SET state = $1, attempts = 0, available_at = $2, updated_at = $2"
+                    " WHERE job_id = $3 RETURNING *",
+                    JobState.PENDING.value,
+                    now,
+                    job_id,
+                )
+            )
+        job_rules.log_replayed(job)
+        return replayed
+
     async def list_jobs(self, state: JobState | None = None, limit: int = 100) -> list[Job]:
         size = list_limit(limit)
         async with self._pool.acquire() as conn:

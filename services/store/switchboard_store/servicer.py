@@ -11,16 +11,19 @@ from switchboard import convert, domain
 from switchboard.grpc_edge import grpc_errors
 from switchboard.v1 import common_pb2, store_pb2, store_pb2_grpc
 from switchboard_store import wire
+from switchboard_store.job_queue import JobQueue
 from switchboard_store.repository import CallRepository
 
 Context: TypeAlias = grpc.aio.ServicerContext
 
 
 class StoreServicer(store_pb2_grpc.StoreServicer):
-    """Implements ``switchboard.v1.Store`` over any :class:`CallRepository`."""
+    """Implements ``switchboard.v1.Store`` over any :class:`CallRepository`; the job RPCs
+    go to ``jobs`` when given (the Redis queue), else to the repository's own queue."""
 
-    def __init__(self, repository: CallRepository) -> None:
+    def __init__(self, repository: CallRepository, jobs: JobQueue | None = None) -> None:
         self._repo = repository
+        self._jobs = jobs or repository.jobs
 
     @grpc_errors
     async def CreateCall(
@@ -145,7 +148,7 @@ class StoreServicer(store_pb2_grpc.StoreServicer):
     async def ClaimJob(
         self, request: store_pb2.ClaimJobRequest, context: Context
     ) -> store_pb2.ClaimJobResponse:
-        job = await self._repo.jobs.claim(request.worker, list(request.kinds), request.lease_sec)
+        job = await self._jobs.claim(request.worker, list(request.kinds), request.lease_sec)
         if job is None:
             return store_pb2.ClaimJobResponse(found=False)
         return store_pb2.ClaimJobResponse(found=True, job=convert.job_to_pb(job))
@@ -154,17 +157,23 @@ class StoreServicer(store_pb2_grpc.StoreServicer):
     async def CompleteJob(
         self, request: store_pb2.CompleteJobRequest, context: Context
     ) -> store_pb2.Job:
-        job = await self._repo.jobs.complete(request.job_id, request.lease_token)
+        job = await self._jobs.complete(request.job_id, request.lease_token)
         return convert.job_to_pb(job)
 
     @grpc_errors
     async def FailJob(self, request: store_pb2.FailJobRequest, context: Context) -> store_pb2.Job:
-        job = await self._repo.jobs.fail(request.job_id, request.lease_token, request.error)
+        job = await self._jobs.fail(request.job_id, request.lease_token, request.error)
         return convert.job_to_pb(job)
 
     @grpc_errors
     async def ListJobs(
         self, request: store_pb2.ListJobsRequest, context: Context
     ) -> store_pb2.ListJobsResponse:
-        jobs = await self._repo.jobs.list_jobs(wire.job_state(request.state), request.limit)
+        jobs = await self._jobs.list_jobs(wire.job_state(request.state), request.limit)
         return store_pb2.ListJobsResponse(jobs=[convert.job_to_pb(j) for j in jobs])
+
+    @grpc_errors
+    async def ReplayJob(
+        self, request: store_pb2.ReplayJobRequest, context: Context
+    ) -> store_pb2.Job:
+        return convert.job_to_pb(await self._jobs.replay(request.job_id))

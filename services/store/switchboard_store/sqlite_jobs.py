@@ -173,6 +173,22 @@ class SqliteJobQueue(JobQueue):
         )
         job_rules.log_dead(job)
 
+    async def replay(self, job_id: str) -> Job:
+        return await self._write(lambda conn, at: self._replay(conn, at, job_id))
+
+    @staticmethod
+    def _replay(conn: sqlite3.Connection, at: datetime, job_id: str) -> Job:
+        job = _job(conn, job_id)
+        job_rules.check_replay(job)
+        now = rows.stamp(at)
+        conn.execute(
+            "UPDATE jobs SET state = ?, attempts = 0, available_at = ?, updated_at = ?"
+            " WHERE job_id = ?",
+            (JobState.PENDING.value, now, now, job_id),
+        )
+        job_rules.log_replayed(job)
+        return _job(conn, job_id)
+
     async def list_jobs(self, state: JobState | None = None, limit: int = 100) -> list[Job]:
         size = list_limit(limit)
         where, params = ("WHERE state = ?", [state.value]) if state else ("", [])

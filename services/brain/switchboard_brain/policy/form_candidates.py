@@ -12,7 +12,10 @@ sorry, the fifth") or gives a value before it is asked. The rules:
   nowhere. A date volunteered for a field not asked needs a day: "at 3" alone is not.
 - Free text cannot be told apart, so a text field only takes the answer while it is
   the one asked, and not when the answer held nothing but values for other fields
-  ("oh, and my e-mail is …").
+  ("oh, and my e-mail is …"). A clause holding an e-mail address or a phone number
+  is never free text, whether or not that value's own field is open: an e-mail said
+  again once its field is filled (a caller repeating it, an answer heard twice) is
+  no description.
 - Corrections: the latest value said wins; for a date the day and the time are
   corrected separately ("the fourth at 3 pm, no, the fifth" is the fifth at 3 pm),
   and a field already filled keeps the part the correction does not name.
@@ -57,7 +60,7 @@ _NOT_CONTENT = frozenset(
     "e-mail email mail address phone number mobile cell date time day it happened "
     "no sorry wait actually i mean i'm am pm morning afternoon evening night tonight "
     "yesterday today tomorrow last next this week month year ago half past quarter "
-    "oclock o'clock noon midnight around about th st nd rd dot".split()
+    "oclock o'clock noon midnight around about th st nd rd dot thank thanks please".split()
 ) | {*MONTHS, *WEEKDAYS, *UNITS, *TENS, *ORDINAL_UNITS, *ORDINAL_TENS, *SCALES}
 
 
@@ -188,14 +191,18 @@ _CLAUSE_END_RE = re.compile(r"(?<=[.!?;,])\s+")
 
 
 def _free_text(text: str, span: Span, typed: list[Span]) -> str:
-    """The free-text answer in ``span`` without the clauses that only carried values for
-    other fields ("A pipe burst. Oh, and my e-mail is …" → "A pipe burst."); empty when
-    nothing else was said ("it was yesterday at 3 pm"): date and number words, and the
-    glue around a value, are no content."""
+    """The free-text answer in ``span`` without the clauses that carried an e-mail or a
+    phone number (``typed``) or nothing but glue ("A pipe burst. Oh, and my e-mail is …"
+    → "A pipe burst."); empty when nothing else was said ("it was yesterday at 3 pm"):
+    date and number words, and the glue around a value, are no content."""
     masked = mask(text, typed)
     start, end = span
     cuts = [start, *(m.end() for m in _CLAUSE_END_RE.finditer(masked, start, end)), end]
-    clauses = [(a, b) for a, b in itertools.pairwise(cuts) if _has_content(masked[a:b])]
+    clauses = [
+        (a, b)
+        for a, b in itertools.pairwise(cuts)
+        if _has_content(masked[a:b]) and not any(s < b and a < e for s, e in typed)
+    ]
     return " ".join(text[a:b].strip() for a, b in clauses)
 
 
@@ -226,7 +233,8 @@ def find_candidates(
         target = _target(kind, asked, open_fields)
         if target is not None and values:
             found[target.name] = Candidate(target.name, values[-1].value, values[-1].span)
-    typed_spans = [c.span for c in found.values()]  # the e-mail and phone said
+    # Every e-mail and phone number said, filed or not: none of them is free text.
+    typed_spans = [value.span for value in (*emails, *phones)]
 
     target = _target(ClaimFieldType.DATETIME, asked, open_fields)
     said = _moment(rest, spans, target, reading) if target is not None else None
@@ -242,7 +250,8 @@ def find_candidates(
 
     if asked is not None and asked.type is ClaimFieldType.TEXT:
         start, end = last_attempt(text)
-        answer = _free_text(text, (start, end), typed_spans) if found else text[start:end]
+        values_said = bool(found or typed_spans)
+        answer = _free_text(text, (start, end), typed_spans) if values_said else text[start:end]
         if clean_text(answer):
             found[asked.name] = Candidate(asked.name, clean_text(answer), (start, end))
     order = {f.name: i for i, f in enumerate(open_fields)}

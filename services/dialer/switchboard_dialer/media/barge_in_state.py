@@ -8,7 +8,9 @@ and the carrier's queue was cleared, but the turn's audio is kept.
     holding   --speech_ended--> holding, the transcript timer armed
     holding   --final transcript, a backchannel or no words--> listening  [resume]
     holding   --no final transcript within TRANSCRIPT_WAIT_SEC--> listening  [resume]
-    holding   --Listen reopened (the new stream missed the utterance)--> listening  [resume]
+    holding   --Listen reopened--> holding, the transcript timer armed (the new stream
+                gets the caller's audio again and re-announces the utterance)
+    holding   --speech_started again--> holding, the transcript timer disarmed
     holding   --final transcript with words--> listening; the owner cancels the turn
 
 Cancelling an interrupted turn (its queued audio, its synthesis, what the brain
@@ -63,7 +65,12 @@ class BargeIn:
 
     def speech_started(self, playing_turn: str | None) -> None:
         """The caller started to speak; a turn that is playing is held at once."""
-        if playing_turn is None or self._held is not None:
+        if self._held is not None:
+            # Still the utterance that stopped the bot (re-announced by a new Listen
+            # stream) or the next one: its speech_ended arms the wait again.
+            self._transcript_timer.disarm()
+            return
+        if playing_turn is None:
             return
         self._held = playing_turn
         self._held_at = self._clock.monotonic()
@@ -95,9 +102,11 @@ class BargeIn:
         return verdict, held
 
     def listen_reopened(self) -> None:
-        """A new Listen stream knows nothing of the utterance: a held turn plays on."""
+        """A new Listen stream hears the caller's audio again from the last final
+        transcript: a held turn waits for it to re-announce the utterance, and plays
+        on if it does not within ``TRANSCRIPT_WAIT_SEC`` (the audio was lost)."""
         if self._held is not None:
-            self._resume("listen_reopened")
+            self._transcript_timer.arm(TRANSCRIPT_WAIT_SEC)
 
     async def close(self) -> None:
         await self._transcript_timer.close()

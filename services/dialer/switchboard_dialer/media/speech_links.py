@@ -27,10 +27,13 @@ from switchboard.speech import (
     SpeakResponse,
     SpeakSettings,
     SpeakText,
+    SpeechStarted,
     SpeechTextDone,
+    Transcript,
 )
-from switchboard.tasks import ReconnectLoop, run_duplex
+from switchboard.tasks import ReconnectLoop, run_duplex, run_until_first_ends
 from switchboard.telemetry_metrics import FRAMES_IN_LATENCY
+from switchboard_dialer.media.listen_replay import ReplayBuffer
 from switchboard_dialer.ports import ListenStream, SpeakStream, SpeechPort
 
 log = logging.getLogger(__name__)
@@ -89,8 +92,14 @@ ListenHandler = Callable[[ListenResponse], Awaitable[None]]
 class ListenLink(SpeechLink):
     """Caller frames from the line to ``Listen``; its events to ``on_event``.
 
-    ``on_open(reconnect)`` runs each time a stream opens: after a reconnect the
-    new stream knows nothing of an utterance in progress.
+    Frames go through a :class:`ReplayBuffer`, read from the line for the whole
+    call (also while no stream is open). A new stream first gets what the buffer
+    kept (the caller's audio since the last final transcript), then live frames:
+    an utterance cut by a speech restart is heard whole by the next stream. A
+    final that ends where one was already delivered is dropped, so no answer
+    reaches the brain twice.
+
+    ``on_open(reconnect)`` runs each time a stream opens, before the replay.
     """
 
     kind = "listen"
@@ -104,6 +113,7 @@ class ListenLink(SpeechLink):
         on_open: Callable[[bool], None],
         reconnect_timeout_sec: float,
         clock: Clock,
+        replay: ReplayBuffer | None = None,
     ) -> None:
         super().__init__(config.call_id, reconnect_timeout_sec, clock)
         self._speech = speech
@@ -111,10 +121,35 @@ class ListenLink(SpeechLink):
         self._frames = frames
         self._on_event = on_event
         self._on_open = on_open
+        self.replay = replay or ReplayBuffer(config.call_id)
         self._stream: ListenStream | None = None
         self._opened = 0
         # Audio sent on the current stream: where its offsets (speech_started) stand now.
         self.sent_ms = 0
+        # Of that, the replayed part: offsets before it are of audio from before the stream.
+        self.replayed_ms = 0
+        self._stream_start = 0  # the call's frame number of the stream's first frame
+        self._sending = 0  # the call's frame number of the next frame to send
+        self._open_utterances = 0  # speech_started without its final, on this stream
+        self._heard_until_ms = -1  # the call's media time the last final delivered ended at
+        self._heard_on = 0  # the stream (1, 2, …) that delivered it
+
+    async def run(self) -> None:
+        """Reads the line and keeps the stream open until cancelled; raises when the
+        service stays away."""
+        await run_until_first_ends(
+            f"call-{self.call_id}-listen",
+            {"caller-audio": self._read_line(), "stream": super().run()},
+        )
+
+    async def _read_line(self) -> None:
+        frames, replay = self._frames, self.replay
+        while (pcm := await frames()) is not None:
+            replay.append(pcm)
+            if not self._open_utterances:
+                replay.idle(self._sending)
+        replay.close()
+        await asyncio.Event().wait()  # the caller is gone; the session ends the call
 
     async def set_lang(self, lang: str) -> None:
         """Applies now and to every later stream."""
@@ -125,9 +160,18 @@ class ListenLink(SpeechLink):
     async def _once(self) -> None:
         stream = await self._speech.listen(self._config)
         self._stream = stream
+        replay = self.replay
+        self._stream_start = self._sending = replay.first
+        self._open_utterances = 0
         self.sent_ms = 0
+        self.replayed_ms = replay.kept_ms if self._opened else 0
         self.connected.set()
         self._on_open(self._opened > 0)
+        if self._opened:
+            log.info(
+                "replaying the caller's audio into the new listen stream",
+                extra={"call_id": self.call_id, "replay_ms": self.replayed_ms},
+            )
         self._opened += 1
         try:
             await run_duplex(
@@ -138,17 +182,43 @@ class ListenLink(SpeechLink):
             await stream.close()
 
     async def _send(self, stream: ListenStream) -> None:
-        frames = self._frames
-        while (pcm := await frames()) is not None:
+        replay = self.replay
+        while True:
+            self._sending = max(self._sending, replay.first)
+            pcm = await replay.frame(self._sending)
+            if pcm is None:
+                break
             started = time.perf_counter()
             await stream.send_frame(pcm)
             FRAMES_IN_LATENCY.record(time.perf_counter() - started)
+            self._sending += 1
             self.sent_ms += FRAME_MS
         await asyncio.Event().wait()  # the caller is gone; the session ends the call
 
     async def _receive(self, stream: ListenStream) -> None:
         while (event := await stream.receive()) is not None:
+            if isinstance(event, SpeechStarted):
+                self._open_utterances += 1
+            elif isinstance(event, Transcript) and event.is_final:
+                if not self._first_hearing(event):
+                    continue
             await self._on_event(event)
+
+    def _first_hearing(self, final: Transcript) -> bool:
+        """Whether the final is news; if so, the audio it covers leaves the buffer."""
+        self._open_utterances = max(0, self._open_utterances - 1)
+        end_ms = self._stream_start * FRAME_MS + final.end_ms
+        # Finals of one stream are each news; a new stream's may repeat an old one's.
+        if self._heard_on < self._opened and end_ms <= self._heard_until_ms:
+            log.info(
+                "final transcript already delivered; dropped",
+                extra={"call_id": self.call_id, "end_ms": end_ms},
+            )
+            return False
+        self._heard_until_ms = end_ms
+        self._heard_on = self._opened
+        self.replay.heard_until(end_ms)
+        return True
 
 
 SpeakHandler = Callable[[SpeakResponse], None]

@@ -251,9 +251,11 @@ class VoicePipeline(CallOutput):
     async def _on_listen_event(self, event: ListenResponse) -> None:
         match event:
             case SpeechStarted(offset_ms=offset_ms):
-                if self._speaking_turn is not None and self.listen is not None:
+                listen = self.listen
+                live = listen is not None and offset_ms >= listen.replayed_ms
+                if self._speaking_turn is not None and listen is not None and live:
                     # Caller audio that went by from the onset until the bot stops now.
-                    CUTOFF_LATENCY.record(max(self.listen.sent_ms - offset_ms, 0) / 1000)
+                    CUTOFF_LATENCY.record(max(listen.sent_ms - offset_ms, 0) / 1000)
                 await self._report(CallerStartedSpeaking())
                 self.barge_in.speech_started(self._speaking_turn)
             case SpeechEnded():

@@ -184,6 +184,31 @@ async def test_a_lease_that_expires_on_the_last_try_makes_the_job_dead(
         await repo.close()
 
 
+async def test_an_operator_replays_a_dead_job_which_then_runs_once_more(
+    store: StoreUnderTest, make_request: MakeRequest, clock: VirtualClock
+) -> None:
+    repo = await store.open(clock, RetryPolicy(max_attempts=1))
+    try:
+        await ended_call(repo, make_request)
+        job = await repo.jobs.claim("brain-a", KINDS, LEASE_SEC)
+        assert job is not None
+        with pytest.raises(FailedPrecondition):
+            await repo.jobs.replay(job.job_id)  # running, not dead
+        await repo.jobs.fail(job.job_id, job.lease_token, "model down")
+
+        replayed = await repo.jobs.replay(job.job_id)
+        assert (replayed.state, replayed.attempts) == (JobState.PENDING, 0)
+        again = await repo.jobs.claim("brain-b", KINDS, LEASE_SEC)
+        assert again is not None and (again.job_id, again.attempts) == (job.job_id, 1)
+        assert (await repo.jobs.complete(again.job_id, again.lease_token)).state is JobState.DONE
+        with pytest.raises(FailedPrecondition):
+            await repo.jobs.replay(job.job_id)  # done
+        with pytest.raises(NotFound):
+            await repo.jobs.replay("post_call:no-such-call:1")
+    finally:
+        await repo.close()
+
+
 async def test_a_queued_job_survives_a_restart_of_the_store(
     store: StoreUnderTest, make_request: MakeRequest, clock: VirtualClock
 ) -> None:
