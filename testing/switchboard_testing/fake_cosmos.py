@@ -104,6 +104,7 @@ class FakeCosmos:
         self.endpoint = f"https://127.0.0.1:{self.port}/"
         self.databases: dict[str, FakeDatabase] = {}
         self.requests: list[tuple[str, str, str]] = []
+        self.precondition_failures = 0  # If-Match answered 412 (single writes and batches)
         self._directory = directory
         self._rids = itertools.count(1)
         self._lsn = itertools.count(1)
@@ -383,6 +384,7 @@ class FakeCosmos:
         if operation in ("replace", "delete", "read") and existing is None:
             raise CosmosFault(404, "NotFound", "Entity with the specified id does not exist")
         if if_match is not None and (existing is None or existing["_etag"] != if_match):
+            self.precondition_failures += 1
             raise CosmosFault(
                 412, "PreconditionFailed", "Operation cannot be performed because one of the "
                 "specified precondition is not met."

@@ -28,7 +28,9 @@ BACKENDS = Seam(
     {
         "sqlite": Vendor("switchboard_store.sqlite_backend:SqliteBackend", section=""),
         "postgres": Vendor("switchboard_store.postgres_backend:PostgresBackend", section=""),
-        "cosmos": Vendor("switchboard_store.cosmos_backend:CosmosBackend", section=""),
+        "cosmos": Vendor(
+            "switchboard_store.cosmos_backend:CosmosBackend", "requirements-azure.txt", section=""
+        ),
     },
 )
 

@@ -203,6 +203,23 @@ class CosmosJobQueue(JobQueue):
             job_rules.log_retry(job, delay)
             return failed
 
+    async def replay(self, job_id: str) -> Job:
+        while True:
+            doc = await self._read(job_id)
+            job = rows.job_from_row(doc)
+            job_rules.check_replay(job)
+            try:
+                replayed = await self._replace(
+                    doc,
+                    state=JobState.PENDING.value,
+                    attempts=0,
+                    available_at=rows.stamp(self._now()),
+                )
+            except exceptions.CosmosAccessConditionFailedError:
+                continue
+            job_rules.log_replayed(job)
+            return replayed
+
     async def _bury(self, doc: Item, job: Job, error: str) -> Job:
         dead = await self._replace(
             doc, state=JobState.DEAD.value, lease_token="", leased_until=None, last_error=error

@@ -1,0 +1,190 @@
+"""The Cosmos DB backend beyond the contract suite: what it asks of the service.
+
+The real ``azure-cosmos`` SDK talks to :class:`~switchboard_testing.fake_cosmos.FakeCosmos`
+over HTTPS; these tests check the requests it makes (hot lookups stay in one partition),
+the key, the ETag retries and the outbox relay after a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from azure.cosmos import exceptions
+
+from switchboard import domain
+from switchboard.config import StoreSettings
+from switchboard.jobs import POST_CALL, JobState
+from switchboard.providers import create
+from switchboard_store import cosmos_db
+from switchboard_store.backends import BACKENDS
+from switchboard_store.cosmos_backend import CosmosBackend
+from switchboard_store.cosmos_db import CosmosOptions
+from switchboard_store.cosmos_repository import CosmosCallRepository
+from switchboard_testing.clock import VirtualClock
+from switchboard_testing.fake_cosmos import FakeCosmos
+
+MakeRequest = Callable[..., domain.CallRequest]
+OUT = domain.CallDirection.OUTBOUND
+NUMBER = "+14155550100"
+
+
+class Crash(Exception):
+    """The process dies here."""
+
+
+@pytest.fixture
+async def fake(tmp_path: Path) -> AsyncIterator[FakeCosmos]:
+    account = FakeCosmos(tmp_path)
+    await account.start()
+    try:
+        yield account
+    finally:
+        await account.stop()
+
+
+@pytest.fixture
+def options(fake: FakeCosmos) -> CosmosOptions:
+    return CosmosOptions(fake.endpoint, fake.key, "sb")
+
+
+@pytest.fixture
+async def cosmos(
+    options: CosmosOptions, clock: VirtualClock
+) -> AsyncIterator[CosmosCallRepository]:
+    repository = await CosmosCallRepository.open(options, clock, migrate=True)
+    try:
+        yield repository
+    finally:
+        await repository.close()
+
+
+def partitions_read(fake: FakeCosmos, since: int) -> set[tuple[str, str]]:
+    """``(container path, partition key)`` of every request after ``since``."""
+    return {(path.split("/docs")[0], key) for _, path, key in fake.requests[since:]}
+
+
+async def test_a_wrong_account_key_is_refused_by_the_service(options: CosmosOptions) -> None:
+    wrong = CosmosOptions(options.endpoint, "d3Jvbmcga2V5", options.database)
+    with pytest.raises(exceptions.CosmosHttpResponseError) as refused:
+        await CosmosCallRepository.open(wrong, migrate=True)
+    assert refused.value.status_code == 401
+
+
+async def test_a_store_refuses_a_database_whose_layout_is_behind(options: CosmosOptions) -> None:
+    await cosmos_db.migrate(options, upto=1)
+    with pytest.raises(RuntimeError, match="layout version 1, this store needs 2"):
+        await CosmosCallRepository.open(options)
+    assert await cosmos_db.migrate(options) == [2]
+
+
+async def test_a_call_by_id_and_a_numbers_open_call_each_read_one_partition(
+    cosmos: CosmosCallRepository, fake: FakeCosmos, make_request: MakeRequest
+) -> None:
+    call = await cosmos.create_call(make_request(), OUT)
+    await cosmos.create_call(make_request(phone_number="+14155550101"), OUT)
+
+    before = len(fake.requests)
+    await cosmos.get_call(call.call_id)
+    assert partitions_read(fake, before) == {("/dbs/sb/colls/calls", f'["{call.call_id}"]')}
+
+    before = len(fake.requests)
+    found = await cosmos.find_open_call(NUMBER, 3)
+    assert found is not None and found.call_id == call.call_id
+    assert partitions_read(fake, before) == {
+        ("/dbs/sb/colls/calls_by_number", f'["{NUMBER}"]'),
+        ("/dbs/sb/colls/calls", f'["{call.call_id}"]'),
+    }
+
+
+async def test_the_callback_lookup_skips_failed_calls_newest_first(
+    cosmos: CosmosCallRepository, clock: VirtualClock, make_request: MakeRequest
+) -> None:
+    kept = await cosmos.create_call(make_request(), OUT)
+    for _ in range(12):  # more than one page of the number's index
+        clock.advance(1)
+        failed = await cosmos.create_call(make_request(), OUT)
+        await cosmos.set_call_state(failed.call_id, domain.CallState.FAILED)
+
+    found = await cosmos.find_open_call(NUMBER, 3)
+    assert found is not None and found.call_id == kept.call_id
+
+
+async def test_a_claim_update_that_lost_a_race_is_retried_on_the_newer_document(
+    options: CosmosOptions, fake: FakeCosmos, clock: VirtualClock, make_request: MakeRequest
+) -> None:
+    first = await CosmosCallRepository.open(options, clock, migrate=True)
+    second = await CosmosCallRepository.open(options, clock)
+    try:
+        call = await first.create_call(make_request(), OUT)
+        real_read = first._containers.calls.read_item
+        raced = False
+
+        async def read_then_lose_the_race(item: str, partition_key: str) -> dict[str, object]:
+            nonlocal raced
+            doc: dict[str, object] = await real_read(item, partition_key=partition_key)
+            if not raced:  # another replica commits between this read and the batch
+                raced = True
+                await second.update_claim(call.call_id, [("email", "a@example.com")])
+            return doc
+
+        first._containers.calls.read_item = read_then_lose_the_race  # type: ignore[method-assign]
+        result = await first.update_claim(call.call_id, [("description", "a dent")])
+
+        assert result.claim == {"description": "a dent", "email": "a@example.com"}
+        assert fake.precondition_failures == 1  # the first batch lost; its retry won
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_job_left_in_an_outbox_by_a_crash_is_relayed_when_the_store_opens(
+    options: CosmosOptions, clock: VirtualClock, make_request: MakeRequest
+) -> None:
+    first = await CosmosCallRepository.open(options, clock, migrate=True)
+
+    async def crash(call_id: str, outbox: list[dict[str, object]]) -> None:
+        raise Crash  # the process dies right after the commit
+
+    first._relay_outbox = crash  # type: ignore[method-assign]
+    call = await first.create_call(make_request(), OUT)
+    await first.set_call_state(call.call_id, domain.CallState.IN_PROGRESS)
+    with pytest.raises(Crash):
+        await first.set_call_state(call.call_id, domain.CallState.ENDED)
+    assert await first.jobs.list_jobs() == []
+    await first.close()
+
+    second = await CosmosCallRepository.open(options, clock)
+    try:
+        [job] = await second.jobs.list_jobs()
+        assert (job.call_id, job.kind, job.state) == (call.call_id, POST_CALL, JobState.PENDING)
+        doc = await second._containers.calls.read_item(call.call_id, partition_key=call.call_id)
+        assert doc["outbox"] == [] and doc["outbox_pending"] is False
+    finally:
+        await second.close()
+
+
+async def test_a_large_append_commits_in_several_batches_in_order(
+    cosmos: CosmosCallRepository, make_request: MakeRequest
+) -> None:
+    call = await cosmos.create_call(make_request(), OUT)
+    lines = [domain.Message(persona=domain.Persona.HUMAN, content=str(i)) for i in range(120)]
+    await cosmos.append_messages(call.call_id, lines)
+
+    stored = await cosmos.get_call(call.call_id)
+    assert [m.content for m in stored.messages] == [str(i) for i in range(120)]
+    events = await cosmos.events_after(call.call_id, 0)
+    assert [e.seq for e in events] == list(range(1, 122))
+
+
+def test_the_cosmos_backend_takes_its_settings_and_needs_a_key() -> None:
+    settings = StoreSettings.model_validate(
+        {"backend": "cosmos", "cosmos": {"endpoint": "https://a.documents.azure.com:443/"}}
+    )
+    with pytest.raises(ValueError, match="SWITCHBOARD__STORE__COSMOS__KEY"):
+        create(BACKENDS, "cosmos", settings)
+    keyed = settings.model_copy(update={"cosmos": settings.cosmos.model_copy(update={"key": "k"})})
+    backend = create(BACKENDS, "cosmos", keyed)
+    assert isinstance(backend, CosmosBackend)
+    assert backend.options.database == "switchboard"
