@@ -17,7 +17,7 @@ from switchboard import domain
 from switchboard.config import StoreSettings
 from switchboard.jobs import POST_CALL, JobState
 from switchboard.providers import create
-from switchboard_store import cosmos_db
+from switchboard_store import cosmos_db, migrate
 from switchboard_store.backends import BACKENDS
 from switchboard_store.cosmos_backend import CosmosBackend
 from switchboard_store.cosmos_db import CosmosOptions
@@ -188,3 +188,21 @@ def test_the_cosmos_backend_takes_its_settings_and_needs_a_key() -> None:
     backend = create(BACKENDS, "cosmos", keyed)
     assert isinstance(backend, CosmosBackend)
     assert backend.options.database == "switchboard"
+
+
+async def test_switchboard_migrate_creates_the_database_and_applies_every_layout(
+    fake: FakeCosmos,
+) -> None:
+    settings = StoreSettings.model_validate(
+        {"backend": "cosmos", "cosmos": {"endpoint": fake.endpoint, "key": fake.key}}
+    )
+    assert await migrate.migrate(settings) == [1, 2]
+    assert await migrate.migrate(settings) == []
+    assert set(fake.databases["switchboard"].containers) == {
+        "calls", "calls_by_number", "jobs", "documents", "meta",
+    }  # fmt: skip
+    wrong = settings.model_copy(
+        update={"cosmos": settings.cosmos.model_copy(update={"key": "d3Jvbmcga2V5"})}
+    )
+    with pytest.raises(migrate.MigrationError, match="401"):
+        await migrate.migrate(wrong)
