@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from azure.core.exceptions import AzureError
 from azure.cosmos import exceptions
 from azure.cosmos.aio import CosmosClient
 
@@ -64,6 +65,8 @@ def _cosmos_errors() -> Iterator[None]:
         raise
     except exceptions.CosmosHttpResponseError as exc:
         raise Unavailable(f"Cosmos DB answered {exc.status_code}; try again") from exc
+    except AzureError as exc:  # no answer: connection refused, reset, timed out
+        raise Unavailable(f"Cosmos DB unreachable ({type(exc).__name__}); try again") from exc
 
 
 def _batches(change: CallChange, etag: str) -> Iterator[list[Any]]:
