@@ -100,7 +100,7 @@ lint: install ## ruff, mypy (strict) and the import contracts (pyproject.toml)
 	$(BIN)/lint-imports
 
 .PHONY: bench
-bench: install install-llm-local system-deps services ## Run every benchmark (about 15 min); JSON in bench/results
+bench: install install-llm-local system-deps services ## Run every benchmark (about 25 min); JSON in bench/results
 	$(BIN)/python bench/turn_overhead.py --tracing both
 	$(BIN)/python bench/rpc_tracing_cost.py
 	$(BIN)/python bench/store/latency.py
@@ -113,6 +113,8 @@ bench: install install-llm-local system-deps services ## Run every benchmark (ab
 	$(BIN)/python bench/speech/concurrency.py --levels 1,2,4,6,8
 	$(BIN)/python bench/voice/latency.py --fields 10
 	$(BIN)/python bench/voice/capacity.py --calls 50,100,200,300 --seconds 6
+	$(BIN)/python bench/cluster/capacity.py --calls 10,25,50 --runs 2 --seconds 30 --warmup 10
+	$(BIN)/python bench/cluster/soak.py --calls 50 --minutes 2 --warmup 30
 	$(BIN)/python bench/sip/turn_latency.py --turns 8
 	$(BIN)/python bench/carriers/frame_cost.py --frames 20000
 	$(BIN)/python bench/carriers/twilio_latency.py --calls 8

@@ -34,6 +34,15 @@ def machine() -> dict[str, Any]:
     }
 
 
+def table(headers: list[str], rows: list[list[Any]]) -> str:
+    """A right-aligned text table with a rule under the headers."""
+    cells = [headers, *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
 def write_results(name: str, payload: dict[str, Any]) -> Path:
     """Writes ``bench/results/<name>.json`` with the machine facts first."""
     RESULTS.mkdir(parents=True, exist_ok=True)

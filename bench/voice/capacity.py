@@ -1,5 +1,8 @@
-"""How many concurrent voice calls one dialer process carries with playout on time.
+"""One dialer process, in-process fakes, no gRPC: how many concurrent voice calls its
+playout keeps on time.
 
+This is not the system's capacity (that is ``bench/cluster/capacity.py``: five
+processes, gRPC, phones on a carrier's socket); it isolates the dialer's own work.
 Every call is a real :class:`CallSession` with its :class:`VoicePipeline`; the
 brain, the speech service and the phone line are instant in-process fakes, so
 what is measured is the dialer's own per-frame work: caller frames to Listen
@@ -8,7 +11,7 @@ playout lateness p99 ≤ 10 ms over all frames of all calls.
 
     .venv/bin/python bench/voice/capacity.py [--calls 50,100,200,300,400] [--seconds 8]
 
-Prints a table and writes bench/results/voice_capacity.json.
+Prints a table and writes bench/results/voice_capacity_one_dialer.json.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ FRAME = b"\x01\x00" * (RATE // 50)
 # A long greeting keeps every call's playout busy for the whole measurement.
 MONOLOGUE = " ".join(["This sentence keeps the bot talking for the benchmark."] * 40)
 TARGET_P99_MS = 10.0
+TITLE = "one dialer process, in-process fakes, no gRPC"
 
 
 class InstantBrain:
@@ -88,6 +92,9 @@ class InstantListen:
         self.frames += 1
 
     async def set_lang(self, lang: str) -> None:
+        pass
+
+    async def expect(self, answer: object) -> None:
         pass
 
     async def receive(self) -> ListenResponse | None:
@@ -262,15 +269,22 @@ async def main(counts: list[int], seconds: float) -> None:
         gc.collect()
     ok = [r["calls"] for r in rows if r["lateness_p99_ms"] <= TARGET_P99_MS]
     headers = list(rows[0])
+    print(f"Playout capacity: {TITLE}\n")  # noqa: T201
     print(table(headers, [[r[h] for h in headers] for r in rows]))  # noqa: T201
     capacity = max(ok) if ok else 0
     print(  # noqa: T201
-        f"\ncapacity: {capacity} concurrent calls with playout lateness p99 <= "
-        f"{TARGET_P99_MS:g} ms (of those tried; target >= 200)"
+        f"\n{TITLE}: {capacity} concurrent calls with playout lateness p99 <= "
+        f"{TARGET_P99_MS:g} ms (of those tried)"
     )
     path = write_results(
-        "voice_capacity",
-        {"target_p99_ms": TARGET_P99_MS, "capacity": capacity, "runs": rows, "seconds": seconds},
+        "voice_capacity_one_dialer",
+        {
+            "measures": TITLE,
+            "target_p99_ms": TARGET_P99_MS,
+            "capacity": capacity,
+            "runs": rows,
+            "seconds": seconds,
+        },
     )
     print(f"wrote {path}")  # noqa: T201
 

@@ -23,7 +23,7 @@ from switchboard_cli.evaluation.command import cmd_eval
 from switchboard_cli.jobs import add_arguments as add_jobs_arguments
 from switchboard_cli.jobs import cmd_jobs
 from switchboard_cli.launcher import Cluster
-from switchboard_cli.local import DATA_DIR, local_api_key, out, ports_from, services_for
+from switchboard_cli.local import DATA_DIR, local_api_key, note, out, ports_from, services_for
 from switchboard_cli.scenario import ScenarioError, SimulatedCallee, claim_mismatches, load_scenario
 from switchboard_cli.scenario_voice import VoiceCallee
 from switchboard_cli.supervisor import GaveUp, RestartPolicy, Supervisor
@@ -152,6 +152,7 @@ class VoiceOptions:
 
     sample_rate: int = 8000
     fast: bool = False
+    hear_bot: bool = False  # also transcribe the bot's audio as the callee heard it
 
 
 def cmd_simulate(
@@ -160,7 +161,7 @@ def cmd_simulate(
     try:
         scenario = load_scenario(scenario_path)
     except ScenarioError as exc:
-        out(str(exc))
+        note(str(exc))
         return 2
 
     def echo(speaker: str, text: str) -> None:
@@ -192,6 +193,7 @@ def cmd_simulate(
                 echo=echo,
                 sample_rate=voice.sample_rate,
                 speed=speed,
+                transcribe_bot=voice.hear_bot,
             )
         if not as_json:
             out(f"Calling {scenario.phone_number} (simulated callee, {mode})\n")
@@ -291,6 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=8000,
         help="voice mode: the line's sample rate (8000: telephone, 16000: wideband)",
     )
+    simulate.add_argument(
+        "--hear-bot",
+        action="store_true",
+        help="voice mode: also print what the callee heard (the bot's audio, transcribed)",
+    )
     evaluate = verbs.add_parser(
         "eval", help="run a scenario suite: pass rates, latencies, results.jsonl (and WAVs)"
     )
@@ -317,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb != "migrate":  # the others call the services, as any client does
             configure_internal_auth(settings.internal_auth)
     except ConfigError as exc:
-        out(str(exc))
+        note(str(exc))
         return 2
     if args.verb == "run":
         policy = RestartPolicy(args.max_restarts, args.restart_window)
@@ -330,9 +337,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(_kb_cli().main(settings, args))
     if args.verb == "jobs":
         return cmd_jobs(settings, args)
-    voice = VoiceOptions(sample_rate=args.rate, fast=args.fast) if args.voice else None
-    if (args.fast or args.rate != 8000) and voice is None:
-        out("--fast and --rate apply to --voice only")
+    voice = (
+        VoiceOptions(sample_rate=args.rate, fast=args.fast, hear_bot=args.hear_bot)
+        if args.voice
+        else None
+    )
+    if (args.fast or args.rate != 8000 or args.hear_bot) and voice is None:
+        note("--fast, --rate and --hear-bot apply to --voice only")
         return 2
     return cmd_simulate(settings, args.scenario, args.json, voice)
 

@@ -35,6 +35,8 @@ ALL_SERVICES = (*GRPC_SERVICES, "gateway")
 # runs; then each service before the ones it depends on.
 STOP_ORDER = ("dialer", "gateway", "speech", "brain", "store")
 READY_TIMEOUT_SEC = 60.0
+# The dialer's replica name (``dialer.replica_id``) unless the environment sets one.
+LOCAL_DIALER = "local-dialer"
 STOP_TIMEOUT_SEC = 10.0
 
 
@@ -120,6 +122,8 @@ class Cluster:
             env[f"SWITCHBOARD__SERVICES__{service.upper()}"] = self.ports.grpc_address(service)
         env["SWITCHBOARD__GATEWAY__PORT"] = str(self.ports.gateway)
         env["SWITCHBOARD__STORE__SQLITE_PATH"] = str(self.data_dir / "switchboard.db")
+        # One name across restarts: a dialer that comes back ends its dropped calls at once.
+        env.setdefault("SWITCHBOARD__DIALER__REPLICA_ID", LOCAL_DIALER)
         if self.api_key:
             env["SWITCHBOARD__GATEWAY__API_KEYS"] = f"[{self.api_key}]"
         env.update(self.env)

@@ -34,8 +34,15 @@ class Endpoints:
 
 
 def out(text: str = "") -> None:
+    """What a command produces (its report, its JSON): stdout."""
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
+
+
+def note(text: str = "") -> None:
+    """Progress and notices: stderr, so ``--json`` output stays pipeable to ``jq``."""
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
 
 
 def ports_from(settings: Settings) -> ClusterPorts:
@@ -104,7 +111,7 @@ def services_for(settings: Settings, env: Mapping[str, str] | None = None) -> It
         log_dir=DATA_DIR / "logs",
         env=dict(env or {}),
     )
-    out(f"No services running at {url}; starting them (logs in {DATA_DIR / 'logs'}) ...")
+    note(f"No services running at {url}; starting them (logs in {DATA_DIR / 'logs'}) ...")
     try:
         cluster.start()
     except BaseException:

@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from switchboard.errors import SwitchboardError
 from switchboard.media import Dtmf
 from switchboard.phone import (
+    BotDtmf,
     BotSaid,
     BotTurnDone,
     PhoneAnswer,
@@ -212,6 +213,8 @@ class SimulatedCallee:
                         continue
                     self._awaiting_reply = (index, time.monotonic())
                     await phone.send(self._uplink_for(line))
+                case BotDtmf(digits=digits):
+                    self._hear("bot", f"(presses {digits})")
                 case PhoneTransferred(target=target):
                     self._hear("system", f"transferred to {target}")
                 case PhoneCallEnded(reason=reason):

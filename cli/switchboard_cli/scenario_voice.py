@@ -3,9 +3,11 @@
 The callee's lines are synthesised by the running Speech service (``Speak``) and
 streamed to the dialer's virtual phone as 20 ms frames, in real time or
 ``speed`` times faster. The phone's uplink never stops: between lines it
-carries silence, as a real line does. The bot's audio that reaches the phone
-goes through ``Speech.Listen``, so the printed transcript is what the callee
-actually heard.
+carries silence, as a real line does. The bot's words are printed as the dialer
+reports them, each sentence once its last frame was played (a sentence cut off by
+a barge-in is not). With ``transcribe_bot`` the bot's audio that reaches the
+phone also goes through ``Speech.Listen``, and what the callee actually heard is
+printed too (speaker ``heard``): a check of the voice, not of the words.
 
 Turn-taking: the callee waits for ``bot_turn_done``, which the dialer sends in
 voice mode only once the turn's last frame was played, i.e. when the bot
@@ -30,6 +32,7 @@ from typing import Any
 from switchboard.errors import Unavailable
 from switchboard.media import AudioFrame
 from switchboard.phone import (
+    BotSaid,
     BotTurnDone,
     ClearAudio,
     PhoneAnswer,
@@ -137,7 +140,7 @@ class VoiceCallee(SimulatedCallee):
         before_line: BeforeLine | None = None,
         sample_rate: int = 8000,
         speed: float = 1.0,
-        transcribe_bot: bool = True,
+        transcribe_bot: bool = False,
         record: bool = False,
     ) -> None:
         super().__init__(scenario, gateway_url, api_key, dialer_address, echo, before_line)
@@ -292,7 +295,7 @@ class VoiceCallee(SimulatedCallee):
                 case Transcript(is_final=True, text=text):
                     self._bot_utterances_open = max(0, self._bot_utterances_open - 1)
                     if text.strip():
-                        self._hear("bot", text.strip())
+                        self._hear("heard", text.strip())
                     if self._bot_utterances_open == 0:
                         self._bot_quiet.set()
 
@@ -325,6 +328,8 @@ class VoiceCallee(SimulatedCallee):
                             self._barging = False
                     case PhoneRinging(call_id=call_id):
                         await phone.send(PhoneAnswer(call_id))
+                    case BotSaid(text=text):
+                        self._hear("bot", text)
                     case BotTurnDone():
                         self._bot_audio_started = None
                         if barge_task is not None and not barge_task.done():

@@ -87,6 +87,7 @@ var featureFlags = {
   callback_timeout_hour: 3
   recording_enabled: false
   slow_llm_for_chat: false
+  dtmf_timeout_ms: 2500
 }
 
 // One identity for the five apps: it pulls images, reads secrets and calls Azure.

@@ -49,6 +49,9 @@ class Features(Section):
     callback_timeout_hour: float = Field(3, ge=0)
     recording_enabled: bool = False
     slow_llm_for_chat: bool = False
+    # Touch tones typed after a pause this long end the caller's keypad input (as do
+    # ``#`` and the expected number of digits).
+    dtmf_timeout_ms: int = Field(2500, ge=500, le=10000)
 
 
 class ServiceAddresses(Section):
@@ -123,6 +126,24 @@ class RateLimitSettings(Section):
     pages_per_address: int = Field(600, ge=0)
 
 
+class WebhookSettings(Section):
+    """Completion webhooks (``callback_url`` of ``POST /call``), posted by the gateway.
+
+    A URL must be ``https://`` and its host must resolve to public addresses only (no
+    loopback, private, link-local or reserved ones: the gateway must not be a way into
+    the network it runs in). ``allow_hosts`` lists host names or addresses exempt from
+    both rules, for development and tests (``127.0.0.1``) or a trusted internal receiver.
+    Retries follow the store's job policy (``store.job_max_attempts``,
+    ``store.job_retry_backoff_sec``, doubling).
+    """
+
+    worker: bool = True  # post due webhooks from this gateway process
+    allow_hosts: list[str] = Field(default_factory=list)
+    timeout_sec: float = Field(10, gt=0, le=60)  # one delivery attempt
+    lease_sec: float = Field(60, gt=0, le=3600)  # a delivery whose gateway died is retried after
+    poll_sec: float = Field(1.0, gt=0, le=60)  # how often an idle worker asks for a delivery
+
+
 class GatewaySettings(Section):
     host: str = "127.0.0.1"
     port: int = 8080
@@ -135,6 +156,7 @@ class GatewaySettings(Section):
     # The number the browser softphone (GET /softphone) registers when the page names none.
     softphone_number: str = "+10000000001"
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
 
 class CosmosSettings(Section):
@@ -346,9 +368,26 @@ class DialerSettings(Section):
     # On SIGTERM, live calls get this long to finish before they are ended; a deployment's
     # termination grace period must be longer (the Helm chart derives it from this value).
     drain_timeout_sec: float = Field(60, gt=0)
+    # The name this replica leases its live calls under (unique per replica; empty: host
+    # name and process id). A replica restarted under the same name ends its calls at once.
+    replica_id: str = Field("", max_length=200)
+    # A live call whose lease is not renewed for this long is ended as line_dropped by
+    # another replica; the lease is renewed every lease_renew_sec.
+    lease_sec: float = Field(15, gt=0, le=3600)
+    lease_renew_sec: float = Field(3, gt=0)
+    orphan_sweep_sec: float = Field(5, gt=0)  # how often expired leases are looked for
     sip: SipSettings = Field(default_factory=SipSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     inbound: InboundSettings = Field(default_factory=InboundSettings)
+
+    @model_validator(mode="after")
+    def _renewed_before_expiry(self) -> DialerSettings:
+        if self.lease_renew_sec * 2 > self.lease_sec:
+            raise ValueError(
+                "dialer.lease_renew_sec must be at most half of dialer.lease_sec, so one "
+                "late renewal does not end a live call"
+            )
+        return self
 
 
 class LlmSettings(Section):

@@ -55,6 +55,10 @@ def from_ts(msg: object, field: str) -> datetime | None:
     return stamp.ToDatetime(tzinfo=UTC)
 
 
+def field_type_to_pb(value: domain.ClaimFieldType) -> Any:
+    return _FIELD_TYPES[value]
+
+
 def field_type_from_pb(value: int) -> domain.ClaimFieldType:
     if value not in _FIELD_TYPES_BACK:
         raise ValueError(f"unknown claim field type {value}")

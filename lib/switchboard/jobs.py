@@ -56,3 +56,12 @@ class Job:
 def post_call_job_id(call_id: str, attempt: int) -> str:
     """One post-call job per ending of a call: a call resumed by a callback ends again."""
     return f"{POST_CALL}:{call_id}:{attempt}"
+
+
+WEBHOOK = "webhook"
+"""The completion webhook of a call that ended, posted once its report is complete."""
+
+
+def webhook_job_id(call_id: str, attempt: int) -> str:
+    """One webhook delivery per ending of a call, like its post-call job."""
+    return f"{WEBHOOK}:{call_id}:{attempt}"

@@ -1,9 +1,11 @@
-"""Stream messages shared by several contracts (``common.proto``): audio frames and
-touch tones; :mod:`switchboard.media_wire` converts them."""
+"""Stream messages shared by several contracts (``common.proto``): audio frames,
+touch tones and the answer the bot expects; :mod:`switchboard.media_wire` converts them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from switchboard.domain import ClaimFieldType
 
 FRAME_MS = 20
 
@@ -25,3 +27,12 @@ class Dtmf:
     """Touch-tone digits from the line."""
 
     digits: str
+
+
+@dataclass(frozen=True)
+class ExpectedAnswer:
+    """What the bot just asked the caller for: a value of ``type`` (phone numbers read
+    in ``region``, ISO 3166). ``type`` None expects nothing in particular."""
+
+    type: ClaimFieldType | None = None
+    region: str = ""

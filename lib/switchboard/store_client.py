@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, TypeVar
 
 import grpc
 
 from switchboard import convert, domain
 from switchboard.call_events import CallEvent
+from switchboard.call_leases import CallLease
 from switchboard.channels import open_channel
 from switchboard.grpc_edge import domain_error
 from switchboard.jobs import Job, JobState
@@ -51,11 +52,17 @@ class StoreClient:
         return convert.call_from_pb(reply)
 
     async def list_calls(
-        self, phone_number: str = "", limit: int = 100
+        self,
+        phone_number: str = "",
+        limit: int = 100,
+        states: Sequence[domain.CallState] = (),
     ) -> tuple[list[domain.Call], int]:
-        reply = await self._unary(
-            self._stub.ListCalls, store_pb2.ListCallsRequest(phone_number=phone_number, limit=limit)
+        request = store_pb2.ListCallsRequest(
+            phone_number=phone_number,
+            limit=limit,
+            states=[convert.call_state_to_pb(s) for s in states],
         )
+        reply = await self._unary(self._stub.ListCalls, request)
         return [convert.call_from_pb(c) for c in reply.calls], reply.total
 
     async def find_open_call(
@@ -72,15 +79,47 @@ class StoreClient:
         return convert.call_from_pb(reply.call) if reply.found else None
 
     async def set_call_state(
-        self, call_id: str, state: domain.CallState, reason: str = ""
+        self,
+        call_id: str,
+        state: domain.CallState,
+        reason: str = "",
+        lease: CallLease | None = None,
     ) -> domain.Call:
+        """The call's state; with ``lease`` and a live state, the call is leased to that
+        dialer replica in the same write (``FailedPrecondition`` while another holds it)."""
         reply = await self._unary(
             self._stub.SetCallState,
             store_pb2.SetCallStateRequest(
-                call_id=call_id, state=convert.call_state_to_pb(state), reason=reason
+                call_id=call_id,
+                state=convert.call_state_to_pb(state),
+                reason=reason,
+                lease=(
+                    store_pb2.CallLease(owner=lease.owner, lease_sec=lease.lease_sec)
+                    if lease is not None
+                    else None
+                ),
             ),
         )
         return convert.call_from_pb(reply)
+
+    async def renew_call_leases(
+        self, owner: str, call_ids: list[str], lease_sec: float
+    ) -> list[str]:
+        """Renews ``owner``'s leases on these calls; returns those still its own."""
+        reply = await self._unary(
+            self._stub.RenewCallLeases,
+            store_pb2.RenewCallLeasesRequest(owner=owner, call_ids=call_ids, lease_sec=lease_sec),
+        )
+        return list(reply.renewed)
+
+    async def end_orphaned_calls(self, owner: str = "", limit: int = 100) -> list[str]:
+        """Ends the calls of a gone dialer replica as ``line_dropped`` (``owner``'s, or
+        those whose lease expired); returns their ids."""
+        reply = await self._unary(
+            self._stub.EndOrphanedCalls,
+            store_pb2.EndOrphanedCallsRequest(owner=owner, limit=limit),
+        )
+        return list(reply.call_ids)
 
     async def set_call_language(self, call_id: str, lang: str) -> domain.Call:
         """The call's current language; its state is left alone."""

@@ -12,8 +12,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from switchboard import domain
+from switchboard.call_leases import CallLease
 from switchboard.config import DialerSettings, Features
 from switchboard.converse import (
+    AgentSendDtmf,
     AgentSentence,
     AgentTransfer,
     AgentTurnDone,
@@ -22,11 +24,14 @@ from switchboard.converse import (
     ConverseRequest,
     ConverseResponse,
     EndCallRequest,
+    ExpectAnswer,
+    ExpectedAnswer,
     SilenceTimeout,
     SmsRequest,
     UserTurn,
 )
-from switchboard.errors import NotFound, Unavailable
+from switchboard.domain import ClaimFieldType
+from switchboard.errors import FailedPrecondition, NotFound, Unavailable
 from switchboard.features import FeatureFlags
 from switchboard.phone import (
     BotSaid,
@@ -59,6 +64,12 @@ class FakeStore:
         self.calls: dict[str, domain.Call] = {}
         self.states: dict[str, list[tuple[domain.CallState, str]]] = {}
         self.now = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+        # Dialer leases: the holder of each leased call, the calls whose lease a test
+        # lets expire, every renewal (owner, ids) and every sweep (owner or "").
+        self.leases: dict[str, str] = {}
+        self.expired: set[str] = set()
+        self.renewals: list[tuple[str, list[str]]] = []
+        self.sweeps: list[str] = []
 
     async def create_call(
         self, initiate: domain.CallRequest, direction: domain.CallDirection
@@ -98,11 +109,22 @@ class FakeStore:
         return None
 
     async def set_call_state(
-        self, call_id: str, state: domain.CallState, reason: str = ""
+        self,
+        call_id: str,
+        state: domain.CallState,
+        reason: str = "",
+        lease: CallLease | None = None,
     ) -> domain.Call:
         call = self.calls.get(call_id)
         if call is None:
             raise NotFound("no such call")
+        if state.is_terminal:
+            self.leases.pop(call_id, None)
+        elif lease is not None:
+            if self.leases.get(call_id, lease.owner) != lease.owner and call_id not in self.expired:
+                raise FailedPrecondition("the call is live on another dialer replica")
+            self.leases[call_id] = lease.owner
+            self.expired.discard(call_id)
         if state is domain.CallState.DIALING and call.state.is_terminal:
             call.attempt += 1  # dialled again: a resumed conversation
         call.state = state
@@ -121,11 +143,33 @@ class FakeStore:
             stored.append(copy)
         return stored
 
+    async def renew_call_leases(
+        self, owner: str, call_ids: list[str], lease_sec: float
+    ) -> list[str]:
+        self.renewals.append((owner, list(call_ids)))
+        return [c for c in call_ids if self.leases.get(c) == owner and c not in self.expired]
+
+    async def end_orphaned_calls(self, owner: str = "", limit: int = 100) -> list[str]:
+        self.sweeps.append(owner)
+        orphans = [
+            c
+            for c, held_by in self.leases.items()
+            if (held_by == owner if owner else c in self.expired)
+        ][:limit]
+        for call_id in orphans:
+            await self.set_call_state(call_id, domain.CallState.ENDED, "line_dropped")
+        return orphans
+
     def reasons(self, call_id: str) -> list[str]:
         return [
             f"{state.value}:{reason}" if reason else state.value
             for state, reason in self.states[call_id]
         ]
+
+
+# What the scripted brain's greeting and "call me back" answer ask the caller for.
+EXPECT_DATE = ExpectedAnswer(ClaimFieldType.DATETIME, "US")
+EXPECT_PHONE = ExpectedAnswer(ClaimFieldType.PHONE_NUMBER, "FR")
 
 
 def answer_to(turn: UserTurn) -> list[ConverseResponse]:
@@ -142,6 +186,18 @@ def answer_to(turn: UserTurn) -> list[ConverseResponse]:
         return [
             AgentSentence(tid, 0, "I am texting you the details now."),
             SmsRequest("+14155550100", "Your claim is open.", tid),
+            AgentTurnDone(tid),
+        ]
+    if "call me back" in text:  # the answer asks for a number: the dialer tells Listen
+        return [
+            AgentSentence(tid, 0, "What number should we call?"),
+            ExpectAnswer(tid, EXPECT_PHONE),
+            AgentTurnDone(tid),
+        ]
+    if "press one" in text:  # a menu on the line: the bot presses 1 after its sentence
+        return [
+            AgentSentence(tid, 0, "Pressing one."),
+            AgentSendDtmf(tid, "1"),
             AgentTurnDone(tid),
         ]
     if "human" in text:
@@ -171,7 +227,12 @@ class FakeConverseStream:
         self._brain.received.append(request)
         match request:
             case ConversationStart(reconnect=False):
-                for event in (AgentSentence("greet", 0, GREETING), AgentTurnDone("greet")):
+                greeting = (
+                    AgentSentence("greet", 0, GREETING),
+                    ExpectAnswer("greet", EXPECT_DATE),
+                    AgentTurnDone("greet"),
+                )
+                for event in greeting:
                     self._out.put_nowait(event)
             case UserTurn():
                 events = answer_to(request)
@@ -217,7 +278,8 @@ class FakeConverseStream:
 
 
 class ScriptedBrain:
-    """A brain that greets, echoes, says goodbye on "goodbye" and transfers on "human"."""
+    """A brain that greets, echoes, says goodbye on "goodbye", transfers on "human" and
+    presses 1 on "press one"."""
 
     def __init__(self) -> None:
         self.received: list[ConverseRequest] = []

@@ -98,6 +98,16 @@ class BotEvent:
     at: float
 
 
+# sendDtmfTones names its tones (the SDK's DtmfTone values).
+_NUMBERS = "zero one two three four five six seven eight nine"
+_TONE_DIGITS = {
+    **dict(zip(_NUMBERS.split(), "0123456789", strict=True)),
+    "asterisk": "*",
+    "pound": "#",
+    **{letter.lower(): letter for letter in "ABCD"},
+}
+
+
 @dataclass
 class FakeCall:
     """One call as the fake saw it."""
@@ -116,6 +126,9 @@ class FakeCall:
     media_closed: asyncio.Event = field(default_factory=asyncio.Event)
     barged_at: float | None = None
     dtmf_sent: str = ""
+    # Touch tones the bot sent through sendDtmfTones, as digits, and to whom.
+    tones_from_bot: str = ""
+    tones_to: list[str] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
 
     @property
@@ -208,6 +221,8 @@ class FakeAcs:
             asyncio.get_running_loop().create_task(self._settle_transfer(call, ok, context))
             return JSONResponse({"operationContext": context}, 202)
         if verb == "sendDtmfTones":
+            call.tones_from_bot += "".join(_TONE_DIGITS[tone] for tone in payload["tones"])
+            call.tones_to.append(payload["targetParticipant"]["phoneNumber"]["value"])
             return JSONResponse({"operationContext": payload.get("operationContext", "")}, 202)
         return JSONResponse({"error": {"code": "8523", "message": "unsupported"}}, 400)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from switchboard.errors import Unavailable
-from switchboard.media import AudioFrame
+from switchboard.media import AudioFrame, ExpectedAnswer
 from switchboard.speech import (
     CancelTurn,
     ListenConfig,
@@ -36,6 +36,7 @@ class FakeListenStream:
         self.frames = 0
         self.received: list[bytes] = []  # every frame sent on this stream, in order
         self.langs: list[str] = []
+        self.expected: list[ExpectedAnswer] = []
         self._out: asyncio.Queue[ListenResponse | Exception | None] = asyncio.Queue()
         self._owner = owner
 
@@ -45,6 +46,9 @@ class FakeListenStream:
 
     async def set_lang(self, lang: str) -> None:
         self.langs.append(lang)
+
+    async def expect(self, answer: ExpectedAnswer) -> None:
+        self.expected.append(answer)
 
     def emit(self, event: ListenResponse | Exception | None) -> None:
         self._out.put_nowait(event)

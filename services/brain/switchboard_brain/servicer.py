@@ -65,6 +65,7 @@ class BrainServicer(brain_pb2_grpc.BrainServicer):
             store, start.call_id, self._policy, self._clock, self._flags, self._search
         )
         session.sms_delivers = self._sms_delivers
+        session.sends_dtmf = start.sends_dtmf
         async for event in converse(session, start, wire.events_from_pb(requests)):
             yield response_to_pb(event)
         if self._live_calls is not None:

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from switchboard import telemetry
 from switchboard.clock import Clock
 from switchboard.converse import (
+    AgentSendDtmf,
     AgentSentence,
     AgentTransfer,
     AgentTurnDone,
@@ -39,6 +40,7 @@ from switchboard.converse import (
     ConverseResponse,
     Dtmf,
     EndCallRequest,
+    ExpectAnswer,
     PlayoutReport,
     SilenceTimeout,
     SmsRequest,
@@ -67,6 +69,7 @@ from switchboard_brain.policy.base import (
     Greet,
     KeysPressed,
     PolicyEvent,
+    PressKeys,
     Say,
     SendSms,
     TimeUp,
@@ -162,6 +165,7 @@ class ConversationSession:
         self._committed: list[str] = []
         self._region = region_of(call.initiate.phone_number)
         self.sms_delivers = False  # set by the servicer from dialer.sms
+        self.sends_dtmf = False  # set by the servicer from the stream's start
 
     @classmethod
     async def open(
@@ -244,13 +248,16 @@ class ConversationSession:
                 )
                 turn_id = new_turn_id("greeting")
                 return turn_id, self._turn(turn_id, Greet(resumed))
-            case UserTurn(turn_id=turn_id, text=text, lang=lang):
+            case UserTurn(turn_id=turn_id, text=text, lang=lang, keypad=keypad):
                 existing = self._agent_message(turn_id)
                 if existing is not None:
                     log.info(
                         "turn resent, replaying the stored answer", extra=self._fields(turn_id)
                     )
                     return turn_id, _events(self._replay(existing))
+                if keypad:
+                    human = self._human(turn_id, text, MessageAction.DTMF)
+                    return turn_id, self._turn(turn_id, KeysPressed(text), human)
                 human = self._human(turn_id, text, MessageAction.TALK, lang)
                 return turn_id, self._turn(turn_id, CallerSaid(text), human)
             case Dtmf(digits=digits):
@@ -289,8 +296,9 @@ class ConversationSession:
         self, turn_id: str, event: PolicyEvent, human: Message | None = None
     ) -> AsyncGenerator[ConverseResponse, None]:
         """Streams the policy's parts; sentences leave once the caller's message is stored
-        (fillers may leave before: they are never stored). Text messages, transfer and
-        end_call leave only once the turn is complete: a cancelled turn sends none."""
+        (fillers may leave before: they are never stored). Text messages, key presses,
+        transfer and end_call leave only once the turn is complete: a cancelled turn sends
+        none."""
         started = time.perf_counter()
         self._committed = []
         caller_stored: asyncio.Task[None] | None = None
@@ -298,9 +306,10 @@ class ConversationSession:
             caller_stored = asyncio.create_task(
                 self._append([human]), name=f"brain-store-caller-{turn_id}"
             )
-        parts = self._policy.stream(self._context(), event)
+        ctx = self._context()
+        parts = self._policy.stream(ctx, event)
         spoken: list[str] = []
-        texts: list[SmsRequest] = []
+        requests: list[SmsRequest | AgentSendDtmf] = []
         filler_only = True
         end = TurnEnd()
         first_ms: float | None = None
@@ -321,7 +330,9 @@ class ConversationSession:
                         if not filler:
                             spoken.append(text)
                     case SendSms(to=to, text=text):
-                        texts.append(SmsRequest(to, text, turn_id))
+                        requests.append(SmsRequest(to, text, turn_id))
+                    case PressKeys(digits=digits):
+                        requests.append(AgentSendDtmf(turn_id, digits))
                     case ChangeSpeech(lang=lang, prosody_rate=rate):
                         yield SpeechSettings(lang, rate)
                     case TurnEnd():
@@ -359,8 +370,11 @@ class ConversationSession:
                 tool_calls=[*end.tool_calls, *actions_to_tool_calls(turn_id, end.actions)],
             )
             await self._append([agent], end.policy_state)
-        for sms in texts:
-            yield sms
+        if not filler_only:  # "are you still there?" leaves the last question in force
+            for out in self._expectation(ctx, turn_id):
+                yield out
+        for request in requests:
+            yield request
         for out in self._closing(turn_id, end.actions):
             yield out
 
@@ -405,6 +419,7 @@ class ConversationSession:
             save_reminder=self._save_reminder,
             set_language=self._set_language,
             sms_delivers=self.sms_delivers,
+            sends_dtmf=self.sends_dtmf,
         )
 
     async def _update_claim(self, field: str, value: str) -> str:
@@ -461,7 +476,14 @@ class ConversationSession:
             AgentSentence(message.turn_id, index, text, False)
             for index, text in enumerate(sentences)
         ]
+        events += self._expectation(self._context(), message.turn_id)
         return events + self._closing(message.turn_id, actions_from_tool_calls(message.tool_calls))
+
+    def _expectation(self, ctx: TurnContext, turn_id: str) -> list[ConverseResponse]:
+        """What the caller's answer to the turn should be, if the policy knows (the
+        speech service may then end a complete answer before the full silence window)."""
+        expected = self._policy.expected_answer(ctx, self.call.policy_state)
+        return [ExpectAnswer(turn_id, expected)] if expected is not None else []
 
     def _agent_message(self, turn_id: str) -> Message | None:
         return next(

@@ -11,6 +11,7 @@ from switchboard.config import DialerSettings
 from switchboard.features import FeatureFlags
 from switchboard_dialer.dialer import Dialer
 from switchboard_dialer.inbound import InboundLines
+from switchboard_dialer.leases import CallLeases, lease_of
 from switchboard_dialer.ports import BrainPort, CallStore, SpeechPort
 from switchboard_dialer.registry import CallRegistry
 from switchboard_dialer.servicer import DialerServicer
@@ -33,11 +34,18 @@ class DialerApp:
     telephony: TelephonyProvider
     sms: SmsProvider
     servicer: DialerServicer
+    leases: CallLeases
 
     async def start(self) -> None:
-        """Starts the telephony provider (binds its sockets); awaited once before serving."""
+        """Ends the calls this replica held before a restart, starts the telephony provider
+        (binds its sockets) and the lease renewals; awaited once before serving."""
+        await self.leases.end_own_orphans()
         await self.telephony.start()
-        log.info("telephony started", extra={"provider": self.telephony.name})
+        log.info(
+            "telephony started",
+            extra={"provider": self.telephony.name, "replica": self.leases.owner},
+        )
+        self.leases.start()
 
     async def drain(self, timeout_sec: float) -> None:
         """SIGTERM: refuses new calls, lets the live ones finish for up to ``timeout_sec``,
@@ -48,6 +56,7 @@ class DialerApp:
     async def stop(self) -> None:
         """Hangs up every live call (reason ``shutdown``), then releases the providers."""
         await self.registry.stop_all(SHUTDOWN_REASON)
+        await self.leases.close()  # after the calls ended: their leases are released
         await self.telephony.close()
         await self.sms.close()
         log.info("dialer stopped")
@@ -78,10 +87,13 @@ def build_dialer(
             settings,
             speech=speech,
             clock=clock,
+            sends_dtmf=telephony.sends_dtmf,
         )
 
-    registry = CallRegistry(store, new_session, settings, clock=clock)
+    lease = lease_of(settings)
+    registry = CallRegistry(store, new_session, settings, clock=clock, lease=lease)
     inbound = InboundLines(settings.inbound)
-    dialer = Dialer(store, telephony, registry, sms_provider, flags, inbound)
+    dialer = Dialer(store, telephony, registry, sms_provider, flags, inbound, lease=lease)
     servicer = DialerServicer(dialer, telephony)
-    return DialerApp(dialer, registry, telephony, sms_provider, servicer)
+    leases = CallLeases(store, registry, lease, settings, clock)
+    return DialerApp(dialer, registry, telephony, sms_provider, servicer, leases)

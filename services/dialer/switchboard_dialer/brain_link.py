@@ -44,8 +44,10 @@ class BrainLink:
         on_event: EventHandler,
         reconnect_timeout_sec: float,
         clock: Clock,
+        sends_dtmf: bool = False,
     ) -> None:
         self._brain = brain
+        self._sends_dtmf = sends_dtmf
         self._call_id = call_id
         self._on_event = on_event
         self._clock = clock
@@ -97,7 +99,7 @@ class BrainLink:
     async def _converse_once(self, reconnect: bool) -> None:
         stream = await self._brain.converse()
         try:
-            await stream.send(ConversationStart(call_id=self._call_id, reconnect=reconnect))
+            await stream.send(ConversationStart(self._call_id, reconnect, self._sends_dtmf))
             if reconnect and self._pending_turn is not None:
                 await stream.send(self._pending_turn)
             await run_duplex(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from switchboard import domain
+from switchboard.call_leases import CallLease
 from switchboard.errors import FailedPrecondition, InvalidArgument, SwitchboardError, Unavailable
 from switchboard.features import FeatureFlags
 from switchboard.phones import parse_e164
@@ -33,8 +34,10 @@ class Dialer:
         sms: SmsProvider,
         flags: FeatureFlags,
         inbound: InboundLines,
+        lease: CallLease | None = None,
     ) -> None:
         self._store = store
+        self._lease = lease
         self._telephony = telephony
         self._registry = registry
         self._sms = sms
@@ -71,7 +74,10 @@ class Dialer:
         call = await self._open_call(request, domain.CallDirection.OUTBOUND, request)
         if self._registry.is_live(call.call_id):
             raise FailedPrecondition("this conversation is already live; hang it up first")
-        call = await self._store.set_call_state(call.call_id, domain.CallState.DIALING)
+        # Leased to this replica in the same write: if it dies, the call is ended for it.
+        call = await self._store.set_call_state(
+            call.call_id, domain.CallState.DIALING, lease=self._lease
+        )
         try:
             ring = await self._telephony.dial(call.call_id, request.phone_number)
         except SwitchboardError as exc:

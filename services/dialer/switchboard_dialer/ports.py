@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Protocol
 
 from switchboard import domain
+from switchboard.call_leases import CallLease
 from switchboard.converse import ConverseRequest, ConverseResponse
+from switchboard.media import ExpectedAnswer
 from switchboard.speech import (
     ListenConfig,
     ListenResponse,
@@ -29,8 +31,18 @@ class CallStore(Protocol):
     ) -> domain.Call | None: ...
 
     async def set_call_state(
-        self, call_id: str, state: domain.CallState, reason: str = ""
+        self,
+        call_id: str,
+        state: domain.CallState,
+        reason: str = "",
+        lease: CallLease | None = None,
     ) -> domain.Call: ...
+
+    async def renew_call_leases(
+        self, owner: str, call_ids: list[str], lease_sec: float
+    ) -> list[str]: ...
+
+    async def end_orphaned_calls(self, owner: str = "", limit: int = 100) -> list[str]: ...
 
     async def append_messages(
         self, call_id: str, messages: list[domain.Message], policy_state: str | None = None
@@ -61,6 +73,8 @@ class ListenStream(Protocol):
     async def send_frame(self, pcm: bytes) -> None: ...
 
     async def set_lang(self, lang: str) -> None: ...
+
+    async def expect(self, answer: ExpectedAnswer) -> None: ...
 
     async def receive(self) -> ListenResponse | None:
         """The next event; None when the service closed the stream."""

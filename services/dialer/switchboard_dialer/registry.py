@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from switchboard import domain, telemetry
+from switchboard.call_leases import CallLease
 from switchboard.clock import Clock, SystemClock
 from switchboard.config import DialerSettings
-from switchboard.errors import SwitchboardError
+from switchboard.errors import FailedPrecondition, SwitchboardError
 from switchboard.tasks import cancel_and_wait, wait_on_clock
 from switchboard.telemetry_metrics import LIVE_CALLS
 from switchboard_dialer.ports import CallStore
@@ -61,15 +62,21 @@ class CallRegistry:
         new_session: SessionFactory,
         settings: DialerSettings,
         clock: Clock | None = None,
+        lease: CallLease | None = None,
     ) -> None:
         self._store = store
         self._new_session = new_session
         self._settings = settings
         self._clock = clock or SystemClock()
+        self._lease = lease
         self._live: dict[str, LiveCall] = {}
 
     def is_live(self, call_id: str) -> bool:
         return call_id in self._live
+
+    def live_call_ids(self) -> list[str]:
+        """The calls this replica runs now, ringing or connected."""
+        return list(self._live)
 
     def get(self, call_id: str) -> LiveCall | None:
         return self._live.get(call_id)
@@ -224,11 +231,20 @@ class CallRegistry:
         session: CallSession | None = None,
     ) -> None:
         try:
-            call = await self._store.set_call_state(call.call_id, domain.CallState.IN_PROGRESS)
-        except SwitchboardError:
+            # Leased here with its answer: an inbound call's first live state.
+            call = await self._store.set_call_state(
+                call.call_id, domain.CallState.IN_PROGRESS, lease=self._lease
+            )
+        except SwitchboardError as exc:
             if session is not None:
                 await session.abandon()
             await line.hang_up("error")  # the caller must not wait on a call nobody runs
+            if isinstance(exc, FailedPrecondition):
+                # Another replica runs this conversation: its state is that replica's.
+                log.warning(
+                    "call not connected: live on another replica", extra={"call_id": call.call_id}
+                )
+                return
             raise
         log.info("call connected", extra={"call_id": call.call_id})
         if session is None:

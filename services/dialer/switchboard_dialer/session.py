@@ -27,6 +27,7 @@ from switchboard import domain
 from switchboard.clock import Clock, SystemClock
 from switchboard.config import DialerSettings
 from switchboard.converse import (
+    AgentSendDtmf,
     AgentSentence,
     AgentTransfer,
     AgentTurnDone,
@@ -34,8 +35,8 @@ from switchboard.converse import (
     CallTimeUp,
     CancelAgentTurn,
     ConverseResponse,
-    Dtmf,
     EndCallRequest,
+    ExpectAnswer,
     PlayoutReport,
     SilenceTimeout,
     SmsRequest,
@@ -44,10 +45,11 @@ from switchboard.converse import (
 )
 from switchboard.errors import FailedPrecondition, SwitchboardError
 from switchboard.features import FeatureFlags
-from switchboard.phones import parse_e164
+from switchboard.phones import national_digits, parse_e164
 from switchboard.tasks import TaskOwner, Timer
 from switchboard_dialer.brain_link import BrainLink
 from switchboard_dialer.ending import Ending, LineAction, carry_out
+from switchboard_dialer.keypad import KeypadEntry
 from switchboard_dialer.media.events import (
     CallerQuiet,
     CallerStartedSpeaking,
@@ -89,6 +91,7 @@ class CallSession:
         settings: DialerSettings,
         speech: SpeechPort | None = None,
         clock: Clock | None = None,
+        sends_dtmf: bool = False,
     ) -> None:
         self.call = call
         self.call_id = call.call_id
@@ -102,7 +105,12 @@ class CallSession:
         self._flags = flags
         self._settings = settings
         self._link = BrainLink(
-            brain, call.call_id, self._on_brain_event, settings.reconnect_timeout_sec, self._clock
+            brain,
+            call.call_id,
+            self._on_brain_event,
+            settings.reconnect_timeout_sec,
+            self._clock,
+            sends_dtmf=sends_dtmf,
         )
         self._ending: asyncio.Future[Ending] = asyncio.get_running_loop().create_future()
         # Per agent turn, the highest sentence index delivered: a re-emitted turn
@@ -111,12 +119,13 @@ class CallSession:
         self._done_turns: set[str] = set()
         # An end_call or transfer waiting for its turn to be delivered in full.
         self._after_turn: dict[str, Ending] = {}
-        # Text messages a turn asked for, sent once it was delivered in full.
-        self._sms_after_turn: dict[str, list[SmsRequest]] = {}
+        # Text messages and key presses a turn asked for, done once it was delivered in full.
+        self._after_turn_requests: dict[str, list[SmsRequest | AgentSendDtmf]] = {}
         self._silence_timer = Timer(
             f"call-{self.call_id}-silence", self._caller_silent, self._clock
         )
         self._silence_count = 0
+        self._keypad = KeypadEntry(self.call_id, self._keys_typed, flags, self._clock)
         self._tasks = TaskOwner(f"call-{self.call_id}")
         self._started = False
         self._turn_trace = TurnTrace(self.call_id, self._clock)
@@ -174,6 +183,7 @@ class CallSession:
         finally:
             await self._tasks.close()
             await self._silence_timer.close()
+            await self._keypad.close()
             self._turn_trace.close()
         reason = await carry_out(ending, self.line, self._store, self.call_id)
         log.info("call session ended", extra={"call_id": self.call_id, "reason": reason})
@@ -285,8 +295,9 @@ class CallSession:
             )
             self._finish(Ending(reason="error"))
 
-    # Caller events: whole turns (text lines), touch tones and the hang-up. A voice
-    # line's turns come from its VoicePipeline, as media events (below).
+    # Caller events: whole turns (text lines), touch tones (collected into keypad turns)
+    # and the hang-up. A voice line's spoken turns come from its VoicePipeline, as media
+    # events (below).
     async def _caller_loop(self) -> None:
         while True:
             event = await self.line.next_event()
@@ -296,8 +307,9 @@ class CallSession:
                     self._send_turn(UserTurn(turn_id=str(uuid.uuid4()), text=text))
                 case CallerDtmf(digits=digits):
                     self._caller_active()
-                    self._link.send(Dtmf(digits=digits))
+                    self._keypad.press(digits)
                 case CallerGone(reason=reason):
+                    self._keypad.submit()  # what was typed before the hang-up is kept
                     self._disarm_silence()
                     self._link.send(CallerHangup(reason=reason))
                     if not await self._link.flush(HANGUP_FLUSH_SEC):
@@ -322,13 +334,17 @@ class CallSession:
                         turn_id,
                         Ending(reason="transferred", action=LineAction.TRANSFER, target=target),
                     )
-            case SmsRequest(turn_id=turn_id):
+            case SmsRequest(turn_id=turn_id) | AgentSendDtmf(turn_id=turn_id):
                 if turn_id and turn_id not in self._done_turns:
-                    self._sms_after_turn.setdefault(turn_id, []).append(event)
+                    self._after_turn_requests.setdefault(turn_id, []).append(event)
                 else:
-                    await self._send_sms(event)
+                    await self._carry_out(event)
             case SpeechSettings(lang=lang, prosody_rate=rate):
                 await self.output.change_speech(lang, rate)
+            case ExpectAnswer(answer=answer):
+                await self.output.expect(answer)
+                typed_number = answer.type is domain.ClaimFieldType.PHONE_NUMBER
+                self._keypad.expect_digits(national_digits(answer.region) if typed_number else None)
 
     async def _deliver(self, sentence: AgentSentence) -> None:
         """The sentence to the output, once (a filler every time it comes)."""
@@ -339,6 +355,10 @@ class CallSession:
             self._delivered[sentence.turn_id] = sentence.index
         self._turn_trace.sentence_out(sentence.turn_id)
         await self.output.say(sentence)
+
+    def _keys_typed(self, digits: str) -> None:
+        """A complete keypad entry: one caller turn, marked as typed."""
+        self._send_turn(UserTurn(turn_id=str(uuid.uuid4()), text=digits, keypad=True))
 
     def _send_turn(self, turn: UserTurn) -> None:
         self._turn_trace.caller_turn(turn.turn_id)
@@ -352,25 +372,41 @@ class CallSession:
             if self._line is not None:
                 await self._line.turn_done(turn_id)
             self._arm_silence()
-        for sms in self._sms_after_turn.pop(turn_id, []):
-            await self._send_sms(sms)
+        for request in self._after_turn_requests.pop(turn_id, []):
+            await self._carry_out(request)
         pending = self._after_turn.pop(turn_id, None)
         if pending is not None:
             self._settle(pending)
 
     def _turn_interrupted(self, turn_id: str, heard: str, spoken: bool) -> None:
         """The caller talked over the turn: the brain stops deciding it and hears what
-        was played; its end_call, transfer and text messages do not run ("wait!" over
-        the goodbye keeps the call)."""
+        was played; its end_call, transfer, text messages and key presses do not run
+        ("wait!" over the goodbye keeps the call)."""
         self._turn_trace.agent_turn_ended(turn_id, "interrupted")
         self._link.send(CancelAgentTurn(turn_id))
         if spoken:  # the brain stores only what the caller heard
             self._link.send(PlayoutReport(turn_id, heard, interrupted=True))
         self._done_turns.add(turn_id)
-        self._sms_after_turn.pop(turn_id, None)
+        self._after_turn_requests.pop(turn_id, None)
         if self._after_turn.pop(turn_id, None) is not None:
             log.info(
                 "turn's ending dropped: the caller interrupted", extra={"call_id": self.call_id}
+            )
+
+    async def _carry_out(self, request: SmsRequest | AgentSendDtmf) -> None:
+        if isinstance(request, SmsRequest):
+            await self._send_sms(request)
+        else:
+            await self._press_keys(request.digits)
+
+    async def _press_keys(self, digits: str) -> None:
+        """The bot presses keys (a menu); a line that cannot is logged, the call goes on."""
+        try:
+            await self.line.send_dtmf(digits)
+        except SwitchboardError as exc:
+            log.warning(
+                "touch tones not sent",
+                extra={"call_id": self.call_id, "error": exc.message, "pii_digits": digits},
             )
 
     async def _send_sms(self, sms: SmsRequest) -> None:

@@ -118,7 +118,7 @@ async def test_the_media_stream_answers_the_ring_and_carries_audio_and_tones(
     assert await line.next_event() == CallerDtmf("5")
     line.play_frame(b"\x00" * FRAME_BYTES)
     assert isinstance(await next_down(down), AudioFrame)
-    line.sentence_played("t1", 0)
+    line.sentence_played("t1", 0, "Hello.")
     assert await next_down(down) == BotSentencePlayed("t1", 0)
     await line.turn_done("t1")
     assert await next_down(down) == BotTurnDone("t1")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import socket
 import sys
 
 import uvicorn
@@ -17,10 +19,11 @@ from switchboard.service_main import GIL_SWITCH_INTERVAL_SEC
 from switchboard.telemetry import configure_telemetry, shutdown_telemetry
 from switchboard_gateway.app import create_app
 from switchboard_gateway.carrier_grpc import GrpcCarrierLink
-from switchboard_gateway.grpc_backend import GrpcCallBackend
+from switchboard_gateway.grpc_backend import GrpcCallBackend, GrpcWebhookJobs
 from switchboard_gateway.header_timeout import with_header_timeout
 from switchboard_gateway.middleware import QuietWebSockets
 from switchboard_gateway.phone_grpc import GrpcPhoneExchange
+from switchboard_gateway.webhook_delivery import WebhookDispatcher
 
 log = logging.getLogger("switchboard_gateway")
 
@@ -33,11 +36,24 @@ async def serve(settings: Settings) -> None:
     # gRPC aio channels belong to the running loop, so the backend is built here.
     logging.getLogger("uvicorn.error").addFilter(QuietWebSockets())
     backend = GrpcCallBackend(settings.services)
+    hooks = settings.gateway.webhooks
+    webhooks = (
+        WebhookDispatcher(
+            GrpcWebhookJobs(settings.services.store),
+            settings.gateway.api_keys,
+            hooks,
+            worker_id=f"gateway-{socket.gethostname()}-{os.getpid()}",
+            public_url=settings.gateway.public_url,
+        )
+        if hooks.worker
+        else None
+    )
     app = create_app(
         settings,
         backend,
         GrpcPhoneExchange(settings.services),
         carriers=GrpcCarrierLink(settings.services.dialer),
+        webhooks=webhooks,
     )
     config = uvicorn.Config(
         app,

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from switchboard.config import Settings
 from switchboard_gateway import (
     acs_routes,
+    call_control_api,
     calls_api,
     docs,
     health,
@@ -28,6 +29,7 @@ from switchboard_gateway.phone_handoff import HandoffExchange
 from switchboard_gateway.phone_link import PhoneExchange
 from switchboard_gateway.problems import install_error_handlers
 from switchboard_gateway.rate_limits import RateLimit
+from switchboard_gateway.webhook_delivery import WebhookDispatcher
 
 VERSION = "0.1.0"
 # Pages a browser opens from a link; they accept ``?key=`` (see :mod:`switchboard_gateway.auth`).
@@ -50,18 +52,24 @@ def create_app(
     phones: PhoneExchange | None = None,
     clock: Callable[[], float] = time.time,
     carriers: CarrierLink | None = None,
+    webhooks: WebhookDispatcher | None = None,
 ) -> FastAPI:
     """The ASGI app; ``calls`` and ``phones`` are closed when the app shuts down.
 
     Without ``phones`` the softphone page is served but its line refuses to connect.
     ``clock`` (seconds since the epoch) dates browser sessions and paces rate limits.
+    ``webhooks`` posts completion webhooks while the app runs.
     """
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if webhooks is not None:
+            webhooks.start()
         try:
             yield
         finally:
+            if webhooks is not None:
+                await webhooks.stop()
             await calls.close()
             if phones is not None:
                 await phones.close()
@@ -88,6 +96,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(calls_api.router)
+    app.include_router(call_control_api.router)
     app.include_router(reports.router)
     app.include_router(docs.router)
     app.include_router(softphone.pages)

@@ -28,6 +28,7 @@ from fastapi import Depends, Request, WebSocket
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from switchboard_gateway.problems import ApiError
+from switchboard_gateway.webhook_signing import client_id
 
 SESSION_COOKIE = "switchboard_session"
 SESSION_MAX_AGE_SEC = 12 * 3600
@@ -133,6 +134,14 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 async def require_api_key(request: Request, credentials: Credentials) -> None:
     """Dependency of the JSON API: a valid Bearer key."""
     _check_bearer(_keys(request), credentials)
+
+
+async def api_client(credentials: Credentials) -> str:
+    """The client a JSON API request comes from: the id of its API key (checked by
+    :func:`require_api_key` first), never the key itself."""
+    if credentials is None:
+        raise unauthorized("an API key is required: send Authorization: Bearer <key>")
+    return client_id(credentials.credentials)
 
 
 async def require_browser_session(request: Request, credentials: Credentials) -> None:

@@ -6,10 +6,12 @@ The HTTP layer depends only on :class:`CallBackend`; production wires in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from switchboard.domain import Call, CallRequest
+from switchboard.call_control import CallWebhook, IdempotencyRecord
+from switchboard.domain import Call, CallRequest, CallState
 from switchboard.errors import DeadlineExceeded
 
 # The services the readiness probe checks, in the order it reports them.
@@ -42,8 +44,37 @@ class CallBackend(Protocol):
         """The call with its transcript; ``NotFound`` when there is none."""
         ...
 
-    async def list_calls(self, phone_number: str = "", limit: int = 100) -> tuple[list[Call], int]:
-        """Newest first, without transcripts, plus the total number of matches."""
+    async def list_calls(
+        self, phone_number: str = "", limit: int = 100, states: Sequence[CallState] = ()
+    ) -> tuple[list[Call], int]:
+        """Newest first, without transcripts, plus the total number of matches
+        (``states``: only calls in one of them)."""
+        ...
+
+    async def hang_up(self, call_id: str, reason: str) -> bool:
+        """Ends (or cancels, while it rings) a live call; False when no dialer runs it."""
+        ...
+
+    async def transfer(self, call_id: str, target: str) -> bool:
+        """Hands a connected call to ``target`` (E.164); False when it is not connected."""
+        ...
+
+    async def claim_idempotency_key(
+        self, client: str, key: str, request_hash: str
+    ) -> IdempotencyRecord:
+        """Claims a client's idempotency key for a request, or the first request's record."""
+        ...
+
+    async def settle_idempotency_key(self, client: str, key: str, call_id: str) -> None:
+        """Records the call a key's request placed."""
+        ...
+
+    async def release_idempotency_key(self, client: str, key: str) -> None:
+        """Forgets an unsettled key whose request placed no call."""
+        ...
+
+    async def set_call_webhook(self, webhook: CallWebhook) -> None:
+        """Where the call's completion report is posted (the store queues the delivery)."""
         ...
 
     async def readiness(self) -> list[ServiceCheck]:

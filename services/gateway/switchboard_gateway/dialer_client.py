@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 
 from switchboard import convert, domain
@@ -45,3 +47,23 @@ class DialerClient:
                 ) from exc
             raise domain_error(exc) from exc
         return convert.call_from_pb(reply)
+
+    async def hang_up(self, call_id: str, reason: str) -> bool:
+        """Ends or cancels the call if this dialer runs it; whether it did."""
+        reply = await self._unary(
+            self._stub.HangUp, dialer_pb2.HangUpRequest(call_id=call_id, reason=reason)
+        )
+        return bool(reply.was_live)
+
+    async def transfer(self, call_id: str, target: str) -> bool:
+        """Transfers the connected call to ``target``; whether the dialer accepted it."""
+        reply = await self._unary(
+            self._stub.Transfer, dialer_pb2.TransferCallRequest(call_id=call_id, target=target)
+        )
+        return bool(reply.accepted)
+
+    async def _unary(self, method: Any, request: Any) -> Any:
+        try:
+            return await method(request, timeout=self._timeout)
+        except grpc.aio.AioRpcError as exc:
+            raise domain_error(exc) from exc

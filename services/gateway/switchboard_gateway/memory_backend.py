@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from switchboard.call_control import CallWebhook, IdempotencyRecord
 from switchboard.domain import Call, CallRequest, CallState
 from switchboard.errors import NotFound
 from switchboard_gateway.backend import DEPENDENCIES, ServiceCheck
@@ -19,6 +21,9 @@ class InMemoryCallBackend:
         self.healthy: dict[str, bool] = dict.fromkeys(DEPENDENCIES, True)
         self.fail_with: Exception | None = None
         self.closed = False
+        self.keys: dict[tuple[str, str], IdempotencyRecord] = {}
+        self.webhooks: dict[str, CallWebhook] = {}
+        self.transfers: list[tuple[str, str]] = []
         self._clock = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
 
     def add(self, call: Call) -> Call:
@@ -56,15 +61,58 @@ class InMemoryCallBackend:
             raise NotFound(f"no call {call_id}")
         return self.calls[call_id]
 
-    async def list_calls(self, phone_number: str = "", limit: int = 100) -> tuple[list[Call], int]:
+    async def list_calls(
+        self, phone_number: str = "", limit: int = 100, states: Sequence[CallState] = ()
+    ) -> tuple[list[Call], int]:
         self._raise_if_failing()
         matches = [
             c
             for c in self.calls.values()
-            if not phone_number or c.initiate.phone_number == phone_number
+            if (not phone_number or c.initiate.phone_number == phone_number)
+            and (not states or c.state in states)
         ]
         matches.sort(key=lambda c: c.created_at or datetime.min.replace(tzinfo=UTC), reverse=True)
         return [c.model_copy(update={"messages": []}) for c in matches[:limit]], len(matches)
+
+    async def hang_up(self, call_id: str, reason: str) -> bool:
+        """A call that is not over ends at once (a dialer does it a moment later)."""
+        self._raise_if_failing()
+        call = self.calls.get(call_id)
+        if call is None or call.state.is_terminal:
+            return False
+        self.add(call.model_copy(update={"state": CallState.ENDED, "state_reason": reason}))
+        return True
+
+    async def transfer(self, call_id: str, target: str) -> bool:
+        self._raise_if_failing()
+        call = self.calls.get(call_id)
+        if call is None or call.state is not CallState.IN_PROGRESS:
+            return False
+        self.transfers.append((call_id, target))
+        self.add(call.model_copy(update={"state": CallState.TRANSFERRING}))
+        return True
+
+    async def claim_idempotency_key(
+        self, client: str, key: str, request_hash: str
+    ) -> IdempotencyRecord:
+        self._raise_if_failing()
+        found = self.keys.get((client, key))
+        if found is not None:
+            return found
+        self.keys[(client, key)] = IdempotencyRecord(client, key, request_hash)
+        return IdempotencyRecord(client, key, request_hash, fresh=True)
+
+    async def settle_idempotency_key(self, client: str, key: str, call_id: str) -> None:
+        record = self.keys[(client, key)]
+        self.keys[(client, key)] = IdempotencyRecord(client, key, record.request_hash, call_id)
+
+    async def release_idempotency_key(self, client: str, key: str) -> None:
+        if (client, key) in self.keys and not self.keys[(client, key)].call_id:
+            del self.keys[(client, key)]
+
+    async def set_call_webhook(self, webhook: CallWebhook) -> None:
+        self._raise_if_failing()
+        self.webhooks[webhook.call_id] = webhook
 
     async def readiness(self) -> list[ServiceCheck]:
         return [ServiceCheck(name, self.healthy[name]) for name in DEPENDENCIES]

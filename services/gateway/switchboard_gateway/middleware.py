@@ -65,6 +65,11 @@ class BodyGuard:
                 await too_big(scope, receive, send)
                 return
         content_type = headers.get("content-type", "")
+        no_body = declared == "0" or (declared is None and "transfer-encoding" not in headers)
+        if not content_type and no_body:
+            # A POST without a body (POST /call/{id}/hangup): nothing to guard.
+            await self.app(scope, receive, send)
+            return
         form = str(scope["path"]).startswith(self.form_paths) and is_form(content_type)
         if not form and not is_json(content_type):
             await reject(415, "the body must be JSON: send Content-Type: application/json")(

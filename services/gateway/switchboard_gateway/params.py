@@ -8,12 +8,17 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
 
+from switchboard.domain import CallState
 from switchboard.phones import E164_EXAMPLE
 from switchboard_gateway.backend import CallBackend
 from switchboard_gateway.problems import ApiError
 from switchboard_gateway.request_model import e164
 
 MAX_LIST = 100
+LIVE = "live"
+# A call not over yet: the dialer may still hang it up.
+LIVE_STATES = tuple(s for s in CallState if not s.is_terminal)
+STATE_FILTERS = (LIVE, *(s.value for s in CallState))
 
 
 def call_id_of(value: str) -> str:
@@ -42,6 +47,19 @@ def phone_filter_of(value: str | None) -> str:
             422,
             f"phone_number {exc} (URL-encode the '+' as %2B, e.g. %2B{E164_EXAMPLE[1:]})",
         ) from exc
+
+
+def states_of(value: str | None) -> tuple[CallState, ...]:
+    """The states a ``?state=`` filter keeps: ``live`` is every state not over; none
+    when absent; 422 for a word that is not a state."""
+    if value is None:
+        return ()
+    if value == LIVE:
+        return LIVE_STATES
+    try:
+        return (CallState(value),)
+    except ValueError as exc:
+        raise ApiError(422, f"state must be one of {', '.join(STATE_FILTERS)}") from exc
 
 
 def _backend(request: Request) -> CallBackend:

@@ -225,6 +225,15 @@ class CallInitiate(BaseModel):
         examples=["America/Los_Angeles"],
     )
     voice: str = Field("", max_length=100, description="Provider voice; its default when empty")
+    callback_url: str | None = Field(
+        None,
+        max_length=2048,
+        description=(
+            "Where the call's report is posted, signed, once it ended (after its synthesis); "
+            "https:// to a public host"
+        ),
+        examples=["https://hooks.example.com/switchboard/calls"],
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -107,7 +107,7 @@ def test_a_query_parameter_the_api_does_not_take_is_a_422_naming_the_ones_it_doe
     response = client.get("/call?phone=%2B14155550123")
     assert response.status_code == 422
     assert response.json()["error"]["message"] == (
-        "unknown query parameter 'phone'; it takes phone_number"
+        "unknown query parameter 'phone'; it takes phone_number, state"
     )
     assert client.get("/call?phone_number=%2B14155550123").status_code == 200
 

@@ -219,9 +219,9 @@ def test_a_timezone_that_is_not_an_iana_name_is_rejected(
 def test_unknown_top_level_fields_are_rejected(
     client: TestClient, backend: InMemoryCallBackend, payload: dict[str, Any]
 ) -> None:
-    payload["callback_url"] = "https://example.com"
+    payload["webhook_url"] = "https://example.com"
     assert_rejected(
-        client.post("/call", json=payload), 422, backend, "callback_url is not a known field"
+        client.post("/call", json=payload), 422, backend, "webhook_url is not a known field"
     )
 
 

@@ -35,6 +35,8 @@ STT = Seam(
     {
         "local": Vendor("switchboard_speech.stt.whisper:WhisperSTT", extra=_LOCAL),
         "azure": Vendor("switchboard_speech.stt.azure:AzureSTT", extra=_AZURE),
+        # No model: for the whole-system benchmarks (bench/cluster), never for callers.
+        "instant": Vendor("switchboard_speech.stt.instant:InstantSTT"),
     },
 )
 TTS = Seam(
@@ -43,6 +45,7 @@ TTS = Seam(
     {
         "local": Vendor("switchboard_speech.tts.piper:PiperTTS", extra=_LOCAL),
         "azure": Vendor("switchboard_speech.tts.azure:AzureTTS", extra=_AZURE),
+        "instant": Vendor("switchboard_speech.tts.instant:InstantTTS"),
     },
 )
 

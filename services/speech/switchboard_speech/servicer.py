@@ -18,7 +18,7 @@ import grpc
 from switchboard.errors import InvalidArgument
 from switchboard.features import FeatureFlags
 from switchboard.grpc_edge import grpc_errors
-from switchboard.media import AudioFrame
+from switchboard.media import AudioFrame, ExpectedAnswer
 from switchboard.speech import (
     CancelTurn,
     ListenConfig,
@@ -116,11 +116,13 @@ class SpeechServicer(speech_pb2_grpc.SpeechServicer):
                         await session.on_frame(frame.pcm, frame.timestamp_ms)
                     case ListenSettings(lang=lang):
                         session.set_lang(lang)
+                    case ExpectedAnswer() as expected:
+                        session.expect(expected)
                     case _:
                         kind = request.WhichOneof("event")
                         raise InvalidArgument(
-                            "after `config` a ListenRequest must be `audio` or `settings`, "
-                            f"got {kind}"
+                            "after `config` a ListenRequest must be `audio`, `settings` or "
+                            f"`expecting`, got {kind}"
                         )
             await session.drain()
             await outbox.close()

@@ -15,7 +15,7 @@ MISSING = Vendor("no_such_vendor_sdk.module:Engine", extra="requirements-azure.t
 
 
 def test_an_unknown_provider_name_lists_the_choices() -> None:
-    with pytest.raises(ConfigError, match=r"speech.stt: .*choose one of azure, local"):
+    with pytest.raises(ConfigError, match=r"speech.stt: .*choose one of azure, instant, local"):
         build_engines(SpeechSettings(stt="whisperx"))
 
 

@@ -88,23 +88,21 @@ async def assemble(conn: asyncpg.Connection, call_rows: Sequence[Record]) -> lis
 
 
 async def list_calls(
-    conn: asyncpg.Connection, phone_number: str, limit: int
+    conn: asyncpg.Connection,
+    phone_number: str,
+    limit: int,
+    states: Sequence[domain.CallState] = (),
 ) -> tuple[list[domain.Call], int]:
-    if phone_number:
-        total = await conn.fetchval(
-            "SELECT COUNT(*) FROM calls WHERE phone_number = $1", phone_number
-        )
-        found = await conn.fetch(
-            "SELECT * FROM calls WHERE phone_number = $1"
-            " ORDER BY created_at DESC, row_id DESC LIMIT $2",
-            phone_number,
-            limit,
-        )
-    else:
-        total = await conn.fetchval("SELECT COUNT(*) FROM calls")
-        found = await conn.fetch(
-            "SELECT * FROM calls ORDER BY created_at DESC, row_id DESC LIMIT $1", limit
-        )
+    # An empty filter matches everything: '' for the number, NULL for the states.
+    where = "WHERE ($1 = '' OR phone_number = $1) AND ($2::text[] IS NULL OR state = ANY($2))"
+    wanted = [s.value for s in states] or None
+    total = await conn.fetchval(f"SELECT COUNT(*) FROM calls {where}", phone_number, wanted)
+    found = await conn.fetch(
+        f"SELECT * FROM calls {where} ORDER BY created_at DESC, row_id DESC LIMIT $3",
+        phone_number,
+        wanted,
+        limit,
+    )
     return await assemble(conn, found), int(total)
 
 

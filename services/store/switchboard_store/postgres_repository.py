@@ -11,10 +11,12 @@ from typing import Any, TypeVar
 import asyncpg
 
 from switchboard import domain, telemetry
+from switchboard.call_leases import CallLease
 from switchboard.clock import Clock
 from switchboard.errors import InvalidArgument
-from switchboard_store import postgres_db, postgres_reads, postgres_writes, vectors
+from switchboard_store import postgres_db, postgres_leases, postgres_reads, postgres_writes, vectors
 from switchboard_store.job_queue import RetryPolicy
+from switchboard_store.postgres_control import PostgresControlRecords
 from switchboard_store.postgres_db import ConnectOptions
 from switchboard_store.postgres_jobs import PostgresJobQueue
 from switchboard_store.postgres_writes import Transaction
@@ -45,6 +47,7 @@ class PostgresCallRepository(StoredCallRepository):
         super().__init__(clock)
         self._pool = pool
         self._jobs = PostgresJobQueue(pool, self._clock, retry)
+        self._control = PostgresControlRecords(pool, self._write)
         self._index_version: tuple[int, datetime | None] | None = None
         self._closed = False
 
@@ -74,6 +77,10 @@ class PostgresCallRepository(StoredCallRepository):
     @property
     def jobs(self) -> PostgresJobQueue:
         return self._jobs
+
+    @property
+    def control(self) -> PostgresControlRecords:
+        return self._control
 
     async def close(self) -> None:
         self.notifier.close()
@@ -138,8 +145,10 @@ class PostgresCallRepository(StoredCallRepository):
     async def _load_call(self, call_id: str) -> domain.Call:
         return await self._read_one(lambda conn: postgres_reads.load_whole_call(conn, call_id))
 
-    async def _load_calls(self, number: str, limit: int) -> tuple[list[domain.Call], int]:
-        return await self._read(lambda conn: postgres_reads.list_calls(conn, number, limit))
+    async def _load_calls(
+        self, number: str, limit: int, states: Sequence[domain.CallState]
+    ) -> tuple[list[domain.Call], int]:
+        return await self._read(lambda conn: postgres_reads.list_calls(conn, number, limit, states))
 
     async def _load_open_call(
         self, number: str, since: datetime, wanted: str | None
@@ -150,11 +159,19 @@ class PostgresCallRepository(StoredCallRepository):
         )
 
     async def _store_call_state(
-        self, call_id: str, state: domain.CallState, reason: str
+        self, call_id: str, state: domain.CallState, reason: str, lease: CallLease | None
     ) -> domain.Call:
         return await self._write(
-            lambda tx: postgres_writes.set_call_state(tx, call_id, state, reason)
+            lambda tx: postgres_writes.set_call_state(tx, call_id, state, reason, lease)
         )
+
+    async def _store_lease_renewals(
+        self, owner: str, call_ids: Sequence[str], lease_sec: float
+    ) -> list[str]:
+        return await self._write(lambda tx: postgres_leases.renew(tx, owner, call_ids, lease_sec))
+
+    async def _store_orphan_endings(self, owner: str, limit: int) -> list[tuple[str, str]]:
+        return await self._write(lambda tx: postgres_leases.end_orphans(tx, owner, limit))
 
     async def _store_call_language(self, call_id: str, lang: str) -> domain.Call:
         return await self._write(lambda tx: postgres_writes.set_call_language(tx, call_id, lang))

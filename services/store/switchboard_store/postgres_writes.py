@@ -15,8 +15,9 @@ from datetime import datetime
 import asyncpg
 
 from switchboard import domain
+from switchboard.call_leases import CallLease
 from switchboard.jobs import POST_CALL, JobState
-from switchboard_store import postgres_reads, rows, vectors, write_rules
+from switchboard_store import postgres_control, postgres_reads, rows, vectors, write_rules
 from switchboard_store.postgres_reads import escape_text
 from switchboard_store.repository import ClaimUpdateResult, DocumentChunk, EventPayload
 from switchboard_store.validation import canonical_json
@@ -99,10 +100,14 @@ async def insert_call(
 
 
 async def set_call_state(
-    tx: Transaction, call_id: str, state: domain.CallState, reason: str
+    tx: Transaction,
+    call_id: str,
+    state: domain.CallState,
+    reason: str,
+    lease: CallLease | None = None,
 ) -> domain.Call:
     row = await postgres_reads.call_row(tx.conn, call_id, for_update=True)
-    change = write_rules.state_change(call_id, row, state, reason)
+    change = write_rules.state_change(call_id, row, state, reason, lease, tx.now)
     await tx.conn.execute(
         "UPDATE calls SET state = $1, state_reason = $2, attempt = attempt + $3 WHERE call_id = $4",
         state.value,
@@ -110,6 +115,8 @@ async def set_call_state(
         change.added_attempts,
         call_id,
     )
+    if change.lease is not None:
+        await write_lease(tx, call_id, change.lease)
     await tx.touch(call_id, interaction=True)
     if change.changed:
         await tx.add_event(call_id, state)
@@ -118,7 +125,19 @@ async def set_call_state(
         if change.post_call_job_id is not None:
             # The outbox: the job commits with the ending, or neither does.
             await queue_job(tx, POST_CALL, call_id, change.post_call_job_id)
+        elif state.is_terminal:
+            # Never connected: its report is complete now, so its webhook is due.
+            await postgres_control.queue_webhook(tx, call_id)
     return await postgres_reads.load_whole_call(tx.conn, call_id)
+
+
+async def write_lease(tx: Transaction, call_id: str, lease: write_rules.LeaseWrite) -> None:
+    await tx.conn.execute(
+        "UPDATE calls SET lease_owner = $1, lease_expires_at = $2 WHERE call_id = $3",
+        lease.owner,
+        lease.expires_at,
+        call_id,
+    )
 
 
 async def set_call_language(tx: Transaction, call_id: str, lang: str) -> domain.Call:
@@ -263,6 +282,7 @@ async def save_synthesis(
     )
     await tx.add_event(call_id, synthesis)
     await tx.touch(call_id)
+    await postgres_control.queue_webhook(tx, call_id)  # the report is complete
     return await postgres_reads.load_whole_call(tx.conn, call_id)
 
 

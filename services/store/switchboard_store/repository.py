@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 
 from switchboard import domain
 from switchboard.call_events import CallEvent, ClaimChange, EventPayload
+from switchboard.call_leases import CallLease
 from switchboard_store import validation
+from switchboard_store.control_records import ControlRecords
 from switchboard_store.job_queue import JobQueue
 from switchboard_store.notifier import EventNotifier
 
@@ -60,6 +62,11 @@ class CallRepository(ABC):
     def jobs(self) -> JobQueue:
         """The durable jobs this backend queues with its changes (post-call work)."""
 
+    @property
+    @abstractmethod
+    def control(self) -> ControlRecords:
+        """Idempotency keys and call webhooks (call control over REST)."""
+
     @abstractmethod
     async def create_call(
         self, initiate: domain.CallRequest, direction: domain.CallDirection
@@ -70,9 +77,13 @@ class CallRepository(ABC):
 
     @abstractmethod
     async def list_calls(
-        self, phone_number: str = "", limit: int = 100
+        self,
+        phone_number: str = "",
+        limit: int = 100,
+        states: Sequence[domain.CallState] = (),
     ) -> tuple[list[domain.Call], int]:
-        """Newest first, without messages; also the total count matching the filter."""
+        """Newest first, without messages; also the total count matching the filter
+        (``states``: only calls in one of them; empty for every state)."""
 
     @abstractmethod
     async def find_open_call(
@@ -85,8 +96,29 @@ class CallRepository(ABC):
 
     @abstractmethod
     async def set_call_state(
-        self, call_id: str, state: domain.CallState, reason: str = ""
-    ) -> domain.Call: ...
+        self,
+        call_id: str,
+        state: domain.CallState,
+        reason: str = "",
+        lease: CallLease | None = None,
+    ) -> domain.Call:
+        """The call's state; with ``lease`` and a live state, the call is leased to that
+        dialer replica in the same write (FailedPrecondition while another replica's
+        lease has not expired). An ended or failed call's lease is released."""
+
+    @abstractmethod
+    async def renew_call_leases(
+        self, owner: str, call_ids: Sequence[str], lease_sec: float
+    ) -> list[str]:
+        """Renews ``owner``'s leases on the unfinished calls among ``call_ids`` (taking
+        free or expired ones); returns the ids renewed, the others are lost to it."""
+
+    @abstractmethod
+    async def end_orphaned_calls(self, owner: str = "", limit: int = 100) -> list[str]:
+        """Ends as ``ended`` / ``line_dropped`` the unfinished calls leased by ``owner`` or,
+        without ``owner``, those whose lease expired; each ending is the same write as
+        :meth:`set_call_state`'s (a connected call queues its post-call job once).
+        Returns the ids ended, at most ``limit``."""
 
     @abstractmethod
     async def set_call_language(self, call_id: str, lang: str) -> domain.Call:

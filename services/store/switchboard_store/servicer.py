@@ -7,7 +7,8 @@ from typing import TypeAlias
 
 import grpc
 
-from switchboard import convert, domain
+from switchboard import call_control_wire, convert, domain
+from switchboard.call_control import CallWebhook
 from switchboard.grpc_edge import grpc_errors
 from switchboard.v1 import common_pb2, store_pb2, store_pb2_grpc
 from switchboard_store import wire
@@ -42,7 +43,8 @@ class StoreServicer(store_pb2_grpc.StoreServicer):
     async def ListCalls(
         self, request: store_pb2.ListCallsRequest, context: Context
     ) -> store_pb2.ListCallsResponse:
-        calls, total = await self._repo.list_calls(request.phone_number, request.limit)
+        states = [wire.call_state(s) for s in request.states]
+        calls, total = await self._repo.list_calls(request.phone_number, request.limit, states)
         return store_pb2.ListCallsResponse(
             calls=[convert.call_to_pb(c) for c in calls], total=total
         )
@@ -62,7 +64,10 @@ class StoreServicer(store_pb2_grpc.StoreServicer):
         self, request: store_pb2.SetCallStateRequest, context: Context
     ) -> common_pb2.Call:
         call = await self._repo.set_call_state(
-            request.call_id, wire.call_state(request.state), request.reason
+            request.call_id,
+            wire.call_state(request.state),
+            request.reason,
+            wire.call_lease(request.lease) if request.HasField("lease") else None,
         )
         return convert.call_to_pb(call)
 
@@ -173,7 +178,63 @@ class StoreServicer(store_pb2_grpc.StoreServicer):
         return store_pb2.ListJobsResponse(jobs=[convert.job_to_pb(j) for j in jobs])
 
     @grpc_errors
+    async def RenewCallLeases(
+        self, request: store_pb2.RenewCallLeasesRequest, context: Context
+    ) -> store_pb2.RenewCallLeasesResponse:
+        renewed = await self._repo.renew_call_leases(
+            request.owner, list(request.call_ids), request.lease_sec
+        )
+        return store_pb2.RenewCallLeasesResponse(renewed=renewed)
+
+    @grpc_errors
+    async def EndOrphanedCalls(
+        self, request: store_pb2.EndOrphanedCallsRequest, context: Context
+    ) -> store_pb2.EndOrphanedCallsResponse:
+        ended = await self._repo.end_orphaned_calls(request.owner, request.limit)
+        return store_pb2.EndOrphanedCallsResponse(call_ids=ended)
+
+    @grpc_errors
     async def ReplayJob(
         self, request: store_pb2.ReplayJobRequest, context: Context
     ) -> store_pb2.Job:
         return convert.job_to_pb(await self._jobs.replay(request.job_id))
+
+    @grpc_errors
+    async def ClaimIdempotencyKey(
+        self, request: store_pb2.ClaimIdempotencyKeyRequest, context: Context
+    ) -> store_pb2.IdempotencyRecord:
+        record = await self._repo.control.claim_idempotency_key(
+            request.client, request.key, request.request_hash, request.expire_after_sec
+        )
+        return call_control_wire.record_to_pb(record)
+
+    @grpc_errors
+    async def SettleIdempotencyKey(
+        self, request: store_pb2.SettleIdempotencyKeyRequest, context: Context
+    ) -> store_pb2.IdempotencyRecord:
+        record = await self._repo.control.settle_idempotency_key(
+            request.client, request.key, request.call_id
+        )
+        return call_control_wire.record_to_pb(record)
+
+    @grpc_errors
+    async def ReleaseIdempotencyKey(
+        self, request: store_pb2.ReleaseIdempotencyKeyRequest, context: Context
+    ) -> store_pb2.ReleaseIdempotencyKeyResponse:
+        released = await self._repo.control.release_idempotency_key(request.client, request.key)
+        return store_pb2.ReleaseIdempotencyKeyResponse(released=released)
+
+    @grpc_errors
+    async def SetCallWebhook(
+        self, request: store_pb2.CallWebhook, context: Context
+    ) -> store_pb2.CallWebhook:
+        webhook = call_control_wire.webhook_from_pb(request)
+        stored: CallWebhook = await self._repo.control.set_call_webhook(webhook)
+        return call_control_wire.webhook_to_pb(stored)
+
+    @grpc_errors
+    async def GetCallWebhook(
+        self, request: store_pb2.GetCallWebhookRequest, context: Context
+    ) -> store_pb2.CallWebhook:
+        webhook = await self._repo.control.get_call_webhook(request.call_id)
+        return call_control_wire.webhook_to_pb(webhook)

@@ -80,9 +80,19 @@ def assemble(
 
 
 def list_calls(
-    conn: sqlite3.Connection, phone_number: str, limit: int
+    conn: sqlite3.Connection,
+    phone_number: str,
+    limit: int,
+    states: Sequence[domain.CallState] = (),
 ) -> tuple[list[domain.Call], int]:
-    where, params = ("WHERE phone_number = ?", [phone_number]) if phone_number else ("", [])
+    conditions, params = [], []
+    if phone_number:
+        conditions.append("phone_number = ?")
+        params.append(phone_number)
+    if states:
+        conditions.append(f"state IN ({','.join('?' * len(states))})")
+        params.extend(s.value for s in states)
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     total: int = conn.execute(f"SELECT COUNT(*) FROM calls {where}", params).fetchone()[0]
     found = conn.execute(
         f"SELECT * FROM calls {where} ORDER BY created_at DESC, rowid DESC LIMIT ?",

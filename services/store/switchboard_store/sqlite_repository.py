@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from switchboard import domain, telemetry
+from switchboard.call_leases import CallLease
 from switchboard.clock import Clock
-from switchboard_store import rows, sqlite_reads, sqlite_writes, vectors
+from switchboard_store import rows, sqlite_leases, sqlite_reads, sqlite_writes, vectors
 from switchboard_store.job_queue import RetryPolicy
 from switchboard_store.repository import CallEvent, ClaimUpdateResult, DocumentChunk
+from switchboard_store.sqlite_control import SqliteControlRecords
 from switchboard_store.sqlite_db import SqliteDatabase
 from switchboard_store.sqlite_jobs import SqliteJobQueue
 from switchboard_store.sqlite_writes import Transaction
@@ -37,6 +39,7 @@ class SqliteCallRepository(StoredCallRepository):
         super().__init__(clock)
         self._db = SqliteDatabase(path)
         self._jobs = SqliteJobQueue(self._db, self._clock, retry)
+        self._control = SqliteControlRecords(self._db, self._write)
 
     @classmethod
     async def open(
@@ -50,6 +53,10 @@ class SqliteCallRepository(StoredCallRepository):
     @property
     def jobs(self) -> SqliteJobQueue:
         return self._jobs
+
+    @property
+    def control(self) -> SqliteControlRecords:
+        return self._control
 
     async def close(self) -> None:
         self.notifier.close()
@@ -89,8 +96,12 @@ class SqliteCallRepository(StoredCallRepository):
     async def _load_call(self, call_id: str) -> domain.Call:
         return await self._db.read(lambda conn: sqlite_reads.load_call(conn, call_id))
 
-    async def _load_calls(self, number: str, limit: int) -> tuple[list[domain.Call], int]:
-        return await self._db.read(lambda conn: sqlite_reads.list_calls(conn, number, limit))
+    async def _load_calls(
+        self, number: str, limit: int, states: Sequence[domain.CallState]
+    ) -> tuple[list[domain.Call], int]:
+        return await self._db.read(
+            lambda conn: sqlite_reads.list_calls(conn, number, limit, states)
+        )
 
     async def _load_open_call(
         self, number: str, since: datetime, wanted: str | None
@@ -101,11 +112,19 @@ class SqliteCallRepository(StoredCallRepository):
         )
 
     async def _store_call_state(
-        self, call_id: str, state: domain.CallState, reason: str
+        self, call_id: str, state: domain.CallState, reason: str, lease: CallLease | None
     ) -> domain.Call:
         return await self._write(
-            lambda tx: sqlite_writes.set_call_state(tx, call_id, state, reason)
+            lambda tx: sqlite_writes.set_call_state(tx, call_id, state, reason, lease)
         )
+
+    async def _store_lease_renewals(
+        self, owner: str, call_ids: Sequence[str], lease_sec: float
+    ) -> list[str]:
+        return await self._write(lambda tx: sqlite_leases.renew(tx, owner, call_ids, lease_sec))
+
+    async def _store_orphan_endings(self, owner: str, limit: int) -> list[tuple[str, str]]:
+        return await self._write(lambda tx: sqlite_leases.end_orphans(tx, owner, limit))
 
     async def _store_call_language(self, call_id: str, lang: str) -> domain.Call:
         return await self._write(lambda tx: sqlite_writes.set_call_language(tx, call_id, lang))

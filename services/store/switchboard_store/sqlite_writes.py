@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from switchboard import domain
+from switchboard.call_leases import CallLease
 from switchboard.jobs import POST_CALL
-from switchboard_store import rows, sqlite_jobs, sqlite_reads, vectors, write_rules
+from switchboard_store import rows, sqlite_control, sqlite_jobs, sqlite_reads, vectors, write_rules
 from switchboard_store.repository import ClaimUpdateResult, DocumentChunk, EventPayload
 from switchboard_store.validation import canonical_json
 
@@ -70,15 +71,26 @@ def insert_call(
 
 
 def set_call_state(
-    tx: Transaction, call_id: str, state: domain.CallState, reason: str
+    tx: Transaction,
+    call_id: str,
+    state: domain.CallState,
+    reason: str,
+    lease: CallLease | None = None,
 ) -> domain.Call:
     change = write_rules.state_change(
-        call_id, sqlite_reads.call_row(tx.conn, call_id), state, reason
+        call_id,
+        sqlite_reads.call_row(tx.conn, call_id),
+        state,
+        reason,
+        lease,
+        rows.parse_stamp_required(tx.now),
     )
     tx.conn.execute(
         "UPDATE calls SET state = ?, state_reason = ?, attempt = attempt + ? WHERE call_id = ?",
         (state.value, change.reason, change.added_attempts, call_id),
     )
+    if change.lease is not None:
+        write_lease(tx, call_id, change.lease)
     tx.touch(call_id, interaction=True)
     if change.changed:
         tx.add_event(call_id, state)
@@ -87,7 +99,17 @@ def set_call_state(
         if change.post_call_job_id is not None:
             # The outbox: the job commits with the ending, or neither does.
             sqlite_jobs.queue_job(tx, POST_CALL, call_id, change.post_call_job_id)
+        elif state.is_terminal:
+            # Never connected: its report is complete now, so its webhook is due.
+            sqlite_control.queue_webhook(tx, call_id)
     return sqlite_reads.load_call(tx.conn, call_id)
+
+
+def write_lease(tx: Transaction, call_id: str, lease: write_rules.LeaseWrite) -> None:
+    tx.conn.execute(
+        "UPDATE calls SET lease_owner = ?, lease_expires_at = ? WHERE call_id = ?",
+        (lease.owner, rows.stamp_or_none(lease.expires_at), call_id),
+    )
 
 
 def set_call_language(tx: Transaction, call_id: str, lang: str) -> domain.Call:
@@ -222,6 +244,7 @@ def save_synthesis(
     )
     tx.add_event(call_id, synthesis)
     tx.touch(call_id)
+    sqlite_control.queue_webhook(tx, call_id)  # the report is complete
     return sqlite_reads.load_call(tx.conn, call_id)
 
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from switchboard import domain
+from switchboard.call_leases import LINE_DROPPED, CallLease
 from switchboard.clock import Clock, SystemClock
 from switchboard.errors import InvalidArgument
 from switchboard.phones import parse_e164
@@ -57,7 +58,9 @@ class StoredCallRepository(CallRepository):
     async def _load_call(self, call_id: str) -> domain.Call: ...
 
     @abstractmethod
-    async def _load_calls(self, number: str, limit: int) -> tuple[list[domain.Call], int]: ...
+    async def _load_calls(
+        self, number: str, limit: int, states: Sequence[domain.CallState]
+    ) -> tuple[list[domain.Call], int]: ...
 
     @abstractmethod
     async def _load_open_call(
@@ -68,8 +71,22 @@ class StoredCallRepository(CallRepository):
 
     @abstractmethod
     async def _store_call_state(
-        self, call_id: str, state: domain.CallState, reason: str
+        self, call_id: str, state: domain.CallState, reason: str, lease: CallLease | None
     ) -> domain.Call: ...
+
+    @abstractmethod
+    async def _store_lease_renewals(
+        self, owner: str, call_ids: Sequence[str], lease_sec: float
+    ) -> list[str]:
+        """In one transaction: each call's row (locked), :func:`write_rules.renewed_lease`,
+        the renewed lease written; the ids renewed."""
+
+    @abstractmethod
+    async def _store_orphan_endings(self, owner: str, limit: int) -> list[tuple[str, str]]:
+        """In one transaction: up to ``limit`` candidate calls (leased by ``owner``, or
+        with an expired lease), each locked and checked with :func:`write_rules.orphaned`,
+        then ended with the backend's ``set_call_state`` write (reason ``line_dropped``);
+        each call ended with the replica that held it."""
 
     @abstractmethod
     async def _store_call_language(self, call_id: str, lang: str) -> domain.Call: ...
@@ -126,10 +143,14 @@ class StoredCallRepository(CallRepository):
         return await self._load_call(validation.call_id(call_id))
 
     async def list_calls(
-        self, phone_number: str = "", limit: int = 100
+        self,
+        phone_number: str = "",
+        limit: int = 100,
+        states: Sequence[domain.CallState] = (),
     ) -> tuple[list[domain.Call], int]:
         number = parse_e164(phone_number) if phone_number.strip() else ""
-        return await self._load_calls(number, validation.list_limit(limit))
+        wanted = sorted(set(states))  # one order: the same filter is the same query
+        return await self._load_calls(number, validation.list_limit(limit), wanted)
 
     async def find_open_call(
         self,
@@ -146,15 +167,56 @@ class StoredCallRepository(CallRepository):
         return await self._load_open_call(number, since, wanted)
 
     async def set_call_state(
-        self, call_id: str, state: domain.CallState, reason: str = ""
+        self,
+        call_id: str,
+        state: domain.CallState,
+        reason: str = "",
+        lease: CallLease | None = None,
     ) -> domain.Call:
         cid = validation.call_id(call_id)
         validation.text(reason, "reason", validation.MAX_REASON)
-        call = await self._store_call_state(cid, state, reason)
+        if lease is not None:
+            validation.call_lease(lease)
+        call = await self._store_call_state(cid, state, reason, lease)
         log.info(
-            "call state set", extra={"call_id": cid, "state": state.value, "attempt": call.attempt}
+            "call state set",
+            extra={
+                "call_id": cid,
+                "state": state.value,
+                "attempt": call.attempt,
+                "lease_owner": lease.owner if lease is not None else None,
+            },
         )
         return call
+
+    async def renew_call_leases(
+        self, owner: str, call_ids: Sequence[str], lease_sec: float
+    ) -> list[str]:
+        validation.text(owner, "owner", required=True)
+        validation.lease_sec(lease_sec)
+        ids = validation.call_ids(call_ids)
+        if not ids:
+            return []
+        renewed = await self._store_lease_renewals(owner, ids, lease_sec)
+        lost = [i for i in ids if i not in set(renewed)]
+        if lost:
+            log.warning("call leases lost", extra={"owner": owner, "call_ids": lost})
+        return renewed
+
+    async def end_orphaned_calls(self, owner: str = "", limit: int = 100) -> list[str]:
+        validation.text(owner, "owner")
+        ended = await self._store_orphan_endings(owner, validation.orphan_limit(limit))
+        for call_id, held_by in ended:
+            log.warning(
+                "call ended: its dialer replica is gone",
+                extra={
+                    "call_id": call_id,
+                    "reason": LINE_DROPPED,
+                    "how": "replica_restarted" if owner else "lease_expired",
+                    "lease_owner": held_by,
+                },
+            )
+        return [call_id for call_id, _ in ended]
 
     async def set_call_language(self, call_id: str, lang: str) -> domain.Call:
         cid = validation.call_id(call_id)

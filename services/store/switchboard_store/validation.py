@@ -14,6 +14,12 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from switchboard import domain
+from switchboard.call_leases import (
+    MAX_LEASE_SEC,
+    MAX_LEASES_PER_RENEWAL,
+    MAX_ORPHANS_PER_SWEEP,
+    CallLease,
+)
 from switchboard.claims import check_field_name
 from switchboard.errors import InvalidArgument
 from switchboard.phones import parse_e164
@@ -127,6 +133,34 @@ def list_limit(value: int) -> int:
             f"limit must be between 1 and {MAX_LIST_LIMIT} (0 means {MAX_LIST_LIMIT})"
         )
     return min(value or MAX_LIST_LIMIT, MAX_LIST_LIMIT)
+
+
+def lease_sec(value: float, what: str = "lease_sec") -> float:
+    if math.isnan(value) or not 0 < value <= MAX_LEASE_SEC:
+        raise InvalidArgument(f"{what} must be above 0 and at most {MAX_LEASE_SEC:.0f}")
+    return value
+
+
+def call_lease(lease: CallLease, what: str = "lease") -> CallLease:
+    """A dialer replica's lease: it names itself and lasts a sensible time."""
+    text(lease.owner, f"{what}.owner", required=True)
+    lease_sec(lease.lease_sec, f"{what}.lease_sec")
+    return lease
+
+
+def call_ids(values: Sequence[str], what: str = "call_ids") -> list[str]:
+    """Canonical, distinct call ids, in the order given; at most one renewal's worth."""
+    if len(values) > MAX_LEASES_PER_RENEWAL:
+        raise InvalidArgument(f"{what} holds at most {MAX_LEASES_PER_RENEWAL} call ids")
+    return list(dict.fromkeys(call_id(v) for v in values))
+
+
+def orphan_limit(value: int) -> int:
+    if value < 0:
+        raise InvalidArgument(
+            f"limit must be between 1 and {MAX_ORPHANS_PER_SWEEP} (0 means {MAX_LIST_LIMIT})"
+        )
+    return min(value or MAX_LIST_LIMIT, MAX_ORPHANS_PER_SWEEP)
 
 
 def message(msg: domain.Message, index: int) -> domain.Message:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from switchboard import convert, domain
+from switchboard.call_leases import CallLease
 from switchboard.errors import InvalidArgument
 from switchboard.jobs import JobState
 from switchboard.v1 import common_pb2, store_pb2
@@ -46,6 +47,10 @@ def call_state(value: int) -> domain.CallState:
         return convert.call_state_from_pb(value)
     except ValueError as exc:
         raise InvalidArgument(f"state must be one of {_STATES}") from exc
+
+
+def call_lease(msg: store_pb2.CallLease) -> CallLease:
+    return CallLease(owner=msg.owner, lease_sec=msg.lease_sec)
 
 
 def job_state(value: int) -> JobState | None:

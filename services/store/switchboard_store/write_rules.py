@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from switchboard import domain
+from switchboard.call_leases import CallLease
 from switchboard.claims import normalise_claim_value
 from switchboard.errors import FailedPrecondition, InvalidArgument
 from switchboard.jobs import post_call_job_id
-from switchboard_store import vectors
+from switchboard_store import rows, vectors
 from switchboard_store.repository import ClaimChange, ClaimUpdateResult, DocumentChunk
 from switchboard_store.rows import Row
 from switchboard_store.validation import MAX_CHUNK_CONTENT_BYTES, MAX_SHORT_TEXT, text, utf8_bytes
@@ -34,6 +36,17 @@ _LINE_ACTIONS = {
 
 
 @dataclass(frozen=True)
+class LeaseWrite:
+    """The call's lease after a write: its holder ('' for none) and when it expires."""
+
+    owner: str
+    expires_at: datetime | None
+
+
+RELEASED = LeaseWrite(owner="", expires_at=None)
+
+
+@dataclass(frozen=True)
 class StateChange:
     """What setting a call's state writes, decided from the call's stored row."""
 
@@ -42,10 +55,19 @@ class StateChange:
     added_attempts: int  # 1 when a terminal call is dialled again
     line: domain.Message | None  # the transcript line this state adds, if it changed
     post_call_job_id: str | None  # the job to queue: a connected call ended
+    lease: LeaseWrite | None = None  # the lease to write; None leaves it as it is
 
 
-def state_change(call_id: str, row: Row, state: domain.CallState, reason: str) -> StateChange:
-    """The change from the call's ``row`` to ``state``; FailedPrecondition if not allowed."""
+def state_change(
+    call_id: str,
+    row: Row,
+    state: domain.CallState,
+    reason: str,
+    lease: CallLease | None = None,
+    now: datetime | None = None,
+) -> StateChange:
+    """The change from the call's ``row`` to ``state`` (leased to ``lease``'s owner at
+    ``now`` when given); FailedPrecondition if not allowed."""
     old = domain.CallState(row["state"])
     changed = state != old
     if changed and old.is_terminal and state not in RESUME_STATES:
@@ -64,7 +86,63 @@ def state_change(call_id: str, row: Row, state: domain.CallState, reason: str) -
             else None
         ),
         post_call_job_id=post_call_job_id(call_id, row["attempt"]) if ends_connected else None,
+        lease=_lease_after(call_id, row, state, lease, now),
     )
+
+
+# Dialer leases: a live call is leased to the replica that runs it; a finished one to nobody.
+
+
+def lease_expired(row: Row, now: datetime) -> bool:
+    """Whether the call's lease, if any, ran out at ``now``."""
+    expires_at = rows.parse_stamp(row["lease_expires_at"])
+    return expires_at is None or expires_at <= now
+
+
+def may_lease(row: Row, owner: str, now: datetime) -> bool:
+    """Whether ``owner`` may hold the call's lease: it holds it already, or nobody does
+    (never leased, released, or expired: the replica that held it is gone)."""
+    return row["lease_owner"] in ("", owner) or lease_expired(row, now)
+
+
+def renewed_lease(row: Row, owner: str, lease_sec: float, now: datetime) -> LeaseWrite | None:
+    """The renewed lease of a call ``owner`` still runs; None when the call is over or
+    another replica holds it (the call is lost to ``owner``)."""
+    if domain.CallState(row["state"]).is_terminal or not may_lease(row, owner, now):
+        return None
+    return _held_by(owner, lease_sec, now)
+
+
+def orphaned(row: Row, owner: str, now: datetime) -> bool:
+    """Whether the call is unfinished and its dialer replica gone: leased by ``owner``
+    (that replica restarted, so none of its calls lives on) or, without ``owner``, its
+    lease expired."""
+    if domain.CallState(row["state"]).is_terminal or not row["lease_owner"]:
+        return False
+    return row["lease_owner"] == owner if owner else lease_expired(row, now)
+
+
+def _lease_after(
+    call_id: str,
+    row: Row,
+    state: domain.CallState,
+    lease: CallLease | None,
+    now: datetime | None,
+) -> LeaseWrite | None:
+    if state.is_terminal:
+        return RELEASED  # nobody runs a finished call: a resume leases it afresh
+    if lease is None or now is None:
+        return None
+    if not may_lease(row, lease.owner, now):
+        raise FailedPrecondition(
+            f"call {call_id} is live on another dialer replica, whose lease has not expired; "
+            "hang it up there first"
+        )
+    return _held_by(lease.owner, lease.lease_sec, now)
+
+
+def _held_by(owner: str, lease_sec: float, now: datetime) -> LeaseWrite:
+    return LeaseWrite(owner=owner, expires_at=now + timedelta(seconds=lease_sec))
 
 
 def replacement(existing: domain.Message, msg: domain.Message) -> domain.Message | None:

@@ -12,6 +12,7 @@ import pytest
 
 from switchboard import domain
 from switchboard.call_events import CallEvent, ClaimChange
+from switchboard.call_leases import LINE_DROPPED, CallLease
 from switchboard.errors import FailedPrecondition, InvalidArgument, NotFound
 from switchboard.jobs import POST_CALL, JobState
 from switchboard.server import GrpcService
@@ -330,3 +331,47 @@ async def test_an_unknown_job_state_filter_is_an_invalid_argument(store: Store) 
     with pytest.raises(grpc.aio.AioRpcError) as error:
         await store.stub.ListJobs(store_pb2.ListJobsRequest(state=99))
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_dialer_leases_over_grpc_take_renew_and_end_a_gone_replicas_call(
+    store: Store, clock: VirtualClock, make_request: MakeRequest
+) -> None:
+    call = await store.client.create_call(make_request(), OUT)
+    lease = CallLease("dialer-a", 10.0)
+    await store.client.set_call_state(call.call_id, domain.CallState.IN_PROGRESS, lease=lease)
+    with pytest.raises(FailedPrecondition, match="another dialer replica"):
+        await store.client.set_call_state(
+            call.call_id, domain.CallState.IN_PROGRESS, lease=CallLease("dialer-b", 10.0)
+        )
+    assert await store.client.renew_call_leases("dialer-a", [call.call_id], 10.0) == [call.call_id]
+    assert await store.client.end_orphaned_calls() == []
+    clock.advance(11)
+
+    assert await store.client.end_orphaned_calls() == [call.call_id]
+    ended = await store.client.get_call(call.call_id)
+    assert (ended.state, ended.state_reason) == (domain.CallState.ENDED, LINE_DROPPED)
+
+
+async def test_bad_lease_requests_are_invalid_not_internal(store: Store) -> None:
+    for rpc, request, detail in [
+        (store.stub.RenewCallLeases, store_pb2.RenewCallLeasesRequest(), "owner is required"),
+        (
+            store.stub.RenewCallLeases,
+            store_pb2.RenewCallLeasesRequest(owner="d", lease_sec=float("inf")),
+            "lease_sec must be above 0",
+        ),
+        (store.stub.EndOrphanedCalls, store_pb2.EndOrphanedCallsRequest(limit=-5), "limit"),
+        (
+            store.stub.SetCallState,
+            store_pb2.SetCallStateRequest(
+                call_id=UNKNOWN_ID,
+                state=common_pb2.CALL_STATE_IN_PROGRESS,
+                lease=store_pb2.CallLease(owner="d"),
+            ),
+            "lease.lease_sec",
+        ),
+    ]:
+        with pytest.raises(grpc.aio.AioRpcError) as error:
+            await rpc(request)
+        assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert detail in (error.value.details() or "")

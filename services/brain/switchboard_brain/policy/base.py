@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from switchboard.config import Features
 from switchboard.domain import Call, ChunkHit, Reminder, ToolCall
+from switchboard.media import ExpectedAnswer
 
 STILL_THERE = "Are you still there?"
 TIME_UP = "I'm sorry, this call has reached its time limit. Thank you for calling, goodbye."
@@ -67,6 +68,8 @@ class CallerSaid:
 
 @dataclass(frozen=True)
 class KeysPressed:
+    """The caller typed ``digits`` on the keypad (one entry, without its closing ``#``)."""
+
     digits: str
 
 
@@ -114,6 +117,13 @@ class SendSms:
 
 
 @dataclass(frozen=True)
+class PressKeys:
+    """Press ``digits`` on the line once the turn was delivered (a menu's keys)."""
+
+    digits: str
+
+
+@dataclass(frozen=True)
 class ChangeSpeech:
     """Speak from now on in ``lang`` at ``prosody_rate`` (0.75 .. 1.25)."""
 
@@ -130,7 +140,7 @@ class TurnEnd:
     tool_calls: list[ToolCall] = field(default_factory=list)
 
 
-ReplyPart = Say | SendSms | ChangeSpeech | TurnEnd
+ReplyPart = Say | SendSms | PressKeys | ChangeSpeech | TurnEnd
 
 ClaimWriter = Callable[[str, str], Awaitable[str]]
 """``await update_claim(field, value)`` → the value as stored (normalised)."""
@@ -160,6 +170,8 @@ class TurnContext:
     set_language: LanguageWriter | None = None
     # Whether an SMS leaves the building (dialer.sms is a carrier) or is only recorded (log).
     sms_delivers: bool = False
+    # Whether the line can send touch tones (the dialer's telephony provider can).
+    sends_dtmf: bool = False
 
 
 class ConversationPolicy(ABC):
@@ -202,6 +214,12 @@ class ConversationPolicy(ABC):
     @abstractmethod
     def goodbye(self, ctx: TurnContext) -> list[str]:
         """Closing sentences, spoken before the call ends."""
+
+    def expected_answer(self, ctx: TurnContext, policy_state: str) -> ExpectedAnswer | None:
+        """What the caller's next answer should be, once a turn left ``policy_state``
+        (the speech service may end a complete answer early); None when this policy
+        does not know, and then no expectation is sent."""
+        return None
 
     async def keys(self, ctx: TurnContext, digits: str) -> AgentReply:
         """Touch tones; by default read as if the caller had said the digits."""

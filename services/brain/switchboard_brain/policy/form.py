@@ -23,6 +23,7 @@ from typing import ClassVar
 from switchboard.config import RagSettings
 from switchboard.domain import ClaimField, ClaimFieldType
 from switchboard.errors import InvalidArgument, SwitchboardError
+from switchboard.media import ExpectedAnswer
 from switchboard_brain.extract.corrections import is_correction
 from switchboard_brain.extract.intents import Intent, detect_intent, yes_no
 from switchboard_brain.policy import phrases
@@ -63,6 +64,14 @@ class FormPolicy(ConversationPolicy):
         return self._continue(ctx, state, phrases.greeting(request))
 
     async def answer(self, ctx: TurnContext, text: str) -> AgentReply:
+        return await self._answer(ctx, text)
+
+    async def keys(self, ctx: TurnContext, digits: str) -> AgentReply:
+        """Typed digits answer the field just asked for, and only it: a policy number
+        must not also land in an open phone number field."""
+        return await self._answer(ctx, digits, typed=True)
+
+    async def _answer(self, ctx: TurnContext, text: str, typed: bool = False) -> AgentReply:
         state = FormState.load(ctx.call.policy_state)
         intent = detect_intent(text)
         if intent is Intent.HUMAN:
@@ -88,14 +97,14 @@ class FormPolicy(ConversationPolicy):
         current = self._asked_field(ctx, state)
         if intent is Intent.GOODBYE:
             if current is not None:  # "It was yesterday, that's all, bye": kept, then recapped
-                said = self._candidates(ctx, state, current, text)
+                said = self._candidates(ctx, state, current, text, typed)
                 if current.type is ClaimFieldType.TEXT:  # "bye" is no description
                     said = [c for c in said if c.field != current.name]
                 await self._store(ctx, state, said)
             return self._close(ctx, state, "caller_goodbye", [])
         if current is None:
             return self._wrap_up(ctx, state, [])
-        candidates = self._candidates(ctx, state, current, text)
+        candidates = self._candidates(ctx, state, current, text, typed)
         answered = any(c.field == current.name for c in candidates)
         if intent is Intent.DONT_KNOW and (
             not answered
@@ -124,16 +133,21 @@ class FormPolicy(ConversationPolicy):
 
     @staticmethod
     def _candidates(
-        ctx: TurnContext, state: FormState, current: ClaimField, text: str
+        ctx: TurnContext, state: FormState, current: ClaimField, text: str, typed: bool = False
     ) -> list[Candidate]:
         """What the answer fills: the asked field, open fields whose type makes a value
-        unambiguous, and, when the caller corrects themselves, the fields just filled."""
+        unambiguous, and, when the caller corrects themselves, the fields just filled.
+        Typed digits fill the asked field only; a text field takes them as typed (a
+        policy number is no phone number, however it looks)."""
+        if typed and current.type is ClaimFieldType.TEXT:
+            return [Candidate(current.name, text, (0, len(text)))]
         claim = ctx.call.claim
         correcting = set(state.last_filled) if is_correction(text) else set()
         open_fields = [
             f
             for f in ctx.call.initiate.claim
-            if f.name not in claim or f.name == current.name or f.name in correcting
+            if f.name == current.name
+            or (not typed and (f.name not in claim or f.name in correcting))
         ]
         return find_candidates(
             text,
@@ -173,6 +187,15 @@ class FormPolicy(ConversationPolicy):
     def goodbye(self, ctx: TurnContext) -> list[str]:
         return phrases.goodbye(ctx.call.initiate)
 
+    def expected_answer(self, ctx: TurnContext, policy_state: str) -> ExpectedAnswer:
+        """The type of the field the last question asked for; nothing in particular while
+        confirming a resumed call, after the recap, or once the call is ending."""
+        state = FormState.load(policy_state)
+        asked = None
+        if state.field and not (state.confirming or state.wrap_up or state.ended):
+            asked = ctx.call.initiate.field(state.field)
+        return ExpectedAnswer(asked.type if asked else None, ctx.region or "")
+
     @staticmethod
     def _asked_field(ctx: TurnContext, state: FormState) -> ClaimField | None:
         """The field the last question asked for, even if already filled: when a turn is
@@ -196,8 +219,9 @@ class FormPolicy(ConversationPolicy):
         if upcoming is None:
             return self._wrap_up(ctx, state, lead)
         state.field = upcoming.name
-        state.last_question = phrases.question(upcoming)
-        return self._reply(state, [*lead, state.last_question])
+        asking = phrases.asking(upcoming)
+        state.last_question = " ".join(asking)
+        return self._reply(state, [*lead, *asking])
 
     def _retry(self, ctx: TurnContext, state: FormState, current: ClaimField) -> AgentReply:
         failures = state.retries.get(current.name, 0) + 1

@@ -28,10 +28,14 @@ _REPHRASE = {
     ClaimFieldType.DATETIME: "You can say a date like 'last Monday' or 'the 3rd of March', "
     "and a time if you know it.",
     ClaimFieldType.EMAIL: "You can spell it, for example 'john dot smith at example dot com'.",
-    ClaimFieldType.PHONE_NUMBER: "Please say the number digit by digit.",
+    ClaimFieldType.PHONE_NUMBER: "Please say the number digit by digit, or type it on your "
+    "keypad, then press hash.",
     ClaimFieldType.TEXT: "A few words are enough.",
 }
 ANYTHING_ELSE = "Is there anything else I can do for you?"
+KEYPAD_HINT = "You can also type it on your keypad, then press hash."
+# A text field described as one of these ("policy number", "postcode") can be typed.
+_TYPED_RE = re.compile(r"\b(?:numbers?|codes?|postcode|zip|pin)\b", re.IGNORECASE)
 NO_AGENT = (
     "I'm sorry, no colleague can take the call on this line right now; "
     "I'll take a message so that someone calls you back."
@@ -178,6 +182,20 @@ def question(claim_field: ClaimField) -> str:
         owned = claim_field.type in (ClaimFieldType.EMAIL, ClaimFieldType.PHONE_NUMBER)
         topic = f"{'your' if owned else 'the'} {topic}"
     return f"Could you tell me {topic}?"
+
+
+def can_be_typed(claim_field: ClaimField) -> bool:
+    """Whether the caller could type the answer on a keypad: a phone number, or a text
+    field described as a number or a code (a policy number, a postcode)."""
+    if claim_field.type is ClaimFieldType.PHONE_NUMBER:
+        return True
+    described = f"{claim_field.name.replace('_', ' ')} {claim_field.description}"
+    return claim_field.type is ClaimFieldType.TEXT and bool(_TYPED_RE.search(described))
+
+
+def asking(claim_field: ClaimField) -> list[str]:
+    """The question for a field, with the keypad hint when its answer can be typed."""
+    return [question(claim_field), *([KEYPAD_HINT] if can_be_typed(claim_field) else [])]
 
 
 def rephrase(claim_field: ClaimField, failures: int) -> list[str]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from switchboard.clock import Clock
 from switchboard.converse import AgentSentence, PlayoutReport
+from switchboard.media import ExpectedAnswer
 from switchboard.speech import (
     CancelTurn,
     ListenConfig,
@@ -106,6 +107,7 @@ class VoicePipeline(CallOutput):
         self._caller_ended_at: float | None = None
         # When each queued frame arrived from Speak (by identity): call.frames.out.latency.
         self._arrived: dict[int, float] = {}
+        self._expected: ExpectedAnswer | None = None  # the brain's latest, for Listen
 
     @property
     def speaking_turn(self) -> str | None:
@@ -135,6 +137,8 @@ class VoicePipeline(CallOutput):
             self._reconnect_timeout,
             self._clock,
         )
+        if self._expected is not None:  # the greeting's question, known while ringing
+            await self.listen.expect(self._expected)
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self.playout.run(), name=f"call-{self.call_id}-playout")
@@ -159,6 +163,11 @@ class VoicePipeline(CallOutput):
         self.speak.send(SpeakSettings(lang=lang, prosody_rate=prosody_rate))
         if lang and self.listen is not None:
             await self.listen.set_lang(lang)
+
+    async def expect(self, answer: ExpectedAnswer) -> None:
+        self._expected = answer
+        if self.listen is not None:
+            await self.listen.expect(answer)
 
     def unheard(self) -> list[PlayoutReport]:
         """The call ends before the caller heard these turns (e.g. never answered)."""
@@ -210,7 +219,8 @@ class VoicePipeline(CallOutput):
         if arrived is not None:
             FRAMES_OUT_LATENCY.record(time.perf_counter() - arrived)
         if self.turns.frame_played(frame.turn_id, frame.index) and self._line is not None:
-            self._line.sentence_played(frame.turn_id, frame.index)
+            text = self.turns.sentence_text(frame.turn_id, frame.index)
+            self._line.sentence_played(frame.turn_id, frame.index, text)
         if frame.turn_id != self._speaking_turn:
             self._speaking_turn = frame.turn_id
             if self._caller_ended_at is not None:

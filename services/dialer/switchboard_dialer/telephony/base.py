@@ -91,9 +91,12 @@ class PhoneLine(ABC):
         """Drops every bot frame still queued on the carrier side, now (barge-in)."""
         raise NotImplementedError(f"{type(self).__name__} is not a voice line")
 
-    def sentence_played(self, turn_id: str, index: int) -> None:  # noqa: B027 - optional hook
-        """The last frame of a bot sentence was just played (voice lines; a carrier that
-        can confirm playback, like Twilio's marks, is told here)."""
+    def sentence_played(  # noqa: B027 - optional hook
+        self, turn_id: str, index: int, text: str
+    ) -> None:
+        """The last frame of bot sentence ``text`` was just played (voice lines: a carrier
+        that can confirm playback, like Twilio's marks, or a phone that shows the words as
+        they are heard, is told here)."""
 
     @abstractmethod
     async def next_event(self) -> CallerEvent:
@@ -118,6 +121,11 @@ class PhoneLine(ABC):
     async def accept(self, call_id: str) -> None:
         """An inbound call was taken as ``call_id``: connect the caller."""
         self.call_id = call_id
+
+    async def send_dtmf(self, digits: str) -> None:
+        """Presses ``digits`` (validated 0-9, *, #, A-D) on the line, as the bot (a menu's
+        keys). A line that cannot raises ``FailedPrecondition`` saying why."""
+        raise FailedPrecondition(f"{type(self).__name__} cannot send touch tones")
 
 
 class CallNotConnected(Exception):
@@ -204,6 +212,9 @@ class TelephonyProvider(ABC):
     """One vendor's telephony. Chosen by name from ``dialer.telephony``."""
 
     name: str = ""
+    # Whether its lines implement :meth:`PhoneLine.send_dtmf` (the brain offers the
+    # bot its keypad only then).
+    sends_dtmf: bool = False
 
     def __init__(self) -> None:
         self._inbound: InboundHandler | None = None

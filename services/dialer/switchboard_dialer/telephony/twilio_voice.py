@@ -168,7 +168,7 @@ class TwilioLine(PhoneLine):
     async def say(self, turn_id: str, text: str) -> None:
         """A phone hears the bot only as audio."""
 
-    def sentence_played(self, turn_id: str, index: int) -> None:
+    def sentence_played(self, turn_id: str, index: int, text: str) -> None:
         self._call.push(BotSentencePlayed(turn_id=turn_id, index=index))  # a mark
 
     async def turn_done(self, turn_id: str) -> None:

@@ -36,6 +36,7 @@ class AcsProvider(TelephonyProvider):
     """Azure Communication Services; settings from the ``acs`` section."""
 
     name = "acs"
+    sends_dtmf = True
 
     def __init__(self, settings: AcsSettings) -> None:
         super().__init__()
@@ -70,7 +71,7 @@ class AcsProvider(TelephonyProvider):
     # Outbound.
 
     async def dial(self, call_id: str, to_number: str) -> Ring:
-        line = AcsLine(call_id, self)
+        line = AcsLine(call_id, self, remote_number=to_number)
 
         async def abandon(reason: str) -> None:
             self._rings.pop(call_id, None)
@@ -108,7 +109,7 @@ class AcsProvider(TelephonyProvider):
             raise
 
     async def _take_incoming(self, from_number: str, to_number: str, context: str) -> None:
-        line = AcsLine("", self, incoming_call_context=context)
+        line = AcsLine("", self, incoming_call_context=context, remote_number=from_number)
         try:
             await self.take_inbound(from_number, to_number, line)
         except SwitchboardError as exc:
