@@ -3,7 +3,9 @@
 A call is one ``call`` document plus ``message`` items (``message:<seq>``) and
 ``event`` items (``event:<seq>``), all with ``call_id`` as partition key. The call
 document carries what SQL keeps in side tables (claim values, reminders) and the
-counters that hand out message and event seqs; a message's turn is found through the
+counters that hand out message and event seqs, the dialer lease (``lease_owner``,
+``lease_expires_at``), the webhook and the post-call job of the latest ending (which
+tells whether its report is complete); a message's turn is found through the
 ``turns`` map (a hash of persona and turn id → seq), so a resend costs a point read,
 not a query. :class:`CallChange` collects what one write adds; the repository commits
 it as a transactional batch whose first operation replaces the call document under its
@@ -25,6 +27,14 @@ from switchboard_store.validation import canonical_json
 
 Item = dict[str, Any]
 _SYSTEM = ("_rid", "_self", "_etag", "_ts", "_attachments")
+# Fields later layouts added to the call document, with what a document written before
+# them means (not leased, no webhook, no post-call job recorded).
+_ADDED_FIELDS: dict[str, Any] = {
+    "lease_owner": "",
+    "lease_expires_at": None,
+    "webhook": None,
+    "post_call_job": "",
+}
 
 
 def message_id(seq: int) -> str:
@@ -47,6 +57,12 @@ def created_key(created_at: datetime) -> str:
 
 def without_system(item: Item) -> Item:
     return {k: v for k, v in item.items() if k not in _SYSTEM}
+
+
+def current(call: Item) -> Item:
+    """The call document with the fields of the current layout (defaults for a document
+    an earlier layout, or a replica of an earlier release, wrote)."""
+    return {**_ADDED_FIELDS, **call}
 
 
 def new_call(
@@ -82,6 +98,7 @@ def new_call(
         "event_seq": 0,
         "outbox": [],
         "outbox_pending": False,
+        **_ADDED_FIELDS,
     }
 
 

@@ -13,27 +13,39 @@ The layout (README "The Cosmos DB store" says why each key):
 * ``documents``, partitioned by ``/id``: knowledge-base chunks with their embeddings.
 * ``meta``, partitioned by ``/kind``: applied layout versions and the knowledge base's
   dimension and generation.
+* ``idempotency_keys``, partitioned by ``/key_id`` (a hash of client and key, also the
+  item's id): one item per ``Idempotency-Key`` of ``POST /call``, claimed by a create
+  (409 for every racer but one), read and forgotten with point operations. Items carry a
+  ``ttl`` so the service purges expired keys; the store checks expiry itself.
+
+A call's dialer lease and webhook live on its call document (the writes that need them
+are changes to the call anyway); the orphan sweep finds leased, unfinished calls with a
+cross-partition query of ``calls`` (see :mod:`cosmos_leases`).
 
 Layout versions are applied like SQL migrations: each step is idempotent (create a
 container if missing, upsert derived entries) and is recorded by creating its
 ``schema_version`` document, so of several migrators racing exactly one records each
 version. Version 1 is the containers a call needs; version 2 adds the number index and
-builds it from the stored calls.
+builds it from the stored calls; version 3 adds ``idempotency_keys`` (call documents
+written before it read as unleased and without a webhook: :func:`cosmos_calls.current`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from azure.core.exceptions import AzureError
 from azure.cosmos import PartitionKey, exceptions
 from azure.cosmos.aio import ContainerProxy, CosmosClient, DatabaseProxy
 
 from switchboard.config import StoreSettings
+from switchboard.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +54,7 @@ CALLS_BY_NUMBER = "calls_by_number"
 JOBS = "jobs"
 DOCUMENTS = "documents"
 META = "meta"
+IDEMPOTENCY_KEYS = "idempotency_keys"
 SCHEMA_VERSION = "schema_version"
 
 
@@ -74,6 +87,7 @@ class Containers:
     jobs: ContainerProxy
     documents: ContainerProxy
     meta: ContainerProxy
+    idempotency_keys: ContainerProxy
 
     @classmethod
     def of(cls, database: DatabaseProxy) -> Containers:
@@ -81,9 +95,27 @@ class Containers:
             database,
             *(
                 database.get_container_client(name)
-                for name in (CALLS, CALLS_BY_NUMBER, JOBS, DOCUMENTS, META)
+                for name in (CALLS, CALLS_BY_NUMBER, JOBS, DOCUMENTS, META, IDEMPOTENCY_KEYS)
             ),
         )
+
+
+@contextmanager
+def service_errors() -> Iterator[None]:
+    """Service errors the caller may retry (throttling, timeouts, outages) as Unavailable;
+    the answers the store handles itself (404, 409, 412) pass through."""
+    try:
+        yield
+    except (
+        exceptions.CosmosResourceNotFoundError,
+        exceptions.CosmosResourceExistsError,
+        exceptions.CosmosAccessConditionFailedError,
+    ):
+        raise
+    except exceptions.CosmosHttpResponseError as exc:
+        raise Unavailable(f"Cosmos DB answered {exc.status_code}; try again") from exc
+    except AzureError as exc:  # no answer: connection refused, reset, timed out
+        raise Unavailable(f"Cosmos DB unreachable ({type(exc).__name__}); try again") from exc
 
 
 async def connect(options: CosmosOptions) -> CosmosClient:
@@ -102,10 +134,12 @@ def request_hash(initiate_json: str) -> str:
     return hashlib.sha256(initiate_json.encode()).hexdigest()
 
 
-async def _create_containers(database: DatabaseProxy, specs: dict[str, str]) -> None:
+async def _create_containers(
+    database: DatabaseProxy, specs: dict[str, str], **options: Any
+) -> None:
     for name, path in specs.items():
         try:
-            await database.create_container_if_not_exists(name, PartitionKey(path=path))
+            await database.create_container_if_not_exists(name, PartitionKey(path=path), **options)
         except exceptions.CosmosResourceExistsError:
             pass  # a concurrent migrator created it between the SDK's read and create
 
@@ -148,9 +182,15 @@ def number_entry(call: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def _layout_3(database: DatabaseProxy) -> None:
+    # default_ttl -1: items live until their own ``ttl`` (an expired idempotency key).
+    await _create_containers(database, {IDEMPOTENCY_KEYS: "/key_id"}, default_ttl=-1)
+
+
 LAYOUTS: list[tuple[int, str, Callable[[DatabaseProxy], Awaitable[None]]]] = [
     (1, "calls_jobs_documents", _layout_1),
     (2, "calls_by_number", _layout_2),
+    (3, "idempotency_keys", _layout_3),
 ]
 
 

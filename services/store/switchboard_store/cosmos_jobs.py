@@ -25,6 +25,7 @@ from switchboard.clock import Clock
 from switchboard.errors import NotFound
 from switchboard.jobs import Job, JobState
 from switchboard_store import job_rules, rows
+from switchboard_store.cosmos_calls import CallChange
 from switchboard_store.job_queue import MAX_ERROR_CHARS, JobQueue, RetryPolicy
 from switchboard_store.validation import list_limit
 
@@ -58,6 +59,16 @@ def new_job(job_id: str, kind: str, call_id: str, now: datetime, traceparent: st
         "updated_at": stamp,
         "traceparent": traceparent,
     }
+
+
+def queue(change: CallChange, kind: str, job_id: str) -> None:
+    """Queues a job in the call document's outbox: it commits with ``change`` and is
+    copied to ``jobs`` after the commit (or by the sweep after a crash). A job queued
+    before (in the outbox, or relayed) is not queued again."""
+    if any(job["job_id"] == job_id for job in change.call["outbox"]):
+        return
+    job = new_job(job_id, kind, change.call_id, change.now, change.traceparent)
+    change.set(outbox=[*change.call["outbox"], job], outbox_pending=True)
 
 
 async def relay(jobs: ContainerProxy, outbox: Sequence[Item]) -> None:

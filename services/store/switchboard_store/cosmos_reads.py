@@ -32,7 +32,7 @@ async def call_document(containers: Containers, call_id: str) -> Item:
         doc: Item = await containers.calls.read_item(call_id, partition_key=call_id)
     except exceptions.CosmosResourceNotFoundError as exc:
         raise NotFound(f"no call with call_id {call_id}") from exc
-    return doc
+    return cosmos_calls.current(doc)
 
 
 async def message(containers: Containers, call_id: str, seq: int) -> domain.Message:
@@ -74,9 +74,12 @@ async def _call_summaries(containers: Containers, call_ids: Sequence[str]) -> li
 
 
 async def list_calls(
-    containers: Containers, phone_number: str, limit: int
+    containers: Containers,
+    phone_number: str,
+    limit: int,
+    states: Sequence[domain.CallState] = (),
 ) -> tuple[list[domain.Call], int]:
-    if phone_number:
+    if phone_number and not states:
         index = containers.calls_by_number
         counted: list[Any] = [
             n
@@ -94,13 +97,21 @@ async def list_calls(
             )
         ]
         return await _call_summaries(containers, newest), total
-    # Every call: an operator's listing, not a call path. The gateway cannot order
-    # across partitions, so the ids and creation keys are read and ordered here.
+    # Every call, or the calls in some states (the live list): an operator's listing, not
+    # a call path, and a cross-partition query (the index entries do not know a call's
+    # state). The gateway cannot order across partitions, so the ids and creation keys
+    # are read and ordered here.
+    query = "SELECT c.call_id, c.created_key FROM c WHERE c.type = 'call'"
+    parameters: list[dict[str, Any]] = []
+    if phone_number:
+        query += " AND c.phone_number = @number"
+        parameters.append({"name": "@number", "value": phone_number})
+    if states:
+        query += " AND ARRAY_CONTAINS(@states, c.state)"
+        parameters.append({"name": "@states", "value": [s.value for s in states]})
     keys = [
         (e["created_key"], e["call_id"])
-        async for e in containers.calls.query_items(
-            "SELECT c.call_id, c.created_key FROM c WHERE c.type = 'call'",
-        )
+        async for e in containers.calls.query_items(query, parameters=parameters)
     ]
     keys.sort(reverse=True)
     return await _call_summaries(containers, [c for _, c in keys[:limit]]), len(keys)

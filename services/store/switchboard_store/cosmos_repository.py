@@ -15,27 +15,28 @@ import json
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from azure.core.exceptions import AzureError
 from azure.cosmos import exceptions
 from azure.cosmos.aio import CosmosClient
 
 from switchboard import domain, telemetry
+from switchboard.call_leases import CallLease
 from switchboard.clock import Clock
-from switchboard.errors import Unavailable
+from switchboard.errors import NotFound, Unavailable
 from switchboard_store import (
     cosmos_calls,
     cosmos_db,
     cosmos_jobs,
     cosmos_knowledge,
+    cosmos_leases,
     cosmos_reads,
     cosmos_writes,
     vectors,
 )
 from switchboard_store.cosmos_calls import CallChange
+from switchboard_store.cosmos_control import CosmosControlRecords
 from switchboard_store.cosmos_db import Containers, CosmosOptions
 from switchboard_store.cosmos_jobs import CosmosJobQueue
 from switchboard_store.job_queue import RetryPolicy
@@ -50,23 +51,6 @@ MAX_CONFLICTS = 200
 # A transactional batch holds at most 100 operations and 2 MB.
 BATCH_OPERATIONS = 100
 BATCH_BYTES = 1_500_000
-
-
-@contextmanager
-def _cosmos_errors() -> Iterator[None]:
-    """Service errors the caller may retry (throttling, timeouts, outages) as Unavailable."""
-    try:
-        yield
-    except (
-        exceptions.CosmosResourceNotFoundError,
-        exceptions.CosmosResourceExistsError,
-        exceptions.CosmosAccessConditionFailedError,
-    ):
-        raise
-    except exceptions.CosmosHttpResponseError as exc:
-        raise Unavailable(f"Cosmos DB answered {exc.status_code}; try again") from exc
-    except AzureError as exc:  # no answer: connection refused, reset, timed out
-        raise Unavailable(f"Cosmos DB unreachable ({type(exc).__name__}); try again") from exc
 
 
 def _batches(change: CallChange, etag: str) -> Iterator[list[Any]]:
@@ -99,6 +83,7 @@ class CosmosCallRepository(StoredCallRepository):
         self._client = client
         self._containers = containers
         self._jobs = CosmosJobQueue(containers.jobs, self._clock, retry, self._relay_outboxes)
+        self._control = CosmosControlRecords(containers, self._change, self._now)
         self._index_generation: int | None = None
         self._closed = False
 
@@ -139,6 +124,10 @@ class CosmosCallRepository(StoredCallRepository):
     def jobs(self) -> CosmosJobQueue:
         return self._jobs
 
+    @property
+    def control(self) -> CosmosControlRecords:
+        return self._control
+
     async def close(self) -> None:
         self.notifier.close()
         if not self._closed:
@@ -161,7 +150,7 @@ class CosmosCallRepository(StoredCallRepository):
             traceparent = telemetry.current_traceparent()
 
             async def run() -> tuple[T, CallChange]:
-                with _cosmos_errors():
+                with cosmos_db.service_errors():
                     for conflicts in range(MAX_CONFLICTS):
                         doc = await cosmos_reads.call_document(self._containers, call_id)
                         change = CallChange(cosmos_calls.without_system(doc), now, traceparent)
@@ -221,7 +210,7 @@ class CosmosCallRepository(StoredCallRepository):
                     raise
 
     async def _relay_outboxes(self) -> None:
-        with _cosmos_errors():
+        with cosmos_db.service_errors():
             await cosmos_jobs.relay_outboxes(
                 self._containers.calls, self._containers.jobs, self._clear_outbox
             )
@@ -233,7 +222,7 @@ class CosmosCallRepository(StoredCallRepository):
         doc = cosmos_calls.new_call(call_id, request, direction, now)
         change = CallChange(doc, now)
         change.add_event(domain.CallState.CREATED)
-        with _cosmos_errors():
+        with cosmos_db.service_errors():
             if request.phone_number:
                 # The index entry first: a call is never missing from its number's
                 # lookup; an entry whose call was never written is skipped by readers.
@@ -245,32 +234,67 @@ class CosmosCallRepository(StoredCallRepository):
         return cosmos_calls.call_from_items(doc, [])
 
     async def _load_call(self, call_id: str) -> domain.Call:
-        with _cosmos_errors():
+        with cosmos_db.service_errors():
             return await cosmos_reads.load_whole_call(self._containers, call_id)
 
-    async def _load_calls(self, number: str, limit: int) -> tuple[list[domain.Call], int]:
-        with _cosmos_errors():
-            return await cosmos_reads.list_calls(self._containers, number, limit)
+    async def _load_calls(
+        self, number: str, limit: int, states: Sequence[domain.CallState]
+    ) -> tuple[list[domain.Call], int]:
+        with cosmos_db.service_errors():
+            return await cosmos_reads.list_calls(self._containers, number, limit, states)
 
     async def _load_open_call(
         self, number: str, since: datetime, wanted: str | None
     ) -> domain.Call | None:
-        with _cosmos_errors():
+        with cosmos_db.service_errors():
             return await cosmos_reads.find_open_call(self._containers, number, since, wanted)
 
     async def _whole_call_after(self, call_id: str, decide: Callable[[CallChange], Any]) -> Any:
         await self._change(call_id, decide)
-        with _cosmos_errors():
+        with cosmos_db.service_errors():
             return await cosmos_reads.load_whole_call(self._containers, call_id)
 
     async def _store_call_state(
-        self, call_id: str, state: domain.CallState, reason: str
+        self, call_id: str, state: domain.CallState, reason: str, lease: CallLease | None
     ) -> domain.Call:
         async def decide(change: CallChange) -> None:
-            cosmos_writes.set_call_state(change, state, reason)
+            cosmos_writes.set_call_state(change, state, reason, lease)
 
         call: domain.Call = await self._whole_call_after(call_id, decide)
         return call
+
+    async def _store_lease_renewals(
+        self, owner: str, call_ids: Sequence[str], lease_sec: float
+    ) -> list[str]:
+        # One change per call (each under its own ETag), all at once.
+        async def renew(call_id: str) -> bool:
+            async def decide(change: CallChange) -> bool:
+                return cosmos_leases.renew(change, owner, lease_sec)
+
+            try:
+                renewed, _ = await self._change(call_id, decide)
+            except NotFound:
+                return False
+            return renewed
+
+        results = await asyncio.gather(*(renew(c) for c in call_ids))
+        return [c for c, renewed in zip(call_ids, results, strict=True) if renewed]
+
+    async def _store_orphan_endings(self, owner: str, limit: int) -> list[tuple[str, str]]:
+        with cosmos_db.service_errors():
+            candidates = await cosmos_leases.orphan_candidates(
+                self._containers, owner, self._now(), limit
+            )
+
+        async def end(call_id: str) -> str | None:
+            async def decide(change: CallChange) -> str | None:
+                return cosmos_leases.end_orphan(change, owner)
+
+            held_by, _ = await self._change(call_id, decide)
+            return held_by
+
+        results = await asyncio.gather(*(end(c) for c in candidates))
+        return [(c, held_by) for c, held_by in zip(candidates, results, strict=True) if held_by]
 
     async def _store_call_language(self, call_id: str, lang: str) -> domain.Call:
         async def decide(change: CallChange) -> None:
@@ -326,18 +350,18 @@ class CosmosCallRepository(StoredCallRepository):
     # Knowledge base.
 
     async def _store_documents(self, chunks: Sequence[DocumentChunk]) -> int:
-        with _cosmos_errors():
+        with cosmos_db.service_errors():
             return await cosmos_knowledge.add(self._containers, chunks, self._now())
 
     async def _load_documents(self, ids: Sequence[str]) -> Mapping[str, Any]:
-        with _cosmos_errors():
+        with cosmos_db.service_errors():
             return await cosmos_knowledge.chunks(self._containers, ids)
 
     async def _load_vector_index(self) -> vectors.VectorIndex:
         # Another replica may have added chunks: reuse the matrix only while the stored
         # generation is the one it was built from.
         generation = self._documents_generation
-        with _cosmos_errors():
+        with cosmos_db.service_errors():
             state = await cosmos_knowledge.state(self._containers)
             stored = int(state["generation"]) if state else -1
             if self._index is not None and stored == self._index_generation:
@@ -348,5 +372,5 @@ class CosmosCallRepository(StoredCallRepository):
         return index
 
     async def _load_events(self, call_id: str, after_seq: int, limit: int) -> list[CallEvent]:
-        with _cosmos_errors():
+        with cosmos_db.service_errors():
             return await cosmos_reads.events_after(self._containers, call_id, after_seq, limit)

@@ -12,22 +12,27 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 
 from switchboard import domain
+from switchboard.call_leases import CallLease
 from switchboard.jobs import POST_CALL
-from switchboard_store import cosmos_jobs, rows, write_rules
+from switchboard_store import cosmos_control, cosmos_jobs, rows, write_rules
 from switchboard_store.cosmos_calls import CallChange, turn_key
 from switchboard_store.repository import ClaimUpdateResult
 
 MessageReader = Callable[[int], Awaitable[domain.Message]]
 
 
-def set_call_state(change: CallChange, state: domain.CallState, reason: str) -> None:
+def set_call_state(
+    change: CallChange, state: domain.CallState, reason: str, lease: CallLease | None = None
+) -> None:
     call = change.call
-    decided = write_rules.state_change(change.call_id, call, state, reason)
+    decided = write_rules.state_change(change.call_id, call, state, reason, lease, change.now)
     change.set(
         state=state.value,
         state_reason=decided.reason,
         attempt=int(call["attempt"]) + decided.added_attempts,
     )
+    if decided.lease is not None:
+        write_lease(change, decided.lease)
     change.touch(interaction=True)
     if not decided.changed:
         return
@@ -37,10 +42,15 @@ def set_call_state(change: CallChange, state: domain.CallState, reason: str) -> 
     if decided.post_call_job_id is not None:
         # The outbox: the job is kept in the call document, committed with the ending,
         # and copied to ``jobs`` after the commit (or by the sweep after a crash).
-        job = cosmos_jobs.new_job(
-            decided.post_call_job_id, POST_CALL, change.call_id, change.now, change.traceparent
-        )
-        change.set(outbox=[*call["outbox"], job], outbox_pending=True)
+        cosmos_jobs.queue(change, POST_CALL, decided.post_call_job_id)
+        change.set(post_call_job=decided.post_call_job_id)
+    elif state.is_terminal:
+        # Never connected: its report is complete now, so its webhook is due.
+        cosmos_control.queue_webhook(change)
+
+
+def write_lease(change: CallChange, lease: write_rules.LeaseWrite) -> None:
+    change.set(lease_owner=lease.owner, lease_expires_at=rows.stamp_or_none(lease.expires_at))
 
 
 def set_call_language(change: CallChange, lang: str) -> None:
@@ -123,3 +133,4 @@ def save_synthesis(
     )
     change.add_event(synthesis)
     change.touch()
+    cosmos_control.queue_webhook(change)  # the report is complete

@@ -14,6 +14,7 @@ import pytest
 from azure.cosmos import exceptions
 
 from switchboard import domain
+from switchboard.call_leases import LINE_DROPPED, CallLease
 from switchboard.config import StoreSettings
 from switchboard.jobs import POST_CALL, JobState
 from switchboard.providers import create
@@ -28,6 +29,7 @@ from switchboard_testing.fake_cosmos import FakeCosmos
 MakeRequest = Callable[..., domain.CallRequest]
 OUT = domain.CallDirection.OUTBOUND
 NUMBER = "+14155550100"
+LEASE = CallLease("dialer-a", 10.0)
 
 
 class Crash(Exception):
@@ -74,9 +76,10 @@ async def test_a_wrong_account_key_is_refused_by_the_service(options: CosmosOpti
 
 async def test_a_store_refuses_a_database_whose_layout_is_behind(options: CosmosOptions) -> None:
     await cosmos_db.migrate(options, upto=1)
-    with pytest.raises(RuntimeError, match="layout version 1, this store needs 2"):
+    latest = cosmos_db.latest_version()
+    with pytest.raises(RuntimeError, match=f"layout version 1, this store needs {latest}"):
         await CosmosCallRepository.open(options)
-    assert await cosmos_db.migrate(options) == [2]
+    assert await cosmos_db.migrate(options) == list(range(2, latest + 1))
 
 
 async def test_a_call_by_id_and_a_numbers_open_call_each_read_one_partition(
@@ -139,6 +142,82 @@ async def test_a_claim_update_that_lost_a_race_is_retried_on_the_newer_document(
         await second.close()
 
 
+async def test_a_withheld_callers_call_is_stored_without_a_number_index_entry(
+    cosmos: CosmosCallRepository, fake: FakeCosmos, make_request: MakeRequest
+) -> None:
+    withheld = await cosmos.create_call(make_request(phone_number=""), domain.CallDirection.INBOUND)
+
+    assert fake.documents("sb", "calls_by_number") == []
+    listed, total = await cosmos.list_calls()
+    assert ([c.call_id for c in listed], total) == ([withheld.call_id], 1)
+
+
+async def test_the_orphan_sweep_is_one_cross_partition_query_and_each_ending_one_partition(
+    cosmos: CosmosCallRepository, fake: FakeCosmos, clock: VirtualClock, make_request: MakeRequest
+) -> None:
+    call = await cosmos.create_call(make_request(), OUT)
+    await cosmos.set_call_state(call.call_id, domain.CallState.IN_PROGRESS, lease=LEASE)
+    clock.advance(LEASE.lease_sec + 1)
+
+    before = len(fake.requests)
+    assert await cosmos.end_orphaned_calls() == [call.call_id]
+
+    queries = [(v, p, k) for v, p, k in fake.requests[before:] if v == "POST" and k == "*"]
+    assert [p for _, p, _ in queries] == ["/dbs/sb/colls/calls/docs"]
+    # The ending itself: the call's partition, and its post-call job relayed to ``jobs``.
+    assert {(p, k) for p, k in partitions_read(fake, before) if k != "*"} == {
+        ("/dbs/sb/colls/calls", f'["{call.call_id}"]'),
+        ("/dbs/sb/colls/jobs", f'["{POST_CALL}:{call.call_id}:1"]'),
+    }
+    ended = await cosmos.get_call(call.call_id)
+    assert (ended.state, ended.state_reason) == (domain.CallState.ENDED, LINE_DROPPED)
+
+
+async def test_a_renewal_that_lost_a_race_to_the_ending_does_not_lease_the_ended_call(
+    options: CosmosOptions, fake: FakeCosmos, clock: VirtualClock, make_request: MakeRequest
+) -> None:
+    first = await CosmosCallRepository.open(options, clock, migrate=True)
+    second = await CosmosCallRepository.open(options, clock)
+    try:
+        call = await first.create_call(make_request(), OUT)
+        await first.set_call_state(call.call_id, domain.CallState.IN_PROGRESS, lease=LEASE)
+        real_read = first._containers.calls.read_item
+        raced = False
+
+        async def read_then_lose_the_race(item: str, partition_key: str) -> dict[str, object]:
+            nonlocal raced
+            doc: dict[str, object] = await real_read(item, partition_key=partition_key)
+            if not raced:  # the call ends on another replica between the read and the write
+                raced = True
+                await second.set_call_state(call.call_id, domain.CallState.ENDED, "goodbye")
+            return doc
+
+        first._containers.calls.read_item = read_then_lose_the_race  # type: ignore[method-assign]
+        renewed = await first.renew_call_leases(LEASE.owner, [call.call_id], LEASE.lease_sec)
+
+        assert renewed == []
+        assert fake.precondition_failures == 1  # the renewal's write lost; its re-read saw the end
+        doc = await second._containers.calls.read_item(call.call_id, partition_key=call.call_id)
+        assert (doc["state"], doc["lease_owner"], doc["lease_expires_at"]) == ("ended", "", None)
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_an_idempotency_key_is_one_point_read_partition_whatever_its_characters(
+    cosmos: CosmosCallRepository, fake: FakeCosmos
+) -> None:
+    key = "order/42?#\\x"  # characters a Cosmos DB item id may not hold
+    before = len(fake.requests)
+    first = await cosmos.control.claim_idempotency_key("client-a", key, "h")
+    again = await cosmos.control.claim_idempotency_key("client-a", key, "h")
+
+    assert (first.fresh, again.fresh, again.key) == (True, False, key)
+    partitions = partitions_read(fake, before)
+    assert {p for p, _ in partitions} == {"/dbs/sb/colls/idempotency_keys"}
+    assert len(partitions) == 1  # client and key name one partition
+
+
 async def test_a_job_left_in_an_outbox_by_a_crash_is_relayed_when_the_store_opens(
     options: CosmosOptions, clock: VirtualClock, make_request: MakeRequest
 ) -> None:
@@ -196,11 +275,14 @@ async def test_switchboard_migrate_creates_the_database_and_applies_every_layout
     settings = StoreSettings.model_validate(
         {"backend": "cosmos", "cosmos": {"endpoint": fake.endpoint, "key": fake.key}}
     )
-    assert await migrate.migrate(settings) == [1, 2]
+    assert await migrate.migrate(settings) == [1, 2, 3]
     assert await migrate.migrate(settings) == []
-    assert set(fake.databases["switchboard"].containers) == {
-        "calls", "calls_by_number", "jobs", "documents", "meta",
+    containers = fake.databases["switchboard"].containers
+    assert set(containers) == {
+        "calls", "calls_by_number", "jobs", "documents", "meta", "idempotency_keys",
     }  # fmt: skip
+    # Expired idempotency keys are the service's to purge: items live by their own ttl.
+    assert containers["idempotency_keys"].properties["defaultTtl"] == -1
     wrong = settings.model_copy(
         update={"cosmos": settings.cosmos.model_copy(update={"key": "d3Jvbmcga2V5"})}
     )
