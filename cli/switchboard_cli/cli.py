@@ -35,7 +35,7 @@ DRAIN_MARGIN_SEC = 30.0
 FAST_SPEED = 5.0
 
 
-STORE_BACKENDS = ("sqlite", "postgres")
+STORE_BACKENDS = ("sqlite", "postgres", "cosmos")
 
 
 def with_store(settings: Settings, backend: str | None) -> Settings:
@@ -54,7 +54,10 @@ def _store_module() -> Any:
 def cmd_migrate(settings: Settings, upto: int | None = None) -> int:
     """Applies the store database's pending migrations; 1 when the database is unreachable."""
     store = settings.store
-    where = store.sqlite_path if store.backend == "sqlite" else store.postgres_dsn
+    where = {
+        "sqlite": store.sqlite_path,
+        "cosmos": f"{store.cosmos.endpoint} (database {store.cosmos.database})",
+    }.get(store.backend, store.postgres_dsn)
     try:
         applied = asyncio.run(_store_module().migrate(store, upto))
     except (OSError, ValueError, RuntimeError) as exc:
@@ -71,6 +74,8 @@ def store_description(settings: Settings) -> str:
     store = settings.store
     if store.backend == "postgres":
         return f"PostgreSQL {store.postgres_dsn} (schema {store.postgres_schema})"
+    if store.backend == "cosmos":
+        return f"Cosmos DB {store.cosmos.endpoint} (database {store.cosmos.database})"
     return str(DATA_DIR / "switchboard.db")
 
 
@@ -241,7 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--store",
         choices=STORE_BACKENDS,
-        help="the store's database (default: store.backend); postgres is migrated first",
+        help="the store's database (default: store.backend); postgres and cosmos are "
+        "migrated first",
     )
     run.add_argument(
         "--max-restarts",
@@ -263,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--store", choices=STORE_BACKENDS, help="the database to migrate (default: store.backend)"
     )
     migrate.add_argument(
-        "--to", type=int, metavar="VERSION", help="stop at this version (postgres only)"
+        "--to", type=int, metavar="VERSION", help="stop at this version (postgres, cosmos)"
     )
     simulate = verbs.add_parser("simulate", help="place a simulated call from a scenario file")
     simulate.add_argument("scenario", type=Path)

@@ -159,14 +159,24 @@ class GatewaySettings(Section):
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
 
+class CosmosSettings(Section):
+    """The ``cosmos`` store backend: an Azure Cosmos DB for NoSQL account. The account key
+    comes from the environment only (``SWITCHBOARD__STORE__COSMOS__KEY``), never this file."""
+
+    endpoint: str = ""  # https://NAME.documents.azure.com:443/
+    key: str = ""
+    database: str = Field("switchboard", pattern=r"^[A-Za-z0-9_-]{1,255}$")
+
+
 class StoreSettings(Section):
-    """The store's database: ``sqlite`` (one file, the embedded default) or ``postgres``.
+    """The store's database: ``sqlite`` (one file, the embedded default), ``postgres`` or
+    ``cosmos`` (Azure Cosmos DB, settings in ``cosmos``).
 
     ``postgres_dsn`` names host, port, user and database but never the password: that
     comes from the environment only (``SWITCHBOARD__STORE__POSTGRES_PASSWORD``).
     """
 
-    backend: Literal["sqlite", "postgres"] = "sqlite"
+    backend: Literal["sqlite", "postgres", "cosmos"] = "sqlite"
     sqlite_path: str = "var/switchboard.db"
     postgres_dsn: str = "postgresql://127.0.0.1:5432/switchboard"
     postgres_password: str = ""
@@ -177,6 +187,7 @@ class StoreSettings(Section):
     # Apply pending migrations when the store starts; otherwise ``switchboard migrate``
     # (a Helm pre-install/pre-upgrade Job) does it and a store on an old schema refuses to start.
     migrate_on_start: bool = False
+    cosmos: CosmosSettings = Field(default_factory=CosmosSettings)
 
     @field_validator("postgres_dsn")
     @classmethod

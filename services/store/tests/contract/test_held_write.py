@@ -23,8 +23,10 @@ TICKS_SEC = 0.2  # time given to the held write to (wrongly) get through
 async def test_a_held_write_of_one_call_does_not_hold_another_calls_claim_update(
     store: StoreUnderTest, repo: CallRepository, make_request: MakeRequest
 ) -> None:
-    if store.backend != "postgres":
+    if store.backend == "sqlite":
         pytest.skip("SQLite has one writer: a held write holds every write (test_sqlite_writer)")
+    if store.backend == "cosmos":
+        pytest.skip("Cosmos DB holds no lock: a change to one call never waits on another's")
     held_call = (await repo.create_call(make_request(), OUT)).call_id
     other_call = (await repo.create_call(make_request("+14155550101"), OUT)).call_id
     blocker = await postgres_db.connect(store.options)
