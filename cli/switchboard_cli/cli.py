@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import importlib
 import json
+import re
 import signal
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -203,7 +205,8 @@ def cmd_simulate(
         report_url = f"{url}/report/{call['call_id']}"
         report_file = None
         if services.started_here:
-            report_file = save_report(url, key, call["call_id"])
+            recorded = voice is not None and settings.features.recording_enabled
+            report_file = save_report(url, key, call["call_id"], recorded)
     mismatches = claim_mismatches(scenario.expect_claim, call.get("claim", {}))
     if as_json:
         out(json.dumps(call, indent=2))
@@ -224,17 +227,40 @@ def cmd_simulate(
     return 1 if mismatches else 0
 
 
-def save_report(url: str, key: str, call_id: str) -> Path | None:
-    reply = httpx.get(
-        f"{url}/report/{call_id}", headers={"Authorization": f"Bearer {key}"}, timeout=10
-    )
+def save_report(url: str, key: str, call_id: str, recorded: bool = False) -> Path | None:
+    """The call's report page under var/reports; with ``recorded``, its recording beside
+    it (``<call id>.wav``), which the saved page plays (the services that served it are
+    gone with their temporary data once the simulation ends)."""
+    auth = {"Authorization": f"Bearer {key}"}
+    folder = private_dir(DATA_DIR / "reports")
+    page = ""
+    if recorded:
+        page = save_recording(url, auth, call_id, folder / f"{call_id}.wav")
+    reply = httpx.get(f"{url}/report/{call_id}", headers=auth, timeout=10)
     if reply.status_code != 200:
         return None
-    path = private_dir(DATA_DIR / "reports") / f"{call_id}.html"
+    path = folder / f"{call_id}.html"
     path.touch(mode=PRIVATE_FILE_MODE)
     path.chmod(PRIVATE_FILE_MODE)
-    path.write_text(reply.text, encoding="utf-8")
+    text = reply.text
+    if page:
+        text = re.sub(rf'src="/call/{call_id}/recording[^"]*"', f'src="{page}"', text)
+    path.write_text(text, encoding="utf-8")
     return path
+
+
+def save_recording(url: str, auth: dict[str, str], call_id: str, path: Path) -> str:
+    """Waits (5 s at most: it is stored just after the call ended) for the recording and
+    saves it 0600 at ``path``; its file name, or "" when there is none."""
+    for _ in range(50):
+        reply = httpx.get(f"{url}/call/{call_id}/recording", headers=auth, timeout=10)
+        if reply.status_code == 200:
+            path.touch(mode=PRIVATE_FILE_MODE)
+            path.chmod(PRIVATE_FILE_MODE)
+            path.write_bytes(reply.content)
+            return path.name
+        time.sleep(0.1)
+    return ""
 
 
 def build_parser() -> argparse.ArgumentParser:

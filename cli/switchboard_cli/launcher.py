@@ -122,6 +122,9 @@ class Cluster:
             env[f"SWITCHBOARD__SERVICES__{service.upper()}"] = self.ports.grpc_address(service)
         env["SWITCHBOARD__GATEWAY__PORT"] = str(self.ports.gateway)
         env["SWITCHBOARD__STORE__SQLITE_PATH"] = str(self.data_dir / "switchboard.db")
+        # Recordings (recording.provider local) beside the database: the dialer writes
+        # them, the gateway serves them, both on this machine.
+        env["SWITCHBOARD__RECORDING__LOCAL_DIR"] = str(self.data_dir / "recordings")
         # One name across restarts: a dialer that comes back ends its dropped calls at once.
         env.setdefault("SWITCHBOARD__DIALER__REPLICA_ID", LOCAL_DIALER)
         if self.api_key:

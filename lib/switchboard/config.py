@@ -47,7 +47,11 @@ class Features(Section):
     vad_threshold: float = Field(0.5, ge=0.1, le=1.0)
     recognition_retry_max: int = Field(3, ge=1, le=10)
     callback_timeout_hour: float = Field(3, ge=0)
+    # Read when a call connects: a call answered while it is on is recorded to its end
+    # (turning it on mid-call does not start a recording; off mid-call does not stop one).
     recording_enabled: bool = False
+    # Recordings older than this are deleted by the dialer's sweep (recording.sweep_sec).
+    recording_retention_days: float = Field(30, gt=0, le=3650)
     slow_llm_for_chat: bool = False
     # Touch tones typed after a pause this long end the caller's keypad input (as do
     # ``#`` and the expected number of digits).
@@ -390,6 +394,39 @@ class DialerSettings(Section):
         return self
 
 
+class RecordingSettings(Section):
+    """Where call recordings go (``features.recording_enabled`` turns them on).
+
+    ``local``: files under ``local_dir`` (0600, the directory 0700); the gateway serves
+    them from the same directory, so gateway and dialer must share that disk (one
+    machine, or a shared volume). ``azure``: blobs in ``azure_container`` of the
+    storage account at ``azure_account_url``, which every replica reaches; the account
+    key comes from the environment only (``SWITCHBOARD__RECORDING__AZURE_ACCOUNT_KEY``),
+    else a managed identity (Entra ID) authenticates.
+    """
+
+    provider: Literal["local", "azure"] = "local"
+    local_dir: str = "var/recordings"
+    azure_account_url: str = ""  # https://NAME.blob.core.windows.net
+    azure_container: str = Field("recordings", pattern=r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$")
+    azure_account_key: str = ""
+    # Where a live call's recording is written before it is stored (empty: the system's
+    # temporary directory); it needs about 4 MB per minute of 16 kHz call.
+    spool_dir: str = ""
+    sweep_sec: float = Field(3600, gt=0)  # how often the dialer deletes expired recordings
+
+    @model_validator(mode="after")
+    def _azure_has_account(self) -> RecordingSettings:
+        if self.provider == "azure" and not self.azure_account_url.startswith(
+            ("https://", "http://")
+        ):
+            raise ValueError(
+                "recording.provider azure needs azure_account_url "
+                "(https://NAME.blob.core.windows.net)"
+            )
+        return self
+
+
 class LlmSettings(Section):
     """Any OpenAI-compatible chat-completions endpoint (OpenAI, Azure OpenAI, vLLM, Ollama,
     llama.cpp server). The API key is never read from the file: only from the environment
@@ -498,6 +535,7 @@ class Settings(Section):
     speech: SpeechSettings = Field(default_factory=SpeechSettings)
     app_configuration: AppConfigurationSettings = Field(default_factory=AppConfigurationSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
+    recording: RecordingSettings = Field(default_factory=RecordingSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
 

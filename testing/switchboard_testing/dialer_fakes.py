@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from switchboard import domain
+from switchboard.blobs import BlobStore
 from switchboard.call_leases import CallLease
-from switchboard.config import DialerSettings, Features
+from switchboard.config import DialerSettings, Features, RecordingSettings
 from switchboard.converse import (
     AgentSendDtmf,
     AgentSentence,
@@ -389,8 +390,14 @@ class Rig:
         return self.store.reasons(call_id)
 
 
-def build_rig(features: Features | None = None, **dialer: Any) -> Rig:
-    """Everything on one virtual clock: call timers, playout and brain and speech reconnects."""
+def build_rig(
+    features: Features | None = None,
+    blobs: BlobStore | None = None,
+    recording: RecordingSettings | None = None,
+    **dialer: Any,
+) -> Rig:
+    """Everything on one virtual clock: call timers, playout and brain and speech reconnects.
+    With ``blobs``, calls are recorded there (when ``features`` turn recording on)."""
     store, brain, clock, speech = FakeStore(), ScriptedBrain(), VirtualClock(), FakeSpeech()
     telephony = SimulatorProvider(clock=clock)
     settings = DialerSettings(**dialer)
@@ -402,5 +409,7 @@ def build_rig(features: Features | None = None, **dialer: Any) -> Rig:
         settings,
         speech=speech,
         clock=clock,
+        blobs=blobs,
+        recording=recording,
     )
     return Rig(store, brain, clock, telephony, app, settings, speech)

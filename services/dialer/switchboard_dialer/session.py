@@ -58,9 +58,11 @@ from switchboard_dialer.media.events import (
     TurnInterrupted,
     TurnPlayed,
 )
+from switchboard_dialer.media.recorder import CallRecorder
 from switchboard_dialer.media.voice import VoiceConfig, VoicePipeline
 from switchboard_dialer.output import CallOutput, TextOutput
 from switchboard_dialer.ports import BrainPort, CallStore, SpeechPort
+from switchboard_dialer.recording import CallRecordings
 from switchboard_dialer.sms.base import SmsProvider
 from switchboard_dialer.telephony.base import CallerDtmf, CallerGone, CallerSaid, PhoneLine
 from switchboard_dialer.turn_trace import TurnTrace
@@ -92,6 +94,7 @@ class CallSession:
         speech: SpeechPort | None = None,
         clock: Clock | None = None,
         sends_dtmf: bool = False,
+        recordings: CallRecordings | None = None,
     ) -> None:
         self.call = call
         self.call_id = call.call_id
@@ -131,6 +134,8 @@ class CallSession:
         self._turn_trace = TurnTrace(self.call_id, self._clock)
         self._transferring = False
         self._time_up = False  # the brain was asked for the last goodbye
+        self._recordings = recordings
+        self._recorder: CallRecorder | None = None
 
     @property
     def brain_reconnects(self) -> int:
@@ -174,6 +179,10 @@ class CallSession:
                 else TextOutput(line, self._on_media_event)
             )
         self._turn_trace.measure_answer = isinstance(self._output, TextOutput)
+        if self._recordings is not None and isinstance(self._output, VoicePipeline):
+            self._recorder = self._recordings.start(self.call, line)
+            if self._recorder is not None:
+                self._output.record(self._recorder)
         self.prepare()
         self._spawn(self._caller_loop(), "caller")
         self._spawn(self._max_duration(), "timer", "max")
@@ -188,6 +197,12 @@ class CallSession:
         reason = await carry_out(ending, self.line, self._store, self.call_id)
         log.info("call session ended", extra={"call_id": self.call_id, "reason": reason})
         return reason
+
+    async def store_recording(self) -> None:
+        """The ended call's recording to the blob store (when it was recorded)."""
+        recorder, self._recorder = self._recorder, None
+        if recorder is not None and self._recordings is not None:
+            await self._recordings.store(self.call, recorder)
 
     async def abandon(self) -> None:
         """The prepared call was never answered: tell the brain nothing was heard, stop."""

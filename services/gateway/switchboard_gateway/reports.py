@@ -15,7 +15,8 @@ from switchboard_gateway.params import (
     known_query_only,
     phone_filter_of,
 )
-from switchboard_gateway.problems import error_responses
+from switchboard_gateway.problems import ApiError, error_responses
+from switchboard_gateway.recordings_api import Blobs, listed
 
 router = APIRouter(
     tags=["reports"],
@@ -41,10 +42,24 @@ def claim_rows(call: domain.Call) -> list[tuple[str, str, str, str]]:
 @router.get(
     "/report/{call_id}", summary="A call's report (HTML)", responses=error_responses(404, html=True)
 )
-async def report(call_id: str, calls: Calls) -> HTMLResponse:
-    """Transcript, claim, reminders, synthesis and next action of one call."""
+async def report(call_id: str, calls: Calls, blobs: Blobs) -> HTMLResponse:
+    """Transcript, claim, reminders, synthesis and next action of one call, and its
+    recordings when it was recorded."""
     call = await calls.get_call(call_id_of(call_id))
-    return HTMLResponse(render("report.html.jinja", call=call, claim_rows=claim_rows(call)))
+    try:
+        recordings = await listed(blobs, call.call_id)
+        reachable = True
+    except ApiError:  # the report is still worth showing without its recording
+        recordings, reachable = [], False
+    return HTMLResponse(
+        render(
+            "report.html.jinja",
+            call=call,
+            claim_rows=claim_rows(call),
+            recordings=recordings,
+            recordings_reachable=reachable,
+        )
+    )
 
 
 @router.get("/report", summary="Calls (HTML)")

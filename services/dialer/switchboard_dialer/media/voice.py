@@ -46,6 +46,7 @@ from switchboard_dialer.media.events import (
     TurnPlayed,
 )
 from switchboard_dialer.media.playout import Playout, TurnEnd
+from switchboard_dialer.media.recorder import CallRecorder
 from switchboard_dialer.media.speech_links import ListenLink, SpeakLink
 from switchboard_dialer.media.voice_turns import VoiceTurns
 from switchboard_dialer.output import CallOutput
@@ -101,6 +102,7 @@ class VoicePipeline(CallOutput):
         self.listen: ListenLink | None = None
         self.playout = Playout(self._play, self._on_played, self._on_turn_end, clock, speed=1.0)
         self._line: PhoneLine | None = None
+        self._recorder: CallRecorder | None = None
         self._speaking_turn: str | None = None
         self.barge_in = BargeIn(call_id, self, clock)
         self._skip: dict[tuple[str, int], int] = {}
@@ -124,14 +126,19 @@ class VoicePipeline(CallOutput):
         """From dial time: sentences to audio, queued for playout."""
         await self.speak.run()
 
+    def record(self, recorder: CallRecorder) -> None:
+        """Both sides of the call go to ``recorder`` too (set before :meth:`run`)."""
+        self._recorder = recorder
+
     async def run(self, line: PhoneLine) -> None:
         """From the answer: playout to the line and the caller's audio to Listen."""
         self._line = line
         self.playout.set_speed(line.playout_speed)
+        recorder = self._recorder
         self.listen = ListenLink(
             self._speech,
             ListenConfig(self.call_id, line.sample_rate, self.config.lang),
-            line.read_frame,
+            line.read_frame if recorder is None else recorder.tap(line.read_frame),
             self._on_listen_event,
             self._on_listen_open,
             self._reconnect_timeout,
@@ -143,6 +150,8 @@ class VoicePipeline(CallOutput):
             async with asyncio.TaskGroup() as group:
                 group.create_task(self.playout.run(), name=f"call-{self.call_id}-playout")
                 group.create_task(self.listen.run(), name=f"call-{self.call_id}-listen")
+                if recorder is not None:
+                    group.create_task(recorder.run(), name=f"call-{self.call_id}-recorder")
         finally:
             await self.barge_in.close()
 
@@ -213,6 +222,8 @@ class VoicePipeline(CallOutput):
         line = self._line
         if line is not None:
             line.play_frame(pcm)
+            if self._recorder is not None:
+                self._recorder.bot_frame(pcm)
 
     def _on_played(self, frame: SpeechAudio) -> None:
         arrived = self._arrived.pop(id(frame), None)
