@@ -34,6 +34,8 @@ from switchboard.speech import (
     Transcript,
 )
 from switchboard.telemetry_metrics import ANSWER_LATENCY, CUTOFF_LATENCY, FRAMES_OUT_LATENCY
+from switchboard_dialer.media.answer_gate import AnswerGate
+from switchboard_dialer.media.answer_screen import AnswerScreen
 from switchboard_dialer.media.barge_in import Verdict, has_words
 from switchboard_dialer.media.barge_in_state import BargeIn
 from switchboard_dialer.media.events import (
@@ -79,6 +81,7 @@ class VoicePipeline(CallOutput):
         report: Report,
         reconnect_timeout_sec: float,
         clock: Clock,
+        screen: AnswerScreen | None = None,
     ) -> None:
         self.call_id = call_id
         self.config = config
@@ -106,6 +109,10 @@ class VoicePipeline(CallOutput):
         self._caller_ended_at: float | None = None
         # When each queued frame arrived from Speak (by identity): call.frames.out.latency.
         self._arrived: dict[int, float] = {}
+        # Outbound calls: the bot holds its audio until it knows who answered.
+        self.gate = (
+            AnswerGate(call_id, screen, report, self._drop_unplayed) if screen is not None else None
+        )
 
     @property
     def speaking_turn(self) -> str | None:
@@ -129,7 +136,7 @@ class VoicePipeline(CallOutput):
         self.listen = ListenLink(
             self._speech,
             ListenConfig(self.call_id, line.sample_rate, self.config.lang),
-            line.read_frame,
+            line.read_frame if self.gate is None else self._screened_frame,
             self._on_listen_event,
             self._on_listen_open,
             self._reconnect_timeout,
@@ -137,10 +144,37 @@ class VoicePipeline(CallOutput):
         )
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(self.playout.run(), name=f"call-{self.call_id}-playout")
+                group.create_task(self._play_when_open(), name=f"call-{self.call_id}-playout")
                 group.create_task(self.listen.run(), name=f"call-{self.call_id}-listen")
         finally:
             await self.barge_in.close()
+
+    async def _play_when_open(self) -> None:
+        if self.gate is not None:
+            async with asyncio.TaskGroup() as group:
+                watch = group.create_task(
+                    self.gate.watch(self._clock), name=f"call-{self.call_id}-answer-watch"
+                )
+                await self.gate.opened.wait()
+                watch.cancel()
+        await self.playout.run()
+
+    async def _screened_frame(self) -> bytes | None:
+        assert self._line is not None
+        pcm = await self._line.read_frame()
+        gate = self.gate
+        if pcm is not None and gate is not None and not gate.screen.settled:
+            await gate.frame(pcm)
+        return pcm
+
+    def _drop_unplayed(self) -> list[str]:
+        """An answering machine picked up: the turns held for a person never play."""
+        dropped = self.turns.unplayed()
+        for turn_id in dropped:
+            self.turns.cancel(turn_id)
+            self.speak.send(CancelTurn(turn_id))
+            self.playout.drop_turn(turn_id)
+        return dropped
 
     # From the session.
 
@@ -249,6 +283,9 @@ class VoicePipeline(CallOutput):
             self.barge_in.listen_reopened()
 
     async def _on_listen_event(self, event: ListenResponse) -> None:
+        if self.gate is not None and self.gate.holds_caller:
+            await self.gate.listen_event(event)
+            return
         match event:
             case SpeechStarted(offset_ms=offset_ms):
                 listen = self.listen
