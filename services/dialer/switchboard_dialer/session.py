@@ -67,8 +67,10 @@ from switchboard_dialer.turn_trace import TurnTrace
 from switchboard_dialer.voicemail import (
     VOICEMAIL,
     answered_by_line,
+    is_screened,
     message_left_line,
     screen_for,
+    sounds_like_voicemail,
     voicemail_message,
 )
 
@@ -132,6 +134,7 @@ class CallSession:
         self._transferring = False
         self._time_up = False  # the brain was asked for the last goodbye
         self._machine = False  # an answering machine answered: the brain's turns are not said
+        self._caller_wrote = False  # a text line's caller sent a line already
 
     @property
     def brain_reconnects(self) -> int:
@@ -304,6 +307,8 @@ class CallSession:
             match event:
                 case CallerSaid(text=text):
                     self._caller_active()
+                    if await self._machine_wrote(text):
+                        continue
                     self._send_turn(UserTurn(turn_id=str(uuid.uuid4()), text=text))
                 case CallerDtmf(digits=digits):
                     self._caller_active()
@@ -411,7 +416,7 @@ class CallSession:
             case TurnInterrupted(turn_id=turn_id, heard=heard, spoken=spoken):
                 self._turn_interrupted(turn_id, heard, spoken)
             case AnsweringMachine(dropped=dropped):
-                self._machine_answered(dropped)
+                await self._machine_answered(dropped)
             case MessageCue():
                 await self._leave_message()
 
@@ -423,21 +428,32 @@ class CallSession:
         if voice is not None and voice.gate is not None:
             await voice.gate.carrier(answered_by)
 
-    def _machine_answered(self, dropped: tuple[str, ...]) -> None:
+    async def _machine_answered(self, dropped: tuple[str, ...]) -> None:
         """The greeting was never heard; nothing the brain says is played from now on."""
         self._machine = True
         self._disarm_silence()
         for turn_id in dropped:
             self._turn_interrupted(turn_id, "", spoken=True)
-        self._spawn(self._note([answered_by_line("machine")]), "store", "answered-by")
+        await self._note([answered_by_line("machine")])
+
+    async def _machine_wrote(self, text: str) -> bool:
+        """A text line's first words: an answering machine's greeting, on an outbound call?"""
+        first, self._caller_wrote = not self._caller_wrote, True
+        if not first or self._machine or not is_screened(self.call, self._settings.voicemail):
+            return False
+        if not sounds_like_voicemail(text):
+            return False
+        await self._machine_answered(())
+        await self._leave_message()
+        return True
 
     async def _leave_message(self) -> None:
         text = voicemail_message(self.call.initiate, self._settings.voicemail)
         turn_id = f"voicemail-{uuid.uuid4()}"
+        await self._note([message_left_line(text)])
         self._after_turn[turn_id] = Ending(reason=VOICEMAIL)
         await self.output.say(AgentSentence(turn_id, 0, text))
         await self.output.finish_turn(turn_id)
-        self._spawn(self._note([message_left_line(text)]), "store", "message-left")
 
     async def _note(self, messages: list[domain.Message]) -> None:
         """Lines of the dialer's own in the transcript; a store error loses only them."""

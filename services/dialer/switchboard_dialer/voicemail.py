@@ -12,7 +12,19 @@ from __future__ import annotations
 
 from switchboard import domain
 from switchboard.config import VoicemailSettings
-from switchboard_dialer.media.answer_screen import AnswerScreen, ScreenRules
+from switchboard_dialer.media.answer_screen import AnswerScreen, ScreenRules, sounds_like_voicemail
+
+__all__ = [
+    "ANSWERED_BY",
+    "VOICEMAIL",
+    "answered_by_line",
+    "is_screened",
+    "message_left_line",
+    "screen_for",
+    "sounds_like_voicemail",
+    "spoken_number",
+    "voicemail_message",
+]
 
 VOICEMAIL = domain.VOICEMAIL_REASON
 # How an answering-machine result reads in the transcript (carrier's or our own).
@@ -25,7 +37,7 @@ def screen_for(
     call: domain.Call, settings: VoicemailSettings, sample_rate: int
 ) -> AnswerScreen | None:
     """The answer screen of a call, or None when it plays its greeting at once."""
-    if not settings.enabled or call.direction is not domain.CallDirection.OUTBOUND:
+    if not is_screened(call, settings):
         return None
     rules = ScreenRules(
         silence_human_ms=settings.silence_human_ms,
@@ -36,6 +48,11 @@ def screen_for(
         max_wait_ms=settings.max_wait_ms,
     )
     return AnswerScreen(sample_rate, rules)
+
+
+def is_screened(call: domain.Call, settings: VoicemailSettings) -> bool:
+    """Whether a text line's first words are checked for a voicemail greeting."""
+    return settings.enabled and call.direction is domain.CallDirection.OUTBOUND
 
 
 def spoken_number(e164: str) -> str:

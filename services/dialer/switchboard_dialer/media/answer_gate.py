@@ -120,7 +120,11 @@ class AnswerGate:
         if screen.state is AnswerState.MESSAGE:
             log.info(
                 "leaving a voicemail message",
-                extra={"call_id": self.call_id, "cue_ms": round(screen.now_ms)},
+                extra={
+                    "call_id": self.call_id,
+                    "because": screen.cue,
+                    "cue_ms": round(screen.now_ms),
+                },
             )
             await self._report(MessageCue())
             self.opened.set()

@@ -31,7 +31,7 @@ MACHINE_PHRASES = re.compile(
     r"|after the (?:tone|beep)|at the (?:tone|beep)"
     r"|you(?:'ve| have) reached|this is the voice ?mail"
     r"|voice ?mail|mail ?box|answering machine"
-    r"|(?:is|am|are) (?:not|currently not|currently un)?available|unavailable"
+    r"|(?:is|am|are) (?:currently )?not available|unavailable"
     r"|(?:can't|cannot|can not|unable to) (?:take|answer|come to)"
     r"|record your message|get back to you|return your call"
     r")\b",
@@ -83,6 +83,7 @@ class AnswerScreen:
         self.state = AnswerState.LISTENING
         self.reason = ""  # what decided it: beep, phrase, long_greeting, short_answer, ...
         self.decided_ms = -1.0  # audio time of the human/machine decision
+        self.cue = ""  # what said the machine records: beep, silence_after_greeting, ...
         self.now_ms = 0.0
         self._rate = sample_rate
         self._beep = BeepDetector(sample_rate)
@@ -194,4 +195,6 @@ class AnswerScreen:
             self.reason = reason
         if state is AnswerState.MACHINE:
             self._machine_since = self.now_ms
+        elif state is AnswerState.MESSAGE:
+            self.cue = reason
         self.state = state
