@@ -15,6 +15,15 @@ A scenario (YAML)::
         noise_snr_db: 10              # voice mode: white noise under the line at this SNR
       - say: Sorry, one more thing.   # voice mode: said over the bot, this long
         interrupt_after_ms: 800       # after its audio starts (barge-in)
+
+The first line may be said the moment the callee picks up, before the bot
+speaks (``at_answer: true``): a person's "hello?", or an answering machine's
+greeting, which ``beep_ms`` (voice mode) ends with a tone of that length::
+
+    customer:
+      - say: You've reached Pat, please leave a message after the tone.
+        at_answer: true
+        beep_ms: 500                  # voice mode: a 1 kHz beep after the greeting
     expect_claim:
       incident_date: "2026-11-16T00:00:00-08:00"
 
@@ -90,6 +99,11 @@ class CustomerLine(BaseModel):
     noise_snr_db: float | None = None
     # Voice mode: say this while the bot is talking, this long after its audio started.
     interrupt_after_ms: int | None = Field(default=None, ge=0)
+    # Said as soon as the callee picks up, before the bot speaks (first line only).
+    at_answer: bool = False
+    # Voice mode: an answering machine's beep after the line, this long, at beep_hz.
+    beep_ms: int | None = Field(default=None, ge=50, le=3000)
+    beep_hz: float = Field(1000.0, ge=300, le=3400)
 
     @model_validator(mode="before")
     @classmethod
@@ -104,6 +118,12 @@ class Scenario(BaseModel):
     customer: list[CustomerLine] = Field(default_factory=list)
     request: dict[str, Any] = Field(default_factory=dict)
     expect_claim: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _answer_line_first(self) -> Scenario:
+        if any(line.at_answer for line in self.customer[1:]):
+            raise ValueError("only the first customer line can be said at_answer")
+        return self
 
     def payload(self) -> dict[str, Any]:
         return {**DEFAULT_REQUEST, **self.request, "phone_number": self.phone_number}
@@ -198,6 +218,9 @@ class SimulatedCallee:
             match event:
                 case PhoneRinging(call_id=call_id):
                     await phone.send(PhoneAnswer(call_id))
+                    if lines and lines[0].at_answer:
+                        self._awaiting_reply = (0, time.monotonic())
+                        await phone.send(self._uplink_for(lines.pop(0)))
                 case BotSaid(text=text):
                     self._replied()
                     self._hear("bot", text)

@@ -12,7 +12,9 @@ printed too (speaker ``heard``): a check of the voice, not of the words.
 Turn-taking: the callee waits for ``bot_turn_done``, which the dialer sends in
 voice mode only once the turn's last frame was played, i.e. when the bot
 stopped talking; then it pauses like a person (``REPLY_GAP_SEC``) and speaks.
-A line with ``interrupt_after_ms`` is said over the bot instead (barge-in).
+A line with ``interrupt_after_ms`` is said over the bot instead (barge-in); a
+first line ``at_answer`` is said when the callee picks up (``beep_ms`` ends it
+with a tone, like an answering machine).
 Before each line the callee waits, briefly, for the transcript of what the bot
 said, so the printout keeps the order of the call.
 """
@@ -96,6 +98,21 @@ def with_noise(frames: list[bytes], snr_db: float, seed: int = 0) -> list[bytes]
     return noisy
 
 
+def tone_frames(hz: float, ms: int, sample_rate: int, amplitude: int = 8000) -> list[bytes]:
+    """A steady sine tone (an answering machine's beep) as 20 ms frames."""
+    per_frame = frame_bytes(sample_rate) // 2
+    count = max(1, round(ms / 1000 / FRAME_SEC))
+    step = 2 * math.pi * hz / sample_rate
+    frames = []
+    for f in range(count):
+        start = f * per_frame
+        samples = array(
+            "h", (int(amplitude * math.sin(step * (start + i))) for i in range(per_frame))
+        )
+        frames.append(samples.tobytes())
+    return frames
+
+
 def _rms(frame: bytes) -> float:
     samples = array("h", frame)
     return math.sqrt(sum(s * s for s in samples) / max(1, len(samples)))
@@ -118,12 +135,14 @@ class Timeline:
     ``bot_audio``: the first bot frame after that reached the phone.
     ``barge_in``: the first voiced frame of an interrupting line left the phone.
     ``bot_stopped``: after a barge-in, the clear_audio that stopped the bot arrived.
+    ``bot_first``: the call's first bot frame reached the phone.
     """
 
     speech_end: list[float] = field(default_factory=list)
     bot_audio: list[float] = field(default_factory=list)
     barge_in: list[float] = field(default_factory=list)
     bot_stopped: list[float] = field(default_factory=list)
+    bot_first: list[float] = field(default_factory=list)
 
 
 class VoiceCallee(SimulatedCallee):
@@ -228,6 +247,11 @@ class VoiceCallee(SimulatedCallee):
             item.onset, item.end = voiced_span(frames)
             if item.line.noise_snr_db is not None:
                 frames = with_noise(frames, item.line.noise_snr_db, seed=item.index)
+            if item.line.beep_ms is not None:
+                beep = tone_frames(item.line.beep_hz, item.line.beep_ms, self._rate)
+                # The beep follows the greeting's last word; it is the line's end.
+                frames = frames[: item.end + 1] + [self._silence] * 10 + beep
+                item.end = len(frames) - 1
             item.frames = frames
         return lines
 
@@ -328,6 +352,10 @@ class VoiceCallee(SimulatedCallee):
                             self._barging = False
                     case PhoneRinging(call_id=call_id):
                         await phone.send(PhoneAnswer(call_id))
+                        if pending and pending[0].line.at_answer:
+                            spoken = pending.pop(0)
+                            self._hear("caller", spoken.line.say)
+                            self._speak(spoken)
                     case BotSaid(text=text):
                         self._hear("bot", text)
                     case BotTurnDone():
@@ -350,6 +378,8 @@ class VoiceCallee(SimulatedCallee):
 
     def _on_bot_frame(self, pcm: bytes) -> None:
         now = time.monotonic()
+        if not self.timeline.bot_first:
+            self.timeline.bot_first.append(now)
         if self._bot_audio_started is None:
             self._bot_audio_started = now
         if self._awaiting_bot_audio:

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from switchboard.errors import SwitchboardError
 from switchboard.grpc_targets import channel_target
 
 ENV_PREFIX = "SWITCHBOARD__"
@@ -361,6 +362,62 @@ class InboundSettings(Section):
     numbers: dict[str, InboundLine] = Field(default_factory=dict)
 
 
+class VoicemailSettings(Section):
+    """Answering machines on outbound voice calls: how they are told from people, and
+    the message left after the beep. Times are in ms of the call's audio.
+
+    ``message`` may use ``{bot_name}``, ``{bot_company}`` and ``{callback_number}``
+    (``callback_number``, else the request's ``agent_phone_number``, read digit by
+    digit); with no number, ``message_without_number`` is left instead.
+    """
+
+    enabled: bool = True  # false: outbound calls are not screened, the greeting plays at once
+    message: str = Field(
+        "Hello, this is {bot_name} from {bot_company}. We tried to reach you and will "
+        "call again later. You can also call us back at {callback_number}. Goodbye.",
+        min_length=1,
+        max_length=500,
+    )
+    message_without_number: str = Field(
+        "Hello, this is {bot_name} from {bot_company}. We tried to reach you and will "
+        "call again later. Goodbye.",
+        min_length=1,
+        max_length=500,
+    )
+    callback_number: str = ""  # E.164; empty: the request's agent_phone_number
+    silence_human_ms: int = Field(2000, ge=200, le=10000)  # nobody speaks: a person waits
+    greeting_machine_ms: int = Field(3500, ge=1000, le=15000)  # talk this long: a machine
+    human_silence_ms: int = Field(200, ge=0, le=3000)  # after a short answer's transcript
+    transcript_wait_ms: int = Field(1200, ge=0, le=5000)  # for that transcript, at most
+    no_beep_silence_ms: int = Field(2500, ge=500, le=15000)  # a machine without a beep
+    max_wait_ms: int = Field(30000, ge=1000, le=120000)  # for the beep, at most
+
+    @field_validator("message", "message_without_number")
+    @classmethod
+    def _known_fields(cls, value: str) -> str:
+        fields = {"bot_name": "", "bot_company": "", "callback_number": ""}
+        try:
+            value.format(**fields)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                "a voicemail message may only use {bot_name}, {bot_company} and "
+                f"{{callback_number}} ({exc!s})"
+            ) from exc
+        return value
+
+    @field_validator("callback_number")
+    @classmethod
+    def _e164(cls, value: str) -> str:
+        from switchboard.phones import parse_e164  # phonenumbers loads only when one is set
+
+        if not value:
+            return value
+        try:
+            return parse_e164(value, "dialer.voicemail.callback_number")
+        except SwitchboardError as exc:
+            raise ValueError(exc.message) from exc
+
+
 class DialerSettings(Section):
     telephony: Literal["simulator", "sip", "twilio", "acs"] = "simulator"
     # "log": kept in the transcript, not sent; "twilio" / "acs": sent through the carrier
@@ -383,6 +440,7 @@ class DialerSettings(Section):
     sip: SipSettings = Field(default_factory=SipSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     inbound: InboundSettings = Field(default_factory=InboundSettings)
+    voicemail: VoicemailSettings = Field(default_factory=VoicemailSettings)
 
     @model_validator(mode="after")
     def _renewed_before_expiry(self) -> DialerSettings:

@@ -119,7 +119,11 @@ class Synthesis(BaseModel):
     improvement_suggestions: str = ""
 
 
+# The end reason of an outbound call an answering machine took (the bot left a message).
+VOICEMAIL_REASON = "voicemail"
+
 NEXT_ACTIONS = (
+    "call_again",  # nobody was reached (an answering machine took a message)
     "case_closed",
     "commercial_offer",
     "customer_will_send_info",

@@ -400,6 +400,9 @@ def build_rig(
     With ``blobs``, calls are recorded there (when ``features`` turn recording on)."""
     store, brain, clock, speech = FakeStore(), ScriptedBrain(), VirtualClock(), FakeSpeech()
     telephony = SimulatorProvider(clock=clock)
+    # Answer screening waits for the callee's audio, which most rig tests do not send;
+    # its own tests turn it on.
+    dialer.setdefault("voicemail", {"enabled": False})
     settings = DialerSettings(**dialer)
     app = build_dialer(
         store,

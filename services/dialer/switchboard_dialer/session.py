@@ -51,10 +51,12 @@ from switchboard_dialer.brain_link import BrainLink
 from switchboard_dialer.ending import Ending, LineAction, carry_out
 from switchboard_dialer.keypad import KeypadEntry
 from switchboard_dialer.media.events import (
+    AnsweringMachine,
     CallerQuiet,
     CallerStartedSpeaking,
     CallerTurn,
     MediaEvent,
+    MessageCue,
     TurnInterrupted,
     TurnPlayed,
 )
@@ -66,6 +68,15 @@ from switchboard_dialer.recording import CallRecordings
 from switchboard_dialer.sms.base import SmsProvider
 from switchboard_dialer.telephony.base import CallerDtmf, CallerGone, CallerSaid, PhoneLine
 from switchboard_dialer.turn_trace import TurnTrace
+from switchboard_dialer.voicemail import (
+    VOICEMAIL,
+    answered_by_line,
+    is_screened,
+    message_left_line,
+    screen_for,
+    sounds_like_voicemail,
+    voicemail_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +147,8 @@ class CallSession:
         self._time_up = False  # the brain was asked for the last goodbye
         self._recordings = recordings
         self._recorder: CallRecorder | None = None
+        self._machine = False  # an answering machine answered: the brain's turns are not said
+        self._caller_wrote = False  # a text line's caller sent a line already
 
     @property
     def brain_reconnects(self) -> int:
@@ -231,6 +244,7 @@ class CallSession:
             self._on_media_event,
             self._settings.reconnect_timeout_sec,
             self._clock,
+            screen=screen_for(self.call, self._settings.voicemail, sample_rate),
         )
 
     def _spawn(self, work: Coroutine[Any, Any, None], part: str, name: str = "") -> None:
@@ -319,6 +333,8 @@ class CallSession:
             match event:
                 case CallerSaid(text=text):
                     self._caller_active()
+                    if await self._machine_wrote(text):
+                        continue
                     self._send_turn(UserTurn(turn_id=str(uuid.uuid4()), text=text))
                 case CallerDtmf(digits=digits):
                     self._caller_active()
@@ -363,6 +379,8 @@ class CallSession:
 
     async def _deliver(self, sentence: AgentSentence) -> None:
         """The sentence to the output, once (a filler every time it comes)."""
+        if self._machine:
+            return  # the bot's questions are for a person, not an answering machine
         self._disarm_silence()
         if not sentence.filler:
             if sentence.index <= self._delivered.get(sentence.turn_id, -1):
@@ -448,6 +466,54 @@ class CallSession:
                 await self._turn_played(turn_id)
             case TurnInterrupted(turn_id=turn_id, heard=heard, spoken=spoken):
                 self._turn_interrupted(turn_id, heard, spoken)
+            case AnsweringMachine(dropped=dropped):
+                await self._machine_answered(dropped)
+            case MessageCue():
+                await self._leave_message()
+
+    # Answering machines (outbound voice calls; see ``voicemail``).
+
+    async def carrier_answered_by(self, answered_by: str) -> None:
+        """The carrier's answering-machine detection, for the held answer."""
+        voice = self.voice
+        if voice is not None and voice.gate is not None:
+            await voice.gate.carrier(answered_by)
+
+    async def _machine_answered(self, dropped: tuple[str, ...]) -> None:
+        """The greeting was never heard; nothing the brain says is played from now on."""
+        self._machine = True
+        self._disarm_silence()
+        for turn_id in dropped:
+            self._turn_interrupted(turn_id, "", spoken=True)
+        await self._note([answered_by_line("machine")])
+
+    async def _machine_wrote(self, text: str) -> bool:
+        """A text line's first words: an answering machine's greeting, on an outbound call?"""
+        first, self._caller_wrote = not self._caller_wrote, True
+        if not first or self._machine or not is_screened(self.call, self._settings.voicemail):
+            return False
+        if not sounds_like_voicemail(text):
+            return False
+        await self._machine_answered(())
+        await self._leave_message()
+        return True
+
+    async def _leave_message(self) -> None:
+        text = voicemail_message(self.call.initiate, self._settings.voicemail)
+        turn_id = f"voicemail-{uuid.uuid4()}"
+        await self._note([message_left_line(text)])
+        self._after_turn[turn_id] = Ending(reason=VOICEMAIL)
+        await self.output.say(AgentSentence(turn_id, 0, text))
+        await self.output.finish_turn(turn_id)
+
+    async def _note(self, messages: list[domain.Message]) -> None:
+        """Lines of the dialer's own in the transcript; a store error loses only them."""
+        try:
+            await self._store.append_messages(self.call_id, messages)
+        except SwitchboardError as exc:
+            log.warning(
+                "voicemail lines not stored", extra={"call_id": self.call_id, "error": exc.message}
+            )
 
     def _when_turn_done(self, turn_id: str, ending: Ending) -> None:
         if not turn_id or turn_id in self._done_turns:

@@ -35,6 +35,8 @@ from switchboard.speech import (
     Transcript,
 )
 from switchboard.telemetry_metrics import ANSWER_LATENCY, CUTOFF_LATENCY, FRAMES_OUT_LATENCY
+from switchboard_dialer.media.answer_gate import AnswerGate
+from switchboard_dialer.media.answer_screen import AnswerScreen
 from switchboard_dialer.media.barge_in import Verdict, has_words
 from switchboard_dialer.media.barge_in_state import BargeIn
 from switchboard_dialer.media.events import (
@@ -81,6 +83,7 @@ class VoicePipeline(CallOutput):
         report: Report,
         reconnect_timeout_sec: float,
         clock: Clock,
+        screen: AnswerScreen | None = None,
     ) -> None:
         self.call_id = call_id
         self.config = config
@@ -110,6 +113,10 @@ class VoicePipeline(CallOutput):
         # When each queued frame arrived from Speak (by identity): call.frames.out.latency.
         self._arrived: dict[int, float] = {}
         self._expected: ExpectedAnswer | None = None  # the brain's latest, for Listen
+        # Outbound calls: the bot holds its audio until it knows who answered.
+        self.gate = (
+            AnswerGate(call_id, screen, report, self._drop_unplayed) if screen is not None else None
+        )
 
     @property
     def speaking_turn(self) -> str | None:
@@ -135,10 +142,11 @@ class VoicePipeline(CallOutput):
         self._line = line
         self.playout.set_speed(line.playout_speed)
         recorder = self._recorder
+        self._read_caller = line.read_frame if recorder is None else recorder.tap(line.read_frame)
         self.listen = ListenLink(
             self._speech,
             ListenConfig(self.call_id, line.sample_rate, self.config.lang),
-            line.read_frame if recorder is None else recorder.tap(line.read_frame),
+            self._read_caller if self.gate is None else self._screened_frame,
             self._on_listen_event,
             self._on_listen_open,
             self._reconnect_timeout,
@@ -148,12 +156,38 @@ class VoicePipeline(CallOutput):
             await self.listen.expect(self._expected)
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(self.playout.run(), name=f"call-{self.call_id}-playout")
+                group.create_task(self._play_when_open(), name=f"call-{self.call_id}-playout")
                 group.create_task(self.listen.run(), name=f"call-{self.call_id}-listen")
                 if recorder is not None:
                     group.create_task(recorder.run(), name=f"call-{self.call_id}-recorder")
         finally:
             await self.barge_in.close()
+
+    async def _play_when_open(self) -> None:
+        if self.gate is not None:
+            async with asyncio.TaskGroup() as group:
+                watch = group.create_task(
+                    self.gate.watch(self._clock), name=f"call-{self.call_id}-answer-watch"
+                )
+                await self.gate.opened.wait()
+                watch.cancel()
+        await self.playout.run()
+
+    async def _screened_frame(self) -> bytes | None:
+        pcm = await self._read_caller()
+        gate = self.gate
+        if pcm is not None and gate is not None and not gate.screen.settled:
+            await gate.frame(pcm)
+        return pcm
+
+    def _drop_unplayed(self) -> list[str]:
+        """An answering machine picked up: the turns held for a person never play."""
+        dropped = self.turns.unplayed()
+        for turn_id in dropped:
+            self.turns.cancel(turn_id)
+            self.speak.send(CancelTurn(turn_id))
+            self.playout.drop_turn(turn_id)
+        return dropped
 
     # From the session.
 
@@ -270,6 +304,9 @@ class VoicePipeline(CallOutput):
             self.barge_in.listen_reopened()
 
     async def _on_listen_event(self, event: ListenResponse) -> None:
+        if self.gate is not None and self.gate.holds_caller:
+            await self.gate.listen_event(event)
+            return
         match event:
             case SpeechStarted(offset_ms=offset_ms):
                 listen = self.listen
