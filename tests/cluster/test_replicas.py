@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import secrets
 import threading
 import time
@@ -47,7 +48,7 @@ from switchboard_cli.launcher import Cluster, ClusterPorts
 from switchboard_cli.scenario import LINE_DROPPED as CALLEE_LINE_DROPPED
 from switchboard_cli.scenario import Scenario, SimulatedCallee, SimulationResult
 from switchboard_testing.redis_server import delete_prefix, redis_settings_for_test
-from tests.cluster.harness import FIXED_NOW, stored_syntheses, unique_number
+from tests.cluster.harness import FIXED_NOW, stored_syntheses
 
 pytestmark = pytest.mark.cluster
 
@@ -189,12 +190,15 @@ class Choreography:
 def place_calls(cluster: Cluster) -> list[tuple[str, SimulationResult]]:
     """The twenty calls, each callee in a thread of its own (its own event loop)."""
     choreography = Choreography(cluster)
+    # Distinct numbers: a number registers one phone per dialer (the cluster is this
+    # module's own, so no other test's call can be resumed).
+    numbers = [f"+1415555{n}" for n in random.sample(range(1000, 10000), CALLS)]
     gateways = cluster.gateway_urls
     dialers = cluster.grpc_addresses("dialer")
 
     def call(index: int) -> tuple[str, SimulationResult]:
         scenario = Scenario.model_validate(
-            {"phone_number": unique_number(), "request": {"claim": CLAIM}, "customer": LINES}
+            {"phone_number": numbers[index], "request": {"claim": CLAIM}, "customer": LINES}
         )
         callee = SimulatedCallee(
             scenario,
