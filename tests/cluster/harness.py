@@ -77,21 +77,22 @@ def unique_number() -> str:
 
 def syntheses_of(cluster: Cluster, call_id: str) -> list[domain.Synthesis]:
     """Every synthesis the store recorded for the call, from its event log."""
+    return asyncio.run(stored_syntheses(cluster.ports.grpc_address("store"), call_id))
 
-    async def read() -> list[domain.Synthesis]:
-        store = StoreClient(cluster.ports.grpc_address("store"))
-        found: list[domain.Synthesis] = []
-        events = store.watch_call(call_id)
-        try:
-            async with asyncio.timeout(1.0):
-                async for event in events:
-                    if isinstance(event.payload, domain.Synthesis):
-                        found.append(event.payload)
-        except TimeoutError:
-            pass  # a watch stays open for new events: one quiet second means all is read
-        finally:
-            await events.aclose()  # type: ignore[attr-defined]
-            await store.close()
-        return found
 
-    return asyncio.run(read())
+async def stored_syntheses(store_address: str, call_id: str) -> list[domain.Synthesis]:
+    """Every synthesis the store at ``store_address`` recorded for the call (event log)."""
+    store = StoreClient(store_address)
+    found: list[domain.Synthesis] = []
+    events = store.watch_call(call_id)
+    try:
+        async with asyncio.timeout(1.0):
+            async for event in events:
+                if isinstance(event.payload, domain.Synthesis):
+                    found.append(event.payload)
+    except TimeoutError:
+        pass  # a watch stays open for new events: one quiet second means all is read
+    finally:
+        await events.aclose()  # type: ignore[attr-defined]
+        await store.close()
+    return found

@@ -203,6 +203,21 @@ async def test_a_brain_that_dies_mid_turn_is_reconnected_and_no_sentence_is_said
     assert said(await phone.until(PhoneCallEnded)) == ["Goodbye."]
 
 
+async def test_a_line_said_while_the_brain_is_down_reaches_the_new_brain_once(rig: Rig):
+    phone, _ = await rig.connect()
+    rig.brain.kill()
+    await rig.clock.elapse(0.1)  # the stream is lost; reconnects are refused for now
+
+    await phone.send(PhoneSay(text="my car was hit"))  # queued, not yet sent anywhere
+    rig.brain.down = False
+    await rig.clock.elapse(1.0)  # the next reconnect gets through
+    events = await phone.until(BotTurnDone)
+
+    assert said(events) == ["You said: my car was hit.", "Anything else?"]
+    # Once: a second copy would make the brain replace the turn with itself.
+    assert [t.text for t in rig.brain.requests(UserTurn)] == ["my car was hit"]
+
+
 async def test_calling_a_number_without_a_phone_fails_with_no_answer(rig: Rig):
     call = await rig.place("+14155550123")
 
