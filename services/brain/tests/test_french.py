@@ -34,8 +34,9 @@ CLAIM = (
     [
         ("zéro six, douze, trente-quatre, cinquante-six, soixante-dix-huit", "0 6, 12, 34, 56, 78"),
         ("quatre-vingt-douze, soixante et onze, quatre-vingt-dix-sept", "92, 71, 97"),
-        ("le trois mars à quatorze heures trente", "the 3 march at 14:30"),
+        ("le trois mars à quatorze heures trente", "the third march at 14:30"),
         ("le premier janvier deux mille vingt-six", "the 1st january 2026"),
+        ("le vingt-deux mai", "the twenty second may"),
         ("lundi dernier vers dix heures et demie", "last monday around 10:30"),
         ("avant-hier soir", "the day before yesterday evening"),
         ("jean point dupont arobase exemple point fr", "jean dot dupont at exemple dot fr"),
@@ -65,8 +66,19 @@ def _paris():  # type: ignore[no-untyped-def]
     [
         ("Le trois mars à quatorze heures trente.", "date_sinistre", "2026-03-03T14:30:00+01:00"),
         ("C'était hier.", "date_sinistre", "2026-11-23T00:00:00+01:00"),
+        (
+            "Le trois mars deux mille vingt-six à quatorze heures trente.",
+            "date_sinistre",
+            "2026-03-03T14:30:00+01:00",
+        ),
         ("Lundi dernier.", "date_sinistre", "2026-11-23T00:00:00+01:00"),
         ("jean point dupont arobase exemple point fr", "email", "jean.dupont@exemple.fr"),
+        ("C'est jean point dupont arobase exemple point fr.", "email", "jean.dupont@exemple.fr"),
+        (
+            "Mon adresse est jean tiret dupont arobase exemple point fr",
+            "email",
+            "jean-dupont@exemple.fr",
+        ),
         (
             "zéro six, douze, trente-quatre, cinquante-six, soixante-dix-huit",
             "telephone",

@@ -19,6 +19,8 @@ from datetime import datetime
 
 import phonenumbers
 
+from switchboard_brain.extract.numbers import ORDINAL_TENS, ORDINAL_UNITS
+
 UNITS = {
     "zéro": 0, "zero": 0, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5,
     "six": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10, "onze": 11, "douze": 12,
@@ -82,6 +84,13 @@ _PHRASES = (
     (r"\bmatin\b", "morning"),
     (r"\bapr[èe]s[- ]midi\b", "afternoon"),
     (r"\bdemain\b", "tomorrow"),
+    # Glue words the e-mail reader stops at ("c'est jean point …" → "it's jean dot …").
+    (r"c'est", "it's"),
+    (r"c'[ée]tait", "it was"),
+    (r"\bmon\b", "my"),
+    (r"\badresse\b", "address"),
+    (r"\bcourriel\b", "email"),
+    (r"\best\b", "is"),
     (r"\bà\b", "at"),
     (r"\bvers\b", "around"),
     (r"\ble\b", "the"),
@@ -90,6 +99,9 @@ _REWRITES = [(re.compile(rf"\b{pattern}", re.IGNORECASE), out) for pattern, out 
 _WORDS = {**MONTHS, **WEEKDAYS}
 _WORD_RE = re.compile(r"\b(" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")\b")
 _APOSTROPHE_RE = re.compile("[\u2019`]")
+_DAY_OF_MONTH_RE = re.compile(
+    r"\b([1-9]|[12][0-9]|3[01])( (?:" + "|".join(sorted(set(MONTHS.values()))) + r")\b)"
+)
 
 
 def _teen_after(words: list[str], i: int, base: int) -> tuple[int, int]:
@@ -190,7 +202,21 @@ def english_forms(text: str) -> str:
     rewritten = numbers_to_digits(lowered)
     for pattern, out in _REWRITES:
         rewritten = pattern.sub(out, rewritten)
-    return _WORD_RE.sub(lambda m: _WORDS[m.group(1)], rewritten)
+    rewritten = _WORD_RE.sub(lambda m: _WORDS[m.group(1)], rewritten)
+    # "3 march" → "third march": a day, not digits a phone number could be read from
+    # ("le trois mars deux mille vingt-six à quatorze heures trente" is no number).
+    return _DAY_OF_MONTH_RE.sub(lambda m: _ordinal_words(int(m.group(1))) + m.group(2), rewritten)
+
+
+_ORDINAL_WORDS = {n: word for word, n in {**ORDINAL_UNITS, **ORDINAL_TENS}.items()}
+_TENS_WORDS = {20: "twenty", 30: "thirty"}
+
+
+def _ordinal_words(day: int) -> str:
+    """3 → "third", 22 → "twenty second" (days of a month, 1-31)."""
+    if day in _ORDINAL_WORDS:
+        return _ORDINAL_WORDS[day]
+    return f"{_TENS_WORDS[day - day % 10]} {_ORDINAL_WORDS[day % 10]}"
 
 
 def speak_datetime_fr(value: datetime) -> str:
