@@ -240,7 +240,11 @@ class VoiceCallee(SimulatedCallee):
     async def _synthesise(self, speech: SpeechClient) -> list[SpokenLine]:
         lines = [SpokenLine(i, line) for i, line in enumerate(self._scenario.customer)]
         spoken = [item for item in lines if item.line.say]
-        config = SpeakConfig(CALLEE_CALL_ID, self._rate, lang="en-US")
+        # The callee speaks the call's language (a lang object's default code).
+        lang = self._scenario.payload().get("lang", "en-US")
+        if isinstance(lang, dict):
+            lang = lang.get("default_short_code", "en-US")
+        config = SpeakConfig(CALLEE_CALL_ID, self._rate, lang=str(lang))
         texts = [item.line.say for item in spoken]
         audio = await speech.synthesise(config, texts, CALLEE_TURN)
         for item, frames in zip(spoken, audio, strict=True):

@@ -25,6 +25,7 @@ from pydantic import (
 
 from switchboard.errors import SwitchboardError
 from switchboard.grpc_targets import channel_target
+from switchboard.languages import canonical_lang
 
 ENV_PREFIX = "SWITCHBOARD__"
 CONFIG_PATH_ENV = "SWITCHBOARD_CONFIG"
@@ -545,6 +546,8 @@ class PostCallSettings(Section):
 
 class BrainSettings(Section):
     policy: Literal["form", "llm"] = "form"
+    # Operator phrase files (en.yaml, fr.yaml, …) overriding the bot's fixed phrases.
+    phrases_dir: str = ""
     # Freezes "now" for date resolution (ISO 8601). For reproducible demos and tests only.
     fixed_now: str = ""
     llm: LlmSettings = Field(default_factory=LlmSettings)
@@ -556,6 +559,18 @@ class SpeechSettings(Section):
     stt: str = "local"
     tts: str = "local"
     vad: str = "webrtc"
+    # The languages callers may be served in (BCP 47): POST /call refuses any other, a
+    # mid-call switch to any other keeps the current one. The speech service checks at
+    # startup that its STT and TTS serve each one (the local pair: en-US, fr-FR).
+    languages: list[str] = Field(default_factory=lambda: ["en-US"], min_length=1)
+
+    @field_validator("languages")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        try:
+            return list(dict.fromkeys(canonical_lang(tag) for tag in value))
+        except ValueError as exc:
+            raise ValueError(f"speech.languages: {exc}") from exc
 
 
 class AppConfigurationSettings(Section):

@@ -172,6 +172,7 @@ class ConversationSession:
         self._region = region_of(call.initiate.phone_number)
         self.sms_delivers = False  # set by the servicer from dialer.sms
         self.sends_dtmf = False  # set by the servicer from the stream's start
+        self.languages: tuple[str, ...] = ()  # set by the servicer from speech.languages
 
     @classmethod
     async def open(
@@ -422,6 +423,7 @@ class ConversationSession:
             set_language=self._set_language,
             sms_delivers=self.sms_delivers,
             sends_dtmf=self.sends_dtmf,
+            languages=self.languages,
         )
 
     async def _update_claim(self, caller: CallerMessage, field: str, value: str) -> str:

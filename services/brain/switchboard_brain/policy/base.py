@@ -24,17 +24,16 @@ from zoneinfo import ZoneInfo
 from switchboard.config import Features
 from switchboard.domain import Call, ChunkHit, Reminder, ToolCall
 from switchboard.media import ExpectedAnswer
+from switchboard_brain import phrases
 
-STILL_THERE = "Are you still there?"
-TIME_UP = "I'm sorry, this call has reached its time limit. Thank you for calling, goodbye."
+# The English wording (phrase files), for the tests and docs that quote it.
+STILL_THERE = phrases.text("still_there", "en")
+TIME_UP = phrases.text("time_up", "en")
 # The dialer is shutting down (a rollout) and the call is still live at the end of
 # its drain time; what the caller said is kept, so a new call resumes it.
-DRAINED = (
-    "I'm sorry, I have to end this call now. What you told me is saved; "
-    "call back to continue. Goodbye."
-)
-# The end reasons a time-up may carry, each with its goodbye.
-TIME_UP_GOODBYES = {"max_duration": TIME_UP, "drained": DRAINED}
+DRAINED = phrases.text("drained", "en")
+# The end reasons a time-up may carry, each with its goodbye's phrase.
+TIME_UP_GOODBYES = {"max_duration": "time_up", "drained": "drained"}
 
 
 @dataclass(frozen=True)
@@ -172,6 +171,8 @@ class TurnContext:
     sms_delivers: bool = False
     # Whether the line can send touch tones (the dialer's telephony provider can).
     sends_dtmf: bool = False
+    # The languages the speech providers serve (speech.languages); empty: any.
+    languages: tuple[str, ...] = ()
 
 
 class ConversationPolicy(ABC):
@@ -226,12 +227,12 @@ class ConversationPolicy(ABC):
         return await self.answer(ctx, digits)
 
     def time_up(self, ctx: TurnContext, reason: str = "max_duration") -> AgentReply:
-        """The goodbye when the call must end now (English for now, as the dialer said
-        it before), then the end of the call with ``reason``."""
-        return AgentReply([TIME_UP_GOODBYES.get(reason, TIME_UP)], [EndCall(reason)])
+        """The goodbye when the call must end now, then the end of the call with ``reason``."""
+        key = TIME_UP_GOODBYES.get(reason, "time_up")
+        return AgentReply([phrases.get(key, ctx.call.current_lang)], [EndCall(reason)])
 
     async def silence(self, ctx: TurnContext, count: int) -> AgentReply:
         """ "Are you still there?" (a filler), then goodbye after ``recognition_retry_max``."""
         if count < ctx.features.recognition_retry_max:
-            return AgentReply([STILL_THERE], filler=True)
+            return AgentReply([phrases.get("still_there", ctx.call.current_lang)], filler=True)
         return AgentReply(self.goodbye(ctx), [EndCall("caller_silent")])

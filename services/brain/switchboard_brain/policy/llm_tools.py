@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from switchboard.domain import CallRequest, ChunkHit, Reminder
 from switchboard.dtmf import MAX_DIGITS, is_dtmf
 from switchboard.errors import SwitchboardError
-from switchboard_brain import prompts
+from switchboard.languages import served_lang
+from switchboard_brain import phrases, prompts
 from switchboard_brain.llm.base import ModelToolCall, ToolSpec, arguments_of
 from switchboard_brain.llm.sentences import clean_sentence
 from switchboard_brain.policy.base import (
@@ -295,14 +296,23 @@ async def run(ctx: TurnContext, outcome: ToolOutcome, args: _Args, rate: float) 
             outcome.parts.append(ChangeSpeech(ctx.call.current_lang, rate))
             outcome.result = f"Speech speed set to {rate}."
         case LangArgs(lang=lang):
+            served = served_lang(lang, ctx.languages) if _LANG_RE.match(lang) else None
+            current = ctx.call.current_lang
             if not _LANG_RE.match(lang):
                 outcome.after = ""
                 outcome.result = f"Error: {lang!r} is not a BCP 47 language code like fr-FR."
+            elif served is None:
+                # The call goes on as it was: the caller hears why, in their language.
+                outcome.after = phrases.get("lang_unavailable", current)
+                outcome.result = (
+                    f"Error: this line cannot speak {lang}; it speaks "
+                    f"{', '.join(ctx.languages)}. Go on in {current}."
+                )
             else:
                 if ctx.set_language is not None:
-                    await ctx.set_language(lang)
-                outcome.parts.append(ChangeSpeech(lang, rate))
-                outcome.result = f"Language set to {lang}; speak {lang} from now on."
+                    await ctx.set_language(served)
+                outcome.parts.append(ChangeSpeech(served, rate))
+                outcome.result = f"Language set to {served}; speak {served} from now on."
         case KeysArgs() if not ctx.sends_dtmf:
             outcome.result = (
                 "Error: this phone line cannot send touch tones. Say the choice out loud "
