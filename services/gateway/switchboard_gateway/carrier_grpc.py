@@ -13,6 +13,8 @@ from switchboard.phone_client import GrpcPhoneStream, PhoneClient
 from switchboard.v1 import dialer_pb2, dialer_pb2_grpc
 
 WEBHOOK_TIMEOUT_SEC = 10.0
+# Carriers wait a few seconds for an inbound call's answer; the dialer must answer sooner.
+ANSWER_TIMEOUT_SEC = 5.0
 
 
 class GrpcCarrierLink:
@@ -36,6 +38,21 @@ class GrpcCarrierLink:
         except grpc.aio.AioRpcError as exc:
             raise domain_error(exc) from exc
         return int(reply.accepted)
+
+    async def answer_call(
+        self, provider: str, from_number: str, to_number: str, provider_call_id: str
+    ) -> str:
+        request = dialer_pb2.AnswerCallRequest(
+            provider=provider,
+            from_number=from_number,
+            to_number=to_number,
+            provider_call_id=provider_call_id,
+        )
+        try:
+            call = await self._dialer.AnswerCall(request, timeout=ANSWER_TIMEOUT_SEC)
+        except grpc.aio.AioRpcError as exc:
+            raise domain_error(exc) from exc
+        return str(call.call_id)
 
     async def close(self) -> None:
         await self._phones.close()

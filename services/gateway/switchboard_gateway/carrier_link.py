@@ -1,8 +1,9 @@
 """What the gateway's carrier endpoints need from the dialer, in domain types.
 
-A carrier's media socket is bridged to the dialer as one ``Dialer.Phone`` stream
-that starts with ``attach`` (instead of a softphone's ``register``); callbacks go
-to ``Dialer.CarrierWebhook``. Production wires in
+A carrier's media socket (Twilio or ACS) is bridged to the dialer as one
+``Dialer.Phone`` stream that starts with ``attach`` (instead of a softphone's
+``register``); callbacks go to ``Dialer.CarrierWebhook`` with the carrier's body as
+received; a carrier's inbound-call webhook becomes ``Dialer.AnswerCall``. Production wires in
 :class:`~switchboard_gateway.carrier_grpc.GrpcCarrierLink`.
 """
 
@@ -25,6 +26,12 @@ class CarrierLink(Protocol):
 
     async def webhook(self, provider: str, kind: str, call_id: str, token: str, body: bytes) -> int:
         """Hands a carrier delivery to the dialer; returns the events it acted on."""
+        ...
+
+    async def answer_call(
+        self, provider: str, from_number: str, to_number: str, provider_call_id: str
+    ) -> str:
+        """A carrier's inbound call, taken by the dialer; the call id it became."""
         ...
 
     async def close(self) -> None: ...

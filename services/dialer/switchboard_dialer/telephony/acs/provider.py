@@ -24,7 +24,7 @@ from switchboard.tasks import TaskOwner
 from switchboard_dialer.telephony.acs.calls import MEDIA_SAMPLE_RATE, AcsCalls
 from switchboard_dialer.telephony.acs.events import CallEvent, parse_callbacks, parse_incoming
 from switchboard_dialer.telephony.acs.line import AcsLine, AcsMedia
-from switchboard_dialer.telephony.base import CallerGone, Ring, TelephonyProvider
+from switchboard_dialer.telephony.base import CallerGone, CarrierOutcome, Ring, TelephonyProvider
 
 log = logging.getLogger(__name__)
 
@@ -141,10 +141,10 @@ class AcsProvider(TelephonyProvider):
 
     # Callbacks.
 
-    async def webhook(self, kind: str, call_id: str, token: str, body: bytes) -> int:
-        """Acts on a carrier delivery; returns how many events it acted on."""
+    async def webhook(self, kind: str, call_id: str, token: str, body: bytes) -> CarrierOutcome:
+        """Acts on a carrier delivery; counts the events it acted on."""
         if kind == "events":
-            return self._incoming(body)
+            return CarrierOutcome(self._incoming(body))
         if kind != "callback":
             raise InvalidArgument("kind must be callback or events")
         line = self._line_for(call_id, token)
@@ -152,7 +152,7 @@ class AcsProvider(TelephonyProvider):
         for event in parse_callbacks(body):
             if self._first_time(event.event_id) and self._on_call_event(line, event):
                 acted += 1
-        return acted
+        return CarrierOutcome(acted)
 
     def _incoming(self, body: bytes) -> int:
         acted = 0
