@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from switchboard import domain
 from switchboard.clock import Clock
-from switchboard.config import DialerSettings
+from switchboard.config import DialerSettings, Settings
 from switchboard.features import FeatureFlags
 from switchboard_dialer.dialer import Dialer
 from switchboard_dialer.inbound import InboundLines
@@ -75,7 +75,7 @@ def build_dialer(
     """Builds the dialer; ``clock`` drives the call timers, the playout and the
     reconnect backoff (tests pass a virtual one). Without ``speech`` only text
     lines can be served."""
-    sms_provider = sms or create_sms(settings.sms, store, settings)
+    sms_provider = sms or create_sms(settings.sms, store, Settings.model_construct(dialer=settings))
 
     def new_session(call: domain.Call) -> CallSession:
         return CallSession(

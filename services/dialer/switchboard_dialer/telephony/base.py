@@ -218,6 +218,8 @@ class TelephonyProvider(ABC):
 
     def __init__(self) -> None:
         self._inbound: InboundHandler | None = None
+        # ``dialer.advertise_address``: carriers' URLs for this replica's calls carry it.
+        self.advertise_address = ""
 
     async def start(self) -> None:  # noqa: B027 - an optional hook, a no-op by default
         """Acquires the provider's resources (sockets, registrations) at startup.
