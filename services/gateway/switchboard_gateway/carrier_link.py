@@ -16,7 +16,10 @@ from switchboard_gateway.phone_link import PhoneStream
 
 
 class CarrierLink(Protocol):
-    async def attach(self, attach: PhoneAttach) -> PhoneStream:
+    """``route``: the address of the dialer replica that runs the call, from a signed
+    route in the carrier's URL (checked by the caller); "" for ``services.dialer``."""
+
+    async def attach(self, attach: PhoneAttach, route: str = "") -> PhoneStream:
         """The call's media stream, attached once this returns.
 
         Raises ``NotFound`` (no such live call, or a wrong token), ``InvalidArgument``
@@ -24,7 +27,9 @@ class CarrierLink(Protocol):
         """
         ...
 
-    async def webhook(self, provider: str, kind: str, call_id: str, token: str, body: bytes) -> int:
+    async def webhook(
+        self, provider: str, kind: str, call_id: str, token: str, body: bytes, route: str = ""
+    ) -> int:
         """Hands a carrier delivery to the dialer; returns the events it acted on."""
         ...
 

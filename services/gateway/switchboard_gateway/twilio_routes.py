@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import Response
 
-from switchboard.carrier_tokens import check_call_token
+from switchboard.carrier_tokens import ROUTE_PARAM, check_call_token, routed_address
 from switchboard.config import Settings
 from switchboard.errors import NotFound, SwitchboardError
 from switchboard.twilio_urls import (
@@ -100,10 +100,12 @@ async def status_callback(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     call_id = request.query_params.get("call_id", "")
     token = request.query_params.get("token", "")
-    if not check_call_token(settings.dialer.twilio.auth_token, call_id, token, "status"):
+    secret = settings.dialer.twilio.auth_token
+    route = routed_address(secret, call_id, request.query_params.get(ROUTE_PARAM, ""))
+    if not check_call_token(secret, call_id, token, "status") or route is None:
         return _forbidden()
     try:
-        accepted = await _dialer(request).webhook(PROVIDER, "status", call_id, token, body)
+        accepted = await _dialer(request).webhook(PROVIDER, "status", call_id, token, body, route)
     except NotFound:
         # The call is over (or never was this dialer's): nothing to apply, nothing to retry.
         accepted = 0

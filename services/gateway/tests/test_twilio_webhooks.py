@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 from twilio.request_validator import RequestValidator
 
-from switchboard.carrier_tokens import call_token
+from switchboard.carrier_tokens import call_token, route_value
 from switchboard.config import Settings, TwilioSettings
 from switchboard.phone import PhoneAttach
 from switchboard_gateway.app import create_app
@@ -28,8 +28,9 @@ class RecordingDialer:
     def __init__(self) -> None:
         self.answered: list[tuple[str, ...]] = []
         self.statuses: list[tuple[str, ...]] = []
+        self.routes: list[str] = []
 
-    async def attach(self, attach: PhoneAttach) -> PhoneStream:
+    async def attach(self, attach: PhoneAttach, route: str = "") -> PhoneStream:
         raise AssertionError("no media stream expected")
 
     async def answer_call(
@@ -38,10 +39,13 @@ class RecordingDialer:
         self.answered.append((provider, from_number, to_number, provider_call_id))
         return "call-7"
 
-    async def webhook(self, provider: str, kind: str, call_id: str, token: str, body: bytes) -> int:
+    async def webhook(
+        self, provider: str, kind: str, call_id: str, token: str, body: bytes, route: str = ""
+    ) -> int:
         form = dict(parse_qsl(body.decode()))
         status = form.get("CallStatus", "")
         self.statuses.append((provider, kind, call_id, token, form.get("CallSid", ""), status))
+        self.routes.append(route)
         return 1
 
     async def close(self) -> None:
@@ -99,6 +103,23 @@ def test_a_signed_status_callback_reaches_the_dialer(
     assert reply.status_code == 204
     token = call_token(TOKEN, "call-1", "status")
     assert dialer.statuses == [("twilio", "status", "call-1", token, "CA1", "busy")]
+
+
+def test_a_status_callback_goes_to_the_dialer_its_signed_route_names(
+    twilio: TestClient, dialer: RecordingDialer
+) -> None:
+    params = {"CallSid": "CA1", "CallStatus": "completed"}
+    route = route_value(TOKEN, "call-1", "10.0.0.8:50051")
+    path = status_path() + f"&dialer={route}"
+    reply = twilio.post(path, data=params, headers=signed(PUBLIC + path, params))
+    assert reply.status_code == 204
+    assert dialer.routes == ["10.0.0.8:50051"]
+    # A route signed for another call, or made up, is refused: no channel to it is opened.
+    for forged in (route_value(TOKEN, "call-2", "10.0.0.8:50051"), "evil.example:443~00"):
+        path = status_path() + f"&dialer={forged}"
+        reply = twilio.post(path, data=params, headers=signed(PUBLIC + path, params))
+        assert reply.status_code == 403
+    assert dialer.routes == ["10.0.0.8:50051"]
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from collections import OrderedDict, deque
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qsl
 
-from switchboard.carrier_tokens import check_call_token
+from switchboard.carrier_tokens import check_call_token, route_value
 from switchboard.clock import Clock, SystemClock
 from switchboard.config import TwilioSettings
 from switchboard.errors import (
@@ -303,10 +303,11 @@ class TwilioProvider(TelephonyProvider):
     async def dial(self, call_id: str, to_number: str) -> Ring:
         secret = self._settings.auth_token
         public = self._settings.public_url
+        route = route_value(secret, call_id, self.advertise_address)
         sid = await self.rest.create_call(
             to_number,
-            stream_twiml(public, call_id, secret),
-            status_url(public, call_id, secret),
+            stream_twiml(public, call_id, secret, route),
+            status_url(public, call_id, secret, route),
             self._settings.machine_detection,
         )
         call = TwilioCall(self, call_id, sid)

@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from urllib.parse import urlencode
 
-from switchboard.carrier_tokens import call_token, check_call_token
+from switchboard.carrier_tokens import ROUTE_PARAM, call_token, check_call_token, route_value
 from switchboard.config import AcsSettings, ConfigError
 from switchboard.errors import InvalidArgument, NotFound, SwitchboardError, Unavailable
 from switchboard.phone import PhoneAttach
@@ -61,12 +62,16 @@ class AcsProvider(TelephonyProvider):
 
     def _urls(self, call_id: str) -> tuple[str, str]:
         """The call's callback URL and media socket URL, both carrying its token."""
-        token = call_token(self.settings.url_signing_key, call_id)
+        key = self.settings.url_signing_key
+        token = call_token(key, call_id)
         base = self.settings.public_url.rstrip("/")
         scheme, _, rest = base.partition("://")
         socket_base = f"{'wss' if scheme == 'https' else 'ws'}://{rest}"
-        callback = f"{base}/acs/callbacks/{call_id}/{token}"
-        return callback, f"{socket_base}/acs/media/{call_id}/{token}"
+        # With several dialer replicas, the URLs say (signed) which one runs the call.
+        route = route_value(key, call_id, self.advertise_address)
+        query = f"?{urlencode({ROUTE_PARAM: route})}" if route else ""
+        callback = f"{base}/acs/callbacks/{call_id}/{token}{query}"
+        return callback, f"{socket_base}/acs/media/{call_id}/{token}{query}"
 
     # Outbound.
 
