@@ -71,7 +71,7 @@ def test_a_dotted_section_is_a_path_from_the_settings_given() -> None:
 
 
 def test_an_unknown_name_is_a_config_error_listing_the_choices() -> None:
-    with pytest.raises(ConfigError, match=r"dialer.telephony: .*choose one of nested, plain, sip, "):
+    with pytest.raises(ConfigError, match=r"dialer.telephony: .*choose one of nested, plain, sip"):
         create(PHONES, "pstn")
 
 
