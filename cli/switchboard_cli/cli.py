@@ -24,9 +24,24 @@ from switchboard_cli.evaluation.command import add_arguments as add_eval_argumen
 from switchboard_cli.evaluation.command import cmd_eval
 from switchboard_cli.jobs import add_arguments as add_jobs_arguments
 from switchboard_cli.jobs import cmd_jobs
-from switchboard_cli.launcher import Cluster
-from switchboard_cli.local import DATA_DIR, local_api_key, note, out, ports_from, services_for
-from switchboard_cli.scenario import ScenarioError, SimulatedCallee, claim_mismatches, load_scenario
+from switchboard_cli.launcher import Cluster, ClusterPorts
+from switchboard_cli.local import (
+    DATA_DIR,
+    Endpoints,
+    local_api_key,
+    note,
+    out,
+    ports_from,
+    services_for,
+)
+from switchboard_cli.scenario import (
+    Echo,
+    Scenario,
+    ScenarioError,
+    SimulatedCallee,
+    claim_mismatches,
+    load_scenario,
+)
 from switchboard_cli.scenario_voice import VoiceCallee
 from switchboard_cli.supervisor import GaveUp, RestartPolicy, Supervisor
 
@@ -38,6 +53,8 @@ FAST_SPEED = 5.0
 
 
 STORE_BACKENDS = ("sqlite", "postgres", "cosmos")
+# simulate --carrier: the fake carriers the callee can be on (testing/switchboard_testing).
+CARRIER_NAMES = {"twilio": "Twilio", "acs": "Azure Communication Services"}
 
 
 def with_store(settings: Settings, backend: str | None) -> Settings:
@@ -155,6 +172,7 @@ class VoiceOptions:
     sample_rate: int = 8000
     fast: bool = False
     hear_bot: bool = False  # also transcribe the bot's audio as the callee heard it
+    carrier: str | None = None  # the callee on this fake carrier's phone (twilio, acs)
 
 
 def cmd_simulate(
@@ -170,6 +188,8 @@ def cmd_simulate(
         if not as_json:
             out(f"  {speaker:>6}: {text}")
 
+    if voice is not None and voice.carrier is not None:
+        return _simulate_on_carrier(settings, scenario, as_json, voice.carrier, echo)
     with services_for(settings) as services:
         url, key, dialer, speech = (
             services.gateway_url,
@@ -200,13 +220,60 @@ def cmd_simulate(
         if not as_json:
             out(f"Calling {scenario.phone_number} (simulated callee, {mode})\n")
         result = asyncio.run(callee.run())
-        call = result.call
-        # Never the key in a printed URL: terminals, scrollback and CI logs keep it.
-        report_url = f"{url}/report/{call['call_id']}"
-        report_file = None
-        if services.started_here:
-            recorded = voice is not None and settings.features.recording_enabled
-            report_file = save_report(url, key, call["call_id"], recorded)
+        recorded = voice is not None and settings.features.recording_enabled
+        report = _report_of(services, result.call, recorded)
+    return _show_result(scenario, result.call, report, as_json)
+
+
+def _simulate_on_carrier(
+    settings: Settings, scenario: Scenario, as_json: bool, carrier: str, echo: Echo
+) -> int:
+    """``--carrier``: services of its own on that carrier, the callee on the fake's phone."""
+    # Test support, loaded only here: the fakes need packages a service install lacks.
+    from switchboard_cli.scenario_carrier import CarrierCallee
+    from switchboard_testing.carrier_rigs import carrier_rig
+
+    rig = carrier_rig(carrier)
+    ports = ClusterPorts.free()
+    env = rig.service_env(f"http://127.0.0.1:{ports.gateway}")
+    with services_for(settings, env, ports=ports) as services:
+        callee = CarrierCallee(
+            scenario,
+            services.gateway_url,
+            services.api_key,
+            services.speech,
+            services.store,
+            rig,
+            echo=echo,
+        )
+        if not as_json:
+            out(
+                f"Calling {scenario.phone_number} through a fake {CARRIER_NAMES[carrier]} "
+                f"(its phone is the callee, voice mode, {rig.sample_rate} Hz, real time)\n"
+            )
+        result = asyncio.run(callee.run())
+        report = _report_of(services, result.call, settings.features.recording_enabled)
+    return _show_result(scenario, result.call, report, as_json)
+
+
+def _report_of(
+    services: Endpoints, call: dict[str, Any], recorded: bool
+) -> tuple[str, Path | None]:
+    """The call's report URL, and the saved page (with the recording when ``recorded``)
+    when the services are this command's."""
+    # Never the key in a printed URL: terminals, scrollback and CI logs keep it.
+    url = services.gateway_url
+    report_file = None
+    if services.started_here:
+        report_file = save_report(url, services.api_key, call["call_id"], recorded)
+    return f"{url}/report/{call['call_id']}", report_file
+
+
+def _show_result(
+    scenario: Scenario, call: dict[str, Any], report: tuple[str, Path | None], as_json: bool
+) -> int:
+    """Prints the call (its claim, next action, report) and checks the expected claim."""
+    report_url, report_file = report
     mismatches = claim_mismatches(scenario.expect_claim, call.get("claim", {}))
     if as_json:
         out(json.dumps(call, indent=2))
@@ -320,6 +387,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="voice mode: the line's sample rate (8000: telephone, 16000: wideband)",
     )
     simulate.add_argument(
+        "--carrier",
+        choices=sorted(CARRIER_NAMES),
+        help="voice mode: the dialer places the call through this carrier's local fake (its "
+        "real SDK, webhooks and media socket), whose phone is the callee; real time only",
+    )
+    simulate.add_argument(
         "--hear-bot",
         action="store_true",
         help="voice mode: also print what the callee heard (the bot's audio, transcribed)",
@@ -364,12 +437,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.verb == "jobs":
         return cmd_jobs(settings, args)
     voice = (
-        VoiceOptions(sample_rate=args.rate, fast=args.fast, hear_bot=args.hear_bot)
+        VoiceOptions(
+            sample_rate=args.rate, fast=args.fast, hear_bot=args.hear_bot, carrier=args.carrier
+        )
         if args.voice
         else None
     )
-    if (args.fast or args.rate != 8000 or args.hear_bot) and voice is None:
-        note("--fast, --rate and --hear-bot apply to --voice only")
+    if (args.fast or args.rate != 8000 or args.hear_bot or args.carrier) and voice is None:
+        note("--fast, --rate, --hear-bot and --carrier apply to --voice only")
+        return 2
+    if args.carrier and (args.fast or args.rate != 8000 or args.hear_bot):
+        note(
+            "--carrier: a carrier streams in real time at its own rate (no --fast, --rate or "
+            "--hear-bot)"
+        )
         return 2
     return cmd_simulate(settings, args.scenario, args.json, voice)
 

@@ -438,6 +438,11 @@ class DialerSettings(Section):
     lease_sec: float = Field(15, gt=0, le=3600)
     lease_renew_sec: float = Field(3, gt=0)
     orphan_sweep_sec: float = Field(5, gt=0)  # how often expired leases are looked for
+    # This replica's gRPC address as gateways reach it (host:port, e.g. the pod's IP).
+    # Set with several replicas: a carrier's media socket and callbacks for a call this
+    # replica placed carry it (signed) in their URLs, so any gateway reaches this replica.
+    # Empty: the gateway uses services.dialer (one replica).
+    advertise_address: str = Field("", max_length=200)
     sip: SipSettings = Field(default_factory=SipSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     inbound: InboundSettings = Field(default_factory=InboundSettings)

@@ -20,8 +20,8 @@ async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -
     store = StoreClient(settings.services.store)
     brain = BrainClient(settings.services.brain)
     speech = SpeechClient(settings.services.speech)
-    telephony = create_telephony(settings.dialer, settings.acs)
-    sms = create_sms(settings.dialer.sms, store, settings.dialer, acs=settings.acs)
+    telephony = create_telephony(settings)
+    sms = create_sms(settings.dialer.sms, store, settings)
     app = build_dialer(
         store,
         brain,

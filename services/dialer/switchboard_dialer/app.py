@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from switchboard import domain
 from switchboard.blobs import BlobStore
 from switchboard.clock import Clock, SystemClock
-from switchboard.config import DialerSettings, RecordingSettings
+from switchboard.config import DialerSettings, RecordingSettings, Settings
 from switchboard.features import FeatureFlags
 from switchboard.tasks import cancel_and_wait
 from switchboard_dialer.dialer import Dialer
@@ -91,7 +91,7 @@ def build_dialer(
     """Builds the dialer; ``clock`` drives the call timers, the playout and the
     reconnect backoff (tests pass a virtual one). Without ``speech`` only text
     lines can be served; without ``blobs`` no call is recorded."""
-    sms_provider = sms or create_sms(settings.sms, store, settings)
+    sms_provider = sms or create_sms(settings.sms, store, Settings.model_construct(dialer=settings))
     recordings = (
         CallRecordings(blobs, flags, recording or RecordingSettings(), clock or SystemClock())
         if blobs is not None

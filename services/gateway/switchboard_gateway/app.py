@@ -100,6 +100,7 @@ def create_app(
     app.state.phones = HandoffExchange(phones) if phones is not None else None
     # The ACS endpoints are live when acs.url_signing_key is set (else they answer 404).
     app.state.acs = acs_routes.acs_edge(settings.acs, carriers) if carriers is not None else None
+    app.state.carrier_link = carriers
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(calls_api.router)
@@ -110,13 +111,10 @@ def create_app(
     app.include_router(softphone.pages)
     app.include_router(softphone.sockets)
     # Twilio's webhooks and media sockets, when the dialer runs Twilio and is reachable.
-    if settings.dialer.telephony == "twilio" and phones is not None:
+    if settings.dialer.telephony == "twilio" and carriers is not None:
         from switchboard_gateway.twilio_link import TwilioSignatures
 
         app.state.twilio_signatures = TwilioSignatures(settings.dialer.twilio)
-        # Unwrapped: every call's media leg registers the same placeholder number, and
-        # must not wait for another call's leg as a reconnecting browser does.
-        app.state.carrier_dialer = phones
         app.include_router(twilio_routes.router)
     app.include_router(acs_routes.router)
     app.include_router(acs_routes.sockets)

@@ -196,11 +196,11 @@ class Ring:
 
 @dataclass(frozen=True)
 class CarrierOutcome:
-    """What a carrier's status callback did: ``applied`` is False for stale, replayed or
-    unknown ones; ``answered_by`` is set the first time a machine-detection result
-    arrives, for the dialer to store."""
+    """What a carrier's callback did: ``accepted`` counts the events acted on (stale,
+    replayed or unknown ones are not); ``answered_by`` is set the first time a
+    machine-detection result arrives, for the dialer to store."""
 
-    applied: bool
+    accepted: int
     answered_by: str = ""
 
 
@@ -218,6 +218,8 @@ class TelephonyProvider(ABC):
 
     def __init__(self) -> None:
         self._inbound: InboundHandler | None = None
+        # ``dialer.advertise_address``: carriers' URLs for this replica's calls carry it.
+        self.advertise_address = ""
 
     async def start(self) -> None:  # noqa: B027 - an optional hook, a no-op by default
         """Acquires the provider's resources (sockets, registrations) at startup.
@@ -246,18 +248,13 @@ class TelephonyProvider(ABC):
             "its inbound calls arrive on its own channel"
         )
 
-    def carrier_status(
-        self, call_id: str, provider_call_id: str, status: str, answered_by: str
-    ) -> CarrierOutcome:
-        """A call-progress callback the gateway authenticated (``Dialer.CarrierStatus``)."""
-        raise FailedPrecondition(f"the {self.name} telephony provider has no status callbacks")
-
     async def attach_media(self, attach: PhoneAttach) -> MediaEndpoint:
         """A carrier's media socket, reached at the gateway, for one of this provider's calls."""
         raise FailedPrecondition(f"the {self.name} telephony provider has no carrier media sockets")
 
-    async def webhook(self, kind: str, call_id: str, token: str, body: bytes) -> int:
-        """A carrier callback the gateway authenticated; returns the events acted on."""
+    async def webhook(self, kind: str, call_id: str, token: str, body: bytes) -> CarrierOutcome:
+        """A carrier callback the gateway authenticated (``Dialer.CarrierWebhook``): the
+        carrier's body as received, for the call and token its URL named."""
         raise FailedPrecondition(f"the {self.name} telephony provider takes no carrier callbacks")
 
     async def close(self) -> None:  # noqa: B027 - an optional hook, a no-op by default

@@ -10,7 +10,7 @@ from typing import cast
 import pytest
 
 from switchboard import domain
-from switchboard.config import DialerSettings, SipSettings
+from switchboard.config import DialerSettings, Settings, SipSettings
 from switchboard.errors import FailedPrecondition
 from switchboard_dialer.telephony import create_telephony
 from switchboard_dialer.telephony.base import CallerDtmf, CallerGone, CallNotConnected, PhoneLine
@@ -57,7 +57,7 @@ async def test_the_registry_gives_the_sip_provider_its_own_section_not_the_confi
     monkeypatch.setenv("SWITCHBOARD_CONFIG", str(config_file))
     monkeypatch.setenv("SWITCHBOARD__DIALER__SIP__USER", "from-the-environment")
     section = _settings(user="bot", host="trunk.example", port=5070, codecs=["PCMA"])
-    sip = create_telephony(DialerSettings(telephony="sip", sip=section))
+    sip = create_telephony(Settings(dialer=DialerSettings(telephony="sip", sip=section)))
     assert isinstance(sip, SipProvider)
     config = sip.endpoint.config
     assert (config.user, config.trunk_host, config.trunk_port) == ("bot", "trunk.example", 5070)
