@@ -140,11 +140,21 @@ class CachedCallStore:
         except RedisError as exc:
             _skipped("invalidate", call_id, exc)
         result = await write()
+        # Once more after the commit: a read that raced the write (its version read after
+        # the first bump, its store read before the commit) must not stay cached.
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.delete(key).incr(_version_key(key)).expire(_version_key(key), self._ttl)
+                _, after, _ = await pipe.execute()
+        except RedisError as exc:
+            _skipped("invalidate", call_id, exc)
+            return result
         if taken is not None:
             call, version = taken
-            if call is not None and apply is not None:
+            alone = int(after) == version + 1  # nobody else wrote since the copy was taken
+            if call is not None and apply is not None and alone:
                 apply(call, result)
-                await self._put_unless_written(call, version)
+                await self._put_unless_written(call, int(after))
             elif call is not None:
                 task = asyncio.create_task(self._refetch(call_id))
                 self._refetches.add(task)

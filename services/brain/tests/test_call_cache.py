@@ -226,3 +226,24 @@ async def read_turn(stream: Any) -> list[brain_pb2.ConverseResponse]:
         responses.append(response)
         if response.WhichOneof("event") == "turn_done":
             return responses
+
+
+async def test_a_read_that_raced_a_write_never_stays_cached(
+    cache: CachedCallStore, store: InMemoryStore
+) -> None:
+    """The read takes the version after the write's first bump and the store's copy from
+    before its commit; once the write commits, that stale copy must be gone."""
+
+    raced: list[Call] = []
+    original = store.update_claim
+
+    async def update_claim(call_id: str, updates: dict[str, str], *args: Any) -> dict[str, str]:
+        raced.append(await cache.get_call(CALL))  # a miss, served before the commit
+        return await original(call_id, updates, *args)
+
+    store.update_claim = update_claim  # type: ignore[method-assign]
+
+    await cache.update_claim(CALL, {"description": "a dent"})
+
+    assert raced[0].claim == {}  # the racing reader saw the store before the commit
+    assert (await cache.get_call(CALL)).claim == {"description": "a dent"}
