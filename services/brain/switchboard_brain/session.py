@@ -226,6 +226,9 @@ class ConversationSession:
             case PlayoutReport():
                 await self._heard(event)
                 return
+        # The running turn stops before the next one is planned: a plan made while it
+        # still wrote would miss what it committed (a resent turn id decided twice).
+        await turns.supersede(getattr(event, "turn_id", ""))
         planned = self._plan(event)
         if planned is not None:
             await turns.start(*planned)
@@ -340,6 +343,25 @@ class ConversationSession:
                     case TurnEnd():
                         end = part
             await caller.stored()
+            log.info(
+                "agent turn decided",
+                extra={
+                    **self._fields(turn_id),
+                    "first_sentence_ms": first_ms,
+                    "decide_ms": round((time.perf_counter() - started) * 1000, 3),
+                    "event": type(event).__name__,
+                },
+            )
+            if not filler_only or end.tool_calls or end.actions:
+                agent = Message(
+                    persona=Persona.ASSISTANT,
+                    action=MessageAction.TALK,
+                    content=" ".join(spoken),
+                    lang=self.call.current_lang,
+                    turn_id=turn_id,
+                    tool_calls=[*end.tool_calls, *actions_to_tool_calls(turn_id, end.actions)],
+                )
+                await self._append([agent], end.policy_state)
         except asyncio.CancelledError:
             cancelled = True
             raise
@@ -349,27 +371,9 @@ class ConversationSession:
             if cancelled:  # a cancelled turn still keeps the caller's words
                 await caller.keep(CANCEL_WAIT_SEC)
                 await self._cut_short(turn_id, spoken)
+                await self._reload()
             else:
                 await caller.drop(CANCEL_WAIT_SEC)
-        log.info(
-            "agent turn decided",
-            extra={
-                **self._fields(turn_id),
-                "first_sentence_ms": first_ms,
-                "decide_ms": round((time.perf_counter() - started) * 1000, 3),
-                "event": type(event).__name__,
-            },
-        )
-        if not filler_only or end.tool_calls or end.actions:
-            agent = Message(
-                persona=Persona.ASSISTANT,
-                action=MessageAction.TALK,
-                content=" ".join(spoken),
-                lang=self.call.current_lang,
-                turn_id=turn_id,
-                tool_calls=[*end.tool_calls, *actions_to_tool_calls(turn_id, end.actions)],
-            )
-            await self._append([agent], end.policy_state)
         if not filler_only:  # "are you still there?" leaves the last question in force
             for out in self._expectation(ctx, turn_id):
                 yield out
@@ -406,6 +410,24 @@ class ConversationSession:
             log.warning(
                 "cut turn not stored", extra={**self._fields(turn_id), "error": exc.message}
             )
+
+    async def _reload(self) -> None:
+        """After a cancelled turn, the claim, policy state and transcript as the store
+        committed them: a write cancelled in flight (a claim update, the agent's message
+        with the policy's new state) may have committed or not, and the next turn must
+        decide on what is stored, never on what this turn only meant to store."""
+        try:
+            stored = await asyncio.wait_for(
+                self._store.get_call(self.call.call_id), CANCEL_WAIT_SEC
+            )
+        except (SwitchboardError, TimeoutError) as exc:
+            reason = exc.message if isinstance(exc, SwitchboardError) else "timeout"
+            log.warning("call not reloaded", extra={**self._fields(""), "error": reason})
+            return
+        self.call.claim = stored.claim
+        self.call.policy_state = stored.policy_state
+        self.call.messages = stored.messages
+        self.call.reminders = stored.reminders
 
     def _context(self, caller: CallerMessage | None = None) -> TurnContext:
         """The policy's view of the call for one turn; its claim updates carry ``caller``'s

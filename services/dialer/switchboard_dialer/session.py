@@ -80,6 +80,10 @@ from switchboard_dialer.voicemail import (
 
 log = logging.getLogger(__name__)
 
+# The longest a caller's utterance is waited for once they started speaking: past it
+# (plus the silence timeout) with no final transcript, the caller is asked if still there.
+UTTERANCE_MAX_SEC = 30.0
+
 # How long a caller's hang-up may wait for the brain to hear about it.
 HANGUP_FLUSH_SEC = 2.0
 # How long the brain may take to say its goodbye when the call reached its maximum
@@ -454,7 +458,9 @@ class CallSession:
     async def _on_media_event(self, event: MediaEvent) -> None:
         match event:
             case CallerStartedSpeaking():
-                self._disarm_silence()
+                # Not off for good: an utterance whose final transcript is lost (and no
+                # replay recovers) would leave the bot mute. A final transcript disarms it.
+                self._arm_silence(UTTERANCE_MAX_SEC)
             case CallerTurn(text=text, confidence=confidence, lang=lang):
                 self._caller_active()
                 turn_id = str(uuid.uuid4())
@@ -538,11 +544,11 @@ class CallSession:
         self._silence_count = 0
         self._disarm_silence()
 
-    def _arm_silence(self) -> None:
+    def _arm_silence(self, extra_sec: float = 0.0) -> None:
         if self.ended:
             self._silence_timer.disarm()
         else:
-            self._silence_timer.arm(self._flags.current.phone_silence_timeout_sec)
+            self._silence_timer.arm(self._flags.current.phone_silence_timeout_sec + extra_sec)
 
     def _disarm_silence(self) -> None:
         self._silence_timer.disarm()

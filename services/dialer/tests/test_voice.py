@@ -36,6 +36,7 @@ from switchboard.speech import (
 )
 from switchboard_dialer.media.barge_in import Verdict, is_backchannel, judge
 from switchboard_dialer.media.playout import Playout, TurnEnd
+from switchboard_dialer.session import UTTERANCE_MAX_SEC
 from switchboard_dialer.telephony.simulator import SimulatedPhone
 from switchboard_testing.clock import VirtualClock
 from switchboard_testing.dialer_fakes import (
@@ -497,3 +498,16 @@ async def test_a_drained_voice_call_ends_only_once_the_goodbye_was_played(voice:
     assert events[-1] == PhoneCallEnded(reason="drained")
     assert voice.store.reasons(call_id)[-1] == "ended:drained"
     await asyncio.wait_for(drain, 1)
+
+
+async def test_speech_started_with_no_transcript_still_ends_in_are_you_still_there(voice: Rig):
+    await answered(voice)
+    await play(voice.clock, GREETING_FRAMES)
+    voice.speech.ear.emit(SpeechStarted(offset_ms=0))  # its final transcript is lost
+    await voice.clock.settle()
+
+    await voice.clock.elapse(20.0 + UTTERANCE_MAX_SEC - 0.1)
+    assert voice.brain.requests(SilenceTimeout) == []  # a long utterance is waited for
+    await voice.clock.elapse(0.1)
+    assert voice.brain.requests(SilenceTimeout) == [SilenceTimeout(count=1)]
+    assert any(t.text == STILL_THERE for t in voice.speech.texts())
