@@ -43,8 +43,10 @@ HEARD = ["march", "under the sink and flooded the kitchen floor", "example", "by
 EXPECT_CLAIM = {
     "incident_datetime": "2026-03-03T10:00:00-08:00",
     "incident_description": "under the sink and flooded the kitchen floor",
-    "policyholder_email": "mary@example.com",
 }
+# Whisper spells the name as it hears a cut and replayed utterance ("mary", "mari"): the
+# e-mail field must hold an address at the domain, which is what "misfiled" is about.
+EXPECT_EMAIL_DOMAIN = "@example.com"
 # The callee talks and the bot plays this much faster than real time. The dialer keeps
 # 30 s (media time) of the caller's audio: at 1.5x that covers a 15 s outage.
 SPEED = 1.5
@@ -155,6 +157,7 @@ def test_killing_speech_at_any_moment_of_a_voice_call_loses_no_answer_and_misfil
     assert killer.moments == ["before an answer", "mid-utterance", "during the bot's reply"]
     assert result.end_reason == "claim_complete", result.heard
     assert claim_mismatches(EXPECT_CLAIM, call["claim"]) == [], call["claim"]
+    assert call["claim"]["policyholder_email"].endswith(EXPECT_EMAIL_DOMAIN), call["claim"]
     assert set(call["claim"]) == {field["name"] for field in CLAIM}
     human = [m["content"] for m in call["messages"] if m["persona"] == "human" and m["content"]]
     # Each answer reached the brain once, whole, in order: nothing lost, nothing replayed twice.
