@@ -241,9 +241,7 @@ class CosmosCallRepository(StoredCallRepository):
         self, number: str, limit: int, states: Sequence[domain.CallState], offset: int
     ) -> tuple[list[domain.Call], int]:
         with cosmos_db.service_errors():
-            return await cosmos_reads.list_calls(
-                self._containers, number, limit, states, offset
-            )
+            return await cosmos_reads.list_calls(self._containers, number, limit, states, offset)
 
     async def _load_open_call(
         self, number: str, since: datetime, wanted: str | None
