@@ -78,6 +78,7 @@ async def list_calls(
     phone_number: str,
     limit: int,
     states: Sequence[domain.CallState] = (),
+    offset: int = 0,
 ) -> tuple[list[domain.Call], int]:
     if phone_number and not states:
         index = containers.calls_by_number
@@ -88,15 +89,16 @@ async def list_calls(
             )
         ]  # fmt: skip
         total = int(counted[0])
+        # TOP, not OFFSET … LIMIT: the skipped entries are ids only, and a number has few.
         newest = [
             e["call_id"]
             async for e in index.query_items(
                 "SELECT TOP @limit c.call_id FROM c ORDER BY c.created_key DESC",
-                parameters=[{"name": "@limit", "value": limit}],
+                parameters=[{"name": "@limit", "value": offset + limit}],
                 partition_key=phone_number,
             )
         ]
-        return await _call_summaries(containers, newest), total
+        return await _call_summaries(containers, newest[offset:]), total
     # Every call, or the calls in some states (the live list): an operator's listing, not
     # a call path, and a cross-partition query (the index entries do not know a call's
     # state). The gateway cannot order across partitions, so the ids and creation keys
@@ -114,7 +116,8 @@ async def list_calls(
         async for e in containers.calls.query_items(query, parameters=parameters)
     ]
     keys.sort(reverse=True)
-    return await _call_summaries(containers, [c for _, c in keys[:limit]]), len(keys)
+    page = keys[offset : offset + limit]
+    return await _call_summaries(containers, [c for _, c in page]), len(keys)
 
 
 async def find_open_call(

@@ -238,10 +238,10 @@ class CosmosCallRepository(StoredCallRepository):
             return await cosmos_reads.load_whole_call(self._containers, call_id)
 
     async def _load_calls(
-        self, number: str, limit: int, states: Sequence[domain.CallState]
+        self, number: str, limit: int, states: Sequence[domain.CallState], offset: int
     ) -> tuple[list[domain.Call], int]:
         with cosmos_db.service_errors():
-            return await cosmos_reads.list_calls(self._containers, number, limit, states)
+            return await cosmos_reads.list_calls(self._containers, number, limit, states, offset)
 
     async def _load_open_call(
         self, number: str, since: datetime, wanted: str | None

@@ -146,9 +146,11 @@ class PostgresCallRepository(StoredCallRepository):
         return await self._read_one(lambda conn: postgres_reads.load_whole_call(conn, call_id))
 
     async def _load_calls(
-        self, number: str, limit: int, states: Sequence[domain.CallState]
+        self, number: str, limit: int, states: Sequence[domain.CallState], offset: int
     ) -> tuple[list[domain.Call], int]:
-        return await self._read(lambda conn: postgres_reads.list_calls(conn, number, limit, states))
+        return await self._read(
+            lambda conn: postgres_reads.list_calls(conn, number, limit, states, offset)
+        )
 
     async def _load_open_call(
         self, number: str, since: datetime, wanted: str | None

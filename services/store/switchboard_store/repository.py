@@ -81,9 +81,11 @@ class CallRepository(ABC):
         phone_number: str = "",
         limit: int = 100,
         states: Sequence[domain.CallState] = (),
+        offset: int = 0,
     ) -> tuple[list[domain.Call], int]:
-        """Newest first, without messages; also the total count matching the filter
-        (``states``: only calls in one of them; empty for every state)."""
+        """Newest first, without messages, skipping the ``offset`` newest matches; also
+        the total count matching the filter (``states``: only calls in one of them;
+        empty for every state)."""
 
     @abstractmethod
     async def find_open_call(

@@ -97,10 +97,10 @@ class SqliteCallRepository(StoredCallRepository):
         return await self._db.read(lambda conn: sqlite_reads.load_call(conn, call_id))
 
     async def _load_calls(
-        self, number: str, limit: int, states: Sequence[domain.CallState]
+        self, number: str, limit: int, states: Sequence[domain.CallState], offset: int
     ) -> tuple[list[domain.Call], int]:
         return await self._db.read(
-            lambda conn: sqlite_reads.list_calls(conn, number, limit, states)
+            lambda conn: sqlite_reads.list_calls(conn, number, limit, states, offset)
         )
 
     async def _load_open_call(
