@@ -122,22 +122,42 @@ class Load:
             )
 
     async def converse(self, phone: Any, length: float) -> None:
-        """Answers, talks until the call's time is up, hangs up and waits for the end."""
-        hang_up_at = float("inf")
-        events = aiter(phone.events())
-        async with asyncio.timeout(RING_TIMEOUT_SEC):
-            while not isinstance(event := await anext(events), PhoneRinging):
-                pass
+        """Answers, talks until the call's time is up, hangs up and waits for the end.
+
+        The phone's events are read by a task of their own into a queue: a timeout must
+        never cancel a pending read, which in grpc.aio cancels the whole stream (the dialer
+        would see the line drop)."""
+        events: asyncio.Queue[Any] = asyncio.Queue()
+
+        async def read() -> None:
+            async for event in phone.events():
+                events.put_nowait(event)
+            events.put_nowait(None)
+
+        reader = asyncio.create_task(read(), name="soak-phone-reader")
+        try:
+            await self._talk(phone, events, length)
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reader
+
+    async def _talk(self, phone: Any, events: asyncio.Queue[Any], length: float) -> None:
+        async def next_event(within_sec: float) -> Any:
+            event = await asyncio.wait_for(events.get(), within_sec)
+            if event is None:
+                raise RuntimeError("the phone stream ended before the call did")
+            return event
+
+        deadline = time.monotonic() + RING_TIMEOUT_SEC
+        while not isinstance(event := await next_event(deadline - time.monotonic()), PhoneRinging):
+            pass
         await phone.send(PhoneAnswer(event.call_id))
         hang_up_at = time.monotonic() + length
         turn = 0
-        while True:
-            left = hang_up_at - time.monotonic()
-            if left <= 0 or self.stop.is_set():
-                break
+        while (left := hang_up_at - time.monotonic()) > 0 and not self.stop.is_set():
             try:
-                async with asyncio.timeout(min(left, 5.0)):
-                    event = await anext(events)
+                event = await next_event(min(left, 5.0))
             except TimeoutError:
                 continue
             if isinstance(event, PhoneCallEnded):
@@ -148,9 +168,9 @@ class Load:
                 self.turns += 1
                 await phone.send(PhoneSay(f"My answer is number {turn}."))
         await phone.send(PhoneHangUp("caller_hangup"))
-        async with asyncio.timeout(END_TIMEOUT_SEC):
-            while not isinstance(await anext(events), PhoneCallEnded):
-                pass
+        deadline = time.monotonic() + END_TIMEOUT_SEC
+        while not isinstance(await next_event(deadline - time.monotonic()), PhoneCallEnded):
+            pass
 
 
 async def soak(
