@@ -10,10 +10,12 @@ from switchboard_dialer.media.echo import (
     ECHO_TAIL_SEC,
     ECHO_WINDOW_SEC,
     PlayedText,
+    caller_part,
     is_echo,
-    matched_in_order,
+    played_part,
     words_of,
 )
+from switchboard_dialer.media.voice_turns import SpokenSentence
 from switchboard_testing.clock import VirtualClock
 
 ASKED = "Thanks. What is the registration number of the car that was damaged?"
@@ -27,6 +29,9 @@ ASKED = "Thanks. What is the registration number of the car that was damaged?"
         "the car that was damaged",
         "what is the registration numbers of the car that was damage",  # misheard words
         "what is uh the registration number of a car",  # a word or two wrong or added
+        "car that was damaged car that was damaged car that",  # a recogniser's repeats
+        "damaged",  # the bot stopped a frame after the onset: the echo is its last word
+        "Damaged? Damage.",
     ],
 )
 def test_the_bots_own_words_heard_back_are_echo(heard: str) -> None:
@@ -39,6 +44,8 @@ def test_the_bots_own_words_heard_back_are_echo(heard: str) -> None:
         "I have a question about my policy",
         "it's seven ABC one two three",
         "the red car",  # a short answer reusing the question's words is an answer
+        "thanks",  # one of the bot's words, but not one it just said
+        "no",
         "wait the car is not damaged at all, my neighbour's is",  # words of it, not a run
         "number of the car? I don't know it, my wife has the papers",  # echo then a turn
         "",
@@ -50,9 +57,23 @@ def test_a_callers_own_words_are_not_echo(heard: str) -> None:
 
 def test_words_match_in_order_and_loosely() -> None:
     assert words_of("Don't, OK?") == ["don't", "ok"]
-    assert matched_in_order(["car", "the"], ["the", "car"]) == 1  # order matters
-    assert matched_in_order(["registrasion"], ["registration"]) == 1  # a mishearing
-    assert matched_in_order(["cat"], ["car"]) == 0  # short words must match closely
+    assert not is_echo("damaged was that car the", ASKED)  # order matters
+    assert is_echo("registrasion number of the car", ASKED)  # a mishearing
+    assert not is_echo("cat", "the car")  # short words must match closely
+
+
+@pytest.mark.parametrize(
+    ("heard", "callers"),
+    [
+        ("number of the car? I don't know it, my wife has", "I don't know it, my wife has"),
+        ("car that was damaged. Seven ABC one two three", "Seven ABC one two three"),
+        ("damaged damaged It's 7ABC123.", "It's 7ABC123."),
+        ("It's 7ABC123.", "It's 7ABC123."),  # no echo: every word is the caller's
+        ("the car that was damaged", ""),
+    ],
+)
+def test_the_callers_words_after_the_echo_are_kept(heard: str, callers: str) -> None:
+    assert caller_part(heard, ASKED) == callers
 
 
 def test_the_barge_in_rule_resumes_for_echo_only_given_what_was_played() -> None:
@@ -62,11 +83,24 @@ def test_the_barge_in_rule_resumes_for_echo_only_given_what_was_played() -> None
     assert judge("my car is a blue ford", ASKED) is Verdict.INTERRUPT
 
 
+def done(text: str) -> SpokenSentence:
+    return SpokenSentence(text, received=10, played=10, done=True)
+
+
+def test_of_a_sentence_being_played_only_the_words_said_so_far_can_echo() -> None:
+    sentence = SpokenSentence("one two three four five six seven eight", received=40)
+    assert played_part(sentence) == "one"  # nothing played yet: the first word may be
+    sentence.played = 10
+    assert played_part(sentence) == "one two three"  # two words said, the third begun
+    sentence.played = 40
+    assert played_part(sentence) == sentence.text
+
+
 def test_played_text_keeps_what_was_played_lately_and_whether_the_bot_is_audible() -> None:
     played = PlayedText()
     assert not played.bot_audible(0.0) and played.recent(0.0) == ""
-    played.sentence_started("First one.", 0.0)
-    played.sentence_started("Second one.", 2.0)  # ends the first
+    played.sentence_started(done("First one."), 0.0)
+    played.sentence_started(done("Second one."), 2.0)  # ends the first
     assert played.recent(2.0 + ECHO_WINDOW_SEC + 1) == "Second one."  # still playing
     played.stopped(5.0)
     assert played.bot_audible(5.0 + ECHO_TAIL_SEC)
@@ -101,7 +135,7 @@ def playback() -> RecordedPlayback:
 @pytest.fixture
 def barge_in(clock: VirtualClock, playback: RecordedPlayback) -> BargeIn:
     machine = BargeIn("call-1", playback, clock)
-    machine.played.sentence_started(ASKED, clock.monotonic())
+    machine.played.sentence_started(done(ASKED), clock.monotonic())
     return machine
 
 
@@ -145,7 +179,7 @@ async def test_on_an_echoing_line_a_final_turn_without_partials_interrupts(
     barge_in.echoing_line = True
     barge_in.speech_started("t1")
     assert barge_in.final_transcript("seven ABC one two three") == (Verdict.INTERRUPT, "t1")
-    assert playback.calls == []  # never paused: the owner drops the turn
+    assert playback.calls == ["pause"]  # stopped now; the owner cancels the turn
 
 
 async def test_echo_of_the_last_words_after_the_bot_stopped_is_dropped(
@@ -166,3 +200,15 @@ async def test_the_callers_answer_after_the_bot_went_quiet_is_never_echo(
     barge_in.speech_started(None)
     # Reading the question back is an answer once the bot has been quiet a while.
     assert barge_in.final_transcript("the registration number of the car") is None
+
+
+async def test_on_an_echoing_line_speech_begun_over_a_turn_that_then_ended_interrupts_nothing(
+    barge_in: BargeIn, playback: RecordedPlayback
+) -> None:
+    barge_in.echoing_line = True
+    barge_in.speech_started("t1")  # the echo of its last words ...
+    barge_in.turn_played("t1")
+    # ... run together with the caller's reply: a caller turn, not an interruption.
+    assert barge_in.final_transcript("car that was damaged. It's 7ABC123") is None
+    assert barge_in.caller_said == "It's 7ABC123"
+    assert playback.calls == []

@@ -405,7 +405,7 @@ async def test_on_an_echoing_line_echo_plays_on_and_a_caller_still_interrupts(
     voice: Rig,
 ) -> None:
     phone, _ = await answered(voice)
-    await play(voice.clock, 3)
+    await play(voice.clock, 7)
     await echo_heard(voice, "hello this is")  # the line is known to echo now
     downlink(phone)
 
@@ -423,6 +423,17 @@ async def test_on_an_echoing_line_echo_plays_on_and_a_caller_still_interrupts(
 
     assert voice.speech.cancels() == ["greet"]
     assert voice.brain.requests(CancelAgentTurn) == [CancelAgentTurn("greet")]
+    (turn,) = voice.brain.requests(UserTurn)
+    assert turn.text == "I have a question about my policy"  # type: ignore[union-attr]
+
+
+async def test_a_reply_run_together_with_the_echo_reaches_the_brain_without_it(
+    voice: Rig,
+) -> None:
+    await answered(voice)
+    await play(voice.clock, GREETING_FRAMES + 2)
+
+    await echo_heard(voice, "is Switchboard. I have a question about my policy")
     (turn,) = voice.brain.requests(UserTurn)
     assert turn.text == "I have a question about my policy"  # type: ignore[union-attr]
 

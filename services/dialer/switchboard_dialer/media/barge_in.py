@@ -14,8 +14,9 @@ transcript of that utterance decides:
 * a backchannel ("mm-hmm", "okay", "yeah", "uh-huh", "right", …) → the bot
   **resumes** where it stopped, and the brain is not disturbed;
 * the bot's own words coming back (a speakerphone's echo, see ``echo``) → the
-  bot **resumes**, and on that line later speech waits for words that are not
-  echo before it stops the bot (else every resume would echo and pause again);
+  bot **resumes** (words of the caller's after the echo are judged on their own),
+  and on that line later speech waits for words that are not echo before it stops
+  the bot (else every resume would echo and pause again);
 * no words at all (noise, a cough) → a **false interruption**: the bot resumes
   where it stopped.
 
@@ -28,7 +29,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from switchboard_dialer.media.echo import is_echo
+from switchboard_dialer.media.echo import caller_part
 
 BACKCHANNELS = frozenset(
     {"mm", "mhm", "mmhmm", "mm-hmm", "hmm", "uh-huh", "uhhuh", "uh", "huh", "ok", "okay"}
@@ -67,6 +68,9 @@ def judge(transcript: str, played: str = "") -> Verdict:
         return Verdict.RESUME_FALSE
     if is_backchannel(transcript):
         return Verdict.RESUME_BACKCHANNEL
-    if played and is_echo(transcript, played):
+    words = caller_part(transcript, played) if played else transcript
+    if not has_words(words):
         return Verdict.RESUME_ECHO
+    if is_backchannel(words):
+        return Verdict.RESUME_BACKCHANNEL
     return Verdict.INTERRUPT

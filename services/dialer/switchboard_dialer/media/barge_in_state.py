@@ -14,12 +14,13 @@ and the carrier's queue was cleared, but the turn's audio is kept.
     holding   --final transcript with words--> listening; the owner cancels the turn
 
 Echo (the bot's own words heard back, ``echo``) resumes like a backchannel, and
-makes the line an *echoing* one: from then on speech_started while a turn plays
-only marks the turn *suspect* without pausing; a partial transcript whose words
-are not echo nor a backchannel pauses it (holding), and a final one decides as
-above. Pausing at the onset on such a line would stutter: each resume plays,
-echoes, and pauses again. A final transcript with nothing held is echo too (and
-dropped) when the speech started while the bot played or had just stopped.
+makes the line an *echoing* one: from then on speech_started while a turn plays only
+marks the turn *suspect* without pausing; a partial transcript whose words are not
+echo nor a backchannel pauses it (holding), and a final one decides as above (a
+recogniser without partials: the final one pauses and interrupts at once). Pausing
+at the onset on such a line would stutter: each resume plays, echoes, and pauses
+again. A final transcript with nothing held is echo too (and dropped) when the
+speech started while the bot played or had just stopped.
 
 Cancelling an interrupted turn (its queued audio, its synthesis, what the brain
 hears) is the pipeline's work; this class only decides when.
@@ -32,8 +33,8 @@ from typing import Protocol
 
 from switchboard.clock import Clock
 from switchboard.tasks import Timer
-from switchboard_dialer.media.barge_in import Verdict, judge
-from switchboard_dialer.media.echo import PlayedText, is_echo
+from switchboard_dialer.media.barge_in import Verdict, has_words, judge
+from switchboard_dialer.media.echo import PlayedText, caller_part
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class BargeIn:
         self._onset_audible = False  # the bot was audible when the caller's speech began
         self.played = PlayedText()
         self.echoing_line = False
+        self.caller_said = ""  # the last final transcript without the bot's echo in front
         self._held_at = 0.0
         self._transcript_timer = Timer(
             f"call-{call_id}-transcript-wait", self._transcript_overdue, clock
@@ -100,6 +102,11 @@ class BargeIn:
             self._suspect = None
             self._hold(suspect)
 
+    def turn_played(self, turn_id: str) -> None:
+        """A turn played to its end: speech that began over it cannot interrupt it."""
+        if self._suspect == turn_id:
+            self._suspect = None
+
     def _hold(self, turn_id: str) -> None:
         self._held = turn_id
         self._held_at = self._clock.monotonic()
@@ -117,7 +124,8 @@ class BargeIn:
             self._transcript_timer.arm(TRANSCRIPT_WAIT_SEC)
 
     def final_transcript(self, text: str) -> tuple[Verdict, str | None] | None:
-        """Decides a held (or suspect) turn's fate from the caller's words.
+        """Decides a held (or suspect) turn's fate from the caller's words
+        (``caller_said``: the words without the bot's echo in front of them).
 
         None: no turn was held and the words are not echo (an ordinary caller turn).
         Otherwise the verdict and the turn (None: echo while no turn was held; the
@@ -125,12 +133,19 @@ class BargeIn:
         ``INTERRUPT`` the caller of this method cancels the turn, then resumes.
         """
         onset_audible, self._onset_audible = self._onset_audible, False
+        audible = onset_audible or self._held is not None or self._suspect is not None
+        played = self.played.recent(self._clock.monotonic()) if audible else ""
+        self.caller_said = caller_part(text, played) if played else text
         held = self._held
         suspect, self._suspect = self._suspect, None
         if held is None:
             if suspect is not None:
-                return self._echo_checked(self._judge(text)), suspect
-            if onset_audible and is_echo(text, self.played.recent(self._clock.monotonic())):
+                verdict = self._echo_checked(self._judge(text))
+                if verdict is Verdict.INTERRUPT:
+                    self._hold(suspect)  # stops the bot and clears the carrier's queue
+                    self._held = None
+                return verdict, suspect
+            if has_words(text) and not has_words(self.caller_said):
                 return self._echo_checked(Verdict.RESUME_ECHO), None
             return None
         verdict = self._echo_checked(self._judge(text))

@@ -266,8 +266,8 @@ class VoicePipeline(CallOutput):
             FRAMES_OUT_LATENCY.record(time.perf_counter() - arrived)
         if frame.index != self._playing_index or frame.turn_id != self._speaking_turn:
             self._playing_index = frame.index  # a new sentence: it may come back as echo
-            text = self.turns.sentence_text(frame.turn_id, frame.index)
-            self.barge_in.played.sentence_started(text, self._clock.monotonic())
+            if (sentence := self.turns.sentence(frame.turn_id, frame.index)) is not None:
+                self.barge_in.played.sentence_started(sentence, self._clock.monotonic())
         if self.turns.frame_played(frame.turn_id, frame.index):
             self.barge_in.played.stopped(self._clock.monotonic())
             if self._line is not None:
@@ -292,6 +292,7 @@ class VoicePipeline(CallOutput):
         if self._speaking_turn == turn_id:
             self._speaking_turn = None
         self.turns.forget(turn_id)
+        self.barge_in.turn_played(turn_id)
         await self._report(TurnPlayed(turn_id))
 
     # Playback, as the barge-in state machine stops and restarts it.
@@ -340,6 +341,7 @@ class VoicePipeline(CallOutput):
                 await self._report(CallerQuiet())  # the bot resumed where it stopped
                 return
             await self._interrupt(turn_id)
+        text = self.barge_in.caller_said  # without the bot's echo in front
         if has_words(text):
             await self._report(CallerTurn(text, event.confidence, event.lang))
         else:
