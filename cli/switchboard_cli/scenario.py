@@ -27,6 +27,9 @@ greeting, which ``beep_ms`` (voice mode) ends with a tone of that length::
     expect_claim:
       incident_date: "2026-11-16T00:00:00-08:00"
 
+A speakerphone (voice mode) sends the bot's own voice back: ``echo_db: -10`` mixes
+the bot's audio into the callee's uplink 10 dB down, ``echo_delay_ms`` (200) late.
+
 The call is placed through the public REST API, exactly as a client would.
 Text mode sends the lines as text; voice mode (``scenario_voice``) speaks them.
 
@@ -123,6 +126,10 @@ class Scenario(BaseModel):
     customer: list[CustomerLine] = Field(default_factory=list)
     request: dict[str, Any] = Field(default_factory=dict)
     expect_claim: dict[str, str] = Field(default_factory=dict)
+    # Voice mode: a speakerphone's echo, the bot's audio mixed back into the callee's
+    # uplink this loud (dB relative to it) and this late.
+    echo_db: float | None = Field(default=None, le=0)
+    echo_delay_ms: int = Field(default=200, ge=0, le=2000)
 
     @model_validator(mode="after")
     def _answer_line_first(self) -> Scenario:

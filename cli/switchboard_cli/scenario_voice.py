@@ -15,6 +15,8 @@ stopped talking; then it pauses like a person (``REPLY_GAP_SEC``) and speaks.
 A line with ``interrupt_after_ms`` is said over the bot instead (barge-in); a
 first line ``at_answer`` is said when the callee picks up (``beep_ms`` ends it
 with a tone, like an answering machine).
+With the scenario's ``echo_db`` the uplink also carries the bot's audio the
+callee's speaker played ``echo_delay_ms`` earlier, that much quieter (a speakerphone).
 Before each line the callee waits, briefly, for the transcript of what the bot
 said, so the printout keeps the order of the call.
 """
@@ -113,6 +115,14 @@ def tone_frames(hz: float, ms: int, sample_rate: int, amplitude: int = 8000) -> 
     return frames
 
 
+def mixed(speech: bytes, echo: bytes, gain: float) -> bytes:
+    """``speech`` with ``echo`` added at ``gain`` (PCM16, clipped)."""
+    out = array("h", speech)
+    for i, sample in enumerate(array("h", echo)):
+        out[i] = max(-32768, min(32767, out[i] + round(sample * gain)))
+    return out.tobytes()
+
+
 def _rms(frame: bytes) -> float:
     samples = array("h", frame)
     return math.sqrt(sum(s * s for s in samples) / max(1, len(samples)))
@@ -136,6 +146,7 @@ class Timeline:
     ``barge_in``: the first voiced frame of an interrupting line left the phone.
     ``bot_stopped``: after a barge-in, the clear_audio that stopped the bot arrived.
     ``bot_first``: the call's first bot frame reached the phone.
+    ``cleared``: every clear_audio (the bot stopped for the caller's line, barge-in or not).
     """
 
     speech_end: list[float] = field(default_factory=list)
@@ -143,6 +154,7 @@ class Timeline:
     barge_in: list[float] = field(default_factory=list)
     bot_stopped: list[float] = field(default_factory=list)
     bot_first: list[float] = field(default_factory=list)
+    cleared: list[float] = field(default_factory=list)
 
 
 class VoiceCallee(SimulatedCallee):
@@ -184,6 +196,11 @@ class VoiceCallee(SimulatedCallee):
         # record=True: (callee frame, bot frame) per tick, for a two-channel WAV of the call.
         self.recording: list[tuple[bytes, bytes]] | None = [] if record else None
         self._line_ended: tuple[int, float] | None = None  # (line index, last voiced frame)
+        # A speakerphone: the bot frames played lately, the oldest mixed into the uplink.
+        self._echo_gain = 0.0 if scenario.echo_db is None else 10 ** (scenario.echo_db / 20)
+        self._echo_path: deque[bytes] = deque(
+            maxlen=max(1, round(scenario.echo_delay_ms / 1000 / FRAME_SEC))
+        )
 
     async def run(self, limit_sec: float = 180.0) -> SimulationResult:
         phones = PhoneClient(self._dialer, wait_for_ready=True)
@@ -274,11 +291,15 @@ class VoiceCallee(SimulatedCallee):
             elif delay < -0.2:
                 anchor, n = loop.time(), 0  # fell far behind (a stall): do not burst
             sent = self._next_frame()
+            if self._echo_gain and len(self._echo_path) == self._echo_path.maxlen:
+                sent = mixed(sent, self._echo_path[0], self._echo_gain)
             try:
                 await phone.send(AudioFrame(sent))
             except Unavailable:
                 return  # the dialer ended the stream: the conversation sees it end too
             played = self._play_bot_frame()
+            if self._echo_gain:
+                self._echo_path.append(played)
             if self.recording is not None:
                 self.recording.append((sent, played))
 
@@ -351,6 +372,7 @@ class VoiceCallee(SimulatedCallee):
                                 )
                     case ClearAudio():
                         self._speaker.clear()
+                        self.timeline.cleared.append(time.monotonic())
                         if self._barging:
                             self.timeline.bot_stopped.append(time.monotonic())
                             self._barging = False

@@ -35,6 +35,7 @@ from switchboard.speech import (
     Transcript,
 )
 from switchboard_dialer.media.barge_in import Verdict, is_backchannel, judge
+from switchboard_dialer.media.echo import ECHO_TAIL_SEC
 from switchboard_dialer.media.playout import Playout, TurnEnd
 from switchboard_dialer.session import UTTERANCE_MAX_SEC
 from switchboard_dialer.telephony.simulator import SimulatedPhone
@@ -372,6 +373,84 @@ async def test_a_false_interruption_resumes_where_the_bot_stopped(voice: Rig):
 
     assert frames(downlink(phone)) == GREETING_FRAMES - 8  # the rest, nothing repeated
     assert voice.brain.requests(PlayoutReport) == []
+
+
+# Echo: the bot's own words heard back on a speakerphone line (see media/echo.py).
+
+
+async def echo_heard(rig: Rig, said: str) -> None:
+    rig.speech.ear.emit(SpeechStarted(offset_ms=0))
+    await play(rig.clock, 3)
+    rig.speech.ear.emit(SpeechEnded(offset_ms=400))
+    rig.speech.ear.emit(Transcript(said, is_final=True))
+    await rig.clock.settle()
+
+
+async def test_the_bots_own_words_heard_back_do_not_interrupt_it(voice: Rig) -> None:
+    phone, _ = await answered(voice)
+    await play(voice.clock, 7)
+    before = frames(downlink(phone))
+
+    await echo_heard(voice, "Hello, this is")  # the echo, 200 ms behind the bot
+    await play(voice.clock, GREETING_FRAMES)
+
+    events = downlink(phone)
+    assert before + frames(events) == GREETING_FRAMES  # every frame, once
+    assert isinstance(events[-1], BotTurnDone)
+    assert voice.speech.cancels() == []
+    assert voice.brain.requests(PlayoutReport) == []
+    assert voice.brain.requests(UserTurn) == []
+
+
+async def test_on_an_echoing_line_echo_plays_on_and_a_caller_still_interrupts(
+    voice: Rig,
+) -> None:
+    phone, _ = await answered(voice)
+    await play(voice.clock, 7)
+    await echo_heard(voice, "hello this is")  # the line is known to echo now
+    downlink(phone)
+
+    voice.speech.ear.emit(SpeechStarted(offset_ms=900))  # echo again, or the caller
+    await play(voice.clock, 3)
+    assert frames(downlink(phone)) == 3  # the bot plays on: no stutter
+    voice.speech.ear.emit(Transcript("I have a", is_final=False))
+    await voice.clock.settle()
+    await play(voice.clock, 3)
+    assert downlink(phone) == [ClearAudio()]  # words that are not echo stop it at once
+
+    voice.speech.ear.emit(SpeechEnded(offset_ms=1500))
+    voice.speech.ear.emit(Transcript("I have a question about my policy", is_final=True))
+    await voice.clock.settle()
+
+    assert voice.speech.cancels() == ["greet"]
+    assert voice.brain.requests(CancelAgentTurn) == [CancelAgentTurn("greet")]
+    (turn,) = voice.brain.requests(UserTurn)
+    assert turn.text == "I have a question about my policy"  # type: ignore[union-attr]
+
+
+async def test_a_reply_run_together_with_the_echo_reaches_the_brain_without_it(
+    voice: Rig,
+) -> None:
+    await answered(voice)
+    await play(voice.clock, GREETING_FRAMES + 2)
+
+    await echo_heard(voice, "is Switchboard. I have a question about my policy")
+    (turn,) = voice.brain.requests(UserTurn)
+    assert turn.text == "I have a question about my policy"  # type: ignore[union-attr]
+
+
+async def test_the_echo_of_the_bots_last_words_is_not_a_caller_turn(voice: Rig) -> None:
+    phone, _ = await answered(voice)
+    await play(voice.clock, GREETING_FRAMES + 2)
+    assert isinstance(downlink(phone)[-1], BotTurnDone)
+
+    await echo_heard(voice, "this is Switchboard")  # its onset was 200 ms after the end
+    assert voice.brain.requests(UserTurn) == []
+
+    await voice.clock.elapse(ECHO_TAIL_SEC + 1)
+    await echo_heard(voice, "this is Switchboard?")  # said by the caller, in the quiet
+    (turn,) = voice.brain.requests(UserTurn)
+    assert turn.text == "this is Switchboard?"  # type: ignore[union-attr]
 
 
 def test_backchannels_and_turns_are_told_apart():

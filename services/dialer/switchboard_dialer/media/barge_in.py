@@ -13,6 +13,10 @@ transcript of that utterance decides:
   cancelled, the brain hears what the caller heard, then gets the caller's turn;
 * a backchannel ("mm-hmm", "okay", "yeah", "uh-huh", "right", …) → the bot
   **resumes** where it stopped, and the brain is not disturbed;
+* the bot's own words coming back (a speakerphone's echo, see ``echo``) → the
+  bot **resumes** (words of the caller's after the echo are judged on their own),
+  and on that line later speech waits for words that are not echo before it stops
+  the bot (else every resume would echo and pause again);
 * no words at all (noise, a cough) → a **false interruption**: the bot resumes
   where it stopped.
 
@@ -24,6 +28,8 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+
+from switchboard_dialer.media.echo import caller_part
 
 BACKCHANNELS = frozenset(
     {"mm", "mhm", "mmhmm", "mm-hmm", "hmm", "uh-huh", "uhhuh", "uh", "huh", "ok", "okay"}
@@ -52,12 +58,19 @@ class Verdict(StrEnum):
     INTERRUPT = "interrupt"  # cancel the turn; the caller's words are a new turn
     RESUME_BACKCHANNEL = "backchannel"  # resume; the words are not sent to the brain
     RESUME_FALSE = "false"  # resume; nothing was said
+    RESUME_ECHO = "echo"  # resume; the words were the bot's own, heard back
 
 
-def judge(transcript: str) -> Verdict:
-    """What a suspended turn becomes, given the final transcript of the barge-in."""
+def judge(transcript: str, played: str = "") -> Verdict:
+    """What a suspended turn becomes, given the final transcript of the barge-in and
+    what the bot played lately (``played``)."""
     if not has_words(transcript):
         return Verdict.RESUME_FALSE
     if is_backchannel(transcript):
+        return Verdict.RESUME_BACKCHANNEL
+    words = caller_part(transcript, played) if played else transcript
+    if not has_words(words):
+        return Verdict.RESUME_ECHO
+    if is_backchannel(words):
         return Verdict.RESUME_BACKCHANNEL
     return Verdict.INTERRUPT

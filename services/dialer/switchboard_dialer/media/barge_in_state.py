@@ -13,6 +13,15 @@ and the carrier's queue was cleared, but the turn's audio is kept.
     holding   --speech_started again--> holding, the transcript timer disarmed
     holding   --final transcript with words--> listening; the owner cancels the turn
 
+Echo (the bot's own words heard back, ``echo``) resumes like a backchannel, and
+makes the line an *echoing* one: from then on speech_started while a turn plays only
+marks the turn *suspect* without pausing; a partial transcript whose words are not
+echo nor a backchannel pauses it (holding), and a final one decides as above (a
+recogniser without partials: the final one pauses and interrupts at once). Pausing
+at the onset on such a line would stutter: each resume plays, echoes, and pauses
+again. A final transcript with nothing held is echo too (and dropped) when the
+speech started while the bot played or had just stopped.
+
 Cancelling an interrupted turn (its queued audio, its synthesis, what the brain
 hears) is the pipeline's work; this class only decides when.
 """
@@ -24,7 +33,8 @@ from typing import Protocol
 
 from switchboard.clock import Clock
 from switchboard.tasks import Timer
-from switchboard_dialer.media.barge_in import Verdict, judge
+from switchboard_dialer.media.barge_in import Verdict, has_words, judge
+from switchboard_dialer.media.echo import PlayedText, caller_part
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +61,18 @@ class BargeIn:
         self._playback = playback
         self._clock = clock
         self._held: str | None = None
+        self._suspect: str | None = None  # on an echoing line: playing, not paused
+        self._onset_audible = False  # the bot was audible when the caller's speech began
+        self.played = PlayedText()
+        self.echoing_line = False
+        self.caller_said = ""  # the last final transcript without the bot's echo in front
         self._held_at = 0.0
         self._transcript_timer = Timer(
             f"call-{call_id}-transcript-wait", self._transcript_overdue, clock
         )
         self.barge_ins = 0
         self.resumes = 0
+        self.echoes = 0
 
     @property
     def held_turn(self) -> str | None:
@@ -64,7 +80,9 @@ class BargeIn:
         return self._held
 
     def speech_started(self, playing_turn: str | None) -> None:
-        """The caller started to speak; a turn that is playing is held at once."""
+        """The caller started to speak; a turn that is playing is held at once (on an
+        echoing line: once words that are not echo are heard)."""
+        self._onset_audible = self.played.bot_audible(self._clock.monotonic())
         if self._held is not None:
             # Still the utterance that stopped the bot (re-announced by a new Listen
             # stream) or the next one: its speech_ended arms the wait again.
@@ -72,34 +90,79 @@ class BargeIn:
             return
         if playing_turn is None:
             return
-        self._held = playing_turn
+        if self.echoing_line:
+            self._suspect = playing_turn
+            return
+        self._hold(playing_turn)
+
+    def partial_transcript(self, text: str) -> None:
+        """On an echoing line, the first words that are not echo hold the suspect turn."""
+        suspect = self._suspect
+        if suspect is not None and self._held is None and self._judge(text) is Verdict.INTERRUPT:
+            self._suspect = None
+            self._hold(suspect)
+
+    def turn_played(self, turn_id: str) -> None:
+        """A turn played to its end: speech that began over it cannot interrupt it."""
+        if self._suspect == turn_id:
+            self._suspect = None
+
+    def _hold(self, turn_id: str) -> None:
+        self._held = turn_id
         self._held_at = self._clock.monotonic()
         self._playback.pause()
+        self.played.stopped(self._held_at)
         self.barge_ins += 1
         log.info("bot paused: the caller speaks", extra={"call_id": self.call_id})
+
+    def _judge(self, text: str) -> Verdict:
+        return judge(text, self.played.recent(self._clock.monotonic()))
 
     def speech_ended(self) -> None:
         """The caller stopped; a held turn waits a bounded time for the transcript."""
         if self._held is not None:
             self._transcript_timer.arm(TRANSCRIPT_WAIT_SEC)
 
-    def final_transcript(self, text: str) -> tuple[Verdict, str] | None:
-        """Decides a held turn's fate from the caller's words.
+    def final_transcript(self, text: str) -> tuple[Verdict, str | None] | None:
+        """Decides a held (or suspect) turn's fate from the caller's words
+        (``caller_said``: the words without the bot's echo in front of them).
 
-        None: no turn was held (the words are an ordinary caller turn). Otherwise
-        the verdict and the turn: a ``RESUME_*`` verdict has resumed playback; on
+        None: no turn was held and the words are not echo (an ordinary caller turn).
+        Otherwise the verdict and the turn (None: echo while no turn was held; the
+        words are dropped): a ``RESUME_*`` verdict has resumed playback; on
         ``INTERRUPT`` the caller of this method cancels the turn, then resumes.
         """
+        onset_audible, self._onset_audible = self._onset_audible, False
+        audible = onset_audible or self._held is not None or self._suspect is not None
+        played = self.played.recent(self._clock.monotonic()) if audible else ""
+        self.caller_said = caller_part(text, played) if played else text
         held = self._held
+        suspect, self._suspect = self._suspect, None
         if held is None:
+            if suspect is not None:
+                verdict = self._echo_checked(self._judge(text))
+                if verdict is Verdict.INTERRUPT:
+                    self._hold(suspect)  # stops the bot and clears the carrier's queue
+                    self._held = None
+                return verdict, suspect
+            if has_words(text) and not has_words(self.caller_said):
+                return self._echo_checked(Verdict.RESUME_ECHO), None
             return None
-        verdict = judge(text)
+        verdict = self._echo_checked(self._judge(text))
         if verdict is Verdict.INTERRUPT:
             self._held = None
             self._transcript_timer.disarm()
         else:
             self._resume(verdict.value)
         return verdict, held
+
+    def _echo_checked(self, verdict: Verdict) -> Verdict:
+        if verdict is Verdict.RESUME_ECHO:
+            self.echoes += 1
+            if not self.echoing_line:
+                self.echoing_line = True
+                log.info("the caller's line echoes the bot", extra={"call_id": self.call_id})
+        return verdict
 
     def listen_reopened(self) -> None:
         """A new Listen stream hears the caller's audio again from the last final
@@ -119,6 +182,7 @@ class BargeIn:
         self._held = None
         self._transcript_timer.disarm()
         self._playback.resume()
+        self.played.resumed()
         self.resumes += 1
         log.info(
             "bot resumes where it stopped",

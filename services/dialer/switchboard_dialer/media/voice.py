@@ -107,6 +107,7 @@ class VoicePipeline(CallOutput):
         self._line: PhoneLine | None = None
         self._recorder: CallRecorder | None = None
         self._speaking_turn: str | None = None
+        self._playing_index = 0  # the sentence of _speaking_turn being played
         self.barge_in = BargeIn(call_id, self, clock)
         self._skip: dict[tuple[str, int], int] = {}
         self._caller_ended_at: float | None = None
@@ -263,9 +264,15 @@ class VoicePipeline(CallOutput):
         arrived = self._arrived.pop(id(frame), None)
         if arrived is not None:
             FRAMES_OUT_LATENCY.record(time.perf_counter() - arrived)
-        if self.turns.frame_played(frame.turn_id, frame.index) and self._line is not None:
-            text = self.turns.sentence_text(frame.turn_id, frame.index)
-            self._line.sentence_played(frame.turn_id, frame.index, text)
+        if frame.index != self._playing_index or frame.turn_id != self._speaking_turn:
+            self._playing_index = frame.index  # a new sentence: it may come back as echo
+            if (sentence := self.turns.sentence(frame.turn_id, frame.index)) is not None:
+                self.barge_in.played.sentence_started(sentence, self._clock.monotonic())
+        if self.turns.frame_played(frame.turn_id, frame.index):
+            self.barge_in.played.stopped(self._clock.monotonic())
+            if self._line is not None:
+                text = self.turns.sentence_text(frame.turn_id, frame.index)
+                self._line.sentence_played(frame.turn_id, frame.index, text)
         if frame.turn_id != self._speaking_turn:
             self._speaking_turn = frame.turn_id
             if self._caller_ended_at is not None:
@@ -285,6 +292,7 @@ class VoicePipeline(CallOutput):
         if self._speaking_turn == turn_id:
             self._speaking_turn = None
         self.turns.forget(turn_id)
+        self.barge_in.turn_played(turn_id)
         await self._report(TurnPlayed(turn_id))
 
     # Playback, as the barge-in state machine stops and restarts it.
@@ -322,17 +330,18 @@ class VoicePipeline(CallOutput):
             case Transcript(is_final=True):
                 await self._on_final(event)
             case Transcript():
-                pass  # partials: the final decides
+                self.barge_in.partial_transcript(event.text)  # an echoing line's barge-in
 
     async def _on_final(self, event: Transcript) -> None:
         text = event.text.strip()
         held = self.barge_in.final_transcript(text)
         if held is not None:
             verdict, turn_id = held
-            if verdict is not Verdict.INTERRUPT:
+            if verdict is not Verdict.INTERRUPT or turn_id is None:
                 await self._report(CallerQuiet())  # the bot resumed where it stopped
                 return
             await self._interrupt(turn_id)
+        text = self.barge_in.caller_said  # without the bot's echo in front
         if has_words(text):
             await self._report(CallerTurn(text, event.confidence, event.lang))
         else:
@@ -342,6 +351,7 @@ class VoicePipeline(CallOutput):
         """Cancels the turn the caller talked over: its audio, its synthesis; the brain
         hears what the caller heard."""
         heard = self.turns.cancel(turn_id)
+        self.barge_in.played.stopped(self._clock.monotonic())
         self.speak.send(CancelTurn(turn_id))
         self.playout.drop_turn(turn_id)
         if self._speaking_turn == turn_id:

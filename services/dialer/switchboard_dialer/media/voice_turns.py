@@ -91,9 +91,12 @@ class VoiceTurns:
         sentence = track.sentences.get(index) if track is not None else None
         return sentence.received if sentence is not None else 0
 
-    def sentence_text(self, turn_id: str, index: int) -> str:
+    def sentence(self, turn_id: str, index: int) -> SpokenSentence | None:
         track = self._turns.get(turn_id)
-        sentence = track.sentences.get(index) if track is not None else None
+        return track.sentences.get(index) if track is not None else None
+
+    def sentence_text(self, turn_id: str, index: int) -> str:
+        sentence = self.sentence(turn_id, index)
         return sentence.text if sentence is not None else ""
 
     def frame_played(self, turn_id: str, index: int) -> bool:

@@ -1,0 +1,214 @@
+"""Echo: the bot's own words heard back on the caller's line do not interrupt it."""
+
+from __future__ import annotations
+
+import pytest
+
+from switchboard_dialer.media.barge_in import Verdict, judge
+from switchboard_dialer.media.barge_in_state import BargeIn
+from switchboard_dialer.media.echo import (
+    ECHO_TAIL_SEC,
+    ECHO_WINDOW_SEC,
+    PlayedText,
+    caller_part,
+    is_echo,
+    played_part,
+    words_of,
+)
+from switchboard_dialer.media.voice_turns import SpokenSentence
+from switchboard_testing.clock import VirtualClock
+
+ASKED = "Thanks. What is the registration number of the car that was damaged?"
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        "what is the registration number of the car",  # the sentence, cut at both ends
+        "Thanks, what is the registration number?",
+        "the car that was damaged",
+        "what is the registration numbers of the car that was damage",  # misheard words
+        "what is uh the registration number of a car",  # a word or two wrong or added
+        "car that was damaged car that was damaged car that",  # a recogniser's repeats
+        "damaged",  # the bot stopped a frame after the onset: the echo is its last word
+        "Damaged? Damage.",
+    ],
+)
+def test_the_bots_own_words_heard_back_are_echo(heard: str) -> None:
+    assert is_echo(heard, ASKED)
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        "I have a question about my policy",
+        "it's seven ABC one two three",
+        "the red car",  # a short answer reusing the question's words is an answer
+        "thanks",  # one of the bot's words, but not one it just said
+        "no",
+        "wait the car is not damaged at all, my neighbour's is",  # words of it, not a run
+        "number of the car? I don't know it, my wife has the papers",  # echo then a turn
+        "",
+    ],
+)
+def test_a_callers_own_words_are_not_echo(heard: str) -> None:
+    assert not is_echo(heard, ASKED)
+
+
+def test_words_match_in_order_and_loosely() -> None:
+    assert words_of("Don't, OK?") == ["don't", "ok"]
+    assert not is_echo("damaged was that car the", ASKED)  # order matters
+    assert is_echo("registrasion number of the car", ASKED)  # a mishearing
+    assert not is_echo("cat", "the car")  # short words must match closely
+
+
+@pytest.mark.parametrize(
+    ("heard", "callers"),
+    [
+        ("number of the car? I don't know it, my wife has", "I don't know it, my wife has"),
+        ("car that was damaged. Seven ABC one two three", "Seven ABC one two three"),
+        ("damaged damaged It's 7ABC123.", "It's 7ABC123."),
+        ("It's 7ABC123.", "It's 7ABC123."),  # no echo: every word is the caller's
+        ("the car that was damaged", ""),
+    ],
+)
+def test_the_callers_words_after_the_echo_are_kept(heard: str, callers: str) -> None:
+    assert caller_part(heard, ASKED) == callers
+
+
+def test_the_barge_in_rule_resumes_for_echo_only_given_what_was_played() -> None:
+    assert judge("what is the registration number", ASKED) is Verdict.RESUME_ECHO
+    assert judge("what is the registration number") is Verdict.INTERRUPT
+    assert judge("okay", ASKED) is Verdict.RESUME_BACKCHANNEL
+    assert judge("my car is a blue ford", ASKED) is Verdict.INTERRUPT
+
+
+def done(text: str) -> SpokenSentence:
+    return SpokenSentence(text, received=10, played=10, done=True)
+
+
+def test_of_a_sentence_being_played_only_the_words_said_so_far_can_echo() -> None:
+    sentence = SpokenSentence("one two three four five six seven eight", received=40)
+    assert played_part(sentence) == "one"  # nothing played yet: the first word may be
+    sentence.played = 10
+    assert played_part(sentence) == "one two three"  # two words said, the third begun
+    sentence.played = 40
+    assert played_part(sentence) == sentence.text
+
+
+def test_played_text_keeps_what_was_played_lately_and_whether_the_bot_is_audible() -> None:
+    played = PlayedText()
+    assert not played.bot_audible(0.0) and played.recent(0.0) == ""
+    played.sentence_started(done("First one."), 0.0)
+    played.sentence_started(done("Second one."), 2.0)  # ends the first
+    assert played.recent(2.0 + ECHO_WINDOW_SEC + 1) == "Second one."  # still playing
+    played.stopped(5.0)
+    assert played.bot_audible(5.0 + ECHO_TAIL_SEC)
+    assert not played.bot_audible(5.0 + ECHO_TAIL_SEC + 0.1)
+    assert played.recent(5.0 + ECHO_WINDOW_SEC) == "Second one."
+    assert played.recent(5.0 + ECHO_WINDOW_SEC + 0.1) == ""
+    played.resumed()  # a held sentence plays on
+    assert played.bot_audible(100.0) and played.recent(100.0) == "Second one."
+
+
+class RecordedPlayback:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def pause(self) -> None:
+        self.calls.append("pause")
+
+    def resume(self) -> None:
+        self.calls.append("resume")
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock()
+
+
+@pytest.fixture
+def playback() -> RecordedPlayback:
+    return RecordedPlayback()
+
+
+@pytest.fixture
+def barge_in(clock: VirtualClock, playback: RecordedPlayback) -> BargeIn:
+    machine = BargeIn("call-1", playback, clock)
+    machine.played.sentence_started(done(ASKED), clock.monotonic())
+    return machine
+
+
+async def test_echo_resumes_the_held_turn_and_marks_the_line_echoing(
+    barge_in: BargeIn, playback: RecordedPlayback
+) -> None:
+    barge_in.speech_started("t1")
+    assert barge_in.final_transcript("what is the registration number") == (
+        Verdict.RESUME_ECHO,
+        "t1",
+    )
+    assert playback.calls == ["pause", "resume"]
+    assert (barge_in.echoing_line, barge_in.echoes, barge_in.held_turn) == (True, 1, None)
+
+
+async def test_on_an_echoing_line_echo_never_pauses_the_bot_again(
+    barge_in: BargeIn, playback: RecordedPlayback
+) -> None:
+    barge_in.echoing_line = True
+    barge_in.speech_started("t1")
+    barge_in.partial_transcript("the car that")
+    assert playback.calls == []  # no stutter: speech alone does not pause
+    assert barge_in.final_transcript("the car that was damaged") == (Verdict.RESUME_ECHO, "t1")
+    assert playback.calls == []
+
+
+async def test_on_an_echoing_line_a_callers_words_still_stop_and_interrupt_the_bot(
+    barge_in: BargeIn, playback: RecordedPlayback
+) -> None:
+    barge_in.echoing_line = True
+    barge_in.speech_started("t1")
+    barge_in.partial_transcript("")  # nothing recognised yet
+    barge_in.partial_transcript("hold on")
+    assert (playback.calls, barge_in.held_turn) == (["pause"], "t1")
+    assert barge_in.final_transcript("hold on I need to find it") == (Verdict.INTERRUPT, "t1")
+
+
+async def test_on_an_echoing_line_a_final_turn_without_partials_interrupts(
+    barge_in: BargeIn, playback: RecordedPlayback
+) -> None:
+    barge_in.echoing_line = True
+    barge_in.speech_started("t1")
+    assert barge_in.final_transcript("seven ABC one two three") == (Verdict.INTERRUPT, "t1")
+    assert playback.calls == ["pause"]  # stopped now; the owner cancels the turn
+
+
+async def test_echo_of_the_last_words_after_the_bot_stopped_is_dropped(
+    barge_in: BargeIn, clock: VirtualClock, playback: RecordedPlayback
+) -> None:
+    barge_in.played.stopped(clock.monotonic())
+    await clock.elapse(0.3)
+    barge_in.speech_started(None)  # the echo's tail, after the turn ended
+    assert barge_in.final_transcript("the car that was damaged") == (Verdict.RESUME_ECHO, None)
+    assert playback.calls == []
+
+
+async def test_the_callers_answer_after_the_bot_went_quiet_is_never_echo(
+    barge_in: BargeIn, clock: VirtualClock
+) -> None:
+    barge_in.played.stopped(clock.monotonic())
+    await clock.elapse(ECHO_TAIL_SEC + 0.5)
+    barge_in.speech_started(None)
+    # Reading the question back is an answer once the bot has been quiet a while.
+    assert barge_in.final_transcript("the registration number of the car") is None
+
+
+async def test_on_an_echoing_line_speech_begun_over_a_turn_that_then_ended_interrupts_nothing(
+    barge_in: BargeIn, playback: RecordedPlayback
+) -> None:
+    barge_in.echoing_line = True
+    barge_in.speech_started("t1")  # the echo of its last words ...
+    barge_in.turn_played("t1")
+    # ... run together with the caller's reply: a caller turn, not an interruption.
+    assert barge_in.final_transcript("car that was damaged. It's 7ABC123") is None
+    assert barge_in.caller_said == "It's 7ABC123"
+    assert playback.calls == []
