@@ -65,20 +65,30 @@ def _alaw_decode_one(code: int) -> int:
     return mantissa if code & 0x80 else -mantissa
 
 
-_ENCODE: dict[Codec, npt.NDArray[np.uint8]] = {"PCMU": _ulaw_table(), "PCMA": _alaw_table()}
+def _by_bit_pattern(table: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """A table indexed from -32768 re-indexed by the sample's 16 bits read unsigned
+    (0..32767, then -32768..-1): a sample indexes it as it is, with no conversion."""
+    return np.concatenate([table[32768:], table[:32768]])
+
+
+# Per frame this is on the media path of every call: one lookup each way, no copies.
+_ENCODE: dict[Codec, npt.NDArray[np.uint8]] = {
+    "PCMU": _by_bit_pattern(_ulaw_table()),
+    "PCMA": _by_bit_pattern(_alaw_table()),
+}
 _DECODE: dict[Codec, npt.NDArray[np.int16]] = {
-    "PCMU": np.array([_ulaw_decode_one(c) for c in range(256)], dtype=np.int16),
-    "PCMA": np.array([_alaw_decode_one(c) for c in range(256)], dtype=np.int16),
+    "PCMU": np.array([_ulaw_decode_one(c) for c in range(256)], dtype="<i2"),
+    "PCMA": np.array([_alaw_decode_one(c) for c in range(256)], dtype="<i2"),
 }
 
 
 def encode(pcm: bytes, codec: Codec) -> bytes:
     """PCM16 little-endian → one G.711 byte per sample."""
-    samples = np.frombuffer(pcm, dtype="<i2").astype(np.int32) + 32768
-    return _ENCODE[codec][samples].tobytes()
+    payload: bytes = _ENCODE[codec][np.frombuffer(pcm, dtype="<u2")].tobytes()
+    return payload
 
 
 def decode(payload: bytes, codec: Codec) -> bytes:
     """G.711 bytes → PCM16 little-endian."""
-    codes = np.frombuffer(payload, dtype=np.uint8)
-    return _DECODE[codec][codes].astype("<i2").tobytes()
+    pcm: bytes = _DECODE[codec][np.frombuffer(payload, dtype=np.uint8)].tobytes()
+    return pcm

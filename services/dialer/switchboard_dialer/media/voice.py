@@ -18,6 +18,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from switchboard import telemetry
 from switchboard.clock import Clock
 from switchboard.converse import AgentSentence, PlayoutReport
 from switchboard.speech import (
@@ -55,6 +56,12 @@ log = logging.getLogger(__name__)
 
 # Frames of dropped (interrupted) turns never play; forget arrival times past this many.
 MAX_TRACKED_FRAMES = 3000
+# Synthesized audio comes this many 20 ms frames a Speak message at most (whatever is
+# ready leaves at once): the playout queue takes it ahead of time anyway.
+SPEAK_FRAMES_PER_MESSAGE = 10
+# Caller frames already here go to Listen together, this many a message at most; nothing
+# waits for a message to fill (the Twilio bridge delivers 60 ms at a time).
+LISTEN_FRAMES_PER_MESSAGE = 5
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,12 @@ class VoicePipeline(CallOutput):
         self.speak = SpeakLink(
             speech,
             SpeakConfig(
-                call_id, config.sample_rate, config.voice, config.lang, config.prosody_rate
+                call_id,
+                config.sample_rate,
+                config.voice,
+                config.lang,
+                config.prosody_rate,
+                SPEAK_FRAMES_PER_MESSAGE,
             ),
             self._on_speak_event,
             self._on_resend,
@@ -128,7 +140,9 @@ class VoicePipeline(CallOutput):
         self.playout.set_speed(line.playout_speed)
         self.listen = ListenLink(
             self._speech,
-            ListenConfig(self.call_id, line.sample_rate, self.config.lang),
+            ListenConfig(
+                self.call_id, line.sample_rate, self.config.lang, LISTEN_FRAMES_PER_MESSAGE
+            ),
             line.read_frame,
             self._on_listen_event,
             self._on_listen_open,
@@ -174,9 +188,10 @@ class VoicePipeline(CallOutput):
             if self._skip and self._skipped(event):
                 return
             if self.turns.frame_received(event.turn_id, event.index):
-                if len(self._arrived) > MAX_TRACKED_FRAMES:  # dropped turns' frames
-                    self._arrived.clear()
-                self._arrived[id(event)] = time.perf_counter()
+                if telemetry.enabled():  # call.frames.out.latency; off, it costs nothing
+                    if len(self._arrived) > MAX_TRACKED_FRAMES:  # dropped turns' frames
+                        self._arrived.clear()
+                    self._arrived[id(event)] = time.perf_counter()
                 self.playout.push(event)
         elif self.turns.text_done(event.turn_id, event.index):
             self.playout.push(TurnEnd(event.turn_id))
@@ -206,8 +221,7 @@ class VoicePipeline(CallOutput):
             line.play_frame(pcm)
 
     def _on_played(self, frame: SpeechAudio) -> None:
-        arrived = self._arrived.pop(id(frame), None)
-        if arrived is not None:
+        if self._arrived and (arrived := self._arrived.pop(id(frame), None)) is not None:
             FRAMES_OUT_LATENCY.record(time.perf_counter() - arrived)
         if self.turns.frame_played(frame.turn_id, frame.index) and self._line is not None:
             self._line.sentence_played(frame.turn_id, frame.index)
