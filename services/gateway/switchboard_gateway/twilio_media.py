@@ -43,12 +43,17 @@ from switchboard_gateway.twilio_link import MEDIA_SAMPLE_RATE, MEDIA_STREAM_NUMB
 log = logging.getLogger(__name__)
 
 ULAW_FRAME = MEDIA_SAMPLE_RATE // 50  # 160 bytes: 20 ms
+FRAME_SEC = 0.020
 START_WAIT_SEC = 10.0
 CANCEL_WAIT_SEC = 2.0
 # The caller's audio goes to the dialer this many 20 ms frames a message: it only feeds
 # recognition, and every message is a gRPC hop on the dialer and the speech service.
 # 60 ms adds 20 ms on average before the VAD hears a frame (speech onset, end of turn).
 UPLINK_CHUNK_FRAMES = 3
+# After a chunk left, the socket is read again one chunk period later (plus this margin
+# for arrival jitter), so a chunk's frames are read together: uvicorn pauses and resumes
+# the socket's reader around every read that empties its queue (two epoll calls).
+READ_MARGIN_SEC = 0.010
 MAX_QUEUED_MEDIA = 100  # 2 s of bot audio for a slow socket; newer frames are dropped
 CLOSE_POLICY = 1008
 FLUSH_WAIT_SEC = 2.0
@@ -117,6 +122,8 @@ class TwilioMediaBridge:
         self._media_head = ""  # a media message up to its payload, once streamSid is known
         self._pending = b""  # µ-law bytes not sent to the dialer yet
         self._chunk_bytes = ULAW_FRAME * max(1, chunk_frames)
+        self._chunk_sec = max(1, chunk_frames) * FRAME_SEC
+        self._next_read: float | None = None  # loop time the next chunk is read at
         self._dialer_done = asyncio.Event()
 
     async def run(self) -> None:
@@ -195,6 +202,7 @@ class TwilioMediaBridge:
                 case "media":
                     if (pcm := self._caller_audio(data.get("media") or {})) is not None:
                         await stream.send(AudioFrame(pcm))
+                        await asyncio.sleep(self._until_next_chunk())
                 case "dtmf":
                     digit = str((data.get("dtmf") or {}).get("digit", ""))
                     if digit in DTMF_DIGITS and digit:
@@ -224,6 +232,16 @@ class TwilioMediaBridge:
             self._pending = ulaw
             return None
         return self._whole_frames(ulaw)
+
+    def _until_next_chunk(self) -> float:
+        """How long the socket can wait before the next chunk's frames are all there;
+        0 when reading fell behind (it catches up)."""
+        now = asyncio.get_running_loop().time()
+        if self._next_read is None:
+            self._next_read = now + self._chunk_sec + READ_MARGIN_SEC
+        else:
+            self._next_read = max(self._next_read + self._chunk_sec, now)
+        return self._next_read - now
 
     def _whole_frames(self, ulaw: bytes) -> bytes | None:
         whole = len(ulaw) - len(ulaw) % ULAW_FRAME
