@@ -193,7 +193,9 @@ class ListenLink(SpeechLink):
             pcm, count = chunk
             started = time.perf_counter()
             await stream.send_frame(pcm)
-            FRAMES_IN_LATENCY.record(time.perf_counter() - started)
+            sent_sec = time.perf_counter() - started
+            for _ in range(count):  # a latency per frame, as when each was a message
+                FRAMES_IN_LATENCY.record(sent_sec)
             self._sending += count
             self.sent_ms += count * FRAME_MS
         await asyncio.Event().wait()  # the caller is gone; the session ends the call

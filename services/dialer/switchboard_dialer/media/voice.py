@@ -18,7 +18,6 @@ import logging
 import time
 from dataclasses import dataclass
 
-from switchboard import telemetry
 from switchboard.clock import Clock
 from switchboard.converse import AgentSentence, PlayoutReport
 from switchboard.speech import (
@@ -188,10 +187,9 @@ class VoicePipeline(CallOutput):
             if self._skip and self._skipped(event):
                 return
             if self.turns.frame_received(event.turn_id, event.index):
-                if telemetry.enabled():  # call.frames.out.latency; off, it costs nothing
-                    if len(self._arrived) > MAX_TRACKED_FRAMES:  # dropped turns' frames
-                        self._arrived.clear()
-                    self._arrived[id(event)] = time.perf_counter()
+                if len(self._arrived) > MAX_TRACKED_FRAMES:  # dropped turns' frames
+                    self._arrived.clear()
+                self._arrived[id(event)] = time.perf_counter()
                 self.playout.push(event)
         elif self.turns.text_done(event.turn_id, event.index):
             self.playout.push(TurnEnd(event.turn_id))
@@ -221,7 +219,8 @@ class VoicePipeline(CallOutput):
             line.play_frame(pcm)
 
     def _on_played(self, frame: SpeechAudio) -> None:
-        if self._arrived and (arrived := self._arrived.pop(id(frame), None)) is not None:
+        arrived = self._arrived.pop(id(frame), None)
+        if arrived is not None:
             FRAMES_OUT_LATENCY.record(time.perf_counter() - arrived)
         if self.turns.frame_played(frame.turn_id, frame.index) and self._line is not None:
             self._line.sentence_played(frame.turn_id, frame.index)
