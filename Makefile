@@ -117,7 +117,8 @@ bench: install install-llm-local system-deps services ## Run every benchmark (ab
 	$(BIN)/python bench/cluster/soak.py --calls 50 --minutes 2 --warmup 30
 	$(BIN)/python bench/sip/turn_latency.py --turns 8
 	$(BIN)/python bench/carriers/frame_cost.py --frames 20000
-	$(BIN)/python bench/carriers/twilio_latency.py --calls 8
+	$(BIN)/python bench/carriers/turn_latency.py --carrier twilio --calls 8
+	$(BIN)/python bench/carriers/turn_latency.py --carrier acs --calls 8
 
 .PHONY: deploy
 deploy: ## Deploy to Azure Container Apps with Bicep (needs the Azure CLI; docs/operations.md)

@@ -180,7 +180,7 @@ def run(turns: int, tracing: bool) -> dict[str, Any]:
         "p90_ms": round(percentile(samples, 90), 2),
         "p99_ms": round(percentile(samples, 99), 2),
         "max_ms": round(max(samples), 2),
-        "target": "p50 <= 5 ms, p99 <= 20 ms",
+        "target": "p50 <= 3 ms, p99 <= 10 ms",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}",

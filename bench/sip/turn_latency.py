@@ -8,13 +8,18 @@ answers each question with a sentence Piper synthesised beforehand (Speech ``Spe
 
 * turn latency: the callee's last voiced frame leaves the phone (its RTP packet is
   sent) → the first voiced frame of the bot's reply arrives at the phone. It includes
-  the 500 ms silence window (``vad_silence_timeout_ms``), STT, the brain, TTS, the
-  dialer's playout and both RTP hops.
+  the silence that ends the callee's turn (the 500 ms ``vad_silence_timeout_ms``, or
+  240 ms when the answer is a complete value of the type the bot asked for), STT, the
+  brain, TTS, the dialer's playout and both RTP hops.
 
-    .venv/bin/python bench/sip/turn_latency.py [--turns 8]
+``--answers text`` (the default) asks free-text fields: the full window always applies.
+``--answers typed`` asks e-mail, phone-number and date fields and answers each with a
+complete value, so the speech service may end the turn early (smart endpointing).
 
-Prints a table and writes bench/results/sip_turn_latency.json. The machine is shared:
-the run's load average is recorded with the numbers.
+    .venv/bin/python bench/sip/turn_latency.py [--turns 8] [--answers text|typed]
+
+Prints a table and writes bench/results/sip_turn_latency.json (``_typed.json``). The
+machine is shared: the run's load average is recorded with the numbers.
 """
 
 from __future__ import annotations
@@ -58,6 +63,16 @@ CALLEE_VOICED_RMS = 300.0
 # between sentences are shorter).
 BOT_QUIET_SEC = 1.5
 REPLY_WAIT_SEC = 30.0
+# --answers typed: (field type, description, a complete spoken answer), in turn.
+TYPED = [
+    ("email", "e-mail address", "It's jane dot doe at example dot com."),
+    (
+        "phone_number",
+        "phone number to call back",
+        "Four one five, five five five, oh one two three.",
+    ),
+    ("datetime", "when it happened", "It was yesterday at two p.m."),
+]
 ANSWERS = [
     "The roof was leaking after the storm.",
     "My neighbour's tree fell on the fence.",
@@ -140,8 +155,27 @@ async def say(call: SipCall, pcm: bytes) -> float:
     return loop.time()
 
 
-async def run_call(cluster: Cluster, phone: SipEndpoint, number: str, turns: int) -> list[float]:
-    texts = [ANSWERS[i % len(ANSWERS)] for i in range(turns)]
+def claim_and_answers(turns: int, typed: bool) -> tuple[list[dict[str, str]], list[str]]:
+    """The claim to ask (one more field than answered: no recap inside the measure) and
+    the callee's answers."""
+    if not typed:
+        claim = [
+            {"name": f"detail_{i}", "type": "text", "description": f"detail number {i}"}
+            for i in range(turns + 1)
+        ]
+        return claim, [ANSWERS[i % len(ANSWERS)] for i in range(turns)]
+    fields = [TYPED[i % len(TYPED)] for i in range(turns + 1)]
+    claim = [
+        {"name": f"{kind}_{i}", "type": kind, "description": description}
+        for i, (kind, description, _answer) in enumerate(fields)
+    ]
+    return claim, [answer for _kind, _description, answer in fields[:turns]]
+
+
+async def run_call(
+    cluster: Cluster, phone: SipEndpoint, number: str, turns: int, typed: bool
+) -> list[float]:
+    claim, texts = claim_and_answers(turns, typed)
     lines = await synthesise(cluster.ports.grpc_address("speech"), texts)
     request = {
         "bot_company": "Contoso Insurance",
@@ -149,10 +183,7 @@ async def run_call(cluster: Cluster, phone: SipEndpoint, number: str, turns: int
         "phone_number": number,
         "agent_phone_number": "+14155550199",
         "task": "Help the customer file a claim for the damage to their home.",
-        "claim": [
-            {"name": f"detail_{i}", "type": "text", "description": f"detail number {i}"}
-            for i in range(turns + 1)  # one more than said: no recap inside the measure
-        ],
+        "claim": claim,
     }
     headers = {"Authorization": f"Bearer {cluster.api_key}"}
     async with httpx.AsyncClient(base_url=cluster.gateway_url, headers=headers) as api:
@@ -180,7 +211,9 @@ async def run_call(cluster: Cluster, phone: SipEndpoint, number: str, turns: int
     return latencies
 
 
-async def measure(cluster: Cluster, phone_port: int, number: str, turns: int) -> list[float]:
+async def measure(
+    cluster: Cluster, phone_port: int, number: str, turns: int, typed: bool
+) -> list[float]:
     low, high = free_rtp_range(20)
     # The phone takes calls from the dialer on loopback only (by default nobody may call in).
     phone = SipEndpoint(
@@ -193,7 +226,7 @@ async def measure(cluster: Cluster, phone_port: int, number: str, turns: int) ->
     )
     await phone.start()
     try:
-        return await run_call(cluster, phone, number, turns)
+        return await run_call(cluster, phone, number, turns, typed)
     finally:
         await phone.close()
 
@@ -209,7 +242,7 @@ def dialer_answer_ms(log_path: Path) -> list[float]:
     return found
 
 
-def main(turns: int) -> None:
+def main(turns: int, answers: str) -> None:
     phone_port = free_udp_port()
     rtp_low, rtp_high = free_rtp_range(20)
     number = f"+1415555{secrets.randbelow(9000) + 1000}"
@@ -235,7 +268,7 @@ def main(turns: int) -> None:
         )
         cluster.start()
         try:
-            latencies = asyncio.run(measure(cluster, phone_port, number, turns))
+            latencies = asyncio.run(measure(cluster, phone_port, number, turns, answers == "typed"))
         finally:
             cluster.stop()
         dialer_ms = dialer_answer_ms(Path(root) / "logs" / "dialer.log")
@@ -243,7 +276,7 @@ def main(turns: int) -> None:
     flags = Features()
     rows = [
         [
-            "turn latency (end of speech → first bot audio), SIP phone",
+            f"turn latency (end of speech → first bot audio), SIP phone, {answers} answers",
             len(latencies),
             f"{percentile(latencies, 50):.0f}",
             f"{percentile(latencies, 95):.0f}",
@@ -270,9 +303,10 @@ def main(turns: int) -> None:
         f"{time.monotonic() - started:.0f} s in all"
     )
     path = write_results(
-        "sip_turn_latency",
+        "sip_turn_latency" if answers == "text" else f"sip_turn_latency_{answers}",
         {
             "phone": "own SipEndpoint over loopback RTP (PCMU)",
+            "answers": answers,
             "sample_rate": RATE,
             "vad_silence_timeout_ms": flags.vad_silence_timeout_ms,
             "load_average_1m": {"before": load_before[0], "after": load_after[0]},
@@ -288,4 +322,6 @@ def main(turns: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--turns", type=int, default=8)
-    main(parser.parse_args().turns)
+    parser.add_argument("--answers", choices=["text", "typed"], default="text")
+    args = parser.parse_args()
+    main(args.turns, args.answers)

@@ -3,6 +3,14 @@ each a committed (durable) transaction; and the callback-window lookup (FindOpen
 on PostgreSQL with a million stored calls. Target: lookup p99 ≤ 5 ms.
 
     .venv/bin/python bench/store/latency.py [--writes 500] [--calls 1000000] [--lookups 2000]
+        [--no-redis]
+
+The writes are measured on each backend alone, then again with Redis on (``sqlite+redis``,
+``postgres+redis``): the repository wired as the store service wires it with
+``redis.enabled`` (each commit's call events published on Redis pub/sub, the job outbox
+relayed to streams). Writes still go to the database; Redis is the test server of
+SWITCHBOARD_TEST_REDIS_URL (default redis://127.0.0.1:6379/15), under a key prefix of its
+own, deleted at the end.
 
 SQLite runs on a temporary file; PostgreSQL in a schema of its own in the database of
 SWITCHBOARD_TEST_POSTGRES_DSN (default: ``test`` on 127.0.0.1), dropped at the end.
@@ -36,11 +44,18 @@ import asyncpg  # noqa: E402 - after the path set-up above
 from results_io import percentile, write_results  # noqa: E402
 
 from switchboard import domain  # noqa: E402
+from switchboard.config import StoreSettings  # noqa: E402
+from switchboard.redis_link import open_redis  # noqa: E402
 from switchboard_store import postgres_reads, validation  # noqa: E402
 from switchboard_store.postgres_db import ConnectOptions  # noqa: E402
 from switchboard_store.postgres_repository import PostgresCallRepository  # noqa: E402
+from switchboard_store.redis_wiring import attach_redis  # noqa: E402
 from switchboard_store.repository import CallRepository  # noqa: E402
 from switchboard_store.sqlite_repository import SqliteCallRepository  # noqa: E402
+from switchboard_testing.redis_server import (  # noqa: E402
+    delete_prefix,
+    redis_settings_for_test,
+)
 
 DSN = os.environ.get("SWITCHBOARD_TEST_POSTGRES_DSN") or "postgresql://127.0.0.1:5432/test"
 OUT = domain.CallDirection.OUTBOUND
@@ -83,6 +98,20 @@ def summary(samples: list[float]) -> dict[str, float]:
         "p99_ms": round(percentile(kept, 99), 3),
         "max_ms": round(max(kept), 3),
     }
+
+
+async def writes_on_redis(repo: CallRepository, count: int) -> dict[str, dict[str, float]]:
+    """:func:`writes` with the repository on Redis, as the store runs with ``redis.enabled``."""
+    settings = redis_settings_for_test()
+    redis = open_redis(settings)
+    on_redis = attach_redis(repo, settings, StoreSettings(), redis)
+    on_redis.start()
+    try:
+        return await writes(repo, count)
+    finally:
+        await on_redis.shutdown()
+        await delete_prefix(redis, settings.key_prefix)
+        await on_redis.close()
 
 
 async def writes(repo: CallRepository, count: int) -> dict[str, dict[str, float]]:
@@ -186,21 +215,25 @@ async def with_postgres(work: Callable[[ConnectOptions], Awaitable[Any]]) -> Any
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as scratch:
-        repo = await SqliteCallRepository.open(Path(scratch) / "store.db")
-        try:
-            results["sqlite"] = await writes(repo, args.writes)
-        finally:
-            await repo.close()
+    variants = [("", writes)] + ([] if args.no_redis else [("+redis", writes_on_redis)])
+    for suffix, measure in variants:
+        with tempfile.TemporaryDirectory() as scratch:
+            repo = await SqliteCallRepository.open(Path(scratch) / "store.db")
+            try:
+                results[f"sqlite{suffix}"] = await measure(repo, args.writes)
+            finally:
+                await repo.close()
 
-    async def postgres_writes(options: ConnectOptions) -> Any:
-        repo = await PostgresCallRepository.open(options, migrate=True)
-        try:
-            return await writes(repo, args.writes)
-        finally:
-            await repo.close()
+    for suffix, measure in variants:
 
-    results["postgres"] = await with_postgres(postgres_writes)
+        async def postgres_writes(options: ConnectOptions, measure: Any = measure) -> Any:
+            repo = await PostgresCallRepository.open(options, migrate=True)
+            try:
+                return await measure(repo, args.writes)
+            finally:
+                await repo.close()
+
+        results[f"postgres{suffix}"] = await with_postgres(postgres_writes)
     if args.calls:
         results["postgres_callback_window"] = await with_postgres(
             lambda options: lookups(options, args.calls, args.lookups)
@@ -208,24 +241,28 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+WRITE_VARIANTS = ("sqlite", "sqlite+redis", "postgres", "postgres+redis")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--writes", type=int, default=500)
     parser.add_argument("--calls", type=int, default=1_000_000, help="0: skip the lookup bench")
     parser.add_argument("--lookups", type=int, default=2000)
+    parser.add_argument("--no-redis", action="store_true", help="skip the writes with Redis on")
     args = parser.parse_args()
     results = asyncio.run(run(args))
     path = write_results("store_latency", {"target_lookup_p99_ms": 5.0, **results})
-    for backend in ("sqlite", "postgres"):
+    for backend in (b for b in WRITE_VARIANTS if b in results):
         for op, r in results[backend].items():
             sys.stdout.write(
-                f"{backend:<9} {op:<15} p50 {r['p50_ms']:7.3f} ms  p99 {r['p99_ms']:7.3f} ms\n"
+                f"{backend:<15} {op:<15} p50 {r['p50_ms']:7.3f} ms  p99 {r['p99_ms']:7.3f} ms\n"
             )
     if "postgres_callback_window" in results:
         w = results["postgres_callback_window"]
         r = w["lookup"]
         sys.stdout.write(
-            f"postgres  FindOpenCall    p50 {r['p50_ms']:7.3f} ms  p99 {r['p99_ms']:7.3f} ms"
+            f"{'postgres':<15} FindOpenCall    p50 {r['p50_ms']:7.3f} ms  p99 {r['p99_ms']:7.3f} ms"
             f"  ({w['stored_calls']:,} calls, {w['found']} of {w['lookups']} found)\n"
         )
         sys.stdout.write("\n".join(w["plan"]) + "\n")

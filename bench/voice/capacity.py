@@ -94,6 +94,9 @@ class InstantListen:
     async def set_lang(self, lang: str) -> None:
         pass
 
+    async def expect(self, answer: object) -> None:
+        pass
+
     async def receive(self) -> ListenResponse | None:
         await self._never.wait()
         return None

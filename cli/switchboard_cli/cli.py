@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import importlib
 import json
+import re
 import signal
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,9 +24,24 @@ from switchboard_cli.evaluation.command import add_arguments as add_eval_argumen
 from switchboard_cli.evaluation.command import cmd_eval
 from switchboard_cli.jobs import add_arguments as add_jobs_arguments
 from switchboard_cli.jobs import cmd_jobs
-from switchboard_cli.launcher import Cluster
-from switchboard_cli.local import DATA_DIR, local_api_key, note, out, ports_from, services_for
-from switchboard_cli.scenario import ScenarioError, SimulatedCallee, claim_mismatches, load_scenario
+from switchboard_cli.launcher import Cluster, ClusterPorts
+from switchboard_cli.local import (
+    DATA_DIR,
+    Endpoints,
+    local_api_key,
+    note,
+    out,
+    ports_from,
+    services_for,
+)
+from switchboard_cli.scenario import (
+    Echo,
+    Scenario,
+    ScenarioError,
+    SimulatedCallee,
+    claim_mismatches,
+    load_scenario,
+)
 from switchboard_cli.scenario_voice import VoiceCallee
 from switchboard_cli.supervisor import GaveUp, RestartPolicy, Supervisor
 
@@ -35,7 +52,9 @@ DRAIN_MARGIN_SEC = 30.0
 FAST_SPEED = 5.0
 
 
-STORE_BACKENDS = ("sqlite", "postgres")
+STORE_BACKENDS = ("sqlite", "postgres", "cosmos")
+# simulate --carrier: the fake carriers the callee can be on (testing/switchboard_testing).
+CARRIER_NAMES = {"twilio": "Twilio", "acs": "Azure Communication Services"}
 
 
 def with_store(settings: Settings, backend: str | None) -> Settings:
@@ -54,7 +73,10 @@ def _store_module() -> Any:
 def cmd_migrate(settings: Settings, upto: int | None = None) -> int:
     """Applies the store database's pending migrations; 1 when the database is unreachable."""
     store = settings.store
-    where = store.sqlite_path if store.backend == "sqlite" else store.postgres_dsn
+    where = {
+        "sqlite": store.sqlite_path,
+        "cosmos": f"{store.cosmos.endpoint} (database {store.cosmos.database})",
+    }.get(store.backend, store.postgres_dsn)
     try:
         applied = asyncio.run(_store_module().migrate(store, upto))
     except (OSError, ValueError, RuntimeError) as exc:
@@ -71,6 +93,8 @@ def store_description(settings: Settings) -> str:
     store = settings.store
     if store.backend == "postgres":
         return f"PostgreSQL {store.postgres_dsn} (schema {store.postgres_schema})"
+    if store.backend == "cosmos":
+        return f"Cosmos DB {store.cosmos.endpoint} (database {store.cosmos.database})"
     return str(DATA_DIR / "switchboard.db")
 
 
@@ -147,6 +171,8 @@ class VoiceOptions:
 
     sample_rate: int = 8000
     fast: bool = False
+    hear_bot: bool = False  # also transcribe the bot's audio as the callee heard it
+    carrier: str | None = None  # the callee on this fake carrier's phone (twilio, acs)
 
 
 def cmd_simulate(
@@ -162,6 +188,8 @@ def cmd_simulate(
         if not as_json:
             out(f"  {speaker:>6}: {text}")
 
+    if voice is not None and voice.carrier is not None:
+        return _simulate_on_carrier(settings, scenario, as_json, voice.carrier, echo)
     with services_for(settings) as services:
         url, key, dialer, speech = (
             services.gateway_url,
@@ -187,16 +215,65 @@ def cmd_simulate(
                 echo=echo,
                 sample_rate=voice.sample_rate,
                 speed=speed,
+                transcribe_bot=voice.hear_bot,
             )
         if not as_json:
             out(f"Calling {scenario.phone_number} (simulated callee, {mode})\n")
         result = asyncio.run(callee.run())
-        call = result.call
-        # Never the key in a printed URL: terminals, scrollback and CI logs keep it.
-        report_url = f"{url}/report/{call['call_id']}"
-        report_file = None
-        if services.started_here:
-            report_file = save_report(url, key, call["call_id"])
+        recorded = voice is not None and settings.features.recording_enabled
+        report = _report_of(services, result.call, recorded)
+    return _show_result(scenario, result.call, report, as_json)
+
+
+def _simulate_on_carrier(
+    settings: Settings, scenario: Scenario, as_json: bool, carrier: str, echo: Echo
+) -> int:
+    """``--carrier``: services of its own on that carrier, the callee on the fake's phone."""
+    # Test support, loaded only here: the fakes need packages a service install lacks.
+    from switchboard_cli.scenario_carrier import CarrierCallee
+    from switchboard_testing.carrier_rigs import carrier_rig
+
+    rig = carrier_rig(carrier)
+    ports = ClusterPorts.free()
+    env = rig.service_env(f"http://127.0.0.1:{ports.gateway}")
+    with services_for(settings, env, ports=ports) as services:
+        callee = CarrierCallee(
+            scenario,
+            services.gateway_url,
+            services.api_key,
+            services.speech,
+            services.store,
+            rig,
+            echo=echo,
+        )
+        if not as_json:
+            out(
+                f"Calling {scenario.phone_number} through a fake {CARRIER_NAMES[carrier]} "
+                f"(its phone is the callee, voice mode, {rig.sample_rate} Hz, real time)\n"
+            )
+        result = asyncio.run(callee.run())
+        report = _report_of(services, result.call, settings.features.recording_enabled)
+    return _show_result(scenario, result.call, report, as_json)
+
+
+def _report_of(
+    services: Endpoints, call: dict[str, Any], recorded: bool
+) -> tuple[str, Path | None]:
+    """The call's report URL, and the saved page (with the recording when ``recorded``)
+    when the services are this command's."""
+    # Never the key in a printed URL: terminals, scrollback and CI logs keep it.
+    url = services.gateway_url
+    report_file = None
+    if services.started_here:
+        report_file = save_report(url, services.api_key, call["call_id"], recorded)
+    return f"{url}/report/{call['call_id']}", report_file
+
+
+def _show_result(
+    scenario: Scenario, call: dict[str, Any], report: tuple[str, Path | None], as_json: bool
+) -> int:
+    """Prints the call (its claim, next action, report) and checks the expected claim."""
+    report_url, report_file = report
     mismatches = claim_mismatches(scenario.expect_claim, call.get("claim", {}))
     if as_json:
         out(json.dumps(call, indent=2))
@@ -217,17 +294,40 @@ def cmd_simulate(
     return 1 if mismatches else 0
 
 
-def save_report(url: str, key: str, call_id: str) -> Path | None:
-    reply = httpx.get(
-        f"{url}/report/{call_id}", headers={"Authorization": f"Bearer {key}"}, timeout=10
-    )
+def save_report(url: str, key: str, call_id: str, recorded: bool = False) -> Path | None:
+    """The call's report page under var/reports; with ``recorded``, its recording beside
+    it (``<call id>.wav``), which the saved page plays (the services that served it are
+    gone with their temporary data once the simulation ends)."""
+    auth = {"Authorization": f"Bearer {key}"}
+    folder = private_dir(DATA_DIR / "reports")
+    page = ""
+    if recorded:
+        page = save_recording(url, auth, call_id, folder / f"{call_id}.wav")
+    reply = httpx.get(f"{url}/report/{call_id}", headers=auth, timeout=10)
     if reply.status_code != 200:
         return None
-    path = private_dir(DATA_DIR / "reports") / f"{call_id}.html"
+    path = folder / f"{call_id}.html"
     path.touch(mode=PRIVATE_FILE_MODE)
     path.chmod(PRIVATE_FILE_MODE)
-    path.write_text(reply.text, encoding="utf-8")
+    text = reply.text
+    if page:
+        text = re.sub(rf'src="/call/{call_id}/recording[^"]*"', f'src="{page}"', text)
+    path.write_text(text, encoding="utf-8")
     return path
+
+
+def save_recording(url: str, auth: dict[str, str], call_id: str, path: Path) -> str:
+    """Waits (5 s at most: it is stored just after the call ended) for the recording and
+    saves it 0600 at ``path``; its file name, or "" when there is none."""
+    for _ in range(50):
+        reply = httpx.get(f"{url}/call/{call_id}/recording", headers=auth, timeout=10)
+        if reply.status_code == 200:
+            path.touch(mode=PRIVATE_FILE_MODE)
+            path.chmod(PRIVATE_FILE_MODE)
+            path.write_bytes(reply.content)
+            return path.name
+        time.sleep(0.1)
+    return ""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -239,7 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--store",
         choices=STORE_BACKENDS,
-        help="the store's database (default: store.backend); postgres is migrated first",
+        help="the store's database (default: store.backend); postgres and cosmos are "
+        "migrated first",
     )
     run.add_argument(
         "--max-restarts",
@@ -261,7 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--store", choices=STORE_BACKENDS, help="the database to migrate (default: store.backend)"
     )
     migrate.add_argument(
-        "--to", type=int, metavar="VERSION", help="stop at this version (postgres only)"
+        "--to", type=int, metavar="VERSION", help="stop at this version (postgres, cosmos)"
     )
     simulate = verbs.add_parser("simulate", help="place a simulated call from a scenario file")
     simulate.add_argument("scenario", type=Path)
@@ -284,6 +385,17 @@ def build_parser() -> argparse.ArgumentParser:
         choices=(8000, 16000),
         default=8000,
         help="voice mode: the line's sample rate (8000: telephone, 16000: wideband)",
+    )
+    simulate.add_argument(
+        "--carrier",
+        choices=sorted(CARRIER_NAMES),
+        help="voice mode: the dialer places the call through this carrier's local fake (its "
+        "real SDK, webhooks and media socket), whose phone is the callee; real time only",
+    )
+    simulate.add_argument(
+        "--hear-bot",
+        action="store_true",
+        help="voice mode: also print what the callee heard (the bot's audio, transcribed)",
     )
     evaluate = verbs.add_parser(
         "eval", help="run a scenario suite: pass rates, latencies, results.jsonl (and WAVs)"
@@ -324,9 +436,21 @@ def main(argv: list[str] | None = None) -> int:
         return int(_kb_cli().main(settings, args))
     if args.verb == "jobs":
         return cmd_jobs(settings, args)
-    voice = VoiceOptions(sample_rate=args.rate, fast=args.fast) if args.voice else None
-    if (args.fast or args.rate != 8000) and voice is None:
-        note("--fast and --rate apply to --voice only")
+    voice = (
+        VoiceOptions(
+            sample_rate=args.rate, fast=args.fast, hear_bot=args.hear_bot, carrier=args.carrier
+        )
+        if args.voice
+        else None
+    )
+    if (args.fast or args.rate != 8000 or args.hear_bot or args.carrier) and voice is None:
+        note("--fast, --rate, --hear-bot and --carrier apply to --voice only")
+        return 2
+    if args.carrier and (args.fast or args.rate != 8000 or args.hear_bot):
+        note(
+            "--carrier: a carrier streams in real time at its own rate (no --fast, --rate or "
+            "--hear-bot)"
+        )
         return 2
     return cmd_simulate(settings, args.scenario, args.json, voice)
 

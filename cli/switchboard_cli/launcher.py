@@ -26,6 +26,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from switchboard.internal_auth import internal_auth
 from switchboard.private_files import open_private_log, private_dir
+from switchboard.service_main import LISTEN_ENV
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,16 @@ def http_ready(url: str, timeout: float = 0.5) -> bool:
         return False
 
 
+def replica_name(service: str, index: int) -> str:
+    """``dialer`` for a service's first process, ``dialer-2``, ``dialer-3`` … for the others."""
+    return service if index == 1 else f"{service}-{index}"
+
+
+def service_of(name: str) -> str:
+    """The service a process name (:func:`replica_name`) runs."""
+    return name.partition("-")[0]
+
+
 @dataclass
 class Cluster:
     """The five services as child processes on the given ports.
@@ -100,6 +111,12 @@ class Cluster:
     stderr when it is None. ``dialer_stop_timeout_sec`` is how long the dialer may
     drain its calls before it is killed. With ``own_process_groups`` a Ctrl-C in the
     terminal reaches only this process, which then stops the children in order.
+
+    ``replicas`` runs that many processes of a service (default one each), the first on
+    its port in ``ports``, the others (named ``dialer-2`` …, see :func:`replica_name`) on
+    free ports. Clients are given every replica's address as a list, so they balance
+    over them (``round_robin``); each dialer replica has its own ``dialer.replica_id``.
+    Process names are what :meth:`kill`, :meth:`restart` and :attr:`processes` take.
     """
 
     ports: ClusterPorts = field(default_factory=ClusterPorts)
@@ -109,19 +126,52 @@ class Cluster:
     log_dir: Path | None = None
     dialer_stop_timeout_sec: float = STOP_TIMEOUT_SEC
     own_process_groups: bool = False
+    replicas: Mapping[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _logs: dict[str, IO[bytes]] = field(default_factory=dict)
+    _replica_ports: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.replicas) - set(ALL_SERVICES)
+        if unknown or any(count < 1 for count in self.replicas.values()):
+            raise ValueError(f"replicas: one or more of each of {', '.join(ALL_SERVICES)}")
+        for service in ALL_SERVICES:
+            for name in self.replica_names(service)[1:]:
+                self._replica_ports[name] = free_port()
 
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.gateway}"
 
+    @property
+    def gateway_urls(self) -> list[str]:
+        """Every gateway replica's base URL, the first one's first."""
+        return [f"http://127.0.0.1:{self.port_of(n)}" for n in self.replica_names("gateway")]
+
+    def replica_names(self, service: str) -> list[str]:
+        return [replica_name(service, i) for i in range(1, self.replicas.get(service, 1) + 1)]
+
+    def port_of(self, name: str) -> int:
+        """The port the process ``name`` (a service or one of its replicas) listens on."""
+        port = self._replica_ports.get(name)
+        return int(getattr(self.ports, name)) if port is None else port
+
+    def grpc_addresses(self, service: str) -> list[str]:
+        """Every replica's ``host:port`` of a gRPC service."""
+        return [f"127.0.0.1:{self.port_of(name)}" for name in self.replica_names(service)]
+
     def child_env(self) -> dict[str, str]:
         env = dict(os.environ)
         for service in GRPC_SERVICES:
-            env[f"SWITCHBOARD__SERVICES__{service.upper()}"] = self.ports.grpc_address(service)
+            addresses = self.grpc_addresses(service)
+            # One address as it is; several as a YAML list (a round_robin target).
+            value = addresses[0] if len(addresses) == 1 else f"[{', '.join(addresses)}]"
+            env[f"SWITCHBOARD__SERVICES__{service.upper()}"] = value
         env["SWITCHBOARD__GATEWAY__PORT"] = str(self.ports.gateway)
         env["SWITCHBOARD__STORE__SQLITE_PATH"] = str(self.data_dir / "switchboard.db")
+        # Recordings (recording.provider local) beside the database: the dialer writes
+        # them, the gateway serves them, both on this machine.
+        env["SWITCHBOARD__RECORDING__LOCAL_DIR"] = str(self.data_dir / "recordings")
         # One name across restarts: a dialer that comes back ends its dropped calls at once.
         env.setdefault("SWITCHBOARD__DIALER__REPLICA_ID", LOCAL_DIALER)
         if self.api_key:
@@ -129,31 +179,49 @@ class Cluster:
         env.update(self.env)
         return env
 
-    def start_service(self, service: str) -> None:
+    def replica_env(self, name: str) -> dict[str, str]:
+        """The child environment of the process ``name``: :meth:`child_env` plus where
+        this replica listens and, for a dialer, its own replica id."""
+        env = self.child_env()
+        service = service_of(name)
+        if service == "gateway":
+            env["SWITCHBOARD__GATEWAY__PORT"] = str(self.port_of(name))
+        elif len(self.replica_names(service)) > 1:
+            env[LISTEN_ENV] = f"127.0.0.1:{self.port_of(name)}"
+        if service == "dialer" and name != service:
+            env["SWITCHBOARD__DIALER__REPLICA_ID"] += name.removeprefix(service)
+        return env
+
+    def start_service(self, name: str) -> None:
+        """Starts the process ``name``: a service, or one of its replicas."""
         if self.log_dir is not None:
             private_dir(self.log_dir)  # logs name calls: the owner's alone
-            previous = self._logs.pop(service, None)
+            previous = self._logs.pop(name, None)
             if previous is not None:  # a restart
                 previous.close()
-            self._logs[service] = open_private_log(self.log_dir / f"{service}.log")
-        self.processes[service] = subprocess.Popen(
-            [sys.executable, "-m", f"switchboard_{service}"],
-            env=self.child_env(),
-            stdout=self._logs.get(service),
-            stderr=subprocess.STDOUT if service in self._logs else None,
+            self._logs[name] = open_private_log(self.log_dir / f"{name}.log")
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", f"switchboard_{service_of(name)}"],
+            env=self.replica_env(name),
+            stdout=self._logs.get(name),
+            stderr=subprocess.STDOUT if name in self._logs else None,
             process_group=0 if self.own_process_groups else None,
         )
 
-    def is_ready(self, service: str) -> bool:
-        if service == "gateway":
-            return http_ready(self.gateway_url)
-        return grpc_ready(self.ports.grpc_address(service))
+    def is_ready(self, name: str) -> bool:
+        if service_of(name) == "gateway":
+            return http_ready(f"http://127.0.0.1:{self.port_of(name)}")
+        return grpc_ready(f"127.0.0.1:{self.port_of(name)}")
+
+    def all_processes(self) -> list[str]:
+        """Every process name, dependencies first."""
+        return [name for service in ALL_SERVICES for name in self.replica_names(service)]
 
     def wait_ready(
-        self, services: tuple[str, ...] = ALL_SERVICES, timeout: float = READY_TIMEOUT_SEC
+        self, services: tuple[str, ...] | None = None, timeout: float = READY_TIMEOUT_SEC
     ) -> None:
         deadline = time.monotonic() + timeout
-        pending = list(services)
+        pending = list(self.all_processes() if services is None else services)
         while pending:
             for service in list(pending):
                 proc = self.processes.get(service)
@@ -170,43 +238,50 @@ class Cluster:
 
     def start(self) -> None:
         private_dir(self.data_dir)
-        for service in ALL_SERVICES:
-            self.start_service(service)
+        for name in self.all_processes():
+            self.start_service(name)
         try:
             self.wait_ready()
         except BaseException:
             self.stop()
             raise
 
-    def kill(self, service: str) -> None:
-        """Kills a service abruptly (SIGKILL), as a crash would."""
-        proc = self.processes.pop(service)
+    def kill(self, name: str) -> None:
+        """Kills a service (or one replica) abruptly (SIGKILL), as a crash would."""
+        proc = self.processes.pop(name)
         proc.kill()
         proc.wait()
 
-    def restart(self, service: str) -> None:
-        self.start_service(service)
-        self.wait_ready((service,))
+    def restart(self, name: str) -> None:
+        self.start_service(name)
+        self.wait_ready((name,))
 
     def stop(self) -> dict[str, int]:
-        """Stops the services one by one in :data:`STOP_ORDER` (SIGTERM, then SIGKILL after
-        the service's grace); returns each one's exit code."""
+        """Stops the services one by one in :data:`STOP_ORDER` (SIGTERM to each of a
+        service's replicas, then SIGKILL after the service's grace); returns each process's
+        exit code."""
         codes: dict[str, int] = {}
-        order = [s for s in STOP_ORDER if s in self.processes]
-        order += [s for s in self.processes if s not in order]
-        for service in order:
-            proc = self.processes[service]
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-            grace = self.dialer_stop_timeout_sec if service == "dialer" else STOP_TIMEOUT_SEC
-            try:
-                codes[service] = proc.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                log.warning("service did not stop in time; killing it", extra={"service": service})
-                proc.kill()
-                codes[service] = proc.wait()
+        groups = [[n for n in self.replica_names(s) if n in self.processes] for s in STOP_ORDER]
+        named = {n for group in groups for n in group}
+        groups += [[n] for n in self.processes if n not in named]
+        for group in groups:
+            for name in group:
+                if self.processes[name].poll() is None:
+                    self.processes[name].send_signal(signal.SIGTERM)
+            for name in group:
+                codes[name] = self._wait_stopped(name)
         self._forget_processes()
         return codes
+
+    def _wait_stopped(self, name: str) -> int:
+        proc = self.processes[name]
+        grace = self.dialer_stop_timeout_sec if service_of(name) == "dialer" else STOP_TIMEOUT_SEC
+        try:
+            return proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            log.warning("service did not stop in time; killing it", extra={"service": name})
+            proc.kill()
+            return proc.wait()
 
     def kill_all(self) -> None:
         """SIGKILL to every service at once (a second Ctrl-C while stopping)."""

@@ -93,25 +93,29 @@ def known_api_key(settings: Settings) -> str:
 
 
 @contextlib.contextmanager
-def services_for(settings: Settings, env: Mapping[str, str] | None = None) -> Iterator[Endpoints]:
+def services_for(
+    settings: Settings, env: Mapping[str, str] | None = None, ports: ClusterPorts | None = None
+) -> Iterator[Endpoints]:
     """The running services, else ones started now on a fresh temporary database, so a
     simulation never resumes an earlier one (its report is saved as a page under
-    var/reports). ``env`` is added to started services' environment only."""
+    var/reports). ``env`` is added to started services' environment only. With
+    ``ports``, services are always started, on those ports (configured by ``env``)."""
     url = f"http://{settings.gateway.host}:{settings.gateway.port}"
-    if http_ready(url):
+    if ports is None and http_ready(url):
         s = settings.services
         yield Endpoints(url, known_api_key(settings), s.dialer, s.speech, s.store)
         return
     key = local_api_key()
     scratch = tempfile.TemporaryDirectory(prefix="switchboard-simulate-")
     cluster = Cluster(
-        ports=ports_from(settings),
+        ports=ports or ports_from(settings),
         api_key=key,
         data_dir=Path(scratch.name),
         log_dir=DATA_DIR / "logs",
         env=dict(env or {}),
     )
-    note(f"No services running at {url}; starting them (logs in {DATA_DIR / 'logs'}) ...")
+    why = f"No services running at {url}" if ports is None else "Services of its own"
+    note(f"{why}; starting them (logs in {DATA_DIR / 'logs'}) ...")
     try:
         cluster.start()
     except BaseException:

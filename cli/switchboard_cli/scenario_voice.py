@@ -3,14 +3,18 @@
 The callee's lines are synthesised by the running Speech service (``Speak``) and
 streamed to the dialer's virtual phone as 20 ms frames, in real time or
 ``speed`` times faster. The phone's uplink never stops: between lines it
-carries silence, as a real line does. The bot's audio that reaches the phone
-goes through ``Speech.Listen``, so the printed transcript is what the callee
-actually heard.
+carries silence, as a real line does. The bot's words are printed as the dialer
+reports them, each sentence once its last frame was played (a sentence cut off by
+a barge-in is not). With ``transcribe_bot`` the bot's audio that reaches the
+phone also goes through ``Speech.Listen``, and what the callee actually heard is
+printed too (speaker ``heard``): a check of the voice, not of the words.
 
 Turn-taking: the callee waits for ``bot_turn_done``, which the dialer sends in
 voice mode only once the turn's last frame was played, i.e. when the bot
 stopped talking; then it pauses like a person (``REPLY_GAP_SEC``) and speaks.
-A line with ``interrupt_after_ms`` is said over the bot instead (barge-in).
+A line with ``interrupt_after_ms`` is said over the bot instead (barge-in); a
+first line ``at_answer`` is said when the callee picks up (``beep_ms`` ends it
+with a tone, like an answering machine).
 Before each line the callee waits, briefly, for the transcript of what the bot
 said, so the printout keeps the order of the call.
 """
@@ -30,6 +34,7 @@ from typing import Any
 from switchboard.errors import Unavailable
 from switchboard.media import AudioFrame
 from switchboard.phone import (
+    BotSaid,
     BotTurnDone,
     ClearAudio,
     PhoneAnswer,
@@ -93,6 +98,21 @@ def with_noise(frames: list[bytes], snr_db: float, seed: int = 0) -> list[bytes]
     return noisy
 
 
+def tone_frames(hz: float, ms: int, sample_rate: int, amplitude: int = 8000) -> list[bytes]:
+    """A steady sine tone (an answering machine's beep) as 20 ms frames."""
+    per_frame = frame_bytes(sample_rate) // 2
+    count = max(1, round(ms / 1000 / FRAME_SEC))
+    step = 2 * math.pi * hz / sample_rate
+    frames = []
+    for f in range(count):
+        start = f * per_frame
+        samples = array(
+            "h", (int(amplitude * math.sin(step * (start + i))) for i in range(per_frame))
+        )
+        frames.append(samples.tobytes())
+    return frames
+
+
 def _rms(frame: bytes) -> float:
     samples = array("h", frame)
     return math.sqrt(sum(s * s for s in samples) / max(1, len(samples)))
@@ -115,12 +135,14 @@ class Timeline:
     ``bot_audio``: the first bot frame after that reached the phone.
     ``barge_in``: the first voiced frame of an interrupting line left the phone.
     ``bot_stopped``: after a barge-in, the clear_audio that stopped the bot arrived.
+    ``bot_first``: the call's first bot frame reached the phone.
     """
 
     speech_end: list[float] = field(default_factory=list)
     bot_audio: list[float] = field(default_factory=list)
     barge_in: list[float] = field(default_factory=list)
     bot_stopped: list[float] = field(default_factory=list)
+    bot_first: list[float] = field(default_factory=list)
 
 
 class VoiceCallee(SimulatedCallee):
@@ -137,7 +159,7 @@ class VoiceCallee(SimulatedCallee):
         before_line: BeforeLine | None = None,
         sample_rate: int = 8000,
         speed: float = 1.0,
-        transcribe_bot: bool = True,
+        transcribe_bot: bool = False,
         record: bool = False,
     ) -> None:
         super().__init__(scenario, gateway_url, api_key, dialer_address, echo, before_line)
@@ -218,13 +240,22 @@ class VoiceCallee(SimulatedCallee):
     async def _synthesise(self, speech: SpeechClient) -> list[SpokenLine]:
         lines = [SpokenLine(i, line) for i, line in enumerate(self._scenario.customer)]
         spoken = [item for item in lines if item.line.say]
-        config = SpeakConfig(CALLEE_CALL_ID, self._rate, lang="en-US")
+        # The callee speaks the call's language (a lang object's default code).
+        lang = self._scenario.payload().get("lang", "en-US")
+        if isinstance(lang, dict):
+            lang = lang.get("default_short_code", "en-US")
+        config = SpeakConfig(CALLEE_CALL_ID, self._rate, lang=str(lang))
         texts = [item.line.say for item in spoken]
         audio = await speech.synthesise(config, texts, CALLEE_TURN)
         for item, frames in zip(spoken, audio, strict=True):
             item.onset, item.end = voiced_span(frames)
             if item.line.noise_snr_db is not None:
                 frames = with_noise(frames, item.line.noise_snr_db, seed=item.index)
+            if item.line.beep_ms is not None:
+                beep = tone_frames(item.line.beep_hz, item.line.beep_ms, self._rate)
+                # The beep follows the greeting's last word; it is the line's end.
+                frames = frames[: item.end + 1] + [self._silence] * 10 + beep
+                item.end = len(frames) - 1
             item.frames = frames
         return lines
 
@@ -292,7 +323,7 @@ class VoiceCallee(SimulatedCallee):
                 case Transcript(is_final=True, text=text):
                     self._bot_utterances_open = max(0, self._bot_utterances_open - 1)
                     if text.strip():
-                        self._hear("bot", text.strip())
+                        self._hear("heard", text.strip())
                     if self._bot_utterances_open == 0:
                         self._bot_quiet.set()
 
@@ -325,6 +356,12 @@ class VoiceCallee(SimulatedCallee):
                             self._barging = False
                     case PhoneRinging(call_id=call_id):
                         await phone.send(PhoneAnswer(call_id))
+                        if pending and pending[0].line.at_answer:
+                            spoken = pending.pop(0)
+                            self._hear("caller", spoken.line.say)
+                            self._speak(spoken)
+                    case BotSaid(text=text):
+                        self._hear("bot", text)
                     case BotTurnDone():
                         self._bot_audio_started = None
                         if barge_task is not None and not barge_task.done():
@@ -345,6 +382,8 @@ class VoiceCallee(SimulatedCallee):
 
     def _on_bot_frame(self, pcm: bytes) -> None:
         now = time.monotonic()
+        if not self.timeline.bot_first:
+            self.timeline.bot_first.append(now)
         if self._bot_audio_started is None:
             self._bot_audio_started = now
         if self._awaiting_bot_audio:

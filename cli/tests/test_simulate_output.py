@@ -47,7 +47,7 @@ def no_services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     monkeypatch.setattr(local, "http_ready", lambda url: False)
     monkeypatch.setattr(local, "Cluster", StartedCluster)
     monkeypatch.setattr(cli, "SimulatedCallee", Callee)
-    monkeypatch.setattr(cli, "save_report", lambda url, key, call_id: None)
+    monkeypatch.setattr(cli, "save_report", lambda url, key, call_id, recorded: None)
     scenario = tmp_path / "s.yaml"
     scenario.write_text('phone_number: "+14155550123"\n')
     StartedCluster.started = 0

@@ -58,6 +58,13 @@ param modelCapacity int = 50
 ])
 param telephony string = 'simulator'
 
+@description('The store\'s database: cosmos (the Cosmos DB account below; the store scales out) or sqlite (one replica, its file lost with the replica: trials only).')
+@allowed([
+  'cosmos'
+  'sqlite'
+])
+param storeBackend string = 'cosmos'
+
 @description('On SIGTERM live calls get this long to finish; the replica waits 15 s more.')
 @minValue(1)
 @maxValue(3600)
@@ -86,7 +93,9 @@ var featureFlags = {
   recognition_retry_max: 3
   callback_timeout_hour: 3
   recording_enabled: false
+  recording_retention_days: 30
   slow_llm_for_chat: false
+  dtmf_timeout_ms: 2500
 }
 
 // One identity for the five apps: it pulls images, reads secrets and calls Azure.
@@ -175,6 +184,8 @@ module vault 'modules/keyvault.bicep' = {
     searchName: ai.outputs.searchName
     acsName: communication.outputs.acsName
     insightsName: monitoring.outputs.insightsName
+    redisName: data.outputs.redisName
+    cosmosName: data.outputs.cosmosName
     gatewayApiKeys: gatewayApiKeys
     internalAuthToken: internalAuthToken
   }
@@ -204,6 +215,9 @@ module apps 'modules/apps.bicep' = if (deployApps) {
     acsEndpoint: communication.outputs.acsEndpoint
     cosmosEndpoint: data.outputs.cosmosEndpoint
     redisHost: data.outputs.redisHost
+    blobEndpoint: data.outputs.blobEndpoint
+    recordingContainer: data.outputs.recordingContainer
+    storeBackend: storeBackend
     telephony: telephony
     callDrainSeconds: callDrainSeconds
   }

@@ -30,3 +30,30 @@ def check_call_token(key: str, call_id: str, token: str, purpose: str = "call") 
     if not key or not call_id or not token:
         return False
     return hmac.compare_digest(call_token(key, call_id, purpose), token)
+
+
+# Routes: which dialer replica runs a call. The replica that places (or answers) a call
+# puts its own address (``dialer.advertise_address``) in the carrier's URLs for it, as
+# ``{address}~{token}``; the token binds the address to the call, so a gateway opens a
+# channel only to an address a dialer signed, never to one a request made up.
+ROUTE_PARAM = "dialer"
+_ROUTE_SEPARATOR = "~"
+
+
+def route_value(key: str, call_id: str, address: str) -> str:
+    """The signed route to ``address`` for ``call_id``; "" without an address."""
+    if not address:
+        return ""
+    token = call_token(key, call_id, f"route:{address}")
+    return f"{address}{_ROUTE_SEPARATOR}{token}"
+
+
+def routed_address(key: str, call_id: str, value: str) -> str | None:
+    """The dialer address of a signed route: "" when there is no route, None when the
+    route is not this call's (forged, or for another call)."""
+    if not value:
+        return ""
+    address, _, token = value.rpartition(_ROUTE_SEPARATOR)
+    if not address or not check_call_token(key, call_id, token, f"route:{address}"):
+        return None
+    return address

@@ -23,7 +23,9 @@ from pydantic import (
     model_validator,
 )
 
+from switchboard.errors import SwitchboardError
 from switchboard.grpc_targets import channel_target
+from switchboard.languages import canonical_lang
 
 ENV_PREFIX = "SWITCHBOARD__"
 CONFIG_PATH_ENV = "SWITCHBOARD_CONFIG"
@@ -47,8 +49,15 @@ class Features(Section):
     vad_threshold: float = Field(0.5, ge=0.1, le=1.0)
     recognition_retry_max: int = Field(3, ge=1, le=10)
     callback_timeout_hour: float = Field(3, ge=0)
+    # Read when a call connects: a call answered while it is on is recorded to its end
+    # (turning it on mid-call does not start a recording; off mid-call does not stop one).
     recording_enabled: bool = False
+    # Recordings older than this are deleted by the dialer's sweep (recording.sweep_sec).
+    recording_retention_days: float = Field(30, gt=0, le=3650)
     slow_llm_for_chat: bool = False
+    # Touch tones typed after a pause this long end the caller's keypad input (as do
+    # ``#`` and the expected number of digits).
+    dtmf_timeout_ms: int = Field(2500, ge=500, le=10000)
 
 
 class ServiceAddresses(Section):
@@ -156,14 +165,24 @@ class GatewaySettings(Section):
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
 
+class CosmosSettings(Section):
+    """The ``cosmos`` store backend: an Azure Cosmos DB for NoSQL account. The account key
+    comes from the environment only (``SWITCHBOARD__STORE__COSMOS__KEY``), never this file."""
+
+    endpoint: str = ""  # https://NAME.documents.azure.com:443/
+    key: str = ""
+    database: str = Field("switchboard", pattern=r"^[A-Za-z0-9_-]{1,255}$")
+
+
 class StoreSettings(Section):
-    """The store's database: ``sqlite`` (one file, the embedded default) or ``postgres``.
+    """The store's database: ``sqlite`` (one file, the embedded default), ``postgres`` or
+    ``cosmos`` (Azure Cosmos DB, settings in ``cosmos``).
 
     ``postgres_dsn`` names host, port, user and database but never the password: that
     comes from the environment only (``SWITCHBOARD__STORE__POSTGRES_PASSWORD``).
     """
 
-    backend: Literal["sqlite", "postgres"] = "sqlite"
+    backend: Literal["sqlite", "postgres", "cosmos"] = "sqlite"
     sqlite_path: str = "var/switchboard.db"
     postgres_dsn: str = "postgresql://127.0.0.1:5432/switchboard"
     postgres_password: str = ""
@@ -174,6 +193,7 @@ class StoreSettings(Section):
     # Apply pending migrations when the store starts; otherwise ``switchboard migrate``
     # (a Helm pre-install/pre-upgrade Job) does it and a store on an old schema refuses to start.
     migrate_on_start: bool = False
+    cosmos: CosmosSettings = Field(default_factory=CosmosSettings)
 
     @field_validator("postgres_dsn")
     @classmethod
@@ -343,6 +363,62 @@ class InboundSettings(Section):
     numbers: dict[str, InboundLine] = Field(default_factory=dict)
 
 
+class VoicemailSettings(Section):
+    """Answering machines on outbound voice calls: how they are told from people, and
+    the message left after the beep. Times are in ms of the call's audio.
+
+    ``message`` may use ``{bot_name}``, ``{bot_company}`` and ``{callback_number}``
+    (``callback_number``, else the request's ``agent_phone_number``, read digit by
+    digit); with no number, ``message_without_number`` is left instead.
+    """
+
+    enabled: bool = True  # false: outbound calls are not screened, the greeting plays at once
+    message: str = Field(
+        "Hello, this is {bot_name} from {bot_company}. We tried to reach you and will "
+        "call again later. You can also call us back at {callback_number}. Goodbye.",
+        min_length=1,
+        max_length=500,
+    )
+    message_without_number: str = Field(
+        "Hello, this is {bot_name} from {bot_company}. We tried to reach you and will "
+        "call again later. Goodbye.",
+        min_length=1,
+        max_length=500,
+    )
+    callback_number: str = ""  # E.164; empty: the request's agent_phone_number
+    silence_human_ms: int = Field(2000, ge=200, le=10000)  # nobody speaks: a person waits
+    greeting_machine_ms: int = Field(3500, ge=1000, le=15000)  # talk this long: a machine
+    human_silence_ms: int = Field(200, ge=0, le=3000)  # after a short answer's transcript
+    transcript_wait_ms: int = Field(1200, ge=0, le=5000)  # for that transcript, at most
+    no_beep_silence_ms: int = Field(2500, ge=500, le=15000)  # a machine without a beep
+    max_wait_ms: int = Field(30000, ge=1000, le=120000)  # for the beep, at most
+
+    @field_validator("message", "message_without_number")
+    @classmethod
+    def _known_fields(cls, value: str) -> str:
+        fields = {"bot_name": "", "bot_company": "", "callback_number": ""}
+        try:
+            value.format(**fields)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                "a voicemail message may only use {bot_name}, {bot_company} and "
+                f"{{callback_number}} ({exc!s})"
+            ) from exc
+        return value
+
+    @field_validator("callback_number")
+    @classmethod
+    def _e164(cls, value: str) -> str:
+        from switchboard.phones import parse_e164  # phonenumbers loads only when one is set
+
+        if not value:
+            return value
+        try:
+            return parse_e164(value, "dialer.voicemail.callback_number")
+        except SwitchboardError as exc:
+            raise ValueError(exc.message) from exc
+
+
 class DialerSettings(Section):
     telephony: Literal["simulator", "sip", "twilio", "acs"] = "simulator"
     # "log": kept in the transcript, not sent; "twilio" / "acs": sent through the carrier
@@ -362,9 +438,15 @@ class DialerSettings(Section):
     lease_sec: float = Field(15, gt=0, le=3600)
     lease_renew_sec: float = Field(3, gt=0)
     orphan_sweep_sec: float = Field(5, gt=0)  # how often expired leases are looked for
+    # This replica's gRPC address as gateways reach it (host:port, e.g. the pod's IP).
+    # Set with several replicas: a carrier's media socket and callbacks for a call this
+    # replica placed carry it (signed) in their URLs, so any gateway reaches this replica.
+    # Empty: the gateway uses services.dialer (one replica).
+    advertise_address: str = Field("", max_length=200)
     sip: SipSettings = Field(default_factory=SipSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     inbound: InboundSettings = Field(default_factory=InboundSettings)
+    voicemail: VoicemailSettings = Field(default_factory=VoicemailSettings)
 
     @model_validator(mode="after")
     def _renewed_before_expiry(self) -> DialerSettings:
@@ -372,6 +454,39 @@ class DialerSettings(Section):
             raise ValueError(
                 "dialer.lease_renew_sec must be at most half of dialer.lease_sec, so one "
                 "late renewal does not end a live call"
+            )
+        return self
+
+
+class RecordingSettings(Section):
+    """Where call recordings go (``features.recording_enabled`` turns them on).
+
+    ``local``: files under ``local_dir`` (0600, the directory 0700); the gateway serves
+    them from the same directory, so gateway and dialer must share that disk (one
+    machine, or a shared volume). ``azure``: blobs in ``azure_container`` of the
+    storage account at ``azure_account_url``, which every replica reaches; the account
+    key comes from the environment only (``SWITCHBOARD__RECORDING__AZURE_ACCOUNT_KEY``),
+    else a managed identity (Entra ID) authenticates.
+    """
+
+    provider: Literal["local", "azure"] = "local"
+    local_dir: str = "var/recordings"
+    azure_account_url: str = ""  # https://NAME.blob.core.windows.net
+    azure_container: str = Field("recordings", pattern=r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$")
+    azure_account_key: str = ""
+    # Where a live call's recording is written before it is stored (empty: the system's
+    # temporary directory); it needs about 4 MB per minute of 16 kHz call.
+    spool_dir: str = ""
+    sweep_sec: float = Field(3600, gt=0)  # how often the dialer deletes expired recordings
+
+    @model_validator(mode="after")
+    def _azure_has_account(self) -> RecordingSettings:
+        if self.provider == "azure" and not self.azure_account_url.startswith(
+            ("https://", "http://")
+        ):
+            raise ValueError(
+                "recording.provider azure needs azure_account_url "
+                "(https://NAME.blob.core.windows.net)"
             )
         return self
 
@@ -436,6 +551,8 @@ class PostCallSettings(Section):
 
 class BrainSettings(Section):
     policy: Literal["form", "llm"] = "form"
+    # Operator phrase files (en.yaml, fr.yaml, …) overriding the bot's fixed phrases.
+    phrases_dir: str = ""
     # Freezes "now" for date resolution (ISO 8601). For reproducible demos and tests only.
     fixed_now: str = ""
     llm: LlmSettings = Field(default_factory=LlmSettings)
@@ -447,6 +564,18 @@ class SpeechSettings(Section):
     stt: str = "local"
     tts: str = "local"
     vad: str = "webrtc"
+    # The languages callers may be served in (BCP 47): POST /call refuses any other, a
+    # mid-call switch to any other keeps the current one. The speech service checks at
+    # startup that its STT and TTS serve each one (the local pair: en-US, fr-FR).
+    languages: list[str] = Field(default_factory=lambda: ["en-US"], min_length=1)
+
+    @field_validator("languages")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        try:
+            return list(dict.fromkeys(canonical_lang(tag) for tag in value))
+        except ValueError as exc:
+            raise ValueError(f"speech.languages: {exc}") from exc
 
 
 class AppConfigurationSettings(Section):
@@ -484,6 +613,7 @@ class Settings(Section):
     speech: SpeechSettings = Field(default_factory=SpeechSettings)
     app_configuration: AppConfigurationSettings = Field(default_factory=AppConfigurationSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
+    recording: RecordingSettings = Field(default_factory=RecordingSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from switchboard.media import Dtmf
+from switchboard.media import Dtmf, ExpectedAnswer
 
-__all__ = [  # Dtmf is common.proto's, shared with the Phone stream
+__all__ = [  # Dtmf and ExpectedAnswer are common.proto's, shared with other streams
+    "AgentSendDtmf",
     "AgentSentence",
     "AgentTransfer",
     "AgentTurnDone",
@@ -27,6 +28,8 @@ __all__ = [  # Dtmf is common.proto's, shared with the Phone stream
     "ConverseResponse",
     "Dtmf",
     "EndCallRequest",
+    "ExpectAnswer",
+    "ExpectedAnswer",
     "PlayoutReport",
     "SilenceTimeout",
     "SmsRequest",
@@ -43,16 +46,20 @@ class ConversationStart:
 
     call_id: str
     reconnect: bool = False
+    sends_dtmf: bool = False  # the line can send touch tones (AgentSendDtmf)
 
 
 @dataclass(frozen=True)
 class UserTurn:
-    """One complete caller turn; the turn id makes a resend harmless."""
+    """One complete caller turn; the turn id makes a resend harmless. A ``keypad`` turn
+    was typed, not spoken: ``text`` holds the digits (collected until ``#``, a pause
+    or the expected length)."""
 
     turn_id: str
     text: str
     confidence: float = 1.0
     lang: str = ""  # what the recogniser heard; empty: the call's current language
+    keypad: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,6 +166,30 @@ class SpeechSettings:
     prosody_rate: float
 
 
+@dataclass(frozen=True)
+class ExpectAnswer:
+    """The caller's answer to ``turn_id`` should be ``answer``; in force until the next one."""
+
+    turn_id: str
+    answer: ExpectedAnswer
+
+
+@dataclass(frozen=True)
+class AgentSendDtmf:
+    """Press ``digits`` (0-9, *, #, A-D) on the line once the turn ``turn_id`` was
+    delivered: the bot navigating a menu."""
+
+    turn_id: str
+    digits: str
+
+
 ConverseResponse = (
-    AgentSentence | AgentTurnDone | AgentTransfer | EndCallRequest | SmsRequest | SpeechSettings
+    AgentSentence
+    | AgentTurnDone
+    | AgentTransfer
+    | EndCallRequest
+    | SmsRequest
+    | SpeechSettings
+    | ExpectAnswer
+    | AgentSendDtmf
 )

@@ -9,6 +9,7 @@ ignores it, so a newer peer can add kinds.
 from __future__ import annotations
 
 from switchboard.converse import (
+    AgentSendDtmf,
     AgentSentence,
     AgentTransfer,
     AgentTurnDone,
@@ -20,22 +21,25 @@ from switchboard.converse import (
     ConverseResponse,
     Dtmf,
     EndCallRequest,
+    ExpectAnswer,
     PlayoutReport,
     SilenceTimeout,
     SmsRequest,
     SpeechSettings,
     UserTurn,
 )
-from switchboard.media_wire import dtmf_from_pb, dtmf_to_pb
+from switchboard.media_wire import dtmf_from_pb, dtmf_to_pb, expected_from_pb, expected_to_pb
 from switchboard.v1 import brain_pb2
 
 
 def request_to_pb(request: ConverseRequest) -> brain_pb2.ConverseRequest:
     """The wire form of a dialer → brain event."""
     match request:
-        case ConversationStart(call_id=call_id, reconnect=reconnect):
+        case ConversationStart(call_id=call_id, reconnect=reconnect, sends_dtmf=sends_dtmf):
             return brain_pb2.ConverseRequest(
-                start=brain_pb2.ConversationStart(call_id=call_id, reconnect=reconnect)
+                start=brain_pb2.ConversationStart(
+                    call_id=call_id, reconnect=reconnect, sends_dtmf=sends_dtmf
+                )
             )
         case UserTurn():
             return brain_pb2.ConverseRequest(
@@ -44,6 +48,7 @@ def request_to_pb(request: ConverseRequest) -> brain_pb2.ConverseRequest:
                     text=request.text,
                     confidence=request.confidence,
                     lang=request.lang,
+                    keypad=request.keypad,
                 )
             )
         case PlayoutReport():
@@ -71,10 +76,11 @@ def request_from_pb(msg: brain_pb2.ConverseRequest) -> ConverseRequest | None:
     """The domain event of a request; None for an empty one."""
     match msg.WhichOneof("event"):
         case "start":
-            return ConversationStart(msg.start.call_id, msg.start.reconnect)
+            start = msg.start
+            return ConversationStart(start.call_id, start.reconnect, start.sends_dtmf)
         case "user_turn":
             turn = msg.user_turn
-            return UserTurn(turn.turn_id, turn.text, turn.confidence, turn.lang)
+            return UserTurn(turn.turn_id, turn.text, turn.confidence, turn.lang, turn.keypad)
         case "heard":
             heard = msg.heard
             return PlayoutReport(heard.turn_id, heard.heard_text, heard.interrupted)
@@ -118,6 +124,14 @@ def response_to_pb(event: ConverseResponse) -> brain_pb2.ConverseResponse:
             return brain_pb2.ConverseResponse(
                 speech_settings=brain_pb2.SpeechSettings(lang=lang, prosody_rate=rate)
             )
+        case ExpectAnswer(turn_id=turn_id, answer=answer):
+            return brain_pb2.ConverseResponse(
+                expect_answer=brain_pb2.ExpectAnswer(turn_id=turn_id, answer=expected_to_pb(answer))
+            )
+        case AgentSendDtmf(turn_id=turn_id, digits=digits):
+            return brain_pb2.ConverseResponse(
+                send_dtmf=brain_pb2.AgentSendDtmf(turn_id=turn_id, digits=digits)
+            )
     raise TypeError(f"unknown Converse response {type(event).__name__}")
 
 
@@ -138,4 +152,9 @@ def response_from_pb(msg: brain_pb2.ConverseResponse) -> ConverseResponse | None
         case "speech_settings":
             settings = msg.speech_settings
             return SpeechSettings(settings.lang, settings.prosody_rate)
+        case "expect_answer":
+            expect = msg.expect_answer
+            return ExpectAnswer(expect.turn_id, expected_from_pb(expect.answer))
+        case "send_dtmf":
+            return AgentSendDtmf(msg.send_dtmf.turn_id, msg.send_dtmf.digits)
     return None

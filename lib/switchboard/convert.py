@@ -55,6 +55,10 @@ def from_ts(msg: object, field: str) -> datetime | None:
     return stamp.ToDatetime(tzinfo=UTC)
 
 
+def field_type_to_pb(value: domain.ClaimFieldType) -> Any:
+    return _FIELD_TYPES[value]
+
+
 def field_type_from_pb(value: int) -> domain.ClaimFieldType:
     if value not in _FIELD_TYPES_BACK:
         raise ValueError(f"unknown claim field type {value}")
@@ -94,6 +98,15 @@ def request_to_pb(req: domain.CallRequest) -> pb.CallRequest:
         prosody_rate=req.prosody_rate,
         timezone=req.timezone,
         voice=req.voice,
+        langs=[
+            pb.LangOption(
+                short_code=o.short_code,
+                voice=o.voice,
+                pronunciations_en=list(o.pronunciations_en),
+                custom_voice_endpoint_id=o.custom_voice_endpoint_id,
+            )
+            for o in req.langs
+        ],
     )
 
 
@@ -114,6 +127,15 @@ def request_from_pb(msg: pb.CallRequest) -> domain.CallRequest:
         prosody_rate=msg.prosody_rate or 1.0,
         timezone=msg.timezone,
         voice=msg.voice,
+        langs=tuple(
+            domain.LangOption(
+                short_code=o.short_code,
+                voice=o.voice,
+                pronunciations_en=tuple(o.pronunciations_en),
+                custom_voice_endpoint_id=o.custom_voice_endpoint_id,
+            )
+            for o in msg.langs
+        ),
     )
 
 

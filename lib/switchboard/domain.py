@@ -28,6 +28,17 @@ class ClaimField(BaseModel):
     description: str = ""
 
 
+class LangOption(BaseModel):
+    """A language the call may be held in, with its voice (the reference's ``availables``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    short_code: str
+    voice: str = ""
+    pronunciations_en: tuple[str, ...] = ()
+    custom_voice_endpoint_id: str = ""
+
+
 class CallRequest(BaseModel):
     """Who the bot is, whom it talks to, why, and what to collect."""
 
@@ -43,9 +54,18 @@ class CallRequest(BaseModel):
     prosody_rate: float = 1.0
     timezone: str = ""
     voice: str = ""
+    langs: tuple[LangOption, ...] = ()
 
     def field(self, name: str) -> ClaimField | None:
         return next((f for f in self.claim if f.name == name), None)
+
+    def voice_for(self, lang: str) -> str:
+        """The voice asked for ``lang``: its ``langs`` entry's, else ``voice`` for the
+        request's own language; empty (the provider's default) otherwise."""
+        option = next((o for o in self.langs if o.short_code == lang), None)
+        if option is not None and option.voice:
+            return option.voice
+        return self.voice if lang == self.lang else ""
 
 
 class CallDirection(StrEnum):
@@ -119,7 +139,11 @@ class Synthesis(BaseModel):
     improvement_suggestions: str = ""
 
 
+# The end reason of an outbound call an answering machine took (the bot left a message).
+VOICEMAIL_REASON = "voicemail"
+
 NEXT_ACTIONS = (
+    "call_again",  # nobody was reached (an answering machine took a message)
     "case_closed",
     "commercial_offer",
     "customer_will_send_info",

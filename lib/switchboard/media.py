@@ -1,5 +1,5 @@
-"""Stream messages shared by several contracts (``common.proto``): audio frames and
-touch tones; :mod:`switchboard.media_wire` converts them.
+"""Stream messages shared by several contracts (``common.proto``): audio frames,
+touch tones and the answer the bot expects; :mod:`switchboard.media_wire` converts them.
 
 Between services an :class:`AudioFrame` may carry several 20 ms frames back to back
 (a *chunk*): every message costs a gRPC hop, so links whose timing allows it (the
@@ -11,6 +11,8 @@ consumer works frame by frame (the VAD, the playout).
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from switchboard.domain import ClaimFieldType
 
 FRAME_MS = 20
 BYTES_PER_SAMPLE = 2
@@ -57,3 +59,12 @@ class Dtmf:
     """Touch-tone digits from the line."""
 
     digits: str
+
+
+@dataclass(frozen=True)
+class ExpectedAnswer:
+    """What the bot just asked the caller for: a value of ``type`` (phone numbers read
+    in ``region``, ISO 3166). ``type`` None expects nothing in particular."""
+
+    type: ClaimFieldType | None = None
+    region: str = ""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from switchboard.media import AudioFrame, Dtmf
+from switchboard.convert import field_type_from_pb, field_type_to_pb
+from switchboard.media import AudioFrame, Dtmf, ExpectedAnswer
 from switchboard.v1 import common_pb2
 
 
@@ -26,3 +27,19 @@ def dtmf_to_pb(dtmf: Dtmf) -> common_pb2.Dtmf:
 
 def dtmf_from_pb(msg: common_pb2.Dtmf) -> Dtmf:
     return Dtmf(msg.digits)
+
+
+def expected_to_pb(answer: ExpectedAnswer) -> common_pb2.ExpectedAnswer:
+    msg = common_pb2.ExpectedAnswer(region=answer.region)
+    if answer.type is not None:
+        msg.type = field_type_to_pb(answer.type)
+    return msg
+
+
+def expected_from_pb(msg: common_pb2.ExpectedAnswer) -> ExpectedAnswer:
+    """An unspecified (or unknown, newer) type expects nothing in particular."""
+    try:
+        kind = field_type_from_pb(msg.type) if msg.type else None
+    except ValueError:
+        kind = None
+    return ExpectedAnswer(kind, msg.region)

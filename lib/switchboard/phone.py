@@ -16,6 +16,7 @@ from switchboard.media import AudioFrame, Dtmf
 
 __all__ = [  # AudioFrame and Dtmf are common.proto's, shared with other streams
     "AudioFrame",
+    "BotDtmf",
     "BotSaid",
     "BotSentencePlayed",
     "BotTurnDone",
@@ -150,6 +151,13 @@ class BotSentencePlayed:
 
 
 @dataclass(frozen=True)
+class BotDtmf:
+    """The bot pressed ``digits`` on the line (a menu's keys)."""
+
+    digits: str
+
+
+@dataclass(frozen=True)
 class ClearAudio:
     """Barge-in: drop every bot frame not yet played."""
 
@@ -171,6 +179,7 @@ PhoneDownlink = (
     | BotSaid
     | BotTurnDone
     | BotSentencePlayed
+    | BotDtmf
     | AudioFrame
     | ClearAudio
     | PhoneCallEnded

@@ -9,6 +9,7 @@ from switchboard.errors import InvalidArgument
 from switchboard.media import AudioFrame, Dtmf
 from switchboard.media_wire import dtmf_from_pb, dtmf_to_pb, frame_from_pb, frame_to_pb
 from switchboard.phone import (
+    BotDtmf,
     BotSaid,
     BotSentencePlayed,
     BotTurnDone,
@@ -122,6 +123,8 @@ def downlink_to_pb(event: PhoneDownlink) -> dialer_pb2.PhoneDownlink:
             return dialer_pb2.PhoneDownlink(
                 sentence_played=dialer_pb2.BotSentencePlayed(turn_id=turn_id, index=index)
             )
+        case BotDtmf(digits=digits):
+            return dialer_pb2.PhoneDownlink(bot_dtmf=dtmf_to_pb(Dtmf(digits)))
         case PhoneCallEnded(reason=reason):
             return dialer_pb2.PhoneDownlink(ended=dialer_pb2.PhoneCallEnded(reason=reason))
         case PhoneTransferred(target=target):
@@ -147,6 +150,8 @@ def downlink_from_pb(msg: dialer_pb2.PhoneDownlink) -> PhoneDownlink | None:
             return BotTurnDone(msg.bot_turn_done.turn_id)
         case "sentence_played":
             return BotSentencePlayed(msg.sentence_played.turn_id, msg.sentence_played.index)
+        case "bot_dtmf":
+            return BotDtmf(msg.bot_dtmf.digits)
         case "ended":
             return PhoneCallEnded(msg.ended.reason)
         case "transferred":

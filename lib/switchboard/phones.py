@@ -78,3 +78,18 @@ def caller_number(raw: str, region: str) -> str:
     if not phonenumbers.is_possible_number(number):
         return ""
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def national_digits(region: str) -> int | None:
+    """How many digits a caller types for a national number of ``region`` (ISO 3166):
+    ``10`` for FR (``0612345678``); None when that is not certain: numbers there differ
+    in length (DE, GB), the region is unknown, or callers may or may not type the trunk
+    prefix (NANP's ``1``: ``4155550100`` and ``14155550100`` are both usual)."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region.upper())
+    if metadata is None or metadata.general_desc is None:
+        return None
+    lengths = metadata.general_desc.possible_length
+    prefix = metadata.national_prefix or ""
+    if len(lengths) != 1 or prefix not in ("", "0"):
+        return None
+    return lengths[0] + len(prefix)

@@ -29,7 +29,8 @@ class Vendor:
 
     ``section`` says which settings the provider is given, as its first argument:
     ``None`` — none (it has no settings); ``""`` — the settings ``create`` was
-    given; a name — that attribute of them (``"sip"`` → ``settings.sip``).
+    given; a dotted path — that attribute of them (``"rag"`` → ``settings.rag``;
+    from the root settings, ``"dialer.sip"`` → ``settings.dialer.sip``).
     ``extra`` is the requirements file that installs its optional SDK.
     """
 
@@ -64,6 +65,13 @@ class Seam(Generic[T]):
         return Seam(self.key, self.base, {**self.vendors, name: vendor})
 
 
+def section_of(settings: Any, path: str) -> Any:
+    """``settings`` itself for ``""``, else the attribute at the dotted ``path``."""
+    for name in path.split(".") if path else ():
+        settings = getattr(settings, name)
+    return settings
+
+
 def create(seam: Seam[T], name: str, settings: Any = None, **dependencies: Any) -> T:
     """The provider called ``name`` of ``seam``, given its own settings section.
 
@@ -75,7 +83,7 @@ def create(seam: Seam[T], name: str, settings: Any = None, **dependencies: Any) 
     module_name, _, class_name = vendor.target.partition(":")
     args: tuple[Any, ...] = ()
     if vendor.section is not None:
-        args = (getattr(settings, vendor.section) if vendor.section else settings,)
+        args = (section_of(settings, vendor.section),)
     try:
         # Vendor modules import their SDK at the top or in the constructor: both count.
         provider_class = getattr(importlib.import_module(module_name), class_name)

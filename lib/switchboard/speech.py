@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from switchboard.media import AudioFrame
+from switchboard.media import AudioFrame, ExpectedAnswer
 
 # Listen: dialer → speech service.
 
@@ -43,7 +43,8 @@ class ListenSettings:
     lang: str
 
 
-ListenRequest = ListenConfig | AudioFrame | ListenSettings
+# ExpectedAnswer (common.proto's): what the bot just asked for, in force until the next.
+ListenRequest = ListenConfig | AudioFrame | ListenSettings | ExpectedAnswer
 
 # Listen: speech service → dialer.
 

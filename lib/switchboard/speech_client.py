@@ -12,7 +12,7 @@ import grpc
 from switchboard.channels import open_channel
 from switchboard.errors import Unavailable
 from switchboard.grpc_edge import domain_error
-from switchboard.media import FRAME_MS, AudioFrame, frames_of, whole_frames
+from switchboard.media import FRAME_MS, AudioFrame, ExpectedAnswer, frames_of, whole_frames
 from switchboard.speech import (
     ListenConfig,
     ListenResponse,
@@ -58,6 +58,8 @@ class GrpcListenStream:
         self._call = call
         self._config = config
         self._seq = 0
+        # grpc.aio allows one write at a time; frames and settings come from different tasks.
+        self._writing = asyncio.Lock()
 
     async def open(self) -> None:
         await _write(self._call, listen_request_to_pb(self._config), "listen")
@@ -68,10 +70,16 @@ class GrpcListenStream:
         rate = self._config.sample_rate
         self._seq = seq + (whole_frames(pcm, rate) or 1)
         frame = AudioFrame(pcm, seq, seq * FRAME_MS, rate, self._config.call_id)
-        await _write(self._call, listen_request_to_pb(frame), "listen")
+        async with self._writing:
+            await _write(self._call, listen_request_to_pb(frame), "listen")
 
     async def set_lang(self, lang: str) -> None:
-        await _write(self._call, listen_request_to_pb(ListenSettings(lang)), "listen")
+        async with self._writing:
+            await _write(self._call, listen_request_to_pb(ListenSettings(lang)), "listen")
+
+    async def expect(self, answer: ExpectedAnswer) -> None:
+        async with self._writing:
+            await _write(self._call, listen_request_to_pb(answer), "listen")
 
     async def receive(self) -> ListenResponse | None:
         while (msg := await _read(self._call)) is not None:

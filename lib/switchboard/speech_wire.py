@@ -7,8 +7,8 @@ converts to None.
 
 from __future__ import annotations
 
-from switchboard.media import AudioFrame
-from switchboard.media_wire import frame_from_pb, frame_to_pb
+from switchboard.media import AudioFrame, ExpectedAnswer
+from switchboard.media_wire import expected_from_pb, expected_to_pb, frame_from_pb, frame_to_pb
 from switchboard.speech import (
     CancelTurn,
     ListenConfig,
@@ -46,6 +46,8 @@ def listen_request_to_pb(request: ListenRequest) -> speech_pb2.ListenRequest:
             )
         case ListenSettings(lang=lang):
             return speech_pb2.ListenRequest(settings=speech_pb2.ListenSettings(lang=lang))
+        case ExpectedAnswer():
+            return speech_pb2.ListenRequest(expecting=expected_to_pb(request))
     raise TypeError(f"unknown Listen request {type(request).__name__}")
 
 
@@ -58,6 +60,8 @@ def listen_request_from_pb(msg: speech_pb2.ListenRequest) -> ListenRequest | Non
             return ListenConfig(c.call_id, c.sample_rate, c.lang, c.frames_per_message)
         case "settings":
             return ListenSettings(msg.settings.lang)
+        case "expecting":
+            return expected_from_pb(msg.expecting)
     return None
 
 

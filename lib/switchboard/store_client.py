@@ -18,6 +18,7 @@ from switchboard.v1 import common_pb2, store_pb2, store_pb2_grpc
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT_SEC = 5.0
+EVENT_PAGE = 500  # the most events one ListCallEvents answer holds
 
 
 class StoreClient:
@@ -56,11 +57,14 @@ class StoreClient:
         phone_number: str = "",
         limit: int = 100,
         states: Sequence[domain.CallState] = (),
+        offset: int = 0,
     ) -> tuple[list[domain.Call], int]:
+        """Newest first after skipping ``offset`` matches, without messages; and the total."""
         request = store_pb2.ListCallsRequest(
             phone_number=phone_number,
             limit=limit,
             states=[convert.call_state_to_pb(s) for s in states],
+            offset=offset,
         )
         reply = await self._unary(self._stub.ListCalls, request)
         return [convert.call_from_pb(c) for c in reply.calls], reply.total
@@ -142,13 +146,17 @@ class StoreClient:
         )
         return [convert.message_from_pb(m) for m in reply.messages]
 
-    async def update_claim(self, call_id: str, updates: dict[str, str]) -> dict[str, str]:
-        """Applies all updates or none; returns the whole claim after the update."""
+    async def update_claim(
+        self, call_id: str, updates: dict[str, str], messages: Sequence[domain.Message] = ()
+    ) -> dict[str, str]:
+        """Applies all updates or none, appending ``messages`` in the same transaction;
+        returns the whole claim after the update."""
         reply = await self._unary(
             self._stub.UpdateClaim,
             store_pb2.UpdateClaimRequest(
                 call_id=call_id,
                 updates=[store_pb2.ClaimUpdate(field=k, value=v) for k, v in updates.items()],
+                messages=[convert.message_to_pb(m) for m in messages],
             ),
         )
         return dict(reply.claim)
@@ -277,6 +285,26 @@ class StoreClient:
                 raise domain_error(exc) from exc
         finally:
             stream.cancel()
+
+    async def call_events(self, call_id: str) -> list[CallEvent]:
+        """Every stored event of the call, oldest first, read page by page without waiting
+        for new ones. Event kinds this code does not know (a newer store) are skipped."""
+        events: list[CallEvent] = []
+        after_seq = 0
+        while True:
+            reply = await self._unary(
+                self._stub.ListCallEvents,
+                store_pb2.ListCallEventsRequest(
+                    call_id=call_id, after_seq=after_seq, limit=EVENT_PAGE
+                ),
+            )
+            for msg in reply.events:
+                after_seq = max(after_seq, msg.seq)
+                event = convert.call_event_from_pb(msg)
+                if event is not None:
+                    events.append(event)
+            if len(reply.events) < EVENT_PAGE:
+                return events
 
     async def _unary(self, method: Any, request: Any) -> Any:
         try:

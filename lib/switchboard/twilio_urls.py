@@ -11,7 +11,7 @@ from __future__ import annotations
 from urllib.parse import urlencode, urlsplit, urlunsplit
 from xml.etree import ElementTree as ET
 
-from switchboard.carrier_tokens import call_token
+from switchboard.carrier_tokens import ROUTE_PARAM, call_token
 
 VOICE_PATH = "/twilio/voice"
 STATUS_PATH = "/twilio/status"
@@ -29,13 +29,16 @@ def media_url(public_url: str, call_id: str) -> str:
     return urlunsplit((scheme, parts.netloc, f"{parts.path}{MEDIA_PATH}/{call_id}", "", ""))
 
 
-def status_url(public_url: str, call_id: str, secret: str) -> str:
-    """Where Twilio posts the call's progress and its answering-machine result."""
-    query = urlencode({"call_id": call_id, "token": call_token(secret, call_id, "status")})
-    return f"{_base(public_url)}{STATUS_PATH}?{query}"
+def status_url(public_url: str, call_id: str, secret: str, route: str = "") -> str:
+    """Where Twilio posts the call's progress and its answering-machine result (``route``:
+    the signed address of the dialer replica running the call, when there are several)."""
+    params = {"call_id": call_id, "token": call_token(secret, call_id, "status")}
+    if route:
+        params[ROUTE_PARAM] = route
+    return f"{_base(public_url)}{STATUS_PATH}?{urlencode(params)}"
 
 
-def stream_twiml(public_url: str, call_id: str, secret: str) -> str:
+def stream_twiml(public_url: str, call_id: str, secret: str, route: str = "") -> str:
     """``<Connect><Stream>`` to the gateway's media socket for ``call_id``."""
     response = ET.Element("Response")
     stream = ET.SubElement(
@@ -43,6 +46,8 @@ def stream_twiml(public_url: str, call_id: str, secret: str) -> str:
     )
     ET.SubElement(stream, "Parameter", name="call_id", value=call_id)
     ET.SubElement(stream, "Parameter", name="token", value=call_token(secret, call_id))
+    if route:
+        ET.SubElement(stream, "Parameter", name=ROUTE_PARAM, value=route)
     return _xml(response)
 
 

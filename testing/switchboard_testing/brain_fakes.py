@@ -23,6 +23,7 @@ from switchboard.domain import (
     DocumentChunk,
     Message,
     NextAction,
+    Persona,
     Reminder,
     Synthesis,
 )
@@ -81,6 +82,8 @@ class InMemoryStore:
         self.calls: dict[str, Call] = {}
         self.appends: list[tuple[list[Message], str | None]] = []
         self.claim_updates: list[dict[str, str]] = []
+        # Every write, in order: its kind and the (persona, turn id) of the messages it stored.
+        self.writes: list[tuple[str, list[tuple[Persona, str]]]] = []
         self.read_call_ids: list[str] = []
         self.documents: dict[str, DocumentChunk] = {}
         self.synthesis_jobs: list[str] = []  # the job of every stored synthesis, in order
@@ -100,6 +103,12 @@ class InMemoryStore:
         return self.calls[call_id].model_copy(deep=True)
 
     async def append_messages(
+        self, call_id: str, messages: list[Message], policy_state: str | None = None
+    ) -> list[Message]:
+        self.writes.append(("append_messages", [(m.persona, m.turn_id) for m in messages]))
+        return self._append(call_id, messages, policy_state)
+
+    def _append(
         self, call_id: str, messages: list[Message], policy_state: str | None = None
     ) -> list[Message]:
         call = self.calls[call_id]
@@ -128,7 +137,9 @@ class InMemoryStore:
             call.policy_state = policy_state
         return stored
 
-    async def update_claim(self, call_id: str, updates: dict[str, str]) -> dict[str, str]:
+    async def update_claim(
+        self, call_id: str, updates: dict[str, str], messages: Sequence[Message] = ()
+    ) -> dict[str, str]:
         call = self.calls[call_id]
         normalised = {}
         for name, value in updates.items():
@@ -136,6 +147,9 @@ class InMemoryStore:
             if field is None:
                 raise InvalidArgument(f"claim field {name!r} is not in the call's schema")
             normalised[name] = normalise_claim_value(field, value)
+        self.writes.append(("update_claim", [(m.persona, m.turn_id) for m in messages]))
+        if messages:  # all or nothing, like the store: only once every value is valid
+            self._append(call_id, list(messages))
         call.claim.update(normalised)
         self.claim_updates.append(normalised)
         return dict(call.claim)

@@ -12,9 +12,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from switchboard import domain
+from switchboard.blobs import BlobStore
 from switchboard.call_leases import CallLease
-from switchboard.config import DialerSettings, Features
+from switchboard.config import DialerSettings, Features, RecordingSettings
 from switchboard.converse import (
+    AgentSendDtmf,
     AgentSentence,
     AgentTransfer,
     AgentTurnDone,
@@ -23,10 +25,13 @@ from switchboard.converse import (
     ConverseRequest,
     ConverseResponse,
     EndCallRequest,
+    ExpectAnswer,
+    ExpectedAnswer,
     SilenceTimeout,
     SmsRequest,
     UserTurn,
 )
+from switchboard.domain import ClaimFieldType
 from switchboard.errors import FailedPrecondition, NotFound, Unavailable
 from switchboard.features import FeatureFlags
 from switchboard.phone import (
@@ -163,6 +168,11 @@ class FakeStore:
         ]
 
 
+# What the scripted brain's greeting and "call me back" answer ask the caller for.
+EXPECT_DATE = ExpectedAnswer(ClaimFieldType.DATETIME, "US")
+EXPECT_PHONE = ExpectedAnswer(ClaimFieldType.PHONE_NUMBER, "FR")
+
+
 def answer_to(turn: UserTurn) -> list[ConverseResponse]:
     """What the scripted brain says to a caller turn."""
     text = turn.text.lower()
@@ -177,6 +187,18 @@ def answer_to(turn: UserTurn) -> list[ConverseResponse]:
         return [
             AgentSentence(tid, 0, "I am texting you the details now."),
             SmsRequest("+14155550100", "Your claim is open.", tid),
+            AgentTurnDone(tid),
+        ]
+    if "call me back" in text:  # the answer asks for a number: the dialer tells Listen
+        return [
+            AgentSentence(tid, 0, "What number should we call?"),
+            ExpectAnswer(tid, EXPECT_PHONE),
+            AgentTurnDone(tid),
+        ]
+    if "press one" in text:  # a menu on the line: the bot presses 1 after its sentence
+        return [
+            AgentSentence(tid, 0, "Pressing one."),
+            AgentSendDtmf(tid, "1"),
             AgentTurnDone(tid),
         ]
     if "human" in text:
@@ -206,7 +228,12 @@ class FakeConverseStream:
         self._brain.received.append(request)
         match request:
             case ConversationStart(reconnect=False):
-                for event in (AgentSentence("greet", 0, GREETING), AgentTurnDone("greet")):
+                greeting = (
+                    AgentSentence("greet", 0, GREETING),
+                    ExpectAnswer("greet", EXPECT_DATE),
+                    AgentTurnDone("greet"),
+                )
+                for event in greeting:
                     self._out.put_nowait(event)
             case UserTurn():
                 events = answer_to(request)
@@ -252,7 +279,8 @@ class FakeConverseStream:
 
 
 class ScriptedBrain:
-    """A brain that greets, echoes, says goodbye on "goodbye" and transfers on "human"."""
+    """A brain that greets, echoes, says goodbye on "goodbye", transfers on "human" and
+    presses 1 on "press one"."""
 
     def __init__(self) -> None:
         self.received: list[ConverseRequest] = []
@@ -362,10 +390,19 @@ class Rig:
         return self.store.reasons(call_id)
 
 
-def build_rig(features: Features | None = None, **dialer: Any) -> Rig:
-    """Everything on one virtual clock: call timers, playout and brain and speech reconnects."""
+def build_rig(
+    features: Features | None = None,
+    blobs: BlobStore | None = None,
+    recording: RecordingSettings | None = None,
+    **dialer: Any,
+) -> Rig:
+    """Everything on one virtual clock: call timers, playout and brain and speech reconnects.
+    With ``blobs``, calls are recorded there (when ``features`` turn recording on)."""
     store, brain, clock, speech = FakeStore(), ScriptedBrain(), VirtualClock(), FakeSpeech()
     telephony = SimulatorProvider(clock=clock)
+    # Answer screening waits for the callee's audio, which most rig tests do not send;
+    # its own tests turn it on.
+    dialer.setdefault("voicemail", {"enabled": False})
     settings = DialerSettings(**dialer)
     app = build_dialer(
         store,
@@ -375,5 +412,7 @@ def build_rig(features: Features | None = None, **dialer: Any) -> Rig:
         settings,
         speech=speech,
         clock=clock,
+        blobs=blobs,
+        recording=recording,
     )
     return Rig(store, brain, clock, telephony, app, settings, speech)

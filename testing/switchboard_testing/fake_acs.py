@@ -22,6 +22,7 @@ import json
 import re
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +99,16 @@ class BotEvent:
     at: float
 
 
+# sendDtmfTones names its tones (the SDK's DtmfTone values).
+_NUMBERS = "zero one two three four five six seven eight nine"
+_TONE_DIGITS = {
+    **dict(zip(_NUMBERS.split(), "0123456789", strict=True)),
+    "asterisk": "*",
+    "pound": "#",
+    **{letter.lower(): letter for letter in "ABCD"},
+}
+
+
 @dataclass
 class FakeCall:
     """One call as the fake saw it."""
@@ -116,7 +127,25 @@ class FakeCall:
     media_closed: asyncio.Event = field(default_factory=asyncio.Event)
     barged_at: float | None = None
     dtmf_sent: str = ""
+    # Touch tones the bot sent through sendDtmfTones, as digits, and to whom.
+    tones_from_bot: str = ""
+    tones_to: list[str] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
+    # Speech and tones a driver asks for (:meth:`say`, :meth:`press`), besides the Callee's.
+    mouth: deque[bytes] = field(default_factory=deque)
+    said: asyncio.Event = field(default_factory=asyncio.Event)
+    socket: Any = None
+
+    async def say(self, pcm: bytes) -> None:
+        """Speaks ``pcm`` (16 kHz PCM16) into the call now; returns once it was sent."""
+        self.said.clear()
+        self.mouth.append(pcm)
+        await self.said.wait()
+
+    async def press(self, digits: str) -> None:
+        """Touch tones from the phone (``DtmfData``)."""
+        if self.socket is not None:
+            await self.socket.send(json.dumps({"kind": "DtmfData", "dtmfData": {"data": digits}}))
 
     @property
     def bot_frames(self) -> int:
@@ -208,6 +237,8 @@ class FakeAcs:
             asyncio.get_running_loop().create_task(self._settle_transfer(call, ok, context))
             return JSONResponse({"operationContext": context}, 202)
         if verb == "sendDtmfTones":
+            call.tones_from_bot += "".join(_TONE_DIGITS[tone] for tone in payload["tones"])
+            call.tones_to.append(payload["targetParticipant"]["phoneNumber"]["value"])
             return JSONResponse({"operationContext": payload.get("operationContext", "")}, 202)
         return JSONResponse({"error": {"code": "8523", "message": "unsupported"}}, 400)
 
@@ -347,6 +378,7 @@ class FakeAcs:
         }
         try:
             async with websockets.connect(call.media_url, additional_headers=headers) as socket:
+                call.socket = socket
                 await socket.send(
                     json.dumps(
                         {
@@ -407,6 +439,8 @@ class FakeAcs:
         dtmf_due = bool(call.callee.dtmf_after_greeting)
         said_until = 0.0  # when the phone last spoke: it waits for the bot's reply
         while True:
+            if not speaking and call.mouth:
+                speaking = call.mouth.popleft()
             if not speaking and pending:
                 line = pending[0]
                 if line.barge_in_after_sec is not None:
@@ -432,6 +466,8 @@ class FakeAcs:
             frame, speaking = speaking[:FRAME_BYTES], speaking[FRAME_BYTES:]
             if frame:
                 said_until = time.monotonic()
+                if not speaking and not call.mouth:
+                    call.said.set()
             frame = frame.ljust(FRAME_BYTES, b"\0")
             try:
                 await socket.send(
@@ -448,6 +484,7 @@ class FakeAcs:
                     )
                 )
             except websockets.ConnectionClosed:
+                call.said.set()  # nobody hears it any more
                 return
             next_at += FRAME_SEC
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))

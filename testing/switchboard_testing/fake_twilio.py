@@ -215,10 +215,10 @@ class FakeTwilio:
             if resource == "Calls.json":
                 if not params.get("To") or not params.get("From"):
                     return 400, {"code": 21201, "message": "No 'To' number", "status": 400}
-                call = FakeCall(new_sid("CA"), params)
-                self.calls[call.sid] = call
+                created = FakeCall(new_sid("CA"), params)
+                self.calls[created.sid] = created
                 self._created.notify_all()
-                return 201, self._call_json(call)
+                return 201, self._call_json(created)
             if resource.startswith("Calls/") and resource.endswith(".json"):
                 sid = resource[len("Calls/") : -len(".json")]
                 call = self.calls.get(sid)

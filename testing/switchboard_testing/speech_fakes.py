@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from switchboard.errors import Unavailable
-from switchboard.media import AudioFrame, frames_of
+from switchboard.media import AudioFrame, ExpectedAnswer, frames_of
 from switchboard.speech import (
     CancelTurn,
     ListenConfig,
@@ -37,6 +37,7 @@ class FakeListenStream:
         self.received: list[bytes] = []  # every frame sent on this stream, in order
         self.messages = 0  # how many messages carried them
         self.langs: list[str] = []
+        self.expected: list[ExpectedAnswer] = []
         self._out: asyncio.Queue[ListenResponse | Exception | None] = asyncio.Queue()
         self._owner = owner
 
@@ -49,6 +50,9 @@ class FakeListenStream:
 
     async def set_lang(self, lang: str) -> None:
         self.langs.append(lang)
+
+    async def expect(self, answer: ExpectedAnswer) -> None:
+        self.expected.append(answer)
 
     def emit(self, event: ListenResponse | Exception | None) -> None:
         self._out.put_nowait(event)

@@ -2,37 +2,26 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from switchboard_cli.launcher import Cluster, ClusterPorts
-from tests.cluster.harness import FIXED_NOW
+from switchboard_cli.launcher import Cluster
+from tests.cluster.harness import started_cluster
 from tests.cluster.llama_server import MODEL_ALIAS, llama_server, why_unavailable
 
 
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     root = tmp_path_factory.mktemp("cluster")
-    cluster = Cluster(
-        ports=ClusterPorts.free(),
-        api_key=secrets.token_urlsafe(16),
-        data_dir=root / "data",
-        log_dir=root / "logs",
-        env={
-            "SWITCHBOARD_CONFIG": str(root / "switchboard.yaml"),  # no file: pure defaults
-            "SWITCHBOARD__BRAIN__FIXED_NOW": FIXED_NOW,
-            "SWITCHBOARD__LOGGING__LEVEL": "DEBUG",
+    with started_cluster(
+        root,
+        {
             "SWITCHBOARD__DIALER__RING_TIMEOUT_SEC": "2",
         },
-    )
-    cluster.start()
-    try:
+    ) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture
@@ -56,15 +45,9 @@ def llama_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def llm_cluster(tmp_path_factory: pytest.TempPathFactory, llama_endpoint: str) -> Iterator[Cluster]:
     """The five services with the brain on the llm policy, talking to the llama.cpp server."""
     root = tmp_path_factory.mktemp("llm-cluster")
-    cluster = Cluster(
-        ports=ClusterPorts.free(),
-        api_key=secrets.token_urlsafe(16),
-        data_dir=root / "data",
-        log_dir=root / "logs",
-        env={
-            "SWITCHBOARD_CONFIG": str(root / "switchboard.yaml"),
-            "SWITCHBOARD__BRAIN__FIXED_NOW": FIXED_NOW,
-            "SWITCHBOARD__LOGGING__LEVEL": "DEBUG",
+    with started_cluster(
+        root,
+        {
             "SWITCHBOARD__DIALER__RING_TIMEOUT_SEC": "2",
             "SWITCHBOARD__BRAIN__POLICY": "llm",
             "SWITCHBOARD__BRAIN__LLM__ENDPOINT": llama_endpoint,
@@ -84,12 +67,8 @@ def llm_cluster(tmp_path_factory: pytest.TempPathFactory, llama_endpoint: str) -
             "SWITCHBOARD__FEATURES__PHONE_SILENCE_TIMEOUT_SEC": "5",
             "SWITCHBOARD__FEATURES__RECOGNITION_RETRY_MAX": "1",
         },
-    )
-    cluster.start()
-    try:
+    ) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ bot said is read from the stored transcript of the stranger's call.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 from collections.abc import Iterator
 
@@ -17,10 +16,10 @@ import pytest
 
 from switchboard import domain
 from switchboard.store_client import StoreClient
-from switchboard_cli.launcher import Cluster, ClusterPorts
+from switchboard_cli.launcher import Cluster
 from switchboard_dialer.telephony.sip import SipConfig, SipEndpoint
 from switchboard_testing.ports import HOST, free_rtp_range, free_udp_port
-from tests.cluster.harness import FIXED_NOW, unique_number
+from tests.cluster.harness import started_cluster, unique_number
 from tests.cluster.test_log_hygiene import E164, EMAIL
 
 BOT_NUMBER = "+18005550100"
@@ -48,15 +47,9 @@ def sip_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Clus
     root = tmp_path_factory.mktemp("sip-caller-id")
     sip_port = free_udp_port()
     low, high = free_rtp_range(20)
-    cluster = Cluster(
-        ports=ClusterPorts.free(),
-        api_key=secrets.token_urlsafe(16),
-        data_dir=root / "data",
-        log_dir=root / "logs",
-        env={
-            "SWITCHBOARD_CONFIG": str(root / "switchboard.yaml"),
-            "SWITCHBOARD__BRAIN__FIXED_NOW": FIXED_NOW,
-            "SWITCHBOARD__LOGGING__LEVEL": "DEBUG",  # the strictest for the log scan
+    with started_cluster(
+        root,
+        {
             "SWITCHBOARD__DIALER__TELEPHONY": "sip",
             "SWITCHBOARD__DIALER__SIP__HOST": HOST,  # the trunk: the stranger comes from it
             "SWITCHBOARD__DIALER__SIP__BIND_HOST": HOST,
@@ -64,12 +57,8 @@ def sip_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Clus
             "SWITCHBOARD__DIALER__SIP__RTP_PORT_MIN": str(low),
             "SWITCHBOARD__DIALER__SIP__RTP_PORT_MAX": str(high),
         },
-    )
-    cluster.start()
-    try:
+    ) as cluster:
         yield cluster, sip_port
-    finally:
-        cluster.stop()
 
 
 async def _seed_victim(store: StoreClient, number: str, finished: bool) -> domain.Call:

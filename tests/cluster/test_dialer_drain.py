@@ -6,7 +6,6 @@ the call ends ``drained`` with the claim said before kept, and its one report is
 
 from __future__ import annotations
 
-import secrets
 import signal
 import subprocess
 import time
@@ -15,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from switchboard_cli.launcher import Cluster, ClusterPorts
-from tests.cluster.harness import FIXED_NOW, simulate, syntheses_of, unique_number
+from switchboard_cli.launcher import Cluster
+from tests.cluster.harness import simulate, started_cluster, syntheses_of, unique_number
 
 DRAIN_SEC = 3.0
 # The goodbye, the post-call wait and the server's stop grace, on a loaded machine.
@@ -36,26 +35,16 @@ LINES: list[Any] = [
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     root = tmp_path_factory.mktemp("drain")
-    cluster = Cluster(
-        ports=ClusterPorts.free(),
-        api_key=secrets.token_urlsafe(16),
-        data_dir=root / "data",
-        log_dir=root / "logs",
-        env={
-            "SWITCHBOARD_CONFIG": str(root / "switchboard.yaml"),
-            "SWITCHBOARD__BRAIN__FIXED_NOW": FIXED_NOW,
-            "SWITCHBOARD__LOGGING__LEVEL": "DEBUG",
+    with started_cluster(
+        root,
+        {
             "SWITCHBOARD__DIALER__RING_TIMEOUT_SEC": "2",
             "SWITCHBOARD__DIALER__DRAIN_TIMEOUT_SEC": str(DRAIN_SEC),
             # No silence prompt may end the call before the drain does.
             "SWITCHBOARD__FEATURES__PHONE_SILENCE_TIMEOUT_SEC": "60",
         },
-    )
-    cluster.start()
-    try:
+    ) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 def test_a_dialer_told_to_stop_mid_call_says_goodbye_stores_the_call_drained_and_exits_0(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 import subprocess
 import sys
 import time
@@ -40,9 +39,9 @@ from switchboard.phone_client import PhoneClient
 from switchboard.service_main import LISTEN_ENV
 from switchboard.store_client import StoreClient
 from switchboard.v1 import dialer_pb2, dialer_pb2_grpc
-from switchboard_cli.launcher import Cluster, ClusterPorts, free_port, grpc_ready
+from switchboard_cli.launcher import Cluster, free_port, grpc_ready
 from switchboard_cli.scenario import DEFAULT_REQUEST
-from tests.cluster.harness import FIXED_NOW, syntheses_of, unique_number
+from tests.cluster.harness import started_cluster, syntheses_of, unique_number
 from tests.cluster.inbound_caller import call_in
 
 # The cluster's own dialer holds its leases for a minute: a call of it that ends sooner
@@ -63,27 +62,17 @@ LINES = [
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     root = tmp_path_factory.mktemp("dialer-kill")
-    cluster = Cluster(
-        ports=ClusterPorts.free(),
-        api_key=secrets.token_urlsafe(16),
-        data_dir=root / "data",
-        log_dir=root / "logs",
-        env={
-            "SWITCHBOARD_CONFIG": str(root / "switchboard.yaml"),
-            "SWITCHBOARD__BRAIN__FIXED_NOW": FIXED_NOW,
-            "SWITCHBOARD__LOGGING__LEVEL": "DEBUG",
+    with started_cluster(
+        root,
+        {
             "SWITCHBOARD__DIALER__RING_TIMEOUT_SEC": "5",
             "SWITCHBOARD__DIALER__LEASE_SEC": LONG_LEASE_SEC,
             "SWITCHBOARD__DIALER__LEASE_RENEW_SEC": "1",
             "SWITCHBOARD__DIALER__ORPHAN_SWEEP_SEC": "0.5",
             "SWITCHBOARD__BRAIN__POST_CALL__POLL_SEC": "0.2",
         },
-    )
-    cluster.start()
-    try:
+    ) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 def request_for(number: str) -> domain.CallRequest:

@@ -8,7 +8,6 @@ loopback; what the dialer made of each call is read from the store.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 from collections.abc import Iterator
 
@@ -17,10 +16,10 @@ import yaml
 
 from switchboard import domain
 from switchboard.store_client import StoreClient
-from switchboard_cli.launcher import Cluster, ClusterPorts
+from switchboard_cli.launcher import Cluster
 from switchboard_dialer.telephony.sip import SipConfig, SipEndpoint
 from switchboard_testing.ports import HOST, free_rtp_range, free_udp_port
-from tests.cluster.harness import FIXED_NOW
+from tests.cluster.harness import started_cluster
 
 SALES = "+18005550111"  # has its own line in config
 OTHER = "+18005550122"  # falls back to the default line
@@ -56,14 +55,10 @@ def sip_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Clus
     config.write_text(yaml.safe_dump({"dialer": {"inbound": INBOUND}}))
     sip_port = free_udp_port()
     low, high = free_rtp_range(20)
-    cluster = Cluster(
-        ports=ClusterPorts.free(),
-        api_key=secrets.token_urlsafe(16),
-        data_dir=root / "data",
-        log_dir=root / "logs",
-        env={
+    with started_cluster(
+        root,
+        {
             "SWITCHBOARD_CONFIG": str(config),
-            "SWITCHBOARD__BRAIN__FIXED_NOW": FIXED_NOW,
             "SWITCHBOARD__DIALER__TELEPHONY": "sip",
             "SWITCHBOARD__DIALER__SIP__HOST": HOST,  # the trunk: the callers come from it
             "SWITCHBOARD__DIALER__SIP__BIND_HOST": HOST,
@@ -71,12 +66,8 @@ def sip_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Clus
             "SWITCHBOARD__DIALER__SIP__RTP_PORT_MIN": str(low),
             "SWITCHBOARD__DIALER__SIP__RTP_PORT_MAX": str(high),
         },
-    )
-    cluster.start()
-    try:
+    ) as cluster:
         yield cluster, sip_port
-    finally:
-        cluster.stop()
 
 
 async def _inbound_call(cluster: Cluster, sip_port: int, caller: str, dialled: str) -> domain.Call:

@@ -9,7 +9,6 @@ nothing to lose: the job is already in the store.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -20,9 +19,9 @@ import pytest
 from switchboard import domain
 from switchboard.jobs import POST_CALL, Job, JobState
 from switchboard.store_client import StoreClient
-from switchboard_cli.launcher import Cluster, ClusterPorts
+from switchboard_cli.launcher import Cluster
 from switchboard_cli.scenario import SimulationResult
-from tests.cluster.harness import FIXED_NOW, simulate, syntheses_of, unique_number
+from tests.cluster.harness import FIXED_NOW, simulate, started_cluster, syntheses_of, unique_number
 
 LEASE_SEC = "4"
 HOLD_ENV = "SWITCHBOARD__BRAIN__POST_CALL__HOLD_SEC"
@@ -44,18 +43,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         "SWITCHBOARD__BRAIN__POST_CALL__POLL_SEC": "0.2",
         HOLD_ENV: "600",
     }
-    cluster = Cluster(
-        ports=ClusterPorts.free(),
-        api_key=secrets.token_urlsafe(16),
-        data_dir=root / "data",
-        log_dir=root / "logs",
-        env=env,
-    )
-    cluster.start()
-    try:
+    with started_cluster(root, env) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 def restart_brain(cluster: Cluster, hold_sec: float) -> None:

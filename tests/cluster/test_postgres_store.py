@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,10 +25,10 @@ import asyncpg
 import pytest
 import yaml
 
-from switchboard_cli.launcher import Cluster, ClusterPorts
+from switchboard_cli.launcher import GRPC_SERVICES, Cluster, ClusterPorts
 from switchboard_cli.scenario import claim_mismatches
 from switchboard_store import postgres_db
-from tests.cluster.harness import FIXED_NOW
+from tests.cluster.harness import FIXED_NOW, started_cluster
 
 pytestmark = pytest.mark.cluster
 
@@ -82,22 +84,8 @@ def postgres_cluster(
     every = [version for version, _name, _sql in postgres_db.migrations()]
     assert f"applied {every}" in migrated.stdout
     root = tmp_path_factory.mktemp("postgres-cluster-logs")
-    cluster = Cluster(
-        ports=ClusterPorts.free(),
-        api_key=secrets.token_urlsafe(16),
-        data_dir=root / "data",
-        log_dir=root / "logs",
-        env={
-            **store_env,
-            "SWITCHBOARD__BRAIN__FIXED_NOW": FIXED_NOW,
-            "SWITCHBOARD__LOGGING__LEVEL": "DEBUG",
-        },
-    )
-    cluster.start()
-    try:
+    with started_cluster(root, store_env) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 def test_the_demo_simulated_against_postgres_stores_its_whole_claim_there(
@@ -130,3 +118,62 @@ def test_the_demo_simulated_against_postgres_stores_its_whole_claim_there(
     assert claim_mismatches(scenario["expect_claim"], stored) == []
     [said] = _query(schema, "SELECT count(*) AS n FROM messages WHERE call_id = $1", call[0])
     assert said["n"] >= 2 * len(scenario["customer"])
+
+
+def test_switchboard_run_with_store_postgres_migrates_and_serves_the_demo(
+    tmp_path: Path,
+) -> None:
+    """``switchboard run --store postgres`` as an operator types it, then ``simulate``."""
+    schema = f"run_{uuid.uuid4().hex[:16]}"
+    ports = ClusterPorts.free()
+    env = {
+        **os.environ,
+        "SWITCHBOARD_CONFIG": str(tmp_path / "switchboard.yaml"),  # no file: pure defaults
+        "SWITCHBOARD_API_KEY": secrets.token_urlsafe(16),
+        "SWITCHBOARD__STORE__POSTGRES_DSN": DSN,
+        "SWITCHBOARD__STORE__POSTGRES_SCHEMA": schema,
+        "SWITCHBOARD__BRAIN__FIXED_NOW": FIXED_NOW,
+        "SWITCHBOARD__SPEECH__STT": "instant",  # text mode: no speech model to load
+        "SWITCHBOARD__SPEECH__TTS": "instant",
+        "SWITCHBOARD__GATEWAY__PORT": str(ports.gateway),
+        **{f"SWITCHBOARD__SERVICES__{s.upper()}": ports.grpc_address(s) for s in GRPC_SERVICES},
+    }
+    log = tmp_path / "run.log"  # a file, not a pipe: nobody reads the services' logs
+    with log.open("w") as out:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "switchboard_cli", "run", "--store", "postgres"],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    try:
+        deadline = time.monotonic() + 90
+        while "Press Ctrl-C" not in log.read_text() and run.poll() is None:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        printed = log.read_text()
+        assert "Switchboard is running" in printed, printed
+        assert f"PostgreSQL {DSN} (schema {schema})" in printed
+        simulated = subprocess.run(
+            [sys.executable, "-m", "switchboard_cli", "simulate", str(DEMO)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert simulated.returncode == 0, simulated.stdout + simulated.stderr
+        assert "Expected claim: matches" in simulated.stdout
+        [call] = _query(schema, "SELECT state FROM calls")
+        assert call["state"] == "ended"
+    finally:
+        run.send_signal(signal.SIGTERM)
+        try:
+            code = run.wait(timeout=60)
+        finally:
+            if run.poll() is None:
+                run.kill()
+            _query("public", f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    assert code == 0

@@ -8,7 +8,6 @@ over by the next one once the visibility timeout passed: one report, two deliver
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Iterator
 
 import pytest
@@ -17,9 +16,9 @@ import tests.cluster.test_post_call_jobs as post_call
 from switchboard import domain
 from switchboard.jobs import JobState
 from switchboard.redis_link import RedisNames, open_redis
-from switchboard_cli.launcher import Cluster, ClusterPorts
+from switchboard_cli.launcher import Cluster
 from switchboard_testing.redis_server import delete_prefix, redis_settings_for_test
-from tests.cluster.harness import FIXED_NOW, syntheses_of
+from tests.cluster.harness import FIXED_NOW, started_cluster, syntheses_of
 
 SETTINGS = redis_settings_for_test()
 
@@ -40,18 +39,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         "SWITCHBOARD__REDIS__VISIBILITY_TIMEOUT_SEC": "3",
         "SWITCHBOARD__REDIS__RELAY_POLL_SEC": "0.2",
     }
-    cluster = Cluster(
-        ports=ClusterPorts.free(),
-        api_key=secrets.token_urlsafe(16),
-        data_dir=root / "data",
-        log_dir=root / "logs",
-        env=env,
-    )
-    cluster.start()
-    try:
+    with started_cluster(root, env) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
         asyncio.run(_clean())
 
 

@@ -73,6 +73,30 @@ def test_a_phone_number_is_stored_in_e164_and_a_repeat_request_repeats_the_quest
     assert any("number" in line.lower() for line in bot_lines[1:3])
 
 
+def test_numbers_typed_on_the_keypad_are_stored_as_one_answer_each(cluster: Cluster) -> None:
+    result = simulate(
+        cluster,
+        {
+            "phone_number": unique_number(),
+            "request": {
+                "claim": [
+                    {"name": "callback_number", "type": "phone_number", "description": "a number"},
+                    {"name": "policy_number", "type": "text", "description": "the policy number"},
+                ]
+            },
+            "customer": [{"dtmf": "4155550142#"}, {"dtmf": "98*7654#"}, "bye"],
+        },
+    )
+    assert result.call["claim"] == {
+        "callback_number": "+14155550142",
+        "policy_number": "7654",  # the star cleared what was typed before it
+    }
+    typed = [m["content"] for m in result.call["messages"] if m["action"] == "dtmf"]
+    assert typed == ["4155550142", "7654"]  # one turn per entry, never one per digit
+    bot_lines = [text for speaker, text in result.heard if speaker == "bot"]
+    assert sum("type it on your keypad" in line for line in bot_lines) == 2
+
+
 def test_asking_for_a_person_transfers_the_call_to_the_agent_number(cluster: Cluster) -> None:
     result = simulate(
         cluster,

@@ -62,3 +62,9 @@ def test_a_voice_call_with_a_barge_in_fills_the_claim_and_keeps_only_what_was_he
     assert greeting["interrupted"] is True
     full = "Hello, this is Joe from Contoso Insurance."
     assert full.startswith(greeting["content"]) or greeting["content"].startswith("Hello")
+    # The callee saw the bot's words as the dialer played them, not a transcription:
+    # each one is part of a stored agent message, word for word.
+    bot_said = [text for speaker, text in result.heard if speaker == "bot"]
+    stored = " ".join(m["content"] for m in call["messages"] if m["persona"] == "assistant")
+    assert len(bot_said) >= 3
+    assert [s for s in bot_said if s not in stored] == []

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pycep import BicepParser
 
-from switchboard.config import Features, GatewaySettings, ServiceAddresses
+from switchboard.config import Features, GatewaySettings, ServiceAddresses, StoreSettings
 from tests.deploy.bicep import BICEP, REPO, body, files, parsed, resources, walk
 from tests.deploy.settings_paths import names_a_setting
 
@@ -141,8 +141,15 @@ def test_speech_and_brain_scale_on_cpu_and_the_gateway_on_requests() -> None:
     for service in ("speech", "brain", "dialer"):
         assert [r["custom"]["type"] for r in apps[service]["scaleRules"]] == ["cpu"]
     assert "http" in apps["gateway"]["scaleRules"][0]
-    # One SQLite writer until the store has a shared database backend.
-    assert apps["store"]["maxReplicas"] == 1
+    # One SQLite writer; on Cosmos DB the store scales out.
+    for bound in ("minReplicas", "maxReplicas"):
+        choice = apps["store"][bound]["operator"]["operands"]
+        assert choice["condition"] == "sharedStore" and choice["false_value"] == 1
+        assert choice["true_value"] >= 2
+    apps_variables = parsed(BICEP / "modules" / "apps.bicep")["variables"]
+    shared = apps_variables["sharedStore"]["value"]["operator"]
+    assert shared["type"] == "not_equals"
+    assert shared["operands"] == {"operand_1": "storeBackend", "operand_2": "sqlite"}
 
 
 def test_the_dialer_waits_out_the_call_drain_time() -> None:
@@ -155,14 +162,17 @@ def test_services_authenticate_with_the_identity_where_azure_allows() -> None:
         b for b in _of_type("Microsoft.CognitiveServices/accounts") if b["kind"] == "OpenAI"
     )
     assert openai["properties"]["disableLocalAuth"] is True
-    for kind in (
-        "Microsoft.DocumentDB/databaseAccounts",
-        "Microsoft.AppConfiguration/configurationStores",
-    ):
-        [resource] = _of_type(kind)
-        assert resource["properties"]["disableLocalAuth"] is True, kind
+    [flags] = _of_type("Microsoft.AppConfiguration/configurationStores")
+    assert flags["properties"]["disableLocalAuth"] is True
+    [storage] = _of_type("Microsoft.Storage/storageAccounts")
+    assert storage["properties"]["allowSharedKeyAccess"] is False
+    assert storage["properties"]["allowBlobPublicAccess"] is False
+    # The store's Cosmos DB backend and redis-py take a key (from Key Vault): keys stay on.
+    [cosmos] = _of_type("Microsoft.DocumentDB/databaseAccounts")
+    assert cosmos["properties"]["disableLocalAuth"] is False
     [redis] = _of_type("Microsoft.Cache/redis")
-    assert redis["properties"]["disableAccessKeyAuthentication"] is True
+    assert redis["properties"]["disableAccessKeyAuthentication"] is False
+    assert redis["properties"]["enableNonSslPort"] is False
     [registry] = _of_type("Microsoft.ContainerRegistry/registries")
     assert registry["properties"]["adminUserEnabled"] is False
     assert len(_of_type("Microsoft.Authorization/roleAssignments")) >= 6
@@ -254,3 +264,50 @@ def test_make_deploy_without_the_azure_cli_says_so(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "Azure CLI" in result.stderr
+
+
+def _env(service: str) -> dict[str, dict[str, Any]]:
+    variables = parsed(BICEP / "modules" / "apps.bicep")["variables"]
+    return {e["name"]: e for e in _entries(_apps()[service]["env"], variables)}
+
+
+def test_the_store_and_brain_use_azure_cache_for_redis_with_its_key_from_key_vault() -> None:
+    for service in SERVICES:
+        env = _env(service)
+        uses = service in ("store", "brain")
+        assert ("SWITCHBOARD__REDIS__ENABLED" in env) is uses, service
+        if uses:
+            assert env["SWITCHBOARD__REDIS__ENABLED"]["value"] == "true"
+            # TLS only: the cache has no non-TLS port.
+            assert env["SWITCHBOARD__REDIS__URL"]["value"].startswith("rediss://")
+            assert ":6380/" in env["SWITCHBOARD__REDIS__URL"]["value"]
+            assert env["SWITCHBOARD__REDIS__PASSWORD"] == {
+                "name": "SWITCHBOARD__REDIS__PASSWORD",
+                "secretRef": "redis-key",
+            }
+
+
+def test_the_store_runs_on_the_chosen_backend_with_the_cosmos_key_from_key_vault() -> None:
+    env = _env("store")
+    assert env["SWITCHBOARD__STORE__BACKEND"]["value"] == "storeBackend"
+    assert env["SWITCHBOARD__STORE__COSMOS__KEY"]["secretRef"] == "cosmos-key"
+    assert env["SWITCHBOARD__STORE__COSMOS__ENDPOINT"]["value"] == "cosmosEndpoint"
+    assert env["SWITCHBOARD__STORE__MIGRATE_ON_START"]["value"] == "true"
+    backend = parsed(BICEP / "main.bicep")["parameters"]["storeBackend"]
+    [allowed] = [d["argument"] for d in backend["decorators"] if d["type"] == "allowed"]
+    assert set(allowed) <= set(StoreSettings.model_fields["backend"].annotation.__args__)
+    # The store creates its containers with their partition keys: none is declared here.
+    assert _of_type("Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers") == []
+
+
+def test_recordings_go_to_blob_storage_the_identity_may_write() -> None:
+    for service in ("dialer", "gateway"):
+        env = _env(service)
+        assert env["SWITCHBOARD__RECORDING__PROVIDER"]["value"] == "azure", service
+        assert env["SWITCHBOARD__RECORDING__AZURE_ACCOUNT_URL"]["value"] == "blobEndpoint"
+        assert "SWITCHBOARD__RECORDING__AZURE_ACCOUNT_KEY" not in env  # the identity signs
+    [container] = _of_type("Microsoft.Storage/storageAccounts/blobServices/containers")
+    assert container["properties"]["publicAccess"] == "None"
+    data = parsed(BICEP / "modules" / "data.bicep")
+    role = data["variables"]["roles"]["value"]["storageBlobDataContributor"]
+    assert role == "ba92f5b4-2d11-453d-a403-e96b0029c9fe"

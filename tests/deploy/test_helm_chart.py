@@ -234,8 +234,8 @@ def test_the_migration_runs_as_a_hook_before_install_and_upgrade() -> None:
         kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
 
 
-def test_the_production_store_keeps_its_data_on_a_volume_claim() -> None:
-    rendered = render(production_values())
+def test_a_sqlite_store_keeps_its_data_on_a_volume_claim() -> None:
+    rendered = render({"store": {"persistence": {"enabled": True, "size": "5Gi"}}})
     claim = rendered.get("PersistentVolumeClaim", f"{RELEASE}-switchboard-store-data")
     volumes = rendered.deployment("store")["spec"]["template"]["spec"]["volumes"]
     [data] = [v for v in volumes if v["name"] == "data"]

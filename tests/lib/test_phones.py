@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from switchboard.phones import caller_number
+from switchboard.phones import caller_number, national_digits
 
 
 @pytest.mark.parametrize(
@@ -30,3 +30,13 @@ def test_a_number_in_any_carrier_form_is_read_as_e164(raw: str, region: str, exp
 )
 def test_a_withheld_or_non_numeric_caller_has_no_number(raw: str) -> None:
     assert caller_number(raw, "US") == ""
+
+
+@pytest.mark.parametrize(
+    ("region", "digits"),
+    [("FR", 10), ("US", None), ("GB", None), ("DE", None), ("ZZ", None)],
+)
+def test_a_typed_national_number_has_a_known_length_only_where_it_is_certain(
+    region: str, digits: int | None
+) -> None:
+    assert national_digits(region) == digits

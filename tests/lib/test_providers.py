@@ -40,6 +40,7 @@ PHONES = Seam(
         "plain": Vendor(f"{HERE}:Phone"),
         "whole": Vendor(f"{HERE}:Phone", section=""),
         "sip": Vendor(f"{HERE}:Phone", section="sip"),
+        "nested": Vendor(f"{HERE}:Phone", section="dialer.sip"),
         "vendor": Vendor("no_such_vendor_sdk.module:Phone", extra="requirements-azure.txt"),
         "wrong": Vendor(f"{HERE}:NotAPhone"),
     },
@@ -59,8 +60,18 @@ def test_a_vendor_gets_its_own_settings_section() -> None:
     assert create(PHONES, "whole", section).settings is section
 
 
+@dataclass
+class Root:
+    dialer: DialerSection
+
+
+def test_a_dotted_section_is_a_path_from_the_settings_given() -> None:
+    root = Root(DialerSection(Trunk()))
+    assert create(PHONES, "nested", root).settings is root.dialer.sip
+
+
 def test_an_unknown_name_is_a_config_error_listing_the_choices() -> None:
-    with pytest.raises(ConfigError, match=r"dialer.telephony: .*choose one of plain, sip, "):
+    with pytest.raises(ConfigError, match=r"dialer.telephony: .*choose one of nested, plain, sip"):
         create(PHONES, "pstn")
 
 

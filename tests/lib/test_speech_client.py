@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import AsyncIterator
 from typing import Any
@@ -9,10 +10,23 @@ from typing import Any
 import grpc
 import pytest
 
-from switchboard.media import AudioFrame
-from switchboard.speech import SpeakConfig, SpeakRequest, SpeakText, SpeechAudio, SpeechTextDone
+from switchboard.domain import ClaimFieldType
+from switchboard.media import AudioFrame, ExpectedAnswer
+from switchboard.speech import (
+    ListenConfig,
+    ListenRequest,
+    SpeakConfig,
+    SpeakRequest,
+    SpeakText,
+    SpeechAudio,
+    SpeechTextDone,
+)
 from switchboard.speech_client import SpeechClient
-from switchboard.speech_wire import speak_request_from_pb, speak_response_to_pb
+from switchboard.speech_wire import (
+    listen_request_from_pb,
+    speak_request_from_pb,
+    speak_response_to_pb,
+)
 from switchboard.v1 import speech_pb2_grpc
 from switchboard_testing.grpc_servers import serving
 
@@ -27,6 +41,13 @@ class ScriptedSpeech(speech_pb2_grpc.SpeechServicer):  # type: ignore[misc]
 
     def __init__(self) -> None:
         self.requests: list[SpeakRequest | None] = []
+        self.heard: list[ListenRequest | None] = []
+
+    async def Listen(self, requests: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        async for msg in requests:
+            self.heard.append(listen_request_from_pb(msg))
+        return
+        yield  # an async generator that sends nothing
 
     async def Speak(self, requests: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
         texts: list[SpeakText] = []
@@ -82,3 +103,28 @@ async def test_synthesising_nothing_opens_no_stream(
 
     assert await client.synthesise(SpeakConfig(), []) == []
     assert servicer.requests == []
+
+
+async def test_what_the_bot_expects_can_be_sent_while_frames_are_streaming(
+    speech: tuple[ScriptedSpeech, SpeechClient],
+) -> None:
+    """grpc.aio allows one write at a time: a hint sent from the brain's task while the
+    frame task writes must wait its turn, not break the stream."""
+    servicer, client = speech
+    stream = await client.listen(ListenConfig("call-1", 8000))
+    expected = ExpectedAnswer(ClaimFieldType.EMAIL, "US")
+
+    async def frames() -> None:
+        for _ in range(200):
+            await stream.send_frame(b"\0" * 320)
+
+    async def hints() -> None:
+        for _ in range(20):
+            await stream.expect(expected)
+            await asyncio.sleep(0)
+
+    await asyncio.gather(frames(), hints())
+    await stream._call.done_writing()  # no public "end of audio": the dialer never ends
+    assert await stream.receive() is None  # the service read everything, then closed
+    assert sum(isinstance(r, AudioFrame) for r in servicer.heard) == 200
+    assert servicer.heard.count(expected) == 20

@@ -14,7 +14,8 @@ import pytest
 from google.protobuf.message import Message
 
 from switchboard import converse, converse_wire, phone, phone_wire, speech, speech_wire
-from switchboard.media import AudioFrame, Dtmf
+from switchboard.domain import ClaimFieldType
+from switchboard.media import AudioFrame, Dtmf, ExpectedAnswer
 from switchboard.v1 import brain_pb2, dialer_pb2, speech_pb2
 
 FRAME = AudioFrame(b"\x01\x00" * 160, seq=7, timestamp_ms=140, sample_rate=8000, call_id="c1")
@@ -38,7 +39,7 @@ CONTRACTS = [
         converse_wire.request_to_pb,
         converse_wire.request_from_pb,
         {
-            "start": converse.ConversationStart("call-1", reconnect=True),
+            "start": converse.ConversationStart("call-1", reconnect=True, sends_dtmf=True),
             "user_turn": converse.UserTurn("t1", "my car was hit", confidence=0.5, lang="fr-FR"),
             "heard": converse.PlayoutReport("t0", "Hello, this", interrupted=True),
             "dtmf": converse.Dtmf("42#"),
@@ -60,6 +61,10 @@ CONTRACTS = [
             "end_call": converse.EndCallRequest("t1", "caller_goodbye"),
             "sms": converse.SmsRequest("+14155550100", "Your claim number is 7.", "t1"),
             "speech_settings": converse.SpeechSettings("fr-FR", 1.25),
+            "expect_answer": converse.ExpectAnswer(
+                "t1", converse.ExpectedAnswer(ClaimFieldType.PHONE_NUMBER, "GB")
+            ),
+            "send_dtmf": converse.AgentSendDtmf("t1", "1*#"),
         },
     ),
     Contract(
@@ -71,6 +76,7 @@ CONTRACTS = [
             "config": speech.ListenConfig("c1", 8000, "en-US", 5),
             "audio": FRAME,
             "settings": speech.ListenSettings("fr-FR"),
+            "expecting": ExpectedAnswer(ClaimFieldType.EMAIL, "US"),
         },
     ),
     Contract(
@@ -133,6 +139,7 @@ CONTRACTS = [
             "bot_said": phone.BotSaid("t1", "Hello."),
             "bot_turn_done": phone.BotTurnDone("t1"),
             "sentence_played": phone.BotSentencePlayed("t1", 2),
+            "bot_dtmf": phone.BotDtmf("2#"),
             "audio": FRAME,
             "clear_audio": phone.ClearAudio(),
             "ended": phone.PhoneCallEnded("caller_hangup"),
@@ -173,3 +180,24 @@ def test_an_empty_message_reads_as_nothing(contract: Contract) -> None:
 def _oneof(message: type[Message]) -> str:
     (oneof,) = message.DESCRIPTOR.oneofs
     return str(oneof.name)
+
+
+def test_an_expectation_of_nothing_in_particular_survives_the_wire() -> None:
+    cleared = ExpectedAnswer(None, "US")
+    wire = speech_wire.listen_request_to_pb(cleared)
+    assert wire.expecting.type == 0  # CLAIM_FIELD_TYPE_UNSPECIFIED
+    assert speech_wire.listen_request_from_pb(wire) == cleared
+
+
+def test_a_newer_peers_unknown_field_type_reads_as_no_expectation() -> None:
+    wire = speech_pb2.ListenRequest()
+    wire.expecting.type = 99  # type: ignore[assignment]  # a type this version lacks
+    wire.expecting.region = "US"
+    assert speech_wire.listen_request_from_pb(wire) == ExpectedAnswer(None, "US")
+
+
+def test_a_keypad_turn_stays_a_keypad_turn_on_the_wire() -> None:
+    typed = converse.UserTurn("t2", "0612345678", keypad=True)
+    wire = converse_wire.request_to_pb(typed)
+    assert wire.user_turn.keypad
+    assert converse_wire.request_from_pb(wire) == typed

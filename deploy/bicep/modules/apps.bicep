@@ -18,6 +18,13 @@ param speechRegion string
 param acsEndpoint string
 param cosmosEndpoint string
 param redisHost string
+param blobEndpoint string
+param recordingContainer string
+@allowed([
+  'cosmos'
+  'sqlite'
+])
+param storeBackend string
 param telephony string
 param callDrainSeconds int
 
@@ -113,16 +120,52 @@ var commonEnv = [
     name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
     secretRef: 'appinsights-connection-string'
   }
+]
+
+// Azure Cache for Redis, for the services that use it (store: events and the job queue;
+// brain: the live-call cache), with its access key from Key Vault.
+var redisSecrets = [
   {
-    // Read by the Redis and Cosmos DB store backends as they land (issue 10).
-    name: 'AZURE_REDIS_HOST'
-    value: redisHost
-  }
-  {
-    name: 'AZURE_COSMOS_ENDPOINT'
-    value: cosmosEndpoint
+    name: 'redis-key'
+    keyVaultUrl: '${vaultUri}secrets/redis-key'
+    identity: identityId
   }
 ]
+var redisEnv = [
+  {
+    name: 'SWITCHBOARD__REDIS__ENABLED'
+    value: 'true'
+  }
+  {
+    name: 'SWITCHBOARD__REDIS__URL'
+    value: 'rediss://${redisHost}:6380/0'
+  }
+  {
+    name: 'SWITCHBOARD__REDIS__PASSWORD'
+    secretRef: 'redis-key'
+  }
+]
+
+// Call recordings in blob storage, written by the dialer and served by the gateway with
+// the managed identity (AZURE_CLIENT_ID); features.recording_enabled turns them on.
+var recordingEnv = [
+  {
+    name: 'SWITCHBOARD__RECORDING__PROVIDER'
+    value: 'azure'
+  }
+  {
+    name: 'SWITCHBOARD__RECORDING__AZURE_ACCOUNT_URL'
+    value: blobEndpoint
+  }
+  {
+    name: 'SWITCHBOARD__RECORDING__AZURE_CONTAINER'
+    value: recordingContainer
+  }
+]
+
+// Each dialer replica leases its calls under its host name (dialer.replica_id empty:
+// host name and process id); in Container Apps the host name is the replica's name.
+var sharedStore = storeBackend != 'sqlite'
 
 module gateway 'app.bicep' = {
   name: 'app-gateway'
@@ -192,7 +235,7 @@ module gateway 'app.bicep' = {
         name: 'SWITCHBOARD__GATEWAY__API_KEYS'
         secretRef: 'gateway-api-keys'
       }
-    ])
+    ], recordingEnv)
   }
 }
 
@@ -281,7 +324,7 @@ module dialer 'app.bicep' = {
         name: 'AZURE_COMMUNICATION_KEY'
         secretRef: 'acs-key'
       }
-    ])
+    ], recordingEnv)
   }
 }
 
@@ -425,7 +468,7 @@ module brain 'app.bicep' = {
         keyVaultUrl: '${vaultUri}secrets/search-query-key'
         identity: identityId
       }
-    ])
+    ], redisSecrets)
     env: concat(commonEnv, [
       {
         name: 'SWITCHBOARD_LISTEN_ADDRESS'
@@ -472,12 +515,13 @@ module brain 'app.bicep' = {
         name: 'SWITCHBOARD_AZURE_SEARCH_KEY'
         secretRef: 'search-query-key'
       }
-    ])
+    ], redisEnv)
   }
 }
 
-// One replica while the store is SQLite (one writer; the file lives on the replica's
-// EmptyDir and is lost with it). Cosmos DB is provisioned for the Cosmos backend (issue 10).
+// On Cosmos DB the store is stateless and scales out; each replica applies the layout
+// when it starts (racing replicas record each version once). On SQLite: one replica (one
+// writer; the file lives on the replica's EmptyDir and is lost with it: trials only).
 module store 'app.bicep' = {
   name: 'app-store'
   params: {
@@ -491,8 +535,8 @@ module store 'app.bicep' = {
     external: false
     cpu: '1'
     memory: '2Gi'
-    minReplicas: 1
-    maxReplicas: 1
+    minReplicas: sharedStore ? 2 : 1
+    maxReplicas: sharedStore ? 10 : 1
     scaleRules: [
       {
         name: 'cpu'
@@ -529,7 +573,13 @@ module store 'app.bicep' = {
         periodSeconds: 5
       }
     ]
-    secrets: commonSecrets
+    secrets: concat(commonSecrets, redisSecrets, [
+      {
+        name: 'cosmos-key'
+        keyVaultUrl: '${vaultUri}secrets/cosmos-key'
+        identity: identityId
+      }
+    ])
     volumes: [
       {
         name: 'data'
@@ -542,10 +592,30 @@ module store 'app.bicep' = {
         mountPath: '/data'
       }
     ]
-    env: concat(commonEnv, [
+    env: concat(commonEnv, redisEnv, [
       {
         name: 'SWITCHBOARD_LISTEN_ADDRESS'
         value: '0.0.0.0:50054'
+      }
+      {
+        name: 'SWITCHBOARD__STORE__BACKEND'
+        value: storeBackend
+      }
+      {
+        name: 'SWITCHBOARD__STORE__MIGRATE_ON_START'
+        value: 'true'
+      }
+      {
+        name: 'SWITCHBOARD__STORE__COSMOS__ENDPOINT'
+        value: cosmosEndpoint
+      }
+      {
+        name: 'SWITCHBOARD__STORE__COSMOS__DATABASE'
+        value: 'switchboard'
+      }
+      {
+        name: 'SWITCHBOARD__STORE__COSMOS__KEY'
+        secretRef: 'cosmos-key'
       }
     ])
   }

@@ -1,4 +1,6 @@
-// Cosmos DB, Redis and App Configuration, each reached with the managed identity (no keys).
+// Cosmos DB, Redis, recording storage and App Configuration. App Configuration and blob
+// storage are reached with the managed identity (no keys). Cosmos DB and Redis keep their
+// keys (in Key Vault): the store's Cosmos DB backend and redis-py authenticate with a key.
 param prefix string
 param location string
 param suffix string
@@ -8,7 +10,10 @@ param featureFlags object
 
 var roles = {
   appConfigurationDataReader: '516239f1-63e1-4d78-a4de-a74fb236a071'
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
 }
+// Where call recordings go (recording.azure_container).
+var recordingContainer = 'recordings'
 // Cosmos DB's own data-plane role (not an Azure RBAC role): Built-in Data Contributor.
 var cosmosDataContributor = '00000000-0000-0000-0000-000000000002'
 
@@ -18,7 +23,8 @@ resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-05-15' = {
   kind: 'GlobalDocumentDB'
   properties: {
     databaseAccountOfferType: 'Standard'
-    disableLocalAuth: true
+    // The store's backend signs its requests with the account key (from Key Vault).
+    disableLocalAuth: false
     minimalTlsVersion: 'Tls12'
     capabilities: [
       {
@@ -54,22 +60,8 @@ resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2024-05-15
   }
 }
 
-// One document per call, partitioned by the caller's number (as the reference system).
-resource calls 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-05-15' = {
-  parent: database
-  name: 'calls'
-  properties: {
-    resource: {
-      id: 'calls'
-      partitionKey: {
-        paths: [
-          '/phone_number'
-        ]
-        kind: 'Hash'
-      }
-    }
-  }
-}
+// The containers are the store's: it creates them with their partition keys when it
+// applies its layout (store.migrate_on_start), so none is declared here.
 
 resource cosmosRole 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2024-05-15' = {
   parent: cosmos
@@ -92,8 +84,8 @@ resource redis 'Microsoft.Cache/redis@2024-03-01' = {
     }
     enableNonSslPort: false
     minimumTlsVersion: '1.2'
-    // Entra ID only: the services authenticate as the managed identity.
-    disableAccessKeyAuthentication: true
+    // redis-py authenticates with the access key (from Key Vault), over TLS on 6380.
+    disableAccessKeyAuthentication: false
     redisConfiguration: {
       'aad-enabled': 'true'
     }
@@ -142,6 +134,49 @@ resource appConfigRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+// Call recordings (recording.provider azure): blobs written and read with the identity.
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: take('${prefix}rec${suffix}', 24)
+  location: location
+  kind: 'StorageV2'
+  sku: {
+    name: 'Standard_ZRS'
+  }
+  properties: {
+    allowSharedKeyAccess: false
+    allowBlobPublicAccess: false
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+  }
+}
+
+resource blobs 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource recordings 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobs
+  name: recordingContainer
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+resource storageRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, principalId, roles.storageBlobDataContributor)
+  scope: storage
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+  }
+}
+
 output cosmosEndpoint string = cosmos.properties.documentEndpoint
+output cosmosName string = cosmos.name
+output redisName string = redis.name
+output blobEndpoint string = storage.properties.primaryEndpoints.blob
+output recordingContainer string = recordings.name
 output redisHost string = redis.properties.hostName
 output appConfigEndpoint string = appConfig.properties.endpoint

@@ -8,6 +8,8 @@ param speechName string
 param searchName string
 param acsName string
 param insightsName string
+param redisName string
+param cosmosName string
 @secure()
 @description('The gateway API keys as a YAML list, e.g. [key1, key2].')
 param gatewayApiKeys string
@@ -47,6 +49,32 @@ resource acs 'Microsoft.Communication/communicationServices@2023-04-01' existing
 
 resource insights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: insightsName
+}
+
+resource redis 'Microsoft.Cache/redis@2024-03-01' existing = {
+  name: redisName
+}
+
+resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-05-15' existing = {
+  name: cosmosName
+}
+
+// redis-py authenticates with the access key (redis.password).
+resource redisKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'redis-key'
+  properties: {
+    value: redis.listKeys().primaryKey
+  }
+}
+
+// The store's Cosmos DB backend signs with the account key (store.cosmos.key).
+resource cosmosKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'cosmos-key'
+  properties: {
+    value: cosmos.listKeys().primaryMasterKey
+  }
 }
 
 resource gatewayKeys 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {

@@ -16,6 +16,7 @@ from switchboard.redis_link import RedisNames, open_redis
 from switchboard.server import GrpcService
 from switchboard.service_main import main
 from switchboard.store_client import StoreClient
+from switchboard_brain import phrases
 from switchboard_brain.llm import create_chat_models, create_fallback
 from switchboard_brain.models import minilm_dir
 from switchboard_brain.policy import create_policy
@@ -112,9 +113,13 @@ async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -
     # The dialer sends the SMS; the model must not say "sent" when it only records them.
     sms_delivers = settings.dialer.sms != "log"
     live_calls = live_call_cache(service, settings, store)
+    phrases.use_override_dir(settings.brain.phrases_dir or None)
+    languages = tuple(settings.speech.languages)
     register(
         service.server,
-        BrainServicer(store, clock, flags, policy, summarizer, search, sms_delivers, live_calls),
+        BrainServicer(
+            store, clock, flags, policy, summarizer, search, sms_delivers, live_calls, languages
+        ),
     )
     post_call = settings.brain.post_call
     if post_call.worker:

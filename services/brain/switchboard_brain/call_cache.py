@@ -14,8 +14,9 @@ Redis trouble never fails a turn: the cache is skipped and the store answers.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from redis.asyncio import Redis
@@ -40,6 +41,7 @@ class CachedCallStore:
         self._ttl = max(int(ttl_sec), 1)
         self.hits = 0
         self.misses = 0
+        self._refetches: set[asyncio.Task[None]] = set()
 
     async def get_call(self, call_id: str) -> Call:
         key = self._names.live_call(call_id)
@@ -77,13 +79,16 @@ class CachedCallStore:
             call_id, lambda: self._store.append_messages(call_id, messages, policy_state), apply
         )
 
-    async def update_claim(self, call_id: str, updates: dict[str, str]) -> dict[str, str]:
+    async def update_claim(
+        self, call_id: str, updates: dict[str, str], messages: Sequence[Message] = ()
+    ) -> dict[str, str]:
         def apply(call: Call, claim: dict[str, str]) -> None:
             call.claim = dict(claim)
 
-        return await self._write_through(
-            call_id, lambda: self._store.update_claim(call_id, updates), apply
-        )
+        write = lambda: self._store.update_claim(call_id, updates, messages)  # noqa: E731
+        # The store does not return the messages as stored (their sequence numbers): the
+        # cached copy is refetched after the write, off the turn's path.
+        return await self._write_through(call_id, write, None if messages else apply)
 
     async def upsert_reminder(self, call_id: str, reminder: Reminder) -> Reminder:
         def apply(call: Call, stored: Reminder) -> None:
@@ -119,8 +124,10 @@ class CachedCallStore:
         self,
         call_id: str,
         write: Callable[[], Awaitable[T]],
-        apply: Callable[[Call, T], None],
+        apply: Callable[[Call, T], None] | None,
     ) -> T:
+        """Runs ``write`` with the cached copy taken out; puts it back with ``apply``d to
+        the result (None: refetches it from the store in the background)."""
         key = self._names.live_call(call_id)
         taken: tuple[Call | None, int] | None = None
         try:
@@ -133,12 +140,43 @@ class CachedCallStore:
         except RedisError as exc:
             _skipped("invalidate", call_id, exc)
         result = await write()
+        # Once more after the commit: a read that raced the write (its version read after
+        # the first bump, its store read before the commit) must not stay cached.
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.delete(key).incr(_version_key(key)).expire(_version_key(key), self._ttl)
+                _, after, _ = await pipe.execute()
+        except RedisError as exc:
+            _skipped("invalidate", call_id, exc)
+            return result
         if taken is not None:
             call, version = taken
-            if call is not None:
+            alone = int(after) == version + 1  # nobody else wrote since the copy was taken
+            if call is not None and apply is not None and alone:
                 apply(call, result)
-                await self._put_unless_written(call, version)
+                await self._put_unless_written(call, int(after))
+            elif call is not None:
+                task = asyncio.create_task(self._refetch(call_id))
+                self._refetches.add(task)
+                task.add_done_callback(self._refetches.discard)
         return result
+
+    async def _refetch(self, call_id: str) -> None:
+        """Caches the call as stored now, unless it is written meanwhile."""
+        key = self._names.live_call(call_id)
+        try:
+            version = int(await self._redis.get(_version_key(key)) or 0)
+            call = await self._store.get_call(call_id)
+        except Exception as exc:  # the next read goes to the store instead
+            fields = {"call_id": call_id, "error": type(exc).__name__}
+            log.warning("live call not refetched", extra=fields)
+            return
+        await self._put_unless_written(call, version)
+
+    async def settled(self) -> None:
+        """Waits for the background refetches (tests, shutdown)."""
+        while self._refetches:
+            await asyncio.gather(*self._refetches, return_exceptions=True)
 
     async def _put_unless_written(self, call: Call, version: int) -> None:
         """Caches ``call`` unless the call was written after ``version`` was read."""

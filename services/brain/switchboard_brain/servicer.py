@@ -42,7 +42,9 @@ class BrainServicer(brain_pb2_grpc.BrainServicer):
         search: DocumentSearch | None = None,
         sms_delivers: bool = False,
         live_calls: CachedCallStore | None = None,
+        languages: tuple[str, ...] = (),
     ) -> None:
+        self._languages = languages
         self._live_calls = live_calls
         self._sms_delivers = sms_delivers
         self._store = store
@@ -65,6 +67,8 @@ class BrainServicer(brain_pb2_grpc.BrainServicer):
             store, start.call_id, self._policy, self._clock, self._flags, self._search
         )
         session.sms_delivers = self._sms_delivers
+        session.sends_dtmf = start.sends_dtmf
+        session.languages = self._languages
         async for event in converse(session, start, wire.events_from_pb(requests)):
             yield response_to_pb(event)
         if self._live_calls is not None:

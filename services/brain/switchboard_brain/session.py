@@ -2,21 +2,26 @@
 
 Order of work for a caller turn, so a restart at any point loses nothing:
 
-1. store the caller's message while the policy decides (its claim updates are
-   durable before it returns);
-2. once both are done, stream the sentences: the first leaves at once;
-3. store the agent's message with the policy's new state in one write;
+1. the policy decides; each claim update it makes is durable before it goes on,
+   and the first one carries the caller's message in the same transaction
+   (:mod:`~switchboard_brain.caller_message`);
+2. the sentences stream as the policy yields them: the first leaves at once (a
+   caller message no claim update carried is appended meanwhile, in the background);
+3. once the caller's message is stored, the agent's message with the policy's new
+   state in one write;
 4. then the turn's actions and ``turn_done``.
 
-A brain that dies between 2 and 3 gets the turn again from the dialer (it has
-no ``turn_done``): the caller's message is already stored, the policy state is
-the one before the turn, so the same answer is decided again and the dialer
-drops the sentences it already delivered.
+A brain that dies before 3 gets the turn again from the dialer (it has no
+``turn_done``): the claim updates already made are stored, the caller's message
+is stored then if it was not yet, the policy state is the one before the turn, so
+the same answer is decided again and the dialer drops the sentences it already
+delivered.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -28,6 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from switchboard import telemetry
 from switchboard.clock import Clock
 from switchboard.converse import (
+    AgentSendDtmf,
     AgentSentence,
     AgentTransfer,
     AgentTurnDone,
@@ -39,6 +45,7 @@ from switchboard.converse import (
     ConverseResponse,
     Dtmf,
     EndCallRequest,
+    ExpectAnswer,
     PlayoutReport,
     SilenceTimeout,
     SmsRequest,
@@ -56,6 +63,7 @@ from switchboard.domain import (
 from switchboard.errors import SwitchboardError
 from switchboard.features import FeatureFlags
 from switchboard.phones import region_of, timezone_for_number
+from switchboard_brain.caller_message import CallerMessage
 from switchboard_brain.policy.base import (
     Action,
     CallerSaid,
@@ -67,6 +75,7 @@ from switchboard_brain.policy.base import (
     Greet,
     KeysPressed,
     PolicyEvent,
+    PressKeys,
     Say,
     SendSms,
     TimeUp,
@@ -162,6 +171,8 @@ class ConversationSession:
         self._committed: list[str] = []
         self._region = region_of(call.initiate.phone_number)
         self.sms_delivers = False  # set by the servicer from dialer.sms
+        self.sends_dtmf = False  # set by the servicer from the stream's start
+        self.languages: tuple[str, ...] = ()  # set by the servicer from speech.languages
 
     @classmethod
     async def open(
@@ -215,6 +226,9 @@ class ConversationSession:
             case PlayoutReport():
                 await self._heard(event)
                 return
+        # The running turn stops before the next one is planned: a plan made while it
+        # still wrote would miss what it committed (a resent turn id decided twice).
+        await turns.supersede(getattr(event, "turn_id", ""))
         planned = self._plan(event)
         if planned is not None:
             await turns.start(*planned)
@@ -244,13 +258,16 @@ class ConversationSession:
                 )
                 turn_id = new_turn_id("greeting")
                 return turn_id, self._turn(turn_id, Greet(resumed))
-            case UserTurn(turn_id=turn_id, text=text, lang=lang):
+            case UserTurn(turn_id=turn_id, text=text, lang=lang, keypad=keypad):
                 existing = self._agent_message(turn_id)
                 if existing is not None:
                     log.info(
                         "turn resent, replaying the stored answer", extra=self._fields(turn_id)
                     )
                     return turn_id, _events(self._replay(existing))
+                if keypad:
+                    human = self._human(turn_id, text, MessageAction.DTMF)
+                    return turn_id, self._turn(turn_id, KeysPressed(text), human)
                 human = self._human(turn_id, text, MessageAction.TALK, lang)
                 return turn_id, self._turn(turn_id, CallerSaid(text), human)
             case Dtmf(digits=digits):
@@ -288,19 +305,17 @@ class ConversationSession:
     async def _decide(
         self, turn_id: str, event: PolicyEvent, human: Message | None = None
     ) -> AsyncGenerator[ConverseResponse, None]:
-        """Streams the policy's parts; sentences leave once the caller's message is stored
-        (fillers may leave before: they are never stored). Text messages, transfer and
+        """Streams the policy's parts as they come; the caller's message is stored with the
+        first claim update, else in the background from the first sentence on, and
+        always before the agent's message. Text messages, key presses, transfer and
         end_call leave only once the turn is complete: a cancelled turn sends none."""
         started = time.perf_counter()
         self._committed = []
-        caller_stored: asyncio.Task[None] | None = None
-        if human is not None:
-            caller_stored = asyncio.create_task(
-                self._append([human]), name=f"brain-store-caller-{turn_id}"
-            )
-        parts = self._policy.stream(self._context(), event)
+        caller = CallerMessage(self._store, self.call.call_id, human, self._remember)
+        ctx = self._context(caller)
+        parts = self._policy.stream(ctx, event)
         spoken: list[str] = []
-        texts: list[SmsRequest] = []
+        requests: list[SmsRequest | AgentSendDtmf] = []
         filler_only = True
         end = TurnEnd()
         first_ms: float | None = None
@@ -311,8 +326,7 @@ class ConversationSession:
                     case Say(text=text, filler=filler):
                         if not filler:
                             filler_only = False
-                            if caller_stored is not None:
-                                await caller_stored
+                            caller.send()
                         if first_ms is None:
                             first_ms = round((time.perf_counter() - started) * 1000, 3)
                         # Only spoken sentences count: the dialer drops a resent index it
@@ -321,46 +335,50 @@ class ConversationSession:
                         if not filler:
                             spoken.append(text)
                     case SendSms(to=to, text=text):
-                        texts.append(SmsRequest(to, text, turn_id))
+                        requests.append(SmsRequest(to, text, turn_id))
+                    case PressKeys(digits=digits):
+                        requests.append(AgentSendDtmf(turn_id, digits))
                     case ChangeSpeech(lang=lang, prosody_rate=rate):
                         yield SpeechSettings(lang, rate)
                     case TurnEnd():
                         end = part
-            if caller_stored is not None:
-                await caller_stored
+            await caller.stored()
+            log.info(
+                "agent turn decided",
+                extra={
+                    **self._fields(turn_id),
+                    "first_sentence_ms": first_ms,
+                    "decide_ms": round((time.perf_counter() - started) * 1000, 3),
+                    "event": type(event).__name__,
+                },
+            )
+            if not filler_only or end.tool_calls or end.actions:
+                agent = Message(
+                    persona=Persona.ASSISTANT,
+                    action=MessageAction.TALK,
+                    content=" ".join(spoken),
+                    lang=self.call.current_lang,
+                    turn_id=turn_id,
+                    tool_calls=[*end.tool_calls, *actions_to_tool_calls(turn_id, end.actions)],
+                )
+                await self._append([agent], end.policy_state)
         except asyncio.CancelledError:
             cancelled = True
             raise
         finally:
             # Closing the policy's stream closes the model request and cancels its tools.
             await parts.aclose()
-            if caller_stored is not None and not caller_stored.done():
-                if not cancelled:  # a cancelled turn still keeps the caller's words
-                    caller_stored.cancel()
-                await asyncio.wait({caller_stored}, timeout=CANCEL_WAIT_SEC)
-            if cancelled:
+            if cancelled:  # a cancelled turn still keeps the caller's words
+                await caller.keep(CANCEL_WAIT_SEC)
                 await self._cut_short(turn_id, spoken)
-        log.info(
-            "agent turn decided",
-            extra={
-                **self._fields(turn_id),
-                "first_sentence_ms": first_ms,
-                "decide_ms": round((time.perf_counter() - started) * 1000, 3),
-                "event": type(event).__name__,
-            },
-        )
-        if not filler_only or end.tool_calls or end.actions:
-            agent = Message(
-                persona=Persona.ASSISTANT,
-                action=MessageAction.TALK,
-                content=" ".join(spoken),
-                lang=self.call.current_lang,
-                turn_id=turn_id,
-                tool_calls=[*end.tool_calls, *actions_to_tool_calls(turn_id, end.actions)],
-            )
-            await self._append([agent], end.policy_state)
-        for sms in texts:
-            yield sms
+                await self._reload()
+            else:
+                await caller.drop(CANCEL_WAIT_SEC)
+        if not filler_only:  # "are you still there?" leaves the last question in force
+            for out in self._expectation(ctx, turn_id):
+                yield out
+        for request in requests:
+            yield request
         for out in self._closing(turn_id, end.actions):
             yield out
 
@@ -393,22 +411,53 @@ class ConversationSession:
                 "cut turn not stored", extra={**self._fields(turn_id), "error": exc.message}
             )
 
-    def _context(self) -> TurnContext:
+    async def _reload(self) -> None:
+        """After a cancelled turn, the claim, policy state and transcript as the store
+        committed them: a write cancelled in flight (a claim update, the agent's message
+        with the policy's new state) may have committed or not, and the next turn must
+        decide on what is stored, never on what this turn only meant to store."""
+        try:
+            stored = await asyncio.wait_for(
+                self._store.get_call(self.call.call_id), CANCEL_WAIT_SEC
+            )
+        except (SwitchboardError, TimeoutError) as exc:
+            reason = exc.message if isinstance(exc, SwitchboardError) else "timeout"
+            log.warning("call not reloaded", extra={**self._fields(""), "error": reason})
+            return
+        self.call.claim = stored.claim
+        self.call.policy_state = stored.policy_state
+        self.call.messages = stored.messages
+        self.call.reminders = stored.reminders
+
+    def _context(self, caller: CallerMessage | None = None) -> TurnContext:
+        """The policy's view of the call for one turn; its claim updates carry ``caller``'s
+        words (a turn's own, even if a newer turn starts while one is in flight)."""
+        words = caller or CallerMessage(self._store, self.call.call_id, None, self._remember)
         return TurnContext(
             call=self.call,
             now=self._clock.now().astimezone(self._timezone),
             timezone=self._timezone,
             region=self._region,
             features=self._flags.current,
-            update_claim=self._update_claim,
+            update_claim=functools.partial(self._update_claim, words),
             search_documents=self._search,
             save_reminder=self._save_reminder,
             set_language=self._set_language,
             sms_delivers=self.sms_delivers,
+            sends_dtmf=self.sends_dtmf,
+            languages=self.languages,
         )
 
-    async def _update_claim(self, field: str, value: str) -> str:
-        self.call.claim = await self._store.update_claim(self.call.call_id, {field: value})
+    async def _update_claim(self, caller: CallerMessage, field: str, value: str) -> str:
+        words = caller.take()
+        try:
+            self.call.claim = await self._store.update_claim(
+                self.call.call_id, {field: value}, words
+            )
+        except BaseException:
+            caller.give_back(words)
+            raise
+        caller.carried(words)
         self._committed.append(f"claim:{field}")
         log.info("claim updated", extra={**self._fields(""), "field": field, "pii_value": value})
         return self.call.claim.get(field, value)
@@ -461,7 +510,14 @@ class ConversationSession:
             AgentSentence(message.turn_id, index, text, False)
             for index, text in enumerate(sentences)
         ]
+        events += self._expectation(self._context(), message.turn_id)
         return events + self._closing(message.turn_id, actions_from_tool_calls(message.tool_calls))
+
+    def _expectation(self, ctx: TurnContext, turn_id: str) -> list[ConverseResponse]:
+        """What the caller's answer to the turn should be, if the policy knows (the
+        speech service may then end a complete answer before the full silence window)."""
+        expected = self._policy.expected_answer(ctx, self.call.policy_state)
+        return [ExpectAnswer(turn_id, expected)] if expected is not None else []
 
     def _agent_message(self, turn_id: str) -> Message | None:
         return next(

@@ -3,6 +3,7 @@ implements it; tests use an in-memory one with the same behaviour."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from switchboard.domain import Call, Message, NextAction, Reminder, Synthesis
@@ -17,7 +18,11 @@ class CallStore(Protocol):
         self, call_id: str, messages: list[Message], policy_state: str | None = None
     ) -> list[Message]: ...
 
-    async def update_claim(self, call_id: str, updates: dict[str, str]) -> dict[str, str]: ...
+    async def update_claim(
+        self, call_id: str, updates: dict[str, str], messages: Sequence[Message] = ()
+    ) -> dict[str, str]:
+        """All updates or none, ``messages`` appended in the same transaction; the claim."""
+        ...
 
     async def save_synthesis(
         self,

@@ -13,7 +13,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from switchboard.domain import Call, MessageAction, NextAction, Persona, Synthesis
+from switchboard.domain import (
+    VOICEMAIL_REASON,
+    Call,
+    MessageAction,
+    NextAction,
+    Persona,
+    Synthesis,
+)
 from switchboard_brain.policy.phrases import label
 
 _DETERMINERS = frozenset({"the", "a", "an", "this", "that"})
@@ -45,6 +52,7 @@ class CallSignals:
     ended_by_agent: str  # the end_call reason, empty when the agent did not end the call
     hard_fields: list[str]  # fields that needed more than one try
     interruptions: int
+    voicemail: bool = False  # an answering machine took the call (the dialer left a message)
 
 
 def task_gist(task: str) -> str:
@@ -114,6 +122,7 @@ def signals(call: Call) -> CallSignals:
         ended_by_agent=end_reasons[-1] if end_reasons else "",
         hard_fields=[label(f) for f in fields if retries.get(f.name, 0) > 0],
         interruptions=sum(1 for m in call.messages if m.interrupted),
+        voicemail=call.state_reason == VOICEMAIL_REASON,
     )
 
 
@@ -134,6 +143,12 @@ def satisfaction(s: CallSignals) -> str:
 
 
 def next_action(s: CallSignals) -> NextAction:
+    if s.voicemail and not s.talked:
+        return NextAction(
+            action="call_again",
+            justification="An answering machine took the call and a message was left; "
+            "call the customer again later.",
+        )
     if not s.talked:
         return NextAction(
             action="high_priority",
@@ -179,6 +194,8 @@ def summarize(call: Call) -> PostCallReport:
     s = signals(call)
     request = call.initiate
     gist = task_gist(request.task)
+    if s.voicemail and not s.talked:
+        return _voicemail_report(s, request.bot_name, request.bot_company, gist)
     long = [f"Thank you for talking with {request.bot_company} about {gist}."]
     if s.filled:
         long.append(f"We now have {_listing(s.filled)}.")
@@ -202,3 +219,21 @@ def summarize(call: Call) -> PostCallReport:
         improvement_suggestions=_improvements(s),
     )
     return PostCallReport(synthesis, next_action(s), " ".join(sms))
+
+
+def _voicemail_report(s: CallSignals, bot_name: str, company: str, gist: str) -> PostCallReport:
+    """Nobody answered but a machine: the report says a message was left, not a talk."""
+    synthesis = Synthesis(
+        short=gist,
+        long=(
+            f"We could not reach you about {gist}; {company} left you a voicemail message "
+            "and will call again."
+        ),
+        satisfaction="unknown",
+        improvement_suggestions="None: an answering machine took the call.",
+    )
+    sms = (
+        f"Hello, {company} tried to call you about {gist} and left a voicemail message. "
+        f"We will call again. {bot_name} from {company}."
+    )
+    return PostCallReport(synthesis, next_action(s), sms)

@@ -32,6 +32,7 @@ _MAX_TRANSCRIPT_MESSAGES = 60
 SUMMARY_MAX_TOKENS = 400
 
 NextActionName = Literal[
+    "call_again",
     "case_closed",
     "commercial_offer",
     "customer_will_send_info",

@@ -46,15 +46,23 @@ class TurnTask:
         The dialer did not ask for that cancel: a replaced turn that already sent
         sentences still ends with ``AgentTurnDone`` (without its actions), so the
         dialer knows it is over."""
-        replaced, spoke = self.turn_id, self._spoke
-        await self.cancel("newer_turn")
-        if replaced and spoke:
-            self._emit(AgentTurnDone(replaced))
+        await self.supersede(turn_id)
         self._turn_id = turn_id
         self._spoke = False
         self._task = asyncio.create_task(
             self._drive(events), name=f"brain-turn-{self._call_id}-{turn_id}"
         )
+
+    async def supersede(self, turn_id: str) -> None:
+        """Stops the running turn before turn ``turn_id`` is planned, so the plan sees
+        what the stopped turn committed (a resend of the same id then replays the stored
+        answer instead of deciding it again on top of it). A replaced turn of another
+        id that already sent sentences is closed with ``AgentTurnDone``."""
+        replaced, spoke = self.turn_id, self._spoke
+        await self.cancel("newer_turn")
+        if replaced and spoke and replaced != turn_id:
+            self._emit(AgentTurnDone(replaced))
+        self._spoke = False
 
     async def cancel(self, why: str, turn_id: str = "") -> None:
         """Stops the running turn (only if it is ``turn_id``, when given) and waits for it."""

@@ -174,14 +174,17 @@ async def test_a_brain_replica_taking_over_a_conversation_does_not_reload_it(
         port = await service.start()
         return service, grpc.aio.insecure_channel(f"127.0.0.1:{port}")
 
-    first, first_channel = await serve(replica(store, redis, settings))
-    second, second_channel = await serve(replica(store, redis, settings))
+    first_cache = replica(store, redis, settings)
+    first, first_channel = await serve(first_cache)
+    second_cache = replica(store, redis, settings)
+    second, second_channel = await serve(second_cache)
     try:
         stream = brain_pb2_grpc.BrainStub(first_channel).Converse()
         await stream.write(start_pb(CALL))
         await read_turn(stream)
         await stream.write(user_turn_pb("t1", "It happened yesterday at noon"))
         await read_turn(stream)
+        await first_cache.settled()  # the copy refetched after the words and the claim
         await first.stop(0)  # the first brain dies mid-call
 
         resumed = brain_pb2_grpc.BrainStub(second_channel).Converse()
@@ -190,7 +193,9 @@ async def test_a_brain_replica_taking_over_a_conversation_does_not_reload_it(
         answer = await read_turn(resumed)
         await resumed.done_writing()
 
-        assert store.read_call_ids == [CALL]  # loaded once, by the first brain
+        # The second brain took the call from the cache, not the database.
+        assert (second_cache.hits, second_cache.misses) >= (1, 0)
+        assert second_cache.misses == 0
         assert answer[-1].turn_done.turn_id == "t2"
         assert store.calls[CALL].claim["email"] == "a@example.com"
         assert set(store.calls[CALL].claim) == {"incident_datetime", "email"}
@@ -221,3 +226,24 @@ async def read_turn(stream: Any) -> list[brain_pb2.ConverseResponse]:
         responses.append(response)
         if response.WhichOneof("event") == "turn_done":
             return responses
+
+
+async def test_a_read_that_raced_a_write_never_stays_cached(
+    cache: CachedCallStore, store: InMemoryStore
+) -> None:
+    """The read takes the version after the write's first bump and the store's copy from
+    before its commit; once the write commits, that stale copy must be gone."""
+
+    raced: list[Call] = []
+    original = store.update_claim
+
+    async def update_claim(call_id: str, updates: dict[str, str], *args: Any) -> dict[str, str]:
+        raced.append(await cache.get_call(CALL))  # a miss, served before the commit
+        return await original(call_id, updates, *args)
+
+    store.update_claim = update_claim  # type: ignore[method-assign]
+
+    await cache.update_claim(CALL, {"description": "a dent"})
+
+    assert raced[0].claim == {}  # the racing reader saw the store before the commit
+    assert (await cache.get_call(CALL)).claim == {"description": "a dent"}

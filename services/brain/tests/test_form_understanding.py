@@ -25,7 +25,8 @@ async def test_several_fields_in_one_answer_are_all_stored_and_none_is_asked_aga
 
     assert said(events) == (
         "Got it, the 23rd of November 2026 at 3 pm, and john.smith@example.com. "
-        "Could you tell me a phone number where we can reach you?"
+        "Could you tell me a phone number where we can reach you? "
+        "You can also type it on your keypad, then press hash."
     )
     assert store.calls["call-1"].claim == {
         "incident_datetime": "2026-11-23T15:00:00-05:00",
@@ -90,7 +91,10 @@ async def test_a_value_volunteered_before_its_question_is_stored_and_never_asked
 
     answered = await turn(session, "t2", "last Monday")
 
-    assert said(answered).endswith("Could you tell me a phone number where we can reach you?")
+    assert said(answered).endswith(
+        "Could you tell me a phone number where we can reach you? "
+        "You can also type it on your keypad, then press hash."
+    )
     assert store.calls["call-1"].claim == {
         "email": "mary@example.com",
         "incident_datetime": "2026-11-23T00:00:00-05:00",
@@ -107,7 +111,8 @@ async def test_i_dont_know_skips_the_asked_field_but_keeps_what_else_was_said() 
 
     assert said(events) == (
         "No problem, let's skip that. Got it, bob@example.com. "
-        "Could you tell me a phone number where we can reach you?"
+        "Could you tell me a phone number where we can reach you? "
+        "You can also type it on your keypad, then press hash."
     )
     assert store.calls["call-1"].claim == {"email": "bob@example.com"}
 

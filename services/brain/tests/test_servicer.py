@@ -10,7 +10,7 @@ import pytest
 from switchboard.config import Features
 from switchboard.features import FeatureFlags
 from switchboard.server import GrpcService
-from switchboard.v1 import brain_pb2, brain_pb2_grpc
+from switchboard.v1 import brain_pb2, brain_pb2_grpc, common_pb2
 from switchboard_brain.policy.form import FormPolicy
 from switchboard_brain.servicer import BrainServicer, register
 from switchboard_testing.brain_fakes import REFERENCE_NOW, InMemoryStore
@@ -73,10 +73,15 @@ async def test_the_greeting_is_streamed_sentence_by_sentence_then_turn_done(
 
     greeting = await read_turn(stream)
 
-    sentences = [r.sentence for r in greeting[:-1]]
+    sentences = [r.sentence for r in greeting[:-2]]
     assert [s.index for s in sentences] == list(range(len(sentences)))
     assert {s.turn_id for s in sentences} == {greeting[-1].turn_done.turn_id}
     assert sentences[-1].text == "When did the incident happen?"
+    # What the question asks for, for the speech service's endpointing, before turn_done.
+    expect = greeting[-2].expect_answer
+    assert expect.turn_id == greeting[-1].turn_done.turn_id
+    assert expect.answer.type == common_pb2.CLAIM_FIELD_TYPE_DATETIME
+    assert expect.answer.region == "US"
     await stream.done_writing()
 
 

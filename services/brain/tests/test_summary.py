@@ -72,6 +72,32 @@ def test_a_call_without_any_conversation_has_unknown_satisfaction_and_high_prior
     assert report.next_action.action == "high_priority"
 
 
+def test_a_call_an_answering_machine_took_is_to_be_made_again() -> None:
+    call = Call(
+        call_id="call-1",
+        initiate=call_request(),
+        state_reason="voicemail",
+        messages=[
+            Message(persona=Persona.ASSISTANT, content="", turn_id="g", interrupted=True),
+            Message(persona=Persona.TOOL, content="answered_by: machine"),
+            Message(persona=Persona.ASSISTANT, content="We will call again. Goodbye."),
+        ],
+    )
+
+    report = summarize(call)
+
+    assert report.next_action.action == "call_again"
+    assert report.next_action.action in NEXT_ACTIONS
+    assert "voicemail" in report.synthesis.long
+    assert "talked" not in report.sms_summary
+
+
+def test_a_person_who_talked_on_a_call_that_later_hit_voicemail_is_judged_on_the_talk() -> None:
+    call = finished_call(FILLED, "end_call").model_copy(update={"state_reason": "voicemail"})
+
+    assert summarize(call).next_action.action == "case_closed"
+
+
 @pytest.mark.parametrize("tools", [(), ("end_call",), ("transfer",)])
 def test_the_report_never_contains_the_claim_values(tools: tuple[str, ...]) -> None:
     report = summarize(finished_call(FILLED, *tools))

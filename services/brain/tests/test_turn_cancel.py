@@ -95,6 +95,25 @@ async def test_a_barge_in_stops_a_slow_answer_and_the_new_words_are_answered_at_
     assert [(m.content, m.interrupted) for m in kept] == [("Let me look into that.", True)]
 
 
+async def test_a_turn_cancelled_while_the_model_thinks_still_stores_the_callers_words() -> None:
+    rig = Rig()
+    rig.fast.replies = [Reply("Let me see.", delay=SLOW_PAUSE_SEC), Reply("Sure.")]
+    line = Line(rig)
+
+    async def scenario() -> None:
+        call = asyncio.create_task(line.run())
+        line.send(UserTurn("t1", "what is my policy number"))
+        await rig.time.sleep(1.0)  # the model has not said a word yet
+        line.send(UserTurn("t2", "never mind"))
+        await line.until(AgentTurnDone("t2"))
+        line.send(None)
+        await call
+
+    await rig.time.run(scenario())
+    human = [m.turn_id for m in rig.call.messages if m.persona is Persona.HUMAN]
+    assert human == ["t1", "t2"]
+
+
 async def test_a_newer_caller_turn_alone_also_stops_the_running_turn() -> None:
     rig = Rig()
     rig.fast.replies = [

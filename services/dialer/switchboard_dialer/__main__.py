@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from switchboard.blobs import create_blob_store
 from switchboard.brain_client import BrainClient
 from switchboard.config import Settings
 from switchboard.features import FeatureFlags
@@ -19,9 +20,19 @@ async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -
     store = StoreClient(settings.services.store)
     brain = BrainClient(settings.services.brain)
     speech = SpeechClient(settings.services.speech)
-    telephony = create_telephony(settings.dialer, settings.acs)
-    sms = create_sms(settings.dialer.sms, store, settings.dialer, acs=settings.acs)
-    app = build_dialer(store, brain, telephony, flags, settings.dialer, sms=sms, speech=speech)
+    telephony = create_telephony(settings)
+    sms = create_sms(settings.dialer.sms, store, settings)
+    app = build_dialer(
+        store,
+        brain,
+        telephony,
+        flags,
+        settings.dialer,
+        sms=sms,
+        speech=speech,
+        blobs=create_blob_store(settings.recording),
+        recording=settings.recording,
+    )
     # Explicit, not lazy: a SIP port that cannot be bound fails the process at boot.
     await app.start()
     # Generated registration helpers are untyped.

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from switchboard import domain
-from switchboard.clock import Clock
-from switchboard.config import DialerSettings
+from switchboard.blobs import BlobStore
+from switchboard.clock import Clock, SystemClock
+from switchboard.config import DialerSettings, RecordingSettings, Settings
 from switchboard.features import FeatureFlags
+from switchboard.tasks import cancel_and_wait
 from switchboard_dialer.dialer import Dialer
 from switchboard_dialer.inbound import InboundLines
 from switchboard_dialer.leases import CallLeases, lease_of
 from switchboard_dialer.ports import BrainPort, CallStore, SpeechPort
+from switchboard_dialer.recording import CallRecordings
 from switchboard_dialer.registry import CallRegistry
 from switchboard_dialer.servicer import DialerServicer
 from switchboard_dialer.session import CallSession
@@ -35,6 +39,8 @@ class DialerApp:
     sms: SmsProvider
     servicer: DialerServicer
     leases: CallLeases
+    recordings: CallRecordings | None = None
+    _sweeps: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def start(self) -> None:
         """Ends the calls this replica held before a restart, starts the telephony provider
@@ -46,6 +52,10 @@ class DialerApp:
             extra={"provider": self.telephony.name, "replica": self.leases.owner},
         )
         self.leases.start()
+        if self.recordings is not None:
+            self._sweeps = asyncio.create_task(
+                self.recordings.run_sweeps(), name="recording-retention"
+            )
 
     async def drain(self, timeout_sec: float) -> None:
         """SIGTERM: refuses new calls, lets the live ones finish for up to ``timeout_sec``,
@@ -57,6 +67,10 @@ class DialerApp:
         """Hangs up every live call (reason ``shutdown``), then releases the providers."""
         await self.registry.stop_all(SHUTDOWN_REASON)
         await self.leases.close()  # after the calls ended: their leases are released
+        if self._sweeps is not None:
+            await cancel_and_wait([self._sweeps])
+        if self.recordings is not None:
+            await self.recordings.blobs.close()
         await self.telephony.close()
         await self.sms.close()
         log.info("dialer stopped")
@@ -71,11 +85,18 @@ def build_dialer(
     sms: SmsProvider | None = None,
     speech: SpeechPort | None = None,
     clock: Clock | None = None,
+    blobs: BlobStore | None = None,
+    recording: RecordingSettings | None = None,
 ) -> DialerApp:
     """Builds the dialer; ``clock`` drives the call timers, the playout and the
     reconnect backoff (tests pass a virtual one). Without ``speech`` only text
-    lines can be served."""
-    sms_provider = sms or create_sms(settings.sms, store, settings)
+    lines can be served; without ``blobs`` no call is recorded."""
+    sms_provider = sms or create_sms(settings.sms, store, Settings.model_construct(dialer=settings))
+    recordings = (
+        CallRecordings(blobs, flags, recording or RecordingSettings(), clock or SystemClock())
+        if blobs is not None
+        else None
+    )
 
     def new_session(call: domain.Call) -> CallSession:
         return CallSession(
@@ -87,6 +108,8 @@ def build_dialer(
             settings,
             speech=speech,
             clock=clock,
+            sends_dtmf=telephony.sends_dtmf,
+            recordings=recordings,
         )
 
     lease = lease_of(settings)
@@ -95,4 +118,4 @@ def build_dialer(
     dialer = Dialer(store, telephony, registry, sms_provider, flags, inbound, lease=lease)
     servicer = DialerServicer(dialer, telephony)
     leases = CallLeases(store, registry, lease, settings, clock)
-    return DialerApp(dialer, registry, telephony, sms_provider, servicer, leases)
+    return DialerApp(dialer, registry, telephony, sms_provider, servicer, leases, recordings)

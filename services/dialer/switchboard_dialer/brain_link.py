@@ -34,7 +34,8 @@ class BrainLink:
     retryable error, :meth:`run` reopens it with
     ``start{reconnect: true}`` (backoff 100 ms → 1 s, for at most
     ``reconnect_timeout_sec`` without a sign of life) and re-sends the user turn
-    that has not got its ``turn_done`` yet, with the same turn id.
+    that has not got its ``turn_done`` yet, with the same turn id — unless it never
+    left the outbox (said while the brain was away): then the outbox sends it, once.
     """
 
     def __init__(
@@ -44,8 +45,10 @@ class BrainLink:
         on_event: EventHandler,
         reconnect_timeout_sec: float,
         clock: Clock,
+        sends_dtmf: bool = False,
     ) -> None:
         self._brain = brain
+        self._sends_dtmf = sends_dtmf
         self._call_id = call_id
         self._on_event = on_event
         self._clock = clock
@@ -62,6 +65,8 @@ class BrainLink:
         )
         self._outbox: asyncio.Queue[ConverseRequest] = asyncio.Queue()
         self._pending_turn: UserTurn | None = None
+        # The pending turn was taken from the outbox for a stream (so a new one needs it).
+        self._pending_taken = False
 
     @property
     def reconnects(self) -> int:
@@ -76,6 +81,7 @@ class BrainLink:
         """Queues a request; a user turn is remembered until its ``turn_done``."""
         if isinstance(request, UserTurn):
             self._pending_turn = request
+            self._pending_taken = False
         self._outbox.put_nowait(request)
 
     async def flush(self, timeout_sec: float) -> bool:
@@ -97,8 +103,8 @@ class BrainLink:
     async def _converse_once(self, reconnect: bool) -> None:
         stream = await self._brain.converse()
         try:
-            await stream.send(ConversationStart(call_id=self._call_id, reconnect=reconnect))
-            if reconnect and self._pending_turn is not None:
+            await stream.send(ConversationStart(self._call_id, reconnect, self._sends_dtmf))
+            if reconnect and self._pending_turn is not None and self._pending_taken:
                 await stream.send(self._pending_turn)
             await run_duplex(
                 f"call-{self._call_id}-brain", self._send_loop(stream), self._receive_loop(stream)
@@ -109,6 +115,8 @@ class BrainLink:
     async def _send_loop(self, stream: ConverseStream) -> None:
         while True:
             request = await self._outbox.get()
+            if request is self._pending_turn:
+                self._pending_taken = True  # it may be lost with this stream: resend then
             try:
                 await stream.send(request)
             finally:

@@ -15,12 +15,11 @@ from switchboard_dialer.ports import CallStore
 from switchboard_dialer.registry import CallRegistry
 from switchboard_dialer.sms.base import SmsProvider
 from switchboard_dialer.telephony.base import PhoneLine, TelephonyProvider
+from switchboard_dialer.voicemail import answered_by_line
 
 log = logging.getLogger(__name__)
 
 MAX_SMS_CHARS = 1600
-# How a carrier's answering-machine result reads in the transcript.
-ANSWERED_BY = "answered_by: "
 
 
 class Dialer:
@@ -134,37 +133,32 @@ class Dialer:
         await self._store.get_call(call_id)  # NotFound for an unknown call
         return await self._sms.send(call_id, number, text)
 
-    async def carrier_status(
-        self, provider: str, call_id: str, provider_call_id: str, status: str, answered_by: str
-    ) -> bool:
-        """A carrier's progress callback for ``call_id``; False when it changed nothing.
+    async def carrier_webhook(
+        self, provider: str, kind: str, call_id: str, token: str, body: bytes
+    ) -> int:
+        """A carrier's callback, checked at the gateway, for the provider to act on; the
+        events it acted on (0: stale, replayed or unknown).
 
         A machine-detection result is stored on the call once, as a tool line of its
-        transcript (the model's prompt leaves those out).
+        transcript (the model's prompt leaves those out), and decides a live call's
+        answer screen (a machine gets the voicemail message).
         """
-        if provider and provider != self._telephony.name:
-            raise InvalidArgument(
-                f"provider {provider!r} is not this dialer's ({self._telephony.name})"
-            )
-        if not call_id:
-            raise InvalidArgument("call_id is required")
-        outcome = self._telephony.carrier_status(call_id, provider_call_id, status, answered_by)
+        if provider != self._telephony.name:
+            raise FailedPrecondition(f"this dialer runs {self._telephony.name}, not {provider!r}")
+        if kind == "events":
+            # A new call: a draining dialer refuses it, so the carrier retries elsewhere.
+            self.refuse_when_draining()
+        outcome = await self._telephony.webhook(kind, call_id, token, body)
         if outcome.answered_by:
-            await self._store.append_messages(
-                call_id,
-                [
-                    domain.Message(
-                        persona=domain.Persona.TOOL,
-                        action=domain.MessageAction.CALL,
-                        content=f"{ANSWERED_BY}{outcome.answered_by}",
-                    )
-                ],
-            )
+            await self._store.append_messages(call_id, [answered_by_line(outcome.answered_by)])
+            live = self._registry.get(call_id)
+            if live is not None and live.session is not None:
+                await live.session.carrier_answered_by(outcome.answered_by)
             log.info(
                 "answering machine detection",
                 extra={"call_id": call_id, "answered_by": outcome.answered_by},
             )
-        return outcome.applied
+        return outcome.accepted
 
     async def _open_call(
         self,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 from switchboard.converse import AgentSentence, PlayoutReport
+from switchboard.media import ExpectedAnswer
 from switchboard_dialer.media.events import Report, TurnPlayed
 from switchboard_dialer.telephony.base import PhoneLine
 
@@ -40,6 +41,11 @@ class CallOutput(ABC):
     @abstractmethod
     async def change_speech(self, lang: str, prosody_rate: float) -> None:
         """The conversation's language or speaking rate changed."""
+
+    async def expect(self, answer: ExpectedAnswer) -> None:
+        """What the bot just asked the caller for (voice: tells Listen's endpointing);
+        a text line has no endpointing, so by default nothing."""
+        return
 
     @property
     @abstractmethod

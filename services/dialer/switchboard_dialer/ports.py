@@ -7,6 +7,7 @@ from typing import Protocol
 from switchboard import domain
 from switchboard.call_leases import CallLease
 from switchboard.converse import ConverseRequest, ConverseResponse
+from switchboard.media import ExpectedAnswer
 from switchboard.speech import (
     ListenConfig,
     ListenResponse,
@@ -74,6 +75,8 @@ class ListenStream(Protocol):
         ...
 
     async def set_lang(self, lang: str) -> None: ...
+
+    async def expect(self, answer: ExpectedAnswer) -> None: ...
 
     async def receive(self) -> ListenResponse | None:
         """The next event; None when the service closed the stream."""

@@ -253,9 +253,12 @@ class CallRegistry:
         live.session = session
         if live.stop_reason:
             session.end(live.stop_reason)
-        reason = await session.run(line)
-        # Ending a connected call queues its post-call job in the store, in the same write.
-        await self._record(call.call_id, domain.CallState.ENDED, reason)
+        try:
+            reason = await session.run(line)
+            # Ending a connected call queues its post-call job in the store, in the same write.
+            await self._record(call.call_id, domain.CallState.ENDED, reason)
+        finally:
+            await session.store_recording()  # after ENDED: the report never waits on it
 
     async def _record(self, call_id: str, state: domain.CallState, reason: str) -> None:
         try:

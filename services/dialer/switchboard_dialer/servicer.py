@@ -26,15 +26,14 @@ from switchboard_dialer.telephony.base import MediaEndpoint, TelephonyProvider
 
 
 class HostedPhone(MediaEndpoint, Protocol):
-    """A phone registered by number on ``Dialer.Phone``: a simulated phone or a carrier's
-    media leg bridged by the gateway."""
+    """A phone registered by number on ``Dialer.Phone``: a simulated phone or softphone."""
 
     number: str
 
 
 @runtime_checkable
 class PhoneHost(Protocol):
-    """A telephony provider that serves registered phones (simulator, twilio)."""
+    """A telephony provider that serves registered phones (the simulator)."""
 
     def register(self, registration: PhoneRegister) -> HostedPhone: ...
 
@@ -96,19 +95,6 @@ class DialerServicer(dialer_pb2_grpc.DialerServicer):
         return dialer_pb2.SendSmsResponse(provider_message_id=message_id)
 
     @grpc_errors
-    async def CarrierStatus(
-        self, request: dialer_pb2.CarrierStatusRequest, context: grpc.aio.ServicerContext
-    ) -> dialer_pb2.CarrierStatusResponse:
-        applied = await self._dialer.carrier_status(
-            request.provider,
-            request.call_id,
-            request.provider_call_id,
-            request.status,
-            request.answered_by,
-        )
-        return dialer_pb2.CarrierStatusResponse(applied=applied)
-
-    @grpc_errors
     async def Phone(
         self,
         request_iterator: AsyncIterator[dialer_pb2.PhoneUplink],
@@ -130,8 +116,8 @@ class DialerServicer(dialer_pb2_grpc.DialerServicer):
             host = self._telephony
             if not isinstance(host, PhoneHost):
                 raise FailedPrecondition(
-                    f"virtual phones need dialer.telephony simulator or a carrier whose media "
-                    f"the gateway bridges; this dialer runs {self._telephony.name}"
+                    f"virtual phones need dialer.telephony simulator; "
+                    f"this dialer runs {self._telephony.name}"
                 )
             registered = host.register(opening)
             phone, greeting = registered, PhoneRegistered(number=registered.number)
@@ -162,15 +148,8 @@ class DialerServicer(dialer_pb2_grpc.DialerServicer):
     async def CarrierWebhook(
         self, request: dialer_pb2.CarrierWebhookRequest, context: grpc.aio.ServicerContext
     ) -> dialer_pb2.CarrierWebhookResponse:
-        if request.provider != self._telephony.name:
-            raise FailedPrecondition(
-                f"this dialer runs {self._telephony.name}, not {request.provider!r}"
-            )
-        if request.kind == "events":
-            # A new call: a draining dialer refuses it, so the carrier retries elsewhere.
-            self._dialer.refuse_when_draining()
-        accepted = await self._telephony.webhook(
-            request.kind, request.call_id, request.token, request.body
+        accepted = await self._dialer.carrier_webhook(
+            request.provider, request.kind, request.call_id, request.token, request.body
         )
         return dialer_pb2.CarrierWebhookResponse(accepted=accepted)
 

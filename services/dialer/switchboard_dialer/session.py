@@ -27,6 +27,7 @@ from switchboard import domain
 from switchboard.clock import Clock, SystemClock
 from switchboard.config import DialerSettings
 from switchboard.converse import (
+    AgentSendDtmf,
     AgentSentence,
     AgentTransfer,
     AgentTurnDone,
@@ -34,8 +35,8 @@ from switchboard.converse import (
     CallTimeUp,
     CancelAgentTurn,
     ConverseResponse,
-    Dtmf,
     EndCallRequest,
+    ExpectAnswer,
     PlayoutReport,
     SilenceTimeout,
     SmsRequest,
@@ -44,26 +45,44 @@ from switchboard.converse import (
 )
 from switchboard.errors import FailedPrecondition, SwitchboardError
 from switchboard.features import FeatureFlags
-from switchboard.phones import parse_e164
+from switchboard.phones import national_digits, parse_e164
 from switchboard.tasks import TaskOwner, Timer
 from switchboard_dialer.brain_link import BrainLink
 from switchboard_dialer.ending import Ending, LineAction, carry_out
+from switchboard_dialer.keypad import KeypadEntry
 from switchboard_dialer.media.events import (
+    AnsweringMachine,
     CallerQuiet,
     CallerStartedSpeaking,
     CallerTurn,
     MediaEvent,
+    MessageCue,
     TurnInterrupted,
     TurnPlayed,
 )
+from switchboard_dialer.media.recorder import CallRecorder
 from switchboard_dialer.media.voice import VoiceConfig, VoicePipeline
 from switchboard_dialer.output import CallOutput, TextOutput
 from switchboard_dialer.ports import BrainPort, CallStore, SpeechPort
+from switchboard_dialer.recording import CallRecordings
 from switchboard_dialer.sms.base import SmsProvider
 from switchboard_dialer.telephony.base import CallerDtmf, CallerGone, CallerSaid, PhoneLine
 from switchboard_dialer.turn_trace import TurnTrace
+from switchboard_dialer.voicemail import (
+    VOICEMAIL,
+    answered_by_line,
+    is_screened,
+    message_left_line,
+    screen_for,
+    sounds_like_voicemail,
+    voicemail_message,
+)
 
 log = logging.getLogger(__name__)
+
+# The longest a caller's utterance is waited for once they started speaking: past it
+# (plus the silence timeout) with no final transcript, the caller is asked if still there.
+UTTERANCE_MAX_SEC = 30.0
 
 # How long a caller's hang-up may wait for the brain to hear about it.
 HANGUP_FLUSH_SEC = 2.0
@@ -89,6 +108,8 @@ class CallSession:
         settings: DialerSettings,
         speech: SpeechPort | None = None,
         clock: Clock | None = None,
+        sends_dtmf: bool = False,
+        recordings: CallRecordings | None = None,
     ) -> None:
         self.call = call
         self.call_id = call.call_id
@@ -102,7 +123,12 @@ class CallSession:
         self._flags = flags
         self._settings = settings
         self._link = BrainLink(
-            brain, call.call_id, self._on_brain_event, settings.reconnect_timeout_sec, self._clock
+            brain,
+            call.call_id,
+            self._on_brain_event,
+            settings.reconnect_timeout_sec,
+            self._clock,
+            sends_dtmf=sends_dtmf,
         )
         self._ending: asyncio.Future[Ending] = asyncio.get_running_loop().create_future()
         # Per agent turn, the highest sentence index delivered: a re-emitted turn
@@ -111,17 +137,22 @@ class CallSession:
         self._done_turns: set[str] = set()
         # An end_call or transfer waiting for its turn to be delivered in full.
         self._after_turn: dict[str, Ending] = {}
-        # Text messages a turn asked for, sent once it was delivered in full.
-        self._sms_after_turn: dict[str, list[SmsRequest]] = {}
+        # Text messages and key presses a turn asked for, done once it was delivered in full.
+        self._after_turn_requests: dict[str, list[SmsRequest | AgentSendDtmf]] = {}
         self._silence_timer = Timer(
             f"call-{self.call_id}-silence", self._caller_silent, self._clock
         )
         self._silence_count = 0
+        self._keypad = KeypadEntry(self.call_id, self._keys_typed, flags, self._clock)
         self._tasks = TaskOwner(f"call-{self.call_id}")
         self._started = False
         self._turn_trace = TurnTrace(self.call_id, self._clock)
         self._transferring = False
         self._time_up = False  # the brain was asked for the last goodbye
+        self._recordings = recordings
+        self._recorder: CallRecorder | None = None
+        self._machine = False  # an answering machine answered: the brain's turns are not said
+        self._caller_wrote = False  # a text line's caller sent a line already
 
     @property
     def brain_reconnects(self) -> int:
@@ -165,6 +196,10 @@ class CallSession:
                 else TextOutput(line, self._on_media_event)
             )
         self._turn_trace.measure_answer = isinstance(self._output, TextOutput)
+        if self._recordings is not None and isinstance(self._output, VoicePipeline):
+            self._recorder = self._recordings.start(self.call, line)
+            if self._recorder is not None:
+                self._output.record(self._recorder)
         self.prepare()
         self._spawn(self._caller_loop(), "caller")
         self._spawn(self._max_duration(), "timer", "max")
@@ -174,10 +209,17 @@ class CallSession:
         finally:
             await self._tasks.close()
             await self._silence_timer.close()
+            await self._keypad.close()
             self._turn_trace.close()
         reason = await carry_out(ending, self.line, self._store, self.call_id)
         log.info("call session ended", extra={"call_id": self.call_id, "reason": reason})
         return reason
+
+    async def store_recording(self) -> None:
+        """The ended call's recording to the blob store (when it was recorded)."""
+        recorder, self._recorder = self._recorder, None
+        if recorder is not None and self._recordings is not None:
+            await self._recordings.store(self.call, recorder)
 
     async def abandon(self) -> None:
         """The prepared call was never answered: tell the brain nothing was heard, stop."""
@@ -206,6 +248,7 @@ class CallSession:
             self._on_media_event,
             self._settings.reconnect_timeout_sec,
             self._clock,
+            screen=screen_for(self.call, self._settings.voicemail, sample_rate),
         )
 
     def _spawn(self, work: Coroutine[Any, Any, None], part: str, name: str = "") -> None:
@@ -285,19 +328,23 @@ class CallSession:
             )
             self._finish(Ending(reason="error"))
 
-    # Caller events: whole turns (text lines), touch tones and the hang-up. A voice
-    # line's turns come from its VoicePipeline, as media events (below).
+    # Caller events: whole turns (text lines), touch tones (collected into keypad turns)
+    # and the hang-up. A voice line's spoken turns come from its VoicePipeline, as media
+    # events (below).
     async def _caller_loop(self) -> None:
         while True:
             event = await self.line.next_event()
             match event:
                 case CallerSaid(text=text):
                     self._caller_active()
+                    if await self._machine_wrote(text):
+                        continue
                     self._send_turn(UserTurn(turn_id=str(uuid.uuid4()), text=text))
                 case CallerDtmf(digits=digits):
                     self._caller_active()
-                    self._link.send(Dtmf(digits=digits))
+                    self._keypad.press(digits)
                 case CallerGone(reason=reason):
+                    self._keypad.submit()  # what was typed before the hang-up is kept
                     self._disarm_silence()
                     self._link.send(CallerHangup(reason=reason))
                     if not await self._link.flush(HANGUP_FLUSH_SEC):
@@ -322,16 +369,22 @@ class CallSession:
                         turn_id,
                         Ending(reason="transferred", action=LineAction.TRANSFER, target=target),
                     )
-            case SmsRequest(turn_id=turn_id):
+            case SmsRequest(turn_id=turn_id) | AgentSendDtmf(turn_id=turn_id):
                 if turn_id and turn_id not in self._done_turns:
-                    self._sms_after_turn.setdefault(turn_id, []).append(event)
+                    self._after_turn_requests.setdefault(turn_id, []).append(event)
                 else:
-                    await self._send_sms(event)
+                    await self._carry_out(event)
             case SpeechSettings(lang=lang, prosody_rate=rate):
                 await self.output.change_speech(lang, rate)
+            case ExpectAnswer(answer=answer):
+                await self.output.expect(answer)
+                typed_number = answer.type is domain.ClaimFieldType.PHONE_NUMBER
+                self._keypad.expect_digits(national_digits(answer.region) if typed_number else None)
 
     async def _deliver(self, sentence: AgentSentence) -> None:
         """The sentence to the output, once (a filler every time it comes)."""
+        if self._machine:
+            return  # the bot's questions are for a person, not an answering machine
         self._disarm_silence()
         if not sentence.filler:
             if sentence.index <= self._delivered.get(sentence.turn_id, -1):
@@ -339,6 +392,10 @@ class CallSession:
             self._delivered[sentence.turn_id] = sentence.index
         self._turn_trace.sentence_out(sentence.turn_id)
         await self.output.say(sentence)
+
+    def _keys_typed(self, digits: str) -> None:
+        """A complete keypad entry: one caller turn, marked as typed."""
+        self._send_turn(UserTurn(turn_id=str(uuid.uuid4()), text=digits, keypad=True))
 
     def _send_turn(self, turn: UserTurn) -> None:
         self._turn_trace.caller_turn(turn.turn_id)
@@ -352,25 +409,41 @@ class CallSession:
             if self._line is not None:
                 await self._line.turn_done(turn_id)
             self._arm_silence()
-        for sms in self._sms_after_turn.pop(turn_id, []):
-            await self._send_sms(sms)
+        for request in self._after_turn_requests.pop(turn_id, []):
+            await self._carry_out(request)
         pending = self._after_turn.pop(turn_id, None)
         if pending is not None:
             self._settle(pending)
 
     def _turn_interrupted(self, turn_id: str, heard: str, spoken: bool) -> None:
         """The caller talked over the turn: the brain stops deciding it and hears what
-        was played; its end_call, transfer and text messages do not run ("wait!" over
-        the goodbye keeps the call)."""
+        was played; its end_call, transfer, text messages and key presses do not run
+        ("wait!" over the goodbye keeps the call)."""
         self._turn_trace.agent_turn_ended(turn_id, "interrupted")
         self._link.send(CancelAgentTurn(turn_id))
         if spoken:  # the brain stores only what the caller heard
             self._link.send(PlayoutReport(turn_id, heard, interrupted=True))
         self._done_turns.add(turn_id)
-        self._sms_after_turn.pop(turn_id, None)
+        self._after_turn_requests.pop(turn_id, None)
         if self._after_turn.pop(turn_id, None) is not None:
             log.info(
                 "turn's ending dropped: the caller interrupted", extra={"call_id": self.call_id}
+            )
+
+    async def _carry_out(self, request: SmsRequest | AgentSendDtmf) -> None:
+        if isinstance(request, SmsRequest):
+            await self._send_sms(request)
+        else:
+            await self._press_keys(request.digits)
+
+    async def _press_keys(self, digits: str) -> None:
+        """The bot presses keys (a menu); a line that cannot is logged, the call goes on."""
+        try:
+            await self.line.send_dtmf(digits)
+        except SwitchboardError as exc:
+            log.warning(
+                "touch tones not sent",
+                extra={"call_id": self.call_id, "error": exc.message, "pii_digits": digits},
             )
 
     async def _send_sms(self, sms: SmsRequest) -> None:
@@ -385,7 +458,9 @@ class CallSession:
     async def _on_media_event(self, event: MediaEvent) -> None:
         match event:
             case CallerStartedSpeaking():
-                self._disarm_silence()
+                # Not off for good: an utterance whose final transcript is lost (and no
+                # replay recovers) would leave the bot mute. A final transcript disarms it.
+                self._arm_silence(UTTERANCE_MAX_SEC)
             case CallerTurn(text=text, confidence=confidence, lang=lang):
                 self._caller_active()
                 turn_id = str(uuid.uuid4())
@@ -397,6 +472,54 @@ class CallSession:
                 await self._turn_played(turn_id)
             case TurnInterrupted(turn_id=turn_id, heard=heard, spoken=spoken):
                 self._turn_interrupted(turn_id, heard, spoken)
+            case AnsweringMachine(dropped=dropped):
+                await self._machine_answered(dropped)
+            case MessageCue():
+                await self._leave_message()
+
+    # Answering machines (outbound voice calls; see ``voicemail``).
+
+    async def carrier_answered_by(self, answered_by: str) -> None:
+        """The carrier's answering-machine detection, for the held answer."""
+        voice = self.voice
+        if voice is not None and voice.gate is not None:
+            await voice.gate.carrier(answered_by)
+
+    async def _machine_answered(self, dropped: tuple[str, ...]) -> None:
+        """The greeting was never heard; nothing the brain says is played from now on."""
+        self._machine = True
+        self._disarm_silence()
+        for turn_id in dropped:
+            self._turn_interrupted(turn_id, "", spoken=True)
+        await self._note([answered_by_line("machine")])
+
+    async def _machine_wrote(self, text: str) -> bool:
+        """A text line's first words: an answering machine's greeting, on an outbound call?"""
+        first, self._caller_wrote = not self._caller_wrote, True
+        if not first or self._machine or not is_screened(self.call, self._settings.voicemail):
+            return False
+        if not sounds_like_voicemail(text):
+            return False
+        await self._machine_answered(())
+        await self._leave_message()
+        return True
+
+    async def _leave_message(self) -> None:
+        text = voicemail_message(self.call.initiate, self._settings.voicemail)
+        turn_id = f"voicemail-{uuid.uuid4()}"
+        await self._note([message_left_line(text)])
+        self._after_turn[turn_id] = Ending(reason=VOICEMAIL)
+        await self.output.say(AgentSentence(turn_id, 0, text))
+        await self.output.finish_turn(turn_id)
+
+    async def _note(self, messages: list[domain.Message]) -> None:
+        """Lines of the dialer's own in the transcript; a store error loses only them."""
+        try:
+            await self._store.append_messages(self.call_id, messages)
+        except SwitchboardError as exc:
+            log.warning(
+                "voicemail lines not stored", extra={"call_id": self.call_id, "error": exc.message}
+            )
 
     def _when_turn_done(self, turn_id: str, ending: Ending) -> None:
         if not turn_id or turn_id in self._done_turns:
@@ -421,11 +544,11 @@ class CallSession:
         self._silence_count = 0
         self._disarm_silence()
 
-    def _arm_silence(self) -> None:
+    def _arm_silence(self, extra_sec: float = 0.0) -> None:
         if self.ended:
             self._silence_timer.disarm()
         else:
-            self._silence_timer.arm(self._flags.current.phone_silence_timeout_sec)
+            self._silence_timer.arm(self._flags.current.phone_silence_timeout_sec + extra_sec)
 
     def _disarm_silence(self) -> None:
         self._silence_timer.disarm()

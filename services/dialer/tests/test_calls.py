@@ -16,6 +16,7 @@ from switchboard.converse import (
 )
 from switchboard.errors import FailedPrecondition, InvalidArgument
 from switchboard.phone import (
+    BotDtmf,
     BotSaid,
     BotTurnDone,
     PhoneCall,
@@ -27,6 +28,7 @@ from switchboard.phone import (
     PhoneTransferred,
 )
 from switchboard_dialer.session import HANGUP_FLUSH_SEC, TIME_UP_GRACE_SEC, TRANSFER_FAILED_LINE
+from switchboard_dialer.telephony.base import PhoneLine
 from switchboard_dialer.telephony.simulator import NO_PHONE_DELAY_SEC, SimulatedLine
 from switchboard_testing.dialer_fakes import (
     GREETING,
@@ -191,14 +193,29 @@ async def test_a_brain_that_dies_mid_turn_is_reconnected_and_no_sentence_is_said
     assert len([e for e in events if isinstance(e, BotTurnDone)]) == 1
     starts = rig.brain.requests(ConversationStart)
     assert starts == [
-        ConversationStart(call.call_id, reconnect=False),
-        ConversationStart(call.call_id, reconnect=True),
+        ConversationStart(call.call_id, reconnect=False, sends_dtmf=True),
+        ConversationStart(call.call_id, reconnect=True, sends_dtmf=True),
     ]
     turns = rig.brain.requests(UserTurn)
     assert len(turns) == 2 and turns[0] == turns[1]  # re-sent with the same turn id
     # The conversation goes on over the new stream, without a second greeting.
     await phone.send(PhoneSay(text="goodbye"))
     assert said(await phone.until(PhoneCallEnded)) == ["Goodbye."]
+
+
+async def test_a_line_said_while_the_brain_is_down_reaches_the_new_brain_once(rig: Rig):
+    phone, _ = await rig.connect()
+    rig.brain.kill()
+    await rig.clock.elapse(0.1)  # the stream is lost; reconnects are refused for now
+
+    await phone.send(PhoneSay(text="my car was hit"))  # queued, not yet sent anywhere
+    rig.brain.down = False
+    await rig.clock.elapse(1.0)  # the next reconnect gets through
+    events = await phone.until(BotTurnDone)
+
+    assert said(events) == ["You said: my car was hit.", "Anything else?"]
+    # Once: a second copy would make the brain replace the turn with itself.
+    assert [t.text for t in rig.brain.requests(UserTurn)] == ["my car was hit"]
 
 
 async def test_calling_a_number_without_a_phone_fails_with_no_answer(rig: Rig):
@@ -331,13 +348,80 @@ async def test_a_number_that_is_not_e164_is_refused_before_anything_is_stored(ri
     assert rig.store.calls == {}
 
 
-async def test_touch_tones_reach_the_brain_and_count_as_the_caller_speaking(rig: Rig):
+async def test_keys_typed_one_by_one_reach_the_brain_as_one_keypad_turn(rig: Rig):
     phone, _ = await rig.connect()
 
-    await phone.send(Dtmf(digits="42#"))
+    for key in "0612345678":
+        await phone.send(Dtmf(digits=key))
+        await rig.clock.elapse(0.4)
+    assert rig.brain.requests(UserTurn) == []  # still typing
+    await phone.send(Dtmf(digits="#"))
     await rig.clock.settle()
 
-    assert rig.brain.requests(Dtmf) == [Dtmf(digits="42#")]
+    (turn,) = rig.brain.requests(UserTurn)
+    assert (turn.text, turn.keypad) == ("0612345678", True)
+    assert said(await phone.until(BotTurnDone)) == ["You said: 0612345678.", "Anything else?"]
+    assert rig.brain.requests(Dtmf) == []  # no digit became a turn of its own
+
+
+async def test_a_typed_phone_number_ends_at_its_length_when_the_bot_asked_for_one(rig: Rig):
+    phone, _ = await rig.connect()
+    await phone.send(PhoneSay(text="please call me back"))  # the bot asks for a French number
+    await phone.until(BotTurnDone)
+
+    await phone.send(Dtmf(digits="0612345678"))  # no '#', no pause: the length ends it
+    await rig.clock.settle()
+
+    assert [(t.text, t.keypad) for t in rig.brain.requests(UserTurn)][-1] == ("0612345678", True)
+
+
+async def test_a_pause_after_the_last_key_ends_the_keypad_entry(rig: Rig):
+    phone, _ = await rig.connect()
+
+    await phone.send(Dtmf(digits="42"))
+    await rig.clock.elapse(Features().dtmf_timeout_ms / 1000 - 0.1)
+    assert rig.brain.requests(UserTurn) == []
+    await rig.clock.elapse(0.1)
+
+    assert [(t.text, t.keypad) for t in rig.brain.requests(UserTurn)] == [("42", True)]
+
+
+async def test_keys_typed_before_a_hang_up_still_reach_the_brain_before_it(rig: Rig):
+    phone, call = await rig.connect()
+
+    await phone.send(Dtmf(digits="123"))
+    await phone.send(PhoneHangUp(reason=""))
+    await rig.ended(call.call_id)
+
+    typed = [i for i, r in enumerate(rig.brain.received) if isinstance(r, UserTurn)]
+    hung_up = [i for i, r in enumerate(rig.brain.received) if isinstance(r, CallerHangup)]
+    assert len(typed) == 1 and len(hung_up) == 1 and typed[0] < hung_up[0]
+
+
+async def test_the_bot_presses_keys_once_its_sentence_was_delivered(rig: Rig):
+    phone, _ = await rig.connect()
+
+    await phone.send(PhoneSay(text="press one"))
+    events = await phone.until(BotDtmf)
+
+    kinds = [type(e) for e in events]
+    assert kinds.index(BotSaid) < kinds.index(BotTurnDone) < kinds.index(BotDtmf)
+    assert events[-1] == BotDtmf(digits="1")
+
+
+async def test_a_line_that_cannot_press_keys_keeps_the_call_going(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+):
+    phone, call = await rig.connect()
+
+    # The base line's answer: a provider that cannot send touch tones.
+    monkeypatch.setattr(SimulatedLine, "send_dtmf", PhoneLine.send_dtmf)
+    await phone.send(PhoneSay(text="press one"))
+    await phone.until(BotTurnDone)
+    await phone.send(PhoneSay(text="still there"))
+
+    assert said(await phone.until(BotTurnDone)) == ["You said: still there.", "Anything else?"]
+    assert not any(r.startswith("ended") for r in rig.store.reasons(call.call_id))
 
 
 async def test_a_brain_that_stays_down_ends_the_call_after_the_reconnect_timeout():

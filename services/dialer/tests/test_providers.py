@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from switchboard.config import AcsSettings, ConfigError, DialerSettings
+from switchboard.config import AcsSettings, ConfigError, DialerSettings, Settings
 from switchboard.providers import Vendor, create
 from switchboard_dialer.sms import SMS, create_sms
 from switchboard_dialer.sms.acs import AcsSms
@@ -18,22 +18,23 @@ MISSING = Vendor("no_such_vendor_sdk.module:Provider", extra="requirements-twili
 
 
 def test_the_telephony_name_in_the_settings_resolves_to_its_provider() -> None:
-    assert isinstance(create_telephony(DialerSettings(telephony="simulator")), SimulatorProvider)
+    settings = Settings(dialer=DialerSettings(telephony="simulator"))
+    assert isinstance(create_telephony(settings), SimulatorProvider)
 
 
 def test_an_unknown_telephony_name_lists_the_choices() -> None:
-    settings = DialerSettings.model_construct(telephony="pstn")
+    settings = Settings(dialer=DialerSettings.model_construct(telephony="pstn"))
     with pytest.raises(ConfigError, match=r"dialer.telephony: .*choose one of .*simulator, sip"):
         create_telephony(settings)
 
 
 def test_a_telephony_provider_without_its_sdk_names_the_extra() -> None:
     with pytest.raises(ConfigError, match=r"pip install -r requirements-twilio.txt"):
-        create(TELEPHONY.adding("twilio", MISSING), "twilio", DialerSettings())
+        create(TELEPHONY.adding("twilio", MISSING), "twilio", Settings())
 
 
 def test_the_sms_name_in_the_settings_resolves_to_its_provider() -> None:
-    assert isinstance(create_sms(DialerSettings().sms, FakeStore()), LogSms)
+    assert isinstance(create_sms(Settings().dialer.sms, FakeStore()), LogSms)
 
 
 def test_an_unknown_sms_name_lists_the_choices() -> None:
@@ -58,20 +59,25 @@ ACS = AcsSettings(
 
 
 async def test_the_acs_telephony_name_resolves_to_its_provider_with_the_acs_section() -> None:
-    provider = create_telephony(DialerSettings(telephony="acs"), ACS)
+    settings = Settings(dialer=DialerSettings(telephony="acs", advertise_address="10.0.0.7:50051"))
+    provider = create_telephony(settings.model_copy(update={"acs": ACS}))
     assert isinstance(provider, AcsProvider)
+    assert provider.settings is ACS
+    assert provider.advertise_address == "10.0.0.7:50051"
     await provider.close()
 
 
 def test_the_acs_telephony_provider_names_the_settings_it_lacks() -> None:
     with pytest.raises(ConfigError, match=r"acs.access_key, acs.url_signing_key"):
         create_telephony(
-            DialerSettings(telephony="acs"),
-            ACS.model_copy(update={"access_key": "", "url_signing_key": ""}),
+            Settings(
+                dialer=DialerSettings(telephony="acs"),
+                acs=ACS.model_copy(update={"access_key": "", "url_signing_key": ""}),
+            )
         )
 
 
 async def test_the_acs_sms_name_resolves_to_its_provider() -> None:
-    sms = create_sms("acs", FakeStore(), acs=ACS)
+    sms = create_sms("acs", FakeStore(), Settings(acs=ACS))
     assert isinstance(sms, AcsSms)
     await sms.close()

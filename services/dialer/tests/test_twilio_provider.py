@@ -1,28 +1,28 @@
 """The ``twilio`` telephony provider on its own: a recording REST stand-in, media legs
-driven as the gateway drives them over ``Dialer.Phone``."""
+attached and callbacks delivered as the gateway does over ``Dialer.Phone`` (``attach``)
+and ``Dialer.CarrierWebhook``."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from urllib.parse import urlencode
 
 import pytest
 
+from switchboard.carrier_tokens import call_token
 from switchboard.config import TwilioSettings
-from switchboard.errors import AlreadyExists, FailedPrecondition, InvalidArgument
+from switchboard.errors import AlreadyExists, InvalidArgument, NotFound
 from switchboard.phone import (
     AudioFrame,
     BotSentencePlayed,
     BotTurnDone,
     ClearAudio,
     Dtmf,
-    PhoneAnswer,
+    PhoneAttach,
     PhoneCallEnded,
-    PhoneConnected,
     PhoneDownlink,
     PhoneHangUp,
-    PhoneMode,
-    PhoneRegister,
     PhoneTransferred,
 )
 from switchboard_dialer.telephony.base import (
@@ -36,6 +36,7 @@ from switchboard_dialer.telephony.twilio_voice import FRAME_BYTES, MediaLeg, Twi
 from switchboard_testing.clock import VirtualClock
 
 PUBLIC = "https://voice.example.com"
+SECRET = "secret"
 
 
 class RecordingRest(TwilioRest):
@@ -69,15 +70,27 @@ def rest() -> RecordingRest:
 async def provider(
     rest: RecordingRest, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[TwilioProvider]:
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "secret")
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", SECRET)
     settings = TwilioSettings(account_sid="AC1", from_number="+14155550100", public_url=PUBLIC)
     provider = TwilioProvider(settings, rest=rest)
     yield provider
     await provider.close()
 
 
-def media_leg(provider: TwilioProvider) -> MediaLeg:
-    return provider.register(PhoneRegister("+10000000000", PhoneMode.VOICE, 8000))
+async def media_leg(provider: TwilioProvider, call_id: str, token: str | None = None) -> MediaLeg:
+    """The gateway attaching a call's Media Stream, with the token of its TwiML."""
+    token = call_token(SECRET, call_id) if token is None else token
+    return await provider.attach_media(PhoneAttach("twilio", call_id, token, 8000))
+
+
+async def status(
+    provider: TwilioProvider, call_id: str, sid: str = "", status: str = "", amd: str = ""
+) -> tuple[int, str]:
+    """A status callback as the gateway forwards it: (events accepted, AMD result)."""
+    form = urlencode({"CallSid": sid, "CallStatus": status, "AnsweredBy": amd}).encode()
+    token = call_token(SECRET, call_id, "status")
+    outcome = await provider.webhook("status", call_id, token, form)
+    return outcome.accepted, outcome.answered_by
 
 
 async def next_down(stream: AsyncIterator[PhoneDownlink]) -> PhoneDownlink:
@@ -88,12 +101,9 @@ async def connected(
     provider: TwilioProvider,
 ) -> tuple[PhoneLine, MediaLeg, AsyncIterator[PhoneDownlink]]:
     ring = await provider.dial("call-1", "+14155550123")
-    leg = media_leg(provider)
-    down = leg.downlink()
-    await leg.handle(PhoneAnswer("call-1"))
+    leg = await media_leg(provider, "call-1")
     line = await ring.wait_answered(1)
-    assert await next_down(down) == PhoneConnected("call-1")
-    return line, leg, down
+    return line, leg, leg.downlink()
 
 
 async def test_dialling_asks_twilio_to_stream_to_the_gateway_with_amd(
@@ -118,7 +128,7 @@ async def test_the_media_stream_answers_the_ring_and_carries_audio_and_tones(
     assert await line.next_event() == CallerDtmf("5")
     line.play_frame(b"\x00" * FRAME_BYTES)
     assert isinstance(await next_down(down), AudioFrame)
-    line.sentence_played("t1", 0)
+    line.sentence_played("t1", 0, "Hello.")
     assert await next_down(down) == BotSentencePlayed("t1", 0)
     await line.turn_done("t1")
     assert await next_down(down) == BotTurnDone("t1")
@@ -140,9 +150,18 @@ async def test_a_frame_of_the_wrong_size_is_refused(provider: TwilioProvider) ->
         await leg.handle(AudioFrame(b"\x00" * 10))
 
 
-async def test_a_media_stream_for_an_unknown_call_is_refused(provider: TwilioProvider) -> None:
-    with pytest.raises(FailedPrecondition):
-        await media_leg(provider).handle(PhoneAnswer("nobody"))
+async def test_a_media_stream_for_an_unknown_call_or_with_a_wrong_token_is_refused(
+    provider: TwilioProvider,
+) -> None:
+    await provider.dial("call-1", "+14155550123")
+    with pytest.raises(NotFound):
+        await media_leg(provider, "nobody")
+    with pytest.raises(NotFound):
+        await media_leg(provider, "call-1", token=call_token(SECRET, "call-2"))
+    with pytest.raises(NotFound):  # the status token is not the media token
+        await media_leg(provider, "call-1", token=call_token(SECRET, "call-1", "status"))
+    with pytest.raises(InvalidArgument):
+        await provider.attach_media(PhoneAttach("acs", "call-1", call_token(SECRET, "call-1"), 0))
 
 
 async def test_a_second_media_stream_for_the_same_call_is_refused(
@@ -150,7 +169,7 @@ async def test_a_second_media_stream_for_the_same_call_is_refused(
 ) -> None:
     await connected(provider)
     with pytest.raises(AlreadyExists):
-        await media_leg(provider).handle(PhoneAnswer("call-1"))
+        await media_leg(provider, "call-1")
 
 
 async def test_a_busy_callee_fails_the_ring_and_the_replay_changes_nothing(
@@ -158,30 +177,37 @@ async def test_a_busy_callee_fails_the_ring_and_the_replay_changes_nothing(
 ) -> None:
     ring = await provider.dial("call-1", "+14155550123")
     sid = "CA" + "1".rjust(32, "0")
-    assert provider.carrier_status("call-1", sid, "ringing", "").applied is False
-    assert provider.carrier_status("call-1", sid, "busy", "").applied is True
+    assert await status(provider, "call-1", sid, "ringing") == (0, "")
+    assert await status(provider, "call-1", sid, "busy") == (1, "")
     with pytest.raises(CallNotConnected) as failed:
         await ring.wait_answered(1)
     assert (failed.value.reason, failed.value.failed) == ("busy", True)
-    assert provider.carrier_status("call-1", sid, "busy", "").applied is False
+    assert await status(provider, "call-1", sid, "busy") == (0, "")
 
 
 async def test_a_callback_naming_another_call_sid_is_ignored(provider: TwilioProvider) -> None:
     await provider.dial("call-1", "+14155550123")
-    assert provider.carrier_status("call-1", "CAother", "busy", "").applied is False
+    assert await status(provider, "call-1", "CAother", "busy") == (0, "")
+
+
+async def test_a_callback_with_another_calls_token_is_refused(provider: TwilioProvider) -> None:
+    await provider.dial("call-1", "+14155550123")
+    form = urlencode({"CallStatus": "busy"}).encode()
+    with pytest.raises(NotFound):
+        await provider.webhook("status", "call-1", call_token(SECRET, "call-2", "status"), form)
+    with pytest.raises(InvalidArgument):
+        await provider.webhook("events", "", "", b"[]")
 
 
 async def test_only_the_first_answering_machine_result_is_kept(provider: TwilioProvider) -> None:
     await connected(provider)
-    first = provider.carrier_status("call-1", "", "", "machine_start")
-    assert (first.applied, first.answered_by) == (True, "machine_start")
-    again = provider.carrier_status("call-1", "", "", "human")
-    assert (again.applied, again.answered_by) == (False, "")
+    assert await status(provider, "call-1", amd="machine_start") == (1, "machine_start")
+    assert await status(provider, "call-1", amd="human") == (0, "")
 
 
 async def test_completed_ends_a_live_call_as_a_caller_hang_up(provider: TwilioProvider) -> None:
     line, _, down = await connected(provider)
-    assert provider.carrier_status("call-1", "", "completed", "").applied
+    assert await status(provider, "call-1", status="completed") == (1, "")
     assert await line.next_event() == CallerGone("caller_hangup")
     with pytest.raises(StopAsyncIteration):
         await next_down(down)
@@ -203,12 +229,9 @@ async def _second_call(
     provider: TwilioProvider,
 ) -> tuple[PhoneLine, MediaLeg, AsyncIterator[PhoneDownlink]]:
     ring = await provider.dial("call-2", "+14155550124")
-    leg = media_leg(provider)
-    down = leg.downlink()
-    await leg.handle(PhoneAnswer("call-2"))
+    leg = await media_leg(provider, "call-2")
     line = await ring.wait_answered(1)
-    await next_down(down)
-    return line, leg, down
+    return line, leg, leg.downlink()
 
 
 async def test_a_transfer_updates_the_live_call_with_dial(
@@ -233,17 +256,14 @@ async def test_the_inbound_greeting_waits_for_the_media_stream(provider: TwilioP
     line = await provider.accept_webhook("CAinbound")
     await line.accept("call-9")
     line.play_frame(b"\x00" * FRAME_BYTES)  # the greeting starts before Twilio connects
-    leg = media_leg(provider)
-    down = leg.downlink()
-    await leg.handle(PhoneAnswer("call-9"))
-    assert await next_down(down) == PhoneConnected("call-9")
-    assert isinstance(await next_down(down), AudioFrame)
+    leg = await media_leg(provider, "call-9")
+    assert isinstance(await next_down(leg.downlink()), AudioFrame)
 
 
 async def test_an_inbound_call_whose_media_never_comes_is_dropped(
     rest: RecordingRest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "secret")
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", SECRET)
     clock = VirtualClock()
     settings = TwilioSettings(account_sid="AC1", from_number="+14155550100", public_url=PUBLIC)
     provider = TwilioProvider(settings, rest=rest, clock=clock, media_wait_sec=15)

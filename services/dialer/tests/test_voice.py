@@ -16,6 +16,7 @@ from switchboard.config import Features
 from switchboard.converse import CancelAgentTurn, Dtmf, PlayoutReport, SilenceTimeout, UserTurn
 from switchboard.phone import (
     AudioFrame,
+    BotSaid,
     BotTurnDone,
     ClearAudio,
     PhoneAnswer,
@@ -35,9 +36,18 @@ from switchboard.speech import (
 )
 from switchboard_dialer.media.barge_in import Verdict, is_backchannel, judge
 from switchboard_dialer.media.playout import Playout, TurnEnd
+from switchboard_dialer.session import UTTERANCE_MAX_SEC
 from switchboard_dialer.telephony.simulator import SimulatedPhone
 from switchboard_testing.clock import VirtualClock
-from switchboard_testing.dialer_fakes import DRAINED, GREETING, STILL_THERE, Rig, build_rig
+from switchboard_testing.dialer_fakes import (
+    DRAINED,
+    EXPECT_DATE,
+    EXPECT_PHONE,
+    GREETING,
+    STILL_THERE,
+    Rig,
+    build_rig,
+)
 from switchboard_testing.speech_fakes import FRAMES_PER_WORD, frame_of
 
 GREETING_FRAMES = FRAMES_PER_WORD * len(GREETING.split())
@@ -119,6 +129,71 @@ async def test_playout_sends_frames_on_absolute_deadlines_without_accumulating_j
         task.cancel()
 
 
+def _frame(turn_id: str = "t") -> SpeechAudio:
+    return SpeechAudio(turn_id, 0, AudioFrame(frame_of(8000)))
+
+
+def _playout(clock: VirtualClock, sent: list[float]) -> Playout:
+    async def turn_end(turn_id: str) -> None:
+        pass
+
+    return Playout(lambda pcm: sent.append(clock.monotonic()), lambda f: None, turn_end, clock)
+
+
+async def test_a_streaming_reply_starts_when_its_second_frame_arrives_then_is_paced():
+    clock = VirtualClock()
+    sent: list[float] = []
+    playout = _playout(clock, sent)
+    task = asyncio.create_task(playout.run())
+    try:
+        playout.push(_frame())  # speech streams the reply one frame per message
+        await clock.elapse(0.003)
+        assert sent == []  # one frame alone does not start a run ...
+        for _ in range(4):
+            playout.push(_frame())  # ... the next one does, without the fixed 40 ms wait
+        await clock.settle()
+        assert sent == pytest.approx([0.003])
+        await play(clock, 4)
+        # Paced from the run's start: one frame every 20 ms, no burst of the queued ones.
+        assert sent == pytest.approx([0.003, 0.023, 0.043, 0.063, 0.083])
+    finally:
+        task.cancel()
+
+
+async def test_a_lone_frame_plays_after_the_bounded_jitter_wait():
+    clock = VirtualClock()
+    sent: list[float] = []
+    playout = _playout(clock, sent)
+    task = asyncio.create_task(playout.run())
+    try:
+        playout.push(_frame())
+        await clock.elapse(0.039)
+        assert sent == []
+        await clock.elapse(0.001)
+        assert sent == pytest.approx([0.040])
+    finally:
+        task.cancel()
+
+
+async def test_a_pause_during_the_jitter_wait_keeps_the_reply_silent():
+    clock = VirtualClock()
+    sent: list[float] = []
+    playout = _playout(clock, sent)
+    task = asyncio.create_task(playout.run())
+    try:
+        playout.push(_frame())
+        await clock.elapse(0.005)
+        playout.pause()  # the caller barged in before the reply started
+        playout.push(_frame())
+        await play(clock, 5)
+        assert sent == []
+        playout.resume()
+        await clock.settle()
+        assert sent == pytest.approx([0.105])
+    finally:
+        task.cancel()
+
+
 # The greeting.
 
 
@@ -138,6 +213,28 @@ async def test_the_greeting_is_synthesised_while_the_phone_rings_and_plays_at_th
     rest = downlink(phone)
     assert frames(rest) == GREETING_FRAMES - 1
     assert isinstance(rest[-1], BotTurnDone)  # only once the last frame was played
+
+
+async def test_a_voice_phone_gets_each_sentences_words_once_its_last_frame_was_played(
+    voice: Rig,
+):
+    phone, _ = await answered(voice)
+    await play(voice.clock, GREETING_FRAMES - 2)
+    assert not [e for e in downlink(phone) if isinstance(e, BotSaid)]  # still playing
+
+    await play(voice.clock, 2)
+
+    said = [e for e in downlink(phone) if isinstance(e, BotSaid | BotTurnDone)]
+    assert said == [BotSaid("greet", GREETING), BotTurnDone("greet")]
+
+
+async def test_a_sentence_cut_off_by_a_barge_in_is_never_shown_as_said(voice: Rig):
+    phone, _ = await answered(voice)
+    await play(voice.clock, 9)
+
+    await barge_in(voice, "I have a question about my policy")
+
+    assert not [e for e in downlink(phone) if isinstance(e, BotSaid) and e.turn_id == "greet"]
 
 
 async def test_a_callee_who_never_answers_leaves_the_greeting_marked_unheard(voice: Rig):
@@ -320,11 +417,12 @@ async def test_silence_after_the_bot_finished_playing_asks_the_brain(voice: Rig)
     assert any(t.text == STILL_THERE for t in voice.speech.texts())
 
 
-async def test_dtmf_on_a_voice_line_reaches_the_brain(voice: Rig):
+async def test_dtmf_on_a_voice_line_reaches_the_brain_as_one_keypad_turn(voice: Rig):
     phone, _ = await answered(voice)
-    await phone.handle(Dtmf(digits="12#"))
+    await phone.handle(Dtmf(digits="1"))
+    await phone.handle(Dtmf(digits="2#"))
     await voice.clock.settle()
-    assert voice.brain.requests(Dtmf) == [Dtmf(digits="12#")]
+    assert [(t.text, t.keypad) for t in voice.brain.requests(UserTurn)] == [("12", True)]
 
 
 async def test_caller_frames_reach_listen_at_the_lines_rate(voice: Rig):
@@ -362,6 +460,28 @@ async def test_a_speech_service_restart_mid_call_reopens_listen_and_speak_and_th
     assert voice.speech.speaks[-1].requests  # the answer went to the new stream
 
 
+async def test_what_the_bot_asked_for_reaches_listen_and_survives_a_speech_restart(voice: Rig):
+    # The greeting's expectation arrives while the phone rings, before Listen opens.
+    phone, call_id = await ring_voice_phone(voice)
+    await voice.clock.settle()
+    assert voice.speech.listens == []
+    await phone.handle(PhoneAnswer(call_id=call_id))
+    await voice.clock.settle()
+    assert voice.speech.ear.expected == [EXPECT_DATE]
+
+    voice.speech.ear.emit(SpeechStarted(offset_ms=0))
+    voice.speech.ear.emit(SpeechEnded(offset_ms=600))
+    voice.speech.ear.emit(Transcript("please call me back", is_final=True))
+    await voice.clock.settle()
+    assert voice.speech.ear.expected == [EXPECT_DATE, EXPECT_PHONE]
+
+    voice.speech.restart()
+    await voice.clock.settle()
+    await voice.clock.elapse(0.1)
+    assert len(voice.speech.listens) == 2
+    assert voice.speech.ear.expected == [EXPECT_PHONE]  # the new stream knows it at once
+
+
 async def test_a_drained_voice_call_ends_only_once_the_goodbye_was_played(voice: Rig):
     phone, call_id = await answered(voice)
     await play(voice.clock, GREETING_FRAMES + 2)
@@ -378,3 +498,16 @@ async def test_a_drained_voice_call_ends_only_once_the_goodbye_was_played(voice:
     assert events[-1] == PhoneCallEnded(reason="drained")
     assert voice.store.reasons(call_id)[-1] == "ended:drained"
     await asyncio.wait_for(drain, 1)
+
+
+async def test_speech_started_with_no_transcript_still_ends_in_are_you_still_there(voice: Rig):
+    await answered(voice)
+    await play(voice.clock, GREETING_FRAMES)
+    voice.speech.ear.emit(SpeechStarted(offset_ms=0))  # its final transcript is lost
+    await voice.clock.settle()
+
+    await voice.clock.elapse(20.0 + UTTERANCE_MAX_SEC - 0.1)
+    assert voice.brain.requests(SilenceTimeout) == []  # a long utterance is waited for
+    await voice.clock.elapse(0.1)
+    assert voice.brain.requests(SilenceTimeout) == [SilenceTimeout(count=1)]
+    assert any(t.text == STILL_THERE for t in voice.speech.texts())

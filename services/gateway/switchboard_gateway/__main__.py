@@ -11,6 +11,7 @@ import sys
 
 import uvicorn
 
+from switchboard.blobs import create_blob_store
 from switchboard.config import ConfigError, Settings, load_settings
 from switchboard.internal_auth import configure_internal_auth
 from switchboard.logs import configure_logging
@@ -54,6 +55,7 @@ async def serve(settings: Settings) -> None:
         GrpcPhoneExchange(settings.services),
         carriers=GrpcCarrierLink(settings.services.dialer),
         webhooks=webhooks,
+        recordings=create_blob_store(settings.recording),
     )
     config = uvicorn.Config(
         app,

@@ -22,7 +22,7 @@ from typing import Any
 from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import JSONResponse
 
-from switchboard.carrier_tokens import check_call_token
+from switchboard.carrier_tokens import ROUTE_PARAM, check_call_token, routed_address
 from switchboard.config import AcsSettings, ConfigError
 from switchboard.errors import SwitchboardError
 from switchboard.phone import PhoneAttach
@@ -66,6 +66,11 @@ def _edge(app_state: Any) -> AcsEdge:
     return edge
 
 
+def _route(edge: AcsEdge, call_id: str, value: str | None) -> str | None:
+    """The dialer address the URL's signed route names ("" for none); None when forged."""
+    return routed_address(edge.settings.url_signing_key, call_id, value or "")
+
+
 @router.post("/callbacks/{call_id}/{token}")
 async def acs_callback(call_id: str, token: str, request: Request) -> JSONResponse:
     """One call's Call Automation events (a JSON array of CloudEvents)."""
@@ -74,10 +79,11 @@ async def acs_callback(call_id: str, token: str, request: Request) -> JSONRespon
         await edge.verifier.verify(request.headers.get("authorization"))
     except JwtRejected as exc:
         raise ApiError(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
-    if not check_call_token(edge.settings.url_signing_key, call_id, token):
+    route = _route(edge, call_id, request.query_params.get(ROUTE_PARAM))
+    if not check_call_token(edge.settings.url_signing_key, call_id, token) or route is None:
         raise ApiError(403, "this URL's token is not the call's")
     body = await request.body()
-    accepted = await edge.link.webhook(PROVIDER, "callback", call_id, token, body)
+    accepted = await edge.link.webhook(PROVIDER, "callback", call_id, token, body, route)
     return JSONResponse({"accepted": accepted})
 
 
@@ -108,8 +114,12 @@ async def acs_events(request: Request) -> JSONResponse:
 async def acs_media(socket: WebSocket, call_id: str, token: str) -> None:
     """The call's media, refused in the handshake unless ACS proves who it is."""
     edge: AcsEdge | None = getattr(socket.app.state, "acs", None)
-    if edge is None or not check_call_token(edge.settings.url_signing_key, call_id, token):
+    route = None if edge is None else _route(edge, call_id, socket.query_params.get(ROUTE_PARAM))
+    if edge is None or route is None:
         await socket.close(1008)  # before accept: the handshake gets 403
+        return
+    if not check_call_token(edge.settings.url_signing_key, call_id, token):
+        await socket.close(1008)
         return
     try:
         await edge.verifier.verify(socket.headers.get("authorization"))
@@ -118,7 +128,8 @@ async def acs_media(socket: WebSocket, call_id: str, token: str) -> None:
         await socket.close(1008)
         return
     try:
-        stream = await edge.link.attach(PhoneAttach(PROVIDER, call_id, token, SAMPLE_RATE))
+        attach = PhoneAttach(PROVIDER, call_id, token, SAMPLE_RATE)
+        stream = await edge.link.attach(attach, route)
     except SwitchboardError as exc:
         log.info("acs media socket refused", extra={"error": exc.message})
         await socket.close(1008)

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from switchboard.blobs import BlobStore
 from switchboard.config import Settings
 from switchboard_gateway import (
     acs_routes,
@@ -15,6 +16,7 @@ from switchboard_gateway import (
     calls_api,
     docs,
     health,
+    recordings_api,
     reports,
     softphone,
     twilio_routes,
@@ -53,12 +55,14 @@ def create_app(
     clock: Callable[[], float] = time.time,
     carriers: CarrierLink | None = None,
     webhooks: WebhookDispatcher | None = None,
+    recordings: BlobStore | None = None,
 ) -> FastAPI:
-    """The ASGI app; ``calls`` and ``phones`` are closed when the app shuts down.
+    """The ASGI app; ``calls``, ``phones`` and ``recordings`` are closed when it shuts down.
 
     Without ``phones`` the softphone page is served but its line refuses to connect.
     ``clock`` (seconds since the epoch) dates browser sessions and paces rate limits.
-    ``webhooks`` posts completion webhooks while the app runs.
+    ``webhooks`` posts completion webhooks while the app runs. ``recordings`` is where
+    call recordings are read (none: no call has a recording).
     """
 
     @asynccontextmanager
@@ -75,6 +79,8 @@ def create_app(
                 await phones.close()
             if carriers is not None:
                 await carriers.close()
+            if recordings is not None:
+                await recordings.close()
 
     app = FastAPI(
         title="Switchboard",
@@ -89,26 +95,26 @@ def create_app(
     app.state.settings = settings
     app.state.calls = calls
     app.state.api_keys = keys
+    app.state.recordings = recordings
     # One number's lines follow each other: a reconnecting browser is not refused.
     app.state.phones = HandoffExchange(phones) if phones is not None else None
     # The ACS endpoints are live when acs.url_signing_key is set (else they answer 404).
     app.state.acs = acs_routes.acs_edge(settings.acs, carriers) if carriers is not None else None
+    app.state.carrier_link = carriers
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(calls_api.router)
     app.include_router(call_control_api.router)
+    app.include_router(recordings_api.router)
     app.include_router(reports.router)
     app.include_router(docs.router)
     app.include_router(softphone.pages)
     app.include_router(softphone.sockets)
     # Twilio's webhooks and media sockets, when the dialer runs Twilio and is reachable.
-    if settings.dialer.telephony == "twilio" and phones is not None:
+    if settings.dialer.telephony == "twilio" and carriers is not None:
         from switchboard_gateway.twilio_link import TwilioSignatures
 
         app.state.twilio_signatures = TwilioSignatures(settings.dialer.twilio)
-        # Unwrapped: every call's media leg registers the same placeholder number, and
-        # must not wait for another call's leg as a reconnecting browser does.
-        app.state.carrier_dialer = phones
         app.include_router(twilio_routes.router)
     app.include_router(acs_routes.router)
     app.include_router(acs_routes.sockets)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from switchboard.call_control import CallWebhook, IdempotencyRecord
+from switchboard.call_events import CallEvent
 from switchboard.domain import Call, CallRequest, CallState
 from switchboard.errors import DeadlineExceeded
 
@@ -45,10 +46,18 @@ class CallBackend(Protocol):
         ...
 
     async def list_calls(
-        self, phone_number: str = "", limit: int = 100, states: Sequence[CallState] = ()
+        self,
+        phone_number: str = "",
+        limit: int = 100,
+        states: Sequence[CallState] = (),
+        offset: int = 0,
     ) -> tuple[list[Call], int]:
-        """Newest first, without transcripts, plus the total number of matches
-        (``states``: only calls in one of them)."""
+        """Newest first after skipping ``offset`` matches, without transcripts, plus the
+        total number of matches (``states``: only calls in one of them)."""
+        ...
+
+    async def call_events(self, call_id: str) -> list[CallEvent]:
+        """What happened to the call so far (states, messages, claim…), oldest first."""
         ...
 
     async def hang_up(self, call_id: str, reason: str) -> bool:

@@ -19,7 +19,7 @@ from switchboard_gateway.params import (
     states_of,
 )
 from switchboard_gateway.placing import IDEMPOTENCY_HEADER, REPLAYED_HEADER, place
-from switchboard_gateway.problems import error_responses
+from switchboard_gateway.problems import ApiError, error_responses
 from switchboard_gateway.request_model import CallInitiate
 from switchboard_gateway.views import CallView, call_view
 
@@ -64,6 +64,18 @@ async def place_call(
     """Dials ``phone_number``, or resumes its open call when the same request comes back
     inside the callback window. Returns once dialling has started. With
     ``callback_url``, the call's report is posted there, signed, once it ended."""
+    served = request.app.state.settings.speech.languages
+    unserved = body.unserved_langs(served)
+    if unserved:
+        raise ApiError(
+            422,
+            f"lang: {', '.join(unserved)} cannot be served on this deployment; "
+            f"use one of {', '.join(served)}",
+            [
+                f"lang {lang} is not among speech.languages ({', '.join(served)})"
+                for lang in unserved
+            ],
+        )
     settings = request.app.state.settings.gateway
     placed = await place(calls, body, client, idempotency_key, settings.webhooks.allow_hosts)
     call = placed.call

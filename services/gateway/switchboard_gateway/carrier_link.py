@@ -1,8 +1,9 @@
 """What the gateway's carrier endpoints need from the dialer, in domain types.
 
-A carrier's media socket is bridged to the dialer as one ``Dialer.Phone`` stream
-that starts with ``attach`` (instead of a softphone's ``register``); callbacks go
-to ``Dialer.CarrierWebhook``. Production wires in
+A carrier's media socket (Twilio or ACS) is bridged to the dialer as one
+``Dialer.Phone`` stream that starts with ``attach`` (instead of a softphone's
+``register``); callbacks go to ``Dialer.CarrierWebhook`` with the carrier's body as
+received; a carrier's inbound-call webhook becomes ``Dialer.AnswerCall``. Production wires in
 :class:`~switchboard_gateway.carrier_grpc.GrpcCarrierLink`.
 """
 
@@ -15,7 +16,10 @@ from switchboard_gateway.phone_link import PhoneStream
 
 
 class CarrierLink(Protocol):
-    async def attach(self, attach: PhoneAttach) -> PhoneStream:
+    """``route``: the address of the dialer replica that runs the call, from a signed
+    route in the carrier's URL (checked by the caller); "" for ``services.dialer``."""
+
+    async def attach(self, attach: PhoneAttach, route: str = "") -> PhoneStream:
         """The call's media stream, attached once this returns.
 
         Raises ``NotFound`` (no such live call, or a wrong token), ``InvalidArgument``
@@ -23,8 +27,16 @@ class CarrierLink(Protocol):
         """
         ...
 
-    async def webhook(self, provider: str, kind: str, call_id: str, token: str, body: bytes) -> int:
+    async def webhook(
+        self, provider: str, kind: str, call_id: str, token: str, body: bytes, route: str = ""
+    ) -> int:
         """Hands a carrier delivery to the dialer; returns the events it acted on."""
+        ...
+
+    async def answer_call(
+        self, provider: str, from_number: str, to_number: str, provider_call_id: str
+    ) -> str:
+        """A carrier's inbound call, taken by the dialer; the call id it became."""
         ...
 
     async def close(self) -> None: ...

@@ -11,6 +11,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from switchboard.call_control import CallWebhook, IdempotencyRecord
 from switchboard.call_control_client import CallControlStore
+from switchboard.call_events import CallEvent
 from switchboard.channels import open_channel
 from switchboard.config import ServiceAddresses
 from switchboard.domain import Call, CallRequest, CallState
@@ -84,9 +85,16 @@ class GrpcCallBackend:
         return await self._store.get_call(call_id)
 
     async def list_calls(
-        self, phone_number: str = "", limit: int = 100, states: Sequence[CallState] = ()
+        self,
+        phone_number: str = "",
+        limit: int = 100,
+        states: Sequence[CallState] = (),
+        offset: int = 0,
     ) -> tuple[list[Call], int]:
-        return await self._store.list_calls(phone_number, limit, states)
+        return await self._store.list_calls(phone_number, limit, states, offset)
+
+    async def call_events(self, call_id: str) -> list[CallEvent]:
+        return await self._store.call_events(call_id)
 
     async def hang_up(self, call_id: str, reason: str) -> bool:
         return await self._dialer.hang_up(call_id, reason)

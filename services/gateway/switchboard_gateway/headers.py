@@ -11,9 +11,10 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# Pages are server-rendered HTML with the base template's inline styles and no script.
+# Pages are server-rendered HTML with the base template's inline styles and no script;
+# the report plays the call's recording from this origin.
 DEFAULT_CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; media-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 _ALWAYS = {

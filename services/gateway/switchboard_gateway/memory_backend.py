@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from switchboard.call_control import CallWebhook, IdempotencyRecord
+from switchboard.call_events import CallEvent
 from switchboard.domain import Call, CallRequest, CallState
 from switchboard.errors import NotFound
 from switchboard_gateway.backend import DEPENDENCIES, ServiceCheck
@@ -24,6 +25,7 @@ class InMemoryCallBackend:
         self.keys: dict[tuple[str, str], IdempotencyRecord] = {}
         self.webhooks: dict[str, CallWebhook] = {}
         self.transfers: list[tuple[str, str]] = []
+        self.events: dict[str, list[CallEvent]] = {}  # what tests say happened to a call
         self._clock = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
 
     def add(self, call: Call) -> Call:
@@ -62,7 +64,11 @@ class InMemoryCallBackend:
         return self.calls[call_id]
 
     async def list_calls(
-        self, phone_number: str = "", limit: int = 100, states: Sequence[CallState] = ()
+        self,
+        phone_number: str = "",
+        limit: int = 100,
+        states: Sequence[CallState] = (),
+        offset: int = 0,
     ) -> tuple[list[Call], int]:
         self._raise_if_failing()
         matches = [
@@ -72,7 +78,14 @@ class InMemoryCallBackend:
             and (not states or c.state in states)
         ]
         matches.sort(key=lambda c: c.created_at or datetime.min.replace(tzinfo=UTC), reverse=True)
-        return [c.model_copy(update={"messages": []}) for c in matches[:limit]], len(matches)
+        page = matches[offset : offset + limit]
+        return [c.model_copy(update={"messages": []}) for c in page], len(matches)
+
+    async def call_events(self, call_id: str) -> list[CallEvent]:
+        self._raise_if_failing()
+        if call_id not in self.calls:
+            raise NotFound(f"no call {call_id}")
+        return list(self.events.get(call_id, []))
 
     async def hang_up(self, call_id: str, reason: str) -> bool:
         """A call that is not over ends at once (a dialer does it a moment later)."""

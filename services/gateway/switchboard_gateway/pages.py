@@ -9,16 +9,21 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from switchboard_gateway.report_views import pretty_json
 
-def local_time(value: datetime | None, timezone: str = "") -> str:
-    """``2026-03-03 10:00 CET`` in the call's timezone (UTC when unknown); ``—`` for none."""
+
+def local_time(value: datetime | None, timezone: str = "", seconds: bool = False) -> str:
+    """``2026-03-03 10:00 CET`` in the call's timezone (UTC when unknown), with seconds
+    when asked; ``—`` for none."""
     if value is None:
         return "—"
     try:
         zone = zoneinfo.ZoneInfo(timezone) if timezone else zoneinfo.ZoneInfo("UTC")
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         zone = zoneinfo.ZoneInfo("UTC")
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    return value.astimezone(zone).strftime(
+        "%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z"
+    )
 
 
 def humanise(value: str) -> str:
@@ -37,6 +42,7 @@ def environment() -> Environment:
     )
     env.filters["local_time"] = local_time
     env.filters["humanise"] = humanise
+    env.filters["pretty_json"] = pretty_json
     return env
 
 

@@ -12,11 +12,21 @@ import re
 import zoneinfo
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from switchboard.claims import check_field_name
-from switchboard.domain import CallRequest, ClaimField, ClaimFieldType
+from switchboard.domain import CallRequest, ClaimField, ClaimFieldType, LangOption
 from switchboard.errors import InvalidArgument
+from switchboard.languages import canonical_lang
 from switchboard.phones import E164_EXAMPLE, parse_e164, timezone_for_number
 from switchboard_gateway import defaults
 
@@ -25,8 +35,6 @@ MIN_PROSODY_RATE = 0.75
 MAX_PROSODY_RATE = 1.25
 CLAIM_TYPES = tuple(t.value for t in ClaimFieldType)
 
-# BCP 47, the subset speech providers use: language, optional script, optional region.
-_LANG_RE = re.compile(r"^([a-z]{2,3})(?:-([a-z]{4}))?(?:-([a-z]{2}|[0-9]{3}))?$", re.IGNORECASE)
 _VOICE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:()-]{0,99}$")
 _LANG_HINT = (
     'must be a language tag such as "en-US", or an object like '
@@ -40,20 +48,6 @@ def e164(value: str) -> str:
         return parse_e164(value, what="")
     except InvalidArgument as exc:
         raise ValueError(exc.message.strip()) from exc
-
-
-def canonical_lang(value: str) -> str:
-    """``"EN-us"`` → ``"en-US"``; raises ValueError for anything that is not a tag."""
-    match = _LANG_RE.match(value.strip())
-    if match is None:
-        raise ValueError('must be a BCP 47 language tag such as "en-US"')
-    language, script, region = match.groups()
-    parts = [language.lower()]
-    if script:
-        parts.append(script.title())
-    if region:
-        parts.append(region.upper())
-    return "-".join(parts)
 
 
 def lone_surrogate_at(value: Any, where: str = "") -> str | None:
@@ -108,6 +102,13 @@ def lang_of_object(value: dict[str, Any]) -> str:
             raise ValueError(f"{where}.{sorted(set(entry) - _LANG_ENTRY_KEYS)[0]} is not known")
         if not isinstance(entry.get("voice", ""), str):
             raise ValueError(f"{where}.voice must be a string")
+        pronunciations = entry.get("pronunciations_en", [])
+        if not isinstance(pronunciations, list) or not all(
+            isinstance(p, str) for p in pronunciations
+        ):
+            raise ValueError(f"{where}.pronunciations_en must be a list of strings")
+        if not isinstance(entry.get("custom_voice_endpoint_id") or "", str):
+            raise ValueError(f"{where}.custom_voice_endpoint_id must be a string")
         try:
             codes.append(canonical_lang(entry["short_code"]))
         except ValueError as exc:
@@ -117,6 +118,19 @@ def lang_of_object(value: dict[str, Any]) -> str:
             f"default_short_code {default} is not among availables ({', '.join(codes)})"
         )
     return default
+
+
+def lang_options(value: dict[str, Any]) -> tuple[LangOption, ...]:
+    """The entries of a language object :func:`lang_of_object` accepted, kept for the call."""
+    return tuple(
+        LangOption(
+            short_code=canonical_lang(entry["short_code"]),
+            voice=entry.get("voice", ""),
+            pronunciations_en=tuple(entry.get("pronunciations_en", [])),
+            custom_voice_endpoint_id=entry.get("custom_voice_endpoint_id") or "",
+        )
+        for entry in value.get("availables", [])
+    )
 
 
 @functools.cache
@@ -235,6 +249,27 @@ class CallInitiate(BaseModel):
         examples=["https://hooks.example.com/switchboard/calls"],
     )
 
+    _langs: tuple[LangOption, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_availables(cls, data: Any, handler: ModelWrapValidatorHandler[CallInitiate]) -> Any:
+        """``lang.availables`` (voices, pronunciations, custom voice) stays with the call."""
+        model = handler(data)
+        if isinstance(data, dict) and isinstance(data.get("lang"), dict):
+            model._langs = lang_options(data["lang"])
+        return model
+
+    @property
+    def langs(self) -> tuple[LangOption, ...]:
+        return self._langs
+
+    def unserved_langs(self, served: list[str]) -> list[str]:
+        """The languages asked for (``lang`` and each of ``availables``) that the speech
+        providers do not serve."""
+        asked = [self.lang, *(o.short_code for o in self._langs)]
+        return [lang for lang in dict.fromkeys(asked) if lang not in served]
+
     @model_validator(mode="before")
     @classmethod
     def _voice_from_lang_object(cls, data: Any) -> Any:
@@ -328,4 +363,5 @@ class CallInitiate(BaseModel):
             prosody_rate=self.prosody_rate,
             timezone=self.timezone or timezone_for_number(self.phone_number),
             voice=self.voice,
+            langs=self._langs,
         )

@@ -1,34 +1,12 @@
-"""What the Twilio routes need from the dialer, and how they check Twilio's signatures.
-
-Production wires in :class:`~switchboard_gateway.phone_grpc.GrpcPhoneExchange`;
-tests may use a fake implementing :class:`CarrierDialer`.
-"""
+"""How the Twilio routes check Twilio's signatures (the dialer is reached through
+:class:`~switchboard_gateway.carrier_link.CarrierLink`, as for ACS)."""
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from switchboard.config import TwilioSettings
-from switchboard_gateway.phone_link import PhoneStream
 
 PROVIDER = "twilio"
 MEDIA_SAMPLE_RATE = 8000
-# Registered for every media stream: the Twilio provider ties it to its call by id.
-MEDIA_STREAM_NUMBER = "+10000000000"
-
-
-class CarrierDialer(Protocol):
-    """The dialer, as a carrier's webhooks and media sockets reach it."""
-
-    async def register(self, number: str, sample_rate: int) -> PhoneStream: ...
-
-    async def answer_call(
-        self, provider: str, from_number: str, to_number: str, provider_call_id: str
-    ) -> str: ...
-
-    async def carrier_status(
-        self, provider: str, call_id: str, provider_call_id: str, status: str, answered_by: str
-    ) -> bool: ...
 
 
 class TwilioSignatures:

@@ -23,7 +23,7 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from switchboard import g711
-from switchboard.carrier_tokens import check_call_token
+from switchboard.carrier_tokens import ROUTE_PARAM, check_call_token, routed_address
 from switchboard.config import TwilioSettings
 from switchboard.errors import SwitchboardError
 from switchboard.media import AudioFrame, Dtmf
@@ -31,14 +31,15 @@ from switchboard.phone import (
     BotSentencePlayed,
     BotTurnDone,
     ClearAudio,
-    PhoneAnswer,
+    PhoneAttach,
     PhoneCallEnded,
     PhoneHangUp,
     PhoneTransferred,
 )
 from switchboard.tasks import run_until_first_ends
+from switchboard_gateway.carrier_link import CarrierLink
 from switchboard_gateway.phone_link import PhoneStream
-from switchboard_gateway.twilio_link import MEDIA_SAMPLE_RATE, MEDIA_STREAM_NUMBER, CarrierDialer
+from switchboard_gateway.twilio_link import MEDIA_SAMPLE_RATE, PROVIDER
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ class TwilioMediaBridge:
     def __init__(
         self,
         socket: WebSocket,
-        dialer: CarrierDialer,
+        dialer: CarrierLink,
         call_id: str,
         settings: TwilioSettings,
         chunk_frames: int = UPLINK_CHUNK_FRAMES,
@@ -116,6 +117,8 @@ class TwilioMediaBridge:
         self._socket = socket
         self._dialer = dialer
         self._call_id = call_id
+        self._token = ""  # the call's media token, from ``start``
+        self._route = ""  # the dialer replica running the call, from ``start``
         self._settings = settings
         self._outbox = TwilioOutbox()
         self._stream_sid = ""
@@ -131,8 +134,8 @@ class TwilioMediaBridge:
         try:
             if not await self._wait_start():
                 return
-            stream = await self._dialer.register(MEDIA_STREAM_NUMBER, MEDIA_SAMPLE_RATE)
-            await stream.send(PhoneAnswer(call_id=self._call_id))
+            attach = PhoneAttach(PROVIDER, self._call_id, self._token, MEDIA_SAMPLE_RATE)
+            stream = await self._dialer.attach(attach, self._route)
             await run_until_first_ends(
                 "twilio-media",
                 {
@@ -184,8 +187,12 @@ class TwilioMediaBridge:
         start = data.get("start") or {}
         params = start.get("customParameters") or {}
         token = str(params.get("token", ""))
-        if params.get("call_id") != self._call_id or not check_call_token(
-            self._settings.auth_token, self._call_id, token
+        secret = self._settings.auth_token
+        route = routed_address(secret, self._call_id, str(params.get(ROUTE_PARAM, "")))
+        if (
+            params.get("call_id") != self._call_id
+            or not check_call_token(secret, self._call_id, token)
+            or route is None
         ):
             log.warning("twilio media stream refused: bad call token")
             await self._socket.close(CLOSE_POLICY, "bad token")
@@ -193,7 +200,7 @@ class TwilioMediaBridge:
         self._stream_sid = str(data.get("streamSid") or start.get("streamSid") or "")
         sid = json.dumps(self._stream_sid)
         self._media_head = f'{{"event": "media", "streamSid": {sid}, "media": {{"payload": "'
-
+        self._token, self._route = token, route
         return True
 
     async def _from_twilio(self, stream: PhoneStream) -> None:

@@ -4,7 +4,8 @@ Streams socket (``/twilio/*``), authenticated by ``X-Twilio-Signature``, not API
 Every request is checked before anything happens: a missing or wrong signature is
 403 and nothing reaches the dialer. Status callbacks also carry the call's token
 (:mod:`switchboard.carrier_tokens`), so a signed callback for one call cannot be
-pointed at another; a replayed one reaches the dialer, which ignores it.
+pointed at another; a checked one goes to ``Dialer.CarrierWebhook`` (kind ``status``)
+with Twilio's form body, and a replayed one changes nothing there.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import Response
 
-from switchboard.carrier_tokens import check_call_token
+from switchboard.carrier_tokens import ROUTE_PARAM, check_call_token, routed_address
 from switchboard.config import Settings
-from switchboard.errors import SwitchboardError
+from switchboard.errors import NotFound, SwitchboardError
 from switchboard.twilio_urls import (
     MEDIA_PATH,
     STATUS_PATH,
@@ -26,7 +27,8 @@ from switchboard.twilio_urls import (
     reject_twiml,
     stream_twiml,
 )
-from switchboard_gateway.twilio_link import PROVIDER, CarrierDialer, TwilioSignatures
+from switchboard_gateway.carrier_link import CarrierLink
+from switchboard_gateway.twilio_link import PROVIDER, TwilioSignatures
 from switchboard_gateway.twilio_media import TwilioMediaBridge
 
 log = logging.getLogger(__name__)
@@ -41,13 +43,14 @@ def _signatures(request: Request | WebSocket) -> TwilioSignatures:
     return signatures
 
 
-def _dialer(request: Request | WebSocket) -> CarrierDialer:
-    dialer: CarrierDialer = request.app.state.carrier_dialer
-    return dialer
+def _dialer(request: Request | WebSocket) -> CarrierLink:
+    link: CarrierLink = request.app.state.carrier_link
+    return link
 
 
-async def _signed_form(request: Request) -> dict[str, str] | None:
-    """The POST parameters, or None when the signature does not match them."""
+async def _signed_form(request: Request) -> tuple[dict[str, str], bytes] | None:
+    """The POST parameters and the body they came in, or None when the signature does
+    not match them."""
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         return None
@@ -57,7 +60,7 @@ async def _signed_form(request: Request) -> dict[str, str] | None:
     if not signatures.valid(url, params, request.headers.get(SIGNATURE_HEADER)):
         log.warning("twilio request refused: bad signature", extra={"path": request.url.path})
         return None
-    return params
+    return params, body
 
 
 def _forbidden() -> Response:
@@ -71,9 +74,10 @@ def _twiml(body: str) -> Response:
 @router.post(VOICE_PATH)
 async def voice_webhook(request: Request) -> Response:
     """An inbound call: the dialer takes it, Twilio streams it to our media socket."""
-    params = await _signed_form(request)
-    if params is None:
+    signed = await _signed_form(request)
+    if signed is None:
         return _forbidden()
+    params, _ = signed
     settings: Settings = request.app.state.settings
     twilio = settings.dialer.twilio
     try:
@@ -89,26 +93,26 @@ async def voice_webhook(request: Request) -> Response:
 @router.post(STATUS_PATH)
 async def status_callback(request: Request) -> Response:
     """Call progress and answering-machine results for one of our calls."""
-    params = await _signed_form(request)
-    if params is None:
+    signed = await _signed_form(request)
+    if signed is None:
         return _forbidden()
+    _, body = signed
     settings: Settings = request.app.state.settings
     call_id = request.query_params.get("call_id", "")
     token = request.query_params.get("token", "")
-    if not check_call_token(settings.dialer.twilio.auth_token, call_id, token, "status"):
+    secret = settings.dialer.twilio.auth_token
+    route = routed_address(secret, call_id, request.query_params.get(ROUTE_PARAM, ""))
+    if not check_call_token(secret, call_id, token, "status") or route is None:
         return _forbidden()
     try:
-        applied = await _dialer(request).carrier_status(
-            PROVIDER,
-            call_id,
-            params.get("CallSid", ""),
-            params.get("CallStatus", ""),
-            params.get("AnsweredBy", ""),
-        )
+        accepted = await _dialer(request).webhook(PROVIDER, "status", call_id, token, body, route)
+    except NotFound:
+        # The call is over (or never was this dialer's): nothing to apply, nothing to retry.
+        accepted = 0
     except SwitchboardError as exc:
         log.warning("twilio status not delivered", extra={"call_id": call_id, "error": exc.message})
         return Response(status_code=503)
-    log.info("twilio status", extra={"call_id": call_id, "applied": applied})
+    log.info("twilio status", extra={"call_id": call_id, "applied": accepted})
     return Response(status_code=204)
 
 

@@ -14,8 +14,6 @@ carries the same ``X-Switchboard-Delivery`` id, so a receiver drops repeats by i
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -27,7 +25,8 @@ import httpx
 from switchboard import domain
 from switchboard.call_control import CallWebhook
 from switchboard.config import WebhookSettings
-from switchboard.errors import FailedPrecondition, NotFound, SwitchboardError
+from switchboard.errors import NotFound
+from switchboard.job_worker import JobFailed, JobWorker
 from switchboard.jobs import WEBHOOK, Job
 from switchboard_gateway import webhook_signing
 from switchboard_gateway.views import call_view
@@ -35,8 +34,6 @@ from switchboard_gateway.webhook_targets import TargetRefused, resolve
 
 log = logging.getLogger(__name__)
 
-STOP_TIMEOUT_SEC = 5.0
-RELEASE_TIMEOUT_SEC = 2.0
 USER_AGENT = "Switchboard-Webhooks/1"
 
 
@@ -56,7 +53,7 @@ class WebhookJobs(Protocol):
     async def close(self) -> None: ...
 
 
-class DeliveryFailed(Exception):
+class DeliveryFailed(JobFailed):
     """This attempt did not land; the message is stored with the job (no call data)."""
 
 
@@ -72,8 +69,10 @@ def webhook_body(call: domain.Call, delivery_id: str, public_url: str) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-class WebhookDispatcher:
+class WebhookDispatcher(JobWorker):
     """Claims webhook jobs one at a time and posts them."""
+
+    kind = WEBHOOK
 
     def __init__(
         self,
@@ -85,73 +84,25 @@ class WebhookDispatcher:
         clock: Callable[[], float] = time.time,
         http: httpx.AsyncClient | None = None,
     ) -> None:
+        super().__init__(store, worker_id, settings.lease_sec, settings.poll_sec)
         self._store = store
         self._secrets = {
             webhook_signing.client_id(k): webhook_signing.webhook_secret(k) for k in api_keys if k
         }
         self._settings = settings
-        self._worker_id = worker_id
         self._public_url = public_url
         self._clock = clock
         self._http = http or httpx.AsyncClient(follow_redirects=False, trust_env=False)
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self.run(), name="webhook-dispatcher")
 
     async def stop(self) -> None:
         """Ends the loop (a delivery in progress is handed back); closes HTTP and the store."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            done, _ = await asyncio.wait({task}, timeout=STOP_TIMEOUT_SEC)
-            if not done:
-                log.warning("webhook dispatcher did not stop in time")
+        await super().stop()
         await self._http.aclose()
         await self._store.close()
 
-    async def run(self) -> None:
-        while True:
-            if not await self.run_next():
-                await asyncio.sleep(self._settings.poll_sec)
-
-    async def run_next(self) -> bool:
-        """Claims one delivery and makes it; False when there was none (or no store)."""
-        try:
-            job = await self._store.claim_job(self._worker_id, [WEBHOOK], self._settings.lease_sec)
-        except SwitchboardError as exc:
-            log.warning("no webhook job claimed", extra={"error": exc.message})
-            return False
-        if job is None:
-            return False
-        await self.process(job)
-        return True
-
-    async def process(self, job: Job) -> None:
-        fields = {"job_id": job.job_id, "call_id": job.call_id, "attempt": job.attempts}
-        try:
-            status = await self._deliver(job)
-        except asyncio.CancelledError:
-            with contextlib.suppress(SwitchboardError, TimeoutError):
-                async with asyncio.timeout(RELEASE_TIMEOUT_SEC):
-                    await self._store.fail_job(job.job_id, job.lease_token, "gateway stopped")
-            raise
-        except (DeliveryFailed, SwitchboardError) as exc:
-            reason = exc.message if isinstance(exc, SwitchboardError) else str(exc)
-            log.warning("webhook not delivered", extra={**fields, "error": reason})
-            with contextlib.suppress(SwitchboardError):
-                await self._store.fail_job(job.job_id, job.lease_token, reason)
-            return
-        try:
-            await self._store.complete_job(job.job_id, job.lease_token)
-        except FailedPrecondition:
-            log.info("webhook job lease lost before completion", extra=fields)
-            return
-        except SwitchboardError as exc:
-            log.warning("webhook job not completed", extra={**fields, "error": exc.message})
-            return
-        log.info("webhook delivered", extra={**fields, "status": status})
+    async def work(self, job: Job) -> None:
+        status = await self._deliver(job)
+        log.info("webhook answered", extra={"job_id": job.job_id, "status": status})
 
     async def _deliver(self, job: Job) -> int:
         """Posts the job's call once; its HTTP status, or DeliveryFailed."""

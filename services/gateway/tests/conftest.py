@@ -32,7 +32,12 @@ AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings.model_validate({"gateway": {"api_keys": [API_KEY, "second-key"]}})
+    return Settings.model_validate(
+        {
+            "gateway": {"api_keys": [API_KEY, "second-key"]},
+            "speech": {"languages": ["en-US", "fr-FR", "zh-Hans-CN"]},
+        }
+    )
 
 
 @pytest.fixture

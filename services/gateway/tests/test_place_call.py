@@ -107,6 +107,53 @@ def test_the_reference_lang_object_is_accepted_and_its_voice_used(
     assert backend.placed[0].voice == "fr-FR-VivienneMultilingualNeural"
 
 
+def test_the_reference_lang_availables_are_kept_on_the_call(
+    client: TestClient, backend: InMemoryCallBackend, payload: dict[str, Any]
+) -> None:
+    payload["lang"] = {
+        "default_short_code": "en-US",
+        "availables": [
+            {"short_code": "en-US", "voice": "en-US-AvaNeural", "pronunciations_en": ["English"]},
+            {
+                "short_code": "fr-fr",
+                "voice": "fr-FR-DeniseNeural",
+                "pronunciations_en": ["French", "FR"],
+                "custom_voice_endpoint_id": "endpoint-1",
+            },
+        ],
+    }
+    assert client.post("/call", json=payload).status_code == 201
+    placed = backend.placed[0]
+    assert [o.short_code for o in placed.langs] == ["en-US", "fr-FR"]
+    assert placed.langs[1].pronunciations_en == ("French", "FR")
+    assert placed.langs[1].custom_voice_endpoint_id == "endpoint-1"
+    assert (placed.voice_for("fr-FR"), placed.voice_for("en-US")) == (
+        "fr-FR-DeniseNeural",
+        "en-US-AvaNeural",
+    )
+
+
+@pytest.mark.parametrize(
+    "lang",
+    [
+        "de-DE",
+        {"default_short_code": "de-DE"},
+        {
+            "default_short_code": "en-US",
+            "availables": [{"short_code": "en-US"}, {"short_code": "ja-JP"}],
+        },
+    ],
+)
+def test_a_language_the_speech_providers_do_not_serve_is_refused_with_the_served_list(
+    client: TestClient, backend: InMemoryCallBackend, payload: dict[str, Any], lang: object
+) -> None:
+    payload["lang"] = lang
+    error = assert_rejected(
+        client.post("/call", json=payload), 422, backend, "cannot be served on this deployment"
+    )
+    assert "use one of en-US, fr-FR, zh-Hans-CN" in error["message"]
+
+
 def test_a_lang_code_is_put_in_canonical_case(
     client: TestClient, backend: InMemoryCallBackend, payload: dict[str, Any]
 ) -> None:

@@ -18,7 +18,7 @@ from switchboard import g711
 from switchboard.carrier_tokens import call_token
 from switchboard.config import Settings
 from switchboard.media import AudioFrame, Dtmf
-from switchboard.phone import ClearAudio, PhoneAnswer, PhoneCallEnded, PhoneDownlink, PhoneHangUp
+from switchboard.phone import ClearAudio, PhoneAttach, PhoneCallEnded, PhoneDownlink, PhoneHangUp
 from switchboard.twilio_urls import media_url
 from switchboard_gateway.app import create_app
 from switchboard_gateway.memory_backend import InMemoryCallBackend
@@ -66,14 +66,15 @@ class MediaDialer:
     def __init__(self, downlink: list[PhoneDownlink]) -> None:
         self.stream = RecordingStream(downlink)
 
-    async def register(self, number: str, sample_rate: int) -> RecordingStream:
+    async def attach(self, attach: PhoneAttach, route: str = "") -> RecordingStream:
+        assert attach.call_id == CALL and attach.sample_rate == 8000
         return self.stream
+
+    async def webhook(self, *args: Any) -> int:
+        raise AssertionError("no webhook expected")
 
     async def answer_call(self, *args: str) -> str:
         raise AssertionError("no inbound call expected")
-
-    async def carrier_status(self, *args: str) -> bool:
-        raise AssertionError("no status expected")
 
     async def close(self) -> None:
         pass
@@ -95,7 +96,7 @@ def run_stream(
 ) -> list[Any]:
     """Opens the call's media socket as Twilio does, sends ``messages`` then ``stop``;
     returns what Twilio received."""
-    app = create_app(settings, InMemoryCallBackend(), dialer)  # type: ignore[arg-type]
+    app = create_app(settings, InMemoryCallBackend(), carriers=dialer)  # type: ignore[arg-type]
     url = media_url(PUBLIC, CALL)
     headers = {"X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(url, {})}
     received: list[Any] = []
@@ -133,7 +134,6 @@ def test_caller_audio_reaches_the_dialer_a_chunk_at_a_time_in_order(settings: Se
     run_stream(settings, dialer, messages)
 
     sent = dialer.stream.sent
-    assert isinstance(sent[0], PhoneAnswer) and sent[0].call_id == CALL
     assert isinstance(sent[-1], PhoneHangUp)
     audio = [e for e in sent if isinstance(e, AudioFrame)]
     pcm_size = ULAW_FRAME * 2

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 from twilio.request_validator import RequestValidator
 
-from switchboard.carrier_tokens import call_token
+from switchboard.carrier_tokens import call_token, route_value
 from switchboard.config import Settings, TwilioSettings
+from switchboard.phone import PhoneAttach
 from switchboard_gateway.app import create_app
 from switchboard_gateway.memory_backend import InMemoryCallBackend
 from switchboard_gateway.phone_link import PhoneStream
@@ -22,13 +23,14 @@ PUBLIC = "https://voice.example.com"
 
 
 class RecordingDialer:
-    """The dialer as the Twilio routes reach it, recording each call."""
+    """The dialer as the Twilio routes reach it (a CarrierLink), recording each call."""
 
     def __init__(self) -> None:
         self.answered: list[tuple[str, ...]] = []
         self.statuses: list[tuple[str, ...]] = []
+        self.routes: list[str] = []
 
-    async def register(self, number: str, sample_rate: int = 16000) -> PhoneStream:
+    async def attach(self, attach: PhoneAttach, route: str = "") -> PhoneStream:
         raise AssertionError("no media stream expected")
 
     async def answer_call(
@@ -37,14 +39,14 @@ class RecordingDialer:
         self.answered.append((provider, from_number, to_number, provider_call_id))
         return "call-7"
 
-    async def carrier_status(
-        self, provider: str, call_id: str, provider_call_id: str, status: str, answered_by: str
-    ) -> bool:
-        self.statuses.append((provider, call_id, provider_call_id, status, answered_by))
-        return True
-
-    def transcript(self, call_id: str) -> Any:
-        raise AssertionError("no transcript expected")
+    async def webhook(
+        self, provider: str, kind: str, call_id: str, token: str, body: bytes, route: str = ""
+    ) -> int:
+        form = dict(parse_qsl(body.decode()))
+        status = form.get("CallStatus", "")
+        self.statuses.append((provider, kind, call_id, token, form.get("CallSid", ""), status))
+        self.routes.append(route)
+        return 1
 
     async def close(self) -> None:
         pass
@@ -64,7 +66,7 @@ def twilio(dialer: RecordingDialer, monkeypatch: pytest.MonkeyPatch) -> Iterator
             "dialer": {"telephony": "twilio", "twilio": {"public_url": PUBLIC}},
         }
     )
-    app = create_app(settings, InMemoryCallBackend(), dialer)  # type: ignore[arg-type]
+    app = create_app(settings, InMemoryCallBackend(), carriers=dialer)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 
@@ -99,7 +101,25 @@ def test_a_signed_status_callback_reaches_the_dialer(
     path = status_path()
     reply = twilio.post(path, data=params, headers=signed(PUBLIC + path, params))
     assert reply.status_code == 204
-    assert dialer.statuses == [("twilio", "call-1", "CA1", "busy", "")]
+    token = call_token(TOKEN, "call-1", "status")
+    assert dialer.statuses == [("twilio", "status", "call-1", token, "CA1", "busy")]
+
+
+def test_a_status_callback_goes_to_the_dialer_its_signed_route_names(
+    twilio: TestClient, dialer: RecordingDialer
+) -> None:
+    params = {"CallSid": "CA1", "CallStatus": "completed"}
+    route = route_value(TOKEN, "call-1", "10.0.0.8:50051")
+    path = status_path() + f"&dialer={route}"
+    reply = twilio.post(path, data=params, headers=signed(PUBLIC + path, params))
+    assert reply.status_code == 204
+    assert dialer.routes == ["10.0.0.8:50051"]
+    # A route signed for another call, or made up, is refused: no channel to it is opened.
+    for forged in (route_value(TOKEN, "call-2", "10.0.0.8:50051"), "evil.example:443~00"):
+        path = status_path() + f"&dialer={forged}"
+        reply = twilio.post(path, data=params, headers=signed(PUBLIC + path, params))
+        assert reply.status_code == 403
+    assert dialer.routes == ["10.0.0.8:50051"]
 
 
 @pytest.mark.parametrize(
@@ -167,6 +187,6 @@ def test_an_unsigned_media_socket_is_refused_before_the_handshake(twilio: TestCl
 def test_without_the_twilio_provider_the_routes_do_not_exist(
     dialer: RecordingDialer,
 ) -> None:
-    app = create_app(Settings(), InMemoryCallBackend(), dialer)  # type: ignore[arg-type]
+    app = create_app(Settings(), InMemoryCallBackend(), carriers=dialer)
     with TestClient(app, raise_server_exceptions=False) as client:
         assert client.post("/twilio/voice", data={"CallSid": "CA1"}).status_code == 404

@@ -22,6 +22,9 @@ MIN_SPEECH_MS = 100
 MAX_UTTERANCE_MS = 30_000
 # Audio kept from before the first voiced frame, so onsets are not clipped.
 PREROLL_MS = 200
+# Silence after which an utterance may end early, when what was heard is a complete
+# answer to what the bot asked (see answer_complete.py); the full window otherwise.
+EARLY_SILENCE_MS = 240
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class EndpointParams:
     speculate_ms: int = SPECULATE_AFTER_MS
     min_speech_ms: int = MIN_SPEECH_MS
     max_utterance_ms: int = MAX_UTTERANCE_MS
+    early_silence_ms: int = EARLY_SILENCE_MS
 
     @classmethod
     def from_features(cls, features: Features) -> EndpointParams:
@@ -42,6 +46,7 @@ class EndpointParams:
             start_ms=features.vad_cutoff_timeout_ms,
             # Speculating after the window closed would be pointless.
             speculate_ms=min(SPECULATE_AFTER_MS, max(FRAME_MS, silence - FRAME_MS)),
+            early_silence_ms=min(EARLY_SILENCE_MS, silence),
         )
 
 
@@ -121,6 +126,19 @@ class Endpointer:
         if self._now_ms - self._onset_ms >= active.max_utterance_ms:
             actions.extend(self._close(True, forced=True))
         return actions
+
+    @property
+    def may_end_early(self) -> bool:
+        """The caller has been silent long enough for :meth:`end_early` to end the utterance."""
+        active = self._active
+        return active is not None and self._paused and self._silence_ms >= active.early_silence_ms
+
+    def end_early(self) -> list[Action]:
+        """Ends the utterance now, before its silence window closes (what was heard is a
+        complete answer); nothing unless :attr:`may_end_early`."""
+        if not self.may_end_early:
+            return []
+        return self._close(True, forced=False)
 
     def _close(self, speech: bool, forced: bool) -> list[Action]:
         self._active = None

@@ -10,7 +10,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from switchboard.config import SpeechSettings
+from switchboard.config import ConfigError, SpeechSettings
 from switchboard.providers import Seam, Vendor, create
 from switchboard_speech.stt.base import SpeechToText
 from switchboard_speech.tts.base import TextToSpeech
@@ -43,7 +43,7 @@ TTS = Seam(
     "speech.tts",
     TextToSpeech,
     {
-        "local": Vendor("switchboard_speech.tts.piper:PiperTTS", extra=_LOCAL),
+        "local": Vendor("switchboard_speech.tts.local:LocalTTS", extra=_LOCAL),
         "azure": Vendor("switchboard_speech.tts.azure:AzureTTS", extra=_AZURE),
         "instant": Vendor("switchboard_speech.tts.instant:InstantTTS"),
     },
@@ -79,9 +79,30 @@ class SpeechEngines:
 
 
 def build_engines(settings: SpeechSettings) -> SpeechEngines:
-    """Loads the configured providers (blocking: model files are read here)."""
-    return SpeechEngines(
+    """Loads the configured providers (blocking: model files are read here), and checks
+    that they serve every language of ``speech.languages``."""
+    engines = SpeechEngines(
         vad=create(VAD, settings.vad),
         stt=create(STT, settings.stt),
         tts=create(TTS, settings.tts),
     )
+    check_languages(engines, settings.languages)
+    return engines
+
+
+def check_languages(engines: SpeechEngines, languages: list[str]) -> None:
+    """A ConfigError naming each language of ``speech.languages`` a provider cannot serve:
+    the gateway and the brain trust that list, so it must hold before a call comes."""
+    missing = [
+        f"{lang} (speech.{seam}: {engine.name})"
+        for lang in languages
+        for seam, engine in (("stt", engines.stt), ("tts", engines.tts))
+        if not engine.supports_lang(lang)
+    ]
+    if missing:
+        engines.close()
+        raise ConfigError(
+            f"speech.languages lists what the providers cannot serve: {', '.join(missing)}; "
+            "remove it, or choose providers that serve it (other languages than English "
+            "need the multilingual whisper packages of requirements-speech.txt locally)"
+        )

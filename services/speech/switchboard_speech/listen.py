@@ -4,6 +4,11 @@ VAD decisions run on the event loop (microseconds per frame); decoding runs in
 the recogniser's worker threads. ``speech_ended`` is sent the moment the silence
 window closes, and the final transcript right after it: usually at once, because
 the recogniser started decoding when the caller fell silent.
+
+When the dialer says what the bot just asked for (:class:`ExpectedAnswer`), an
+utterance may end sooner: after ``EARLY_SILENCE_MS`` of silence, if the
+speculative transcript is already a complete answer of that type
+(:func:`is_complete_answer`). Otherwise the full window applies.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Awaitable, Callable
 
 from switchboard import telemetry
 from switchboard.config import Features
+from switchboard.media import ExpectedAnswer
 from switchboard.speech import (
     ListenConfig,
     ListenResponse,
@@ -25,6 +31,7 @@ from switchboard.speech import (
 )
 from switchboard.tasks import cancel_and_wait
 from switchboard.telemetry_metrics import STT_COMPLETE_LATENCY, provider_ttfb
+from switchboard_speech.answer_complete import is_complete_answer
 from switchboard_speech.audio import FRAME_MS, check_frame
 from switchboard_speech.endpointing import PREROLL_MS, Action, Endpointer, EndpointParams, Kind
 from switchboard_speech.stt.base import Recognition, SpeechToText, Utterance
@@ -68,7 +75,10 @@ class ListenSession:
         self._finals: deque[asyncio.Task[None]] = deque()
         self._partials: set[asyncio.Task[None]] = set()
         self._count = 0
+        self._expected: ExpectedAnswer | None = None
+        self._judged: Recognition | None = None  # the last speculative text checked
         self.frames = 0
+        self.early_ends = 0
 
     @property
     def buffered_frames(self) -> int:
@@ -85,6 +95,10 @@ class ListenSession:
             return
         self._lang = lang or self._lang
 
+    def expect(self, answer: ExpectedAnswer) -> None:
+        """What the bot just asked for; in force until the next one."""
+        self._expected = answer if answer.type is not None else None
+
     async def on_frame(self, pcm: bytes, timestamp_ms: int = 0) -> None:
         check_frame(pcm, self.config.sample_rate)
         if self._base_ms is None:
@@ -100,6 +114,27 @@ class ListenSession:
         else:
             self._preroll.append(pcm)
         for action in actions:
+            await self._apply(action)
+        if self._expected is not None and not voiced:
+            await self._maybe_end_early()
+
+    async def _maybe_end_early(self) -> None:
+        """Ends the utterance if the caller paused after a complete answer."""
+        utterance, expected = self._utterance, self._expected
+        if utterance is None or expected is None or not self._endpointer.may_end_early:
+            return
+        heard = utterance.heard_so_far()
+        if heard is None or heard is self._judged:
+            return
+        self._judged = heard
+        if not is_complete_answer(heard.text, expected):
+            return
+        self.early_ends += 1
+        log.debug(
+            "utterance ended early: a complete answer",
+            extra={"call_id": self.config.call_id, "expected": str(expected.type)},
+        )
+        for action in self._endpointer.end_early():
             await self._apply(action)
 
     def _begin(self, action: Action) -> None:

@@ -18,7 +18,7 @@ import grpc
 from switchboard.errors import InvalidArgument
 from switchboard.features import FeatureFlags
 from switchboard.grpc_edge import grpc_errors
-from switchboard.media import FRAME_MS, AudioFrame, frame_bytes, frames_of
+from switchboard.media import FRAME_MS, AudioFrame, ExpectedAnswer, frame_bytes, frames_of
 from switchboard.speech import (
     MAX_FRAMES_PER_MESSAGE,
     CancelTurn,
@@ -144,11 +144,13 @@ class SpeechServicer(speech_pb2_grpc.SpeechServicer):
                             at_ms += FRAME_MS
                     case ListenSettings(lang=lang):
                         session.set_lang(lang)
+                    case ExpectedAnswer() as expected:
+                        session.expect(expected)
                     case _:
                         kind = request.WhichOneof("event")
                         raise InvalidArgument(
-                            "after `config` a ListenRequest must be `audio` or `settings`, "
-                            f"got {kind}"
+                            "after `config` a ListenRequest must be `audio`, `settings` or "
+                            f"`expecting`, got {kind}"
                         )
             await session.drain()
             await outbox.close()

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict, deque
+from dataclasses import replace
 
 from switchboard import telemetry
 from switchboard.errors import InvalidArgument, SwitchboardError
@@ -69,12 +70,34 @@ class SpeakSession:
                 f"sample_rate cannot change mid-stream ({self.config.sample_rate} → "
                 f"{config.sample_rate}); open a new Speak stream"
             )
+        lang = config.lang or self._voice.lang
+        # A new language without a voice named takes that language's default voice (on
+        # Azure the voice name carries its language): the old one would speak it wrong.
+        same_lang = lang == self._voice.lang
         voice = Voice(
-            config.voice or self._voice.name,
-            config.lang or self._voice.lang,
+            config.voice or (self._voice.name if same_lang else ""),
+            lang,
             check_rate(config.prosody_rate) if config.prosody_rate else self._voice.rate,
         )
-        self._voice = self._tts.resolve(voice)
+        try:
+            self._voice = self._tts.resolve(voice)
+        except InvalidArgument as exc:
+            if same_lang:
+                raise
+            # Mid-call, a language the voice cannot speak keeps the call in its current
+            # one (the brain tells the caller); failing the stream would end the call.
+            log.warning(
+                "language change ignored: the voice does not speak it",
+                extra={
+                    "call_id": self.config.call_id,
+                    "lang": lang,
+                    "kept": self._voice.lang,
+                    "error": exc.message,
+                },
+            )
+            self._voice = self._tts.resolve(
+                replace(voice, name=self._voice.name, lang=self._voice.lang)
+            )
 
     def add_text(self, item: SpeakText) -> None:
         check_text(item.text)

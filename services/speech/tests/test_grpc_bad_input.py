@@ -41,8 +41,8 @@ def speak_config(voice: str = "", rate: float = 1.0) -> Any:
         ([listen_config(), audio(b"\x00" * 321)], "odd length"),
         ([listen_config(), audio(b"\x00" * 640)], "320 bytes"),
         ([listen_config(), audio(silence_frame(16000), rate=16000)], "16000 Hz"),
-        ([listen_config(), listen_config()], "must be `audio` or `settings`"),
-        ([listen_config(), L()], "must be `audio` or `settings`"),
+        ([listen_config(), listen_config()], "must be `audio`, `settings` or `expecting`"),
+        ([listen_config(), L()], "must be `audio`, `settings` or `expecting`"),
         ([listen_config(), audio(b"not audio at all")], "a 20 ms PCM16 frame"),
     ],
 )

@@ -2,7 +2,7 @@
 
 A backend is given its settings section and opens (and migrates) into a
 :class:`~switchboard_store.repository.CallRepository`: ``sqlite`` (the embedded
-default) or ``postgres``; Cosmos DB will be a further vendor here.
+default), ``postgres`` or ``cosmos`` (Azure Cosmos DB for NoSQL).
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ BACKENDS = Seam(
     {
         "sqlite": Vendor("switchboard_store.sqlite_backend:SqliteBackend", section=""),
         "postgres": Vendor("switchboard_store.postgres_backend:PostgresBackend", section=""),
+        "cosmos": Vendor(
+            "switchboard_store.cosmos_backend:CosmosBackend", "requirements-azure.txt", section=""
+        ),
     },
 )
 

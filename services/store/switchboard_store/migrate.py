@@ -2,7 +2,8 @@
 
 Run before new store replicas start (the Helm chart's pre-install/pre-upgrade Job). On
 PostgreSQL a missing database is created first when the role may; on SQLite the file
-is created and migrated, as the store itself would at start.
+is created and migrated, as the store itself would at start; on Cosmos DB the database
+and containers are created and the pending layout versions applied.
 """
 
 from __future__ import annotations
@@ -29,10 +30,24 @@ async def migrate(settings: StoreSettings, upto: int | None = None) -> list[int]
 
     Raises OSError (unreachable), ValueError (bad settings) or :class:`MigrationError`.
     """
+    if settings.backend == "cosmos":
+        return await _migrate_cosmos(settings, upto)
     try:
         return await _migrate(settings, upto)
     except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise MigrationError(f"{type(exc).__name__}: {exc}") from exc
+
+
+async def _migrate_cosmos(settings: StoreSettings, upto: int | None) -> list[int]:
+    # Imported here: azure-cosmos is an optional extra (requirements-azure.txt).
+    from azure.cosmos import exceptions
+
+    from switchboard_store import cosmos_db
+
+    try:
+        return await cosmos_db.migrate(cosmos_db.CosmosOptions.from_settings(settings), upto)
+    except exceptions.CosmosHttpResponseError as exc:
+        raise MigrationError(f"Cosmos DB answered {exc.status_code}: {exc.reason}") from exc
 
 
 async def _migrate(settings: StoreSettings, upto: int | None) -> list[int]:

@@ -92,16 +92,18 @@ async def list_calls(
     phone_number: str,
     limit: int,
     states: Sequence[domain.CallState] = (),
+    offset: int = 0,
 ) -> tuple[list[domain.Call], int]:
     # An empty filter matches everything: '' for the number, NULL for the states.
     where = "WHERE ($1 = '' OR phone_number = $1) AND ($2::text[] IS NULL OR state = ANY($2))"
     wanted = [s.value for s in states] or None
     total = await conn.fetchval(f"SELECT COUNT(*) FROM calls {where}", phone_number, wanted)
     found = await conn.fetch(
-        f"SELECT * FROM calls {where} ORDER BY created_at DESC, row_id DESC LIMIT $3",
+        f"SELECT * FROM calls {where} ORDER BY created_at DESC, row_id DESC LIMIT $3 OFFSET $4",
         phone_number,
         wanted,
         limit,
+        offset,
     )
     return await assemble(conn, found), int(total)
 

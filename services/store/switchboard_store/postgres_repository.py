@@ -146,9 +146,11 @@ class PostgresCallRepository(StoredCallRepository):
         return await self._read_one(lambda conn: postgres_reads.load_whole_call(conn, call_id))
 
     async def _load_calls(
-        self, number: str, limit: int, states: Sequence[domain.CallState]
+        self, number: str, limit: int, states: Sequence[domain.CallState], offset: int
     ) -> tuple[list[domain.Call], int]:
-        return await self._read(lambda conn: postgres_reads.list_calls(conn, number, limit, states))
+        return await self._read(
+            lambda conn: postgres_reads.list_calls(conn, number, limit, states, offset)
+        )
 
     async def _load_open_call(
         self, number: str, since: datetime, wanted: str | None
@@ -184,9 +186,11 @@ class PostgresCallRepository(StoredCallRepository):
         )
 
     async def _store_claim(
-        self, call_id: str, updates: Sequence[tuple[str, str]]
+        self, call_id: str, updates: Sequence[tuple[str, str]], messages: Sequence[domain.Message]
     ) -> ClaimUpdateResult:
-        return await self._write(lambda tx: postgres_writes.update_claim(tx, call_id, updates))
+        return await self._write(
+            lambda tx: postgres_writes.update_claim(tx, call_id, updates, messages)
+        )
 
     async def _store_reminder(self, call_id: str, reminder: domain.Reminder) -> domain.Reminder:
         return await self._write(lambda tx: postgres_writes.upsert_reminder(tx, call_id, reminder))

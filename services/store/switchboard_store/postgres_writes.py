@@ -214,10 +214,15 @@ async def _insert_message(tx: Transaction, call_id: str, msg: domain.Message) ->
 
 
 async def update_claim(
-    tx: Transaction, call_id: str, updates: Sequence[tuple[str, str]]
+    tx: Transaction,
+    call_id: str,
+    updates: Sequence[tuple[str, str]],
+    messages: Sequence[domain.Message] = (),
 ) -> ClaimUpdateResult:
     row = await postgres_reads.call_row(tx.conn, call_id, for_update=True)
     applied = write_rules.claim_changes(row["initiate_json"], updates)
+    if messages:  # the words first, so a watcher hears them before the claim changes
+        await append_messages(tx, call_id, messages, None)
     result, writes = write_rules.merge_claim(
         await postgres_reads.claim_of(tx.conn, call_id), applied
     )

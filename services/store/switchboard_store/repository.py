@@ -81,9 +81,11 @@ class CallRepository(ABC):
         phone_number: str = "",
         limit: int = 100,
         states: Sequence[domain.CallState] = (),
+        offset: int = 0,
     ) -> tuple[list[domain.Call], int]:
-        """Newest first, without messages; also the total count matching the filter
-        (``states``: only calls in one of them; empty for every state)."""
+        """Newest first, without messages, skipping the ``offset`` newest matches; also
+        the total count matching the filter (``states``: only calls in one of them;
+        empty for every state)."""
 
     @abstractmethod
     async def find_open_call(
@@ -131,8 +133,13 @@ class CallRepository(ABC):
 
     @abstractmethod
     async def update_claim(
-        self, call_id: str, updates: Sequence[tuple[str, str]]
-    ) -> ClaimUpdateResult: ...
+        self,
+        call_id: str,
+        updates: Sequence[tuple[str, str]],
+        messages: Sequence[domain.Message] = (),
+    ) -> ClaimUpdateResult:
+        """Applies every update or none; ``messages`` (the words that gave the values)
+        are appended as :meth:`append_messages` does, in the same transaction."""
 
     @abstractmethod
     async def upsert_reminder(self, call_id: str, reminder: domain.Reminder) -> domain.Reminder: ...

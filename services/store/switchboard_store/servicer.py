@@ -11,9 +11,9 @@ from switchboard import call_control_wire, convert, domain
 from switchboard.call_control import CallWebhook
 from switchboard.grpc_edge import grpc_errors
 from switchboard.v1 import common_pb2, store_pb2, store_pb2_grpc
-from switchboard_store import wire
+from switchboard_store import validation, wire
 from switchboard_store.job_queue import JobQueue
-from switchboard_store.repository import CallRepository
+from switchboard_store.repository import EVENT_PAGE, CallRepository
 
 Context: TypeAlias = grpc.aio.ServicerContext
 
@@ -44,7 +44,9 @@ class StoreServicer(store_pb2_grpc.StoreServicer):
         self, request: store_pb2.ListCallsRequest, context: Context
     ) -> store_pb2.ListCallsResponse:
         states = [wire.call_state(s) for s in request.states]
-        calls, total = await self._repo.list_calls(request.phone_number, request.limit, states)
+        calls, total = await self._repo.list_calls(
+            request.phone_number, request.limit, states, request.offset
+        )
         return store_pb2.ListCallsResponse(
             calls=[convert.call_to_pb(c) for c in calls], total=total
         )
@@ -92,7 +94,9 @@ class StoreServicer(store_pb2_grpc.StoreServicer):
         self, request: store_pb2.UpdateClaimRequest, context: Context
     ) -> store_pb2.UpdateClaimResponse:
         result = await self._repo.update_claim(
-            request.call_id, [(u.field, u.value) for u in request.updates]
+            request.call_id,
+            [(u.field, u.value) for u in request.updates],
+            [wire.message(m, i) for i, m in enumerate(request.messages)],
         )
         return store_pb2.UpdateClaimResponse(
             claim=result.claim,
@@ -148,6 +152,14 @@ class StoreServicer(store_pb2_grpc.StoreServicer):
                 yield wire.event(event)
         finally:
             await events.aclose()
+
+    @grpc_errors
+    async def ListCallEvents(
+        self, request: store_pb2.ListCallEventsRequest, context: Context
+    ) -> store_pb2.ListCallEventsResponse:
+        limit = validation.event_limit(request.limit, EVENT_PAGE)
+        events = await self._repo.events_after(request.call_id, request.after_seq, limit)
+        return store_pb2.ListCallEventsResponse(events=[wire.event(e) for e in events])
 
     @grpc_errors
     async def ClaimJob(

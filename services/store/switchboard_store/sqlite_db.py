@@ -2,13 +2,16 @@
 
 Why threads this way: sqlite3 calls block, so they must run off the event loop. SQLite
 allows one writer at a time anyway, so all writes go to one dedicated thread that owns
-the only write connection: writes are serialised in order without a Python lock and
-never meet ``SQLITE_BUSY``. In WAL mode readers do not block the writer nor each other,
-so reads run on a small pool of threads, each with its own read-only connection, and a
-slow report page never delays a claim update.
+the only write connection (:class:`~switchboard_store.sqlite_writer.SqliteWriter`):
+writes are serialised in order without a Python lock, never meet ``SQLITE_BUSY``, and
+the writes queued while one commits are committed together (group commit). In WAL
+mode readers do not block the writer nor each other, so reads run on a small pool of
+threads, each with its own read-only connection, and a slow report page never delays
+a claim update.
 
-Durability: WAL with ``synchronous=FULL`` fsyncs the log on every commit, so a write
-whose coroutine returned survives a crash or power loss.
+Durability: WAL with ``synchronous=FULL`` fsyncs the log on every commit, and a write
+returns only after the commit that holds it, so a write whose coroutine returned
+survives a crash or power loss.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import TypeVar
 
 from switchboard.private_files import PRIVATE_DIR_MODE, make_private
 from switchboard_store.migration_files import packaged_migrations
+from switchboard_store.sqlite_writer import SqliteWriter
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +100,8 @@ class SqliteDatabase:
 
     def __init__(self, path: Path, readers: int = READER_THREADS) -> None:
         self.path = path
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
+        self.writer = SqliteWriter()
         self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="store-reader")
-        self._write_conn: sqlite3.Connection | None = None
         self._local = threading.local()
         self._read_conns: list[sqlite3.Connection] = []
         self._read_conns_lock = threading.Lock()
@@ -108,8 +111,7 @@ class SqliteDatabase:
         """Creates the file if needed, switches to WAL, migrates; returns the versions applied."""
         # Created 0700 when missing; an existing directory may be shared, so it is left.
         self.path.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-        loop = asyncio.get_running_loop()
-        applied = await loop.run_in_executor(self._writer, self._open_writer)
+        applied = await self.writer.alone(self._open_writer)
         # Calls hold personal data: the files are the owner's alone, even ones an
         # earlier run created under a laxer umask.
         make_private(*(self.path.with_name(self.path.name + s) for s in ("", "-wal", "-shm")))
@@ -121,38 +123,25 @@ class SqliteDatabase:
         if str(mode).lower() != "wal":
             conn.close()
             raise RuntimeError(f"SQLite refused WAL mode (got {mode!r}); is the disk local?")
-        self._write_conn = conn
+        self.writer.conn = conn
         return apply_migrations(conn)
 
     def write(self, work: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
-        """Runs ``work`` in one ``BEGIN IMMEDIATE`` transaction on the writer thread.
+        """Runs ``work`` in a ``BEGIN IMMEDIATE`` transaction on the writer thread (its own
+        savepoint; other writes may share the transaction and its commit); the future
+        settles once that transaction committed.
 
         Returns the future itself (not a coroutine) so the caller can attach a callback
         that runs even if the awaiting task is cancelled while the commit is under way.
         """
         self._check_open()
-        loop = asyncio.get_running_loop()
-        return loop.run_in_executor(self._writer, functools.partial(self._run_write, work))
+        return self.writer.transaction(work)
 
     async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Runs ``work`` on a reader thread inside one transaction: a consistent snapshot."""
         self._check_open()
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, functools.partial(self._run_read, work))
-
-    def _run_write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        conn = self._write_conn
-        if conn is None:
-            raise RuntimeError("the store database is not open")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            result = work(conn)
-        except BaseException:
-            if conn.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        return result
 
     def _run_read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -176,20 +165,21 @@ class SqliteDatabase:
         if self._closed:
             return
         self._closed = True
-        await asyncio.to_thread(self._shutdown)
+        await asyncio.to_thread(self._close_readers)
+        await self.writer.alone(self._close_writer)
+        await asyncio.to_thread(self.writer.stop)
 
-    def _shutdown(self) -> None:
+    def _close_readers(self) -> None:
         self._readers.shutdown(wait=True)
         with self._read_conns_lock:
             for conn in self._read_conns:
                 conn.close()
             self._read_conns.clear()
-        self._writer.submit(self._close_writer).result()
-        self._writer.shutdown(wait=True)
 
     def _close_writer(self) -> None:
-        if self._write_conn is not None:
+        conn = self.writer.conn
+        if conn is not None:
             # A checkpoint folds the WAL into the main file so a copied .db is complete.
-            self._write_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._write_conn.close()
-            self._write_conn = None
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.close()
+            self.writer.conn = None

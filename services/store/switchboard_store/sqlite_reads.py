@@ -84,6 +84,7 @@ def list_calls(
     phone_number: str,
     limit: int,
     states: Sequence[domain.CallState] = (),
+    offset: int = 0,
 ) -> tuple[list[domain.Call], int]:
     conditions, params = [], []
     if phone_number:
@@ -95,8 +96,8 @@ def list_calls(
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     total: int = conn.execute(f"SELECT COUNT(*) FROM calls {where}", params).fetchone()[0]
     found = conn.execute(
-        f"SELECT * FROM calls {where} ORDER BY created_at DESC, rowid DESC LIMIT ?",
-        [*params, limit],
+        f"SELECT * FROM calls {where} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
+        [*params, limit, offset],
     ).fetchall()
     return assemble(conn, found, with_messages=False), total
 

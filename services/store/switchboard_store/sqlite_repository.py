@@ -97,10 +97,10 @@ class SqliteCallRepository(StoredCallRepository):
         return await self._db.read(lambda conn: sqlite_reads.load_call(conn, call_id))
 
     async def _load_calls(
-        self, number: str, limit: int, states: Sequence[domain.CallState]
+        self, number: str, limit: int, states: Sequence[domain.CallState], offset: int
     ) -> tuple[list[domain.Call], int]:
         return await self._db.read(
-            lambda conn: sqlite_reads.list_calls(conn, number, limit, states)
+            lambda conn: sqlite_reads.list_calls(conn, number, limit, states, offset)
         )
 
     async def _load_open_call(
@@ -137,9 +137,11 @@ class SqliteCallRepository(StoredCallRepository):
         )
 
     async def _store_claim(
-        self, call_id: str, updates: Sequence[tuple[str, str]]
+        self, call_id: str, updates: Sequence[tuple[str, str]], messages: Sequence[domain.Message]
     ) -> ClaimUpdateResult:
-        return await self._write(lambda tx: sqlite_writes.update_claim(tx, call_id, updates))
+        return await self._write(
+            lambda tx: sqlite_writes.update_claim(tx, call_id, updates, messages)
+        )
 
     async def _store_reminder(self, call_id: str, reminder: domain.Reminder) -> domain.Reminder:
         return await self._write(lambda tx: sqlite_writes.upsert_reminder(tx, call_id, reminder))

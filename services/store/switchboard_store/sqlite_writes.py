@@ -182,10 +182,15 @@ def _insert_message(tx: Transaction, call_id: str, msg: domain.Message) -> domai
 
 
 def update_claim(
-    tx: Transaction, call_id: str, updates: Sequence[tuple[str, str]]
+    tx: Transaction,
+    call_id: str,
+    updates: Sequence[tuple[str, str]],
+    messages: Sequence[domain.Message] = (),
 ) -> ClaimUpdateResult:
     row = sqlite_reads.call_row(tx.conn, call_id)
     applied = write_rules.claim_changes(row["initiate_json"], updates)
+    if messages:  # the words first, so a watcher hears them before the claim changes
+        append_messages(tx, call_id, messages, None)
     result, writes = write_rules.merge_claim(sqlite_reads.claim_of(tx.conn, call_id), applied)
     for change in writes:
         tx.conn.execute(

@@ -59,7 +59,7 @@ class StoredCallRepository(CallRepository):
 
     @abstractmethod
     async def _load_calls(
-        self, number: str, limit: int, states: Sequence[domain.CallState]
+        self, number: str, limit: int, states: Sequence[domain.CallState], offset: int
     ) -> tuple[list[domain.Call], int]: ...
 
     @abstractmethod
@@ -98,7 +98,7 @@ class StoredCallRepository(CallRepository):
 
     @abstractmethod
     async def _store_claim(
-        self, call_id: str, updates: Sequence[tuple[str, str]]
+        self, call_id: str, updates: Sequence[tuple[str, str]], messages: Sequence[domain.Message]
     ) -> ClaimUpdateResult: ...
 
     @abstractmethod
@@ -147,10 +147,13 @@ class StoredCallRepository(CallRepository):
         phone_number: str = "",
         limit: int = 100,
         states: Sequence[domain.CallState] = (),
+        offset: int = 0,
     ) -> tuple[list[domain.Call], int]:
         number = parse_e164(phone_number) if phone_number.strip() else ""
         wanted = sorted(set(states))  # one order: the same filter is the same query
-        return await self._load_calls(number, validation.list_limit(limit), wanted)
+        return await self._load_calls(
+            number, validation.list_limit(limit), wanted, validation.list_offset(offset)
+        )
 
     async def find_open_call(
         self,
@@ -233,10 +236,14 @@ class StoredCallRepository(CallRepository):
         return await self._store_messages(cid, messages, policy_state)
 
     async def update_claim(
-        self, call_id: str, updates: Sequence[tuple[str, str]]
+        self,
+        call_id: str,
+        updates: Sequence[tuple[str, str]],
+        messages: Sequence[domain.Message] = (),
     ) -> ClaimUpdateResult:
         cid = validation.call_id(call_id)
-        result = await self._store_claim(cid, updates)
+        validation.messages(messages, None)
+        result = await self._store_claim(cid, updates, messages)
         log.info(
             "claim updated",
             extra={

@@ -135,6 +135,18 @@ def list_limit(value: int) -> int:
     return min(value or MAX_LIST_LIMIT, MAX_LIST_LIMIT)
 
 
+def list_offset(value: int) -> int:
+    if value < 0:
+        raise InvalidArgument("offset must be 0 or more (the number of newest matches to skip)")
+    return value
+
+
+def event_limit(value: int, most: int) -> int:
+    if value < 0:
+        raise InvalidArgument(f"limit must be between 1 and {most} (0 means {most})")
+    return min(value or most, most)
+
+
 def lease_sec(value: float, what: str = "lease_sec") -> float:
     if math.isnan(value) or not 0 < value <= MAX_LEASE_SEC:
         raise InvalidArgument(f"{what} must be above 0 and at most {MAX_LEASE_SEC:.0f}")

@@ -199,6 +199,29 @@ async def test_a_bad_claim_value_is_invalid_and_the_claim_unchanged(
     assert [(u.field, u.value) for u in reply.applied] == [("email", "Jane@example.com")]
 
 
+async def test_a_claim_update_carries_the_callers_words_and_a_bad_one_is_invalid(
+    store: Store, make_request: MakeRequest
+) -> None:
+    call = await store.client.create_call(make_request(), OUT)
+    words = domain.Message(persona=domain.Persona.HUMAN, content="a dent", turn_id="t1")
+    claim = await store.client.update_claim(call.call_id, {"description": "dent"}, [words])
+    assert claim == {"description": "dent"}
+
+    bad = common_pb2.Message(persona=99, content="x", turn_id="t2")  # type: ignore[arg-type]
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await store.stub.UpdateClaim(
+            store_pb2.UpdateClaimRequest(
+                call_id=call.call_id,
+                updates=[store_pb2.ClaimUpdate(field="description", value="scratch")],
+                messages=[bad],
+            )
+        )
+    assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    stored = await store.client.get_call(call.call_id)
+    assert [(m.turn_id, m.content) for m in stored.messages] == [("t1", "a dent")]
+    assert stored.claim == {"description": "dent"}
+
+
 async def test_a_reminder_with_an_impossible_due_date_is_invalid(
     store: Store, make_request: MakeRequest
 ) -> None:
@@ -276,6 +299,53 @@ async def test_a_watch_replays_then_streams_live_events(
         (call.call_id, 1, domain.CallState.CREATED),
         (call.call_id, 2, ClaimChange("description", "dent")),
     ]
+
+
+async def test_a_calls_events_are_listed_page_by_page_without_waiting(
+    store: Store, make_request: MakeRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("switchboard.store_client.EVENT_PAGE", 2)  # three pages of events
+    call = await store.client.create_call(make_request(), OUT)
+    await store.client.set_call_state(call.call_id, domain.CallState.DIALING)
+    await store.client.update_claim(call.call_id, {"description": "dent"})
+    await store.client.set_call_state(call.call_id, domain.CallState.IN_PROGRESS)
+    await store.client.set_call_state(call.call_id, domain.CallState.ENDED, "end_call")
+
+    events = await asyncio.wait_for(store.client.call_events(call.call_id), STEP_SEC)
+
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))  # none lost, none twice
+    assert [e.payload for e in events if not isinstance(e.payload, domain.Message)] == [
+        domain.CallState.CREATED,
+        domain.CallState.DIALING,
+        ClaimChange("description", "dent"),
+        domain.CallState.IN_PROGRESS,
+        domain.CallState.ENDED,
+    ]  # and the transcript's messages in between
+    assert [e.at for e in events] == sorted(e.at for e in events)
+
+
+async def test_listing_events_checks_the_call_and_the_limit(store: Store) -> None:
+    with pytest.raises(NotFound):
+        await store.client.call_events(UNKNOWN_ID)
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await store.stub.ListCallEvents(
+            store_pb2.ListCallEventsRequest(call_id=UNKNOWN_ID, limit=-1)
+        )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "limit" in (refused.value.details() or "")
+
+
+async def test_calls_are_paged_with_an_offset_over_grpc(
+    store: Store, make_request: MakeRequest, clock: VirtualClock
+) -> None:
+    ids = []
+    for _ in range(3):
+        ids.append((await store.client.create_call(make_request(), OUT)).call_id)
+        clock.advance(60)
+    older, total = await store.client.list_calls(limit=2, offset=2)
+    assert [c.call_id for c in older] == [ids[0]] and total == 3
+    with pytest.raises(InvalidArgument, match="offset"):
+        await store.client.list_calls(offset=-1)
 
 
 async def test_watching_an_unknown_call_is_not_found(store: Store) -> None:

@@ -120,6 +120,14 @@ seccompProfile:
 - name: {{ $name }}
   value: {{ $value | toString | quote }}
 {{- end }}
+{{- if eq .component "dialer" }}
+# Each pod leases its live calls under its own name: a container restarted in the same pod
+# ends the calls it held at once; a new pod has a new name, and their leases expire.
+- name: SWITCHBOARD__DIALER__REPLICA_ID
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+{{- end }}
 {{- range $values.secretEnv }}
 - name: {{ .name }}
   valueFrom:
@@ -127,6 +135,31 @@ seccompProfile:
       name: {{ .secretName }}
       key: {{ .key }}
 {{- end }}
+{{- $component := .component }}
+{{- $refs := .root.Values.backendSecrets }}
+{{- range $id, $use := include "switchboard.backendSecretUse" . | fromYaml }}
+{{- $ref := index $refs $id }}
+{{- if and $ref.name (has $component $use.components) }}
+- name: {{ $use.variable }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $ref.name }}
+      key: {{ $ref.key }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Which variable each backendSecrets entry becomes, and the services that read it. */}}
+{{- define "switchboard.backendSecretUse" -}}
+redisPassword: {variable: SWITCHBOARD__REDIS__PASSWORD, components: [store, brain]}
+postgresPassword: {variable: SWITCHBOARD__STORE__POSTGRES_PASSWORD, components: [store]}
+cosmosKey: {variable: SWITCHBOARD__STORE__COSMOS__KEY, components: [store]}
+recordingAccountKey: {variable: SWITCHBOARD__RECORDING__AZURE_ACCOUNT_KEY, components: [dialer, gateway]}
+{{- end -}}
+
+{{/* The store's database: config.store.backend, sqlite when unset. */}}
+{{- define "switchboard.storeBackend" -}}
+{{- (default (dict) .Values.config.store).backend | default "sqlite" -}}
 {{- end -}}
 
 

@@ -58,6 +58,45 @@ _RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         ),
     ),
 )
+# French callers (fr-FR): the same intents, matched after the English rules.
+_PERSONNE = (
+    r"(?:un |une |le |la |des )?(?:conseill[eè]re?|humain|personne|agent|"
+    r"op[ée]rat(?:eur|rice)|quelqu'un|responsable)"
+)
+_RULES_FR: tuple[tuple[Intent, re.Pattern[str]], ...] = (
+    (
+        Intent.HUMAN,
+        re.compile(
+            r"\b(?:parler|discuter|passer|transf[ée]rer|mettre en relation)(?: moi)?"
+            r" (?:à|a|avec)? ?" + _PERSONNE + r"\b|^\W*(?:un )?(?:conseiller|humain)\W*$"
+        ),
+    ),
+    (
+        Intent.GOODBYE,
+        re.compile(
+            r"\b(?:au revoir|c'est tout|bonne journ[ée]e|bonne soir[ée]e|[àa] bient[ôo]t)\b"
+        ),
+    ),
+    (
+        Intent.REPEAT,
+        re.compile(
+            r"\b(?:r[ée]p[ée]te[rz]?|vous pouvez r[ée]p[ée]ter|je n'ai pas (?:compris|entendu)|"
+            r"j'ai pas (?:compris|entendu))\b|^\W*(?:pardon|comment|quoi)\W*$"
+        ),
+    ),
+    (
+        Intent.DONT_KNOW,
+        re.compile(
+            r"\b(?:je (?:ne )?(?:sais|sait) pas|je (?:ne )?m'en souviens pas|aucune id[ée]e|"
+            r"je ne me souviens (?:pas|plus)|passons|je pr[ée]f[èe]re ne pas (?:le )?dire)\b"
+        ),
+    ),
+)
+_OUI_RE = re.compile(
+    r"^\W*(?:oui|ouais|ok|d'accord|bien s[ûu]r|exactement|tout [àa] fait|absolument|"
+    r"c'est [çc]a|volontiers|allez-y|allons-y)\b"
+)
+_NON_RE = re.compile(r"^\W*(?:non|pas vraiment|pas du tout)\b")
 _YES_RE = re.compile(
     r"^\W*(?:yes|yeah|yep|yup|sure|correct|right|that'?s right|exactly|absolutely|of course|"
     r"ok|okay|affirmative|indeed|uh huh)\b"
@@ -74,7 +113,7 @@ def _clean(text: str) -> str:
 def detect_intent(text: str) -> Intent | None:
     """The first control intent in ``text`` (human > goodbye > repeat > don't know)."""
     lowered = _clean(text)
-    for intent, pattern in _RULES:
+    for intent, pattern in (*_RULES, *_RULES_FR):
         if pattern.search(lowered):
             return intent
     return None
@@ -83,8 +122,8 @@ def detect_intent(text: str) -> Intent | None:
 def yes_no(text: str) -> bool | None:
     """True for a yes, False for a no, None when the answer is neither."""
     lowered = _clean(text)
-    if _NO_RE.search(lowered):
+    if _NO_RE.search(lowered) or _NON_RE.search(lowered):
         return False
-    if _YES_RE.search(lowered):
+    if _YES_RE.search(lowered) or _OUI_RE.search(lowered):
         return True
     return None

@@ -23,17 +23,17 @@ from zoneinfo import ZoneInfo
 
 from switchboard.config import Features
 from switchboard.domain import Call, ChunkHit, Reminder, ToolCall
+from switchboard.media import ExpectedAnswer
+from switchboard_brain import phrases
 
-STILL_THERE = "Are you still there?"
-TIME_UP = "I'm sorry, this call has reached its time limit. Thank you for calling, goodbye."
+# The English wording (phrase files), for the tests and docs that quote it.
+STILL_THERE = phrases.text("still_there", "en")
+TIME_UP = phrases.text("time_up", "en")
 # The dialer is shutting down (a rollout) and the call is still live at the end of
 # its drain time; what the caller said is kept, so a new call resumes it.
-DRAINED = (
-    "I'm sorry, I have to end this call now. What you told me is saved; "
-    "call back to continue. Goodbye."
-)
-# The end reasons a time-up may carry, each with its goodbye.
-TIME_UP_GOODBYES = {"max_duration": TIME_UP, "drained": DRAINED}
+DRAINED = phrases.text("drained", "en")
+# The end reasons a time-up may carry, each with its goodbye's phrase.
+TIME_UP_GOODBYES = {"max_duration": "time_up", "drained": "drained"}
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,8 @@ class CallerSaid:
 
 @dataclass(frozen=True)
 class KeysPressed:
+    """The caller typed ``digits`` on the keypad (one entry, without its closing ``#``)."""
+
     digits: str
 
 
@@ -114,6 +116,13 @@ class SendSms:
 
 
 @dataclass(frozen=True)
+class PressKeys:
+    """Press ``digits`` on the line once the turn was delivered (a menu's keys)."""
+
+    digits: str
+
+
+@dataclass(frozen=True)
 class ChangeSpeech:
     """Speak from now on in ``lang`` at ``prosody_rate`` (0.75 .. 1.25)."""
 
@@ -130,7 +139,7 @@ class TurnEnd:
     tool_calls: list[ToolCall] = field(default_factory=list)
 
 
-ReplyPart = Say | SendSms | ChangeSpeech | TurnEnd
+ReplyPart = Say | SendSms | PressKeys | ChangeSpeech | TurnEnd
 
 ClaimWriter = Callable[[str, str], Awaitable[str]]
 """``await update_claim(field, value)`` → the value as stored (normalised)."""
@@ -160,6 +169,10 @@ class TurnContext:
     set_language: LanguageWriter | None = None
     # Whether an SMS leaves the building (dialer.sms is a carrier) or is only recorded (log).
     sms_delivers: bool = False
+    # Whether the line can send touch tones (the dialer's telephony provider can).
+    sends_dtmf: bool = False
+    # The languages the speech providers serve (speech.languages); empty: any.
+    languages: tuple[str, ...] = ()
 
 
 class ConversationPolicy(ABC):
@@ -203,17 +216,23 @@ class ConversationPolicy(ABC):
     def goodbye(self, ctx: TurnContext) -> list[str]:
         """Closing sentences, spoken before the call ends."""
 
+    def expected_answer(self, ctx: TurnContext, policy_state: str) -> ExpectedAnswer | None:
+        """What the caller's next answer should be, once a turn left ``policy_state``
+        (the speech service may end a complete answer early); None when this policy
+        does not know, and then no expectation is sent."""
+        return None
+
     async def keys(self, ctx: TurnContext, digits: str) -> AgentReply:
         """Touch tones; by default read as if the caller had said the digits."""
         return await self.answer(ctx, digits)
 
     def time_up(self, ctx: TurnContext, reason: str = "max_duration") -> AgentReply:
-        """The goodbye when the call must end now (English for now, as the dialer said
-        it before), then the end of the call with ``reason``."""
-        return AgentReply([TIME_UP_GOODBYES.get(reason, TIME_UP)], [EndCall(reason)])
+        """The goodbye when the call must end now, then the end of the call with ``reason``."""
+        key = TIME_UP_GOODBYES.get(reason, "time_up")
+        return AgentReply([phrases.get(key, ctx.call.current_lang)], [EndCall(reason)])
 
     async def silence(self, ctx: TurnContext, count: int) -> AgentReply:
         """ "Are you still there?" (a filler), then goodbye after ``recognition_retry_max``."""
         if count < ctx.features.recognition_retry_max:
-            return AgentReply([STILL_THERE], filler=True)
+            return AgentReply([phrases.get("still_there", ctx.call.current_lang)], filler=True)
         return AgentReply(self.goodbye(ctx), [EndCall("caller_silent")])

@@ -23,6 +23,8 @@ from typing import ClassVar
 from switchboard.config import RagSettings
 from switchboard.domain import ClaimField, ClaimFieldType
 from switchboard.errors import InvalidArgument, SwitchboardError
+from switchboard.media import ExpectedAnswer
+from switchboard_brain import phrases as phrase_book
 from switchboard_brain.extract.corrections import is_correction
 from switchboard_brain.extract.intents import Intent, detect_intent, yes_no
 from switchboard_brain.policy import phrases
@@ -54,32 +56,44 @@ class FormPolicy(ConversationPolicy):
     async def greet(self, ctx: TurnContext, resumed: bool) -> AgentReply:
         state = FormState.load(ctx.call.policy_state)
         request = ctx.call.initiate
+        lang = ctx.call.current_lang
         state.resumed_leg = resumed
         state.confirming = resumed
         if resumed:
             # Caller ID is not authentication: ask before going on, read nothing back.
-            state.last_question = phrases.RESUME_QUESTION
-            return self._reply(state, phrases.welcome_back(request))
-        return self._continue(ctx, state, phrases.greeting(request))
+            state.last_question = phrase_book.get("resume_question", lang)
+            return self._reply(state, phrases.welcome_back(request, lang))
+        return self._continue(ctx, state, phrases.greeting(request, lang))
 
     async def answer(self, ctx: TurnContext, text: str) -> AgentReply:
+        return await self._answer(ctx, text)
+
+    async def keys(self, ctx: TurnContext, digits: str) -> AgentReply:
+        """Typed digits answer the field just asked for, and only it: a policy number
+        must not also land in an open phone number field."""
+        return await self._answer(ctx, digits, typed=True)
+
+    async def _answer(self, ctx: TurnContext, text: str, typed: bool = False) -> AgentReply:
         state = FormState.load(ctx.call.policy_state)
+        lang = ctx.call.current_lang
         intent = detect_intent(text)
         if intent is Intent.HUMAN:
             return self._transfer(ctx, state)
         if intent is Intent.REPEAT and not state.ended:
             current = self._asked_field(ctx, state)
-            last = state.last_question or (phrases.question(current) if current else "")
-            return self._reply(state, ["Of course.", last] if last else ["Of course."])
+            last = state.last_question or (phrases.question(current, lang) if current else "")
+            of_course = phrase_book.get("of_course", lang)
+            return self._reply(state, [of_course, last] if last else [of_course])
         if state.confirming:
             state.confirming = False
             if intent is Intent.GOODBYE or yes_no(text) is False:
-                return self._close(ctx, state, "caller_declined", ["All right."], recap=False)
+                lead = [phrase_book.get("all_right", lang)]
+                return self._close(ctx, state, "caller_declined", lead, recap=False)
             if yes_no(text):
-                return self._continue(ctx, state, ["Thank you."])
+                return self._continue(ctx, state, [phrase_book.get("thank_you", lang)])
             # Neither yes nor no: the caller went straight on; read it as an answer.
         if not state.ended and (answer := await self._from_knowledge(ctx, text)):
-            follow_up = state.last_question or phrases.ANYTHING_ELSE
+            follow_up = state.last_question or phrase_book.get("anything_else", lang)
             return self._reply(state, [*answer, follow_up])
         if state.wrap_up or state.ended:
             # Whatever comes after "anything else?" ends the call: the form has nothing
@@ -88,14 +102,14 @@ class FormPolicy(ConversationPolicy):
         current = self._asked_field(ctx, state)
         if intent is Intent.GOODBYE:
             if current is not None:  # "It was yesterday, that's all, bye": kept, then recapped
-                said = self._candidates(ctx, state, current, text)
+                said = self._candidates(ctx, state, current, text, typed)
                 if current.type is ClaimFieldType.TEXT:  # "bye" is no description
                     said = [c for c in said if c.field != current.name]
                 await self._store(ctx, state, said)
             return self._close(ctx, state, "caller_goodbye", [])
         if current is None:
             return self._wrap_up(ctx, state, [])
-        candidates = self._candidates(ctx, state, current, text)
+        candidates = self._candidates(ctx, state, current, text, typed)
         answered = any(c.field == current.name for c in candidates)
         if intent is Intent.DONT_KNOW and (
             not answered
@@ -105,9 +119,8 @@ class FormPolicy(ConversationPolicy):
             # "I don't know the date, but my e-mail is …": the rest is still kept.
             others = [c for c in candidates if c.field != current.name]
             kept = await self._store(ctx, state, others)
-            return self._continue(
-                ctx, state, ["No problem, let's skip that.", *self._confirmation(ctx, kept)]
-            )
+            skip = phrase_book.get("skip_field", lang)
+            return self._continue(ctx, state, [skip, *self._confirmation(ctx, kept)])
         stored = await self._store(ctx, state, candidates)
         if current.name in stored:
             state.retries.pop(current.name, None)
@@ -120,27 +133,36 @@ class FormPolicy(ConversationPolicy):
     def _confirmation(ctx: TurnContext, stored: dict[str, str]) -> list[str]:
         """One sentence confirming the values just stored, in the claim's order; none for none."""
         fields = [f for f in ctx.call.initiate.claim if f.name in stored]
-        return [phrases.confirmation([(f, stored[f.name]) for f in fields])] if fields else []
+        if not fields:
+            return []
+        return [phrases.confirmation([(f, stored[f.name]) for f in fields], ctx.call.current_lang)]
 
     @staticmethod
     def _candidates(
-        ctx: TurnContext, state: FormState, current: ClaimField, text: str
+        ctx: TurnContext, state: FormState, current: ClaimField, text: str, typed: bool = False
     ) -> list[Candidate]:
         """What the answer fills: the asked field, open fields whose type makes a value
-        unambiguous, and, when the caller corrects themselves, the fields just filled."""
+        unambiguous, and, when the caller corrects themselves, the fields just filled.
+        Typed digits fill the asked field only; a text field takes them as typed (a
+        policy number is no phone number, however it looks)."""
+        if typed and current.type is ClaimFieldType.TEXT:
+            return [Candidate(current.name, text, (0, len(text)))]
         claim = ctx.call.claim
         correcting = set(state.last_filled) if is_correction(text) else set()
         open_fields = [
             f
             for f in ctx.call.initiate.claim
-            if f.name not in claim or f.name == current.name or f.name in correcting
+            if f.name == current.name
+            or (not typed and (f.name not in claim or f.name in correcting))
         ]
         return find_candidates(
             text,
             asked=current,
             open_fields=open_fields,
             filled=claim,
-            reading=Reading(ctx.now, ctx.region, ctx.call.initiate.phone_number),
+            reading=Reading(
+                ctx.now, ctx.region, ctx.call.initiate.phone_number, ctx.call.current_lang
+            ),
         )
 
     @staticmethod
@@ -171,7 +193,16 @@ class FormPolicy(ConversationPolicy):
         return spoken_answer(text, hit) if hit else []
 
     def goodbye(self, ctx: TurnContext) -> list[str]:
-        return phrases.goodbye(ctx.call.initiate)
+        return phrases.goodbye(ctx.call.initiate, ctx.call.current_lang)
+
+    def expected_answer(self, ctx: TurnContext, policy_state: str) -> ExpectedAnswer:
+        """The type of the field the last question asked for; nothing in particular while
+        confirming a resumed call, after the recap, or once the call is ending."""
+        state = FormState.load(policy_state)
+        asked = None
+        if state.field and not (state.confirming or state.wrap_up or state.ended):
+            asked = ctx.call.initiate.field(state.field)
+        return ExpectedAnswer(asked.type if asked else None, ctx.region or "")
 
     @staticmethod
     def _asked_field(ctx: TurnContext, state: FormState) -> ClaimField | None:
@@ -196,29 +227,29 @@ class FormPolicy(ConversationPolicy):
         if upcoming is None:
             return self._wrap_up(ctx, state, lead)
         state.field = upcoming.name
-        state.last_question = phrases.question(upcoming)
-        return self._reply(state, [*lead, state.last_question])
+        asking = phrases.asking(upcoming, ctx.call.current_lang)
+        state.last_question = " ".join(asking)
+        return self._reply(state, [*lead, *asking])
 
     def _retry(self, ctx: TurnContext, state: FormState, current: ClaimField) -> AgentReply:
         failures = state.retries.get(current.name, 0) + 1
         state.retries[current.name] = failures
         if failures >= ctx.features.recognition_retry_max:
             state.skip(current.name)
-            return self._continue(ctx, state, ["I'm sorry, I still can't get it; let's move on."])
-        sentences = phrases.rephrase(current, failures)
+            give_up = phrase_book.get("give_up_field", ctx.call.current_lang)
+            return self._continue(ctx, state, [give_up])
+        sentences = phrases.rephrase(current, failures, ctx.call.current_lang)
         state.field = current.name
         state.last_question = " ".join(sentences[1:])
         return self._reply(state, sentences)
 
     def _transfer(self, ctx: TurnContext, state: FormState) -> AgentReply:
+        lang = ctx.call.current_lang
         if not ctx.call.initiate.agent_phone_number:
             # No human is configured for this line: say so and keep taking the message.
-            return self._continue(ctx, state, [phrases.NO_AGENT])
+            return self._continue(ctx, state, [phrase_book.get("no_agent", lang)])
         state.transfer_requested = True
-        sentences = [
-            "Of course, I'll connect you with a colleague now.",
-            "Please stay on the line.",
-        ]
+        sentences = [phrase_book.get("transfer", lang), phrase_book.get("stay_on_line", lang)]
         return self._reply(state, sentences, Transfer(ctx.call.initiate.agent_phone_number))
 
     def _wrap_up(self, ctx: TurnContext, state: FormState, lead: list[str]) -> AgentReply:
@@ -226,9 +257,10 @@ class FormPolicy(ConversationPolicy):
         (hanging up on the caller's last answer would cut off their "thank you, bye")."""
         state.field = None
         state.wrap_up = True
-        state.last_question = phrases.ANYTHING_ELSE
-        recap = phrases.recap(ctx.call.initiate, ctx.call.claim, not state.resumed_leg)
-        return self._reply(state, [*lead, *recap, phrases.ANYTHING_ELSE])
+        lang = ctx.call.current_lang
+        state.last_question = phrase_book.get("anything_else", lang)
+        recap = phrases.recap(ctx.call.initiate, ctx.call.claim, not state.resumed_leg, lang)
+        return self._reply(state, [*lead, *recap, state.last_question])
 
     def _close(
         self, ctx: TurnContext, state: FormState, reason: str, lead: list[str], recap: bool = True
@@ -236,6 +268,8 @@ class FormPolicy(ConversationPolicy):
         state.field = None
         state.ended = reason
         request = ctx.call.initiate
-        summary = phrases.recap(request, ctx.call.claim, not state.resumed_leg) if recap else []
-        sentences = [*lead, *summary, *phrases.goodbye(request)]
+        lang = ctx.call.current_lang
+        read_values = not state.resumed_leg
+        summary = phrases.recap(request, ctx.call.claim, read_values, lang) if recap else []
+        sentences = [*lead, *summary, *phrases.goodbye(request, lang)]
         return self._reply(state, sentences, EndCall(reason))

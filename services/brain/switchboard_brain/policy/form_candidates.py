@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from switchboard.domain import ClaimField, ClaimFieldType
+from switchboard.languages import primary
 from switchboard_brain.extract.corrections import attempts, last_attempt
 from switchboard_brain.extract.dates import (
     MONTHS,
@@ -39,6 +40,7 @@ from switchboard_brain.extract.dates import (
     parse_moment,
 )
 from switchboard_brain.extract.emails import find_emails
+from switchboard_brain.extract.french import english_forms
 from switchboard_brain.extract.numbers import ORDINAL_TENS, ORDINAL_UNITS, SCALES, TENS, UNITS
 from switchboard_brain.extract.phones import amend_phone, find_phones
 from switchboard_brain.extract.spans import Found, Span, mask
@@ -80,6 +82,7 @@ class Reading:
     now: datetime  # timezone-aware, in the callee's timezone
     region: str | None
     line_number: str | None = None  # E.164 of the callee's line: "this number"
+    lang: str = ""  # the call's current language; French is rewritten for the extractors
 
 
 def prefers_future(claim_field: ClaimField) -> bool:
@@ -219,6 +222,10 @@ def find_candidates(
     ``open_fields`` are the fields that may take a value now (those without one, plus
     the asked one and any the caller is correcting); ``filled`` the values stored so far.
     """
+    said_as = text
+    french = primary(reading.lang) == "fr"
+    if french:  # values are read from English forms; free text stays as said
+        text = english_forms(text)
     spans = attempts(text)
     found: dict[str, Candidate] = {}
     emails = _found_in_attempts(text, spans, find_emails)
@@ -252,6 +259,9 @@ def find_candidates(
         start, end = last_attempt(text)
         values_said = bool(found or typed_spans)
         answer = _free_text(text, (start, end), typed_spans) if values_said else text[start:end]
+        if french:
+            start, end = 0, len(said_as)
+            answer = said_as if answer or not values_said else ""
         if clean_text(answer):
             found[asked.name] = Candidate(asked.name, clean_text(answer), (start, end))
     order = {f.name: i for i, f in enumerate(open_fields)}

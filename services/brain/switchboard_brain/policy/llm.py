@@ -32,6 +32,7 @@ from switchboard.clock import Sleep
 from switchboard.config import LlmSettings
 from switchboard.domain import ToolCall
 from switchboard.tasks import cancel_and_wait
+from switchboard_brain import phrases as phrase_book
 from switchboard_brain.llm.base import (
     ChatMessage,
     ChatModel,
@@ -67,7 +68,7 @@ from switchboard_brain.policy.llm_prompt import Budget, conversation
 log = logging.getLogger(__name__)
 
 
-FILLERS = ("One moment, please.", "Still checking, one moment.")
+FILLERS = ("filler", "filler_again")  # phrase names: the first wait, then the next ones
 SORRY = "Sorry, could you say that again?"
 CANCEL_WAIT_SEC = 2.0
 _MAX_CONFIRMATIONS = 2
@@ -174,7 +175,7 @@ class LlmPolicy(ConversationPolicy):
         return reply
 
     def goodbye(self, ctx: TurnContext) -> list[str]:
-        return phrases.goodbye(ctx.call.initiate)
+        return phrases.goodbye(ctx.call.initiate, ctx.call.current_lang)
 
     # -- one caller turn ------------------------------------------------------------
 
@@ -262,7 +263,8 @@ class LlmPolicy(ConversationPolicy):
                 if isinstance(item, _Timer):
                     if item.kind == "soft":
                         if not attempt.spoke and item.generation == switches:
-                            yield Say(FILLERS[min(switches, len(FILLERS) - 1)], filler=True)
+                            filler = FILLERS[min(switches, len(FILLERS) - 1)]
+                            yield Say(phrase_book.get(filler, ctx.call.current_lang), filler=True)
                         continue
                     if item.generation != generation:
                         continue  # re-armed since

@@ -15,17 +15,20 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from switchboard.domain import CallRequest, ChunkHit, Reminder
+from switchboard.dtmf import MAX_DIGITS, is_dtmf
 from switchboard.errors import SwitchboardError
-from switchboard_brain import prompts
+from switchboard.languages import served_lang
+from switchboard_brain import phrases, prompts
 from switchboard_brain.llm.base import ModelToolCall, ToolSpec, arguments_of
 from switchboard_brain.llm.sentences import clean_sentence
 from switchboard_brain.policy.base import (
     Action,
     ChangeSpeech,
     EndCall,
+    PressKeys,
     ReplyPart,
     SendSms,
     Transfer,
@@ -75,6 +78,17 @@ class LangArgs(_Args):
     lang: str
 
 
+class KeysArgs(_Args):
+    digits: str
+
+    @field_validator("digits")
+    @classmethod
+    def _touch_tones(cls, digits: str) -> str:
+        if not is_dtmf(digits):
+            raise ValueError(f"must be 1 to {MAX_DIGITS} of 0-9, *, #, A-D")
+        return digits
+
+
 _ARGS: dict[str, type[_Args]] = {
     "updated_claim": ClaimArgs,
     "new_or_updated_reminder": ReminderArgs,
@@ -84,7 +98,10 @@ _ARGS: dict[str, type[_Args]] = {
     "send_sms": SmsArgs,
     "speech_speed": SpeedArgs,
     "speech_lang": LangArgs,
+    "send_dtmf": KeysArgs,
 }
+# Tools that say nothing to the customer (hanging up; pressing a menu's keys).
+_SILENT = frozenset({"end_call", "send_dtmf"})
 # Tools whose confirmation is spoken after they ran (in the new voice or speed).
 _CONFIRM_AFTER = frozenset({"speech_speed", "speech_lang"})
 _DEFAULT_CONFIRMATION = {
@@ -142,9 +159,18 @@ def _schema(request: CallRequest, name: str) -> dict[str, Any]:
         case "speech_lang":
             props = {"lang": _string("BCP 47 code, e.g. fr-FR")}
             required = ["lang"]
+        case "send_dtmf":
+            props = {
+                "digits": {
+                    "type": "string",
+                    "pattern": f"^[0-9*#A-D]{{1,{MAX_DIGITS}}}$",
+                    "description": "The keys, in order, e.g. 1 or 2#",
+                }
+            }
+            required = ["digits"]
         case _:
             props, required = {}, []
-    if name != "end_call":
+    if name not in _SILENT:
         props["customer_response"] = _string(
             prompts.tool_descriptions()["customer_response"].render(request=request)
         )
@@ -270,14 +296,31 @@ async def run(ctx: TurnContext, outcome: ToolOutcome, args: _Args, rate: float) 
             outcome.parts.append(ChangeSpeech(ctx.call.current_lang, rate))
             outcome.result = f"Speech speed set to {rate}."
         case LangArgs(lang=lang):
+            served = served_lang(lang, ctx.languages) if _LANG_RE.match(lang) else None
+            current = ctx.call.current_lang
             if not _LANG_RE.match(lang):
                 outcome.after = ""
                 outcome.result = f"Error: {lang!r} is not a BCP 47 language code like fr-FR."
+            elif served is None:
+                # The call goes on as it was: the caller hears why, in their language.
+                outcome.after = phrases.get("lang_unavailable", current)
+                outcome.result = (
+                    f"Error: this line cannot speak {lang}; it speaks "
+                    f"{', '.join(ctx.languages)}. Go on in {current}."
+                )
             else:
                 if ctx.set_language is not None:
-                    await ctx.set_language(lang)
-                outcome.parts.append(ChangeSpeech(lang, rate))
-                outcome.result = f"Language set to {lang}; speak {lang} from now on."
+                    await ctx.set_language(served)
+                outcome.parts.append(ChangeSpeech(served, rate))
+                outcome.result = f"Language set to {served}; speak {served} from now on."
+        case KeysArgs() if not ctx.sends_dtmf:
+            outcome.result = (
+                "Error: this phone line cannot send touch tones. Say the choice out loud "
+                "instead, if the menu accepts speech."
+            )
+        case KeysArgs(digits=digits):
+            outcome.parts.append(PressKeys(digits))
+            outcome.result = f"The keys {digits} are pressed once your sentence is said."
         case _ if outcome.call.name == "talk_to_human" and not request.agent_phone_number:
             outcome.result = (
                 "Error: no colleague can take calls on this line. Say so, and offer to take "

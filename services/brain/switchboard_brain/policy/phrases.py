@@ -1,4 +1,10 @@
-"""The form policy's wording: greetings, questions, confirmations, recap, goodbye."""
+"""The form policy's wording: greetings, questions, confirmations, recap, goodbye.
+
+The fixed words come from the phrase files (:mod:`switchboard_brain.phrases`), in the
+call's current language. The rules that turn a field description into a question said
+to the caller ("the customer's e-mail" → "your e-mail") are English grammar: in another
+language the description is used as the operator wrote it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from switchboard.domain import CallRequest, ClaimField, ClaimFieldType
+from switchboard_brain import phrases
 from switchboard_brain.extract.dates import speak_datetime
+from switchboard_brain.extract.french import speak_datetime_fr, speak_phone_fr
 from switchboard_brain.extract.phones import speak_phone
 
 # A task starting with one of these is a description ("The customer …"), not a verb
@@ -24,19 +32,8 @@ _DETERMINED = frozenset(
     "whom whose which why how whether if roughly approximately".split()
 )
 _NOTED_MIN_WORDS = 2  # "I've noted what happened", but not "I've noted what"
-_REPHRASE = {
-    ClaimFieldType.DATETIME: "You can say a date like 'last Monday' or 'the 3rd of March', "
-    "and a time if you know it.",
-    ClaimFieldType.EMAIL: "You can spell it, for example 'john dot smith at example dot com'.",
-    ClaimFieldType.PHONE_NUMBER: "Please say the number digit by digit.",
-    ClaimFieldType.TEXT: "A few words are enough.",
-}
-ANYTHING_ELSE = "Is there anything else I can do for you?"
-NO_AGENT = (
-    "I'm sorry, no colleague can take the call on this line right now; "
-    "I'll take a message so that someone calls you back."
-)
-_SORRY = ("Sorry, I didn't quite get that.", "Sorry, I still didn't get that.")
+# A text field described as one of these ("policy number", "postcode") can be typed.
+_TYPED_RE = re.compile(r"\b(?:numbers?|codes?|postcode|zip|pin)\b", re.IGNORECASE)
 
 
 def _strip_end(text: str) -> str:
@@ -49,20 +46,22 @@ def _lower_first(text: str) -> str:
     return text if acronym else text[:1].lower() + text[1:]
 
 
-def task_clause(task: str) -> str:
+def task_clause(task: str, lang: str = "en-US") -> str:
     """The task as a sentence after "I'm calling …"."""
     body = _strip_end(task)
     first = body.split(" ", 1)[0].lower() if body else ""
     if not body:
-        return "I'm calling about your file."
+        return phrases.get("calling_about_file", lang)
+    if not phrases.is_english(lang):
+        return phrases.get("calling_about", lang, task=_lower_first(body))
     if first in _NOT_A_VERB:
         # "The customer reported a leak in their kitchen" → "… because you reported a leak
         # in your kitchen"; other descriptions are read as written, turned to the caller.
         said = _lower_first(to_second_person(body))
         if said.split(" ", 1)[0] in ("you", "your"):
-            return f"I'm calling because {said}."
-        return f"I'm calling about the following: {to_second_person(body)}."
-    return f"I'm calling to {to_second_person(_lower_first(body))}."
+            return phrases.get("calling_because", lang, task=said)
+        return phrases.get("calling_about", lang, task=to_second_person(body))
+    return phrases.get("calling_to", lang, task=to_second_person(_lower_first(body)))
 
 
 _PERSON = (
@@ -132,8 +131,10 @@ def to_second_person(text: str) -> str:
     return text[:1].upper() + text[1:] if capital else text
 
 
-def _topic(claim_field: ClaimField) -> str:
+def _topic(claim_field: ClaimField, lang: str = "en-US") -> str:
     """The field's description as a noun phrase for the caller, without instructions."""
+    if not phrases.is_english(lang):
+        return _strip_end(claim_field.description) or claim_field.name.replace("_", " ")
     description = _FORMAT_NOTE_RE.sub("", claim_field.description.strip())
     description = _INSTRUCTION_RE.sub("", _strip_end(description))
     return to_second_person(description) or f"the {claim_field.name.replace('_', ' ')}"
@@ -149,8 +150,10 @@ def label(claim_field: ClaimField) -> str:
     return claim_field.name.replace("_", " ")
 
 
-def spoken_label(claim_field: ClaimField) -> str:
+def spoken_label(claim_field: ClaimField, lang: str = "en-US") -> str:
     """A field's short name as the caller hears it ("your e-mail address")."""
+    if not phrases.is_english(lang):
+        return label(claim_field)
     return to_second_person(label(claim_field))
 
 
@@ -162,11 +165,15 @@ _QUESTION_START_RE = re.compile(
 )
 
 
-def question(claim_field: ClaimField) -> str:
+def question(claim_field: ClaimField, lang: str = "en-US") -> str:
     """How to ask the caller for a field, from its description: a question stays a
     question (said to the caller: "Is the customer injured?" → "Are you injured?"); a
     description becomes "Could you tell me …?" ("the customer's e-mail address" →
     "Could you tell me your e-mail address?")."""
+    if not phrases.is_english(lang):
+        if claim_field.description.strip().endswith("?"):
+            return claim_field.description.strip()
+        return phrases.get("ask_field", lang, topic=_lower_first(_topic(claim_field, lang)))
     description = _FORMAT_NOTE_RE.sub("", claim_field.description.strip()).strip()
     if description.endswith("?"):
         return to_second_person(description)
@@ -177,25 +184,43 @@ def question(claim_field: ClaimField) -> str:
         # "Date of the incident" → "the date of the incident"; "E-mail" → "your e-mail"
         owned = claim_field.type in (ClaimFieldType.EMAIL, ClaimFieldType.PHONE_NUMBER)
         topic = f"{'your' if owned else 'the'} {topic}"
-    return f"Could you tell me {topic}?"
+    return phrases.get("ask_field", lang, topic=topic)
 
 
-def rephrase(claim_field: ClaimField, failures: int) -> list[str]:
+def can_be_typed(claim_field: ClaimField) -> bool:
+    """Whether the caller could type the answer on a keypad: a phone number, or a text
+    field described as a number or a code (a policy number, a postcode)."""
+    if claim_field.type is ClaimFieldType.PHONE_NUMBER:
+        return True
+    described = f"{claim_field.name.replace('_', ' ')} {claim_field.description}"
+    return claim_field.type is ClaimFieldType.TEXT and bool(_TYPED_RE.search(described))
+
+
+def asking(claim_field: ClaimField, lang: str = "en-US") -> list[str]:
+    """The question for a field, with the keypad hint when its answer can be typed."""
+    hint = [phrases.get("keypad_hint", lang)] if can_be_typed(claim_field) else []
+    return [question(claim_field, lang), *hint]
+
+
+def rephrase(claim_field: ClaimField, failures: int, lang: str = "en-US") -> list[str]:
     """Asking again after an answer that could not be used."""
-    sorry = _SORRY[min(failures, len(_SORRY)) - 1]
-    return [sorry, question(claim_field), _REPHRASE[claim_field.type]]
+    sorry = phrases.get("sorry_first" if failures <= 1 else "sorry_again", lang)
+    how = phrases.get(f"rephrase_{claim_field.type.value}", lang)
+    return [sorry, question(claim_field, lang), how]
 
 
-def spoken_value(claim_field: ClaimField, value: str) -> str:
+def spoken_value(claim_field: ClaimField, value: str, lang: str = "en-US") -> str:
     """A stored value as the bot reads it back."""
+    english = phrases.is_english(lang)
     match claim_field.type:
         case ClaimFieldType.DATETIME:
             try:
-                return speak_datetime(datetime.fromisoformat(value))
+                moment = datetime.fromisoformat(value)
             except ValueError:
                 return value
+            return speak_datetime(moment) if english else speak_datetime_fr(moment)
         case ClaimFieldType.PHONE_NUMBER:
-            return speak_phone(value)
+            return speak_phone(value) if english else speak_phone_fr(value)
         case ClaimFieldType.EMAIL:
             return value
     return value
@@ -211,51 +236,60 @@ def _worth_reading_back(value: str) -> bool:
     )
 
 
-def confirmation(stored: Sequence[tuple[ClaimField, str]]) -> str:
+def confirmation(stored: Sequence[tuple[ClaimField, str]], lang: str = "en-US") -> str:
     """One short sentence for the values just stored: "Got it, the 16th of November 2026.",
     "Got it, the 3rd of March 2026 at 2:30 pm, and john.smith@example.com.", or for
     free text "Thank you, I've noted what happened." (the caller's words are not echoed)."""
     spoken = [
-        spoken_value(f, v)
+        spoken_value(f, v, lang)
         for f, v in stored
         if f.type is not ClaimFieldType.TEXT or _worth_reading_back(v)
     ]
     noted = [f for f, v in stored if f.type is ClaimFieldType.TEXT and not _worth_reading_back(v)]
-    listed = ", ".join(spoken[:-1]) + ", and " + spoken[-1] if len(spoken) > 1 else "".join(spoken)
+    and_ = phrases.get("list_and", lang)
+    listed = (
+        ", ".join(spoken[:-1]) + f", {and_} " + spoken[-1] if len(spoken) > 1 else "".join(spoken)
+    )
     if not noted:
-        return _end_sentence(f"Got it, {listed}")
-    topic = spoken_label(noted[0]) if len(noted) == 1 else ""
+        return _end_sentence(phrases.get("got_it", lang, values=_strip_end(listed)))
+    topic = spoken_label(noted[0], lang) if len(noted) == 1 else ""
     if len(topic.split()) < _NOTED_MIN_WORDS or "?" in noted[0].description:
-        topic = "that"
-    return _end_sentence(f"Thank you, I've noted {topic}" + (f", and {listed}" if listed else ""))
+        topic = phrases.get("noted_that", lang)
+    if not listed:
+        return phrases.get("noted", lang, topic=topic)
+    return _end_sentence(phrases.get("noted_and", lang, topic=topic, values=_strip_end(listed)))
 
 
 def _end_sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def greeting(request: CallRequest) -> list[str]:
+def greeting(request: CallRequest, lang: str = "") -> list[str]:
+    lang = lang or request.lang
     return [
-        f"Hello, this is {request.bot_name} from {request.bot_company}.",
-        task_clause(request.task),
+        phrases.get("greeting", lang, bot_name=request.bot_name, bot_company=request.bot_company),
+        task_clause(request.task, lang),
     ]
 
 
-def welcome_back(request: CallRequest) -> list[str]:
+def welcome_back(request: CallRequest, lang: str = "") -> list[str]:
     """The opening of a resumed conversation: it names the matter and asks whether to go
     on. It reads nothing stored back: the caller is known only by their number."""
-    topic = _lower_first(to_second_person(_strip_end(request.task))) or "your file"
+    lang = lang or request.lang
+    task = _strip_end(request.task)
+    topic = _lower_first(to_second_person(task) if phrases.is_english(lang) else task)
     return [
-        f"Welcome back, this is {request.bot_name} from {request.bot_company}.",
-        f"We were talking about this: {topic}.",
-        RESUME_QUESTION,
+        phrases.get(
+            "welcome_back", lang, bot_name=request.bot_name, bot_company=request.bot_company
+        ),
+        phrases.get("were_talking_about", lang, topic=topic or phrases.get("your_file", lang)),
+        phrases.get("resume_question", lang),
     ]
 
 
-RESUME_QUESTION = "Shall we continue where we left off?"
-
-
-def recap(request: CallRequest, claim: dict[str, str], read_values: bool = True) -> list[str]:
+def recap(
+    request: CallRequest, claim: dict[str, str], read_values: bool = True, lang: str = ""
+) -> list[str]:
     """A short summary of what was collected, and what is still missing. Free text in
     the caller's own words is named, not read back (see :func:`confirmation`); without
     ``read_values`` (a resumed call: the caller is unverified) no value is read back."""
@@ -265,24 +299,27 @@ def recap(request: CallRequest, claim: dict[str, str], read_values: bool = True)
         for f in filled
         if read_values and (f.type is not ClaimFieldType.TEXT or _worth_reading_back(claim[f.name]))
     ]
-    read = [f"{spoken_label(f)}: {spoken_value(f, claim[f.name])}" for f in shown]
-    named = [spoken_label(f) for f in filled if f not in shown]
-    sentences = [f"To sum up, I noted {'; '.join(read)}."] if read else []
+    lang = lang or request.lang
+    read = [f"{spoken_label(f, lang)}: {spoken_value(f, claim[f.name], lang)}" for f in shown]
+    named = [spoken_label(f, lang) for f in filled if f not in shown]
+    sentences = [phrases.get("recap_read", lang, values="; ".join(read))] if read else []
     if named:
-        lead = "I also noted" if read else "To sum up, I noted"
-        sentences.append(f"{lead} {_listed(named)}.")
-    missing = [spoken_label(f) for f in request.claim if f.name not in claim]
+        key = "recap_also" if read else "recap_named"
+        sentences.append(phrases.get(key, lang, topics=_listed(named, lang)))
+    missing = [spoken_label(f, lang) for f in request.claim if f.name not in claim]
     if missing:
-        sentences.append(f"We still need {', '.join(missing)}; you can send it to us later.")
+        sentences.append(phrases.get("recap_missing", lang, topics=", ".join(missing)))
     return sentences
 
 
-def _listed(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+def _listed(items: list[str], lang: str) -> str:
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + f" {phrases.get('list_and', lang)} " + items[-1]
 
 
-def goodbye(request: CallRequest) -> list[str]:
-    return [f"Thank you for your time. {request.bot_company} wishes you a good day, goodbye!"]
+def goodbye(request: CallRequest, lang: str = "") -> list[str]:
+    return [phrases.get("goodbye", lang or request.lang, bot_company=request.bot_company)]
 
 
 SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")

@@ -52,5 +52,29 @@ class TurnInterrupted:
     spoken: bool
 
 
-MediaEvent = CallerStartedSpeaking | CallerTurn | CallerQuiet | TurnPlayed | TurnInterrupted
+@dataclass(frozen=True, slots=True)
+class AnsweringMachine:
+    """An outbound call reached an answering machine (``reason``: what gave it away).
+
+    ``dropped`` are the agent turns the machine never heard (the held greeting).
+    """
+
+    dropped: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageCue:
+    """The answering machine records now (its beep ended): leave the message."""
+
+
+MediaEvent = (
+    CallerStartedSpeaking
+    | CallerTurn
+    | CallerQuiet
+    | TurnPlayed
+    | TurnInterrupted
+    | AnsweringMachine
+    | MessageCue
+)
 Report = Callable[[MediaEvent], Awaitable[None]]

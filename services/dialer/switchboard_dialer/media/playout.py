@@ -1,9 +1,14 @@
 """Playout: bot frames to the line, one every 20 ms, on absolute monotonic deadlines.
 
 Frame *n* of a run leaves at ``anchor + n x period``, so sleep jitter never
-accumulates. A run starts once a short jitter buffer is filled (or the turn's
-audio is complete), and ends when the queue runs dry or playout is paused; the
-next run takes a new anchor. Pausing is checked right before each frame leaves,
+accumulates. A run starts as soon as a second frame (or the turn's end) is
+queued behind the first, and ends when the queue runs dry or playout is paused;
+the next run takes a new anchor. Speech sends a sentence's frames back to back,
+one gRPC message each, so the playout task usually wakes with one frame queued
+and the second lands a moment later: waiting for that frame, not for a fixed
+time, keeps a reply from starting late while still not starting a run that
+would underrun at once. A producer slower than that gets at most
+``JITTER_WAIT_SEC``. Pausing is checked right before each frame leaves,
 so at most the frame already sent keeps playing: playout stops within one frame.
 
 Per frame: one sleep, one deque pop, one call to the line, a histogram bucket.
@@ -22,7 +27,7 @@ from switchboard.speech import SpeechAudio
 FRAME_SEC = 0.020
 # Frames queued before a run starts, unless the turn's audio is complete already.
 JITTER_FRAMES = 2
-# How long a run waits for the jitter buffer to fill before starting anyway.
+# The longest a run waits for the jitter buffer to fill before starting anyway.
 JITTER_WAIT_SEC = 0.040
 # Later than this, the run re-anchors instead of bursting frames to catch up
 # (a burst would only fill the carrier's buffer and delay a barge-in).
@@ -142,11 +147,29 @@ class Playout:
             self._wake.clear()
             await self._wake.wait()
 
-    async def _fill_jitter_buffer(self) -> None:
+    def _buffered(self) -> bool:
         queue = self._queue
-        if len(queue) >= JITTER_FRAMES or any(isinstance(i, TurnEnd) for i in queue):
-            return
-        await self._clock.sleep(JITTER_WAIT_SEC)
+        return len(queue) >= JITTER_FRAMES or any(isinstance(i, TurnEnd) for i in queue)
+
+    async def _fill_jitter_buffer(self) -> None:
+        """Until the buffer holds enough to start, at most ``JITTER_WAIT_SEC``."""
+        deadline = self._clock.monotonic() + JITTER_WAIT_SEC
+        while not self._buffered() and not self._paused:
+            remaining = deadline - self._clock.monotonic()
+            if remaining <= 0:
+                return
+            self._wake.clear()
+            await self._pushed_within(remaining)
+
+    async def _pushed_within(self, seconds: float) -> None:
+        """Until the next push, or ``seconds`` on the clock (once per run, not per frame)."""
+        pushed = asyncio.create_task(self._wake.wait(), name="playout-jitter-push")
+        timer = asyncio.create_task(self._clock.sleep(seconds), name="playout-jitter-timer")
+        try:
+            await asyncio.wait({pushed, timer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            pushed.cancel()
+            timer.cancel()
 
     async def _run_frames(self) -> None:
         clock, period = self._clock, self._period

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from switchboard.clock import Clock
-from switchboard.media import FRAME_MS
+from switchboard.media import FRAME_MS, ExpectedAnswer
 from switchboard.speech import (
     CancelTurn,
     ListenConfig,
@@ -135,6 +135,7 @@ class ListenLink(SpeechLink):
         self._open_utterances = 0  # speech_started without its final, on this stream
         self._heard_until_ms = -1  # the call's media time the last final delivered ended at
         self._heard_on = 0  # the stream (1, 2, …) that delivered it
+        self._expected: ExpectedAnswer | None = None
 
     async def run(self) -> None:
         """Reads the line and keeps the stream open until cancelled; raises when the
@@ -159,8 +160,16 @@ class ListenLink(SpeechLink):
         if self._stream is not None:
             await self._stream.set_lang(lang)
 
+    async def expect(self, answer: ExpectedAnswer) -> None:
+        """What the bot just asked for (endpointing); applies now and to every later stream."""
+        self._expected = answer
+        if self._stream is not None:
+            await self._stream.expect(answer)
+
     async def _once(self) -> None:
         stream = await self._speech.listen(self._config)
+        if self._expected is not None:
+            await stream.expect(self._expected)
         self._stream = stream
         replay = self.replay
         self._stream_start = self._sending = replay.first

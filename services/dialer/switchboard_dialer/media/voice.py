@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from switchboard.clock import Clock
 from switchboard.converse import AgentSentence, PlayoutReport
+from switchboard.media import ExpectedAnswer
 from switchboard.speech import (
     CancelTurn,
     ListenConfig,
@@ -34,6 +35,8 @@ from switchboard.speech import (
     Transcript,
 )
 from switchboard.telemetry_metrics import ANSWER_LATENCY, CUTOFF_LATENCY, FRAMES_OUT_LATENCY
+from switchboard_dialer.media.answer_gate import AnswerGate
+from switchboard_dialer.media.answer_screen import AnswerScreen
 from switchboard_dialer.media.barge_in import Verdict, has_words
 from switchboard_dialer.media.barge_in_state import BargeIn
 from switchboard_dialer.media.events import (
@@ -45,6 +48,7 @@ from switchboard_dialer.media.events import (
     TurnPlayed,
 )
 from switchboard_dialer.media.playout import Playout, TurnEnd
+from switchboard_dialer.media.recorder import CallRecorder
 from switchboard_dialer.media.speech_links import ListenLink, SpeakLink
 from switchboard_dialer.media.voice_turns import VoiceTurns
 from switchboard_dialer.output import CallOutput
@@ -85,6 +89,7 @@ class VoicePipeline(CallOutput):
         report: Report,
         reconnect_timeout_sec: float,
         clock: Clock,
+        screen: AnswerScreen | None = None,
     ) -> None:
         self.call_id = call_id
         self.config = config
@@ -111,12 +116,18 @@ class VoicePipeline(CallOutput):
         self.listen: ListenLink | None = None
         self.playout = Playout(self._play, self._on_played, self._on_turn_end, clock, speed=1.0)
         self._line: PhoneLine | None = None
+        self._recorder: CallRecorder | None = None
         self._speaking_turn: str | None = None
         self.barge_in = BargeIn(call_id, self, clock)
         self._skip: dict[tuple[str, int], int] = {}
         self._caller_ended_at: float | None = None
         # When each queued frame arrived from Speak (by identity): call.frames.out.latency.
         self._arrived: dict[int, float] = {}
+        self._expected: ExpectedAnswer | None = None  # the brain's latest, for Listen
+        # Outbound calls: the bot holds its audio until it knows who answered.
+        self.gate = (
+            AnswerGate(call_id, screen, report, self._drop_unplayed) if screen is not None else None
+        )
 
     @property
     def speaking_turn(self) -> str | None:
@@ -133,27 +144,63 @@ class VoicePipeline(CallOutput):
         """From dial time: sentences to audio, queued for playout."""
         await self.speak.run()
 
+    def record(self, recorder: CallRecorder) -> None:
+        """Both sides of the call go to ``recorder`` too (set before :meth:`run`)."""
+        self._recorder = recorder
+
     async def run(self, line: PhoneLine) -> None:
         """From the answer: playout to the line and the caller's audio to Listen."""
         self._line = line
         self.playout.set_speed(line.playout_speed)
+        recorder = self._recorder
+        self._read_caller = line.read_frame if recorder is None else recorder.tap(line.read_frame)
         self.listen = ListenLink(
             self._speech,
             ListenConfig(
                 self.call_id, line.sample_rate, self.config.lang, LISTEN_FRAMES_PER_MESSAGE
             ),
-            line.read_frame,
+            self._read_caller if self.gate is None else self._screened_frame,
             self._on_listen_event,
             self._on_listen_open,
             self._reconnect_timeout,
             self._clock,
         )
+        if self._expected is not None:  # the greeting's question, known while ringing
+            await self.listen.expect(self._expected)
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(self.playout.run(), name=f"call-{self.call_id}-playout")
+                group.create_task(self._play_when_open(), name=f"call-{self.call_id}-playout")
                 group.create_task(self.listen.run(), name=f"call-{self.call_id}-listen")
+                if recorder is not None:
+                    group.create_task(recorder.run(), name=f"call-{self.call_id}-recorder")
         finally:
             await self.barge_in.close()
+
+    async def _play_when_open(self) -> None:
+        if self.gate is not None:
+            async with asyncio.TaskGroup() as group:
+                watch = group.create_task(
+                    self.gate.watch(self._clock), name=f"call-{self.call_id}-answer-watch"
+                )
+                await self.gate.opened.wait()
+                watch.cancel()
+        await self.playout.run()
+
+    async def _screened_frame(self) -> bytes | None:
+        pcm = await self._read_caller()
+        gate = self.gate
+        if pcm is not None and gate is not None and not gate.screen.settled:
+            await gate.frame(pcm)
+        return pcm
+
+    def _drop_unplayed(self) -> list[str]:
+        """An answering machine picked up: the turns held for a person never play."""
+        dropped = self.turns.unplayed()
+        for turn_id in dropped:
+            self.turns.cancel(turn_id)
+            self.speak.send(CancelTurn(turn_id))
+            self.playout.drop_turn(turn_id)
+        return dropped
 
     # From the session.
 
@@ -172,6 +219,11 @@ class VoicePipeline(CallOutput):
         self.speak.send(SpeakSettings(lang=lang, prosody_rate=prosody_rate))
         if lang and self.listen is not None:
             await self.listen.set_lang(lang)
+
+    async def expect(self, answer: ExpectedAnswer) -> None:
+        self._expected = answer
+        if self.listen is not None:
+            await self.listen.expect(answer)
 
     def unheard(self) -> list[PlayoutReport]:
         """The call ends before the caller heard these turns (e.g. never answered)."""
@@ -217,13 +269,16 @@ class VoicePipeline(CallOutput):
         line = self._line
         if line is not None:
             line.play_frame(pcm)
+            if self._recorder is not None:
+                self._recorder.bot_frame(pcm)
 
     def _on_played(self, frame: SpeechAudio) -> None:
         arrived = self._arrived.pop(id(frame), None)
         if arrived is not None:
             FRAMES_OUT_LATENCY.record(time.perf_counter() - arrived)
         if self.turns.frame_played(frame.turn_id, frame.index) and self._line is not None:
-            self._line.sentence_played(frame.turn_id, frame.index)
+            text = self.turns.sentence_text(frame.turn_id, frame.index)
+            self._line.sentence_played(frame.turn_id, frame.index, text)
         if frame.turn_id != self._speaking_turn:
             self._speaking_turn = frame.turn_id
             if self._caller_ended_at is not None:
@@ -262,6 +317,9 @@ class VoicePipeline(CallOutput):
             self.barge_in.listen_reopened()
 
     async def _on_listen_event(self, event: ListenResponse) -> None:
+        if self.gate is not None and self.gate.holds_caller:
+            await self.gate.listen_event(event)
+            return
         match event:
             case SpeechStarted(offset_ms=offset_ms):
                 listen = self.listen

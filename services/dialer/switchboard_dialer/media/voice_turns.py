@@ -91,6 +91,11 @@ class VoiceTurns:
         sentence = track.sentences.get(index) if track is not None else None
         return sentence.received if sentence is not None else 0
 
+    def sentence_text(self, turn_id: str, index: int) -> str:
+        track = self._turns.get(turn_id)
+        sentence = track.sentences.get(index) if track is not None else None
+        return sentence.text if sentence is not None else ""
+
     def frame_played(self, turn_id: str, index: int) -> bool:
         """Counts one played frame; True when it was the sentence's last one."""
         track = self._turns.get(turn_id)

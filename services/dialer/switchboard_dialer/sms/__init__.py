@@ -2,32 +2,26 @@
 
 from __future__ import annotations
 
-from switchboard.config import AcsSettings, DialerSettings
+from switchboard.config import Settings
 from switchboard.providers import Seam, Vendor, create
 from switchboard_dialer.ports import CallStore
 from switchboard_dialer.sms.base import SmsProvider
 
-# ``dialer.sms``; twilio gets its section of the dialer settings, acs the top-level ``acs``.
+# ``dialer.sms``; each vendor's section is a path from the root settings.
 SMS = Seam(
     "dialer.sms",
     SmsProvider,
     {
         "log": Vendor("switchboard_dialer.sms.log:LogSms"),
-        "twilio": Vendor("switchboard_dialer.sms.twilio_sms:TwilioSms", section="twilio"),
-        "acs": Vendor("switchboard_dialer.sms.acs:AcsSms", "requirements-azure.txt", section=""),
+        "twilio": Vendor("switchboard_dialer.sms.twilio_sms:TwilioSms", section="dialer.twilio"),
+        "acs": Vendor("switchboard_dialer.sms.acs:AcsSms", "requirements-azure.txt", section="acs"),
     },
 )
 
 
-def create_sms(
-    name: str,
-    store: CallStore,
-    settings: DialerSettings | None = None,
-    acs: AcsSettings | None = None,
-) -> SmsProvider:
+def create_sms(name: str, store: CallStore, settings: Settings | None = None) -> SmsProvider:
     """The SMS provider called ``name``: ``log`` keeps messages in the call's transcript,
-    ``twilio`` sends through Twilio Messaging (``settings.twilio``), ``acs`` through Azure
-    Communication Services (the ``acs`` section)."""
-    if name == "acs":
-        return create(SMS, name, acs or AcsSettings(), store=store)
-    return create(SMS, name, settings or DialerSettings(), store=store)
+    ``twilio`` sends through Twilio Messaging (``dialer.twilio``), ``acs`` through Azure
+    Communication Services (``acs``)."""
+    root = settings if settings is not None else Settings.model_construct()
+    return create(SMS, name, root, store=store)

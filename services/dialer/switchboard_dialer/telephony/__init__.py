@@ -2,33 +2,34 @@
 
 from __future__ import annotations
 
-from switchboard.config import AcsSettings, DialerSettings
+from switchboard.config import Settings
 from switchboard.providers import Seam, Vendor, create
 from switchboard_dialer.telephony.base import TelephonyProvider
 
-# Vendor modules are imported only when chosen; each gets its own settings section.
+# Vendor modules are imported only when chosen; each gets its own settings section, a
+# path from the root settings (acs is top-level: the gateway reads it too).
 TELEPHONY = Seam(
     "dialer.telephony",
     TelephonyProvider,
     {
         "simulator": Vendor("switchboard_dialer.telephony.simulator:SimulatorProvider"),
-        "sip": Vendor("switchboard_dialer.telephony.sip.provider:SipProvider", section="sip"),
-        "twilio": Vendor(
-            "switchboard_dialer.telephony.twilio_voice:TwilioProvider", section="twilio"
+        "sip": Vendor(
+            "switchboard_dialer.telephony.sip.provider:SipProvider", section="dialer.sip"
         ),
-        # Given the top-level acs section (the gateway reads it too).
+        "twilio": Vendor(
+            "switchboard_dialer.telephony.twilio_voice:TwilioProvider", section="dialer.twilio"
+        ),
         "acs": Vendor(
             "switchboard_dialer.telephony.acs.provider:AcsProvider",
             extra="requirements-azure.txt",
-            section="",
+            section="acs",
         ),
     },
 )
 
 
-def create_telephony(settings: DialerSettings, acs: AcsSettings | None = None) -> TelephonyProvider:
-    """The provider named by ``settings.telephony``, given its own section (``settings.sip``,
-    or ``acs`` for the acs provider)."""
-    if settings.telephony == "acs":
-        return create(TELEPHONY, "acs", acs or AcsSettings())
-    return create(TELEPHONY, settings.telephony, settings)
+def create_telephony(settings: Settings) -> TelephonyProvider:
+    """The provider named by ``dialer.telephony``, given its own section of ``settings``."""
+    provider = create(TELEPHONY, settings.dialer.telephony, settings)
+    provider.advertise_address = settings.dialer.advertise_address
+    return provider

@@ -91,9 +91,12 @@ class PhoneLine(ABC):
         """Drops every bot frame still queued on the carrier side, now (barge-in)."""
         raise NotImplementedError(f"{type(self).__name__} is not a voice line")
 
-    def sentence_played(self, turn_id: str, index: int) -> None:  # noqa: B027 - optional hook
-        """The last frame of a bot sentence was just played (voice lines; a carrier that
-        can confirm playback, like Twilio's marks, is told here)."""
+    def sentence_played(  # noqa: B027 - optional hook
+        self, turn_id: str, index: int, text: str
+    ) -> None:
+        """The last frame of bot sentence ``text`` was just played (voice lines: a carrier
+        that can confirm playback, like Twilio's marks, or a phone that shows the words as
+        they are heard, is told here)."""
 
     @abstractmethod
     async def next_event(self) -> CallerEvent:
@@ -118,6 +121,11 @@ class PhoneLine(ABC):
     async def accept(self, call_id: str) -> None:
         """An inbound call was taken as ``call_id``: connect the caller."""
         self.call_id = call_id
+
+    async def send_dtmf(self, digits: str) -> None:
+        """Presses ``digits`` (validated 0-9, *, #, A-D) on the line, as the bot (a menu's
+        keys). A line that cannot raises ``FailedPrecondition`` saying why."""
+        raise FailedPrecondition(f"{type(self).__name__} cannot send touch tones")
 
 
 class CallNotConnected(Exception):
@@ -188,11 +196,11 @@ class Ring:
 
 @dataclass(frozen=True)
 class CarrierOutcome:
-    """What a carrier's status callback did: ``applied`` is False for stale, replayed or
-    unknown ones; ``answered_by`` is set the first time a machine-detection result
-    arrives, for the dialer to store."""
+    """What a carrier's callback did: ``accepted`` counts the events acted on (stale,
+    replayed or unknown ones are not); ``answered_by`` is set the first time a
+    machine-detection result arrives, for the dialer to store."""
 
-    applied: bool
+    accepted: int
     answered_by: str = ""
 
 
@@ -204,9 +212,14 @@ class TelephonyProvider(ABC):
     """One vendor's telephony. Chosen by name from ``dialer.telephony``."""
 
     name: str = ""
+    # Whether its lines implement :meth:`PhoneLine.send_dtmf` (the brain offers the
+    # bot its keypad only then).
+    sends_dtmf: bool = False
 
     def __init__(self) -> None:
         self._inbound: InboundHandler | None = None
+        # ``dialer.advertise_address``: carriers' URLs for this replica's calls carry it.
+        self.advertise_address = ""
 
     async def start(self) -> None:  # noqa: B027 - an optional hook, a no-op by default
         """Acquires the provider's resources (sockets, registrations) at startup.
@@ -235,18 +248,13 @@ class TelephonyProvider(ABC):
             "its inbound calls arrive on its own channel"
         )
 
-    def carrier_status(
-        self, call_id: str, provider_call_id: str, status: str, answered_by: str
-    ) -> CarrierOutcome:
-        """A call-progress callback the gateway authenticated (``Dialer.CarrierStatus``)."""
-        raise FailedPrecondition(f"the {self.name} telephony provider has no status callbacks")
-
     async def attach_media(self, attach: PhoneAttach) -> MediaEndpoint:
         """A carrier's media socket, reached at the gateway, for one of this provider's calls."""
         raise FailedPrecondition(f"the {self.name} telephony provider has no carrier media sockets")
 
-    async def webhook(self, kind: str, call_id: str, token: str, body: bytes) -> int:
-        """A carrier callback the gateway authenticated; returns the events acted on."""
+    async def webhook(self, kind: str, call_id: str, token: str, body: bytes) -> CarrierOutcome:
+        """A carrier callback the gateway authenticated (``Dialer.CarrierWebhook``): the
+        carrier's body as received, for the call and token its URL named."""
         raise FailedPrecondition(f"the {self.name} telephony provider takes no carrier callbacks")
 
     async def close(self) -> None:  # noqa: B027 - an optional hook, a no-op by default

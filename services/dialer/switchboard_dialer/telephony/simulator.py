@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections import deque
 from collections.abc import AsyncIterator
 
 from switchboard.clock import Clock, SystemClock
+from switchboard.dtmf import check_dtmf
 from switchboard.errors import AlreadyExists, FailedPrecondition, InvalidArgument, SwitchboardError
 from switchboard.media import FRAME_MS
 from switchboard.phone import (
     AudioFrame,
+    BotDtmf,
     BotSaid,
     BotTurnDone,
     ClearAudio,
@@ -57,7 +58,6 @@ log = logging.getLogger(__name__)
 SIMULATOR_BOT_NUMBER = "+18005550100"
 # How long a call to a number without a registered phone "rings" before it fails.
 NO_PHONE_DELAY_SEC = 1.0
-DTMF_RE = re.compile(r"^[0-9*#A-D]{1,32}$")
 MAX_SAY_CHARS = 4000
 DEFAULT_SAMPLE_RATE = 8000
 SAMPLE_RATES = (8000, 16000)
@@ -118,8 +118,12 @@ class SimulatedLine(PhoneLine):
         return await self._events.get()
 
     async def say(self, turn_id: str, text: str) -> None:
-        # A voice phone hears the bot only as audio, as a caller would.
+        # A voice phone gets the words once they are heard (sentence_played), not before.
         if self.attached and not self.is_voice:
+            self._phone.push(BotSaid(turn_id=turn_id, text=text))
+
+    def sentence_played(self, turn_id: str, index: int, text: str) -> None:
+        if self.attached and text:
             self._phone.push(BotSaid(turn_id=turn_id, text=text))
 
     async def turn_done(self, turn_id: str) -> None:
@@ -141,6 +145,10 @@ class SimulatedLine(PhoneLine):
         await super().accept(call_id)
         if self.attached:
             self._phone.push(PhoneConnected(call_id=call_id))
+
+    async def send_dtmf(self, digits: str) -> None:
+        if self.attached:
+            self._phone.push(BotDtmf(digits=digits))
 
     def caller(self, event: CallerEvent) -> None:
         """Something the phone did; ``CallerGone`` is final."""
@@ -246,8 +254,7 @@ class SimulatedPhone:
                 if self.line is not None:
                     self.line.caller_frame(pcm)
             case Dtmf(digits=digits):
-                if not DTMF_RE.match(digits):
-                    raise InvalidArgument("dtmf.digits must be 1 to 32 of 0-9, *, #, A-D")
+                check_dtmf(digits, "dtmf.digits")
                 if self.line is not None:
                     self.line.caller(CallerDtmf(digits=digits))
             case PhoneHangUp():
@@ -296,6 +303,7 @@ class SimulatorProvider(TelephonyProvider):
     """Virtual phones by number; dialling one rings it, a number without one fails."""
 
     name = "simulator"
+    sends_dtmf = True
 
     def __init__(
         self,

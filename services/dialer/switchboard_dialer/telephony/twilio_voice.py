@@ -3,9 +3,10 @@
 The dialer places calls through the REST API (``calls.create`` with
 ``<Connect><Stream>`` TwiML) and owns each call's life; Twilio's webhooks and its
 media socket end at the gateway, which checks their signatures and bridges the
-socket onto ``Dialer.Phone`` (one stream per call: ``register`` at 8 kHz voice,
-then ``answer`` with the call id), converting µ-law to PCM16 at that edge. Status
-callbacks arrive as ``Dialer.CarrierStatus``. See docs/carriers.md for why.
+socket onto ``Dialer.Phone`` (one stream per call, opened with ``attach`` and the
+call's media token), converting µ-law to PCM16 at that edge. Status callbacks
+arrive as ``Dialer.CarrierWebhook`` (kind ``status``, Twilio's form body as sent),
+as ACS's do; the dialer checks each call's token again. See docs/carriers.md for why.
 
 Bot audio for a call is queued on the call, not on its media stream, so the
 greeting of an inbound call (which starts before Twilio opens the socket) is
@@ -18,13 +19,16 @@ import asyncio
 import logging
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator
+from urllib.parse import parse_qsl
 
+from switchboard.carrier_tokens import check_call_token, route_value
 from switchboard.clock import Clock, SystemClock
 from switchboard.config import TwilioSettings
 from switchboard.errors import (
     AlreadyExists,
     FailedPrecondition,
     InvalidArgument,
+    NotFound,
     SwitchboardError,
 )
 from switchboard.media import FRAME_MS, frames_of, whole_frames
@@ -34,13 +38,10 @@ from switchboard.phone import (
     BotTurnDone,
     ClearAudio,
     Dtmf,
-    PhoneAnswer,
+    PhoneAttach,
     PhoneCallEnded,
-    PhoneConnected,
     PhoneDownlink,
     PhoneHangUp,
-    PhoneMode,
-    PhoneRegister,
     PhoneTransferred,
     PhoneUplink,
 )
@@ -172,7 +173,7 @@ class TwilioLine(PhoneLine):
     async def say(self, turn_id: str, text: str) -> None:
         """A phone hears the bot only as audio."""
 
-    def sentence_played(self, turn_id: str, index: int) -> None:
+    def sentence_played(self, turn_id: str, index: int, text: str) -> None:
         self._call.push(BotSentencePlayed(turn_id=turn_id, index=index))  # a mark
 
     async def turn_done(self, turn_id: str) -> None:
@@ -201,33 +202,20 @@ class TwilioLine(PhoneLine):
 
 
 class MediaLeg:
-    """One ``Dialer.Phone`` stream from the gateway: one call's Media Stream."""
+    """One ``Dialer.Phone`` stream from the gateway, attached to one call's Media Stream."""
 
-    def __init__(self, provider: TwilioProvider, number: str) -> None:
-        self.number = number
-        self._provider = provider
-        self._call: TwilioCall | None = None
-        self._bound = asyncio.Event()
+    def __init__(self, call: TwilioCall) -> None:
+        self._call = call
         self._closed = False
+        call.attached.set()
 
     async def downlink(self) -> AsyncIterator[PhoneDownlink]:
-        """The bot's side of the call, once the gateway said which call this is."""
-        await self._bound.wait()
-        call = self._call
-        if call is None:
-            return
-        call.attached.set()
-        yield PhoneConnected(call_id=call.call_id)
-        while (event := await call.downlink.get()) is not None:
+        """The bot's side of the call (queued since the ring, for an inbound greeting)."""
+        while not self._closed and (event := await self._call.downlink.get()) is not None:
             yield event
 
     async def handle(self, event: PhoneUplink) -> None:
         match event:
-            case PhoneAnswer(call_id=call_id):
-                if self._call is not None:
-                    raise InvalidArgument("this media stream is already attached to a call")
-                self._call = self._provider.attach(call_id)
-                self._bound.set()
             case AudioFrame(pcm=pcm):
                 if not whole_frames(pcm, SAMPLE_RATE):
                     raise InvalidArgument(
@@ -242,17 +230,17 @@ class MediaLeg:
                 if (line := self._line()) is not None:
                     line.caller(CallerGone(reason="caller_hangup"))
             case _:
-                raise InvalidArgument("a media stream sends answer, audio, dtmf or hang_up")
+                raise InvalidArgument("a media stream sends audio, dtmf or hang_up")
 
     def _line(self) -> TwilioLine | None:
-        return self._call.line if self._call is not None else None
+        return self._call.line
 
     def close(self) -> None:
         """The gateway's stream ended: a connected call without its media is dropped."""
         if self._closed:
             return
         self._closed = True
-        self._bound.set()
+        self._call.downlink.put_nowait(None)  # ends downlink() if it waits
         if (line := self._line()) is not None:
             line.caller(CallerGone(reason="line_dropped"))
 
@@ -289,38 +277,43 @@ class TwilioProvider(TelephonyProvider):
         if self._calls.get(call.call_id) is call:
             del self._calls[call.call_id]
 
-    def attach(self, call_id: str) -> TwilioCall:
-        """The call a media stream belongs to; an outbound ring is answered by it."""
-        call = self._calls.get(call_id)
+    def _call_for(self, call_id: str, token: str, purpose: str) -> TwilioCall | None:
+        """The live call of a callback or media URL; None for a wrong token or no call."""
+        if not check_call_token(self._settings.auth_token, call_id, token, purpose):
+            return None
+        return self._calls.get(call_id)
+
+    # Media streams (the gateway's bridges, ``Dialer.Phone`` ``attach``).
+
+    async def attach_media(self, attach: PhoneAttach) -> MediaLeg:
+        """The media stream of a call; an outbound ring is answered by it."""
+        if attach.provider != self.name:
+            raise InvalidArgument(f"this dialer runs twilio, not {attach.provider!r}")
+        if attach.sample_rate not in (0, SAMPLE_RATE):
+            raise InvalidArgument("a Twilio media stream is 8000 Hz")
+        call = self._call_for(attach.call_id, attach.token, "call")
+        # One answer for "no such call" and "wrong token": nothing to learn from probing.
         if call is None or call.over:
-            raise FailedPrecondition("no Twilio call with this call_id waits for its media")
+            raise NotFound("no Twilio call with this id and token waits for its media")
         if call.attached.is_set():
             raise AlreadyExists("this call's media stream is already attached")
         if call.line is None and call.ring is not None:
             call.line = TwilioLine(call)
             ring, call.ring = call.ring, None
             ring.answered(call.line)
-        return call
-
-    # Phone streams (the gateway's media bridges).
-
-    def register(self, registration: PhoneRegister) -> MediaLeg:
-        if registration.mode is not PhoneMode.VOICE or registration.sample_rate != SAMPLE_RATE:
-            raise InvalidArgument("a Twilio media stream registers as voice at 8000 Hz")
-        return MediaLeg(self, registration.number)
-
-    def unregister(self, leg: MediaLeg) -> None:
-        leg.close()
+        log.info("twilio media attached", extra={"call_id": call.call_id})
+        return MediaLeg(call)
 
     # The seam.
 
     async def dial(self, call_id: str, to_number: str) -> Ring:
         secret = self._settings.auth_token
         public = self._settings.public_url
+        route = route_value(secret, call_id, self.advertise_address)
         sid = await self.rest.create_call(
             to_number,
-            stream_twiml(public, call_id, secret),
-            status_url(public, call_id, secret),
+            stream_twiml(public, call_id, secret, route),
+            status_url(public, call_id, secret, route),
             self._settings.machine_detection,
         )
         call = TwilioCall(self, call_id, sid)
@@ -362,13 +355,25 @@ class TwilioProvider(TelephonyProvider):
         while len(self._sids) > MAX_REMEMBERED_SIDS:
             self._sids.popitem(last=False)
 
+    async def webhook(self, kind: str, call_id: str, token: str, body: bytes) -> CarrierOutcome:
+        """A status or answering-machine callback (``kind`` ``status``, Twilio's form body);
+        replays, stale ones and those of calls this dialer does not run change nothing."""
+        if kind != "status":
+            raise InvalidArgument("twilio callbacks are of kind status")
+        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        if not check_call_token(self._settings.auth_token, call_id, token, "status"):
+            raise NotFound("no Twilio call with this id and token")
+        return self.carrier_status(
+            call_id, form.get("CallSid", ""), form.get("CallStatus", ""), form.get("AnsweredBy", "")
+        )
+
     def carrier_status(
         self, call_id: str, provider_call_id: str, status: str, answered_by: str
     ) -> CarrierOutcome:
-        """A status or answering-machine callback; replays and stale ones change nothing."""
+        """One checked callback's facts, applied only if they move the call forward."""
         call = self._calls.get(call_id)
         if call is None or (provider_call_id and provider_call_id != call.sid):
-            return CarrierOutcome(applied=False)
+            return CarrierOutcome(accepted=0)
         detected = ""
         if answered_by and not call.answered_by:
             call.answered_by = detected = answered_by
@@ -382,7 +387,7 @@ class TwilioProvider(TelephonyProvider):
         elif call.line is not None and status == "completed":
             call.line.caller(CallerGone(reason="caller_hangup"))
             applied = True
-        return CarrierOutcome(applied, detected)
+        return CarrierOutcome(int(applied), detected)
 
     async def close(self) -> None:
         await self._tasks.close()

@@ -10,7 +10,7 @@ from typing import cast
 import pytest
 
 from switchboard import domain
-from switchboard.config import DialerSettings, SipSettings
+from switchboard.config import DialerSettings, Settings, SipSettings
 from switchboard.errors import FailedPrecondition
 from switchboard_dialer.telephony import create_telephony
 from switchboard_dialer.telephony.base import CallerDtmf, CallerGone, CallNotConnected, PhoneLine
@@ -57,7 +57,7 @@ async def test_the_registry_gives_the_sip_provider_its_own_section_not_the_confi
     monkeypatch.setenv("SWITCHBOARD_CONFIG", str(config_file))
     monkeypatch.setenv("SWITCHBOARD__DIALER__SIP__USER", "from-the-environment")
     section = _settings(user="bot", host="trunk.example", port=5070, codecs=["PCMA"])
-    sip = create_telephony(DialerSettings(telephony="sip", sip=section))
+    sip = create_telephony(Settings(dialer=DialerSettings(telephony="sip", sip=section)))
     assert isinstance(sip, SipProvider)
     config = sip.endpoint.config
     assert (config.user, config.trunk_host, config.trunk_port) == ("bot", "trunk.example", 5070)
@@ -88,6 +88,33 @@ async def test_a_dialled_call_becomes_a_voice_line_with_audio_dtmf_and_hang_up(
     await incoming.hang_up()
     assert await asyncio.wait_for(line.next_event(), 3) == CallerGone(reason="caller_hangup")
     assert await asyncio.wait_for(_drain(line), 3) is None
+
+
+async def test_keys_the_bot_presses_reach_the_far_end_as_rfc4733_events(
+    provider: SipProvider, make_endpoint: EndpointFactory
+) -> None:
+    assert provider.sends_dtmf
+    phone = await make_endpoint(user="menu")
+    ring = await provider.dial("call-1", f"sip:menu@{HOST}:{phone.local_port}")
+    incoming = await asyncio.wait_for(phone.inbound.get(), 3)
+    incoming.ring()
+    await incoming.answer()
+    line = await ring.wait_answered(5)
+    for i in range(0, 3200, 320):  # the bot is talking when it presses the keys
+        line.play_frame(tone(440, 0.2)[i : i + 320])
+
+    await line.send_dtmf("1*9#")
+
+    async def pressed(count: int) -> str:
+        keys = ""
+        async for digit in incoming.digits():
+            keys += digit
+            if len(keys) == count:
+                break
+        return keys
+
+    assert await asyncio.wait_for(pressed(4), 5) == "1*9#"
+    await line.hang_up("bot_hangup")
 
 
 async def _drain(line: PhoneLine) -> bytes | None:

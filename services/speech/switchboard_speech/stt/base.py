@@ -37,6 +37,11 @@ class Utterance(ABC):
     def speech_resumed(self) -> None:  # noqa: B027 - optional hint
         """The caller went on after a pause; a speculative result is now stale."""
 
+    def heard_so_far(self) -> Recognition | None:
+        """The text of the audio pushed so far if it is already known (a speculative
+        decode that finished), without waiting; None otherwise."""
+        return None
+
     @abstractmethod
     async def finish(self) -> Recognition:
         """No more audio: the final text."""

@@ -67,6 +67,13 @@ class SpeculativeUtterance(Utterance):
             self._inflight.discard(stale)
             log.debug("speculative decode cancelled before it ran")
 
+    def heard_so_far(self) -> Recognition | None:
+        # Only silence was pushed since this decode started (speech would have dropped it).
+        current = self._current
+        if current is None or not current.done() or current.cancelled() or current.exception():
+            return None
+        return current.result()
+
     async def finish(self) -> Recognition:
         while True:
             if self._current is not None:

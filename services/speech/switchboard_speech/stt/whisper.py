@@ -24,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from switchboard.languages import primary
 from switchboard_speech.audio import pcm16_to_float, resample
+from switchboard_speech.stt import multilingual
 from switchboard_speech.stt.base import Recognition
 from switchboard_speech.stt.batch import ClipSpeechToText
 
@@ -33,6 +35,13 @@ log = logging.getLogger(__name__)
 MODEL_RATE = 16000
 FULL_WINDOW_FRAMES = 3000  # 30 s of 10 ms mel frames
 WINDOW_PADDING_SEC = 2.0
+# The languages of whisper's multilingual models (ISO 639-1), as faster-whisper names them.
+WHISPER_LANGUAGES = frozenset(
+    "af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha "
+    "haw he hi hr ht hu hy id is it ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr "
+    "ms mt my ne nl nn no oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg "
+    "th tk tl tr tt uk ur uz vi yi yo zh yue".split()
+)
 # Above this gzip compression ratio the text is a loop ("yes yes yes ..."), as in whisper.
 LOOP_COMPRESSION_RATIO = 2.4
 
@@ -106,8 +115,14 @@ def _short_window_model(path: Path, cpu_threads: int, workers: int) -> Any:
     )
 
 
+def _is_english(lang: str) -> bool:
+    return not lang or lang.lower().startswith("en")
+
+
 class WhisperSTT(ClipSpeechToText):
-    """Local, offline recogniser for English calls."""
+    """Local, offline recogniser: ``tiny.en`` for English calls, the multilingual
+    ``base`` (:mod:`.multilingual`, loaded on the first call in another language) for
+    the languages whisper knows."""
 
     name = "local"
 
@@ -115,7 +130,10 @@ class WhisperSTT(ClipSpeechToText):
         # It logs every clip at INFO; one line per utterance is noise here.
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)
         self._beam = beam_size
+        self._threads, self._workers = cpu_threads, workers
         self._model = _short_window_model(model_dir(), cpu_threads, workers)
+        self._multilingual: Any = None
+        self._loading = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stt-whisper")
         self.full_window_retries = 0
 
@@ -124,7 +142,23 @@ class WhisperSTT(ClipSpeechToText):
         return self._executor
 
     def supports_lang(self, lang: str) -> bool:
-        return not lang or lang.lower().startswith("en")
+        if _is_english(lang):
+            return True
+        return primary(lang) in WHISPER_LANGUAGES and multilingual.available()
+
+    def _model_for(self, lang: str) -> Any:
+        if _is_english(lang):
+            return self._model
+        with self._loading:  # decodes run in worker threads: load once
+            if self._multilingual is None:
+                self._multilingual = _short_window_model(
+                    multilingual.model_dir(), self._threads, self._workers
+                )
+        return self._multilingual
+
+    def prepare(self, lang: str) -> None:
+        """Loads the model ``lang`` needs now (blocking), not on the caller's first words."""
+        self._model_for(lang)
 
     def warm_up(self) -> None:
         tone = (0.1 * np.sin(np.arange(MODEL_RATE // 2) * 2 * np.pi * 220 / MODEL_RATE)).astype(
@@ -134,25 +168,28 @@ class WhisperSTT(ClipSpeechToText):
 
     def recognize(self, pcm: bytes, sample_rate: int, lang: str) -> Recognition:
         audio = resample(pcm16_to_float(pcm), sample_rate, MODEL_RATE)
-        text, confidence = self.transcribe(audio)
+        text, confidence = self.transcribe(audio, lang or "en-US")
         return Recognition(text=text, confidence=confidence, lang=lang or "en-US")
 
-    def transcribe(self, audio: Any) -> tuple[str, float]:
+    def transcribe(self, audio: Any, lang: str = "en-US") -> tuple[str, float]:
         """Text and confidence of 16 kHz float audio; blocking."""
         duration = len(audio) / MODEL_RATE
-        text, confidence, looped = self._decode(audio, window_frames(duration), duration)
+        text, confidence, looped = self._decode(audio, window_frames(duration), duration, lang)
         if looped:
             self.full_window_retries += 1
             log.debug("short-window decode looped; decoding the full window")
-            text, confidence, _ = self._decode(audio, FULL_WINDOW_FRAMES, duration)
+            text, confidence, _ = self._decode(audio, FULL_WINDOW_FRAMES, duration, lang)
         return text, confidence
 
-    def _decode(self, audio: Any, frames: int, duration: float) -> tuple[str, float, bool]:
-        self._model.window.frames = frames
+    def _decode(
+        self, audio: Any, frames: int, duration: float, lang: str = "en-US"
+    ) -> tuple[str, float, bool]:
+        model = self._model_for(lang)
+        model.window.frames = frames
         cap = max_tokens(duration)
-        segments, _info = self._model.transcribe(
+        segments, _info = model.transcribe(
             audio,
-            language="en",
+            language=primary(lang) if lang else "en",
             beam_size=self._beam,
             temperature=0.0,
             without_timestamps=True,

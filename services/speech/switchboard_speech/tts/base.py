@@ -27,6 +27,10 @@ class TextToSpeech(ABC):
     def warm_up(self) -> None:  # noqa: B027 - remote providers have nothing to warm
         """Runs a tiny synthesis so the first caller does not pay for lazy init."""
 
+    def supports_lang(self, lang: str) -> bool:
+        """Whether it has a voice for ``lang`` (checked against ``speech.languages``)."""
+        return True
+
     @abstractmethod
     def resolve(self, voice: Voice) -> Voice:
         """The voice to use (defaults filled in); raises ``InvalidArgument`` naming the choices."""

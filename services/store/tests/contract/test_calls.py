@@ -116,6 +116,29 @@ async def test_calls_are_listed_newest_first_without_messages_with_a_total(
     assert mine_total == 2
 
 
+async def test_calls_are_paged_newest_first_by_offset(
+    repo: CallRepository, make_request: MakeRequest, clock: VirtualClock
+) -> None:
+    ids = []
+    for number in ("+14155550100", "+14155550101", "+14155550100", "+14155550100"):
+        ids.append((await repo.create_call(make_request(phone_number=number), OUT)).call_id)
+        clock.advance(60)
+    newest_first = ids[::-1]
+
+    pages = [await repo.list_calls(limit=3, offset=offset) for offset in (0, 3, 6)]
+    assert [[c.call_id for c in page] for page, _ in pages] == [newest_first[:3], [ids[0]], []]
+    assert {total for _, total in pages} == {4}
+
+    mine, total = await repo.list_calls("+14155550100", limit=1, offset=1)
+    assert [c.call_id for c in mine] == [ids[2]] and total == 3
+    live, total = await repo.list_calls(
+        limit=2, offset=1, states=[domain.CallState.CREATED, domain.CallState.ENDED]
+    )
+    assert [c.call_id for c in live] == newest_first[1:3] and total == 4
+    with pytest.raises(InvalidArgument, match="offset"):
+        await repo.list_calls(offset=-1)
+
+
 async def test_list_limits_are_clamped_and_negative_ones_refused(
     repo: CallRepository, make_request: MakeRequest
 ) -> None:

@@ -75,3 +75,43 @@ async def test_an_unchanged_value_records_no_event(repo: CallRepository, call_id
     result = await repo.update_claim(call_id, [("description", "dent")])
     assert result.applied == [ClaimChange("description", "dent")]
     assert await repo.events_after(call_id, 0) == before
+
+
+def caller_says(text: str, turn_id: str) -> domain.Message:
+    return domain.Message(persona=domain.Persona.HUMAN, content=text, turn_id=turn_id)
+
+
+async def test_the_callers_words_are_stored_with_the_claim_they_gave_words_first(
+    repo: CallRepository, call_id: str
+) -> None:
+    before = await repo.events_after(call_id, 0)
+
+    result = await repo.update_claim(
+        call_id, [("email", "jane@example.com")], [caller_says("jane at example dot com", "t1")]
+    )
+
+    assert result.claim == {"email": "jane@example.com"}
+    call = await repo.get_call(call_id)
+    assert [(m.turn_id, m.content) for m in call.messages] == [("t1", "jane at example dot com")]
+    added = (await repo.events_after(call_id, 0))[len(before) :]
+    assert [type(e.payload).__name__ for e in added] == ["Message", "ClaimChange"]
+
+
+async def test_a_refused_value_stores_neither_the_claim_nor_the_words(
+    repo: CallRepository, call_id: str
+) -> None:
+    with pytest.raises(InvalidArgument, match="email"):
+        await repo.update_claim(call_id, [("email", "nope")], [caller_says("nope", "t1")])
+
+    call = await repo.get_call(call_id)
+    assert (call.claim, call.messages) == ({}, [])
+
+
+async def test_words_resent_with_a_claim_update_are_kept_once(
+    repo: CallRepository, call_id: str
+) -> None:
+    words = caller_says("it was a dent", "t1")
+    await repo.update_claim(call_id, [("description", "dent")], [words])
+    await repo.update_claim(call_id, [("description", "dent")], [words])
+
+    assert [m.turn_id for m in (await repo.get_call(call_id)).messages] == ["t1"]

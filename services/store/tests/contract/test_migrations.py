@@ -15,7 +15,7 @@ from switchboard_testing.clock import VirtualClock
 StoreUnderTest = Any  # the `store` fixture: opens repositories on one test database
 MakeRequest = Callable[..., domain.CallRequest]
 OUT = domain.CallDirection.OUTBOUND
-# A call as release N-1 (schema version 1, before the jobs table) stored it.
+# A call as the previous release stored it (conftest: insert_previous_version_call).
 OLD_CALL_ID = "6f1c2a9e-3b57-4d2a-9a0e-2f1e4c7b8d90"
 OLD_REQUEST = (
     '{"agent_phone_number":"","bot_company":"Contoso","bot_name":"Amelie","claim":[],'
@@ -49,9 +49,7 @@ async def test_data_stored_by_the_previous_version_survives_the_upgrade(
 ) -> None:
     previous = store.latest_version() - 1
     assert await store.migrate(upto=previous) == list(range(1, previous + 1))
-    await store.execute(
-        *_old_call_insert(store.backend),
-    )
+    await store.insert_previous_version_call(OLD_CALL_ID, OLD_REQUEST)
 
     repo = await store.open(clock)
     assert await store.versions() == list(range(1, store.latest_version() + 1))
@@ -68,20 +66,3 @@ async def test_data_stored_by_the_previous_version_survives_the_upgrade(
     new = await repo.create_call(make_request(), OUT)
     found = await repo.find_open_call("+14155550100", 3)
     assert found is not None and found.call_id == new.call_id
-
-
-def _old_call_insert(backend: str) -> tuple[str, ...]:
-    columns = "(call_id, created_at, updated_at, direction, state, phone_number, initiate_json)"
-    if backend == "postgres":
-        return (
-            f"INSERT INTO calls {columns} VALUES ($1, '2026-03-03T09:00:00Z',"
-            " '2026-03-03T09:00:00Z', 'outbound', 'in_progress', '+14155550100', $2)",
-            OLD_CALL_ID,
-            OLD_REQUEST,
-        )
-    return (
-        f"INSERT INTO calls {columns} VALUES (?, '2026-03-03T09:00:00.000000+00:00',"
-        " '2026-03-03T09:00:00.000000+00:00', 'outbound', 'in_progress', '+14155550100', ?)",
-        OLD_CALL_ID,
-        OLD_REQUEST,
-    )

@@ -21,6 +21,7 @@ MEDIA_SAMPLE_RATE = 16000  # PCM16 16 kHz mono both ways: no codec conversion an
 try:
     from azure.communication.callautomation import (
         AudioFormat,
+        DtmfTone,
         MediaStreamingAudioChannelType,
         MediaStreamingContentType,
         MediaStreamingOptions,
@@ -36,6 +37,26 @@ except ImportError as exc:  # the registry turns this into "pip install -r requi
         "(pip install -r requirements-azure.txt)",
         name=exc.name,
     ) from exc
+
+
+_TONES = {
+    "0": DtmfTone.ZERO,
+    "1": DtmfTone.ONE,
+    "2": DtmfTone.TWO,
+    "3": DtmfTone.THREE,
+    "4": DtmfTone.FOUR,
+    "5": DtmfTone.FIVE,
+    "6": DtmfTone.SIX,
+    "7": DtmfTone.SEVEN,
+    "8": DtmfTone.EIGHT,
+    "9": DtmfTone.NINE,
+    "*": DtmfTone.ASTERISK,
+    "#": DtmfTone.POUND,
+    "A": DtmfTone.A,
+    "B": DtmfTone.B,
+    "C": DtmfTone.C,
+    "D": DtmfTone.D,
+}
 
 
 def _media(transport_url: str) -> Any:
@@ -81,6 +102,13 @@ class AcsCalls:
         async with _errors("transfer_call_to_participant"):
             await self._client.get_call_connection(connection_id).transfer_call_to_participant(
                 PhoneNumberIdentifier(target), operation_context=operation_context
+            )
+
+    async def send_dtmf(self, connection_id: str, target: str, digits: str) -> None:
+        """Plays ``digits`` (0-9, *, #, A-D) as touch tones to the participant ``target``."""
+        async with _errors("send_dtmf_tones"):
+            await self._client.get_call_connection(connection_id).send_dtmf_tones(
+                [_TONES[digit] for digit in digits], PhoneNumberIdentifier(target)
             )
 
     async def hang_up(self, connection_id: str) -> None:

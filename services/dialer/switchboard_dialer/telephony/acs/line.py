@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from switchboard.dtmf import check_dtmf
 from switchboard.errors import FailedPrecondition, InvalidArgument
 from switchboard.media import FRAME_MS
 from switchboard.phone import (
@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = 16000
 FRAME_BYTES = SAMPLE_RATE // 50 * 2
 MAX_QUEUED_FRAMES = 50  # a second of caller audio when the dialer falls behind
-DTMF_RE = re.compile(r"^[0-9*#A-D]{1,32}$")
 
 
 class AcsMedia:
@@ -84,8 +83,7 @@ class AcsMedia:
                 if self.line.media is self:
                     self.line.caller_frame(pcm)
             case Dtmf(digits=digits):
-                if not DTMF_RE.match(digits):
-                    raise InvalidArgument("dtmf.digits must be 1 to 32 of 0-9, *, #, A-D")
+                check_dtmf(digits, "dtmf.digits")
                 if self.line.media is self:
                     self.line.caller(CallerDtmf(digits=digits))
             case PhoneHangUp():
@@ -111,10 +109,15 @@ class AcsLine(PhoneLine):
     """A call placed or answered through ACS; voice at 16 kHz once its media attaches."""
 
     def __init__(
-        self, call_id: str, provider: AcsProvider, incoming_call_context: str = ""
+        self,
+        call_id: str,
+        provider: AcsProvider,
+        incoming_call_context: str = "",
+        remote_number: str = "",
     ) -> None:
         super().__init__(call_id, SAMPLE_RATE)
         self._provider = provider
+        self.remote_number = remote_number  # E.164 of the callee (or caller); "" if withheld
         self.incoming_call_context = incoming_call_context
         self.connection_id = ""
         self.media: AcsMedia | None = None
@@ -227,6 +230,14 @@ class AcsLine(PhoneLine):
             return False
         waiting.set_result(accepted)
         return True
+
+    async def send_dtmf(self, digits: str) -> None:
+        """Touch tones through Call Automation (the media socket carries none out)."""
+        if not self.connection_id or self.gone:
+            raise FailedPrecondition("the call is not connected")
+        if not self.remote_number:
+            raise FailedPrecondition("the caller's number is withheld; ACS needs it for tones")
+        await self._provider.calls.send_dtmf(self.connection_id, self.remote_number, digits)
 
     async def hang_up(self, reason: str) -> None:
         already_gone = self.gone

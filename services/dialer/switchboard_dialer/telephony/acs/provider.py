@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from urllib.parse import urlencode
 
-from switchboard.carrier_tokens import call_token, check_call_token
+from switchboard.carrier_tokens import ROUTE_PARAM, call_token, check_call_token, route_value
 from switchboard.config import AcsSettings, ConfigError
 from switchboard.errors import InvalidArgument, NotFound, SwitchboardError, Unavailable
 from switchboard.phone import PhoneAttach
@@ -24,7 +25,7 @@ from switchboard.tasks import TaskOwner
 from switchboard_dialer.telephony.acs.calls import MEDIA_SAMPLE_RATE, AcsCalls
 from switchboard_dialer.telephony.acs.events import CallEvent, parse_callbacks, parse_incoming
 from switchboard_dialer.telephony.acs.line import AcsLine, AcsMedia
-from switchboard_dialer.telephony.base import CallerGone, Ring, TelephonyProvider
+from switchboard_dialer.telephony.base import CallerGone, CarrierOutcome, Ring, TelephonyProvider
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class AcsProvider(TelephonyProvider):
     """Azure Communication Services; settings from the ``acs`` section."""
 
     name = "acs"
+    sends_dtmf = True
 
     def __init__(self, settings: AcsSettings) -> None:
         super().__init__()
@@ -60,17 +62,21 @@ class AcsProvider(TelephonyProvider):
 
     def _urls(self, call_id: str) -> tuple[str, str]:
         """The call's callback URL and media socket URL, both carrying its token."""
-        token = call_token(self.settings.url_signing_key, call_id)
+        key = self.settings.url_signing_key
+        token = call_token(key, call_id)
         base = self.settings.public_url.rstrip("/")
         scheme, _, rest = base.partition("://")
         socket_base = f"{'wss' if scheme == 'https' else 'ws'}://{rest}"
-        callback = f"{base}/acs/callbacks/{call_id}/{token}"
-        return callback, f"{socket_base}/acs/media/{call_id}/{token}"
+        # With several dialer replicas, the URLs say (signed) which one runs the call.
+        route = route_value(key, call_id, self.advertise_address)
+        query = f"?{urlencode({ROUTE_PARAM: route})}" if route else ""
+        callback = f"{base}/acs/callbacks/{call_id}/{token}{query}"
+        return callback, f"{socket_base}/acs/media/{call_id}/{token}{query}"
 
     # Outbound.
 
     async def dial(self, call_id: str, to_number: str) -> Ring:
-        line = AcsLine(call_id, self)
+        line = AcsLine(call_id, self, remote_number=to_number)
 
         async def abandon(reason: str) -> None:
             self._rings.pop(call_id, None)
@@ -108,7 +114,7 @@ class AcsProvider(TelephonyProvider):
             raise
 
     async def _take_incoming(self, from_number: str, to_number: str, context: str) -> None:
-        line = AcsLine("", self, incoming_call_context=context)
+        line = AcsLine("", self, incoming_call_context=context, remote_number=from_number)
         try:
             await self.take_inbound(from_number, to_number, line)
         except SwitchboardError as exc:
@@ -140,10 +146,10 @@ class AcsProvider(TelephonyProvider):
 
     # Callbacks.
 
-    async def webhook(self, kind: str, call_id: str, token: str, body: bytes) -> int:
-        """Acts on a carrier delivery; returns how many events it acted on."""
+    async def webhook(self, kind: str, call_id: str, token: str, body: bytes) -> CarrierOutcome:
+        """Acts on a carrier delivery; counts the events it acted on."""
         if kind == "events":
-            return self._incoming(body)
+            return CarrierOutcome(self._incoming(body))
         if kind != "callback":
             raise InvalidArgument("kind must be callback or events")
         line = self._line_for(call_id, token)
@@ -151,7 +157,7 @@ class AcsProvider(TelephonyProvider):
         for event in parse_callbacks(body):
             if self._first_time(event.event_id) and self._on_call_event(line, event):
                 acted += 1
-        return acted
+        return CarrierOutcome(acted)
 
     def _incoming(self, body: bytes) -> int:
         acted = 0

@@ -122,6 +122,13 @@ class SipLine(PhoneLine):
             raise FailedPrecondition(f"the transfer failed: {exc.reason}") from exc
         log.info("sip transfer done", extra={"call_id": self.call_id, "outcome": outcome})
 
+    async def send_dtmf(self, digits: str) -> None:
+        """RFC 4733 events on the call's RTP stream, between the bot's audio frames."""
+        try:
+            self.sip_call.send_dtmf(digits)
+        except CallFailed as exc:
+            raise FailedPrecondition(exc.reason) from exc
+
     async def hang_up(self, reason: str) -> None:
         if self.sip_call.bridged_to is None:  # a bridged call belongs to the human now
             await self.sip_call.hang_up()
@@ -139,6 +146,7 @@ class SipProvider(TelephonyProvider):
     """
 
     name = "sip"
+    sends_dtmf = True
 
     def __init__(self, settings: SipSettings) -> None:
         super().__init__()
