@@ -20,7 +20,7 @@ import grpc
 from switchboard.channels import open_channel
 from switchboard.errors import Unavailable
 from switchboard.grpc_edge import domain_error
-from switchboard.media import FRAME_MS, AudioFrame
+from switchboard.media import FRAME_MS, AudioFrame, whole_frames
 from switchboard.phone import (
     PhoneAttach,
     PhoneConnected,
@@ -63,7 +63,8 @@ class GrpcPhoneStream:
         return self._number
 
     async def send(self, event: PhoneUplink) -> None:
-        """Sends one event; audio frames are numbered here, at the registered rate.
+        """Sends one event; audio frames (or chunks of whole frames) are numbered here,
+        at the registered rate.
 
         Raises ``Unavailable`` when the stream is gone. Waits while
         :data:`UPLINK_BUFFER` messages are still on their way.
@@ -71,8 +72,9 @@ class GrpcPhoneStream:
         if self._closed or self._call.done():
             raise Unavailable("the phone stream to the dialer has ended")
         if isinstance(event, AudioFrame):
-            self._seq += 1
-            seq = self._seq
+            # A chunk of several frames is numbered by its first; the next follows its last.
+            seq = self._seq + 1
+            self._seq += whole_frames(event.pcm, self._sample_rate) or 1
             event = AudioFrame(event.pcm, seq, seq * FRAME_MS, self._sample_rate, event.call_id)
         await self._uplink.put(uplink_to_pb(event))
 

@@ -18,13 +18,22 @@ from switchboard.media import AudioFrame, ExpectedAnswer
 # Listen: dialer → speech service.
 
 
+# The most 20 ms frames one audio message may carry on Listen and Speak (1 s).
+MAX_FRAMES_PER_MESSAGE = 50
+
+
 @dataclass(frozen=True)
 class ListenConfig:
-    """Opens a Listen stream; always first. An empty ``lang``: the service's default."""
+    """Opens a Listen stream; always first. An empty ``lang``: the service's default.
+
+    ``frames_per_message``: how many 20 ms frames one audio message may carry (0 or 1:
+    one; at most :data:`MAX_FRAMES_PER_MESSAGE`).
+    """
 
     call_id: str
     sample_rate: int
     lang: str = ""
+    frames_per_message: int = 0
 
 
 @dataclass(frozen=True)
@@ -71,13 +80,18 @@ ListenResponse = SpeechStarted | SpeechEnded | Transcript
 
 @dataclass(frozen=True)
 class SpeakConfig:
-    """Opens a Speak stream; always first. Empty or 0: the provider's default."""
+    """Opens a Speak stream; always first. Empty or 0: the provider's default.
+
+    ``frames_per_message``: how many 20 ms frames one ``SpeechAudio`` may carry on the
+    wire (0 or 1: one; at most :data:`MAX_FRAMES_PER_MESSAGE`); fixed by the config.
+    """
 
     call_id: str = ""
     sample_rate: int = 0
     voice: str = ""
     lang: str = ""
     prosody_rate: float = 0.0
+    frames_per_message: int = 0
 
 
 @dataclass(frozen=True)

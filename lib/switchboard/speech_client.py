@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +12,7 @@ import grpc
 from switchboard.channels import open_channel
 from switchboard.errors import Unavailable
 from switchboard.grpc_edge import domain_error
-from switchboard.media import FRAME_MS, AudioFrame, ExpectedAnswer
+from switchboard.media import FRAME_MS, AudioFrame, ExpectedAnswer, frames_of, whole_frames
 from switchboard.speech import (
     ListenConfig,
     ListenResponse,
@@ -64,9 +65,11 @@ class GrpcListenStream:
         await _write(self._call, listen_request_to_pb(self._config), "listen")
 
     async def send_frame(self, pcm: bytes) -> None:
+        """One or more whole 20 ms frames in one message, numbered by the first."""
         seq = self._seq
-        self._seq = seq + 1
-        frame = AudioFrame(pcm, seq, seq * FRAME_MS, self._config.sample_rate, self._config.call_id)
+        rate = self._config.sample_rate
+        self._seq = seq + (whole_frames(pcm, rate) or 1)
+        frame = AudioFrame(pcm, seq, seq * FRAME_MS, rate, self._config.call_id)
         async with self._writing:
             await _write(self._call, listen_request_to_pb(frame), "listen")
 
@@ -90,11 +93,13 @@ class GrpcListenStream:
 
 
 class GrpcSpeakStream:
-    """One ``Speech.Speak`` call."""
+    """One ``Speech.Speak`` call. Audio sent several frames a message
+    (``frames_per_message``) is received here one 20 ms frame at a time."""
 
     def __init__(self, call: Any, config: SpeakConfig) -> None:
         self._call = call
         self._config = config
+        self._frames: deque[SpeechAudio] = deque()  # the rest of a received chunk
 
     async def open(self) -> None:
         await _write(self._call, speak_request_to_pb(self._config), "speak")
@@ -103,11 +108,31 @@ class GrpcSpeakStream:
         await _write(self._call, speak_request_to_pb(request), "speak")
 
     async def receive(self) -> SpeakResponse | None:
+        if self._frames:
+            return self._frames.popleft()
         while (msg := await _read(self._call)) is not None:
             event = speak_response_from_pb(msg)
+            if isinstance(event, SpeechAudio):
+                return self._first_frame(event)
             if event is not None:
                 return event
         return None
+
+    def _first_frame(self, audio: SpeechAudio) -> SpeechAudio:
+        """A chunk's first frame; the others wait in ``_frames``."""
+        frame = audio.frame
+        pieces = frames_of(frame.pcm, frame.sample_rate or self._config.sample_rate)
+        if len(pieces) == 1:
+            return audio
+        turn_id, index, rate, call_id = audio.turn_id, audio.index, frame.sample_rate, frame.call_id
+        seq, at_ms = frame.seq, frame.timestamp_ms
+        self._frames.extend(
+            SpeechAudio(
+                turn_id, index, AudioFrame(pcm, seq + i, at_ms + i * FRAME_MS, rate, call_id)
+            )
+            for i, pcm in enumerate(pieces)
+        )
+        return self._frames.popleft()
 
     async def close(self) -> None:
         self._call.cancel()

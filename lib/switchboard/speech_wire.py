@@ -35,9 +35,14 @@ def listen_request_to_pb(request: ListenRequest) -> speech_pb2.ListenRequest:
     match request:
         case AudioFrame():  # first: one of these every 20 ms
             return speech_pb2.ListenRequest(audio=frame_to_pb(request))
-        case ListenConfig(call_id=call_id, sample_rate=rate, lang=lang):
+        case ListenConfig():
             return speech_pb2.ListenRequest(
-                config=speech_pb2.ListenConfig(call_id=call_id, sample_rate=rate, lang=lang)
+                config=speech_pb2.ListenConfig(
+                    call_id=request.call_id,
+                    sample_rate=request.sample_rate,
+                    lang=request.lang,
+                    frames_per_message=request.frames_per_message,
+                )
             )
         case ListenSettings(lang=lang):
             return speech_pb2.ListenRequest(settings=speech_pb2.ListenSettings(lang=lang))
@@ -52,7 +57,7 @@ def listen_request_from_pb(msg: speech_pb2.ListenRequest) -> ListenRequest | Non
             return frame_from_pb(msg.audio)
         case "config":
             c = msg.config
-            return ListenConfig(c.call_id, c.sample_rate, c.lang)
+            return ListenConfig(c.call_id, c.sample_rate, c.lang, c.frames_per_message)
         case "settings":
             return ListenSettings(msg.settings.lang)
         case "expecting":
@@ -104,6 +109,7 @@ def _config_to_pb(config: SpeakConfig) -> speech_pb2.SpeakConfig:
         voice=config.voice,
         lang=config.lang,
         prosody_rate=config.prosody_rate,
+        frames_per_message=config.frames_per_message,
     )
 
 
@@ -131,7 +137,9 @@ def speak_request_from_pb(msg: speech_pb2.SpeakRequest) -> SpeakRequest | None:
             return CancelTurn(msg.cancel.turn_id)
         case "config":
             c = msg.config
-            return SpeakConfig(c.call_id, c.sample_rate, c.voice, c.lang, c.prosody_rate)
+            return SpeakConfig(
+                c.call_id, c.sample_rate, c.voice, c.lang, c.prosody_rate, c.frames_per_message
+            )
         case "settings":
             c = msg.settings
             return SpeakSettings(c.call_id, c.sample_rate, c.voice, c.lang, c.prosody_rate)

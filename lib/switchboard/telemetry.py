@@ -185,8 +185,17 @@ def client_interceptors() -> list[grpc.aio.ClientInterceptor]:
     return interceptors
 
 
+_tracer: trace.Tracer | None = None
+
+
 def tracer() -> trace.Tracer:
-    return trace.get_tracer(TRACER_NAME)
+    """The process's tracer, looked up once: before a provider is installed the API
+    hands out a proxy that follows the provider set later (each lookup reads the
+    environment, a cost on every turn)."""
+    global _tracer
+    if _tracer is None:
+        _tracer = trace.get_tracer(TRACER_NAME)
+    return _tracer
 
 
 def safe_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from switchboard.errors import Unavailable
-from switchboard.media import AudioFrame, ExpectedAnswer
+from switchboard.media import AudioFrame, ExpectedAnswer, frames_of
 from switchboard.speech import (
     CancelTurn,
     ListenConfig,
@@ -35,14 +35,18 @@ class FakeListenStream:
         self.config = config
         self.frames = 0
         self.received: list[bytes] = []  # every frame sent on this stream, in order
+        self.messages = 0  # how many messages carried them
         self.langs: list[str] = []
         self.expected: list[ExpectedAnswer] = []
         self._out: asyncio.Queue[ListenResponse | Exception | None] = asyncio.Queue()
         self._owner = owner
 
     async def send_frame(self, pcm: bytes) -> None:
-        self.frames += 1
-        self.received.append(pcm)
+        """One message: one or more 20 ms frames, recorded frame by frame."""
+        frames = frames_of(pcm, self.config.sample_rate)
+        self.messages += 1
+        self.frames += len(frames)
+        self.received.extend(frames)
 
     async def set_lang(self, lang: str) -> None:
         self.langs.append(lang)

@@ -73,7 +73,7 @@ CONTRACTS = [
         speech_wire.listen_request_to_pb,
         speech_wire.listen_request_from_pb,
         {
-            "config": speech.ListenConfig("c1", 8000, "en-US"),
+            "config": speech.ListenConfig("c1", 8000, "en-US", 5),
             "audio": FRAME,
             "settings": speech.ListenSettings("fr-FR"),
             "expecting": ExpectedAnswer(ClaimFieldType.EMAIL, "US"),
@@ -96,7 +96,7 @@ CONTRACTS = [
         speech_wire.speak_request_to_pb,
         speech_wire.speak_request_from_pb,
         {
-            "config": speech.SpeakConfig("c1", 16000, "amy", "en-US", 1.25),
+            "config": speech.SpeakConfig("c1", 16000, "amy", "en-US", 1.25, 10),
             "text": speech.SpeakText("t1", 2, "Anything else?"),
             "cancel": speech.CancelTurn("t1"),
             "settings": speech.SpeakSettings(lang="fr-FR", prosody_rate=0.75),

@@ -70,7 +70,9 @@ class BrainPort(Protocol):
 class ListenStream(Protocol):
     """One open ``Speech.Listen`` stream. Errors are domain errors (``Unavailable`` …)."""
 
-    async def send_frame(self, pcm: bytes) -> None: ...
+    async def send_frame(self, pcm: bytes) -> None:
+        """One message of caller audio: one or more whole 20 ms frames, in order."""
+        ...
 
     async def set_lang(self, lang: str) -> None: ...
 

@@ -44,9 +44,18 @@ from switchboard_gateway.twilio_link import MEDIA_SAMPLE_RATE, PROVIDER
 log = logging.getLogger(__name__)
 
 ULAW_FRAME = MEDIA_SAMPLE_RATE // 50  # 160 bytes: 20 ms
+FRAME_SEC = 0.020
 START_WAIT_SEC = 10.0
 CANCEL_WAIT_SEC = 2.0
-MAX_QUEUED_MEDIA = 100  # 2 s of bot audio for a slow socket; older frames are dropped
+# The caller's audio goes to the dialer this many 20 ms frames a message: it only feeds
+# recognition, and every message is a gRPC hop on the dialer and the speech service.
+# 60 ms adds 20 ms on average before the VAD hears a frame (speech onset, end of turn).
+UPLINK_CHUNK_FRAMES = 3
+# After a chunk left, the socket is read again one chunk period later (plus this margin
+# for arrival jitter), so a chunk's frames are read together: uvicorn pauses and resumes
+# the socket's reader around every read that empties its queue (two epoll calls).
+READ_MARGIN_SEC = 0.010
+MAX_QUEUED_MEDIA = 100  # 2 s of bot audio for a slow socket; newer frames are dropped
 CLOSE_POLICY = 1008
 FLUSH_WAIT_SEC = 2.0
 HANGUP_WAIT_SEC = 3.0
@@ -54,50 +63,56 @@ DTMF_DIGITS = frozenset("0123456789*#ABCD")
 
 
 class TwilioOutbox:
-    """Messages for Twilio in order; bot media is bounded and dropped on ``clear``."""
+    """Messages for Twilio in order, already serialised; bot media is bounded and
+    dropped on ``clear``."""
 
     def __init__(self) -> None:
-        self._items: deque[dict[str, Any]] = deque()
+        self._items: deque[tuple[bool, str]] = deque()  # (is media, the JSON text)
         self._ready = asyncio.Event()
         self._media = 0
         self.dropped_media = 0
         self.drained = asyncio.Event()  # set whenever the last queued message was sent
 
-    def put(self, message: dict[str, Any]) -> None:
-        if message["event"] == "media":
+    def put(self, text: str, media: bool = False) -> None:
+        if media:
             if self._media >= MAX_QUEUED_MEDIA:
                 self.dropped_media += 1
                 return
             self._media += 1
-        self._items.append(message)
+        self._items.append((media, text))
         self._ready.set()
         self.drained.clear()
 
-    def clear(self, clear_message: dict[str, Any]) -> None:
+    def clear(self, clear_message: str) -> None:
         """Barge-in: unsent media goes, and ``clear`` goes ahead of everything else."""
-        self._items = deque(m for m in self._items if m["event"] != "media")
+        self._items = deque(item for item in self._items if not item[0])
         self._media = 0
-        self._items.appendleft(clear_message)
+        self._items.appendleft((False, clear_message))
         self._ready.set()
         self.drained.clear()
 
-    async def next(self) -> dict[str, Any]:
+    async def next(self) -> str:
         while not self._items:
             self._ready.clear()
             await self._ready.wait()
-        message = self._items.popleft()
-        if message["event"] == "media":
+        media, text = self._items.popleft()
+        if media:
             self._media -= 1
         if not self._items:
             self.drained.set()
-        return message
+        return text
 
 
 class TwilioMediaBridge:
     """Runs one ``/twilio/media/{call_id}`` socket until Twilio or the dialer ends it."""
 
     def __init__(
-        self, socket: WebSocket, dialer: CarrierLink, call_id: str, settings: TwilioSettings
+        self,
+        socket: WebSocket,
+        dialer: CarrierLink,
+        call_id: str,
+        settings: TwilioSettings,
+        chunk_frames: int = UPLINK_CHUNK_FRAMES,
     ) -> None:
         self._socket = socket
         self._dialer = dialer
@@ -107,7 +122,11 @@ class TwilioMediaBridge:
         self._settings = settings
         self._outbox = TwilioOutbox()
         self._stream_sid = ""
-        self._pending = b""  # µ-law bytes short of a whole frame
+        self._media_head = ""  # a media message up to its payload, once streamSid is known
+        self._pending = b""  # µ-law bytes not sent to the dialer yet
+        self._chunk_bytes = ULAW_FRAME * max(1, chunk_frames)
+        self._chunk_sec = max(1, chunk_frames) * FRAME_SEC
+        self._next_read: float | None = None  # loop time the next chunk is read at
         self._dialer_done = asyncio.Event()
 
     async def run(self) -> None:
@@ -179,6 +198,8 @@ class TwilioMediaBridge:
             await self._socket.close(CLOSE_POLICY, "bad token")
             return False
         self._stream_sid = str(data.get("streamSid") or start.get("streamSid") or "")
+        sid = json.dumps(self._stream_sid)
+        self._media_head = f'{{"event": "media", "streamSid": {sid}, "media": {{"payload": "'
         self._token, self._route = token, route
         return True
 
@@ -186,16 +207,19 @@ class TwilioMediaBridge:
         while (data := await self._receive()) is not None:
             match data.get("event"):
                 case "media":
-                    for pcm in self._frames(data.get("media") or {}):
+                    if (pcm := self._caller_audio(data.get("media") or {})) is not None:
                         await stream.send(AudioFrame(pcm))
+                        await asyncio.sleep(self._until_next_chunk())
                 case "dtmf":
                     digit = str((data.get("dtmf") or {}).get("digit", ""))
                     if digit in DTMF_DIGITS and digit:
+                        await self._send_pending(stream)  # the audio before the tone first
                         await stream.send(Dtmf(digits=digit))
                 case "mark":
                     name = str((data.get("mark") or {}).get("name", ""))
                     log.debug("twilio played", extra={"call_id": self._call_id, "mark": name})
                 case "stop":
+                    await self._send_pending(stream)
                     await stream.send(PhoneHangUp(reason="caller_hangup"))
                     # The hang-up must reach the dialer before the stream is cut: it
                     # ends its side once it has taken it (a backlog of frames may be ahead).
@@ -204,19 +228,40 @@ class TwilioMediaBridge:
                             await self._dialer_done.wait()
                     return
 
-    def _frames(self, media: dict[str, Any]) -> list[bytes]:
-        """Twilio's payload as whole 20 ms PCM16 frames (it usually sends exactly one)."""
+    def _caller_audio(self, media: dict[str, Any]) -> bytes | None:
+        """Twilio's payload (usually 20 ms) added to what is pending; once a chunk of
+        ``chunk_frames`` whole frames is there, all whole frames pending as PCM16."""
         try:
             ulaw = self._pending + base64.b64decode(str(media.get("payload", "")), validate=True)
         except (binascii.Error, ValueError):
-            return []
+            return None
+        if len(ulaw) < self._chunk_bytes:
+            self._pending = ulaw
+            return None
+        return self._whole_frames(ulaw)
+
+    def _until_next_chunk(self) -> float:
+        """How long the socket can wait before the next chunk's frames are all there;
+        0 when reading fell behind (it catches up)."""
+        now = asyncio.get_running_loop().time()
+        if self._next_read is None:
+            self._next_read = now + self._chunk_sec + READ_MARGIN_SEC
+        else:
+            self._next_read = max(self._next_read + self._chunk_sec, now)
+        return self._next_read - now
+
+    def _whole_frames(self, ulaw: bytes) -> bytes | None:
         whole = len(ulaw) - len(ulaw) % ULAW_FRAME
         self._pending = ulaw[whole:]
-        return [g711.decode(ulaw[i : i + ULAW_FRAME], "PCMU") for i in range(0, whole, ULAW_FRAME)]
+        return g711.decode(ulaw[:whole], "PCMU") if whole else None
+
+    async def _send_pending(self, stream: PhoneStream) -> None:
+        if (pcm := self._whole_frames(self._pending)) is not None:
+            await stream.send(AudioFrame(pcm))
 
     async def _to_twilio(self) -> None:
         while True:
-            await self._socket.send_text(json.dumps(await self._outbox.next()))
+            await self._socket.send_text(await self._outbox.next())
 
     async def _from_dialer(self, stream: PhoneStream) -> None:
         try:
@@ -228,8 +273,8 @@ class TwilioMediaBridge:
         async for event in stream.events():
             match event:
                 case AudioFrame(pcm=pcm):
-                    payload = base64.b64encode(g711.encode(pcm, "PCMU")).decode()
-                    self._outbox.put(self._message("media", media={"payload": payload}))
+                    payload = base64.b64encode(g711.encode(pcm, "PCMU")).decode("ascii")
+                    self._outbox.put(f'{self._media_head}{payload}"}}}}', media=True)
                 case ClearAudio():
                     self._outbox.clear(self._message("clear"))
                 case BotSentencePlayed(turn_id=turn_id, index=index):
@@ -249,5 +294,5 @@ class TwilioMediaBridge:
             async with asyncio.timeout(FLUSH_WAIT_SEC):
                 await self._outbox.drained.wait()
 
-    def _message(self, event: str, **body: Any) -> dict[str, Any]:
-        return {"event": event, "streamSid": self._stream_sid, **body}
+    def _message(self, event: str, **body: Any) -> str:
+        return json.dumps({"event": event, "streamSid": self._stream_sid, **body})

@@ -18,8 +18,9 @@ import grpc
 from switchboard.errors import InvalidArgument
 from switchboard.features import FeatureFlags
 from switchboard.grpc_edge import grpc_errors
-from switchboard.media import AudioFrame, ExpectedAnswer
+from switchboard.media import FRAME_MS, AudioFrame, ExpectedAnswer, frame_bytes, frames_of
 from switchboard.speech import (
+    MAX_FRAMES_PER_MESSAGE,
     CancelTurn,
     ListenConfig,
     ListenResponse,
@@ -46,7 +47,8 @@ from switchboard_speech.speak import SpeakSession
 log = logging.getLogger(__name__)
 
 LISTEN_OUTBOX = 64
-# Frames queued ahead of the sender (1 s); the rest wait in the synthesiser.
+# Messages queued ahead of the sender (1 s of single frames; more when the client asked
+# for several frames a message); the rest wait in the synthesiser.
 SPEAK_OUTBOX = 50
 STOP_TIMEOUT_SEC = 2.0
 
@@ -58,6 +60,7 @@ def _listen_config(request: speech_pb2.ListenRequest | None) -> ListenConfig:
             "the first ListenRequest must be `config` (call_id, sample_rate, lang)"
         )
     check_sample_rate(config.sample_rate)
+    _check_frames_per_message(config.frames_per_message)
     return replace(config, lang=config.lang or DEFAULT_LANG)
 
 
@@ -69,7 +72,29 @@ def _speak_config(request: speech_pb2.SpeakRequest | None) -> SpeakConfig:
             "prosody_rate)"
         )
     check_sample_rate(config.sample_rate)
+    _check_frames_per_message(config.frames_per_message)
     return config
+
+
+def _check_frames_per_message(count: int) -> None:
+    if not 0 <= count <= MAX_FRAMES_PER_MESSAGE:
+        raise InvalidArgument(
+            f"frames_per_message must be 0 to {MAX_FRAMES_PER_MESSAGE}, got {count}"
+        )
+
+
+def _frames(pcm: bytes, config: ListenConfig) -> list[bytes]:
+    """A Listen message's audio as 20 ms frames: one, or up to ``frames_per_message``
+    whole ones when the stream asked for that (each frame is checked by the session)."""
+    size = frame_bytes(config.sample_rate)
+    if len(pcm) <= size or config.frames_per_message <= 1:
+        return [pcm]
+    if len(pcm) % size or len(pcm) > size * config.frames_per_message:
+        raise InvalidArgument(
+            f"audio is {len(pcm)} bytes; at most {config.frames_per_message} whole 20 ms "
+            f"PCM16 frames of {size} bytes ({config.sample_rate} Hz) a message"
+        )
+    return frames_of(pcm, config.sample_rate)
 
 
 async def _feed(work: Callable[[], Awaitable[None]], outbox: Outbox[Any]) -> None:
@@ -113,7 +138,10 @@ class SpeechServicer(speech_pb2_grpc.SpeechServicer):
                                 f"audio frame at {frame.sample_rate} Hz in a stream configured "
                                 f"for {config.sample_rate} Hz"
                             )
-                        await session.on_frame(frame.pcm, frame.timestamp_ms)
+                        at_ms = frame.timestamp_ms
+                        for pcm in _frames(frame.pcm, config):
+                            await session.on_frame(pcm, at_ms)
+                            at_ms += FRAME_MS
                     case ListenSettings(lang=lang):
                         session.set_lang(lang)
                     case ExpectedAnswer() as expected:

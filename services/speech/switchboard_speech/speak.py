@@ -1,4 +1,5 @@
-"""One Speak stream: texts in, 20 ms frames of audio out, turn by turn.
+"""One Speak stream: texts in, 20 ms frames of audio out, turn by turn (several
+frames a message when the config asks for it: ``frames_per_message``).
 
 Texts are queued and synthesised sentence by sentence in one task. A cancelled
 turn's queued texts are dropped, its synthesis stops at the next frame, and the
@@ -179,6 +180,8 @@ class SpeakSession:
         voice = self._voice
         rate = self.config.sample_rate
         size = frame_bytes(rate)
+        # Whole frames ready now leave together, up to this many a message.
+        chunk = size * max(1, self.config.frames_per_message)
         carry = b""
         for sentence in sentences(item.text, first_of_turn=item.index == 0):
             async for pcm in self._tts.synthesize(sentence, voice, rate):
@@ -188,26 +191,28 @@ class SpeakSession:
                 data = carry + pcm
                 whole = len(data) - len(data) % size
                 carry = data[whole:]
-                for start in range(0, whole, size):
-                    if not await self._send(item, data[start : start + size]):
+                for start in range(0, whole, chunk):
+                    if not await self._send(item, data[start : min(start + chunk, whole)]):
                         return
         if carry and not await self._send(item, carry + b"\x00" * (size - len(carry))):
             return
         if not self.is_cancelled(item.turn_id):
             await self._outbox.put(SpeechTextDone(turn_id=item.turn_id, index=item.index))
 
-    async def _send(self, item: SpeakText, frame: bytes) -> bool:
+    async def _send(self, item: SpeakText, frames: bytes) -> bool:
+        """One message: one 20 ms frame, or up to ``frames_per_message`` of them."""
         if self.is_cancelled(item.turn_id):
             return False
-        self._seq += 1
+        seq = self._seq + 1
+        self._seq += len(frames) // frame_bytes(self.config.sample_rate)
         await self._outbox.put(
             SpeechAudio(
                 item.turn_id,
                 item.index,
                 AudioFrame(
-                    pcm=frame,
-                    seq=self._seq,
-                    timestamp_ms=(self._seq - 1) * FRAME_MS,
+                    pcm=frames,
+                    seq=seq,
+                    timestamp_ms=(seq - 1) * FRAME_MS,
                     sample_rate=self.config.sample_rate,
                     call_id=self.config.call_id,
                 ),

@@ -103,6 +103,22 @@ class ReplayBuffer:
             await self._arrived.wait()
         return self._frames[max(0, number - self._first)]
 
+    async def chunk(self, number: int, limit: int) -> tuple[bytes, int] | None:
+        """Frame ``number`` and those after it that are here already, at most ``limit``
+        in all, joined (waiting for the first); how many; None once the caller is gone.
+
+        Numbers older than :attr:`first` start at the oldest kept frame, as in :meth:`frame`.
+        """
+        first = await self.frame(number)
+        if first is None:
+            return None
+        start = max(0, number - self._first)
+        stop = min(len(self._frames), start + max(1, limit))
+        if stop - start == 1:
+            return first, 1
+        frames = self._frames
+        return b"".join([frames[i] for i in range(start, stop)]), stop - start
+
     def heard_until(self, end_ms: int) -> None:
         """A final transcript covered the call's audio up to ``end_ms``: drop it."""
         self._drop_before(end_ms // FRAME_MS)

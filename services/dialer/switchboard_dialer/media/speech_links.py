@@ -93,7 +93,9 @@ class ListenLink(SpeechLink):
     """Caller frames from the line to ``Listen``; its events to ``on_event``.
 
     Frames go through a :class:`ReplayBuffer`, read from the line for the whole
-    call (also while no stream is open). A new stream first gets what the buffer
+    call (also while no stream is open). Those already there when a message leaves go
+    together, up to the config's ``frames_per_message`` (a carrier's bridge delivers a
+    few at a time; a replay after a restart goes faster). A new stream first gets what the buffer
     kept (the caller's audio since the last final transcript), then live frames:
     an utterance cut by a speech restart is heard whole by the next stream. A
     final that ends where one was already delivered is dropped, so no answer
@@ -194,14 +196,17 @@ class ListenLink(SpeechLink):
         replay = self.replay
         while True:
             self._sending = max(self._sending, replay.first)
-            pcm = await replay.frame(self._sending)
-            if pcm is None:
+            chunk = await replay.chunk(self._sending, self._config.frames_per_message)
+            if chunk is None:
                 break
+            pcm, count = chunk
             started = time.perf_counter()
             await stream.send_frame(pcm)
-            FRAMES_IN_LATENCY.record(time.perf_counter() - started)
-            self._sending += 1
-            self.sent_ms += FRAME_MS
+            sent_sec = time.perf_counter() - started
+            for _ in range(count):  # a latency per frame, as when each was a message
+                FRAMES_IN_LATENCY.record(sent_sec)
+            self._sending += count
+            self.sent_ms += count * FRAME_MS
         await asyncio.Event().wait()  # the caller is gone; the session ends the call
 
     async def _receive(self, stream: ListenStream) -> None:

@@ -59,6 +59,12 @@ log = logging.getLogger(__name__)
 
 # Frames of dropped (interrupted) turns never play; forget arrival times past this many.
 MAX_TRACKED_FRAMES = 3000
+# Synthesized audio comes this many 20 ms frames a Speak message at most (whatever is
+# ready leaves at once): the playout queue takes it ahead of time anyway.
+SPEAK_FRAMES_PER_MESSAGE = 10
+# Caller frames already here go to Listen together, this many a message at most; nothing
+# waits for a message to fill (the Twilio bridge delivers 60 ms at a time).
+LISTEN_FRAMES_PER_MESSAGE = 5
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,12 @@ class VoicePipeline(CallOutput):
         self.speak = SpeakLink(
             speech,
             SpeakConfig(
-                call_id, config.sample_rate, config.voice, config.lang, config.prosody_rate
+                call_id,
+                config.sample_rate,
+                config.voice,
+                config.lang,
+                config.prosody_rate,
+                SPEAK_FRAMES_PER_MESSAGE,
             ),
             self._on_speak_event,
             self._on_resend,
@@ -146,7 +157,9 @@ class VoicePipeline(CallOutput):
         self._read_caller = line.read_frame if recorder is None else recorder.tap(line.read_frame)
         self.listen = ListenLink(
             self._speech,
-            ListenConfig(self.call_id, line.sample_rate, self.config.lang),
+            ListenConfig(
+                self.call_id, line.sample_rate, self.config.lang, LISTEN_FRAMES_PER_MESSAGE
+            ),
             self._read_caller if self.gate is None else self._screened_frame,
             self._on_listen_event,
             self._on_listen_open,

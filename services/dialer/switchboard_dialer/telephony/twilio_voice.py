@@ -31,7 +31,7 @@ from switchboard.errors import (
     NotFound,
     SwitchboardError,
 )
-from switchboard.media import FRAME_MS
+from switchboard.media import FRAME_MS, frames_of, whole_frames
 from switchboard.phone import (
     AudioFrame,
     BotSentencePlayed,
@@ -147,8 +147,12 @@ class TwilioLine(PhoneLine):
     def clear_audio(self) -> None:
         self._call.clear_audio()
 
-    def caller_frame(self, pcm: bytes) -> None:
-        self._frames.append(pcm)
+    def caller_frames(self, pcm: bytes) -> None:
+        """One or more whole 20 ms frames from the gateway (it sends a few a message)."""
+        if len(pcm) == FRAME_BYTES:
+            self._frames.append(pcm)
+        else:
+            self._frames.extend(frames_of(pcm, SAMPLE_RATE))
         self._frame_ready.set()
 
     def caller(self, event: CallerEvent) -> None:
@@ -213,10 +217,12 @@ class MediaLeg:
     async def handle(self, event: PhoneUplink) -> None:
         match event:
             case AudioFrame(pcm=pcm):
-                if len(pcm) != FRAME_BYTES:
-                    raise InvalidArgument(f"audio.pcm must be {FRAME_BYTES} bytes (20 ms, 8 kHz)")
+                if not whole_frames(pcm, SAMPLE_RATE):
+                    raise InvalidArgument(
+                        f"audio.pcm must be whole 20 ms frames at 8 kHz ({FRAME_BYTES} bytes each)"
+                    )
                 if (line := self._line()) is not None:
-                    line.caller_frame(pcm)
+                    line.caller_frames(pcm)
             case Dtmf(digits=digits):
                 if (line := self._line()) is not None:
                     line.caller(CallerDtmf(digits=digits))
