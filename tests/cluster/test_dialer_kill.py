@@ -83,7 +83,9 @@ async def place_through_gateway(cluster: Cluster, request: domain.CallRequest) -
     async with httpx.AsyncClient(timeout=10.0) as http:
         reply = await http.post(
             f"{cluster.gateway_url}/call",
-            json=request.model_dump(mode="json"),
+            # The REST request is the domain request without what the gateway derives
+            # (``langs`` comes from the ``lang`` object).
+            json=request.model_dump(mode="json", exclude={"langs"}),
             headers={"Authorization": f"Bearer {cluster.api_key}"},
         )
     assert reply.status_code == 201, reply.text
