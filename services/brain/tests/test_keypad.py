@@ -100,3 +100,18 @@ async def test_keys_that_are_no_touch_tones_go_back_to_the_model_as_an_error() -
     for request in rig.fast.requests[1:3]:
         result = request.messages[-1].content or ""
         assert "invalid arguments for send_dtmf: digits" in result, result
+
+
+def test_the_keys_tool_is_offered_only_on_a_line_that_sends_them_for_a_menu_task() -> None:
+    from switchboard_brain.policy.llm_tools import tool_specs
+    from switchboard_testing.brain_fakes import call_request
+
+    menu = call_request(task="Call the garage; press 2 at its menu for the workshop.")
+    form = call_request(task="Help the customer file a claim for the water damage.")
+
+    def offered(request: object, sends: bool) -> bool:
+        return "send_dtmf" in {t.name for t in tool_specs(request, sends_dtmf=sends)}  # type: ignore[arg-type]
+
+    assert offered(menu, sends=True)
+    assert not offered(menu, sends=False)  # the line cannot press keys
+    assert not offered(form, sends=True)  # one tool fewer for a model to pick by mistake

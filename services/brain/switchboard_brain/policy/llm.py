@@ -299,7 +299,7 @@ class LlmPolicy(ConversationPolicy):
     ) -> AsyncGenerator[ReplyPart | _Switched, None]:
         """Model calls and tool runs until the model answers without tools."""
         settings = self._settings
-        tools = llm_tools.tool_specs(ctx.call.initiate)
+        tools = llm_tools.tool_specs(ctx.call.initiate, sends_dtmf=ctx.sends_dtmf)
         budget = Budget(settings.max_history_messages, settings.context_tokens, settings.max_tokens)
         # A resumed leg: caller ID is no proof, so earlier legs' details stay out of reach.
         unverified = FormState.load(state.form).resumed_leg

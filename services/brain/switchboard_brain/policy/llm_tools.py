@@ -178,19 +178,31 @@ def _schema(request: CallRequest, name: str) -> dict[str, Any]:
     return {"type": "object", "properties": props, "required": required}
 
 
-def tool_specs(request: CallRequest, greeting: bool = False) -> list[ToolSpec]:
+def tool_specs(
+    request: CallRequest, greeting: bool = False, sends_dtmf: bool = False
+) -> list[ToolSpec]:
     """The tools offered for a call; the same on every turn, whatever the caller says.
-    ``end_call`` is not offered on a welcome back (models hang up on a resumed call)."""
-    return list(_tool_specs(request, greeting))
+    ``end_call`` is not offered on a welcome back (models hang up on a resumed call);
+    ``send_dtmf`` only when the line can press keys and the task is about a phone menu
+    (every tool offered is one more a small model may pick by mistake)."""
+    return list(_tool_specs(request, greeting, sends_dtmf and navigates_menus(request)))
+
+
+def navigates_menus(request: CallRequest) -> bool:
+    """Whether the task asks the bot to get through a phone menu (press, key, menu, IVR)."""
+    return bool(_MENU_WORDS.search(request.task))
+
+
+_MENU_WORDS = re.compile(r"\b(menu|press|keypad|key|keys|ivr|extension|dtmf)\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=512)
-def _tool_specs(request: CallRequest, greeting: bool) -> tuple[ToolSpec, ...]:
+def _tool_specs(request: CallRequest, greeting: bool, keys: bool) -> tuple[ToolSpec, ...]:
     descriptions = prompts.tool_descriptions()
     return tuple(
         ToolSpec(name, descriptions[name].render(request=request), _schema(request, name))
         for name in _ARGS
-        if not (greeting and name == "end_call")
+        if not (greeting and name == "end_call") and (keys or name != "send_dtmf")
     )
 
 
