@@ -10,14 +10,22 @@ the commits of the other store replicas.
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Mapping
+
+# Calls remembered: the ones with the most recent commits. A watcher compares with this
+# only in the instant between its read and its wait, so a call forgotten after ten
+# thousand newer commits loses nothing, and the store's memory stays flat however many
+# calls it has served.
+REMEMBERED_CALLS = 10_000
 
 
 class EventNotifier:
     """The latest committed event seq per call, and per-call waits for it to move."""
 
-    def __init__(self) -> None:
-        self._latest: dict[str, int] = {}
+    def __init__(self, remembered: int = REMEMBERED_CALLS) -> None:
+        self._remembered = remembered
+        self._latest: OrderedDict[str, int] = OrderedDict()
         self._waiters: dict[str, set[asyncio.Event]] = {}
         self._closed = False
 
@@ -37,6 +45,9 @@ class EventNotifier:
         for call_id, seq in latest.items():
             if seq > self._latest.get(call_id, 0):
                 self._latest[call_id] = seq
+                self._latest.move_to_end(call_id)
+                if len(self._latest) > self._remembered:
+                    self._latest.popitem(last=False)
             for waiter in self._waiters.get(call_id, ()):
                 waiter.set()
 
