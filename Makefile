@@ -114,7 +114,7 @@ bench: install install-llm-local system-deps services ## Run every benchmark (ab
 	$(BIN)/python bench/voice/latency.py --fields 10
 	$(BIN)/python bench/voice/capacity.py --calls 50,100,200,300 --seconds 6
 	$(BIN)/python bench/cluster/capacity.py --calls 10,25,50 --runs 2 --seconds 30 --warmup 10
-	$(BIN)/python bench/cluster/soak.py --calls 50 --minutes 2 --warmup 30
+	$(BIN)/python bench/cluster/soak.py --calls 50 --minutes 2 --warmup 90
 	$(BIN)/python bench/sip/turn_latency.py --turns 8
 	$(BIN)/python bench/carriers/frame_cost.py --frames 20000
 	$(BIN)/python bench/carriers/turn_latency.py --carrier twilio --calls 8

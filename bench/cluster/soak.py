@@ -4,12 +4,12 @@
 Each line of the load registers a text phone on ``Dialer.Phone`` (as ``switchboard
 simulate`` does), places a call with ``POST /call``, answers it, says one claim answer
 ``--think`` seconds after each bot turn, hangs up after ``--call-sec`` and dials again
-with a fresh number. Passes when no call failed (every call reached ``ended``, never
-``failed``, and its phone saw the end), every service's RSS grew less than 10 % from the
-end of the warm-up to the end, and no service holds more open descriptors after the
-calls than before them.
+with a fresh number; the lines start spread over one call's length. Passes when no call
+failed (every call reached ``ended``, never ``failed``, and its phone saw the end), every
+service's RSS grew less than 10 % from the end of the warm-up to the end, and no service
+holds more open descriptors after the calls than before them.
 
-    .venv/bin/python bench/cluster/soak.py [--calls 50] [--minutes 10] [--warmup 60]
+    .venv/bin/python bench/cluster/soak.py [--calls 50] [--minutes 10] [--warmup 90]
         [--call-sec 60] [--think 2]
 
 Prints a table and the command line, writes bench/results/cluster_soak.json.
@@ -51,6 +51,7 @@ END_TIMEOUT_SEC = 30.0
 PRIME_SEC = 5.0
 STATE_TIMEOUT_SEC = 10.0
 SETTLE_SEC = 3.0
+KEEPALIVE_SEC = 2.0
 REQUEST = {
     "bot_company": "Bench Co",
     "bot_name": "Joe",
@@ -60,6 +61,17 @@ REQUEST = {
         {"name": f"answer_{i}", "type": "text", "description": f"answer {i}"} for i in range(FIELDS)
     ],
 }
+
+
+async def request(api: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """A request sent again once when the connection broke before an answer came.
+
+    Safe because GET is read-only and every ``POST /call`` carries an Idempotency-Key, as
+    a careful client does: a retried request never dials twice."""
+    try:
+        return await api.request(method, url, **kwargs)
+    except httpx.TransportError:
+        return await api.request(method, url, **kwargs)
 
 
 class Load:
@@ -79,7 +91,10 @@ class Load:
         self._number += 1
         return f"+1415{self._number:07d}"
 
-    async def line(self, phones: PhoneClient, api: httpx.AsyncClient) -> None:
+    async def line(self, phones: PhoneClient, api: httpx.AsyncClient, delay: float) -> None:
+        """Calls one after another, the first after ``delay`` seconds."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stop.wait(), delay)
         while not self.stop.is_set():
             if not await self.attempt(phones, api, self.call_sec):
                 with contextlib.suppress(TimeoutError):
@@ -101,7 +116,13 @@ class Load:
         """One call of ``length`` seconds (default ``call_sec``); raises when it failed."""
         phone = await phones.register(PhoneRegister(number, PhoneMode.TEXT))
         try:
-            placed = await api.post("/call", json={**REQUEST, "phone_number": number})
+            placed = await request(
+                api,
+                "POST",
+                "/call",
+                json={**REQUEST, "phone_number": number},
+                headers={"Idempotency-Key": secrets.token_hex(16)},
+            )
             if placed.status_code != 201:
                 raise RuntimeError(f"POST /call answered {placed.status_code}: {placed.text[:200]}")
             call_id = str(placed.json()["call_id"])
@@ -110,7 +131,7 @@ class Load:
             await phone.close()
         # The phone hears the end as the dialer hangs up; the store records it just after.
         deadline = time.monotonic() + STATE_TIMEOUT_SEC
-        while (view := (await api.get(f"/call/{call_id}")).json()).get("in_progress"):
+        while (view := (await request(api, "GET", f"/call/{call_id}")).json()).get("in_progress"):
             if time.monotonic() > deadline:
                 raise RuntimeError(
                     f"call still {view.get('state')!r} {STATE_TIMEOUT_SEC:g} s after its end"
@@ -181,14 +202,23 @@ async def soak(
     phones = PhoneClient(cluster.ports.grpc_address("dialer"))
     headers = {"Authorization": f"Bearer {cluster.api_key}"}
     trace: list[tuple[float, dict[str, ProcessSample]]] = []
-    async with httpx.AsyncClient(base_url=cluster.gateway_url, headers=headers, timeout=30) as api:
+    # Idle connections are dropped before the gateway's keep-alive (5 s) ends, so a request
+    # never goes out on a connection the server is closing at that moment.
+    limits = httpx.Limits(keepalive_expiry=KEEPALIVE_SEC)
+    async with httpx.AsyncClient(
+        base_url=cluster.gateway_url, headers=headers, timeout=30, limits=limits
+    ) as api:
         # A first round of short calls at full concurrency, so "before" is after the lazy
         # start-up (channels, the store's reader pool grown to this load).
         await asyncio.gather(*(load.attempt(phones, api, PRIME_SEC) for _ in range(calls)))
         await asyncio.sleep(SETTLE_SEC)
         idle = samples(pids)
+        # The lines start spread over one call's length, as calls arrive in real life: calls
+        # started together would also end together, and a baseline read in that lull would
+        # count the steady state's calls in progress as growth.
         lines = [
-            asyncio.create_task(load.line(phones, api), name=f"line-{i}") for i in range(calls)
+            asyncio.create_task(load.line(phones, api, i * call_sec / calls), name=f"line-{i}")
+            for i in range(calls)
         ]
         started = time.monotonic()
         try:
@@ -298,7 +328,10 @@ if __name__ == "__main__":
     parser.add_argument("--calls", type=int, default=50, help="simulated calls at a time")
     parser.add_argument("--minutes", type=float, default=10.0, help="measured, after --warmup")
     parser.add_argument(
-        "--warmup", type=float, default=60.0, help="seconds before the RSS baseline"
+        "--warmup",
+        type=float,
+        default=90.0,
+        help="seconds before the RSS baseline; at least --call-sec, so every line has started",
     )
     parser.add_argument("--call-sec", type=float, default=60.0, help="each call's length")
     parser.add_argument("--think", type=float, default=2.0, help="caller's pause before a line")
