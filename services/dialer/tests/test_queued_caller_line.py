@@ -1,15 +1,18 @@
-"""The caller side shared by the simulator, Twilio and ACS lines (:class:`QueuedCallerLine`)."""
+"""What the simulator, Twilio and ACS lines share: the caller side (:class:`QueuedCallerLine`)
+and dropping queued bot audio at a barge-in (:func:`drop_queued_audio`)."""
 
 from __future__ import annotations
 
 import asyncio
 
 from switchboard.media import FRAME_MS
+from switchboard.phone import AudioFrame, BotTurnDone, PhoneDownlink
 from switchboard_dialer.telephony.base import (
     MAX_QUEUED_FRAMES,
     CallerDtmf,
     CallerGone,
     QueuedCallerLine,
+    drop_queued_audio,
 )
 
 RATE = 8000
@@ -98,3 +101,11 @@ def test_bot_frames_are_numbered_and_timed_from_the_first() -> None:
     first, second = line.next_audio_frame(frame(1)), line.next_audio_frame(frame(2))
     assert (first.seq, first.timestamp_ms, first.sample_rate) == (1, FRAME_MS, RATE)
     assert (second.seq, second.timestamp_ms, second.call_id) == (2, 2 * FRAME_MS, "call-1")
+
+
+async def test_dropping_queued_audio_keeps_the_other_messages_and_the_end_mark_in_order() -> None:
+    downlink: asyncio.Queue[PhoneDownlink | None] = asyncio.Queue()
+    for item in (AudioFrame(frame(1)), BotTurnDone("t1"), AudioFrame(frame(2)), None):
+        downlink.put_nowait(item)
+    drop_queued_audio(downlink)
+    assert [downlink.get_nowait() for _ in range(downlink.qsize())] == [BotTurnDone("t1"), None]

@@ -202,6 +202,18 @@ class QueuedCallerLine(PhoneLine):
         )
 
 
+def drop_queued_audio(downlink: asyncio.Queue[PhoneDownlink | None]) -> None:
+    """Drops the bot frames still queued for the other end (barge-in), keeping every
+    other message, and the end mark, in order."""
+    kept = []
+    while not downlink.empty():
+        item = downlink.get_nowait()
+        if not isinstance(item, AudioFrame):
+            kept.append(item)
+    for item in kept:
+        downlink.put_nowait(item)
+
+
 class CallNotConnected(Exception):
     """A ring that did not become a call. ``failed``: FAILED (no answer …) rather than ENDED."""
 

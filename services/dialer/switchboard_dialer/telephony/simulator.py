@@ -47,6 +47,7 @@ from switchboard_dialer.telephony.base import (
     QueuedCallerLine,
     Ring,
     TelephonyProvider,
+    drop_queued_audio,
 )
 
 log = logging.getLogger(__name__)
@@ -149,13 +150,7 @@ class SimulatedPhone:
 
     def clear_audio(self) -> None:
         """Drops the bot frames not yet sent to the phone, then tells it to drop its own."""
-        kept = []
-        while not self._downlink.empty():
-            event = self._downlink.get_nowait()
-            if not isinstance(event, AudioFrame):
-                kept.append(event)
-        for event in kept:
-            self._downlink.put_nowait(event)
+        drop_queued_audio(self._downlink)
         self.push(ClearAudio())
 
     def detach(self, line: SimulatedLine) -> None:

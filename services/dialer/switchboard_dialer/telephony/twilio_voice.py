@@ -55,6 +55,7 @@ from switchboard_dialer.telephony.base import (
     QueuedCallerLine,
     Ring,
     TelephonyProvider,
+    drop_queued_audio,
 )
 from switchboard_dialer.telephony.twilio_rest import TwilioRest
 
@@ -101,9 +102,7 @@ class TwilioCall:
         self.downlink.put_nowait(event)
 
     def clear_audio(self) -> None:
-        kept = [e for e in _drain(self.downlink) if not isinstance(e, AudioFrame)]
-        for event in kept:
-            self.downlink.put_nowait(event)
+        drop_queued_audio(self.downlink)
         self.push(ClearAudio())
 
     def finish(self, final: PhoneDownlink | None = None) -> None:
@@ -357,10 +356,3 @@ class TwilioProvider(TelephonyProvider):
         await self._tasks.close()
         for call in list(self._calls.values()):
             call.finish()
-
-
-def _drain(queue: asyncio.Queue[PhoneDownlink | None]) -> list[PhoneDownlink | None]:
-    items = []
-    while not queue.empty():
-        items.append(queue.get_nowait())
-    return items

@@ -31,6 +31,7 @@ from switchboard_dialer.telephony.base import (
     CallerDtmf,
     CallerGone,
     QueuedCallerLine,
+    drop_queued_audio,
 )
 
 if TYPE_CHECKING:
@@ -56,13 +57,7 @@ class AcsMedia:
 
     def clear_audio(self) -> None:
         """Drops bot frames not yet sent to the gateway, then sends the stop at once."""
-        kept = []
-        while not self._downlink.empty():
-            item = self._downlink.get_nowait()
-            if not isinstance(item, AudioFrame):
-                kept.append(item)
-        for item in kept:
-            self._downlink.put_nowait(item)
+        drop_queued_audio(self._downlink)
         self.push(ClearAudio())
 
     async def downlink(self) -> AsyncIterator[PhoneDownlink]:
