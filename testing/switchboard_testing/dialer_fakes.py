@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from switchboard import domain
 from switchboard.blobs import BlobStore
 from switchboard.call_leases import CallLease
-from switchboard.config import DialerSettings, Features, RecordingSettings
+from switchboard.config import DialerSettings, Features, RecordingSettings, Settings
 from switchboard.converse import (
     AgentSendDtmf,
     AgentSentence,
@@ -409,10 +409,9 @@ def build_rig(
         brain,
         telephony,
         FeatureFlags(features or Features()),
-        settings,
+        Settings(dialer=settings, recording=recording or RecordingSettings()),
         speech=speech,
         clock=clock,
         blobs=blobs,
-        recording=recording,
     )
     return Rig(store, brain, clock, telephony, app, settings, speech)

@@ -21,17 +21,16 @@ async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -
     brain = BrainClient(settings.services.brain)
     speech = SpeechClient(settings.services.speech)
     telephony = create_telephony(settings)
-    sms = create_sms(settings.dialer.sms, store, settings)
+    sms = create_sms(settings, store)
     app = build_dialer(
         store,
         brain,
         telephony,
         flags,
-        settings.dialer,
+        settings,
         sms=sms,
         speech=speech,
         blobs=create_blob_store(settings.recording),
-        recording=settings.recording,
     )
     # Explicit, not lazy: a SIP port that cannot be bound fails the process at boot.
     await app.start()

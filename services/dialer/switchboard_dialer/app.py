@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from switchboard import domain
 from switchboard.blobs import BlobStore
 from switchboard.clock import Clock, SystemClock
-from switchboard.config import DialerSettings, RecordingSettings, Settings
+from switchboard.config import Settings
 from switchboard.features import FeatureFlags
 from switchboard.tasks import cancel_and_wait
 from switchboard_dialer.dialer import Dialer
@@ -81,22 +81,24 @@ def build_dialer(
     brain: BrainPort,
     telephony: TelephonyProvider,
     flags: FeatureFlags,
-    settings: DialerSettings,
+    settings: Settings,
     sms: SmsProvider | None = None,
     speech: SpeechPort | None = None,
     clock: Clock | None = None,
     blobs: BlobStore | None = None,
-    recording: RecordingSettings | None = None,
 ) -> DialerApp:
-    """Builds the dialer; ``clock`` drives the call timers, the playout and the
-    reconnect backoff (tests pass a virtual one). Without ``speech`` only text
-    lines can be served; without ``blobs`` no call is recorded."""
-    sms_provider = sms or create_sms(settings.sms, store, Settings.model_construct(dialer=settings))
+    """Builds the dialer from the root ``settings`` (its ``dialer`` section, and
+    ``recording``; an SMS vendor's section when ``sms`` is not given). ``clock`` drives
+    the call timers, the playout and the reconnect backoff (tests pass a virtual one).
+    Without ``speech`` only text lines can be served; without ``blobs`` no call is
+    recorded."""
+    sms_provider = sms or create_sms(settings, store)
     recordings = (
-        CallRecordings(blobs, flags, recording or RecordingSettings(), clock or SystemClock())
+        CallRecordings(blobs, flags, settings.recording, clock or SystemClock())
         if blobs is not None
         else None
     )
+    dialer_settings = settings.dialer
 
     def new_session(call: domain.Call) -> CallSession:
         return CallSession(
@@ -105,17 +107,17 @@ def build_dialer(
             store,
             sms_provider,
             flags,
-            settings,
+            dialer_settings,
             speech=speech,
             clock=clock,
             sends_dtmf=telephony.sends_dtmf,
             recordings=recordings,
         )
 
-    lease = lease_of(settings)
-    registry = CallRegistry(store, new_session, settings, clock=clock, lease=lease)
-    inbound = InboundLines(settings.inbound)
+    lease = lease_of(dialer_settings)
+    registry = CallRegistry(store, new_session, dialer_settings, clock=clock, lease=lease)
+    inbound = InboundLines(dialer_settings.inbound)
     dialer = Dialer(store, telephony, registry, sms_provider, flags, inbound, lease=lease)
     servicer = DialerServicer(dialer, telephony)
-    leases = CallLeases(store, registry, lease, settings, clock)
+    leases = CallLeases(store, registry, lease, dialer_settings, clock)
     return DialerApp(dialer, registry, telephony, sms_provider, servicer, leases, recordings)

@@ -14,7 +14,7 @@ from switchboard import convert, domain
 from switchboard.brain_client import BrainClient
 from switchboard.call_events import CallEvent
 from switchboard.clock import SystemClock
-from switchboard.config import BrainSettings, DialerSettings, Features
+from switchboard.config import BrainSettings, DialerSettings, Features, Settings
 from switchboard.features import FeatureFlags
 from switchboard.server import GrpcService
 from switchboard.store_client import StoreClient
@@ -79,7 +79,7 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
         brain,
         SimulatorProvider(no_phone_delay_sec=0.05),
         FeatureFlags(Features()),
-        DialerSettings(reconnect_timeout_sec=10),
+        Settings(dialer=DialerSettings(reconnect_timeout_sec=10)),
     )
     dialer_service = GrpcService("dialer", "127.0.0.1:0", ["switchboard.v1.Dialer"])
     dialer_pb2_grpc.add_DialerServicer_to_server(app.servicer, dialer_service.server)

@@ -34,14 +34,14 @@ def test_a_telephony_provider_without_its_sdk_names_the_extra() -> None:
 
 
 def test_the_sms_name_in_the_settings_resolves_to_its_provider() -> None:
-    assert isinstance(create_sms(Settings().dialer.sms, FakeStore()), LogSms)
+    assert isinstance(create_sms(Settings(), FakeStore()), LogSms)
 
 
 def test_an_unknown_sms_name_lists_the_choices() -> None:
     with pytest.raises(
         ConfigError, match=r"dialer.sms: unknown provider 'pigeon'; choose one of .*log"
     ):
-        create_sms("pigeon", FakeStore())
+        create_sms(Settings(dialer=DialerSettings.model_construct(sms="pigeon")), FakeStore())
 
 
 def test_an_sms_provider_without_its_sdk_names_the_extra() -> None:
@@ -78,6 +78,6 @@ def test_the_acs_telephony_provider_names_the_settings_it_lacks() -> None:
 
 
 async def test_the_acs_sms_name_resolves_to_its_provider() -> None:
-    sms = create_sms("acs", FakeStore(), Settings(acs=ACS))
+    sms = create_sms(Settings(dialer=DialerSettings(sms="acs"), acs=ACS), FakeStore())
     assert isinstance(sms, AcsSms)
     await sms.close()

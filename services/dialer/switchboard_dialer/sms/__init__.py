@@ -19,9 +19,8 @@ SMS = Seam(
 )
 
 
-def create_sms(name: str, store: CallStore, settings: Settings | None = None) -> SmsProvider:
-    """The SMS provider called ``name``: ``log`` keeps messages in the call's transcript,
-    ``twilio`` sends through Twilio Messaging (``dialer.twilio``), ``acs`` through Azure
-    Communication Services (``acs``)."""
-    root = settings if settings is not None else Settings.model_construct()
-    return create(SMS, name, root, store=store)
+def create_sms(settings: Settings, store: CallStore) -> SmsProvider:
+    """The SMS provider named by ``dialer.sms``: ``log`` keeps messages in the call's
+    transcript, ``twilio`` sends through Twilio Messaging (``dialer.twilio``), ``acs``
+    through Azure Communication Services (``acs``)."""
+    return create(SMS, settings.dialer.sms, settings, store=store)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -25,7 +26,8 @@ from typing import Protocol
 from switchboard import domain
 from switchboard.clock import Clock, SystemClock
 from switchboard.errors import FailedPrecondition
-from switchboard.phone import PhoneAttach, PhoneDownlink, PhoneUplink
+from switchboard.media import FRAME_MS, frame_bytes, frames_of
+from switchboard.phone import AudioFrame, PhoneAttach, PhoneDownlink, PhoneUplink
 from switchboard.tasks import wait_on_clock
 
 # What happens on the caller's side of a connected line.
@@ -126,6 +128,90 @@ class PhoneLine(ABC):
         """Presses ``digits`` (validated 0-9, *, #, A-D) on the line, as the bot (a menu's
         keys). A line that cannot raises ``FailedPrecondition`` saying why."""
         raise FailedPrecondition(f"{type(self).__name__} cannot send touch tones")
+
+
+# Caller frames a queued line keeps when the dialer falls behind (1 s); older ones are dropped.
+MAX_QUEUED_FRAMES = 50
+
+
+class QueuedCallerLine(PhoneLine):
+    """A line whose provider pushes the caller's side to it: events through
+    :meth:`caller`, 20 ms frames through :meth:`caller_frames`, both queued here until
+    the dialer reads them (the simulator, Twilio and ACS lines).
+
+    ``CallerGone`` is final: later events are ignored, :meth:`read_frame` returns None
+    once the queued frames are read, and :meth:`next_event` returns it again. A line
+    whose ending means more (finishing the carrier call, settling a pending transfer)
+    does it in :meth:`_caller_left`.
+    """
+
+    def __init__(self, call_id: str, sample_rate: int = 0) -> None:
+        super().__init__(call_id, sample_rate)
+        self._events: asyncio.Queue[CallerEvent] = asyncio.Queue()
+        self._gone: CallerGone | None = None
+        self._frames: deque[bytes] = deque(maxlen=MAX_QUEUED_FRAMES)
+        self._frame_ready = asyncio.Event()
+        self._frame_bytes = frame_bytes(sample_rate)
+        self._out_seq = 0
+
+    @property
+    def gone(self) -> bool:
+        """Whether the caller is gone (``CallerGone`` arrived)."""
+        return self._gone is not None
+
+    async def read_frame(self) -> bytes | None:
+        while not self._frames:
+            if self._gone is not None:
+                return None
+            self._frame_ready.clear()
+            await self._frame_ready.wait()
+        return self._frames.popleft()
+
+    def caller_frames(self, pcm: bytes) -> None:
+        """One or more whole 20 ms caller frames at the line's rate, checked by the
+        provider (a carrier may send a few a message)."""
+        if len(pcm) == self._frame_bytes:
+            self._frames.append(pcm)
+        else:
+            self._frames.extend(frames_of(pcm, self.sample_rate))
+        self._frame_ready.set()
+
+    def caller(self, event: CallerEvent) -> None:
+        """Something that happened on the caller's side; ``CallerGone`` is final."""
+        if self._gone is not None:
+            return
+        if isinstance(event, CallerGone):
+            self._gone = event
+            self._frame_ready.set()
+            self._caller_left(event)
+        self._events.put_nowait(event)
+
+    def _caller_left(self, event: CallerGone) -> None:
+        """The caller just left (once per line, before the event is queued)."""
+
+    async def next_event(self) -> CallerEvent:
+        if self._gone is not None and self._events.empty():
+            return self._gone
+        return await self._events.get()
+
+    def next_audio_frame(self, pcm: bytes) -> AudioFrame:
+        """``pcm`` as the line's next numbered bot frame, timed from the first."""
+        self._out_seq += 1
+        return AudioFrame(
+            pcm, self._out_seq, self._out_seq * FRAME_MS, self.sample_rate, self.call_id
+        )
+
+
+def drop_queued_audio(downlink: asyncio.Queue[PhoneDownlink | None]) -> None:
+    """Drops the bot frames still queued for the other end (barge-in), keeping every
+    other message, and the end mark, in order."""
+    kept = []
+    while not downlink.empty():
+        item = downlink.get_nowait()
+        if not isinstance(item, AudioFrame):
+            kept.append(item)
+    for item in kept:
+        downlink.put_nowait(item)
 
 
 class CallNotConnected(Exception):

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import AsyncIterator
 
 from switchboard.clock import Clock, SystemClock
 from switchboard.dtmf import check_dtmf
 from switchboard.errors import AlreadyExists, FailedPrecondition, InvalidArgument, SwitchboardError
-from switchboard.media import FRAME_MS
 from switchboard.phone import (
     AudioFrame,
     BotDtmf,
@@ -44,12 +42,12 @@ from switchboard.phones import parse_e164
 from switchboard.tasks import TaskOwner
 from switchboard_dialer.telephony.base import (
     CallerDtmf,
-    CallerEvent,
     CallerGone,
     CallerSaid,
-    PhoneLine,
+    QueuedCallerLine,
     Ring,
     TelephonyProvider,
+    drop_queued_audio,
 )
 
 log = logging.getLogger(__name__)
@@ -62,60 +60,31 @@ MAX_SAY_CHARS = 4000
 DEFAULT_SAMPLE_RATE = 8000
 SAMPLE_RATES = (8000, 16000)
 MAX_SPEED = 50.0
-# Caller frames kept when the dialer falls behind (1 s); older ones are dropped.
-MAX_QUEUED_FRAMES = 50
 
 
 def frame_bytes(sample_rate: int) -> int:
     return sample_rate // 50 * 2
 
 
-class SimulatedLine(PhoneLine):
+class SimulatedLine(QueuedCallerLine):
     """The line between the bot and one virtual phone, for one call."""
 
     def __init__(self, call_id: str, phone: SimulatedPhone) -> None:
         super().__init__(call_id, phone.sample_rate if phone.mode is PhoneMode.VOICE else 0)
         self.playout_speed = phone.speed
         self._phone = phone
-        self._events: asyncio.Queue[CallerEvent] = asyncio.Queue()
-        self._gone: CallerGone | None = None
-        self._frames: deque[bytes] = deque(maxlen=MAX_QUEUED_FRAMES)
-        self._frame_ready = asyncio.Event()
-        self._out_seq = 0
-
-    async def read_frame(self) -> bytes | None:
-        while not self._frames:
-            if self._gone is not None:
-                return None
-            self._frame_ready.clear()
-            await self._frame_ready.wait()
-        return self._frames.popleft()
 
     def play_frame(self, pcm: bytes) -> None:
         if self._phone.line is self:
-            self._out_seq += 1
-            self._phone.push(
-                AudioFrame(
-                    pcm, self._out_seq, self._out_seq * FRAME_MS, self.sample_rate, self.call_id
-                )
-            )
+            self._phone.push(self.next_audio_frame(pcm))
 
     def clear_audio(self) -> None:
         if self._phone.line is self:
             self._phone.clear_audio()
 
-    def caller_frame(self, pcm: bytes) -> None:
-        self._frames.append(pcm)
-        self._frame_ready.set()
-
     @property
     def attached(self) -> bool:
         return self._phone.line is self
-
-    async def next_event(self) -> CallerEvent:
-        if self._gone is not None and self._events.empty():
-            return self._gone
-        return await self._events.get()
 
     async def say(self, turn_id: str, text: str) -> None:
         # A voice phone gets the words once they are heard (sentence_played), not before.
@@ -150,15 +119,6 @@ class SimulatedLine(PhoneLine):
         if self.attached:
             self._phone.push(BotDtmf(digits=digits))
 
-    def caller(self, event: CallerEvent) -> None:
-        """Something the phone did; ``CallerGone`` is final."""
-        if self._gone is not None:
-            return
-        if isinstance(event, CallerGone):
-            self._gone = event
-            self._frame_ready.set()
-        self._events.put_nowait(event)
-
 
 class SimulatedPhone:
     """One registered virtual phone: its downlink queue, its ring and its line."""
@@ -190,13 +150,7 @@ class SimulatedPhone:
 
     def clear_audio(self) -> None:
         """Drops the bot frames not yet sent to the phone, then tells it to drop its own."""
-        kept = []
-        while not self._downlink.empty():
-            event = self._downlink.get_nowait()
-            if not isinstance(event, AudioFrame):
-                kept.append(event)
-        for event in kept:
-            self._downlink.put_nowait(event)
+        drop_queued_audio(self._downlink)
         self.push(ClearAudio())
 
     def detach(self, line: SimulatedLine) -> None:
@@ -252,7 +206,7 @@ class SimulatedPhone:
                         f"{frame_bytes(self.sample_rate)} bytes, got {len(pcm)}"
                     )
                 if self.line is not None:
-                    self.line.caller_frame(pcm)
+                    self.line.caller_frames(pcm)
             case Dtmf(digits=digits):
                 check_dtmf(digits, "dtmf.digits")
                 if self.line is not None:

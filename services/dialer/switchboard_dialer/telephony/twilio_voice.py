@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qsl
 
@@ -31,7 +31,7 @@ from switchboard.errors import (
     NotFound,
     SwitchboardError,
 )
-from switchboard.media import FRAME_MS, frames_of, whole_frames
+from switchboard.media import whole_frames
 from switchboard.phone import (
     AudioFrame,
     BotSentencePlayed,
@@ -49,12 +49,13 @@ from switchboard.tasks import TaskOwner
 from switchboard.twilio_urls import dial_twiml, status_url, stream_twiml
 from switchboard_dialer.telephony.base import (
     CallerDtmf,
-    CallerEvent,
     CallerGone,
     CarrierOutcome,
     PhoneLine,
+    QueuedCallerLine,
     Ring,
     TelephonyProvider,
+    drop_queued_audio,
 )
 from switchboard_dialer.telephony.twilio_rest import TwilioRest
 
@@ -62,7 +63,6 @@ log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 8000  # Media Streams carry µ-law at 8 kHz
 FRAME_BYTES = SAMPLE_RATE // 50 * 2
-MAX_QUEUED_FRAMES = 50  # caller frames kept when the dialer falls behind (1 s)
 MAX_UNSENT_FRAMES = 500  # bot frames kept for a socket that is not there yet (10 s)
 # An inbound call whose Media Stream never connects (the caller hung up first) is dropped.
 MEDIA_WAIT_SEC = 15.0
@@ -102,9 +102,7 @@ class TwilioCall:
         self.downlink.put_nowait(event)
 
     def clear_audio(self) -> None:
-        kept = [e for e in _drain(self.downlink) if not isinstance(e, AudioFrame)]
-        for event in kept:
-            self.downlink.put_nowait(event)
+        drop_queued_audio(self.downlink)
         self.push(ClearAudio())
 
     def finish(self, final: PhoneDownlink | None = None) -> None:
@@ -118,57 +116,22 @@ class TwilioCall:
         self.provider.forget(self)
 
 
-class TwilioLine(PhoneLine):
+class TwilioLine(QueuedCallerLine):
     """A connected Twilio call, at 8 kHz PCM16 (the gateway converts µ-law)."""
 
     def __init__(self, call: TwilioCall) -> None:
         super().__init__(call.call_id, SAMPLE_RATE)
         self._call = call
-        self._events: asyncio.Queue[CallerEvent] = asyncio.Queue()
-        self._gone: CallerGone | None = None
-        self._frames: deque[bytes] = deque(maxlen=MAX_QUEUED_FRAMES)
-        self._frame_ready = asyncio.Event()
-        self._out_seq = 0
-
-    async def read_frame(self) -> bytes | None:
-        while not self._frames:
-            if self._gone is not None:
-                return None
-            self._frame_ready.clear()
-            await self._frame_ready.wait()
-        return self._frames.popleft()
 
     def play_frame(self, pcm: bytes) -> None:
-        self._out_seq += 1
-        self._call.push(
-            AudioFrame(pcm, self._out_seq, self._out_seq * FRAME_MS, SAMPLE_RATE, self.call_id)
-        )
+        self._call.push(self.next_audio_frame(pcm))
 
     def clear_audio(self) -> None:
         self._call.clear_audio()
 
-    def caller_frames(self, pcm: bytes) -> None:
-        """One or more whole 20 ms frames from the gateway (it sends a few a message)."""
-        if len(pcm) == FRAME_BYTES:
-            self._frames.append(pcm)
-        else:
-            self._frames.extend(frames_of(pcm, SAMPLE_RATE))
-        self._frame_ready.set()
-
-    def caller(self, event: CallerEvent) -> None:
-        """Something the caller did; ``CallerGone`` is final."""
-        if self._gone is not None:
-            return
-        if isinstance(event, CallerGone):
-            self._gone = event
-            self._frame_ready.set()
-            self._call.finish()
-        self._events.put_nowait(event)
-
-    async def next_event(self) -> CallerEvent:
-        if self._gone is not None and self._events.empty():
-            return self._gone
-        return await self._events.get()
+    def _caller_left(self, event: CallerGone) -> None:
+        """The call is over for the dialer: its media stream ends."""
+        self._call.finish()
 
     async def say(self, turn_id: str, text: str) -> None:
         """A phone hears the bot only as audio."""
@@ -393,10 +356,3 @@ class TwilioProvider(TelephonyProvider):
         await self._tasks.close()
         for call in list(self._calls.values()):
             call.finish()
-
-
-def _drain(queue: asyncio.Queue[PhoneDownlink | None]) -> list[PhoneDownlink | None]:
-    items = []
-    while not queue.empty():
-        items.append(queue.get_nowait())
-    return items

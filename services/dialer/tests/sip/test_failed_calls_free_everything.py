@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from switchboard.config import DialerSettings, Features, SipSettings
+from switchboard.config import DialerSettings, Features, Settings, SipSettings
 from switchboard.features import FeatureFlags
 from switchboard_dialer.app import build_dialer
 from switchboard_dialer.telephony.base import CallNotConnected
@@ -191,7 +191,7 @@ async def test_with_every_rtp_port_taken_a_dialled_call_fails_with_no_rtp_port()
             assert failed.value.reason == NO_RTP_PORT and failed.value.failed
             # Through the dialer: the stored call fails with that reason, not dialing forever.
             store = FakeStore()
-            settings = DialerSettings(telephony="sip")
+            settings = Settings(dialer=DialerSettings(telephony="sip"))
             app = build_dialer(store, ScriptedBrain(), sip, FeatureFlags(Features()), settings)
             call = await app.dialer.place_call(make_request("+14155550100"))
             async with asyncio.timeout(3):

@@ -12,13 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from switchboard.dtmf import check_dtmf
 from switchboard.errors import FailedPrecondition, InvalidArgument
-from switchboard.media import FRAME_MS
 from switchboard.phone import (
     AudioFrame,
     ClearAudio,
@@ -31,9 +29,9 @@ from switchboard.phone import (
 )
 from switchboard_dialer.telephony.base import (
     CallerDtmf,
-    CallerEvent,
     CallerGone,
-    PhoneLine,
+    QueuedCallerLine,
+    drop_queued_audio,
 )
 
 if TYPE_CHECKING:
@@ -43,7 +41,6 @@ log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
 FRAME_BYTES = SAMPLE_RATE // 50 * 2
-MAX_QUEUED_FRAMES = 50  # a second of caller audio when the dialer falls behind
 
 
 class AcsMedia:
@@ -60,13 +57,7 @@ class AcsMedia:
 
     def clear_audio(self) -> None:
         """Drops bot frames not yet sent to the gateway, then sends the stop at once."""
-        kept = []
-        while not self._downlink.empty():
-            item = self._downlink.get_nowait()
-            if not isinstance(item, AudioFrame):
-                kept.append(item)
-        for item in kept:
-            self._downlink.put_nowait(item)
+        drop_queued_audio(self._downlink)
         self.push(ClearAudio())
 
     async def downlink(self) -> AsyncIterator[PhoneDownlink]:
@@ -81,7 +72,7 @@ class AcsMedia:
                         f"audio.pcm must be one 20 ms PCM16 frame at 16 kHz ({FRAME_BYTES} bytes)"
                     )
                 if self.line.media is self:
-                    self.line.caller_frame(pcm)
+                    self.line.caller_frames(pcm)
             case Dtmf(digits=digits):
                 check_dtmf(digits, "dtmf.digits")
                 if self.line.media is self:
@@ -105,7 +96,7 @@ class AcsMedia:
         self.line.media_gone(self)
 
 
-class AcsLine(PhoneLine):
+class AcsLine(QueuedCallerLine):
     """A call placed or answered through ACS; voice at 16 kHz once its media attaches."""
 
     def __init__(
@@ -122,11 +113,6 @@ class AcsLine(PhoneLine):
         self.connection_id = ""
         self.media: AcsMedia | None = None
         self.media_attached = asyncio.Event()
-        self._events: asyncio.Queue[CallerEvent] = asyncio.Queue()
-        self._gone: CallerGone | None = None
-        self._frames: deque[bytes] = deque(maxlen=MAX_QUEUED_FRAMES)
-        self._frame_ready = asyncio.Event()
-        self._out_seq = 0
         self._transfer: asyncio.Future[bool] | None = None
         self._transfer_context = ""
         self.on_gone: Callable[[], Awaitable[None]] | None = None
@@ -145,24 +131,9 @@ class AcsLine(PhoneLine):
             self.media = None
             self.caller(CallerGone(reason="line_dropped"))
 
-    async def read_frame(self) -> bytes | None:
-        while not self._frames:
-            if self._gone is not None:
-                return None
-            self._frame_ready.clear()
-            await self._frame_ready.wait()
-        return self._frames.popleft()
-
-    def caller_frame(self, pcm: bytes) -> None:
-        self._frames.append(pcm)
-        self._frame_ready.set()
-
     def play_frame(self, pcm: bytes) -> None:
         if self.media is not None:
-            self._out_seq += 1
-            self.media.push(
-                AudioFrame(pcm, self._out_seq, self._out_seq * FRAME_MS, SAMPLE_RATE, self.call_id)
-            )
+            self.media.push(self.next_audio_frame(pcm))
 
     def clear_audio(self) -> None:
         if self.media is not None:
@@ -170,25 +141,10 @@ class AcsLine(PhoneLine):
 
     # Caller events.
 
-    def caller(self, event: CallerEvent) -> None:
-        """Something that happened on the caller's side; ``CallerGone`` is final."""
-        if self._gone is not None:
-            return
-        if isinstance(event, CallerGone):
-            self._gone = event
-            self._frame_ready.set()
-            if self._transfer is not None and not self._transfer.done():
-                self._transfer.set_result(False)
-        self._events.put_nowait(event)
-
-    @property
-    def gone(self) -> bool:
-        return self._gone is not None
-
-    async def next_event(self) -> CallerEvent:
-        if self._gone is not None and self._events.empty():
-            return self._gone
-        return await self._events.get()
+    def _caller_left(self, event: CallerGone) -> None:
+        """A transfer still waiting for ACS's answer failed: the caller is gone."""
+        if self._transfer is not None and not self._transfer.done():
+            self._transfer.set_result(False)
 
     async def say(self, turn_id: str, text: str) -> None:
         """The caller hears the bot as audio only."""
