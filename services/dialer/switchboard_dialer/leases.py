@@ -50,8 +50,13 @@ def replica_name(configured: str) -> str:
 
 
 def lease_of(settings: DialerSettings) -> CallLease:
-    """The lease this replica takes on every call it runs."""
-    return CallLease(owner=replica_name(settings.replica_id), lease_sec=settings.lease_sec)
+    """The lease this replica takes on every call it runs; it records where gateways reach
+    this replica (``advertise_address``), so REST call control reaches the call's replica."""
+    return CallLease(
+        owner=replica_name(settings.replica_id),
+        lease_sec=settings.lease_sec,
+        address=settings.advertise_address.strip(),
+    )
 
 
 class CallLeases:

@@ -32,6 +32,7 @@ _SYSTEM = ("_rid", "_self", "_etag", "_ts", "_attachments")
 _ADDED_FIELDS: dict[str, Any] = {
     "lease_owner": "",
     "lease_expires_at": None,
+    "lease_address": "",
     "webhook": None,
     "post_call_job": "",
 }
