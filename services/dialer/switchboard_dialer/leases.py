@@ -35,6 +35,7 @@ from switchboard.clock import Clock, SystemClock
 from switchboard.config import DialerSettings
 from switchboard.errors import SwitchboardError
 from switchboard.tasks import TaskOwner
+from switchboard_dialer.advertise import advertised_address
 from switchboard_dialer.ports import CallStore
 from switchboard_dialer.registry import CallRegistry
 
@@ -55,7 +56,7 @@ def lease_of(settings: DialerSettings) -> CallLease:
     return CallLease(
         owner=replica_name(settings.replica_id),
         lease_sec=settings.lease_sec,
-        address=settings.advertise_address.strip(),
+        address=advertised_address(settings.advertise_address),
     )
 
 

@@ -125,7 +125,7 @@ def call_from_items(call: Item, messages: list[Item]) -> domain.Call:
     reminders = [rows.reminder_from_row(r) for r in call["reminders"]]
     ordered = sorted(messages, key=lambda m: int(m["seq"]))
     return rows.call_from_row(
-        call, dict(sorted(call["claim"].items())), [rows.message_from_row(m) for m in ordered],
+        current(call), dict(sorted(call["claim"].items())), [rows.message_from_row(m) for m in ordered],
         reminders,
     )  # fmt: skip
 
