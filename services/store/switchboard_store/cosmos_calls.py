@@ -124,10 +124,10 @@ def call_from_items(call: Item, messages: list[Item]) -> domain.Call:
     """The domain call from its document and message items (any order)."""
     reminders = [rows.reminder_from_row(r) for r in call["reminders"]]
     ordered = sorted(messages, key=lambda m: int(m["seq"]))
+    claim = dict(sorted(call["claim"].items()))
     return rows.call_from_row(
-        current(call), dict(sorted(call["claim"].items())), [rows.message_from_row(m) for m in ordered],
-        reminders,
-    )  # fmt: skip
+        current(call), claim, [rows.message_from_row(m) for m in ordered], reminders
+    )
 
 
 @dataclass
