@@ -188,6 +188,9 @@ class Cluster:
             env["SWITCHBOARD__GATEWAY__PORT"] = str(self.port_of(name))
         elif len(self.replica_names(service)) > 1:
             env[LISTEN_ENV] = f"127.0.0.1:{self.port_of(name)}"
+            if service == "dialer":
+                # As a pod's IP: gateways reach the replica that runs a call directly.
+                env["SWITCHBOARD__DIALER__ADVERTISE_ADDRESS"] = env[LISTEN_ENV]
         if service == "dialer" and name != service:
             env["SWITCHBOARD__DIALER__REPLICA_ID"] += name.removeprefix(service)
         return env

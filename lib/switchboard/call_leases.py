@@ -20,14 +20,17 @@ LINE_DROPPED = "line_dropped"
 """The ending reason of a call whose line was lost, a dead dialer replica's included."""
 
 MAX_LEASE_SEC = 3600.0
+MAX_LEASE_ADDRESS_CHARS = 200
 MAX_LEASES_PER_RENEWAL = 1000
 MAX_ORPHANS_PER_SWEEP = 1000
 
 
 @dataclass(frozen=True)
 class CallLease:
-    """Who runs a live call (a dialer replica's name) and how long the lease lasts
-    without a renewal."""
+    """Who runs a live call (a dialer replica's name), how long the lease lasts without
+    a renewal, and where gateways reach that replica (``dialer.advertise_address``; ""
+    when it advertises none, then they reach it through ``services.dialer``)."""
 
     owner: str
     lease_sec: float
+    address: str = ""

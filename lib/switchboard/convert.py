@@ -238,6 +238,7 @@ def call_to_pb(call: domain.Call) -> pb.Call:
         policy_state=call.policy_state,
         last_interaction_at=ts(call.last_interaction_at),
         attempt=call.attempt,
+        dialer_address=call.dialer_address,
     )
 
 
@@ -266,6 +267,7 @@ def call_from_pb(msg: pb.Call) -> domain.Call:
         policy_state=msg.policy_state,
         last_interaction_at=from_ts(msg, "last_interaction_at"),
         attempt=msg.attempt,
+        dialer_address=msg.dialer_address,
     )
 
 

@@ -178,6 +178,9 @@ class Call(BaseModel):
     policy_state: str = ""
     last_interaction_at: datetime | None = None
     attempt: int = 1
+    # The gRPC address of the dialer replica that runs the live call (from its lease);
+    # "" when none holds it or the holder advertised none. Internal: never in the API.
+    dialer_address: str = ""
 
     @property
     def current_lang(self) -> str:

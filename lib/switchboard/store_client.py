@@ -98,7 +98,9 @@ class StoreClient:
                 state=convert.call_state_to_pb(state),
                 reason=reason,
                 lease=(
-                    store_pb2.CallLease(owner=lease.owner, lease_sec=lease.lease_sec)
+                    store_pb2.CallLease(
+                        owner=lease.owner, lease_sec=lease.lease_sec, address=lease.address
+                    )
                     if lease is not None
                     else None
                 ),

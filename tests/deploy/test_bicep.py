@@ -311,3 +311,13 @@ def test_recordings_go_to_blob_storage_the_identity_may_write() -> None:
     data = parsed(BICEP / "modules" / "data.bicep")
     role = data["variables"]["roles"]["value"]["storageBlobDataContributor"]
     assert role == "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+
+
+def test_each_dialer_replica_advertises_its_own_ip_with_the_grpc_port() -> None:
+    env = _env("dialer")
+    # ':PORT': the dialer fills in its own IP (Container Apps has no downward API).
+    advertised = env["SWITCHBOARD__DIALER__ADVERTISE_ADDRESS"]["value"]
+    assert advertised == f":{_port('dialer')}"
+    assert env["SWITCHBOARD_LISTEN_ADDRESS"]["value"].endswith(advertised)
+    for service in ("gateway", "speech", "brain", "store"):
+        assert "SWITCHBOARD__DIALER__ADVERTISE_ADDRESS" not in _env(service), service

@@ -4,6 +4,7 @@ that read it, and the settings each pod then loads are the ones its backend need
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from tests.deploy.chart import CHART, RELEASE, SERVICES, Rendered, production_va
 from tests.deploy.settings_paths import names_a_setting
 
 POD_NAME = "sb-switchboard-dialer-7d9f-abcde"
+POD_IP = "10.244.1.17"
+POD_FIELDS = {"metadata.name": POD_NAME, "status.podIP": POD_IP}
 
 # Which pods read each backend secret (the store's also go to the migration Job).
 READERS = {
@@ -66,10 +69,12 @@ def settings_in_pod(rendered: Rendered, service: str, tmp_path: Path) -> Setting
             # The gateway's API keys Secret holds a YAML list.
             environ[env["name"]] = f"[{value}]" if env["name"].endswith("API_KEYS") else value
         elif "fieldRef" in source:
-            assert source["fieldRef"]["fieldPath"] == "metadata.name"
-            environ[env["name"]] = POD_NAME
+            environ[env["name"]] = POD_FIELDS[source["fieldRef"]["fieldPath"]]
         else:
-            environ[env["name"]] = env["value"]
+            # Kubernetes expands $(VAR) from the variables defined before this one.
+            environ[env["name"]] = re.sub(
+                r"\$\((\w+)\)", lambda m: environ.get(m[1], m[0]), env["value"]
+            )
     return load_settings(path, environ)
 
 
@@ -147,7 +152,10 @@ def test_the_sqlite_store_is_still_stopped_before_its_successor_starts() -> None
 def test_every_dialer_pod_leases_its_calls_under_its_pod_name(name: str, tmp_path: Path) -> None:
     rendered = render(production_values() if name == "production" else None)
     assert "replica_id" not in rendered.config()["dialer"]
-    assert settings_in_pod(rendered, "dialer", tmp_path).dialer.replica_id == POD_NAME
+    dialer = settings_in_pod(rendered, "dialer", tmp_path).dialer
+    assert dialer.replica_id == POD_NAME
+    # Gateways reach the pod itself (its calls' leases and carrier URLs say where).
+    assert dialer.advertise_address == f"{POD_IP}:50051"
     for service in SERVICES:
         if service != "dialer":
             names = {e["name"] for e in _container(rendered, service)["env"]}

@@ -345,3 +345,20 @@ def test_token_mode_mounts_the_token_only_and_keeps_probes_on_the_service_port()
     [volume] = [v for v in store["volumes"] if v["name"] == "internal-token"]
     assert volume["secret"]["items"] == [{"key": "t", "path": "token"}]
     assert store["containers"][0]["readinessProbe"]["grpc"]["port"] == _default_port("store")
+
+
+def test_each_dialer_pod_advertises_its_own_ip_and_grpc_port(rendered: Rendered) -> None:
+    [container] = rendered.deployment("dialer")["spec"]["template"]["spec"]["containers"]
+    names = [e["name"] for e in container["env"]]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["SWITCHBOARD_POD_IP"]["valueFrom"] == {"fieldRef": {"fieldPath": "status.podIP"}}
+    port = container["ports"][0]["containerPort"]
+    advertised = env["SWITCHBOARD__DIALER__ADVERTISE_ADDRESS"]["value"]
+    assert advertised == f"$(SWITCHBOARD_POD_IP):{port}"
+    # Kubernetes expands $(VAR) only from variables defined earlier in the list.
+    assert names.index("SWITCHBOARD_POD_IP") < names.index("SWITCHBOARD__DIALER__ADVERTISE_ADDRESS")
+    listen = env["SWITCHBOARD_LISTEN_ADDRESS"]["value"]
+    assert listen.endswith(f":{port}")
+    for service in ("gateway", "speech", "brain", "store"):
+        [other] = rendered.deployment(service)["spec"]["template"]["spec"]["containers"]
+        assert "SWITCHBOARD__DIALER__ADVERTISE_ADDRESS" not in {e["name"] for e in other["env"]}

@@ -308,6 +308,16 @@ module dialer 'app.bicep' = {
         value: '0.0.0.0:50051'
       }
       {
+        // Where gateways reach this replica, not the app's load-balanced ingress: a live
+        // call's hang-up, transfer, media socket and callbacks must reach the replica that
+        // runs it. Container Apps cannot put a replica's IP in its environment (no downward
+        // API), so ':50051' asks the dialer to advertise its own IP (its host name's
+        // address) with the gRPC port; replicas reach each other by IP inside the
+        // environment (docs/carriers.md, "Several dialer replicas").
+        name: 'SWITCHBOARD__DIALER__ADVERTISE_ADDRESS'
+        value: ':50051'
+      }
+      {
         name: 'SWITCHBOARD__DIALER__TELEPHONY'
         value: telephony
       }

@@ -104,7 +104,10 @@ class Dialer:
         await line.accept(call.call_id)
         self._registry.start_connected(call, line)
         log.info("inbound call taken", extra={"call_id": call.call_id, "attempt": call.attempt})
-        return call
+        # The lease is written as the call connects (just after); the carrier's URLs need
+        # this replica's address now, so the gateway can route the media socket here.
+        address = self._lease.address if self._lease is not None else ""
+        return call.model_copy(update={"dialer_address": address})
 
     async def hang_up(self, call_id: str, reason: str) -> bool:
         """Ends a live call; returns whether it was live on this replica."""

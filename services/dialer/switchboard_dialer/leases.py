@@ -35,6 +35,7 @@ from switchboard.clock import Clock, SystemClock
 from switchboard.config import DialerSettings
 from switchboard.errors import SwitchboardError
 from switchboard.tasks import TaskOwner
+from switchboard_dialer.advertise import advertised_address
 from switchboard_dialer.ports import CallStore
 from switchboard_dialer.registry import CallRegistry
 
@@ -50,8 +51,13 @@ def replica_name(configured: str) -> str:
 
 
 def lease_of(settings: DialerSettings) -> CallLease:
-    """The lease this replica takes on every call it runs."""
-    return CallLease(owner=replica_name(settings.replica_id), lease_sec=settings.lease_sec)
+    """The lease this replica takes on every call it runs; it records where gateways reach
+    this replica (``advertise_address``), so REST call control reaches the call's replica."""
+    return CallLease(
+        owner=replica_name(settings.replica_id),
+        lease_sec=settings.lease_sec,
+        address=advertised_address(settings.advertise_address),
+    )
 
 
 class CallLeases:

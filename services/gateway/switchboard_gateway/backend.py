@@ -60,12 +60,14 @@ class CallBackend(Protocol):
         """What happened to the call so far (states, messages, claim…), oldest first."""
         ...
 
-    async def hang_up(self, call_id: str, reason: str) -> bool:
-        """Ends (or cancels, while it rings) a live call; False when no dialer runs it."""
+    async def hang_up(self, call: Call, reason: str) -> bool:
+        """Ends (or cancels, while it rings) the live ``call`` (as just read) on the dialer
+        replica that runs it; False when no dialer runs it."""
         ...
 
-    async def transfer(self, call_id: str, target: str) -> bool:
-        """Hands a connected call to ``target`` (E.164); False when it is not connected."""
+    async def transfer(self, call: Call, target: str) -> bool:
+        """Hands the connected ``call`` (as just read) to ``target`` (E.164), on the dialer
+        replica that runs it; False when it is not connected."""
         ...
 
     async def claim_idempotency_key(

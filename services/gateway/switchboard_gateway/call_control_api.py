@@ -67,7 +67,7 @@ async def hang_up(call_id: str, request: Request, calls: Calls) -> CallView:
     """Ends a connected call, or cancels one that is still dialling or ringing. The call
     ends with reason ``api_hangup``; its report and webhook follow as for any ending."""
     call = await _open_call(calls, call_id)
-    if not await calls.hang_up(call.call_id, HANGUP_REASON):
+    if not await calls.hang_up(call, HANGUP_REASON):
         call = await calls.get_call(call.call_id)
         if call.state.is_terminal:
             raise ApiError(409, f"the call is already over ({call.state.value})")
@@ -94,7 +94,7 @@ async def transfer(
     if call.state is not CallState.IN_PROGRESS:
         raise ApiError(409, f"only a connected call can be transferred; it is {call.state.value}")
     target = (body.target if body else None) or call.initiate.agent_phone_number
-    if not await calls.transfer(call.call_id, target):
+    if not await calls.transfer(call, target):
         raise ApiError(409, "the call is not connected on a dialer; it cannot be transferred")
     log.info("call transferred over the API", extra={"call_id": call.call_id, "pii_target": target})
     return call_view(await calls.get_call(call.call_id), report_url(request, call.call_id))

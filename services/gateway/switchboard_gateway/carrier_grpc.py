@@ -19,6 +19,7 @@ from switchboard.grpc_edge import domain_error
 from switchboard.phone import PhoneAttach
 from switchboard.phone_client import GrpcPhoneStream, PhoneClient
 from switchboard.v1 import dialer_pb2, dialer_pb2_grpc
+from switchboard_gateway.carrier_link import AnsweredCall
 
 WEBHOOK_TIMEOUT_SEC = 10.0
 # Carriers wait a few seconds for an inbound call's answer; the dialer must answer sooner.
@@ -78,7 +79,7 @@ class GrpcCarrierLink:
 
     async def answer_call(
         self, provider: str, from_number: str, to_number: str, provider_call_id: str
-    ) -> str:
+    ) -> AnsweredCall:
         request = dialer_pb2.AnswerCallRequest(
             provider=provider,
             from_number=from_number,
@@ -89,7 +90,7 @@ class GrpcCarrierLink:
             call = await self._default.stub.AnswerCall(request, timeout=ANSWER_TIMEOUT_SEC)
         except grpc.aio.AioRpcError as exc:
             raise domain_error(exc) from exc
-        return str(call.call_id)
+        return AnsweredCall(str(call.call_id), str(call.dialer_address))
 
     async def close(self) -> None:
         for link in [self._default, *self._routed.values()]:

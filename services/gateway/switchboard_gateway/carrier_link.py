@@ -9,10 +9,20 @@ received; a carrier's inbound-call webhook becomes ``Dialer.AnswerCall``. Produc
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from switchboard.phone import PhoneAttach
 from switchboard_gateway.phone_link import PhoneStream
+
+
+@dataclass(frozen=True)
+class AnsweredCall:
+    """An inbound call a dialer replica took: its id, and that replica's address
+    (``dialer.advertise_address``, "" when it advertises none) for the call's route."""
+
+    call_id: str
+    dialer_address: str = ""
 
 
 class CarrierLink(Protocol):
@@ -35,8 +45,8 @@ class CarrierLink(Protocol):
 
     async def answer_call(
         self, provider: str, from_number: str, to_number: str, provider_call_id: str
-    ) -> str:
-        """A carrier's inbound call, taken by the dialer; the call id it became."""
+    ) -> AnsweredCall:
+        """A carrier's inbound call, taken by a dialer replica; the call it became."""
         ...
 
     async def close(self) -> None: ...

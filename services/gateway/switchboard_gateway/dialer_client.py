@@ -1,7 +1,17 @@
-"""A domain-typed client of the Dialer service (only what the gateway calls)."""
+"""A domain-typed client of the Dialer service (only what the gateway calls), and the
+clients of the dialer replicas that run live calls.
+
+A live call runs in one dialer replica; only that one can hang it up or transfer it.
+The replica records where gateways reach it in the call's lease (its
+``dialer.advertise_address``), which the store returns as ``Call.dialer_address``;
+:class:`DialerReplicas` sends a call's control there, over a channel opened on first use
+and kept, and to ``services.dialer`` when the address is empty (one replica, or none
+advertised). The address comes from the store, written by a dialer, never from a request.
+"""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 import grpc
@@ -14,6 +24,8 @@ from switchboard_gateway.backend import DialTimeout
 
 # PlaceCall returns once dialling has started; clients (the simulator) wait 10 s.
 PLACE_CALL_TIMEOUT_SEC = 8.0
+# Channels kept to dialer replicas named by leases (the least recently used is closed).
+MAX_REPLICA_CHANNELS = 64
 
 
 class DialerClient:
@@ -67,3 +79,31 @@ class DialerClient:
             return await method(request, timeout=self._timeout)
         except grpc.aio.AioRpcError as exc:
             raise domain_error(exc) from exc
+
+
+class DialerReplicas:
+    """The dialer at ``services.dialer`` and, for a live call, the replica that runs it."""
+
+    def __init__(self, default_address: str, max_channels: int = MAX_REPLICA_CHANNELS) -> None:
+        self.default = DialerClient(default_address)
+        self._replicas: OrderedDict[str, DialerClient] = OrderedDict()
+        self._max = max_channels
+
+    async def running(self, call: domain.Call) -> DialerClient:
+        """The client of the replica that runs ``call`` (``services.dialer`` without one)."""
+        address = call.dialer_address
+        if not address:
+            return self.default
+        client = self._replicas.get(address)
+        if client is None:
+            client = self._replicas[address] = DialerClient(address)
+            if len(self._replicas) > self._max:
+                _, oldest = self._replicas.popitem(last=False)
+                await oldest.close()
+        self._replicas.move_to_end(address)
+        return client
+
+    async def close(self) -> None:
+        for client in [self.default, *self._replicas.values()]:
+            await client.close()
+        self._replicas.clear()

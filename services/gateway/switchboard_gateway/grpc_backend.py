@@ -18,7 +18,7 @@ from switchboard.domain import Call, CallRequest, CallState
 from switchboard.jobs import Job
 from switchboard.store_client import StoreClient
 from switchboard_gateway.backend import DEPENDENCIES, ServiceCheck
-from switchboard_gateway.dialer_client import DialerClient
+from switchboard_gateway.dialer_client import DialerReplicas
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class GrpcCallBackend:
     def __init__(
         self, services: ServiceAddresses, health_timeout_sec: float = HEALTH_TIMEOUT_SEC
     ) -> None:
-        self._dialer = DialerClient(services.dialer)
+        self._dialers = DialerReplicas(services.dialer)
         self._store = StoreClient(services.store)
         self._control = CallControlStore(self._store.channel)
         # Speech and brain are only probed; their channels exist for readiness alone.
@@ -79,7 +79,7 @@ class GrpcCallBackend:
         self._health_timeout = health_timeout_sec
 
     async def place_call(self, request: CallRequest) -> Call:
-        return await self._dialer.place_call(request)
+        return await self._dialers.default.place_call(request)
 
     async def get_call(self, call_id: str) -> Call:
         return await self._store.get_call(call_id)
@@ -96,11 +96,11 @@ class GrpcCallBackend:
     async def call_events(self, call_id: str) -> list[CallEvent]:
         return await self._store.call_events(call_id)
 
-    async def hang_up(self, call_id: str, reason: str) -> bool:
-        return await self._dialer.hang_up(call_id, reason)
+    async def hang_up(self, call: Call, reason: str) -> bool:
+        return await (await self._dialers.running(call)).hang_up(call.call_id, reason)
 
-    async def transfer(self, call_id: str, target: str) -> bool:
-        return await self._dialer.transfer(call_id, target)
+    async def transfer(self, call: Call, target: str) -> bool:
+        return await (await self._dialers.running(call)).transfer(call.call_id, target)
 
     async def claim_idempotency_key(
         self, client: str, key: str, request_hash: str
@@ -118,7 +118,7 @@ class GrpcCallBackend:
 
     async def readiness(self) -> list[ServiceCheck]:
         channels = {
-            "dialer": self._dialer.channel,
+            "dialer": self._dialers.default.channel,
             "store": self._store.channel,
             **self._probe_only,
         }
@@ -128,7 +128,7 @@ class GrpcCallBackend:
         return [ServiceCheck(name, ok) for name, ok in zip(DEPENDENCIES, results, strict=True)]
 
     async def close(self) -> None:
-        await self._dialer.close()
+        await self._dialers.close()
         await self._store.close()
         for channel in self._probe_only.values():
             await channel.close()

@@ -87,22 +87,22 @@ class InMemoryCallBackend:
             raise NotFound(f"no call {call_id}")
         return list(self.events.get(call_id, []))
 
-    async def hang_up(self, call_id: str, reason: str) -> bool:
+    async def hang_up(self, call: Call, reason: str) -> bool:
         """A call that is not over ends at once (a dialer does it a moment later)."""
         self._raise_if_failing()
-        call = self.calls.get(call_id)
-        if call is None or call.state.is_terminal:
+        stored = self.calls.get(call.call_id)
+        if stored is None or stored.state.is_terminal:
             return False
-        self.add(call.model_copy(update={"state": CallState.ENDED, "state_reason": reason}))
+        self.add(stored.model_copy(update={"state": CallState.ENDED, "state_reason": reason}))
         return True
 
-    async def transfer(self, call_id: str, target: str) -> bool:
+    async def transfer(self, call: Call, target: str) -> bool:
         self._raise_if_failing()
-        call = self.calls.get(call_id)
-        if call is None or call.state is not CallState.IN_PROGRESS:
+        stored = self.calls.get(call.call_id)
+        if stored is None or stored.state is not CallState.IN_PROGRESS:
             return False
-        self.transfers.append((call_id, target))
-        self.add(call.model_copy(update={"state": CallState.TRANSFERRING}))
+        self.transfers.append((call.call_id, target))
+        self.add(stored.model_copy(update={"state": CallState.TRANSFERRING}))
         return True
 
     async def claim_idempotency_key(

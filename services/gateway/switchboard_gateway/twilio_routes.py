@@ -16,7 +16,12 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import Response
 
-from switchboard.carrier_tokens import ROUTE_PARAM, check_call_token, routed_address
+from switchboard.carrier_tokens import (
+    ROUTE_PARAM,
+    check_call_token,
+    route_value,
+    routed_address,
+)
 from switchboard.config import Settings
 from switchboard.errors import NotFound, SwitchboardError
 from switchboard.twilio_urls import (
@@ -73,7 +78,8 @@ def _twiml(body: str) -> Response:
 
 @router.post(VOICE_PATH)
 async def voice_webhook(request: Request) -> Response:
-    """An inbound call: the dialer takes it, Twilio streams it to our media socket."""
+    """An inbound call: a dialer replica takes it, Twilio streams it to our media socket,
+    whose URL carries the signed route to that replica (as an outbound call's does)."""
     signed = await _signed_form(request)
     if signed is None:
         return _forbidden()
@@ -81,13 +87,15 @@ async def voice_webhook(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     twilio = settings.dialer.twilio
     try:
-        call_id = await _dialer(request).answer_call(
+        answered = await _dialer(request).answer_call(
             PROVIDER, params.get("From", ""), params.get("To", ""), params.get("CallSid", "")
         )
     except SwitchboardError as exc:
         log.warning("twilio inbound call not taken", extra={"error": exc.message})
         return _twiml(reject_twiml())
-    return _twiml(stream_twiml(twilio.public_url, call_id, twilio.auth_token))
+    secret, call_id = twilio.auth_token, answered.call_id
+    route = route_value(secret, call_id, answered.dialer_address)
+    return _twiml(stream_twiml(twilio.public_url, call_id, secret, route))
 
 
 @router.post(STATUS_PATH)

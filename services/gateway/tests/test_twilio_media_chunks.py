@@ -21,6 +21,7 @@ from switchboard.media import AudioFrame, Dtmf
 from switchboard.phone import ClearAudio, PhoneAttach, PhoneCallEnded, PhoneDownlink, PhoneHangUp
 from switchboard.twilio_urls import media_url
 from switchboard_gateway.app import create_app
+from switchboard_gateway.carrier_link import AnsweredCall
 from switchboard_gateway.memory_backend import InMemoryCallBackend
 from switchboard_gateway.phone_link import PhoneUp
 from switchboard_gateway.twilio_media import ULAW_FRAME, UPLINK_CHUNK_FRAMES, TwilioOutbox
@@ -73,7 +74,7 @@ class MediaDialer:
     async def webhook(self, *args: Any) -> int:
         raise AssertionError("no webhook expected")
 
-    async def answer_call(self, *args: str) -> str:
+    async def answer_call(self, *args: str) -> AnsweredCall:
         raise AssertionError("no inbound call expected")
 
     async def close(self) -> None:

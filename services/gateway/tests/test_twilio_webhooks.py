@@ -14,6 +14,7 @@ from switchboard.carrier_tokens import call_token, route_value
 from switchboard.config import Settings, TwilioSettings
 from switchboard.phone import PhoneAttach
 from switchboard_gateway.app import create_app
+from switchboard_gateway.carrier_link import AnsweredCall
 from switchboard_gateway.memory_backend import InMemoryCallBackend
 from switchboard_gateway.phone_link import PhoneStream
 from switchboard_gateway.twilio_link import TwilioSignatures
@@ -29,15 +30,16 @@ class RecordingDialer:
         self.answered: list[tuple[str, ...]] = []
         self.statuses: list[tuple[str, ...]] = []
         self.routes: list[str] = []
+        self.replica = ""  # the answering replica's advertised address
 
     async def attach(self, attach: PhoneAttach, route: str = "") -> PhoneStream:
         raise AssertionError("no media stream expected")
 
     async def answer_call(
         self, provider: str, from_number: str, to_number: str, provider_call_id: str
-    ) -> str:
+    ) -> AnsweredCall:
         self.answered.append((provider, from_number, to_number, provider_call_id))
-        return "call-7"
+        return AnsweredCall("call-7", self.replica)
 
     async def webhook(
         self, provider: str, kind: str, call_id: str, token: str, body: bytes, route: str = ""
@@ -167,6 +169,21 @@ def test_the_voice_webhook_answers_with_a_stream_to_the_calls_media_socket(
     assert '<Stream url="wss://voice.example.com/twilio/media/call-7">' in reply.text
     assert f'<Parameter name="token" value="{call_token(TOKEN, "call-7")}" />' in reply.text
     assert dialer.answered == [("twilio", "+14155550123", "+14155550100", "CA9")]
+    # One replica advertising no address: no route, the socket goes to services.dialer.
+    assert 'name="dialer"' not in reply.text
+
+
+def test_an_inbound_calls_stream_carries_the_signed_route_to_the_replica_that_answered(
+    twilio: TestClient, dialer: RecordingDialer
+) -> None:
+    dialer.replica = "10.0.0.9:50051"
+    params = {"CallSid": "CA9", "From": "+14155550123", "To": "+14155550100"}
+    reply = twilio.post(
+        "/twilio/voice", data=params, headers=signed(PUBLIC + "/twilio/voice", params)
+    )
+    assert reply.status_code == 200
+    route = route_value(TOKEN, "call-7", "10.0.0.9:50051")
+    assert f'<Parameter name="dialer" value="{route}" />' in reply.text
 
 
 def test_an_unsigned_voice_webhook_takes_no_call(

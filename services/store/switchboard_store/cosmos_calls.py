@@ -32,6 +32,7 @@ _SYSTEM = ("_rid", "_self", "_etag", "_ts", "_attachments")
 _ADDED_FIELDS: dict[str, Any] = {
     "lease_owner": "",
     "lease_expires_at": None,
+    "lease_address": "",
     "webhook": None,
     "post_call_job": "",
 }
@@ -123,10 +124,10 @@ def call_from_items(call: Item, messages: list[Item]) -> domain.Call:
     """The domain call from its document and message items (any order)."""
     reminders = [rows.reminder_from_row(r) for r in call["reminders"]]
     ordered = sorted(messages, key=lambda m: int(m["seq"]))
+    claim = dict(sorted(call["claim"].items()))
     return rows.call_from_row(
-        call, dict(sorted(call["claim"].items())), [rows.message_from_row(m) for m in ordered],
-        reminders,
-    )  # fmt: skip
+        current(call), claim, [rows.message_from_row(m) for m in ordered], reminders
+    )
 
 
 @dataclass

@@ -50,7 +50,11 @@ def set_call_state(
 
 
 def write_lease(change: CallChange, lease: write_rules.LeaseWrite) -> None:
-    change.set(lease_owner=lease.owner, lease_expires_at=rows.stamp_or_none(lease.expires_at))
+    change.set(
+        lease_owner=lease.owner,
+        lease_expires_at=rows.stamp_or_none(lease.expires_at),
+        lease_address=lease.address,
+    )
 
 
 def set_call_language(change: CallChange, lang: str) -> None:

@@ -133,9 +133,11 @@ async def set_call_state(
 
 async def write_lease(tx: Transaction, call_id: str, lease: write_rules.LeaseWrite) -> None:
     await tx.conn.execute(
-        "UPDATE calls SET lease_owner = $1, lease_expires_at = $2 WHERE call_id = $3",
+        "UPDATE calls SET lease_owner = $1, lease_expires_at = $2, lease_address = $3"
+        " WHERE call_id = $4",
         lease.owner,
         lease.expires_at,
+        lease.address,
         call_id,
     )
 

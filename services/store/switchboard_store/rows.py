@@ -105,6 +105,8 @@ def call_from_row(
         policy_state=row["policy_state"],
         last_interaction_at=parse_stamp(row["last_interaction_at"]),
         attempt=row["attempt"],
+        # Only a live call's holder is reached; a released lease keeps no address.
+        dialer_address=row["lease_address"] if row["lease_owner"] else "",
     )
 
 

@@ -107,8 +107,9 @@ def set_call_state(
 
 def write_lease(tx: Transaction, call_id: str, lease: write_rules.LeaseWrite) -> None:
     tx.conn.execute(
-        "UPDATE calls SET lease_owner = ?, lease_expires_at = ? WHERE call_id = ?",
-        (lease.owner, rows.stamp_or_none(lease.expires_at), call_id),
+        "UPDATE calls SET lease_owner = ?, lease_expires_at = ?, lease_address = ?"
+        " WHERE call_id = ?",
+        (lease.owner, rows.stamp_or_none(lease.expires_at), lease.address, call_id),
     )
 
 

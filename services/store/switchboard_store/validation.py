@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from switchboard import domain
 from switchboard.call_leases import (
+    MAX_LEASE_ADDRESS_CHARS,
     MAX_LEASE_SEC,
     MAX_LEASES_PER_RENEWAL,
     MAX_ORPHANS_PER_SWEEP,
@@ -154,9 +155,13 @@ def lease_sec(value: float, what: str = "lease_sec") -> float:
 
 
 def call_lease(lease: CallLease, what: str = "lease") -> CallLease:
-    """A dialer replica's lease: it names itself and lasts a sensible time."""
+    """A dialer replica's lease: it names itself, lasts a sensible time, and its address
+    (if any) is one ``host:port`` (e.g. ``10.0.0.7:50051``)."""
     text(lease.owner, f"{what}.owner", required=True)
     lease_sec(lease.lease_sec, f"{what}.lease_sec")
+    text(lease.address, f"{what}.address", MAX_LEASE_ADDRESS_CHARS)
+    if lease.address and (lease.address != lease.address.strip() or ":" not in lease.address):
+        raise InvalidArgument(f"{what}.address must be host:port, e.g. 10.0.0.7:50051")
     return lease
 
 

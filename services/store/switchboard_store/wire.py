@@ -50,7 +50,7 @@ def call_state(value: int) -> domain.CallState:
 
 
 def call_lease(msg: store_pb2.CallLease) -> CallLease:
-    return CallLease(owner=msg.owner, lease_sec=msg.lease_sec)
+    return CallLease(owner=msg.owner, lease_sec=msg.lease_sec, address=msg.address)
 
 
 def job_state(value: int) -> JobState | None:

@@ -37,10 +37,12 @@ _LINE_ACTIONS = {
 
 @dataclass(frozen=True)
 class LeaseWrite:
-    """The call's lease after a write: its holder ('' for none) and when it expires."""
+    """The call's lease after a write: its holder ('' for none), when it expires and where
+    gateways reach the holder ('' for ``services.dialer``)."""
 
     owner: str
     expires_at: datetime | None
+    address: str = ""
 
 
 RELEASED = LeaseWrite(owner="", expires_at=None)
@@ -110,7 +112,9 @@ def renewed_lease(row: Row, owner: str, lease_sec: float, now: datetime) -> Leas
     another replica holds it (the call is lost to ``owner``)."""
     if domain.CallState(row["state"]).is_terminal or not may_lease(row, owner, now):
         return None
-    return _held_by(owner, lease_sec, now)
+    # A renewal names no address: the holder's stays; a lease taken over has none.
+    address = row["lease_address"] if row["lease_owner"] == owner else ""
+    return _held_by(owner, lease_sec, now, address)
 
 
 def orphaned(row: Row, owner: str, now: datetime) -> bool:
@@ -138,11 +142,11 @@ def _lease_after(
             f"call {call_id} is live on another dialer replica, whose lease has not expired; "
             "hang it up there first"
         )
-    return _held_by(lease.owner, lease.lease_sec, now)
+    return _held_by(lease.owner, lease.lease_sec, now, lease.address)
 
 
-def _held_by(owner: str, lease_sec: float, now: datetime) -> LeaseWrite:
-    return LeaseWrite(owner=owner, expires_at=now + timedelta(seconds=lease_sec))
+def _held_by(owner: str, lease_sec: float, now: datetime, address: str) -> LeaseWrite:
+    return LeaseWrite(owner=owner, expires_at=now + timedelta(seconds=lease_sec), address=address)
 
 
 def replacement(existing: domain.Message, msg: domain.Message) -> domain.Message | None:

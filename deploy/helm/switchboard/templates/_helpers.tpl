@@ -127,6 +127,15 @@ seccompProfile:
   valueFrom:
     fieldRef:
       fieldPath: metadata.name
+# Where gateways reach this pod (not the Service): a live call's hang-up, transfer, media
+# socket and callbacks must reach the replica that runs it. Its calls' leases and carrier
+# URLs carry this address. An IPv6 pod IP would need brackets; the chart assumes IPv4.
+- name: SWITCHBOARD_POD_IP
+  valueFrom:
+    fieldRef:
+      fieldPath: status.podIP
+- name: SWITCHBOARD__DIALER__ADVERTISE_ADDRESS
+  value: {{ printf "$(SWITCHBOARD_POD_IP):%d" (int $values.port) | quote }}
 {{- end }}
 {{- range $values.secretEnv }}
 - name: {{ .name }}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from switchboard.config import Settings
 from switchboard.providers import Seam, Vendor, create
+from switchboard_dialer.advertise import advertised_address
 from switchboard_dialer.telephony.base import TelephonyProvider
 
 # Vendor modules are imported only when chosen; each gets its own settings section, a
@@ -31,5 +32,5 @@ TELEPHONY = Seam(
 def create_telephony(settings: Settings) -> TelephonyProvider:
     """The provider named by ``dialer.telephony``, given its own section of ``settings``."""
     provider = create(TELEPHONY, settings.dialer.telephony, settings)
-    provider.advertise_address = settings.dialer.advertise_address
+    provider.advertise_address = advertised_address(settings.dialer.advertise_address)
     return provider

@@ -207,3 +207,29 @@ async def test_a_bad_lease_or_sweep_is_refused(
     with pytest.raises(InvalidArgument, match="limit must be between 1 and 1000"):
         await repo.end_orphaned_calls(limit=-1)
     assert (await repo.get_call(call.call_id)).state is domain.CallState.CREATED
+
+
+async def test_a_live_call_names_the_address_of_the_replica_holding_its_lease(
+    repo: CallRepository, clock: VirtualClock, make_request: MakeRequest
+) -> None:
+    at_a = CallLease("dialer-a", LEASE_SEC, "10.0.0.7:50051")
+    call = await live_call(repo, make_request, lease=at_a)
+    assert call.dialer_address == "10.0.0.7:50051"
+    # A renewal keeps it; a replica that takes an expired lease over says its own.
+    assert await repo.renew_call_leases(at_a.owner, [call.call_id], LEASE_SEC) == [call.call_id]
+    assert (await repo.get_call(call.call_id)).dialer_address == "10.0.0.7:50051"
+    clock.advance(LEASE_SEC + 1)
+    taken = await repo.set_call_state(
+        call.call_id, IN_PROGRESS, lease=CallLease("dialer-b", LEASE_SEC, "10.0.0.8:50051")
+    )
+    assert taken.dialer_address == "10.0.0.8:50051"
+    ended = await repo.set_call_state(call.call_id, ENDED, "hangup")
+    assert ended.dialer_address == ""  # nobody runs a finished call
+
+
+async def test_a_lease_address_that_is_not_host_and_port_is_refused(
+    repo: CallRepository, make_request: MakeRequest
+) -> None:
+    call = await repo.create_call(make_request(), OUT)
+    with pytest.raises(InvalidArgument, match="host:port"):
+        await repo.set_call_state(call.call_id, DIALING, lease=CallLease("d", LEASE_SEC, "nope"))
