@@ -15,7 +15,7 @@ import json
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from azure.cosmos import exceptions
@@ -85,7 +85,6 @@ class CosmosCallRepository(StoredCallRepository):
         self._jobs = CosmosJobQueue(containers.jobs, self._clock, retry, self._relay_outboxes)
         self._control = CosmosControlRecords(containers, self._change, self._now)
         self._index_generation: int | None = None
-        self._closed = False
 
     @classmethod
     async def open(
@@ -120,22 +119,8 @@ class CosmosCallRepository(StoredCallRepository):
         )
         return repo
 
-    @property
-    def jobs(self) -> CosmosJobQueue:
-        return self._jobs
-
-    @property
-    def control(self) -> CosmosControlRecords:
-        return self._control
-
-    async def close(self) -> None:
-        self.notifier.close()
-        if not self._closed:
-            self._closed = True
-            await self._client.close()
-
-    def _now(self) -> datetime:
-        return self._clock.now().astimezone(UTC)
+    async def _disconnect(self) -> None:
+        await self._client.close()
 
     # Writes.
 

@@ -49,7 +49,6 @@ class PostgresCallRepository(StoredCallRepository):
         self._jobs = PostgresJobQueue(pool, self._clock, retry)
         self._control = PostgresControlRecords(pool, self._write)
         self._index_version: tuple[int, datetime | None] | None = None
-        self._closed = False
 
     @classmethod
     async def open(
@@ -74,22 +73,8 @@ class PostgresCallRepository(StoredCallRepository):
         )
         return cls(pool, clock, retry)
 
-    @property
-    def jobs(self) -> PostgresJobQueue:
-        return self._jobs
-
-    @property
-    def control(self) -> PostgresControlRecords:
-        return self._control
-
-    async def close(self) -> None:
-        self.notifier.close()
-        if not self._closed:
-            self._closed = True
-            await self._pool.close()
-
-    def _now(self) -> datetime:
-        return self._clock.now().astimezone(UTC)
+    async def _disconnect(self) -> None:
+        await self._pool.close()
 
     async def _write(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
         """Runs ``work`` in one transaction and wakes the watchers of the calls it touched.

@@ -50,16 +50,7 @@ class SqliteCallRepository(StoredCallRepository):
         log.info("store database open", extra={"path": str(path), "migrations_applied": applied})
         return repo
 
-    @property
-    def jobs(self) -> SqliteJobQueue:
-        return self._jobs
-
-    @property
-    def control(self) -> SqliteControlRecords:
-        return self._control
-
-    async def close(self) -> None:
-        self.notifier.close()
+    async def _disconnect(self) -> None:
         await self._db.close()
 
     async def _write(self, work: Callable[[Transaction], T]) -> T:

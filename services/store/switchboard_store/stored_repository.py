@@ -12,7 +12,7 @@ import logging
 import uuid
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from switchboard import domain
@@ -21,6 +21,8 @@ from switchboard.clock import Clock, SystemClock
 from switchboard.errors import InvalidArgument
 from switchboard.phones import parse_e164
 from switchboard_store import validation, vectors
+from switchboard_store.control_records import ControlRecords
+from switchboard_store.job_queue import JobQueue
 from switchboard_store.repository import (
     EVENT_PAGE,
     CallEvent,
@@ -37,8 +39,12 @@ class StoredCallRepository(CallRepository):
 
     A write hook runs in one transaction and returns after it committed (waking the
     call's watchers); a read hook reads one consistent snapshot. The hooks get input
-    that is already validated.
+    that is already validated. A backend sets ``_jobs`` and ``_control`` when it is
+    constructed.
     """
+
+    _jobs: JobQueue
+    _control: ControlRecords
 
     def __init__(self, clock: Clock | None = None) -> None:
         super().__init__()
@@ -46,6 +52,28 @@ class StoredCallRepository(CallRepository):
         # The knowledge base as a matrix, rebuilt on the first search after a change.
         self._index: vectors.VectorIndex | None = None
         self._documents_generation = 0
+        self._closed = False
+
+    @property
+    def jobs(self) -> JobQueue:
+        return self._jobs
+
+    @property
+    def control(self) -> ControlRecords:
+        return self._control
+
+    async def close(self) -> None:
+        self.notifier.close()
+        if not self._closed:
+            self._closed = True
+            await self._disconnect()
+
+    def _now(self) -> datetime:
+        return self._clock.now().astimezone(UTC)
+
+    @abstractmethod
+    async def _disconnect(self) -> None:
+        """Releases the database (called once, by :meth:`close`)."""
 
     # The storage hooks: one per operation, each a backend's SQL only.
 
