@@ -1,9 +1,10 @@
-"""The repository logic both database backends share: validation, logging, search.
+"""The repository logic every backend shares: validation, logging, search, closing.
 
 :class:`StoredCallRepository` implements every :class:`CallRepository` method once. It
-checks the input, calls one backend hook per operation (SQL only: the ``_store_*`` and
-``_load_*`` methods that ``SqliteCallRepository`` and ``PostgresCallRepository``
-implement) and logs the outcome, so both backends behave the same by construction.
+checks the input, calls one backend hook per operation (storage only: the ``_store_*``
+and ``_load_*`` methods that ``SqliteCallRepository``, ``PostgresCallRepository`` and
+``CosmosCallRepository`` implement) and logs the outcome, so the backends behave the
+same by construction.
 """
 
 from __future__ import annotations
