@@ -9,12 +9,13 @@ same by construction.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from switchboard import domain
 from switchboard.call_leases import LINE_DROPPED, CallLease
@@ -33,6 +34,8 @@ from switchboard_store.repository import (
 )
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class StoredCallRepository(CallRepository):
@@ -71,6 +74,20 @@ class StoredCallRepository(CallRepository):
 
     def _now(self) -> datetime:
         return self._clock.now().astimezone(UTC)
+
+    async def _committed(self, write: Awaitable[tuple[T, Mapping[str, int]]]) -> T:
+        """The result of ``write``, a write under way that also yields the newest event
+        seq of each call it touched. The write goes on in a task (or future) of its own and
+        wakes those calls' watchers once it committed: if the caller is cancelled while
+        the commit is under way, the commit still happens and watchers still hear of it."""
+        done = asyncio.ensure_future(write)
+        done.add_done_callback(self._publish)
+        result, _ = await asyncio.shield(done)
+        return result
+
+    def _publish(self, done: asyncio.Future[tuple[Any, Mapping[str, int]]]) -> None:
+        if not done.cancelled() and done.exception() is None:
+            self.notifier.publish(done.result()[1])
 
     @abstractmethod
     async def _disconnect(self) -> None:
