@@ -1,4 +1,5 @@
-"""Idempotency keys and call webhooks on Cosmos DB (the rules are in :mod:`control_records`).
+"""Idempotency keys and call webhooks on Cosmos DB: the storage hooks of
+:class:`~switchboard_store.control_records.ControlRecords` (checks and rules are there).
 
 A key is one item of ``idempotency_keys``, partitioned (and named) by a hash of client
 and key: claiming it is a create, so of concurrent claims exactly one is answered 201
@@ -24,15 +25,8 @@ from switchboard import domain
 from switchboard.call_control import CallWebhook, IdempotencyRecord
 from switchboard.errors import NotFound
 from switchboard.jobs import WEBHOOK, post_call_job_id, webhook_job_id
-from switchboard_store import (
-    control_records,
-    cosmos_db,
-    cosmos_jobs,
-    cosmos_reads,
-    rows,
-    validation,
-)
-from switchboard_store.control_records import ControlRecords
+from switchboard_store import cosmos_db, cosmos_jobs, cosmos_reads, rows
+from switchboard_store.control_records import ControlRecords, record, webhook_due
 from switchboard_store.cosmos_calls import CallChange
 from switchboard_store.cosmos_db import Containers
 
@@ -64,30 +58,14 @@ def _set_webhook(change: CallChange, webhook: CallWebhook) -> None:
     change.set(
         webhook={"url": webhook.url, "client": webhook.client, "updated_at": rows.stamp(change.now)}
     )
-    if not domain.CallState(call["state"]).is_terminal:
-        return
-    attempt = int(call["attempt"])
-    post_call_queued = call["post_call_job"] == post_call_job_id(change.call_id, attempt)
-    if control_records.report_complete(
-        change.call_id, attempt, post_call_queued, call["synthesis_job"]
-    ):
+    post_call_job = post_call_job_id(change.call_id, int(call["attempt"]))
+    if webhook_due(call, call["post_call_job"] == post_call_job):
         queue_webhook(change)
 
 
 def key_id(client: str, key: str) -> str:
     """The item id and partition key of a key: a hash, as a key may hold ``/?#\\``."""
     return hashlib.sha256(f"{client} {key}".encode()).hexdigest()
-
-
-def _record(item: Item, fresh: bool) -> IdempotencyRecord:
-    return IdempotencyRecord(
-        client=item["client"],
-        key=item["key"],
-        request_hash=item["request_hash"],
-        call_id=item["call_id"],
-        created_at=rows.parse_stamp(item["created_at"]),
-        fresh=fresh,
-    )
 
 
 class CosmosControlRecords(ControlRecords):
@@ -125,10 +103,9 @@ class CosmosControlRecords(ControlRecords):
         ):
             pass
 
-    async def claim_idempotency_key(
-        self, client: str, key: str, request_hash: str, expire_after_sec: float = 0.0
+    async def _store_claim(
+        self, client: str, key: str, request_hash: str, ttl: float
     ) -> IdempotencyRecord:
-        ttl = control_records.check_claim(client, key, request_hash, expire_after_sec)
         kid = key_id(client, key)
         with cosmos_db.service_errors():
             while True:
@@ -138,7 +115,7 @@ class CosmosControlRecords(ControlRecords):
                     if rows.parse_stamp_required(found["created_at"]) >= now - timedelta(
                         seconds=ttl
                     ):
-                        return _record(found, fresh=False)
+                        return record(found, fresh=False)
                     await self._forget(found)  # expired: claimed afresh below
                 item = {
                     "id": kid,
@@ -154,21 +131,17 @@ class CosmosControlRecords(ControlRecords):
                     created = await self._keys.create_item(item)
                 except exceptions.CosmosResourceExistsError:
                     continue  # a concurrent claim created it first: read its record
-                return _record(created, fresh=True)
+                return record(created, fresh=True)
 
-    async def settle_idempotency_key(
-        self, client: str, key: str, call_id: str
-    ) -> IdempotencyRecord:
-        control_records.check_key(client, key)
-        canonical = validation.call_id(call_id)
+    async def _store_settlement(self, client: str, key: str, call_id: str) -> IdempotencyRecord:
         with cosmos_db.service_errors():
-            await cosmos_reads.call_document(self._containers, canonical)  # NotFound if none
+            await cosmos_reads.call_document(self._containers, call_id)  # NotFound if none
             while True:
                 found = await self._read_key(client, key)
                 if found is None:
                     raise NotFound("no such idempotency key (it expired or was released)")
                 body = {k: v for k, v in found.items() if not k.startswith("_")}
-                body["call_id"] = canonical
+                body["call_id"] = call_id
                 try:
                     stored = await self._keys.replace_item(
                         found["id"], body, if_match=found["_etag"]
@@ -178,10 +151,9 @@ class CosmosControlRecords(ControlRecords):
                     exceptions.CosmosResourceNotFoundError,
                 ):
                     continue
-                return _record(stored, fresh=False)
+                return record(stored, fresh=False)
 
-    async def release_idempotency_key(self, client: str, key: str) -> bool:
-        control_records.check_key(client, key)
+    async def _store_release(self, client: str, key: str) -> bool:
         with cosmos_db.service_errors():
             while True:
                 found = await self._read_key(client, key)
@@ -197,21 +169,17 @@ class CosmosControlRecords(ControlRecords):
                     continue  # settled (or claimed afresh) meanwhile: look again
                 return True
 
-    async def set_call_webhook(self, webhook: CallWebhook) -> CallWebhook:
-        checked = control_records.check_webhook(webhook)
-
+    async def _store_webhook(self, webhook: CallWebhook) -> None:
         async def decide(change: CallChange) -> None:
-            _set_webhook(change, checked)
+            _set_webhook(change, webhook)
 
-        await self._change(checked.call_id, decide)
-        return checked
+        await self._change(webhook.call_id, decide)
 
-    async def get_call_webhook(self, call_id: str) -> CallWebhook:
-        canonical = validation.call_id(call_id)
+    async def _load_webhook(self, call_id: str) -> CallWebhook | None:
         with cosmos_db.service_errors():
-            call = await cosmos_reads.call_document(self._containers, canonical)
+            call = await cosmos_reads.call_document(self._containers, call_id)
         if call["webhook"] is None:
-            raise NotFound(f"call {canonical} has no webhook")
+            return None
         return CallWebhook(
-            call_id=canonical, url=call["webhook"]["url"], client=call["webhook"]["client"]
+            call_id=call_id, url=call["webhook"]["url"], client=call["webhook"]["client"]
         )

@@ -15,7 +15,7 @@ import json
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from azure.cosmos import exceptions
@@ -69,6 +69,10 @@ def _batches(change: CallChange, etag: str) -> Iterator[list[Any]]:
     yield batch
 
 
+def _latest_event(change: CallChange) -> dict[str, int]:
+    return {change.call_id: change.latest_event} if change.latest_event else {}
+
+
 class CosmosCallRepository(StoredCallRepository):
     """The store on Cosmos DB. Create it with :meth:`open`."""
 
@@ -85,7 +89,6 @@ class CosmosCallRepository(StoredCallRepository):
         self._jobs = CosmosJobQueue(containers.jobs, self._clock, retry, self._relay_outboxes)
         self._control = CosmosControlRecords(containers, self._change, self._now)
         self._index_generation: int | None = None
-        self._closed = False
 
     @classmethod
     async def open(
@@ -120,22 +123,8 @@ class CosmosCallRepository(StoredCallRepository):
         )
         return repo
 
-    @property
-    def jobs(self) -> CosmosJobQueue:
-        return self._jobs
-
-    @property
-    def control(self) -> CosmosControlRecords:
-        return self._control
-
-    async def close(self) -> None:
-        self.notifier.close()
-        if not self._closed:
-            self._closed = True
-            await self._client.close()
-
-    def _now(self) -> datetime:
-        return self._clock.now().astimezone(UTC)
+    async def _disconnect(self) -> None:
+        await self._client.close()
 
     # Writes.
 
@@ -144,19 +133,19 @@ class CosmosCallRepository(StoredCallRepository):
     ) -> tuple[T, CallChange]:
         """Runs ``decide`` on the call as stored and commits what it recorded; on a
         conflict (412) runs it again on a fresh read. Survives its caller's cancellation:
-        the commit and the watchers' wake-up happen in a task of their own."""
+        the commit and the watchers' wake-up happen in a task of their own (:meth:`_committed`)."""
         now = self._now()
         with telemetry.span("store.write", {"store.backend": "cosmos"}):
             traceparent = telemetry.current_traceparent()
 
-            async def run() -> tuple[T, CallChange]:
+            async def run() -> tuple[tuple[T, CallChange], dict[str, int]]:
                 with cosmos_db.service_errors():
                     for conflicts in range(MAX_CONFLICTS):
                         doc = await cosmos_reads.call_document(self._containers, call_id)
                         change = CallChange(cosmos_calls.without_system(doc), now, traceparent)
                         result = await decide(change)
                         if not change.changed:
-                            return result, change
+                            return (result, change), _latest_event(change)
                         try:
                             await self._commit(change, doc["_etag"])
                         except exceptions.CosmosBatchOperationError as exc:
@@ -167,22 +156,14 @@ class CosmosCallRepository(StoredCallRepository):
                             continue
                         if change.call["outbox_pending"]:
                             await self._relay_outbox(change.call_id, change.call["outbox"])
-                        return result, change
+                        return (result, change), _latest_event(change)
                 raise Unavailable("too many concurrent writes to this call; try again")
 
-            task = asyncio.ensure_future(run())
-            task.add_done_callback(self._publish)
-            return await asyncio.shield(task)
+            return await self._committed(run())
 
     async def _commit(self, change: CallChange, etag: str) -> None:
         for batch in _batches(change, etag):
             await self._containers.calls.execute_item_batch(batch, partition_key=change.call_id)
-
-    def _publish(self, task: asyncio.Future[tuple[Any, CallChange]]) -> None:
-        if not task.cancelled() and task.exception() is None:
-            change = task.result()[1]
-            if change.latest_event:
-                self.notifier.publish({change.call_id: change.latest_event})
 
     async def _relay_outbox(self, call_id: str, outbox: list[dict[str, Any]]) -> None:
         """Copies a committed outbox to ``jobs`` and empties it; a failure leaves it for

@@ -1,4 +1,5 @@
-"""Idempotency keys and call webhooks on PostgreSQL (the rules are in :mod:`control_records`).
+"""Idempotency keys and call webhooks on PostgreSQL: the storage hooks of
+:class:`~switchboard_store.control_records.ControlRecords` (checks and rules are there).
 
 :func:`queue_webhook` runs inside the writes that complete a call's report
 (:mod:`~switchboard_store.postgres_writes`), so the webhook job commits with them. A
@@ -18,8 +19,8 @@ from switchboard import domain
 from switchboard.call_control import CallWebhook, IdempotencyRecord
 from switchboard.errors import NotFound
 from switchboard.jobs import WEBHOOK, post_call_job_id, webhook_job_id
-from switchboard_store import control_records, postgres_reads, postgres_writes, validation
-from switchboard_store.control_records import ControlRecords
+from switchboard_store import postgres_reads, postgres_writes
+from switchboard_store.control_records import ControlRecords, record, webhook_due
 
 if TYPE_CHECKING:
     from switchboard_store.postgres_writes import Transaction
@@ -45,20 +46,6 @@ async def queue_webhook(tx: Transaction, call_id: str) -> None:
     await postgres_writes.queue_job(tx, WEBHOOK, call_id, webhook_job_id(call_id, row["attempt"]))
 
 
-def _record(row: asyncpg.Record, fresh: bool) -> IdempotencyRecord:
-    return IdempotencyRecord(
-        client=row["client"],
-        key=row["key"],
-        request_hash=row["request_hash"],
-        call_id=row["call_id"],
-        created_at=row["created_at"],
-        fresh=fresh,
-    )
-
-
-_KEY_ROW = "SELECT * FROM idempotency_keys WHERE client = $1 AND key = $2"
-
-
 async def _claim(
     tx: Transaction, client: str, key: str, request_hash: str, ttl: float
 ) -> IdempotencyRecord:
@@ -77,11 +64,13 @@ async def _claim(
         tx.now,
     )
     if inserted is not None:
-        return _record(inserted, fresh=True)
-    row = await tx.conn.fetchrow(_KEY_ROW, client, key)
+        return record(inserted, fresh=True)
+    row = await tx.conn.fetchrow(
+        "SELECT * FROM idempotency_keys WHERE client = $1 AND key = $2", client, key
+    )
     if row is None:  # released by the first request between our insert and this read
         raise NotFound("the idempotency key was released meanwhile; send the request again")
-    return _record(row, fresh=False)
+    return record(row, fresh=False)
 
 
 async def _settle(tx: Transaction, client: str, key: str, call_id: str) -> IdempotencyRecord:
@@ -94,10 +83,21 @@ async def _settle(tx: Transaction, client: str, key: str, call_id: str) -> Idemp
     )
     if row is None:
         raise NotFound("no such idempotency key (it expired or was released)")
-    return _record(row, fresh=False)
+    return record(row, fresh=False)
 
 
-async def _set_webhook(tx: Transaction, webhook: CallWebhook) -> CallWebhook:
+async def _release(tx: Transaction, client: str, key: str) -> bool:
+    deleted = await tx.conn.fetchval(
+        "WITH gone AS (DELETE FROM idempotency_keys"
+        " WHERE client = $1 AND key = $2 AND call_id = '' RETURNING 1)"
+        " SELECT count(*) FROM gone",
+        client,
+        key,
+    )
+    return bool(deleted)
+
+
+async def _set_webhook(tx: Transaction, webhook: CallWebhook) -> None:
     call = await postgres_reads.call_row(tx.conn, webhook.call_id, for_update=True)
     await tx.conn.execute(
         "INSERT INTO call_webhooks (call_id, url, client, updated_at) VALUES ($1, $2, $3, $4)"
@@ -108,14 +108,10 @@ async def _set_webhook(tx: Transaction, webhook: CallWebhook) -> CallWebhook:
         webhook.client,
         tx.now,
     )
-    if domain.CallState(call["state"]).is_terminal:
-        post_call = post_call_job_id(webhook.call_id, call["attempt"])
-        queued = await tx.conn.fetchval("SELECT 1 FROM jobs WHERE job_id = $1", post_call)
-        if control_records.report_complete(
-            webhook.call_id, call["attempt"], queued is not None, call["synthesis_job"]
-        ):
-            await queue_webhook(tx, webhook.call_id)
-    return webhook
+    post_call = post_call_job_id(webhook.call_id, call["attempt"])
+    queued = await tx.conn.fetchval("SELECT 1 FROM jobs WHERE job_id = $1", post_call)
+    if webhook_due(call, queued is not None):
+        await queue_webhook(tx, webhook.call_id)
 
 
 class PostgresControlRecords(ControlRecords):
@@ -125,42 +121,23 @@ class PostgresControlRecords(ControlRecords):
         self._pool = pool
         self._run = write
 
-    async def claim_idempotency_key(
-        self, client: str, key: str, request_hash: str, expire_after_sec: float = 0.0
+    async def _store_claim(
+        self, client: str, key: str, request_hash: str, ttl: float
     ) -> IdempotencyRecord:
-        ttl = control_records.check_claim(client, key, request_hash, expire_after_sec)
         return await self._run(lambda tx: _claim(tx, client, key, request_hash, ttl))
 
-    async def settle_idempotency_key(
-        self, client: str, key: str, call_id: str
-    ) -> IdempotencyRecord:
-        control_records.check_key(client, key)
-        canonical = validation.call_id(call_id)
-        return await self._run(lambda tx: _settle(tx, client, key, canonical))
+    async def _store_settlement(self, client: str, key: str, call_id: str) -> IdempotencyRecord:
+        return await self._run(lambda tx: _settle(tx, client, key, call_id))
 
-    async def release_idempotency_key(self, client: str, key: str) -> bool:
-        control_records.check_key(client, key)
+    async def _store_release(self, client: str, key: str) -> bool:
+        return await self._run(lambda tx: _release(tx, client, key))
 
-        async def release(tx: Transaction) -> bool:
-            deleted = await tx.conn.fetchval(
-                "WITH gone AS (DELETE FROM idempotency_keys"
-                " WHERE client = $1 AND key = $2 AND call_id = '' RETURNING 1)"
-                " SELECT count(*) FROM gone",
-                client,
-                key,
-            )
-            return bool(deleted)
+    async def _store_webhook(self, webhook: CallWebhook) -> None:
+        await self._run(lambda tx: _set_webhook(tx, webhook))
 
-        return await self._run(release)
-
-    async def set_call_webhook(self, webhook: CallWebhook) -> CallWebhook:
-        checked = control_records.check_webhook(webhook)
-        return await self._run(lambda tx: _set_webhook(tx, checked))
-
-    async def get_call_webhook(self, call_id: str) -> CallWebhook:
-        canonical = validation.call_id(call_id)
+    async def _load_webhook(self, call_id: str) -> CallWebhook | None:
         async with self._pool.acquire() as conn:
-            row = await conn.fetchrow("SELECT * FROM call_webhooks WHERE call_id = $1", canonical)
+            row = await conn.fetchrow("SELECT * FROM call_webhooks WHERE call_id = $1", call_id)
         if row is None:
-            raise NotFound(f"call {canonical} has no webhook")
+            return None
         return CallWebhook(call_id=row["call_id"], url=row["url"], client=row["client"])

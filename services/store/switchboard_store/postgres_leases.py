@@ -3,9 +3,9 @@
 Coroutines of a :class:`~switchboard_store.postgres_writes.Transaction`. Each call's
 row is locked before it is judged, so a renewal, an ending and a sweep by another
 replica take turns on one call; a sweep skips the calls another writer holds
-(``SKIP LOCKED``) and finds them again next time. What a lease allows is
-:mod:`~switchboard_store.write_rules`'; an orphan is ended by the very write that
-ends any call, which queues its post-call job.
+(``SKIP LOCKED``) and finds them again next time. The query and the decisions are
+:mod:`~switchboard_store.sql_leases`'; an orphan is ended by the very write that ends
+any call, which queues its post-call job.
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ from collections.abc import Sequence
 
 from switchboard import domain
 from switchboard.call_leases import LINE_DROPPED
-from switchboard_store import postgres_writes, write_rules
+from switchboard_store import postgres_writes, sql_leases
 from switchboard_store.postgres_writes import Transaction
-
-_UNFINISHED = "state NOT IN ('ended', 'failed') AND lease_owner <> ''"
 
 
 async def renew(
@@ -28,35 +26,21 @@ async def renew(
         "SELECT * FROM calls WHERE call_id = ANY($1::text[]) ORDER BY call_id FOR UPDATE",
         list(call_ids),
     )
-    renewed = []
-    for row in found:
-        lease = write_rules.renewed_lease(row, owner, lease_sec, tx.now)
-        if lease is not None:
-            await postgres_writes.write_lease(tx, row["call_id"], lease)
-            renewed.append(row["call_id"])
-    return renewed
+    renewals = sql_leases.renewals(found, owner, lease_sec, tx.now)
+    for call_id, lease in renewals:
+        await postgres_writes.write_lease(tx, call_id, lease)
+    return [call_id for call_id, _ in renewals]
 
 
 async def end_orphans(tx: Transaction, owner: str, limit: int) -> list[tuple[str, str]]:
-    if owner:
-        candidates = await tx.conn.fetch(
-            f"SELECT * FROM calls WHERE {_UNFINISHED} AND lease_owner = $1"
-            " ORDER BY lease_expires_at LIMIT $2 FOR UPDATE SKIP LOCKED",
-            owner,
-            limit,
+    candidates = await tx.conn.fetch(
+        sql_leases.orphan_candidates_query(owner, ("$1", "$2"), " FOR UPDATE SKIP LOCKED"),
+        owner or tx.now,
+        limit,
+    )
+    ended = sql_leases.orphans(candidates, owner, tx.now)
+    for row in ended:
+        await postgres_writes.set_call_state(
+            tx, row["call_id"], domain.CallState.ENDED, LINE_DROPPED
         )
-    else:
-        candidates = await tx.conn.fetch(
-            f"SELECT * FROM calls WHERE {_UNFINISHED} AND lease_expires_at <= $1"
-            " ORDER BY lease_expires_at LIMIT $2 FOR UPDATE SKIP LOCKED",
-            tx.now,
-            limit,
-        )
-    ended = []
-    for row in candidates:
-        if write_rules.orphaned(row, owner, tx.now):
-            await postgres_writes.set_call_state(
-                tx, row["call_id"], domain.CallState.ENDED, LINE_DROPPED
-            )
-            ended.append((row["call_id"], row["lease_owner"]))
-    return ended
+    return [(row["call_id"], row["lease_owner"]) for row in ended]

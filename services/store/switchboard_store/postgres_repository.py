@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -49,7 +48,6 @@ class PostgresCallRepository(StoredCallRepository):
         self._jobs = PostgresJobQueue(pool, self._clock, retry)
         self._control = PostgresControlRecords(pool, self._write)
         self._index_version: tuple[int, datetime | None] | None = None
-        self._closed = False
 
     @classmethod
     async def open(
@@ -74,30 +72,12 @@ class PostgresCallRepository(StoredCallRepository):
         )
         return cls(pool, clock, retry)
 
-    @property
-    def jobs(self) -> PostgresJobQueue:
-        return self._jobs
-
-    @property
-    def control(self) -> PostgresControlRecords:
-        return self._control
-
-    async def close(self) -> None:
-        self.notifier.close()
-        if not self._closed:
-            self._closed = True
-            await self._pool.close()
-
-    def _now(self) -> datetime:
-        return self._clock.now().astimezone(UTC)
+    async def _disconnect(self) -> None:
+        await self._pool.close()
 
     async def _write(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
-        """Runs ``work`` in one transaction and wakes the watchers of the calls it touched.
-
-        The transaction runs in its own task and the wake-up hangs off that task: if the
-        caller is cancelled while the commit is under way, the commit still happens and
-        watchers still hear about it.
-        """
+        """Runs ``work`` in one transaction; the watchers of the calls it touched are woken
+        after the commit (:meth:`_committed`, off the transaction's own task)."""
         now = self._now()
         with telemetry.span("store.write", {"store.backend": "postgres"}):
             traceparent = telemetry.current_traceparent()
@@ -108,19 +88,12 @@ class PostgresCallRepository(StoredCallRepository):
                     result = await work(tx)
                 return result, tx.latest_events
 
-            task = asyncio.ensure_future(run())
-            task.add_done_callback(self._publish)
             try:
-                result, _ = await asyncio.shield(task)
+                return await self._committed(run())
             except asyncpg.CharacterNotInRepertoireError as exc:
                 raise InvalidArgument(
                     "a text contains a NUL character, which the PostgreSQL store cannot keep there"
                 ) from exc
-        return result
-
-    def _publish(self, task: asyncio.Future[tuple[T, dict[str, int]]]) -> None:
-        if not task.cancelled() and task.exception() is None:
-            self.notifier.publish(task.result()[1])
 
     async def _read(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
         """Runs ``work`` in one read-only repeatable-read transaction: a consistent snapshot."""

@@ -1,4 +1,5 @@
-"""Idempotency keys and call webhooks on SQLite (the rules are in :mod:`control_records`).
+"""Idempotency keys and call webhooks on SQLite: the storage hooks of
+:class:`~switchboard_store.control_records.ControlRecords` (checks and rules are there).
 
 :func:`queue_webhook` runs inside the writes that complete a call's report
 (:mod:`~switchboard_store.sqlite_writes`), so the webhook job commits with them.
@@ -15,8 +16,8 @@ from switchboard import domain
 from switchboard.call_control import CallWebhook, IdempotencyRecord
 from switchboard.errors import NotFound
 from switchboard.jobs import WEBHOOK, post_call_job_id, webhook_job_id
-from switchboard_store import control_records, rows, sqlite_jobs, sqlite_reads, validation
-from switchboard_store.control_records import ControlRecords
+from switchboard_store import rows, sqlite_jobs, sqlite_reads
+from switchboard_store.control_records import ControlRecords, record, webhook_due
 from switchboard_store.sqlite_db import SqliteDatabase
 
 if TYPE_CHECKING:
@@ -43,17 +44,6 @@ def queue_webhook(tx: Transaction, call_id: str) -> None:
     sqlite_jobs.queue_job(tx, WEBHOOK, call_id, webhook_job_id(call_id, row["attempt"]))
 
 
-def _record(row: sqlite3.Row, fresh: bool) -> IdempotencyRecord:
-    return IdempotencyRecord(
-        client=row["client"],
-        key=row["key"],
-        request_hash=row["request_hash"],
-        call_id=row["call_id"],
-        created_at=rows.parse_stamp(row["created_at"]),
-        fresh=fresh,
-    )
-
-
 def _key_row(conn: sqlite3.Connection, client: str, key: str) -> sqlite3.Row | None:
     row: sqlite3.Row | None = conn.execute(
         "SELECT * FROM idempotency_keys WHERE client = ? AND key = ?", (client, key)
@@ -76,7 +66,7 @@ def _claim(
     ).rowcount
     row = _key_row(tx.conn, client, key)
     assert row is not None  # inserted or already there, in this transaction
-    return _record(row, fresh=inserted == 1)
+    return record(row, fresh=inserted == 1)
 
 
 def _settle(tx: Transaction, client: str, key: str, call_id: str) -> IdempotencyRecord:
@@ -88,10 +78,19 @@ def _settle(tx: Transaction, client: str, key: str, call_id: str) -> Idempotency
     row = _key_row(tx.conn, client, key)
     if row is None:
         raise NotFound("no such idempotency key (it expired or was released)")
-    return _record(row, fresh=False)
+    return record(row, fresh=False)
 
 
-def _set_webhook(tx: Transaction, webhook: CallWebhook) -> CallWebhook:
+def _release(tx: Transaction, client: str, key: str) -> bool:
+    return bool(
+        tx.conn.execute(
+            "DELETE FROM idempotency_keys WHERE client = ? AND key = ? AND call_id = ''",
+            (client, key),
+        ).rowcount
+    )
+
+
+def _set_webhook(tx: Transaction, webhook: CallWebhook) -> None:
     call = sqlite_reads.call_row(tx.conn, webhook.call_id)
     tx.conn.execute(
         "INSERT INTO call_webhooks (call_id, url, client, updated_at) VALUES (?, ?, ?, ?)"
@@ -99,15 +98,17 @@ def _set_webhook(tx: Transaction, webhook: CallWebhook) -> CallWebhook:
         " updated_at = excluded.updated_at",
         (webhook.call_id, webhook.url, webhook.client, tx.now),
     )
-    if domain.CallState(call["state"]).is_terminal:
-        post_call = post_call_job_id(webhook.call_id, call["attempt"])
-        queued = tx.conn.execute("SELECT 1 FROM jobs WHERE job_id = ?", (post_call,)).fetchone()
-        attempt, synthesis_job = call["attempt"], call["synthesis_job"]
-        if control_records.report_complete(
-            webhook.call_id, attempt, queued is not None, synthesis_job
-        ):
-            queue_webhook(tx, webhook.call_id)
-    return webhook
+    post_call = post_call_job_id(webhook.call_id, call["attempt"])
+    queued = tx.conn.execute("SELECT 1 FROM jobs WHERE job_id = ?", (post_call,)).fetchone()
+    if webhook_due(call, queued is not None):
+        queue_webhook(tx, webhook.call_id)
+
+
+def _webhook(conn: sqlite3.Connection, call_id: str) -> CallWebhook | None:
+    row = conn.execute("SELECT * FROM call_webhooks WHERE call_id = ?", (call_id,)).fetchone()
+    if row is None:
+        return None
+    return CallWebhook(call_id=row["call_id"], url=row["url"], client=row["client"])
 
 
 class SqliteControlRecords(ControlRecords):
@@ -117,44 +118,19 @@ class SqliteControlRecords(ControlRecords):
         self._db = db
         self._run = write
 
-    async def claim_idempotency_key(
-        self, client: str, key: str, request_hash: str, expire_after_sec: float = 0.0
+    async def _store_claim(
+        self, client: str, key: str, request_hash: str, ttl: float
     ) -> IdempotencyRecord:
-        ttl = control_records.check_claim(client, key, request_hash, expire_after_sec)
         return await self._run(lambda tx: _claim(tx, client, key, request_hash, ttl))
 
-    async def settle_idempotency_key(
-        self, client: str, key: str, call_id: str
-    ) -> IdempotencyRecord:
-        control_records.check_key(client, key)
-        canonical = validation.call_id(call_id)
-        return await self._run(lambda tx: _settle(tx, client, key, canonical))
+    async def _store_settlement(self, client: str, key: str, call_id: str) -> IdempotencyRecord:
+        return await self._run(lambda tx: _settle(tx, client, key, call_id))
 
-    async def release_idempotency_key(self, client: str, key: str) -> bool:
-        control_records.check_key(client, key)
+    async def _store_release(self, client: str, key: str) -> bool:
+        return await self._run(lambda tx: _release(tx, client, key))
 
-        def release(tx: Transaction) -> bool:
-            deleted = tx.conn.execute(
-                "DELETE FROM idempotency_keys WHERE client = ? AND key = ? AND call_id = ''",
-                (client, key),
-            ).rowcount
-            return bool(deleted)
+    async def _store_webhook(self, webhook: CallWebhook) -> None:
+        await self._run(lambda tx: _set_webhook(tx, webhook))
 
-        return await self._run(release)
-
-    async def set_call_webhook(self, webhook: CallWebhook) -> CallWebhook:
-        checked = control_records.check_webhook(webhook)
-        return await self._run(lambda tx: _set_webhook(tx, checked))
-
-    async def get_call_webhook(self, call_id: str) -> CallWebhook:
-        canonical = validation.call_id(call_id)
-
-        def read(conn: sqlite3.Connection) -> CallWebhook:
-            row = conn.execute(
-                "SELECT * FROM call_webhooks WHERE call_id = ?", (canonical,)
-            ).fetchone()
-            if row is None:
-                raise NotFound(f"call {canonical} has no webhook")
-            return CallWebhook(call_id=row["call_id"], url=row["url"], client=row["client"])
-
-        return await self._db.read(read)
+    async def _load_webhook(self, call_id: str) -> CallWebhook | None:
+        return await self._db.read(lambda conn: _webhook(conn, call_id))

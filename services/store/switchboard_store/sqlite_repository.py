@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
@@ -50,25 +49,12 @@ class SqliteCallRepository(StoredCallRepository):
         log.info("store database open", extra={"path": str(path), "migrations_applied": applied})
         return repo
 
-    @property
-    def jobs(self) -> SqliteJobQueue:
-        return self._jobs
-
-    @property
-    def control(self) -> SqliteControlRecords:
-        return self._control
-
-    async def close(self) -> None:
-        self.notifier.close()
+    async def _disconnect(self) -> None:
         await self._db.close()
 
     async def _write(self, work: Callable[[Transaction], T]) -> T:
-        """Runs ``work`` in one write transaction and wakes the watchers of the calls it touched.
-
-        The wake-up hangs off the database future, not this coroutine: if the caller is
-        cancelled while the commit is under way, the commit still happens and watchers
-        still hear about it.
-        """
+        """Runs ``work`` in one write transaction; the watchers of the calls it touched are
+        woken after the commit (:meth:`_committed`, off the database future)."""
         now = self._clock.now()
         with telemetry.span("store.write", {"store.backend": "sqlite"}):
             traceparent = telemetry.current_traceparent()
@@ -77,14 +63,7 @@ class SqliteCallRepository(StoredCallRepository):
                 tx = Transaction(conn, now, traceparent)
                 return work(tx), tx.latest_events
 
-            future = self._db.write(run)
-            future.add_done_callback(self._publish)
-            result, _ = await asyncio.shield(future)
-        return result
-
-    def _publish(self, future: asyncio.Future[tuple[T, dict[str, int]]]) -> None:
-        if not future.cancelled() and future.exception() is None:
-            self.notifier.publish(future.result()[1])
+            return await self._committed(self._db.write(run))
 
     async def _store_call(
         self, call_id: str, request: domain.CallRequest, direction: domain.CallDirection

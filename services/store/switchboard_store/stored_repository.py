@@ -1,19 +1,21 @@
-"""The repository logic both database backends share: validation, logging, search.
+"""The repository logic every backend shares: validation, logging, search, closing.
 
 :class:`StoredCallRepository` implements every :class:`CallRepository` method once. It
-checks the input, calls one backend hook per operation (SQL only: the ``_store_*`` and
-``_load_*`` methods that ``SqliteCallRepository`` and ``PostgresCallRepository``
-implement) and logs the outcome, so both backends behave the same by construction.
+checks the input, calls one backend hook per operation (storage only: the ``_store_*``
+and ``_load_*`` methods that ``SqliteCallRepository``, ``PostgresCallRepository`` and
+``CosmosCallRepository`` implement) and logs the outcome, so the backends behave the
+same by construction.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Awaitable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from switchboard import domain
 from switchboard.call_leases import LINE_DROPPED, CallLease
@@ -21,6 +23,8 @@ from switchboard.clock import Clock, SystemClock
 from switchboard.errors import InvalidArgument
 from switchboard.phones import parse_e164
 from switchboard_store import validation, vectors
+from switchboard_store.control_records import ControlRecords
+from switchboard_store.job_queue import JobQueue
 from switchboard_store.repository import (
     EVENT_PAGE,
     CallEvent,
@@ -31,14 +35,20 @@ from switchboard_store.repository import (
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 class StoredCallRepository(CallRepository):
     """A :class:`CallRepository` over a backend that implements the storage hooks.
 
     A write hook runs in one transaction and returns after it committed (waking the
     call's watchers); a read hook reads one consistent snapshot. The hooks get input
-    that is already validated.
+    that is already validated. A backend sets ``_jobs`` and ``_control`` when it is
+    constructed.
     """
+
+    _jobs: JobQueue
+    _control: ControlRecords
 
     def __init__(self, clock: Clock | None = None) -> None:
         super().__init__()
@@ -46,6 +56,42 @@ class StoredCallRepository(CallRepository):
         # The knowledge base as a matrix, rebuilt on the first search after a change.
         self._index: vectors.VectorIndex | None = None
         self._documents_generation = 0
+        self._closed = False
+
+    @property
+    def jobs(self) -> JobQueue:
+        return self._jobs
+
+    @property
+    def control(self) -> ControlRecords:
+        return self._control
+
+    async def close(self) -> None:
+        self.notifier.close()
+        if not self._closed:
+            self._closed = True
+            await self._disconnect()
+
+    def _now(self) -> datetime:
+        return self._clock.now().astimezone(UTC)
+
+    async def _committed(self, write: Awaitable[tuple[T, Mapping[str, int]]]) -> T:
+        """The result of ``write``, a write under way that also yields the newest event
+        seq of each call it touched. The write goes on in a task (or future) of its own and
+        wakes those calls' watchers once it committed: if the caller is cancelled while
+        the commit is under way, the commit still happens and watchers still hear of it."""
+        done = asyncio.ensure_future(write)
+        done.add_done_callback(self._publish)
+        result, _ = await asyncio.shield(done)
+        return result
+
+    def _publish(self, done: asyncio.Future[tuple[Any, Mapping[str, int]]]) -> None:
+        if not done.cancelled() and done.exception() is None:
+            self.notifier.publish(done.result()[1])
+
+    @abstractmethod
+    async def _disconnect(self) -> None:
+        """Releases the database (called once, by :meth:`close`)."""
 
     # The storage hooks: one per operation, each a backend's SQL only.
 
