@@ -1,0 +1,206 @@
+"""``DoubleTalk``: the caller talking over the bot's echo, heard in the audio.
+
+On a line known to echo (see ``echo``) speech while the bot talks is first taken
+for its echo, and only words that are not echo stop the bot. A recogniser without
+partial transcripts (Whisper) gives those words when the utterance ends, and while
+the bot talks its echo keeps the utterance going: the caller is heard only once
+the bot finished. The audio says it sooner. The dialer knows what it played and
+what comes back: the echo is the bot's frames some frames late and some dB down.
+This module learns that path from the frames' energies, the lag at which the
+caller's energy envelope follows the bot's best (a cross-correlation of log
+energies) and the gain at that lag, and flags caller frames whose energy clearly
+exceeds the echo the path predicts, ``RUN_FRAMES`` in a row: the caller's own voice.
+
+Both sides sit on one axis, the count of caller frames read: a bot frame takes the
+place after the previous bot frame's, never behind the count of caller frames
+read when it was played (nor more than ``MAX_AHEAD_FRAMES`` ahead of it). Carriers
+hand over caller audio in bursts (Twilio: 60 ms), so a frame's predicted echo is
+the loudest bot frame within ``SLACK_FRAMES`` of the lag, and the gain is a high
+percentile of the ratio: the prediction errs loud, so pure echo does not pass for
+the caller (and if it did, the text rule would still resume the bot: a false alarm
+is a pause, never an interruption).
+
+Cost: nothing until :meth:`DoubleTalk.start` (the pipeline calls it once the line is
+known to echo); then one dot product per frame each way and, every
+``ESTIMATE_EVERY`` caller frames while the bot talks, one estimate over
+``WINDOW_FRAMES`` frames (``tests/test_double_talk.py`` prints the cost per frame).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
+
+# Frames of both envelopes kept for the estimate (5 s of 20 ms frames).
+WINDOW_FRAMES = 250
+# Echo paths up to this long (carrier round trip plus the handset's delay).
+MAX_LAG_FRAMES = 40
+# Burst delivery and playout jitter: the predicted echo is the loudest bot frame
+# this many frames either side of the lag.
+SLACK_FRAMES = 3
+# A bot frame's place runs at most this far ahead of the caller frames read.
+MAX_AHEAD_FRAMES = 8
+# An estimate needs the bot to have spoken in this many frames of the window ...
+MIN_BOT_FRAMES = 60
+# ... and the envelopes to correlate at least this well (Pearson) at the best lag.
+MIN_CORRELATION = 0.5
+# The gain is this percentile of caller / predicted echo energy over the bot's frames.
+GAIN_PERCENTILE = 90.0
+# Estimate this often (caller frames) while the bot talks, until a path is known;
+# then this much less often (the path of one call barely changes).
+ESTIMATE_EVERY = 50
+KNOWN_PATH_SLOWDOWN = 5
+# A caller frame is the caller's voice when its energy exceeds the predicted echo
+# this many times (6 dB) plus the line's noise floor ...
+MARGIN = 4.0
+# ... this many frames in a row.
+RUN_FRAMES = 2
+# Bot frames quieter than this (mean square of PCM16, RMS 100) are silence.
+BOT_ACTIVE_ENERGY = 100.0**2
+# The floor is at least this (RMS 150), and this many times the line's quiet frames.
+MIN_FLOOR_ENERGY = 150.0**2
+FLOOR_FACTOR = 4.0
+FLOOR_PERCENTILE = 20.0
+
+_RING = 512  # > WINDOW_FRAMES + MAX_LAG_FRAMES + SLACK_FRAMES, a power of two
+_TINY = 1.0  # added before the log: silence is 0 dB, not -inf
+
+
+def frame_energy(pcm: bytes) -> float:
+    """Mean square of a PCM16 little-endian frame."""
+    samples = np.frombuffer(pcm, dtype="<i2", count=len(pcm) // 2).astype(np.float32)
+    return float(np.dot(samples, samples)) / max(1, len(samples))
+
+
+class EchoPath:
+    """The echo as learnt: ``lag`` frames late, ``gain`` times the bot's energy."""
+
+    __slots__ = ("correlation", "floor", "gain", "lag")
+
+    def __init__(self, lag: int, gain: float, floor: float, correlation: float) -> None:
+        self.lag = lag
+        self.gain = gain
+        self.floor = floor
+        self.correlation = correlation
+
+    def __repr__(self) -> str:
+        return (
+            f"EchoPath(lag={self.lag}, gain={self.gain:.3g}, floor={self.floor:.3g}, "
+            f"correlation={self.correlation:.2f})"
+        )
+
+
+def _window_max(values: npt.NDArray[np.float64], slack: int) -> npt.NDArray[np.float64]:
+    padded = np.pad(values, slack)
+    return sliding_window_view(padded, 2 * slack + 1).max(axis=1)  # type: ignore[no-any-return]
+
+
+def estimate_path(bot: npt.NDArray[np.float64], caller: npt.NDArray[np.float64]) -> EchoPath | None:
+    """The echo path from aligned energy envelopes (``caller[i]`` read when ``bot[i]``
+    was the last played), or None when the bot said too little or nothing follows it."""
+    n = len(bot)
+    if n != len(caller) or n <= MAX_LAG_FRAMES + MIN_BOT_FRAMES:
+        return None
+    length = n - MAX_LAG_FRAMES
+    speaking = _window_max(bot, SLACK_FRAMES)
+    if int(np.count_nonzero(speaking[:length] > BOT_ACTIVE_ENERGY)) < MIN_BOT_FRAMES:
+        return None
+    x = np.log10(bot[:length] + _TINY)
+    x = x - x.mean()
+    ys = sliding_window_view(np.log10(caller + _TINY), length)[: MAX_LAG_FRAMES + 1]
+    ys = ys - ys.mean(axis=1, keepdims=True)
+    norms = np.sqrt((ys * ys).sum(axis=1) * float(x @ x))
+    correlations = (ys @ x) / np.where(norms > 0, norms, np.inf)
+    lag = int(np.argmax(correlations))
+    correlation = float(correlations[lag])
+    if correlation < MIN_CORRELATION:
+        return None
+    echoed = caller[lag : lag + length]
+    active = speaking[:length] > BOT_ACTIVE_ENERGY
+    gain = float(np.percentile(echoed[active] / speaking[:length][active], GAIN_PERCENTILE))
+    # The line's own noise: where no echo is due.
+    quiet = echoed[~active]
+    noise = float(np.percentile(quiet, FLOOR_PERCENTILE)) if len(quiet) else 0.0
+    floor = max(MIN_FLOOR_ENERGY, FLOOR_FACTOR * noise)
+    return EchoPath(lag, gain, floor, correlation)
+
+
+class DoubleTalk:
+    """Feeds on the frames the bot played and the caller's; :meth:`caller_frame` is
+    True while the caller's voice is clearly above the bot's echo."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.path: EchoPath | None = None
+        self._bot = [0.0] * _RING  # bot energy by the caller frame count when played
+        self._caller = [0.0] * _RING
+        self._n = 0  # caller frames read since start
+        self._top = -1  # the place of the last bot frame (or silence) laid down
+        self._run = 0
+        self._since_estimate = 0
+        self._bot_frames = 0  # bot frames played since the last estimate
+        self.estimates = 0
+
+    def start(self) -> None:
+        """The line echoes: from now on frames are measured."""
+        self.active = True
+
+    def bot_frame(self, pcm: bytes) -> None:
+        """A frame the bot played (before the caller frame read next)."""
+        if not self.active:
+            return
+        energy = frame_energy(pcm)
+        place = self._top + 1
+        if place > self._n + MAX_AHEAD_FRAMES:  # the caller's side stalled: merge
+            slot = (place - 1) & (_RING - 1)
+            self._bot[slot] = max(self._bot[slot], energy)
+        else:
+            self._bot[place & (_RING - 1)] = energy
+            self._top = place
+        self._bot_frames += 1
+
+    def caller_frame(self, pcm: bytes) -> bool:
+        """A caller frame read from the line; True when it is the caller's voice over
+        the echo (the ``RUN_FRAMES``-th loud frame in a row, or later in the run)."""
+        if not self.active:
+            return False
+        energy = frame_energy(pcm)
+        n = self._n
+        self._caller[n & (_RING - 1)] = energy
+        while self._top < n:  # no bot frame played for these places: silence
+            self._top += 1
+            self._bot[self._top & (_RING - 1)] = 0.0
+        path = self.path
+        over = False
+        if path is not None:
+            low = max(0, n - path.lag - SLACK_FRAMES)
+            high = min(self._top, n - path.lag + SLACK_FRAMES)
+            bot = self._bot
+            loudest = max((bot[i & (_RING - 1)] for i in range(low, high + 1)), default=0.0)
+            over = energy > MARGIN * path.gain * loudest + path.floor
+        self._run = self._run + 1 if over else 0
+        self._n = n + 1
+        self._since_estimate += 1
+        every = ESTIMATE_EVERY if path is None else ESTIMATE_EVERY * KNOWN_PATH_SLOWDOWN
+        if self._since_estimate >= every and self._bot_frames >= MIN_BOT_FRAMES // 2:
+            self._estimate()
+        return self._run >= RUN_FRAMES
+
+    def _estimate(self) -> None:
+        self._since_estimate = 0
+        self._bot_frames = 0
+        count = min(self._n, WINDOW_FRAMES)
+        start = self._n - count
+        path = estimate_path(_window(self._bot, start, count), _window(self._caller, start, count))
+        self.estimates += 1
+        if path is not None:
+            self.path = path
+
+
+def _window(ring: list[float], start: int, count: int) -> npt.NDArray[np.float64]:
+    """``count`` values of ``ring`` from place ``start`` on."""
+    first = start & (_RING - 1)
+    if first + count <= _RING:
+        return np.array(ring[first : first + count])
+    return np.array(ring[first:] + ring[: first + count - _RING])
