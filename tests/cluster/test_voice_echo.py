@@ -23,11 +23,13 @@ EXPECT_CLAIM = {"incident_description": "under the sink and flooded the kitchen 
 CLAIM = [{"name": "incident_description", "type": "text", "description": "what happened"}]
 
 
-def _echoing_call(cluster: Cluster, customer: list[Any]) -> tuple[VoiceCallee, SimulationResult]:
+def _echoing_call(
+    cluster: Cluster, customer: list[Any], claim: list[dict[str, str]] = CLAIM
+) -> tuple[VoiceCallee, SimulationResult]:
     scenario = Scenario.model_validate(
         {
             "phone_number": unique_number(),
-            "request": {"claim": CLAIM},
+            "request": {"claim": claim},
             "customer": customer,
             "echo_db": -10,
             "echo_delay_ms": 200,
@@ -85,3 +87,36 @@ def test_a_caller_talking_over_the_bot_and_its_echo_still_interrupts_it(
     assert greeting["interrupted"] is True
     claim = result.call.get("claim", {})
     assert claim_mismatches(EXPECT_CLAIM, claim) == [], claim
+
+
+DAMAGE = "The cabinet doors and the floor tiles are ruined."
+TWO_FIELDS = [*CLAIM, {"name": "damaged_items", "type": "text", "description": "what was damaged"}]
+
+
+def test_on_a_line_known_to_echo_a_caller_talking_over_the_bot_stops_it_within_frames(
+    cluster: Cluster, api: httpx.Client
+) -> None:
+    # The greeting's echo makes the line a known echoing one (and teaches the dialer
+    # the echo path); the caller answers, then talks over the bot's next question.
+    # Whisper gives no partial transcripts and the echo keeps the utterance going, so
+    # only the audio-level double-talk check can stop the bot before it finishes.
+    callee, result = _echoing_call(
+        cluster,
+        [
+            DESCRIPTION,
+            {"say": DAMAGE, "interrupt_after_ms": 600},
+            "No, that's all, thank you. Goodbye!",
+        ],
+        TWO_FIELDS,
+    )
+
+    assert len(callee.timeline.barge_in) == 1 and len(callee.timeline.bot_stopped) == 1
+    # At the phone, in the call's media time (the callee runs 5 times faster).
+    stopped_ms = (callee.timeline.bot_stopped[0] - callee.timeline.barge_in[0]) * 1000 * 5.0
+    assert stopped_ms < 400, f"the bot stopped {stopped_ms:.0f} ms after the caller's onset"
+    said = _assistant_messages(api, result)
+    assert [m["interrupted"] for m in said[:2]] == [False, True], said
+    # The caller's words reached the brain, without the echo in front of them.
+    claim = result.call.get("claim", {})
+    expected = {**EXPECT_CLAIM, "damaged_items": "the floor tiles are ruined"}
+    assert claim_mismatches(expected, claim) == [], claim

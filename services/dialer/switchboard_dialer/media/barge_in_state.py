@@ -20,7 +20,10 @@ echo nor a backchannel pauses it (holding), and a final one decides as above (a
 recogniser without partials: the final one pauses and interrupts at once). Pausing
 at the onset on such a line would stutter: each resume plays, echoes, and pauses
 again. A final transcript with nothing held is echo too (and dropped) when the
-speech started while the bot played or had just stopped.
+speech started while the bot played or had just stopped. The audio can tell sooner
+than the words (``double_talk``): the caller's voice clearly above the echo the line
+was learnt to return holds the suspect turn at once (:meth:`caller_over_echo`), and
+the final transcript decides as for any held turn.
 
 Cancelling an interrupted turn (its queued audio, its synthesis, what the brain
 hears) is the pipeline's work; this class only decides when.
@@ -41,6 +44,9 @@ log = logging.getLogger(__name__)
 # A held turn resumes when no final transcript came this long after speech_ended
 # (a recogniser that lost the utterance must not leave the bot mute).
 TRANSCRIPT_WAIT_SEC = 3.0
+# The caller's voice heard over the echo this recently holds the turn at speech_started
+# (the recogniser announces speech some 250 ms after its onset).
+OVER_ECHO_RECENT_SEC = 0.5
 
 
 class Playback(Protocol):
@@ -63,6 +69,7 @@ class BargeIn:
         self._held: str | None = None
         self._suspect: str | None = None  # on an echoing line: playing, not paused
         self._onset_audible = False  # the bot was audible when the caller's speech began
+        self._over_echo_at: float | None = None  # the caller's voice heard over the echo
         self.played = PlayedText()
         self.echoing_line = False
         self.caller_said = ""  # the last final transcript without the bot's echo in front
@@ -91,9 +98,21 @@ class BargeIn:
         if playing_turn is None:
             return
         if self.echoing_line:
-            self._suspect = playing_turn
-            return
+            over_echo_at = self._over_echo_at
+            now = self._clock.monotonic()
+            if over_echo_at is None or now - over_echo_at > OVER_ECHO_RECENT_SEC:
+                self._suspect = playing_turn
+                return
         self._hold(playing_turn)
+
+    def caller_over_echo(self, playing_turn: str) -> None:
+        """The audio says the caller talks over the echo of ``playing_turn``
+        (``double_talk``): the suspect turn is held now, not when the words come."""
+        self._over_echo_at = self._clock.monotonic()
+        if self._suspect == playing_turn and self._held is None:
+            self._suspect = None
+            self._hold(playing_turn)
+            log.info("the caller's voice is above the echo", extra={"call_id": self.call_id})
 
     def partial_transcript(self, text: str) -> None:
         """On an echoing line, the first words that are not echo hold the suspect turn."""

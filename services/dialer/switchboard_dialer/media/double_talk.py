@@ -15,15 +15,17 @@ Both sides sit on one axis, the count of caller frames read: a bot frame takes t
 place after the previous bot frame's, never behind the count of caller frames
 read when it was played (nor more than ``MAX_AHEAD_FRAMES`` ahead of it). Carriers
 hand over caller audio in bursts (Twilio: 60 ms), so a frame's predicted echo is
-the loudest bot frame within ``SLACK_FRAMES`` of the lag, and the gain is a high
-percentile of the ratio: the prediction errs loud, so pure echo does not pass for
-the caller (and if it did, the text rule would still resume the bot: a false alarm
-is a pause, never an interruption).
+the loudest bot frame within ``SLACK_FRAMES`` of the lag times the gain (the median
+ratio of echo to bot at the lag): the prediction errs loud, so pure echo does not
+pass for the caller (and if it did, the text rule would still resume the bot: a
+false alarm is a pause, never an interruption).
 
-Cost: nothing until :meth:`DoubleTalk.start` (the pipeline calls it once the line is
-known to echo); then one dot product per frame each way and, every
-``ESTIMATE_EVERY`` caller frames while the bot talks, one estimate over
-``WINDOW_FRAMES`` frames (``tests/test_double_talk.py`` prints the cost per frame).
+Cost: a list slot per frame until :meth:`DoubleTalk.start` (the pipeline calls it
+when the bot is first paused for speech that may be its echo); then one dot
+product per frame each way and, every ``ESTIMATE_EVERY`` caller frames while the
+bot talks (``KNOWN_PATH_SLOWDOWN`` times less often once a path is known), one
+estimate over ``WINDOW_FRAMES`` frames: about 12 µs of CPU per 20 ms frame pair
+(``tests/test_double_talk.py`` prints the figure), 0.6 µs before the start.
 """
 
 from __future__ import annotations
@@ -39,14 +41,16 @@ MAX_LAG_FRAMES = 40
 # Burst delivery and playout jitter: the predicted echo is the loudest bot frame
 # this many frames either side of the lag.
 SLACK_FRAMES = 3
+# Frames of each side kept before the line is suspected of echoing (2.5 s).
+HISTORY_FRAMES = 125
 # A bot frame's place runs at most this far ahead of the caller frames read.
 MAX_AHEAD_FRAMES = 8
 # An estimate needs the bot to have spoken in this many frames of the window ...
 MIN_BOT_FRAMES = 60
 # ... and the envelopes to correlate at least this well (Pearson) at the best lag.
 MIN_CORRELATION = 0.5
-# The gain is this percentile of caller / predicted echo energy over the bot's frames.
-GAIN_PERCENTILE = 90.0
+# The gain is this percentile of caller / bot energy at the lag, over the bot's frames.
+GAIN_PERCENTILE = 50.0
 # Estimate this often (caller frames) while the bot talks, until a path is known;
 # then this much less often (the path of one call barely changes).
 ESTIMATE_EVERY = 50
@@ -118,7 +122,10 @@ def estimate_path(bot: npt.NDArray[np.float64], caller: npt.NDArray[np.float64])
         return None
     echoed = caller[lag : lag + length]
     active = speaking[:length] > BOT_ACTIVE_ENERGY
-    gain = float(np.percentile(echoed[active] / speaking[:length][active], GAIN_PERCENTILE))
+    # Echo to bot, frame by frame where the bot spoke: the median holds while the
+    # caller talked over the bot in fewer than half of those frames.
+    said = bot[:length] > BOT_ACTIVE_ENERGY
+    gain = float(np.percentile(echoed[said] / bot[:length][said], GAIN_PERCENTILE))
     # The line's own noise: where no echo is due.
     quiet = echoed[~active]
     noise = float(np.percentile(quiet, FLOOR_PERCENTILE)) if len(quiet) else 0.0
@@ -128,14 +135,21 @@ def estimate_path(bot: npt.NDArray[np.float64], caller: npt.NDArray[np.float64])
 
 class DoubleTalk:
     """Feeds on the frames the bot played and the caller's; :meth:`caller_frame` is
-    True while the caller's voice is clearly above the bot's echo."""
+    True while the caller's voice is clearly above the bot's echo.
+
+    Until :meth:`start` it only keeps the last ``HISTORY_FRAMES`` of each side as they
+    came (a list slot each), so the path can be learnt from the speech that made the
+    line suspect, at once.
+    """
 
     def __init__(self) -> None:
         self.active = False
         self.path: EchoPath | None = None
-        self._bot = [0.0] * _RING  # bot energy by the caller frame count when played
+        self._bot = [0.0] * _RING  # bot energy by place (see the module's docstring)
         self._caller = [0.0] * _RING
-        self._n = 0  # caller frames read since start
+        self._bot_raw: list[bytes] = [b""] * HISTORY_FRAMES  # before start
+        self._caller_raw: list[bytes] = [b""] * HISTORY_FRAMES
+        self._n = 0  # caller frames read
         self._top = -1  # the place of the last bot frame (or silence) laid down
         self._run = 0
         self._since_estimate = 0
@@ -143,34 +157,51 @@ class DoubleTalk:
         self.estimates = 0
 
     def start(self) -> None:
-        """The line echoes: from now on frames are measured."""
+        """The line may echo: from now on frames are measured (those kept, too)."""
+        if self.active:
+            return
         self.active = True
+        first = max(0, self._n - HISTORY_FRAMES + 1)
+        for place in range(first, self._top + 1):
+            self._bot[place & (_RING - 1)] = frame_energy(self._bot_raw[place % HISTORY_FRAMES])
+            self._bot_frames += 1
+        for place in range(first, self._n):
+            self._caller[place & (_RING - 1)] = frame_energy(
+                self._caller_raw[place % HISTORY_FRAMES]
+            )
+        self._bot_raw = self._caller_raw = []
+        if self._bot_frames >= MIN_BOT_FRAMES:
+            self._estimate()
 
     def bot_frame(self, pcm: bytes) -> None:
         """A frame the bot played (before the caller frame read next)."""
+        merged = self._top + 1 > self._n + MAX_AHEAD_FRAMES  # the caller's side stalled
+        place = self._top if merged else self._top + 1
+        self._top = place
         if not self.active:
+            self._bot_raw[place % HISTORY_FRAMES] = pcm
             return
         energy = frame_energy(pcm)
-        place = self._top + 1
-        if place > self._n + MAX_AHEAD_FRAMES:  # the caller's side stalled: merge
-            slot = (place - 1) & (_RING - 1)
-            self._bot[slot] = max(self._bot[slot], energy)
-        else:
-            self._bot[place & (_RING - 1)] = energy
-            self._top = place
+        slot = place & (_RING - 1)
+        self._bot[slot] = max(self._bot[slot], energy) if merged else energy
         self._bot_frames += 1
 
     def caller_frame(self, pcm: bytes) -> bool:
         """A caller frame read from the line; True when it is the caller's voice over
         the echo (the ``RUN_FRAMES``-th loud frame in a row, or later in the run)."""
-        if not self.active:
-            return False
-        energy = frame_energy(pcm)
         n = self._n
-        self._caller[n & (_RING - 1)] = energy
+        self._n = n + 1
         while self._top < n:  # no bot frame played for these places: silence
             self._top += 1
-            self._bot[self._top & (_RING - 1)] = 0.0
+            if self.active:
+                self._bot[self._top & (_RING - 1)] = 0.0
+            else:
+                self._bot_raw[self._top % HISTORY_FRAMES] = b""
+        if not self.active:
+            self._caller_raw[n % HISTORY_FRAMES] = pcm
+            return False
+        energy = frame_energy(pcm)
+        self._caller[n & (_RING - 1)] = energy
         path = self.path
         over = False
         if path is not None:
@@ -180,7 +211,6 @@ class DoubleTalk:
             loudest = max((bot[i & (_RING - 1)] for i in range(low, high + 1)), default=0.0)
             over = energy > MARGIN * path.gain * loudest + path.floor
         self._run = self._run + 1 if over else 0
-        self._n = n + 1
         self._since_estimate += 1
         every = ESTIMATE_EVERY if path is None else ESTIMATE_EVERY * KNOWN_PATH_SLOWDOWN
         if self._since_estimate >= every and self._bot_frames >= MIN_BOT_FRAMES // 2:
