@@ -30,6 +30,8 @@ estimate over ``WINDOW_FRAMES`` frames: about 12 µs of CPU per 20 ms frame pair
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
@@ -39,8 +41,10 @@ WINDOW_FRAMES = 250
 # Echo paths up to this long (carrier round trip plus the handset's delay).
 MAX_LAG_FRAMES = 40
 # Burst delivery and playout jitter: the predicted echo is the loudest bot frame
-# this many frames either side of the lag.
-SLACK_FRAMES = 3
+# this many frames either side of the lags lately learnt (a handset's or carrier's
+# jitter buffer lets the delay drift by a few frames during a call).
+SLACK_FRAMES = 4
+RECENT_LAGS = 4
 # Frames of each side kept before the line is suspected of echoing (2.5 s).
 HISTORY_FRAMES = 125
 # A bot frame's place runs at most this far ahead of the caller frames read.
@@ -48,7 +52,7 @@ MAX_AHEAD_FRAMES = 8
 # An estimate needs the bot to have spoken in this many frames of the window ...
 MIN_BOT_FRAMES = 60
 # ... and the envelopes to correlate at least this well (Pearson) at the best lag.
-MIN_CORRELATION = 0.5
+MIN_CORRELATION = 0.7
 # The gain is this percentile of caller / bot energy at the lag, over the bot's frames.
 GAIN_PERCENTILE = 50.0
 # Estimate this often (caller frames) while the bot talks, until a path is known;
@@ -56,10 +60,10 @@ GAIN_PERCENTILE = 50.0
 ESTIMATE_EVERY = 50
 KNOWN_PATH_SLOWDOWN = 5
 # A caller frame is the caller's voice when its energy exceeds the predicted echo
-# this many times (6 dB) plus the line's noise floor ...
-MARGIN = 4.0
+# this many times (9 dB) plus the line's noise floor ...
+MARGIN = 8.0
 # ... this many frames in a row.
-RUN_FRAMES = 2
+RUN_FRAMES = 3
 # Bot frames quieter than this (mean square of PCM16, RMS 100) are silence.
 BOT_ACTIVE_ENERGY = 100.0**2
 # The floor is at least this (RMS 150), and this many times the line's quiet frames.
@@ -152,9 +156,13 @@ class DoubleTalk:
         self._n = 0  # caller frames read
         self._top = -1  # the place of the last bot frame (or silence) laid down
         self._run = 0
+        self._lags: deque[int] = deque(maxlen=RECENT_LAGS)
+        self._lag_low = self._lag_high = 0
         self._since_estimate = 0
         self._bot_frames = 0  # bot frames played since the last estimate
         self.estimates = 0
+        # The last run's first frame: (its energy, the echo expected, the floor), for logs.
+        self.onset = (0.0, 0.0, 0.0)
 
     def start(self) -> None:
         """The line may echo: from now on frames are measured (those kept, too)."""
@@ -205,11 +213,14 @@ class DoubleTalk:
         path = self.path
         over = False
         if path is not None:
-            low = max(0, n - path.lag - SLACK_FRAMES)
-            high = min(self._top, n - path.lag + SLACK_FRAMES)
+            low = max(0, n - self._lag_high - SLACK_FRAMES)
+            high = min(self._top, n - self._lag_low + SLACK_FRAMES)
             bot = self._bot
             loudest = max((bot[i & (_RING - 1)] for i in range(low, high + 1)), default=0.0)
-            over = energy > MARGIN * path.gain * loudest + path.floor
+            expected = path.gain * loudest
+            over = energy > MARGIN * expected + path.floor
+            if over and not self._run:
+                self.onset = (energy, expected, path.floor)
         self._run = self._run + 1 if over else 0
         self._since_estimate += 1
         every = ESTIMATE_EVERY if path is None else ESTIMATE_EVERY * KNOWN_PATH_SLOWDOWN
@@ -226,6 +237,8 @@ class DoubleTalk:
         self.estimates += 1
         if path is not None:
             self.path = path
+            self._lags.append(path.lag)
+            self._lag_low, self._lag_high = min(self._lags), max(self._lags)
 
 
 def _window(ring: list[float], start: int, count: int) -> npt.NDArray[np.float64]:

@@ -69,6 +69,10 @@ SPEAK_FRAMES_PER_MESSAGE = 10
 LISTEN_FRAMES_PER_MESSAGE = 5
 
 
+def _db(energy: float, reference: float) -> float:
+    return round(10 * math.log10(max(energy, 1e-9) / max(reference, 1e-9)), 1)
+
+
 @dataclass(frozen=True)
 class VoiceConfig:
     sample_rate: int
@@ -211,6 +215,16 @@ class VoicePipeline(CallOutput):
             over_echo = detector.caller_frame(pcm)
             turn = self._speaking_turn
             if over_echo and turn is not None and barge_in.echoing_line:
+                if barge_in.held_turn is None:
+                    energy, expected, floor = detector.onset
+                    log.info(
+                        "caller's voice over the echo",
+                        extra={
+                            "call_id": self.call_id,
+                            "over_echo_db": _db(energy, expected),
+                            "over_floor_db": _db(energy, floor),
+                        },
+                    )
                 barge_in.caller_over_echo(turn)
             if detector.path is not learnt and detector.path is not None:
                 log.info(
@@ -218,7 +232,7 @@ class VoicePipeline(CallOutput):
                     extra={
                         "call_id": self.call_id,
                         "lag_frames": detector.path.lag,
-                        "gain_db": round(10 * math.log10(max(detector.path.gain, 1e-9)), 1),
+                        "gain_db": _db(detector.path.gain, 1.0),
                         "correlation": round(detector.path.correlation, 2),
                     },
                 )
@@ -255,8 +269,8 @@ class VoicePipeline(CallOutput):
         if self.turns.brain_done(turn_id):
             self.playout.push(TurnEnd(turn_id))
 
-    async def change_speech(self, lang: str, prosody_rate: float) -> None:
-        self.speak.send(SpeakSettings(lang=lang, prosody_rate=prosody_rate))
+    async def change_speech(self, lang: str, prosody_rate: float, voice: str = "") -> None:
+        self.speak.send(SpeakSettings(voice=voice, lang=lang, prosody_rate=prosody_rate))
         if lang and self.listen is not None:
             await self.listen.set_lang(lang)
 
