@@ -263,5 +263,18 @@ async def test_the_callers_voice_heard_long_before_does_not_hold_a_later_turn(
     barge_in.caller_over_echo("t0")
     await clock.elapse(2.0)
     barge_in.speech_started("t1")  # the echo of the next turn
-    barge_in.caller_over_echo("t0")  # not the turn playing now
-    assert playback.calls == []
+    assert (playback.calls, barge_in.held_turn) == ([], None)
+
+
+async def test_the_callers_voice_over_a_turn_that_began_inside_an_utterance_holds_it(
+    barge_in: BargeIn, playback: RecordedPlayback
+) -> None:
+    barge_in.echoing_line = True
+    barge_in.speech_started(None)  # the echo of the last turn, still going on
+    barge_in.caller_over_echo("t2")  # the next turn plays; the caller talks over it
+    assert (playback.calls, barge_in.held_turn) == (["pause"], "t2")
+    barge_in.speech_ended()
+    assert barge_in.final_transcript("the registration number wait a second") == (
+        Verdict.INTERRUPT,
+        "t2",
+    )

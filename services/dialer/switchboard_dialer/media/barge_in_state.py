@@ -70,6 +70,7 @@ class BargeIn:
         self._suspect: str | None = None  # on an echoing line: playing, not paused
         self._onset_audible = False  # the bot was audible when the caller's speech began
         self._over_echo_at: float | None = None  # the caller's voice heard over the echo
+        self._in_speech = False  # between speech_started and speech_ended
         self.played = PlayedText()
         self.echoing_line = False
         self.caller_said = ""  # the last final transcript without the bot's echo in front
@@ -90,6 +91,7 @@ class BargeIn:
         """The caller started to speak; a turn that is playing is held at once (on an
         echoing line: once words that are not echo are heard)."""
         self._onset_audible = self.played.bot_audible(self._clock.monotonic())
+        self._in_speech = True
         if self._held is not None:
             # Still the utterance that stopped the bot (re-announced by a new Listen
             # stream) or the next one: its speech_ended arms the wait again.
@@ -109,7 +111,8 @@ class BargeIn:
         """The audio says the caller talks over the echo of ``playing_turn``
         (``double_talk``): the suspect turn is held now, not when the words come."""
         self._over_echo_at = self._clock.monotonic()
-        if self._suspect == playing_turn and self._held is None:
+        # The utterance may have begun before the turn (the echo of the last one).
+        if self._held is None and (self._suspect == playing_turn or self._in_speech):
             self._suspect = None
             self._hold(playing_turn)
             log.info("the caller's voice is above the echo", extra={"call_id": self.call_id})
@@ -139,6 +142,7 @@ class BargeIn:
 
     def speech_ended(self) -> None:
         """The caller stopped; a held turn waits a bounded time for the transcript."""
+        self._in_speech = False
         if self._held is not None:
             self._transcript_timer.arm(TRANSCRIPT_WAIT_SEC)
 
