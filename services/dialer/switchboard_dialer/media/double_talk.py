@@ -236,9 +236,13 @@ class DoubleTalk:
         path = estimate_path(_window(self._bot, start, count), _window(self._caller, start, count))
         self.estimates += 1
         if path is not None:
-            self.path = path
-            self._lags.append(path.lag)
-            self._lag_low, self._lag_high = min(self._lags), max(self._lags)
+            self.adopt(path)
+
+    def adopt(self, path: EchoPath) -> None:
+        """From now on the echo is expected along ``path`` (learnt, or known)."""
+        self.path = path
+        self._lags.append(path.lag)
+        self._lag_low, self._lag_high = min(self._lags), max(self._lags)
 
 
 def _window(ring: list[float], start: int, count: int) -> npt.NDArray[np.float64]:
