@@ -21,6 +21,10 @@ DESCRIPTION = "A pipe burst under the sink and flooded the kitchen floor."
 # Whisper tiny.en sometimes hears "I piped burst": the words after it are stable.
 EXPECT_CLAIM = {"incident_description": "under the sink and flooded the kitchen floor"}
 CLAIM = [{"name": "incident_description", "type": "text", "description": "what happened"}]
+# The callee's clock runs this much faster than real time. The media clock runs with it
+# but the recogniser's delays do not, so on a loaded machine a faster call hears its echo
+# late, in media time, and the text rule's tail (the last words played) has moved on.
+SPEED = 2.0
 
 
 def _echoing_call(
@@ -42,7 +46,7 @@ def _echoing_call(
         cluster.ports.grpc_address("dialer"),
         cluster.ports.grpc_address("speech"),
         sample_rate=8000,
-        speed=5.0,
+        speed=SPEED,
     )
     result = asyncio.run(callee.run(limit_sec=120))
     assert result.end_reason not in ("stream_closed", "")
@@ -111,8 +115,8 @@ def test_on_a_line_known_to_echo_a_caller_talking_over_the_bot_stops_it_within_f
     )
 
     assert len(callee.timeline.barge_in) == 1 and len(callee.timeline.bot_stopped) == 1
-    # At the phone, in the call's media time (the callee runs 5 times faster).
-    stopped_ms = (callee.timeline.bot_stopped[0] - callee.timeline.barge_in[0]) * 1000 * 5.0
+    # At the phone, in the call's media time.
+    stopped_ms = (callee.timeline.bot_stopped[0] - callee.timeline.barge_in[0]) * 1000 * SPEED
     assert stopped_ms < 1000, f"the bot stopped {stopped_ms:.0f} ms after the caller's onset"
     said = _assistant_messages(api, result)
     assert [m["interrupted"] for m in said[:2]] == [False, True], said
