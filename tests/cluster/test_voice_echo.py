@@ -79,8 +79,7 @@ def test_a_caller_talking_over_the_bot_and_its_echo_still_interrupts_it(
 ) -> None:
     # The caller starts 300 ms into the greeting, as its echo does: one utterance,
     # the echo's words in front of the caller's. (Later in the call, once the line is
-    # known to echo, a recogniser without partials such as Whisper only ends that
-    # utterance when the bot stops: see the dialer README's limits.)
+    # known to echo, the audio-level double-talk check stops the bot: see the next test.)
     callee, result = _echoing_call(
         cluster,
         [{"say": DESCRIPTION, "interrupt_after_ms": 300}, "No, that's all, thank you. Goodbye!"],
