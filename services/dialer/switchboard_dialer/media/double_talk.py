@@ -66,10 +66,12 @@ MARGIN = 8.0
 RUN_FRAMES = 3
 # Bot frames quieter than this (mean square of PCM16, RMS 100) are silence.
 BOT_ACTIVE_ENERGY = 100.0**2
-# The floor is at least this (RMS 150), and this many times the line's quiet frames.
+# The floor is at least this (RMS 150), this many times the line's quiet frames, and
+# this share (-3 dB) of the echo's median level.
 MIN_FLOOR_ENERGY = 150.0**2
 FLOOR_FACTOR = 4.0
 FLOOR_PERCENTILE = 20.0
+ECHO_LEVEL_SHARE = 0.5
 
 _RING = 512  # > WINDOW_FRAMES + MAX_LAG_FRAMES + SLACK_FRAMES, a power of two
 _TINY = 1.0  # added before the log: silence is 0 dB, not -inf
@@ -133,7 +135,10 @@ def estimate_path(bot: npt.NDArray[np.float64], caller: npt.NDArray[np.float64])
     # The line's own noise: where no echo is due.
     quiet = echoed[~active]
     noise = float(np.percentile(quiet, FLOOR_PERCENTILE)) if len(quiet) else 0.0
-    floor = max(MIN_FLOOR_ENERGY, FLOOR_FACTOR * noise)
+    # The caller's voice is not much fainter than the echo's usual level: fainter sounds
+    # where the path predicts no echo are the echo's own edges (a delay that moved).
+    echo_level = float(np.median(echoed[said])) if np.any(said) else 0.0
+    floor = max(MIN_FLOOR_ENERGY, FLOOR_FACTOR * noise, ECHO_LEVEL_SHARE * echo_level)
     return EchoPath(lag, gain, floor, correlation)
 
 
