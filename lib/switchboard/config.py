@@ -553,6 +553,8 @@ class BrainSettings(Section):
     policy: Literal["form", "llm"] = "form"
     # Operator phrase files (en.yaml, fr.yaml, …) overriding the bot's fixed phrases.
     phrases_dir: str = ""
+    # Operator prompt templates (system.fr.jinja, …) overriding the llm policy's prompts.
+    prompts_dir: str = ""
     # Freezes "now" for date resolution (ISO 8601). For reproducible demos and tests only.
     fixed_now: str = ""
     llm: LlmSettings = Field(default_factory=LlmSettings)

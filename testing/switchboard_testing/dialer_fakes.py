@@ -29,6 +29,7 @@ from switchboard.converse import (
     ExpectedAnswer,
     SilenceTimeout,
     SmsRequest,
+    SpeechSettings,
     UserTurn,
 )
 from switchboard.domain import ClaimFieldType
@@ -193,6 +194,12 @@ def answer_to(turn: UserTurn) -> list[ConverseResponse]:
         return [
             AgentSentence(tid, 0, "What number should we call?"),
             ExpectAnswer(tid, EXPECT_PHONE),
+            AgentTurnDone(tid),
+        ]
+    if "en français" in text:  # the brain switches the call's language
+        return [
+            SpeechSettings("fr-FR", 0.0),
+            AgentSentence(tid, 0, "D'accord."),
             AgentTurnDone(tid),
         ]
     if "press one" in text:  # a menu on the line: the bot presses 1 after its sentence

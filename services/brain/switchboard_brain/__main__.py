@@ -16,7 +16,7 @@ from switchboard.redis_link import RedisNames, open_redis
 from switchboard.server import GrpcService
 from switchboard.service_main import main
 from switchboard.store_client import StoreClient
-from switchboard_brain import phrases
+from switchboard_brain import phrases, prompts
 from switchboard_brain.llm import create_chat_models, create_fallback
 from switchboard_brain.models import minilm_dir
 from switchboard_brain.policy import create_policy
@@ -114,6 +114,7 @@ async def setup(service: GrpcService, settings: Settings, flags: FeatureFlags) -
     sms_delivers = settings.dialer.sms != "log"
     live_calls = live_call_cache(service, settings, store)
     phrases.use_override_dir(settings.brain.phrases_dir or None)
+    prompts.use_override_dir(settings.brain.prompts_dir or None)
     languages = tuple(settings.speech.languages)
     register(
         service.server,

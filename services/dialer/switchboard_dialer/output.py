@@ -39,8 +39,9 @@ class CallOutput(ABC):
         """The brain sent the whole turn; ``TurnPlayed`` follows once the caller got it."""
 
     @abstractmethod
-    async def change_speech(self, lang: str, prosody_rate: float) -> None:
-        """The conversation's language or speaking rate changed."""
+    async def change_speech(self, lang: str, prosody_rate: float, voice: str = "") -> None:
+        """The conversation's language or speaking rate changed (``voice``: the one the
+        request names for the new language, empty for the provider's default)."""
 
     async def expect(self, answer: ExpectedAnswer) -> None:
         """What the bot just asked the caller for (voice: tells Listen's endpointing);
@@ -79,7 +80,7 @@ class TextOutput(CallOutput):
     async def finish_turn(self, turn_id: str) -> None:
         await self._report(TurnPlayed(turn_id))
 
-    async def change_speech(self, lang: str, prosody_rate: float) -> None:
+    async def change_speech(self, lang: str, prosody_rate: float, voice: str = "") -> None:
         return  # the text reaches the caller in whatever language the brain writes
 
     @property

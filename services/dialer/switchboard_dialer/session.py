@@ -235,10 +235,11 @@ class CallSession:
         if self._speech is None:
             raise FailedPrecondition("voice lines need the speech service; none is configured")
         initiate = self.call.initiate
+        lang = self.call.lang or initiate.lang or "en-US"
         config = VoiceConfig(
             sample_rate=sample_rate,
-            voice=initiate.voice,
-            lang=self.call.lang or initiate.lang or "en-US",
+            voice=initiate.voice_for(lang),  # lang.availables names a voice per language
+            lang=lang,
             prosody_rate=initiate.prosody_rate or 1.0,
         )
         return VoicePipeline(
@@ -375,7 +376,8 @@ class CallSession:
                 else:
                     await self._carry_out(event)
             case SpeechSettings(lang=lang, prosody_rate=rate):
-                await self.output.change_speech(lang, rate)
+                voice = self.call.initiate.voice_for(lang) if lang else ""
+                await self.output.change_speech(lang, rate, voice)
             case ExpectAnswer(answer=answer):
                 await self.output.expect(answer)
                 typed_number = answer.type is domain.ClaimFieldType.PHONE_NUMBER

@@ -212,3 +212,69 @@ async def test_on_an_echoing_line_speech_begun_over_a_turn_that_then_ended_inter
     assert barge_in.final_transcript("car that was damaged. It's 7ABC123") is None
     assert barge_in.caller_said == "It's 7ABC123"
     assert playback.calls == []
+
+
+# The audio-level check (media/double_talk): the caller's voice above the echo.
+
+
+async def test_on_an_echoing_line_the_callers_voice_over_the_echo_stops_the_bot_before_words(
+    barge_in: BargeIn, playback: RecordedPlayback
+) -> None:
+    barge_in.echoing_line = True
+    barge_in.speech_started("t1")  # the echo
+    assert playback.calls == []
+    barge_in.caller_over_echo("t1")  # the caller's voice, a frame or two later
+    assert (playback.calls, barge_in.held_turn) == (["pause"], "t1")
+    barge_in.caller_over_echo("t1")  # every later loud frame changes nothing
+    barge_in.speech_ended()
+    # The utterance began with the echo; the caller's words after it interrupt.
+    assert barge_in.final_transcript("the registration number hold on I need to find it") == (
+        Verdict.INTERRUPT,
+        "t1",
+    )
+    assert barge_in.caller_said == "hold on I need to find it"
+    assert playback.calls == ["pause"]
+
+
+async def test_a_false_alarm_of_the_audio_check_only_pauses_the_bot(
+    barge_in: BargeIn, playback: RecordedPlayback
+) -> None:
+    barge_in.echoing_line = True
+    barge_in.speech_started("t1")
+    barge_in.caller_over_echo("t1")
+    assert barge_in.final_transcript("the registration number") == (Verdict.RESUME_ECHO, "t1")
+    assert playback.calls == ["pause", "resume"]
+
+
+async def test_the_callers_voice_heard_just_before_speech_started_holds_the_turn_at_once(
+    barge_in: BargeIn, clock: VirtualClock, playback: RecordedPlayback
+) -> None:
+    barge_in.echoing_line = True
+    barge_in.caller_over_echo("t1")  # the audio check is quicker than the recogniser
+    await clock.elapse(0.25)
+    barge_in.speech_started("t1")
+    assert (playback.calls, barge_in.held_turn) == (["pause"], "t1")
+
+
+async def test_the_callers_voice_heard_long_before_does_not_hold_a_later_turn(
+    barge_in: BargeIn, clock: VirtualClock, playback: RecordedPlayback
+) -> None:
+    barge_in.echoing_line = True
+    barge_in.caller_over_echo("t0")
+    await clock.elapse(2.0)
+    barge_in.speech_started("t1")  # the echo of the next turn
+    assert (playback.calls, barge_in.held_turn) == ([], None)
+
+
+async def test_the_callers_voice_over_a_turn_that_began_inside_an_utterance_holds_it(
+    barge_in: BargeIn, playback: RecordedPlayback
+) -> None:
+    barge_in.echoing_line = True
+    barge_in.speech_started(None)  # the echo of the last turn, still going on
+    barge_in.caller_over_echo("t2")  # the next turn plays; the caller talks over it
+    assert (playback.calls, barge_in.held_turn) == (["pause"], "t2")
+    barge_in.speech_ended()
+    assert barge_in.final_transcript("the registration number wait a second") == (
+        Verdict.INTERRUPT,
+        "t2",
+    )

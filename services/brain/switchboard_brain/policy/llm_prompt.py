@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 from switchboard.domain import Call, CallDirection, Message, MessageAction, Persona
 from switchboard_brain import prompts
@@ -27,8 +28,24 @@ def is_turn_action(tool_id: str, name: str) -> bool:
 ON_FILE = "(saved earlier; never read it back)"
 
 
+_FRENCH_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_FRENCH_MONTHS = (
+    *("janvier", "février", "mars", "avril", "mai", "juin"),
+    *("juillet", "août", "septembre", "octobre", "novembre", "décembre"),
+)
+
+
+def spoken_now(now: datetime, lang: str) -> str:
+    """The current date and time as the prompt of ``lang`` states it."""
+    if lang.lower().startswith("fr"):
+        day, month = _FRENCH_DAYS[now.weekday()], _FRENCH_MONTHS[now.month - 1]
+        return f"{day} {now.day} {month} {now.year}, {now:%H:%M} (UTC{now:%z})"
+    return now.strftime("%A %d %B %Y, %H:%M (UTC%z)")
+
+
 def system_prompt(ctx: TurnContext, unverified: bool = False) -> str:
-    """The rules, the task and the claim. ``unverified``: the call was resumed by a
+    """The rules, the task and the claim, in the call's current language (from the
+    per-language prompt files, see ``prompts``). ``unverified``: the call was resumed by a
     caller known only by their number, so no saved value is shown (what they say in
     this leg is in this leg's history)."""
     call = ctx.call
@@ -50,13 +67,14 @@ def system_prompt(ctx: TurnContext, unverified: bool = False) -> str:
         }
         for r in call.reminders
     ]
-    return prompts.render(
-        "system.jinja",
+    lang = call.current_lang
+    return prompts.render_for(
+        "system",
+        lang,
         request=call.initiate,
         outbound=call.direction is CallDirection.OUTBOUND,
-        now=ctx.now.strftime("%A %d %B %Y, %H:%M (UTC%z)"),
+        now=spoken_now(ctx.now, lang),
         timezone=str(ctx.timezone),
-        lang=call.current_lang,
         interrupted=any(m.interrupted for m in call.messages),
         unverified=unverified,
         claim_json=json.dumps(claim, ensure_ascii=False),

@@ -20,7 +20,10 @@ echo nor a backchannel pauses it (holding), and a final one decides as above (a
 recogniser without partials: the final one pauses and interrupts at once). Pausing
 at the onset on such a line would stutter: each resume plays, echoes, and pauses
 again. A final transcript with nothing held is echo too (and dropped) when the
-speech started while the bot played or had just stopped.
+speech started while the bot played or had just stopped. The audio can tell sooner
+than the words (``double_talk``): the caller's voice clearly above the echo the line
+was learnt to return holds the suspect turn at once (:meth:`caller_over_echo`), and
+the final transcript decides as for any held turn.
 
 Cancelling an interrupted turn (its queued audio, its synthesis, what the brain
 hears) is the pipeline's work; this class only decides when.
@@ -41,6 +44,9 @@ log = logging.getLogger(__name__)
 # A held turn resumes when no final transcript came this long after speech_ended
 # (a recogniser that lost the utterance must not leave the bot mute).
 TRANSCRIPT_WAIT_SEC = 3.0
+# The caller's voice heard over the echo this recently holds the turn at speech_started
+# (the recogniser announces speech some 250 ms after its onset).
+OVER_ECHO_RECENT_SEC = 0.5
 
 
 class Playback(Protocol):
@@ -63,6 +69,8 @@ class BargeIn:
         self._held: str | None = None
         self._suspect: str | None = None  # on an echoing line: playing, not paused
         self._onset_audible = False  # the bot was audible when the caller's speech began
+        self._over_echo_at: float | None = None  # the caller's voice heard over the echo
+        self._in_speech = False  # between speech_started and speech_ended
         self.played = PlayedText()
         self.echoing_line = False
         self.caller_said = ""  # the last final transcript without the bot's echo in front
@@ -83,6 +91,7 @@ class BargeIn:
         """The caller started to speak; a turn that is playing is held at once (on an
         echoing line: once words that are not echo are heard)."""
         self._onset_audible = self.played.bot_audible(self._clock.monotonic())
+        self._in_speech = True
         if self._held is not None:
             # Still the utterance that stopped the bot (re-announced by a new Listen
             # stream) or the next one: its speech_ended arms the wait again.
@@ -91,9 +100,22 @@ class BargeIn:
         if playing_turn is None:
             return
         if self.echoing_line:
-            self._suspect = playing_turn
-            return
+            over_echo_at = self._over_echo_at
+            now = self._clock.monotonic()
+            if over_echo_at is None or now - over_echo_at > OVER_ECHO_RECENT_SEC:
+                self._suspect = playing_turn
+                return
         self._hold(playing_turn)
+
+    def caller_over_echo(self, playing_turn: str) -> None:
+        """The audio says the caller talks over the echo of ``playing_turn``
+        (``double_talk``): the suspect turn is held now, not when the words come."""
+        self._over_echo_at = self._clock.monotonic()
+        # The utterance may have begun before the turn (the echo of the last one).
+        if self._held is None and (self._suspect == playing_turn or self._in_speech):
+            self._suspect = None
+            self._hold(playing_turn)
+            log.info("the caller's voice is above the echo", extra={"call_id": self.call_id})
 
     def partial_transcript(self, text: str) -> None:
         """On an echoing line, the first words that are not echo hold the suspect turn."""
@@ -120,6 +142,7 @@ class BargeIn:
 
     def speech_ended(self) -> None:
         """The caller stopped; a held turn waits a bounded time for the transcript."""
+        self._in_speech = False
         if self._held is not None:
             self._transcript_timer.arm(TRANSCRIPT_WAIT_SEC)
 

@@ -273,9 +273,13 @@ class SpeakLink(SpeechLink):
             case CancelTurn(turn_id=turn_id):
                 for key in [k for k in self._pending if k[0] == turn_id]:
                     del self._pending[key]
-            case SpeakSettings(lang=lang, prosody_rate=rate):
+            case SpeakSettings(voice=voice, lang=lang, prosody_rate=rate):
+                # A new language without a voice named takes its default voice (as the
+                # speech service does): a reopened stream must not get the old one.
+                same_lang = not lang or lang == self._config.lang
                 self._config = replace(
                     self._config,
+                    voice=voice or (self._config.voice if same_lang else ""),
                     lang=lang or self._config.lang,
                     prosody_rate=rate or self._config.prosody_rate,
                 )

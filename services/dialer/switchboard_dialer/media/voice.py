@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from dataclasses import dataclass
 
@@ -39,6 +40,7 @@ from switchboard_dialer.media.answer_gate import AnswerGate
 from switchboard_dialer.media.answer_screen import AnswerScreen
 from switchboard_dialer.media.barge_in import Verdict, has_words
 from switchboard_dialer.media.barge_in_state import BargeIn
+from switchboard_dialer.media.double_talk import DoubleTalk
 from switchboard_dialer.media.events import (
     CallerQuiet,
     CallerStartedSpeaking,
@@ -49,7 +51,7 @@ from switchboard_dialer.media.events import (
 )
 from switchboard_dialer.media.playout import Playout, TurnEnd
 from switchboard_dialer.media.recorder import CallRecorder
-from switchboard_dialer.media.speech_links import ListenLink, SpeakLink
+from switchboard_dialer.media.speech_links import FrameSource, ListenLink, SpeakLink
 from switchboard_dialer.media.voice_turns import VoiceTurns
 from switchboard_dialer.output import CallOutput
 from switchboard_dialer.ports import SpeechPort
@@ -65,6 +67,10 @@ SPEAK_FRAMES_PER_MESSAGE = 10
 # Caller frames already here go to Listen together, this many a message at most; nothing
 # waits for a message to fill (the Twilio bridge delivers 60 ms at a time).
 LISTEN_FRAMES_PER_MESSAGE = 5
+
+
+def _db(energy: float, reference: float) -> float:
+    return round(10 * math.log10(max(energy, 1e-9) / max(reference, 1e-9)), 1)
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,7 @@ class VoicePipeline(CallOutput):
         self._speaking_turn: str | None = None
         self._playing_index = 0  # the sentence of _speaking_turn being played
         self.barge_in = BargeIn(call_id, self, clock)
+        self.double_talk = DoubleTalk()  # measures frames once the line is known to echo
         self._skip: dict[tuple[str, int], int] = {}
         self._caller_ended_at: float | None = None
         # When each queued frame arrived from Speak (by identity): call.frames.out.latency.
@@ -154,7 +161,8 @@ class VoicePipeline(CallOutput):
         self._line = line
         self.playout.set_speed(line.playout_speed)
         recorder = self._recorder
-        self._read_caller = line.read_frame if recorder is None else recorder.tap(line.read_frame)
+        read = line.read_frame if recorder is None else recorder.tap(line.read_frame)
+        self._read_caller = self._double_talk_tap(read)
         self.listen = ListenLink(
             self._speech,
             ListenConfig(
@@ -187,6 +195,51 @@ class VoicePipeline(CallOutput):
                 watch.cancel()
         await self.playout.run()
 
+    def _double_talk_tap(self, frames: FrameSource) -> FrameSource:
+        """``frames``, each caller frame checked for the caller's voice over the echo
+        (measured from the first pause for speech over the bot, see ``double_talk``)."""
+        detector, barge_in = self.double_talk, self.barge_in
+
+        async def read_checked() -> bytes | None:
+            pcm = await frames()
+            if pcm is None:
+                return pcm
+            if not detector.active:
+                # The first pause for speech over the bot is the first hint of echo.
+                if not (barge_in.echoing_line or barge_in.barge_ins):
+                    detector.caller_frame(pcm)  # a list slot: the history to learn from
+                    return pcm
+                detector.start()
+                log.info("measuring the echo path", extra={"call_id": self.call_id})
+            learnt = detector.path
+            over_echo = detector.caller_frame(pcm)
+            turn = self._speaking_turn
+            if over_echo and turn is not None and barge_in.echoing_line:
+                if barge_in.held_turn is None:
+                    energy, expected, floor = detector.onset
+                    log.info(
+                        "caller's voice over the echo",
+                        extra={
+                            "call_id": self.call_id,
+                            "over_echo_db": _db(energy, expected),
+                            "over_floor_db": _db(energy, floor),
+                        },
+                    )
+                barge_in.caller_over_echo(turn)
+            if detector.path is not learnt and detector.path is not None:
+                log.info(
+                    "echo path learnt",
+                    extra={
+                        "call_id": self.call_id,
+                        "lag_frames": detector.path.lag,
+                        "gain_db": _db(detector.path.gain, 1.0),
+                        "correlation": round(detector.path.correlation, 2),
+                    },
+                )
+            return pcm
+
+        return read_checked
+
     async def _screened_frame(self) -> bytes | None:
         pcm = await self._read_caller()
         gate = self.gate
@@ -216,8 +269,8 @@ class VoicePipeline(CallOutput):
         if self.turns.brain_done(turn_id):
             self.playout.push(TurnEnd(turn_id))
 
-    async def change_speech(self, lang: str, prosody_rate: float) -> None:
-        self.speak.send(SpeakSettings(lang=lang, prosody_rate=prosody_rate))
+    async def change_speech(self, lang: str, prosody_rate: float, voice: str = "") -> None:
+        self.speak.send(SpeakSettings(voice=voice, lang=lang, prosody_rate=prosody_rate))
         if lang and self.listen is not None:
             await self.listen.set_lang(lang)
 
@@ -270,6 +323,7 @@ class VoicePipeline(CallOutput):
         line = self._line
         if line is not None:
             line.play_frame(pcm)
+            self.double_talk.bot_frame(pcm)
             if self._recorder is not None:
                 self._recorder.bot_frame(pcm)
 

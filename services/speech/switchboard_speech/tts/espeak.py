@@ -5,13 +5,19 @@ A formant synthesiser: robotic, but in every language espeak-ng knows, instant
 (~14 ms to the first audio, process start included) and without a model file. Each
 sentence is one ``espeak-ng --stdout`` process; its 22.05 kHz WAV is resampled to the
 call's rate.
+
+A voice a request names (``lang.availables``) is used when espeak-ng has it for the
+call's language: a language voice (``fr-be``), optionally with a variant
+(``fr-fr+f3``, a female voice), with or without the ``espeak:`` prefix.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import shutil
+import subprocess
 import wave
 from collections.abc import AsyncIterator
 
@@ -30,6 +36,28 @@ SYNTHESIS_TIMEOUT_SEC = 10.0
 
 def voice_name(lang: str) -> str | None:
     return VOICES.get(primary(lang)) if lang else None
+
+
+@functools.cache
+def installed_voices(binary: str) -> tuple[dict[str, str], frozenset[str]]:
+    """espeak-ng's language voices (``fr-fr``) with their files (``fr``), and its
+    variants (``f3``); listed once."""
+
+    def listing(*args: str) -> list[list[str]]:
+        done = subprocess.run(  # a few ms, once per process
+            [binary, *args], capture_output=True, text=True, timeout=10, check=False
+        )
+        return [line.split() for line in done.stdout.splitlines()[1:] if line.strip()]
+
+    languages = {
+        row[1].lower(): row[4].rsplit("/", 1)[-1].lower()
+        for row in listing("--voices")
+        if len(row) > 4
+    }
+    variants = frozenset(
+        row[-1].rsplit("/", 1)[-1].lower() for row in listing("--voices=variant") if len(row) > 4
+    )
+    return languages, variants
 
 
 class EspeakTTS(TextToSpeech):
@@ -53,7 +81,27 @@ class EspeakTTS(TextToSpeech):
             raise InvalidArgument(
                 f"espeak-ng has no voice here for {voice.lang!r}; it has {choices}"
             )
+        if voice.name:
+            name = self._named(voice.name, voice.lang)
         return Voice(name=f"espeak:{name}", lang=voice.lang, rate=voice.rate)
+
+    def _named(self, name: str, lang: str) -> str:
+        """``name`` as espeak-ng calls it, when it has that voice for ``lang``."""
+        wanted = name.removeprefix("espeak:").lower()
+        base, _, variant = wanted.partition("+")
+        languages, variants = installed_voices(self._binary)
+        if (
+            base in languages
+            and primary(base) == primary(lang)
+            and (not variant or variant in variants)
+        ):
+            # With a variant espeak-ng wants the voice's file ("fr+f3"): "fr-fr+f3"
+            # silently speaks the plain voice.
+            return f"{languages[base]}+{variant}" if variant else base
+        raise InvalidArgument(
+            f"espeak-ng has no voice {name!r} for {lang!r}; name a voice of that language "
+            f"(e.g. {voice_name(lang)} or {voice_name(lang)}+f3)"
+        )
 
     async def render(self, text: str, voice: Voice, sample_rate: int) -> bytes:
         """PCM16 of ``text`` at ``sample_rate``."""
