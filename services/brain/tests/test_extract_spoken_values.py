@@ -181,3 +181,19 @@ def test_oh_in_a_clock_time_is_a_zero_minute_digit(said: str, clock: str) -> Non
     moment = parse_datetime(said, now)
 
     assert moment is not None and moment.strftime("%H:%M") == clock
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "It happened on March 3 2020 26 at 2 30 p.m.",  # Whisper's "March 3rd 2026 at 2:30 pm"
+        "It happened on March 3, 20 26 at 2 30 PM",
+        "the 3rd of March at 11 45 am, 2026",
+    ],
+)
+def test_the_digits_of_a_date_and_a_clock_time_are_no_phone_number(said: str) -> None:
+    assert find_phones(said, "US") == []
+
+
+def test_a_number_followed_by_am_is_still_a_number() -> None:
+    assert parse_phone("415 392 0186 am I right?", "US") == "+14153920186"
