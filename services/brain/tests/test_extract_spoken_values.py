@@ -10,7 +10,7 @@ import pytest
 
 from switchboard_brain.extract.corrections import attempts, is_correction, last_attempt
 from switchboard_brain.extract.dates import parse_datetime
-from switchboard_brain.extract.emails import find_emails
+from switchboard_brain.extract.emails import find_emails, parse_email
 from switchboard_brain.extract.phones import find_phones, parse_phone, spoken_digits
 from switchboard_brain.extract.spans import mask
 
@@ -197,3 +197,21 @@ def test_the_digits_of_a_date_and_a_clock_time_are_no_phone_number(said: str) ->
 
 def test_a_number_followed_by_am_is_still_a_number() -> None:
     assert parse_phone("415 392 0186 am I right?", "US") == "+14153920186"
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        # tiny.en over the 8 kHz Twilio line: "john dot smith at example dot com".
+        ("It's John. Smith at example. com", "john.smith@example.com"),
+        ("It's John. Smith at example. com.", "john.smith@example.com"),
+        ("mary at example. co. uk.", "mary@example.co.uk"),
+    ],
+)
+def test_a_dot_written_as_a_full_stop_inside_an_address_is_a_dot(said: str, expected: str) -> None:
+    assert parse_email(said) == expected
+
+
+@pytest.mark.parametrize("said", ["I was at work. It flooded.", "It's at home. Go."])
+def test_full_stops_between_sentences_make_no_address(said: str) -> None:
+    assert parse_email(said) is None
