@@ -205,6 +205,7 @@ def test_a_number_followed_by_am_is_still_a_number() -> None:
         # tiny.en over the 8 kHz Twilio line: "john dot smith at example dot com".
         ("It's John. Smith at example. com", "john.smith@example.com"),
         ("It's John. Smith at example. com.", "john.smith@example.com"),
+        ("It's John. Smith at example.com.", "john.smith@example.com"),
         ("mary at example. co. uk.", "mary@example.co.uk"),
     ],
 )

@@ -150,11 +150,11 @@ def _spoken_emails(words: list[_Word]) -> list[Found]:
             if words[end - 1].pause_after and dotted:
                 break  # "… at gmail dot com, all one word"
         candidate = _rejoin(words[start:at]) + "@" + _rejoin(words[at + 1 : end])
-        if not _VALID_RE.match(candidate):
-            loose = _rejoin(words[start:at], True) + "@" + _rejoin(words[at + 1 : end], True)
-            # Full stops end sentences too: only with a domain that ends as domains do.
-            if loose.rpartition(".")[2] in _COMMON_TLDS or len(loose.rpartition(".")[2]) == 2:
-                candidate = loose
+        loose = _rejoin(words[start:at], True) + "@" + _rejoin(words[at + 1 : end], True)
+        # Full stops end sentences too: only with a domain that ends as domains do.
+        tld = loose.rpartition(".")[2]
+        if loose != candidate and _VALID_RE.match(loose) and (tld in _COMMON_TLDS or len(tld) == 2):
+            candidate = loose
         if start < at and _VALID_RE.match(candidate):
             found.append(Found(candidate, (words[start].start, words[end - 1].end)))
             floor = end
