@@ -206,6 +206,7 @@ def test_a_number_followed_by_am_is_still_a_number() -> None:
         ("It's John. Smith at example. com", "john.smith@example.com"),
         ("It's John. Smith at example. com.", "john.smith@example.com"),
         ("It's John. Smith at example.com.", "john.smith@example.com"),
+        ("It's John. Smith at example .com", "john.smith@example.com"),  # 16 kHz (ACS)
         ("mary at example. co. uk.", "mary@example.co.uk"),
     ],
 )
