@@ -217,3 +217,19 @@ def test_a_dot_written_as_a_full_stop_inside_an_address_is_a_dot(said: str, expe
 @pytest.mark.parametrize("said", ["I was at work. It flooded.", "It's at home. Go."])
 def test_full_stops_between_sentences_make_no_address(said: str) -> None:
     assert parse_email(said) is None
+
+
+def test_an_address_whose_at_the_recogniser_dropped_has_it_at_the_one_undotted_gap() -> None:
+    assert parse_email("it's john dot smith example dot com") == "john.smith@example.com"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "I went to the shop dot com",  # one spoken dot
+        "john dot smith from example dot com",  # two gaps: no telling where the @ was
+        "the pipe dot burst dot everywhere",  # no domain at the end
+    ],
+)
+def test_without_an_at_only_an_unambiguous_address_is_read(said: str) -> None:
+    assert parse_email(said) is None

@@ -129,8 +129,33 @@ def find_emails(text: str) -> list[Found]:
                 spoken = _spoken_emails([*words[:i], replace(word, text="at"), *words[i + 1 :]])
                 if spoken:
                     break
+    if not spoken and not found and all(w.text != "at" for w in words):
+        spoken = _without_at(words)
     found.extend(spoken)
     return sorted(found, key=lambda item: item.span)
+
+
+def _without_at(words: list[_Word]) -> list[Found]:
+    """An address whose "at" the recogniser dropped ("john dot smith example dot com"):
+    words joined by spoken dots but for exactly one gap, which is where the "@" was.
+    Only with two spoken dots and a domain that ends as domains do."""
+    start = 0
+    for end in [*(i for i, w in enumerate(words) if w.text in _STOP_WORDS), len(words)]:
+        stretch = words[start:end]
+        start = end + 1
+        dots = [i for i, w in enumerate(stretch) if w.text in _DOTS]
+        gaps = [
+            i
+            for i in range(1, len(stretch))
+            if stretch[i].text not in _DOTS and stretch[i - 1].text not in _DOTS
+        ]
+        if len(dots) < 2 or len(gaps) != 1 or stretch[-1].text not in _COMMON_TLDS:
+            continue
+        at = gaps[0]
+        candidate = _rejoin(stretch[:at]) + "@" + _rejoin(stretch[at:])
+        if _VALID_RE.match(candidate):
+            return [Found(candidate, (stretch[0].start, stretch[-1].end))]
+    return []
 
 
 def _spoken_emails(words: list[_Word]) -> list[Found]:
