@@ -133,3 +133,35 @@ def test_dates_are_read_back_with_an_ordinal_and_the_time_when_there_is_one() ->
     assert [ordinal(d) for d in (1, 2, 3, 11, 12, 13, 21, 22, 23)] == [
         "1st", "2nd", "3rd", "11th", "12th", "13th", "21st", "22nd", "23rd",
     ]  # fmt: skip
+
+
+# How faster-whisper tiny.en wrote the demo's "March 3rd 2026 at 2:30 pm" over 8 kHz µ-law.
+@pytest.mark.parametrize(
+    "said",
+    [
+        "It happened on March 3 2020 26 at 2 30 p.m.",
+        "It happened on March 3rd, 2020, 26 at 2.30 p.m.",
+        "It happened on March 3, 20 26 at 2 30 PM",
+        "It happened on March 3rd, 2000 26 at 2:30 pm.",
+        "It happened on the 3rd of March 2020 26 at 2:30 pm.",
+    ],
+)
+def test_a_year_as_whisper_splits_it_after_a_date_is_read_whole(said: str) -> None:
+    assert iso(said) == "2026-03-03T14:30:00-05:00"
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("March 3rd 2020 at 2:30 pm", "2020-03-03T14:30:00-05:00"),
+        ("March 3rd 2020 2 30 pm", "2020-03-03T14:30:00-05:00"),
+        ("March 3rd 2020, 26 minutes past 4", "2020-03-03T16:26:00-05:00"),
+        ("March 3rd 2020 12:30", "2020-03-03T12:30:00-05:00"),
+        # The tens do not agree: not "twenty twenty-six" said twice over.
+        ("March 3rd 2020 36", "2020-03-03T00:00:00-05:00"),
+        # No day and month before it: no year to repair.
+        ("in 2020 26 people were flooded, yesterday", "2026-11-23T00:00:00-05:00"),
+    ],
+)
+def test_a_real_2020_stays_2020(said: str, expected: str) -> None:
+    assert iso(said) == expected

@@ -10,7 +10,7 @@ import pytest
 
 from switchboard_brain.extract.corrections import attempts, is_correction, last_attempt
 from switchboard_brain.extract.dates import parse_datetime
-from switchboard_brain.extract.emails import find_emails
+from switchboard_brain.extract.emails import find_emails, parse_email
 from switchboard_brain.extract.phones import find_phones, parse_phone, spoken_digits
 from switchboard_brain.extract.spans import mask
 
@@ -181,3 +181,55 @@ def test_oh_in_a_clock_time_is_a_zero_minute_digit(said: str, clock: str) -> Non
     moment = parse_datetime(said, now)
 
     assert moment is not None and moment.strftime("%H:%M") == clock
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "It happened on March 3 2020 26 at 2 30 p.m.",  # Whisper's "March 3rd 2026 at 2:30 pm"
+        "It happened on March 3, 20 26 at 2 30 PM",
+        "the 3rd of March at 11 45 am, 2026",
+    ],
+)
+def test_the_digits_of_a_date_and_a_clock_time_are_no_phone_number(said: str) -> None:
+    assert find_phones(said, "US") == []
+
+
+def test_a_number_followed_by_am_is_still_a_number() -> None:
+    assert parse_phone("415 392 0186 am I right?", "US") == "+14153920186"
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        # tiny.en over the 8 kHz Twilio line: "john dot smith at example dot com".
+        ("It's John. Smith at example. com", "john.smith@example.com"),
+        ("It's John. Smith at example. com.", "john.smith@example.com"),
+        ("It's John. Smith at example.com.", "john.smith@example.com"),
+        ("It's John. Smith at example .com", "john.smith@example.com"),  # 16 kHz (ACS)
+        ("mary at example. co. uk.", "mary@example.co.uk"),
+    ],
+)
+def test_a_dot_written_as_a_full_stop_inside_an_address_is_a_dot(said: str, expected: str) -> None:
+    assert parse_email(said) == expected
+
+
+@pytest.mark.parametrize("said", ["I was at work. It flooded.", "It's at home. Go."])
+def test_full_stops_between_sentences_make_no_address(said: str) -> None:
+    assert parse_email(said) is None
+
+
+def test_an_address_whose_at_the_recogniser_dropped_has_it_at_the_one_undotted_gap() -> None:
+    assert parse_email("it's john dot smith example dot com") == "john.smith@example.com"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "I went to the shop dot com",  # one spoken dot
+        "john dot smith from example dot com",  # two gaps: no telling where the @ was
+        "the pipe dot burst dot everywhere",  # no domain at the end
+    ],
+)
+def test_without_an_at_only_an_unambiguous_address_is_read(said: str) -> None:
+    assert parse_email(said) is None

@@ -259,3 +259,9 @@ def test_the_description_keeps_its_own_clauses_but_never_the_email_said_with_it(
         "description": "A tree fell on the fence",
         "email": "john.smith@example.com",
     }
+
+
+def test_a_date_as_whisper_writes_it_over_the_phone_fills_the_date_not_the_phone() -> None:
+    said = "It happened on March 3 2020 26 at 2 30 p.m."
+
+    assert values(said, asked=WHEN) == {"incident_datetime": "2026-03-03T14:30:00-05:00"}

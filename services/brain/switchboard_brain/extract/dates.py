@@ -49,10 +49,23 @@ _OCLOCK_RE = re.compile(r"o'? ?clock")
 _ORDINAL_RE = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b")
 _YEAR_PAIR_RE = re.compile(r"\b(19|20) (\d{2})\b(?! \d)")
 # Speech recognisers write "twenty twenty six" as "2020, 6": a decade year then one digit.
-_SPLIT_YEAR_RE = re.compile(r"\b(19[0-9]|20[0-9])0 ([1-9])\b(?! ?(?:am|pm|oclock|:))")
+# Not before more digits: "2020 2 30 pm" is 2020 at 2:30 pm.
+_SPLIT_YEAR_RE = re.compile(r"\b(19[0-9]|20[0-9])0 ([1-9])\b(?! ?(?:\d|am|pm|oclock|:))")
 # "ten oh five" is 10:05 when said as a time: after "at" or before am/pm.
 _OH_MINUTES_RE = re.compile(
     r"\b(?:(at|around|about|by) (\d{1,2}) oh (\d)\b|(\d{1,2}) oh (\d) ?(am|pm|in the)\b)"
+)
+# After a day and month, a year as Whisper writes "twenty twenty-six" ("2020 26", the
+# second "twenty" twice) or "two thousand twenty-six" ("2000 26"). Only there, only when
+# the tens agree (2020 26, 2010 15), and not before a time, a unit or more digits: a real
+# "March 3rd 2020" stays 2020, and "2020, 26 people" is no year.
+_MONTH_WORD = "(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + ")"
+_DAY_AND_MONTH = (
+    rf"(?:{_MONTH_WORD} (?:the )?\d{{1,2}}(?:th)?|\d{{1,2}}(?:th)? (?:of )?{_MONTH_WORD})"
+)
+_SPOKEN_YEAR_RE = re.compile(
+    rf"\b({_DAY_AND_MONTH} )(19|20)(?:([1-9])0 (\3\d)|00 ([1-9]\d|0[1-9]))\b"
+    r"(?! ?(?:\d|am\b|pm\b|oclock|:|(?:minute|hour|day|week|month|year|people|time)s?\b))"
 )
 _SLASH_RE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2}|\d{4}))?\b")
 _DAY_OFFSETS = (
@@ -86,7 +99,13 @@ def normalise(text: str) -> str:
     digits = _YEAR_PAIR_RE.sub(r"\1\2", digits)
     digits = _SPLIT_YEAR_RE.sub(r"\1\2", digits)
     digits = _OH_MINUTES_RE.sub(_oh_minutes, digits)
-    return _ORDINAL_RE.sub(r"\1th", digits)
+    digits = _ORDINAL_RE.sub(r"\1th", digits)
+    return _SPOKEN_YEAR_RE.sub(_spoken_year, digits)
+
+
+def _spoken_year(match: re.Match[str]) -> str:
+    before, century, _tens, overlapped, after_thousand = match.groups()
+    return f"{before}{century}{overlapped or after_thousand}"
 
 
 def _oh_minutes(match: re.Match[str]) -> str:

@@ -39,6 +39,7 @@ _STOP_WORDS = frozenset(
 _MISHEARD_AT = frozenset({"that", "add", "had", "hat"})
 _DOTS = frozenset({"dot", "period", "point"})
 
+_COMMON_TLDS = frozenset("com org net edu gov mil int info biz io app dev name".split())
 _SPELLED_RE = re.compile(r"^[a-z0-9](?:-[a-z0-9])+$")  # "j-o-h-n", as recognisers spell
 _PAUSES = frozenset(",;!?\u2026")
 
@@ -49,6 +50,7 @@ class _Word:
     start: int
     end: int
     pause_after: bool = False  # a comma or full stop follows: an address may end here
+    full_stop: bool = False  # the full stop was glued to it: maybe a "dot" written as "."
 
 
 def _words(text: str) -> list[_Word]:
@@ -61,7 +63,8 @@ def _words(text: str) -> list[_Word]:
         end = match.start() + len(word)
         pause = len(word) < len(match.group(0)) or text[end : end + 1] in _PAUSES
         spelled = word.replace("-", "") if _SPELLED_RE.match(word) else word
-        words.append(_Word(spelled, match.start(), end, pause))
+        full_stop = len(word) < len(match.group(0))
+        words.append(_Word(spelled, match.start(), end, pause, full_stop))
     return words
 
 
@@ -97,8 +100,13 @@ def _spoken_forms(words: list[_Word]) -> list[_Word]:
     return out
 
 
-def _rejoin(words: list[_Word]) -> str:
-    return "".join(_SPOKEN.get(w.text, w.text) for w in words)
+def _rejoin(words: list[_Word], stops_as_dots: bool = False) -> str:
+    """The address characters of ``words``; with ``stops_as_dots`` a full stop between two
+    of them is a "dot" ("John. Smith at example. com", as Whisper writes it over a phone)."""
+    return "".join(
+        _SPOKEN.get(w.text, w.text) + ("." if stops_as_dots and w.full_stop else "")
+        for w in words[:-1]
+    ) + "".join(_SPOKEN.get(w.text, w.text) for w in words[-1:])
 
 
 def find_emails(text: str) -> list[Found]:
@@ -121,8 +129,33 @@ def find_emails(text: str) -> list[Found]:
                 spoken = _spoken_emails([*words[:i], replace(word, text="at"), *words[i + 1 :]])
                 if spoken:
                     break
+    if not spoken and not found and all(w.text != "at" for w in words):
+        spoken = _without_at(words)
     found.extend(spoken)
     return sorted(found, key=lambda item: item.span)
+
+
+def _without_at(words: list[_Word]) -> list[Found]:
+    """An address whose "at" the recogniser dropped ("john dot smith example dot com"):
+    words joined by spoken dots but for exactly one gap, which is where the "@" was.
+    Only with two spoken dots and a domain that ends as domains do."""
+    start = 0
+    for end in [*(i for i, w in enumerate(words) if w.text in _STOP_WORDS), len(words)]:
+        stretch = words[start:end]
+        start = end + 1
+        dots = [i for i, w in enumerate(stretch) if w.text in _DOTS]
+        gaps = [
+            i
+            for i in range(1, len(stretch))
+            if stretch[i].text not in _DOTS and stretch[i - 1].text not in _DOTS
+        ]
+        if len(dots) < 2 or len(gaps) != 1 or stretch[-1].text not in _COMMON_TLDS:
+            continue
+        at = gaps[0]
+        candidate = _rejoin(stretch[:at]) + "@" + _rejoin(stretch[at:])
+        if _VALID_RE.match(candidate):
+            return [Found(candidate, (stretch[0].start, stretch[-1].end))]
+    return []
 
 
 def _spoken_emails(words: list[_Word]) -> list[Found]:
@@ -142,6 +175,11 @@ def _spoken_emails(words: list[_Word]) -> list[Found]:
             if words[end - 1].pause_after and dotted:
                 break  # "… at gmail dot com, all one word"
         candidate = _rejoin(words[start:at]) + "@" + _rejoin(words[at + 1 : end])
+        loose = _rejoin(words[start:at], True) + "@" + _rejoin(words[at + 1 : end], True)
+        # Full stops end sentences too: only with a domain that ends as domains do.
+        tld = loose.rpartition(".")[2]
+        if loose != candidate and _VALID_RE.match(loose) and (tld in _COMMON_TLDS or len(tld) == 2):
+            candidate = loose
         if start < at and _VALID_RE.match(candidate):
             found.append(Found(candidate, (words[start].start, words[end - 1].end)))
             floor = end

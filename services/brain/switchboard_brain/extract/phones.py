@@ -12,6 +12,8 @@ Rules where speech is ambiguous:
 - Recognisers write some digits as words ("for", "to", "won", "ate"); those are read
   as digits only right next to another digit.
 - A number is a run of such words and digits; fillers ("um", "uh") do not break it.
+  A run right after a month name ("March 3 2020 26", a date as Whisper writes it) or
+  right before "am"/"pm" ("2 30 p.m.") is a date or a time, never part of a number.
   Each run is validated in the callee's region (``phonenumbers``); when no run alone is
   a valid number, the runs of the answer joined together are tried.
 """
@@ -41,6 +43,10 @@ _ZEROS = frozenset({"oh", "o", "nought"})  # also a letter, an interjection: nee
 _HOMOPHONES = {"for": 4, "to": 2, "too": 2, "won": 1, "ate": 8}
 _SEPARATORS = frozenset({",", ".", "\u2026", "-", "(", ")", "/", ":", "um", "uh", "er", "erm"})
 MIN_DIGITS = 5
+_MONTH_NAMES = frozenset(
+    "january jan february feb march mar april apr may june jun july jul august aug "
+    "september sept sep october oct november nov december dec".split()
+)
 
 
 def _definite(token: str) -> bool:
@@ -214,9 +220,22 @@ def _to_e164(digits: str, region: str | None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _is_date_or_time(run: list[Token], tokens: list[Token]) -> bool:
+    """Whether the run is the day and year after a month name or the clock before am/pm."""
+    first = tokens.index(run[0])
+    after = tokens.index(run[-1]) + 1
+    if first > 0 and tokens[first - 1].text in _MONTH_NAMES:
+        return True
+    if len(_run_digits(run)) > 4:  # "415 392 0186 am I right?" is a number
+        return False
+    following = [t.text for t in tokens[after : after + 4] if t.text != "."]
+    return following[:1] in (["am"], ["pm"]) or following[:2] in (["a", "m"], ["p", "m"])
+
+
 def find_phones(text: str, region: str | None) -> list[Found]:
     """Every valid number in ``text``, in E.164, in the order said."""
-    runs = _runs(tokenize(text))
+    tokens = tokenize(text)
+    runs = [run for run in _runs(tokens) if not _is_date_or_time(run, tokens)]
     found = []
     for run in runs:
         e164 = _to_e164(_run_digits(run), region)
