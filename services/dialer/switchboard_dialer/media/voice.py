@@ -122,6 +122,10 @@ class VoicePipeline(CallOutput):
         self.barge_in = BargeIn(call_id, self, clock)
         self._skip: dict[tuple[str, int], int] = {}
         self._caller_ended_at: float | None = None
+        # The caller's turn on the system's monotonic clock, for the answer's breakdown
+        # (comparable across the services' processes on one machine).
+        self._ended_mono = 0.0
+        self._final_mono = 0.0
         # When each queued frame arrived from Speak (by identity): call.frames.out.latency.
         self._arrived: dict[int, float] = {}
         self._expected: ExpectedAnswer | None = None  # the brain's latest, for Listen
@@ -297,6 +301,12 @@ class VoicePipeline(CallOutput):
                         "call_id": self.call_id,
                         "turn_id": frame.turn_id,
                         "answer_ms": round(answer_sec * 1000),
+                        # Where the answer's time went (system monotonic seconds):
+                        # speech_ended and the final read, the frame in from Speak, out.
+                        "ended_at": self._ended_mono,
+                        "final_at": self._final_mono,
+                        "audio_at": arrived or 0.0,
+                        "played_at": time.perf_counter(),
                     },
                 )
                 self._caller_ended_at = None
@@ -339,8 +349,10 @@ class VoicePipeline(CallOutput):
                 self.barge_in.speech_started(self._speaking_turn)
             case SpeechEnded():
                 self._caller_ended_at = self._clock.monotonic()
+                self._ended_mono = time.perf_counter()
                 self.barge_in.speech_ended()
             case Transcript(is_final=True):
+                self._final_mono = time.perf_counter()
                 await self._on_final(event)
             case Transcript():
                 self.barge_in.partial_transcript(event.text)  # an echoing line's barge-in
