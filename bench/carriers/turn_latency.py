@@ -15,8 +15,9 @@ the callee answers. Then, while the bot recaps, the callee talks over it.
     .venv/bin/python bench/carriers/turn_latency.py --carrier acs [--calls 6]
 
 Each turn is also broken down, from the dialer's log (its stamps are on the system's
-monotonic clock, as the phone's): end of speech → ``speech_ended`` at the dialer (the
-uplink and the silence window), → the final transcript, → the brain's first sentence,
+monotonic clock, as the phone's): end of speech → its audio sent on to Listen (the
+uplink, the VAD's tail) → ``speech_ended`` back at the dialer (the silence window and
+Listen's lag), → the final transcript, → the brain's first sentence,
 → its first synthesized frame at the dialer, → that frame played, → the first bot frame
 at the phone (the downlink), → the first voiced one (the voice's leading silence).
 
@@ -62,7 +63,8 @@ REQUEST = {
 TARGETS = {"turn": "p50 <= 800", "barge": "p50 <= 290"}
 STOP_NAMES = {"twilio": "clear", "acs": "StopAudio"}
 STAGES = (
-    ("uplink + silence window", "spoken_end", "ended_at"),
+    ("phone → Listen (uplink, VAD tail)", "spoken_end", "heard_at_dialer"),
+    ("silence window + Listen's lag", "heard_at_dialer", "ended_at"),
     ("final transcript", "ended_at", "final_at"),
     ("brain first sentence", "final_at", "sentence_at"),
     ("first synthesized frame", "sentence_at", "audio_at"),
@@ -188,6 +190,9 @@ def breakdown(log_path: Path, stamps: list[dict[str, float]]) -> dict[str, list[
             **{k: float(entry[k]) for k in ("ended_at", "final_at", "audio_at", "played_at")},
         }  # type: ignore[arg-type]
         turn["sentence_at"] = sentences.get(str(entry["turn_id"]), turn["final_at"])
+        # The caller's audio reaches Listen in real time: the end of speech (as the VAD
+        # placed it) left the dialer this long before speech_ended came back.
+        turn["heard_at_dialer"] = turn["ended_at"] - float(entry["ended_after_ms"]) / 1000  # type: ignore[arg-type]
         for name, start, end in STAGES:
             stages[name].append((turn[end] - turn[start]) * 1000)
     return stages

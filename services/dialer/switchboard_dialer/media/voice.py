@@ -126,6 +126,7 @@ class VoicePipeline(CallOutput):
         # (comparable across the services' processes on one machine).
         self._ended_mono = 0.0
         self._final_mono = 0.0
+        self._ended_after_ms = 0
         # When each queued frame arrived from Speak (by identity): call.frames.out.latency.
         self._arrived: dict[int, float] = {}
         self._expected: ExpectedAnswer | None = None  # the brain's latest, for Listen
@@ -304,6 +305,7 @@ class VoicePipeline(CallOutput):
                         # Where the answer's time went (system monotonic seconds):
                         # speech_ended and the final read, the frame in from Speak, out.
                         "ended_at": self._ended_mono,
+                        "ended_after_ms": self._ended_after_ms,
                         "final_at": self._final_mono,
                         "audio_at": arrived or 0.0,
                         "played_at": time.perf_counter(),
@@ -347,9 +349,12 @@ class VoicePipeline(CallOutput):
                     CUTOFF_LATENCY.record(max(listen.sent_ms - offset_ms, 0) / 1000)
                 await self._report(CallerStartedSpeaking())
                 self.barge_in.speech_started(self._speaking_turn)
-            case SpeechEnded():
+            case SpeechEnded(offset_ms=end_ms):
                 self._caller_ended_at = self._clock.monotonic()
                 self._ended_mono = time.perf_counter()
+                # Caller audio sent to Listen past the end of speech when the end came
+                # back: the silence window, plus what went by while Listen worked.
+                self._ended_after_ms = self.listen.sent_ms - end_ms if self.listen else 0
                 self.barge_in.speech_ended()
             case Transcript(is_final=True):
                 self._final_mono = time.perf_counter()
