@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -152,7 +153,7 @@ async def measure(
     return turns, barge_ins, stamps
 
 
-def log_entries(path: Path, message: str) -> list[dict[str, object]]:
+def log_entries(path: Path, message: str) -> list[dict[str, Any]]:
     """The dialer's log lines with this message, as fields (JSON or text lines)."""
     entries = []
     for line in path.read_text(errors="replace").splitlines():
@@ -179,7 +180,7 @@ def breakdown(log_path: Path, stamps: list[dict[str, float]]) -> dict[str, list[
             (
                 e
                 for e in answering
-                if stamped["spoken_end"] < float(e["ended_at"]) < stamped["replied"]  # type: ignore[arg-type]
+                if stamped["spoken_end"] < float(e["ended_at"]) < stamped["replied"]
             ),
             None,
         )
@@ -188,11 +189,11 @@ def breakdown(log_path: Path, stamps: list[dict[str, float]]) -> dict[str, list[
         turn = {
             **stamped,
             **{k: float(entry[k]) for k in ("ended_at", "final_at", "audio_at", "played_at")},
-        }  # type: ignore[arg-type]
+        }
         turn["sentence_at"] = sentences.get(str(entry["turn_id"]), turn["final_at"])
         # The caller's audio reaches Listen in real time: the end of speech (as the VAD
         # placed it) left the dialer this long before speech_ended came back.
-        turn["heard_at_dialer"] = turn["ended_at"] - float(entry["ended_after_ms"]) / 1000  # type: ignore[arg-type]
+        turn["heard_at_dialer"] = turn["ended_at"] - float(entry["ended_after_ms"]) / 1000
         for name, start, end in STAGES:
             stages[name].append((turn[end] - turn[start]) * 1000)
     return stages
