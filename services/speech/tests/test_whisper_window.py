@@ -57,6 +57,9 @@ def test_a_text_said_again_in_full_or_cut_short_is_taken_as_said_once() -> None:
         )
         == "A pipe burst under the sink and flooded the kitchen floor."
     )
+    assert (
+        said_once("It happened at 9. It happened at 9. It happened at 9. It") == "It happened at 9."
+    )
     assert said_once("John Smith. It is j at x dot com. John Smith. It is j at") == (
         "John Smith. It is j at x dot com."
     )
