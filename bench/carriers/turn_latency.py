@@ -14,6 +14,13 @@ the callee answers. Then, while the bot recaps, the callee talks over it.
 
     .venv/bin/python bench/carriers/turn_latency.py --carrier acs [--calls 6]
 
+Each turn is also broken down, from the dialer's log (its stamps are on the system's
+monotonic clock, as the phone's): end of speech → its audio sent on to Listen (the
+uplink, the VAD's tail) → ``speech_ended`` back at the dialer (the silence window and
+Listen's lag), → the final transcript, → the brain's first sentence,
+→ its first synthesized frame at the dialer, → that frame played, → the first bot frame
+at the phone (the downlink), → the first voiced one (the voice's leading silence).
+
 Prints a table and writes bench/results/{carrier}_latency.json.
 """
 
@@ -21,12 +28,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import re
 import secrets
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -53,6 +63,16 @@ REQUEST = {
 }
 TARGETS = {"turn": "p50 <= 800", "barge": "p50 <= 290"}
 STOP_NAMES = {"twilio": "clear", "acs": "StopAudio"}
+STAGES = (
+    ("phone → Listen (uplink, VAD tail)", "spoken_end", "heard_at_dialer"),
+    ("silence window + Listen's lag", "heard_at_dialer", "ended_at"),
+    ("final transcript", "ended_at", "final_at"),
+    ("brain first sentence", "final_at", "sentence_at"),
+    ("first synthesized frame", "sentence_at", "audio_at"),
+    ("playout start", "audio_at", "played_at"),
+    ("downlink to the phone", "played_at", "heard_at"),
+    ("leading silence", "heard_at", "replied"),
+)
 
 
 def frames_of(pcm: bytes, rate: int) -> np.ndarray:
@@ -81,7 +101,7 @@ async def wait_for(what: str, check: object, within_sec: float) -> float:
 
 async def one_call(
     cluster: Cluster, rig: CarrierRig, answer: bytes, barge: bytes
-) -> tuple[float, float]:
+) -> tuple[float, float, dict[str, float]]:
     number = f"+1415555{secrets.randbelow(9000) + 1000}"
     headers = {"Authorization": f"Bearer {cluster.api_key}"}
     async with httpx.AsyncClient(base_url=cluster.gateway_url, headers=headers) as api:
@@ -100,6 +120,8 @@ async def one_call(
             return next((t for t, f in phone.bot_frames() if t > spoken_end and loud(f)), None)
 
         replied = await wait_for("the reply", first_reply, 30)
+        heard = next(t for t, _ in phone.bot_frames() if t > spoken_end)
+        stamps = {"spoken_end": spoken_end, "heard_at": heard, "replied": replied}
         # Half a second into the recap, the callee talks over it.
         await wait_for(
             "the recap",
@@ -110,22 +132,71 @@ async def one_call(
         speaking = asyncio.ensure_future(phone.say(barge))
         stopped = await wait_for("the stop", lambda: phone.bot_stopped_at(started), 10)
         await speaking
-        return (replied - spoken_end) * 1000, (stopped - started) * 1000
+        return (replied - spoken_end) * 1000, (stopped - started) * 1000, stamps
     finally:
         await phone.hang_up()
 
 
-async def measure(cluster: Cluster, rig: CarrierRig, calls: int) -> tuple[list[float], ...]:
+async def measure(
+    cluster: Cluster, rig: CarrierRig, calls: int
+) -> tuple[list[float], list[float], list[dict[str, float]]]:
     speech = cluster.ports.grpc_address("speech")
     answer, barge = await spoken_pcm(speech, [ANSWER, BARGE], rig.sample_rate, "bench-callee")
-    turns, barge_ins = [], []
+    turns, barge_ins, stamps = [], [], []
     async with rig:
         for i in range(calls):
-            turn, cut = await one_call(cluster, rig, answer, barge)
+            turn, cut, stamped = await one_call(cluster, rig, answer, barge)
             turns.append(turn)
             barge_ins.append(cut)
+            stamps.append(stamped)
             print(f"call {i + 1}: turn {turn:.0f} ms, barge-in {cut:.0f} ms", file=sys.stderr)  # noqa: T201
-    return turns, barge_ins
+    return turns, barge_ins, stamps
+
+
+def log_entries(path: Path, message: str) -> list[dict[str, Any]]:
+    """The dialer's log lines with this message, as fields (JSON or text lines)."""
+    entries = []
+    for line in path.read_text(errors="replace").splitlines():
+        if message not in line:
+            continue
+        if line.startswith("{"):
+            entry = json.loads(line)
+            if entry.get("message") == message:
+                entries.append(entry)
+        elif f": {message} " in line:
+            entries.append(dict(re.findall(r"(\w+)=(\S+)", line)))
+    return entries
+
+
+def breakdown(log_path: Path, stamps: list[dict[str, float]]) -> dict[str, list[float]]:
+    """Per stage (``STAGES``), its milliseconds in each measured turn the log explains."""
+    answering = log_entries(log_path, "bot answering")
+    sentences = {
+        str(e["turn_id"]): float(e["at"]) for e in log_entries(log_path, "turn first sentence")
+    }
+    stages: dict[str, list[float]] = {name: [] for name, _, _ in STAGES}
+    for stamped in stamps:
+        entry = next(
+            (
+                e
+                for e in answering
+                if stamped["spoken_end"] < float(e["ended_at"]) < stamped["replied"]
+            ),
+            None,
+        )
+        if entry is None:
+            continue
+        turn = {
+            **stamped,
+            **{k: float(entry[k]) for k in ("ended_at", "final_at", "audio_at", "played_at")},
+        }
+        turn["sentence_at"] = sentences.get(str(entry["turn_id"]), turn["final_at"])
+        # The caller's audio reaches Listen in real time: the end of speech (as the VAD
+        # placed it) left the dialer this long before speech_ended came back.
+        turn["heard_at_dialer"] = turn["ended_at"] - float(entry["ended_after_ms"]) / 1000
+        for name, start, end in STAGES:
+            stages[name].append((turn[end] - turn[start]) * 1000)
+    return stages
 
 
 def main(carrier: str, calls: int) -> None:
@@ -145,9 +216,10 @@ def main(carrier: str, calls: int) -> None:
         )
         cluster.start()
         try:
-            turns, barge_ins = asyncio.run(measure(cluster, rig, calls))
+            turns, barge_ins, stamps = asyncio.run(measure(cluster, rig, calls))
         finally:
             cluster.stop()
+        stages = breakdown(Path(root) / "logs" / "dialer.log", stamps)
     load_after = os.getloadavg()
     stop = STOP_NAMES[carrier]
     rows = [
@@ -158,6 +230,10 @@ def main(carrier: str, calls: int) -> None:
     for name, values, target in rows:
         p50, p95 = percentile(values, 50), percentile(values, 95)
         lines.append(f"{name:<62} {len(values):>3} {p50:>7.0f} {p95:>7.0f} {TARGETS[target]:>11}")
+    for name, values in stages.items():
+        if values:
+            p50, p95 = percentile(values, 50), percentile(values, 95)
+            lines.append(f"{'  ' + name:<62} {len(values):>3} {p50:>7.0f} {p95:>7.0f}")
     lines.append(f"load average {load_before[0]:.1f} → {load_after[0]:.1f}")
     print("\n".join(lines))  # noqa: T201 - a benchmark prints its table
     write_results(
@@ -168,6 +244,7 @@ def main(carrier: str, calls: int) -> None:
             "load_average": [load_before[0], load_after[0]],
             "turn_latency_ms": turns,
             "barge_in_ms": barge_ins,
+            "turn_stages_ms": stages,
         },
     )
 

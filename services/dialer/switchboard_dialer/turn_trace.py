@@ -9,11 +9,16 @@ its first played frame (:mod:`switchboard_dialer.media.voice`).
 
 from __future__ import annotations
 
+import logging
+import time
+
 from opentelemetry.trace import Span
 
 from switchboard import telemetry
 from switchboard.clock import Clock
 from switchboard.telemetry_metrics import ANSWER_LATENCY
+
+log = logging.getLogger(__name__)
 
 
 class TurnTrace:
@@ -26,6 +31,7 @@ class TurnTrace:
         self._span: Span | None = None
         self._answer_turn = ""  # the agent turn answering the open caller turn
         self._sent_at: float | None = None
+        self._sent_mono = 0.0
         self._answered: set[str] = set()
         self.measure_answer = False  # set on a text line
 
@@ -37,6 +43,7 @@ class TurnTrace:
         )
         self._answer_turn = ""
         self._sent_at = self._clock.monotonic()
+        self._sent_mono = time.monotonic()
 
     def sentence_out(self, agent_turn_id: str) -> None:
         """A sentence of ``agent_turn_id`` went to the output."""
@@ -47,6 +54,18 @@ class TurnTrace:
         if self.measure_answer and self._sent_at is not None:
             ANSWER_LATENCY.record(self._clock.monotonic() - self._sent_at, {"call.mode": "text"})
         self._span.add_event("first sentence")
+        # The brain's share of the answer; ``sent_at``/``at`` on the system's monotonic
+        # clock line up with the voice line's "bot answering" breakdown.
+        now = time.monotonic()
+        log.info(
+            "turn first sentence",
+            extra={
+                "call_id": self._call_id,
+                "turn_id": agent_turn_id,
+                "sent_at": self._sent_mono,
+                "at": now,
+            },
+        )
 
     def agent_turn_ended(self, agent_turn_id: str, outcome: str) -> None:
         if self._span is not None and agent_turn_id == self._answer_turn:

@@ -15,7 +15,11 @@ from switchboard.config import Features
 from switchboard_speech.audio import FRAME_MS
 
 # Decode speculatively once the caller has been silent this long (see stt/batch.py).
-SPECULATE_AFTER_MS = 120
+# The final is that decode, so it comes this much after the window's start plus the
+# decode's time: 60 ms rather than 120 puts it 60 ms sooner on every turn, and lets an
+# early end (a complete answer) come sooner. Measured on Piper answers through webrtcvad
+# (8 kHz): 21 stale decodes (the caller went on) in 24 utterances instead of 18.
+SPECULATE_AFTER_MS = 60
 # Shorter bursts of "speech" are clicks and breaths, not words.
 MIN_SPEECH_MS = 100
 # An utterance is decoded when it reaches this length, even if the caller goes on.

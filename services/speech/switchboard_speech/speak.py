@@ -15,6 +15,8 @@ import time
 from collections import OrderedDict, deque
 from dataclasses import replace
 
+import numpy as np
+
 from switchboard import telemetry
 from switchboard.errors import InvalidArgument, SwitchboardError
 from switchboard.media import AudioFrame
@@ -31,6 +33,54 @@ log = logging.getLogger(__name__)
 MAX_PENDING_TEXTS = 256
 # Cancelled turn ids remembered, to drop texts of theirs that arrive late.
 REMEMBERED_CANCELS = 256
+# A turn's audio starts at its first audible frame: a voice's leading silence (Piper's
+# is about 40 ms) would only delay the answer at the phone. At most this many frames
+# go; a longer silence is meant and kept.
+MAX_LEADING_TRIM_FRAMES = 10
+# A frame whose samples all stay inside ±this is silence (about -54 dBFS).
+SILENT_PEAK = 64
+
+
+def is_silent(frame: bytes) -> bool:
+    """Whether a PCM16 frame is silence (every sample within ``SILENT_PEAK``)."""
+    samples = np.frombuffer(frame, dtype="<i2")
+    return samples.size == 0 or (
+        int(samples.max()) < SILENT_PEAK and int(samples.min()) > -SILENT_PEAK
+    )
+
+
+class LeadingSilence:
+    """Holds back the silent frames a turn's first sentence starts with; drops them once
+    an audible frame follows, sends them after all when the silence lasts ``limit``
+    frames or is all there is (``flush``)."""
+
+    def __init__(self, frame_size: int, limit: int) -> None:
+        self._size = frame_size
+        self._limit = limit
+        self._held = bytearray()
+        self.active = limit > 0
+
+    def feed(self, frames: bytes) -> bytes:
+        """Whole frames in; what may leave now."""
+        if not self.active:
+            return frames
+        size = self._size
+        for start in range(0, len(frames), size):
+            if not is_silent(frames[start : start + size]):
+                self.active = False
+                self._held.clear()
+                return frames[start:]
+            self._held += frames[start : start + size]
+            if len(self._held) >= self._limit * size:
+                return self.flush() + frames[start + size :]
+        return b""
+
+    def flush(self) -> bytes:
+        """What is held, to be sent: the silence was meant."""
+        self.active = False
+        held = bytes(self._held)
+        self._held.clear()
+        return held
 
 
 def check_rate(rate: float) -> float:
@@ -183,6 +233,7 @@ class SpeakSession:
         # Whole frames ready now leave together, up to this many a message.
         chunk = size * max(1, self.config.frames_per_message)
         carry = b""
+        leading = LeadingSilence(size, MAX_LEADING_TRIM_FRAMES if item.index == 0 else 0)
         for sentence in sentences(item.text, first_of_turn=item.index == 0):
             async for pcm in self._tts.synthesize(sentence, voice, rate):
                 if started is not None:
@@ -191,13 +242,20 @@ class SpeakSession:
                 data = carry + pcm
                 whole = len(data) - len(data) % size
                 carry = data[whole:]
-                for start in range(0, whole, chunk):
-                    if not await self._send(item, data[start : min(start + chunk, whole)]):
-                        return
-        if carry and not await self._send(item, carry + b"\x00" * (size - len(carry))):
+                if not await self._send_frames(item, leading.feed(data[:whole]), chunk):
+                    return
+        rest = leading.flush() + (carry + b"\x00" * (size - len(carry)) if carry else b"")
+        if not await self._send_frames(item, rest, chunk):
             return
         if not self.is_cancelled(item.turn_id):
             await self._outbox.put(SpeechTextDone(turn_id=item.turn_id, index=item.index))
+
+    async def _send_frames(self, item: SpeakText, frames: bytes, chunk: int) -> bool:
+        """Whole frames, ``chunk`` bytes a message at most; False once the turn is cancelled."""
+        for start in range(0, len(frames), chunk):
+            if not await self._send(item, frames[start : start + chunk]):
+                return False
+        return True
 
     async def _send(self, item: SpeakText, frames: bytes) -> bool:
         """One message: one 20 ms frame, or up to ``frames_per_message`` of them."""

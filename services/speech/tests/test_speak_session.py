@@ -157,3 +157,39 @@ async def test_a_text_the_voice_cannot_render_is_skipped_and_the_stream_goes_on(
     events = await h.drain()
     assert events[0] == SpeechTextDone("t1", 0)
     assert events[-1] == SpeechTextDone("t2", 0)
+
+
+SILENCE = b"\x00\x00" * 160  # 20 ms at 8 kHz
+VOICED = b"\x00\x10" * 160
+
+
+class QuietStartTTS(FakeTTS):
+    """Each sentence: ``lead`` silent frames, then two voiced ones."""
+
+    def __init__(self, lead: int) -> None:
+        super().__init__()
+        self.lead = lead
+
+    async def synthesize(self, text: str, voice: Voice, sample_rate: int) -> AsyncIterator[bytes]:
+        self.spoken.append((text, voice))
+        yield SILENCE * self.lead + VOICED * 2
+
+
+def audio_of(events: list[SpeakResponse], index: int) -> bytes:
+    return b"".join(e.pcm for e in events if isinstance(e, SpeechAudio) and e.index == index)
+
+
+async def test_a_turn_starts_at_its_first_audible_frame_later_sentences_keep_their_pauses() -> None:
+    h = Harness(QuietStartTTS(lead=2))
+    h.session.add_text(SpeakText("t1", 0, "Got it."))
+    h.session.add_text(SpeakText("t1", 1, "Next."))
+    events = await h.drain()
+    assert audio_of(events, 0) == VOICED * 2  # the voice's leading 40 ms would delay the answer
+    assert audio_of(events, 1) == SILENCE * 2 + VOICED * 2
+
+
+async def test_a_long_leading_silence_is_meant_and_kept() -> None:
+    h = Harness(QuietStartTTS(lead=12))
+    h.session.add_text(SpeakText("t1", 0, "Hmm."))
+    events = await h.drain()
+    assert audio_of(events, 0) == SILENCE * 12 + VOICED * 2

@@ -7,6 +7,7 @@ from switchboard_speech.stt.whisper import (
     confidence_of,
     looks_looped,
     max_tokens,
+    said_once,
     window_frames,
 )
 
@@ -39,3 +40,34 @@ def test_a_phrase_repeated_until_the_cap_is_a_loop() -> None:
 def test_confidence_is_the_mean_token_probability() -> None:
     assert confidence_of([]) == 0.0
     assert 0.6 < confidence_of([-0.3, -0.4]) < 0.75
+
+
+def test_a_text_said_again_in_full_or_cut_short_is_taken_as_said_once() -> None:
+    # The short window's usual loop on clean speech: a second decode would cost 4-10x.
+    assert (
+        said_once(
+            "It happened yesterday at 9 in the morning. It happened yesterday at 9 in the morning."
+        )
+        == "It happened yesterday at 9 in the morning."
+    )
+    assert (
+        said_once(
+            "A pipe burst under the sink and flooded the kitchen floor. "
+            "A pipe burst under the sink and flooded the kitchen"
+        )
+        == "A pipe burst under the sink and flooded the kitchen floor."
+    )
+    assert (
+        said_once("It happened at 9. It happened at 9. It happened at 9. It") == "It happened at 9."
+    )
+    assert said_once("John Smith. It is j at x dot com. John Smith. It is j at") == (
+        "John Smith. It is j at x dot com."
+    )
+
+
+def test_other_loops_and_plain_texts_are_not_taken_as_repeats() -> None:
+    assert said_once("No no no no no no") is None  # decoded again with the full window
+    assert said_once("Yes. Yes.") is None  # too short to tell a loop from an answer
+    assert said_once("It was broken. It was on the floor.") is None
+    assert said_once("A pipe burst. A pipe burst under the sink.") is None
+    assert said_once("My name is Anna. I live in Paris.") is None

@@ -129,6 +129,11 @@ class VoicePipeline(CallOutput):
         self.double_talk = DoubleTalk()  # measures frames once the line is known to echo
         self._skip: dict[tuple[str, int], int] = {}
         self._caller_ended_at: float | None = None
+        # The caller's turn on the system's monotonic clock, for the answer's breakdown
+        # (comparable across the services' processes on one machine).
+        self._ended_mono = 0.0
+        self._final_mono = 0.0
+        self._ended_after_ms = 0
         # When each queued frame arrived from Speak (by identity): call.frames.out.latency.
         self._arrived: dict[int, float] = {}
         self._expected: ExpectedAnswer | None = None  # the brain's latest, for Listen
@@ -351,6 +356,13 @@ class VoicePipeline(CallOutput):
                         "call_id": self.call_id,
                         "turn_id": frame.turn_id,
                         "answer_ms": round(answer_sec * 1000),
+                        # Where the answer's time went (system monotonic seconds):
+                        # speech_ended and the final read, the frame in from Speak, out.
+                        "ended_at": self._ended_mono,
+                        "ended_after_ms": self._ended_after_ms,
+                        "final_at": self._final_mono,
+                        "audio_at": arrived or 0.0,
+                        "played_at": time.perf_counter(),
                     },
                 )
                 self._caller_ended_at = None
@@ -391,10 +403,15 @@ class VoicePipeline(CallOutput):
                     CUTOFF_LATENCY.record(max(listen.sent_ms - offset_ms, 0) / 1000)
                 await self._report(CallerStartedSpeaking())
                 self.barge_in.speech_started(self._speaking_turn)
-            case SpeechEnded():
+            case SpeechEnded(offset_ms=end_ms):
                 self._caller_ended_at = self._clock.monotonic()
+                self._ended_mono = time.perf_counter()
+                # Caller audio sent to Listen past the end of speech when the end came
+                # back: the silence window, plus what went by while Listen worked.
+                self._ended_after_ms = self.listen.sent_ms - end_ms if self.listen else 0
                 self.barge_in.speech_ended()
             case Transcript(is_final=True):
+                self._final_mono = time.perf_counter()
                 await self._on_final(event)
             case Transcript():
                 self.barge_in.partial_transcript(event.text)  # an echoing line's barge-in
