@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from switchboard_dialer.media.echo import caller_part
+from switchboard_dialer.media.echo import TAIL_WORDS, caller_part
 
 BACKCHANNELS = frozenset(
     {"mm", "mhm", "mmhmm", "mm-hmm", "hmm", "uh-huh", "uhhuh", "uh", "huh", "ok", "okay"}
@@ -61,14 +61,14 @@ class Verdict(StrEnum):
     RESUME_ECHO = "echo"  # resume; the words were the bot's own, heard back
 
 
-def judge(transcript: str, played: str = "") -> Verdict:
+def judge(transcript: str, played: str = "", tail: int | None = TAIL_WORDS) -> Verdict:
     """What a suspended turn becomes, given the final transcript of the barge-in and
-    what the bot played lately (``played``)."""
+    what the bot played lately (``played``; ``tail`` as for ``echo.caller_part``)."""
     if not has_words(transcript):
         return Verdict.RESUME_FALSE
     if is_backchannel(transcript):
         return Verdict.RESUME_BACKCHANNEL
-    words = caller_part(transcript, played) if played else transcript
+    words = caller_part(transcript, played, tail) if played else transcript
     if not has_words(words):
         return Verdict.RESUME_ECHO
     if is_backchannel(words):
