@@ -20,6 +20,13 @@ ratio of echo to bot at the lag): the prediction errs loud, so pure echo does no
 pass for the caller (and if it did, the text rule would still resume the bot: a
 false alarm is a pause, never an interruption).
 
+The delay, counted in frames of each side, can jump during a call (on a loaded
+machine one side's frames slip against the other's): the ends of the echo's
+sentences then lie where no echo is predicted and would pass for the caller. So a
+run, before it counts, is checked against the path learnt afresh from the last
+``VERIFY_FRAMES``: if the delay moved, the new one is adopted and the run judged
+along it (the caller's voice stays above the echo there; the echo's ends do not).
+
 Cost: a list slot per frame until :meth:`DoubleTalk.start` (the pipeline calls it
 when the bot is first paused for speech that may be its echo); then one dot
 product per frame each way and, every ``ESTIMATE_EVERY`` caller frames while the
@@ -64,6 +71,12 @@ KNOWN_PATH_SLOWDOWN = 5
 MARGIN = 8.0
 # ... this many frames in a row.
 RUN_FRAMES = 3
+# A run is checked against a path estimated over this many recent frames (the bot
+# speaking in this many of them): on a loaded machine the sides' frames can slip
+# against each other, the echo's delay (as counted here) jumps, and the echo's ends
+# no longer lie where they are predicted.
+VERIFY_FRAMES = 100
+VERIFY_BOT_FRAMES = 30
 # Bot frames quieter than this (mean square of PCM16, RMS 100) are silence.
 BOT_ACTIVE_ENERGY = 100.0**2
 # The floor is at least this (RMS 150), this many times the line's quiet frames, and
@@ -106,15 +119,20 @@ def _window_max(values: npt.NDArray[np.float64], slack: int) -> npt.NDArray[np.f
     return sliding_window_view(padded, 2 * slack + 1).max(axis=1)  # type: ignore[no-any-return]
 
 
-def estimate_path(bot: npt.NDArray[np.float64], caller: npt.NDArray[np.float64]) -> EchoPath | None:
+def estimate_path(
+    bot: npt.NDArray[np.float64],
+    caller: npt.NDArray[np.float64],
+    min_bot_frames: int = MIN_BOT_FRAMES,
+) -> EchoPath | None:
     """The echo path from aligned energy envelopes (``caller[i]`` read when ``bot[i]``
-    was the last played), or None when the bot said too little or nothing follows it."""
+    was the last played), or None when the bot said too little (in fewer than
+    ``min_bot_frames``) or nothing follows it."""
     n = len(bot)
-    if n != len(caller) or n <= MAX_LAG_FRAMES + MIN_BOT_FRAMES:
+    if n != len(caller) or n <= MAX_LAG_FRAMES + min_bot_frames:
         return None
     length = n - MAX_LAG_FRAMES
     speaking = _window_max(bot, SLACK_FRAMES)
-    if int(np.count_nonzero(speaking[:length] > BOT_ACTIVE_ENERGY)) < MIN_BOT_FRAMES:
+    if int(np.count_nonzero(speaking[:length] > BOT_ACTIVE_ENERGY)) < min_bot_frames:
         return None
     x = np.log10(bot[:length] + _TINY)
     x = x - x.mean()
@@ -218,20 +236,48 @@ class DoubleTalk:
         path = self.path
         over = False
         if path is not None:
-            low = max(0, n - self._lag_high - SLACK_FRAMES)
-            high = min(self._top, n - self._lag_low + SLACK_FRAMES)
-            bot = self._bot
-            loudest = max((bot[i & (_RING - 1)] for i in range(low, high + 1)), default=0.0)
-            expected = path.gain * loudest
+            expected = self._expected(n, path)
             over = energy > MARGIN * expected + path.floor
             if over and not self._run:
                 self.onset = (energy, expected, path.floor)
         self._run = self._run + 1 if over else 0
+        if self._run == RUN_FRAMES and not self._run_holds(n):
+            self._run = 0
         self._since_estimate += 1
         every = ESTIMATE_EVERY if path is None else ESTIMATE_EVERY * KNOWN_PATH_SLOWDOWN
         if self._since_estimate >= every and self._bot_frames >= MIN_BOT_FRAMES // 2:
             self._estimate()
         return self._run >= RUN_FRAMES
+
+    def _expected(self, n: int, path: EchoPath) -> float:
+        """The echo's energy caller frame ``n`` may carry, along the lags learnt."""
+        low = max(0, n - self._lag_high - SLACK_FRAMES)
+        high = min(self._top, n - self._lag_low + SLACK_FRAMES)
+        bot = self._bot
+        loudest = max((bot[i & (_RING - 1)] for i in range(low, high + 1)), default=0.0)
+        return path.gain * loudest
+
+    def _run_holds(self, n: int) -> bool:
+        """Whether the run ending at caller frame ``n`` stays above the echo when the
+        path is learnt again from the last ``VERIFY_FRAMES``: if the echo's delay moved,
+        the new one is adopted and the run judged along it (the caller's voice stays
+        above the echo; the echo's ends, predicted in the wrong place, do not)."""
+        count = min(n + 1, VERIFY_FRAMES)
+        start = n + 1 - count
+        path = estimate_path(
+            _window(self._bot, start, count),
+            _window(self._caller, start, count),
+            VERIFY_BOT_FRAMES,
+        )
+        self.estimates += 1
+        if path is None or self._lag_low <= path.lag <= self._lag_high:
+            return True  # the caller's voice spoils the estimate, or the delay is as learnt
+        self.adopt(path)
+        caller = self._caller
+        return all(
+            caller[i & (_RING - 1)] > MARGIN * self._expected(i, path) + path.floor
+            for i in range(n - RUN_FRAMES + 1, n + 1)
+        )
 
     def _estimate(self) -> None:
         self._since_estimate = 0
