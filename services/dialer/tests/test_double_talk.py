@@ -194,3 +194,19 @@ def test_pure_echo_whose_delay_jumped_is_not_taken_for_the_caller(jump: int, see
     caller = [SILENCE] * 2 + speech(100, seed=seed + 100, softest=0.7)
     line.run(speech(len(caller), seed=seed + 200), caller)
     assert line.flagged and line.flagged[0] - (onset + 2) <= 20
+
+
+@pytest.mark.parametrize("seed", [3, 5])
+def test_the_first_words_after_the_echos_delay_shrank_are_not_taken_for_the_caller(
+    seed: int,
+) -> None:
+    # The carrier's queue cleared in a pause: the next sentence's echo comes back
+    # sooner than learnt, before there is enough of it to learn the delay again.
+    detector = DoubleTalk()
+    detector.start()
+    line = EchoingLine(detector, seed=seed)
+    line.run(speech(400, seed=seed))
+    line.run([SILENCE] * 30)
+    line.jump = -8
+    line.run(speech(60, seed=seed + 5) + [SILENCE] * 25 + speech(80, seed=seed + 6))
+    assert line.flagged == []

@@ -25,7 +25,10 @@ machine one side's frames slip against the other's): the ends of the echo's
 sentences then lie where no echo is predicted and would pass for the caller. So a
 run, before it counts, is checked against the path learnt afresh from the last
 ``VERIFY_FRAMES``: if the delay moved, the new one is adopted and the run judged
-along it (the caller's voice stays above the echo there; the echo's ends do not).
+along it (the caller's voice stays above the echo there; the echo's ends do not),
+with ``VERIFY_SLACK_FRAMES`` more slack (a delay that moved a moment ago, the queue
+cleared in a pause, is not learnt yet). This costs the caller little: his voice goes
+on, the next run is checked again.
 
 Cost: a list slot per frame until :meth:`DoubleTalk.start` (the pipeline calls it
 when the bot is first paused for speech that may be its echo); then one dot
@@ -77,6 +80,9 @@ RUN_FRAMES = 3
 # no longer lie where they are predicted.
 VERIFY_FRAMES = 100
 VERIFY_BOT_FRAMES = 30
+# A delay that just moved is not learnt yet: the run must also stay above the echo
+# predicted with this many more frames of slack either side.
+VERIFY_SLACK_FRAMES = 8
 # Bot frames quieter than this (mean square of PCM16, RMS 100) are silence.
 BOT_ACTIVE_ENERGY = 100.0**2
 # The floor is at least this (RMS 150), this many times the line's quiet frames, and
@@ -249,10 +255,10 @@ class DoubleTalk:
             self._estimate()
         return self._run >= RUN_FRAMES
 
-    def _expected(self, n: int, path: EchoPath) -> float:
+    def _expected(self, n: int, path: EchoPath, slack: int = SLACK_FRAMES) -> float:
         """The echo's energy caller frame ``n`` may carry, along the lags learnt."""
-        low = max(0, n - self._lag_high - SLACK_FRAMES)
-        high = min(self._top, n - self._lag_low + SLACK_FRAMES)
+        low = max(0, n - self._lag_high - slack)
+        high = min(self._top, n - self._lag_low + slack)
         bot = self._bot
         loudest = max((bot[i & (_RING - 1)] for i in range(low, high + 1)), default=0.0)
         return path.gain * loudest
@@ -270,12 +276,13 @@ class DoubleTalk:
             VERIFY_BOT_FRAMES,
         )
         self.estimates += 1
-        if path is None or self._lag_low <= path.lag <= self._lag_high:
-            return True  # the caller's voice spoils the estimate, or the delay is as learnt
-        self.adopt(path)
-        caller = self._caller
+        if path is not None and not self._lag_low <= path.lag <= self._lag_high:
+            self.adopt(path)  # the delay moved
+        path = self.path
+        assert path is not None
+        caller, slack = self._caller, SLACK_FRAMES + VERIFY_SLACK_FRAMES
         return all(
-            caller[i & (_RING - 1)] > MARGIN * self._expected(i, path) + path.floor
+            caller[i & (_RING - 1)] > MARGIN * self._expected(i, path, slack) + path.floor
             for i in range(n - RUN_FRAMES + 1, n + 1)
         )
 
