@@ -21,14 +21,12 @@ pass for the caller (and if it did, the text rule would still resume the bot: a
 false alarm is a pause, never an interruption).
 
 The delay, counted in frames of each side, can jump during a call (on a loaded
-machine one side's frames slip against the other's): the ends of the echo's
-sentences then lie where no echo is predicted and would pass for the caller. So a
-run, before it counts, is checked against the path learnt afresh from the last
-``VERIFY_FRAMES``: if the delay moved, the new one is adopted and the run judged
-along it (the caller's voice stays above the echo there; the echo's ends do not),
-with ``VERIFY_SLACK_FRAMES`` more slack (a delay that moved a moment ago, the queue
-cleared in a pause, is not learnt yet). This costs the caller little: his voice goes
-on, the next run is checked again.
+machine one side's frames slip against the other's; a pause clears the carrier's
+queue): the ends of the echo's sentences then lie where no echo is predicted and
+would pass for the caller. So a run, before it counts, must also stay above the echo
+predicted with ``VERIFY_SLACK_FRAMES`` more slack and along the lag learnt afresh
+from the last ``VERIFY_FRAMES`` (see :meth:`DoubleTalk._run_holds`). This costs the
+caller little: his voice goes on, and the next run is checked again.
 
 Cost: a list slot per frame until :meth:`DoubleTalk.start` (the pipeline calls it
 when the bot is first paused for speech that may be its echo); then one dot
@@ -83,6 +81,9 @@ VERIFY_BOT_FRAMES = 30
 # A delay that just moved is not learnt yet: the run must also stay above the echo
 # predicted with this many more frames of slack either side.
 VERIFY_SLACK_FRAMES = 8
+# A path learnt so from so few frames is the echo only if its gain is at most this
+# many times (3 dB) the gain learnt.
+VERIFY_GAIN_FACTOR = 2.0
 # Bot frames quieter than this (mean square of PCM16, RMS 100) are silence.
 BOT_ACTIVE_ENERGY = 100.0**2
 # The floor is at least this (RMS 150), this many times the line's quiet frames, and
@@ -255,34 +256,42 @@ class DoubleTalk:
             self._estimate()
         return self._run >= RUN_FRAMES
 
-    def _expected(self, n: int, path: EchoPath, slack: int = SLACK_FRAMES) -> float:
+    def _expected(self, n: int, path: EchoPath) -> float:
         """The echo's energy caller frame ``n`` may carry, along the lags learnt."""
-        low = max(0, n - self._lag_high - slack)
-        high = min(self._top, n - self._lag_low + slack)
+        return path.gain * self._loudest(n, self._lag_low, self._lag_high, SLACK_FRAMES)
+
+    def _loudest(self, n: int, lag_low: int, lag_high: int, slack: int) -> float:
+        """The loudest bot frame caller frame ``n`` may echo at these lags."""
+        low = max(0, n - lag_high - slack)
+        high = min(self._top, n - lag_low + slack)
         bot = self._bot
-        loudest = max((bot[i & (_RING - 1)] for i in range(low, high + 1)), default=0.0)
-        return path.gain * loudest
+        return max((bot[i & (_RING - 1)] for i in range(low, high + 1)), default=0.0)
 
     def _run_holds(self, n: int) -> bool:
-        """Whether the run ending at caller frame ``n`` stays above the echo when the
-        path is learnt again from the last ``VERIFY_FRAMES``: if the echo's delay moved,
-        the new one is adopted and the run judged along it (the caller's voice stays
-        above the echo; the echo's ends, predicted in the wrong place, do not)."""
+        """Whether the run ending at caller frame ``n`` stays above the echo along the
+        lags learnt with ``VERIFY_SLACK_FRAMES`` more slack, and along the lag learnt
+        afresh from the last ``VERIFY_FRAMES`` (the delay moved). A fresh path much
+        louder than the one learnt is the caller's voice correlating with the bot's by
+        chance, not the echo: it is ignored. Nothing here is adopted (the estimates of
+        :meth:`_estimate`, over more frames, follow a delay that moved)."""
+        path = self.path
+        assert path is not None
+        lags = [(self._lag_low, self._lag_high)]
         count = min(n + 1, VERIFY_FRAMES)
         start = n + 1 - count
-        path = estimate_path(
+        fresh = estimate_path(
             _window(self._bot, start, count),
             _window(self._caller, start, count),
             VERIFY_BOT_FRAMES,
         )
         self.estimates += 1
-        if path is not None and not self._lag_low <= path.lag <= self._lag_high:
-            self.adopt(path)  # the delay moved
-        path = self.path
-        assert path is not None
+        if fresh is not None and fresh.gain <= VERIFY_GAIN_FACTOR * path.gain:
+            lags.append((fresh.lag, fresh.lag))
         caller, slack = self._caller, SLACK_FRAMES + VERIFY_SLACK_FRAMES
         return all(
-            caller[i & (_RING - 1)] > MARGIN * self._expected(i, path, slack) + path.floor
+            caller[i & (_RING - 1)]
+            > MARGIN * path.gain * self._loudest(i, low, high, slack) + path.floor
+            for low, high in lags
             for i in range(n - RUN_FRAMES + 1, n + 1)
         )
 
