@@ -363,3 +363,37 @@ async def test_a_callers_answer_over_the_question_loses_only_the_echo_in_front_o
     said = "what happened to the car? A truck hit it in the car park."
     assert quiet_barge_in.final_transcript(said, span=(1000, 4000)) is None
     assert quiet_barge_in.caller_said == "A truck hit it in the car park."
+
+
+async def test_speech_right_after_a_wordless_pause_waits_for_its_words(
+    barge_in: BargeIn, clock: VirtualClock, playback: RecordedPlayback
+) -> None:
+    # Seen in the cluster test: the recogniser made nothing of the greeting's first
+    # echo; its next words paused the bot a second time, a stutter.
+    barge_in.speech_started("t1")
+    assert barge_in.final_transcript("") == (Verdict.RESUME_FALSE, "t1")
+    await clock.elapse(0.3)
+    barge_in.speech_started("t1")
+    assert playback.calls == ["pause", "resume"]  # not paused again
+    assert barge_in.final_transcript("what is the registration number") == (
+        Verdict.RESUME_ECHO,
+        "t1",
+    )
+    assert playback.calls == ["pause", "resume"] and barge_in.echoing_line
+
+
+async def test_a_caller_after_a_wordless_pause_still_interrupts_at_his_words(
+    barge_in: BargeIn, clock: VirtualClock, playback: RecordedPlayback
+) -> None:
+    barge_in.speech_started("t1")  # a cough
+    barge_in.final_transcript("")
+    await clock.elapse(0.3)
+    barge_in.speech_started("t1")
+    assert barge_in.final_transcript("sorry, I need to stop you") == (Verdict.INTERRUPT, "t1")
+    assert playback.calls == ["pause", "resume", "pause"]
+    # Later speech, or speech over another turn, pauses the bot at once again.
+    barge_in.speech_started("t1")
+    barge_in.final_transcript("")
+    await clock.elapse(1.5)
+    barge_in.speech_started("t1")
+    assert playback.calls[-1] == "pause" and barge_in.held_turn == "t1"

@@ -50,6 +50,11 @@ TRANSCRIPT_WAIT_SEC = 3.0
 # The caller's voice heard over the echo this recently holds the turn at speech_started
 # (the recogniser announces speech some 250 ms after its onset).
 OVER_ECHO_RECENT_SEC = 0.5
+# Speech over the bot that held a turn and proved to have no words (a faint first echo
+# the recogniser makes nothing of, or a cough): speech starting this soon after over
+# the same turn waits for its words before it stops the bot (it is most likely the
+# rest of that echo; pausing again would stutter).
+UNCLEAR_AGAIN_SEC = 1.0
 
 
 class Playback(Protocol):
@@ -74,6 +79,8 @@ class BargeIn:
         self._onset_audible = False  # the bot was audible when the caller's speech began
         self._over_echo_at: float | None = None  # the caller's voice heard over the echo
         self._in_speech = False  # between speech_started and speech_ended
+        # The turn a wordless utterance over it held, and when it resumed.
+        self._unclear: tuple[str, float] | None = None
         self.played = PlayedText()
         self.echoing_line = False
         self.caller_said = ""  # the last final transcript without the bot's echo in front
@@ -102,6 +109,9 @@ class BargeIn:
             return
         if playing_turn is None:
             return
+        if self._unclear_again(playing_turn):
+            self._suspect = playing_turn
+            return
         if self.echoing_line:
             over_echo_at = self._over_echo_at
             now = self._clock.monotonic()
@@ -109,6 +119,15 @@ class BargeIn:
                 self._suspect = playing_turn
                 return
         self._hold(playing_turn)
+
+    def _unclear_again(self, playing_turn: str) -> bool:
+        """Whether speech now over ``playing_turn`` follows a wordless utterance that
+        held it (``UNCLEAR_AGAIN_SEC``)."""
+        unclear, self._unclear = self._unclear, None
+        if unclear is None or self.echoing_line:
+            return False
+        turn, resumed_at = unclear
+        return turn == playing_turn and self._clock.monotonic() - resumed_at <= UNCLEAR_AGAIN_SEC
 
     def caller_over_echo(self, playing_turn: str) -> None:
         """The audio says the caller talks over the echo of ``playing_turn``
@@ -201,6 +220,8 @@ class BargeIn:
             self._transcript_timer.disarm()
         else:
             self._resume(verdict.value)
+            if verdict is Verdict.RESUME_FALSE and onset_audible:
+                self._unclear = (held, self._clock.monotonic())
         return verdict, held
 
     def _echo_checked(self, verdict: Verdict) -> Verdict:
