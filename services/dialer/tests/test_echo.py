@@ -397,3 +397,15 @@ async def test_a_caller_after_a_wordless_pause_still_interrupts_at_his_words(
     await clock.elapse(1.5)
     barge_in.speech_started("t1")
     assert playback.calls[-1] == "pause" and barge_in.held_turn == "t1"
+
+
+@pytest.mark.parametrize("heard", ["a l l l l l l l l l l l", "oh oh oh oh oh", "Uh, ah. Oh!"])
+def test_what_a_small_recogniser_makes_of_a_faint_echo_is_not_an_interruption(heard: str) -> None:
+    # Whisper tiny.en's readings of the greeting's first echo, cut short by the pause
+    # (cluster test, load average 2-6): none of them the bot's words.
+    assert judge(heard, GREETING) is Verdict.RESUME_FALSE
+
+
+@pytest.mark.parametrize("heard", ["no no no no", "Oh, I see a problem", "oh wait", "A B C 1 2 3"])
+def test_a_caller_saying_a_word_among_interjections_still_interrupts(heard: str) -> None:
+    assert judge(heard, GREETING) is Verdict.INTERRUPT
