@@ -37,9 +37,12 @@ from typing import Protocol
 from switchboard.clock import Clock
 from switchboard.tasks import Timer
 from switchboard_dialer.media.barge_in import Verdict, has_words, judge
-from switchboard_dialer.media.echo import PlayedText, caller_part
+from switchboard_dialer.media.echo import TAIL_WORDS, PlayedText, caller_part
 
 log = logging.getLogger(__name__)
+
+# Where an utterance lies in the caller's audio: its start and end, ms of media time.
+Span = tuple[int, int]
 
 # A held turn resumes when no final transcript came this long after speech_ended
 # (a recogniser that lost the utterance must not leave the bot mute).
@@ -47,6 +50,11 @@ TRANSCRIPT_WAIT_SEC = 3.0
 # The caller's voice heard over the echo this recently holds the turn at speech_started
 # (the recogniser announces speech some 250 ms after its onset).
 OVER_ECHO_RECENT_SEC = 0.5
+# Speech over the bot that held a turn and proved to have no words (a faint first echo
+# the recogniser makes nothing of, or a cough): speech starting this soon after over
+# the same turn waits for its words before it stops the bot (it is most likely the
+# rest of that echo; pausing again would stutter).
+UNCLEAR_AGAIN_SEC = 1.0
 
 
 class Playback(Protocol):
@@ -71,6 +79,8 @@ class BargeIn:
         self._onset_audible = False  # the bot was audible when the caller's speech began
         self._over_echo_at: float | None = None  # the caller's voice heard over the echo
         self._in_speech = False  # between speech_started and speech_ended
+        # The turn a wordless utterance over it held, and when it resumed.
+        self._unclear: tuple[str, float] | None = None
         self.played = PlayedText()
         self.echoing_line = False
         self.caller_said = ""  # the last final transcript without the bot's echo in front
@@ -99,6 +109,9 @@ class BargeIn:
             return
         if playing_turn is None:
             return
+        if self._unclear_again(playing_turn):
+            self._suspect = playing_turn
+            return
         if self.echoing_line:
             over_echo_at = self._over_echo_at
             now = self._clock.monotonic()
@@ -106,6 +119,15 @@ class BargeIn:
                 self._suspect = playing_turn
                 return
         self._hold(playing_turn)
+
+    def _unclear_again(self, playing_turn: str) -> bool:
+        """Whether speech now over ``playing_turn`` follows a wordless utterance that
+        held it (``UNCLEAR_AGAIN_SEC``)."""
+        unclear, self._unclear = self._unclear, None
+        if unclear is None or self.echoing_line:
+            return False
+        turn, resumed_at = unclear
+        return turn == playing_turn and self._clock.monotonic() - resumed_at <= UNCLEAR_AGAIN_SEC
 
     def caller_over_echo(self, playing_turn: str) -> None:
         """The audio says the caller talks over the echo of ``playing_turn``
@@ -117,10 +139,15 @@ class BargeIn:
             self._hold(playing_turn)
             log.info("the caller's voice is above the echo", extra={"call_id": self.call_id})
 
-    def partial_transcript(self, text: str) -> None:
-        """On an echoing line, the first words that are not echo hold the suspect turn."""
+    def partial_transcript(self, text: str, span: Span | None = None) -> None:
+        """On an echoing line, the first words that are not echo hold the suspect turn
+        (``span``: where the words lie in the caller's audio, see :meth:`final_transcript`)."""
         suspect = self._suspect
-        if suspect is not None and self._held is None and self._judge(text) is Verdict.INTERRUPT:
+        if (
+            suspect is not None
+            and self._held is None
+            and self._judge(text, span) is Verdict.INTERRUPT
+        ):
             self._suspect = None
             self._hold(suspect)
 
@@ -137,8 +164,15 @@ class BargeIn:
         self.barge_ins += 1
         log.info("bot paused: the caller speaks", extra={"call_id": self.call_id})
 
-    def _judge(self, text: str) -> Verdict:
-        return judge(text, self.played.recent(self._clock.monotonic()))
+    def _played_for(self, span: Span | None) -> tuple[str, int | None]:
+        """The bot's words ``span`` of the caller's audio may echo, and how many of the
+        last of them a short utterance is judged against (None: all)."""
+        if span is not None:
+            return self.played.during(*span), None
+        return self.played.recent(self._clock.monotonic()), TAIL_WORDS
+
+    def _judge(self, text: str, span: Span | None) -> Verdict:
+        return judge(text, *self._played_for(span))
 
     def speech_ended(self) -> None:
         """The caller stopped; a held turn waits a bounded time for the transcript."""
@@ -146,9 +180,16 @@ class BargeIn:
         if self._held is not None:
             self._transcript_timer.arm(TRANSCRIPT_WAIT_SEC)
 
-    def final_transcript(self, text: str) -> tuple[Verdict, str | None] | None:
+    def final_transcript(
+        self, text: str, span: Span | None = None
+    ) -> tuple[Verdict, str | None] | None:
         """Decides a held (or suspect) turn's fate from the caller's words
         (``caller_said``: the words without the bot's echo in front of them).
+
+        ``span``: where the utterance lies in the caller's audio, from its start to its
+        end in ms of the call's media time (the time stamps of ``PlayedText.frame_played``),
+        or None when the recogniser did not say: the words are then compared with what
+        the bot played lately (``echo``).
 
         None: no turn was held and the words are not echo (an ordinary caller turn).
         Otherwise the verdict and the turn (None: echo while no turn was held; the
@@ -157,13 +198,15 @@ class BargeIn:
         """
         onset_audible, self._onset_audible = self._onset_audible, False
         audible = onset_audible or self._held is not None or self._suspect is not None
-        played = self.played.recent(self._clock.monotonic()) if audible else ""
-        self.caller_said = caller_part(text, played) if played else text
+        played, tail = self._played_for(span)
+        if span is None and not audible:
+            played = ""
+        self.caller_said = caller_part(text, played, tail) if played else text
         held = self._held
         suspect, self._suspect = self._suspect, None
         if held is None:
             if suspect is not None:
-                verdict = self._echo_checked(self._judge(text))
+                verdict = self._echo_checked(judge(text, played, tail))
                 if verdict is Verdict.INTERRUPT:
                     self._hold(suspect)  # stops the bot and clears the carrier's queue
                     self._held = None
@@ -171,12 +214,14 @@ class BargeIn:
             if has_words(text) and not has_words(self.caller_said):
                 return self._echo_checked(Verdict.RESUME_ECHO), None
             return None
-        verdict = self._echo_checked(self._judge(text))
+        verdict = self._echo_checked(judge(text, played, tail))
         if verdict is Verdict.INTERRUPT:
             self._held = None
             self._transcript_timer.disarm()
         else:
             self._resume(verdict.value)
+            if verdict is Verdict.RESUME_FALSE and onset_audible:
+                self._unclear = (held, self._clock.monotonic())
         return verdict, held
 
     def _echo_checked(self, verdict: Verdict) -> Verdict:

@@ -20,6 +20,14 @@ ratio of echo to bot at the lag): the prediction errs loud, so pure echo does no
 pass for the caller (and if it did, the text rule would still resume the bot: a
 false alarm is a pause, never an interruption).
 
+The delay, counted in frames of each side, can jump during a call (on a loaded
+machine one side's frames slip against the other's; a pause clears the carrier's
+queue): the ends of the echo's sentences then lie where no echo is predicted and
+would pass for the caller. So a run, before it counts, must also stay above the echo
+predicted with ``VERIFY_SLACK_FRAMES`` more slack and along the lag learnt afresh
+from the last ``VERIFY_FRAMES`` (see :meth:`DoubleTalk._run_holds`). This costs the
+caller little: his voice goes on, and the next run is checked again.
+
 Cost: a list slot per frame until :meth:`DoubleTalk.start` (the pipeline calls it
 when the bot is first paused for speech that may be its echo); then one dot
 product per frame each way and, every ``ESTIMATE_EVERY`` caller frames while the
@@ -64,6 +72,18 @@ KNOWN_PATH_SLOWDOWN = 5
 MARGIN = 8.0
 # ... this many frames in a row.
 RUN_FRAMES = 3
+# A run is checked against a path estimated over this many recent frames (the bot
+# speaking in this many of them): on a loaded machine the sides' frames can slip
+# against each other, the echo's delay (as counted here) jumps, and the echo's ends
+# no longer lie where they are predicted.
+VERIFY_FRAMES = 100
+VERIFY_BOT_FRAMES = 30
+# A delay that just moved is not learnt yet: the run must also stay above the echo
+# predicted with this many more frames of slack either side.
+VERIFY_SLACK_FRAMES = 8
+# A path learnt so from so few frames is the echo only if its gain is at most this
+# many times (3 dB) the gain learnt.
+VERIFY_GAIN_FACTOR = 2.0
 # Bot frames quieter than this (mean square of PCM16, RMS 100) are silence.
 BOT_ACTIVE_ENERGY = 100.0**2
 # The floor is at least this (RMS 150), this many times the line's quiet frames, and
@@ -106,15 +126,20 @@ def _window_max(values: npt.NDArray[np.float64], slack: int) -> npt.NDArray[np.f
     return sliding_window_view(padded, 2 * slack + 1).max(axis=1)  # type: ignore[no-any-return]
 
 
-def estimate_path(bot: npt.NDArray[np.float64], caller: npt.NDArray[np.float64]) -> EchoPath | None:
+def estimate_path(
+    bot: npt.NDArray[np.float64],
+    caller: npt.NDArray[np.float64],
+    min_bot_frames: int = MIN_BOT_FRAMES,
+) -> EchoPath | None:
     """The echo path from aligned energy envelopes (``caller[i]`` read when ``bot[i]``
-    was the last played), or None when the bot said too little or nothing follows it."""
+    was the last played), or None when the bot said too little (in fewer than
+    ``min_bot_frames``) or nothing follows it."""
     n = len(bot)
-    if n != len(caller) or n <= MAX_LAG_FRAMES + MIN_BOT_FRAMES:
+    if n != len(caller) or n <= MAX_LAG_FRAMES + min_bot_frames:
         return None
     length = n - MAX_LAG_FRAMES
     speaking = _window_max(bot, SLACK_FRAMES)
-    if int(np.count_nonzero(speaking[:length] > BOT_ACTIVE_ENERGY)) < MIN_BOT_FRAMES:
+    if int(np.count_nonzero(speaking[:length] > BOT_ACTIVE_ENERGY)) < min_bot_frames:
         return None
     x = np.log10(bot[:length] + _TINY)
     x = x - x.mean()
@@ -218,20 +243,57 @@ class DoubleTalk:
         path = self.path
         over = False
         if path is not None:
-            low = max(0, n - self._lag_high - SLACK_FRAMES)
-            high = min(self._top, n - self._lag_low + SLACK_FRAMES)
-            bot = self._bot
-            loudest = max((bot[i & (_RING - 1)] for i in range(low, high + 1)), default=0.0)
-            expected = path.gain * loudest
+            expected = self._expected(n, path)
             over = energy > MARGIN * expected + path.floor
             if over and not self._run:
                 self.onset = (energy, expected, path.floor)
         self._run = self._run + 1 if over else 0
+        if self._run == RUN_FRAMES and not self._run_holds(n):
+            self._run = 0
         self._since_estimate += 1
         every = ESTIMATE_EVERY if path is None else ESTIMATE_EVERY * KNOWN_PATH_SLOWDOWN
         if self._since_estimate >= every and self._bot_frames >= MIN_BOT_FRAMES // 2:
             self._estimate()
         return self._run >= RUN_FRAMES
+
+    def _expected(self, n: int, path: EchoPath) -> float:
+        """The echo's energy caller frame ``n`` may carry, along the lags learnt."""
+        return path.gain * self._loudest(n, self._lag_low, self._lag_high, SLACK_FRAMES)
+
+    def _loudest(self, n: int, lag_low: int, lag_high: int, slack: int) -> float:
+        """The loudest bot frame caller frame ``n`` may echo at these lags."""
+        low = max(0, n - lag_high - slack)
+        high = min(self._top, n - lag_low + slack)
+        bot = self._bot
+        return max((bot[i & (_RING - 1)] for i in range(low, high + 1)), default=0.0)
+
+    def _run_holds(self, n: int) -> bool:
+        """Whether the run ending at caller frame ``n`` stays above the echo along the
+        lags learnt with ``VERIFY_SLACK_FRAMES`` more slack, and along the lag learnt
+        afresh from the last ``VERIFY_FRAMES`` (the delay moved). A fresh path much
+        louder than the one learnt is the caller's voice correlating with the bot's by
+        chance, not the echo: it is ignored. Nothing here is adopted (the estimates of
+        :meth:`_estimate`, over more frames, follow a delay that moved)."""
+        path = self.path
+        assert path is not None
+        lags = [(self._lag_low, self._lag_high)]
+        count = min(n + 1, VERIFY_FRAMES)
+        start = n + 1 - count
+        fresh = estimate_path(
+            _window(self._bot, start, count),
+            _window(self._caller, start, count),
+            VERIFY_BOT_FRAMES,
+        )
+        self.estimates += 1
+        if fresh is not None and fresh.gain <= VERIFY_GAIN_FACTOR * path.gain:
+            lags.append((fresh.lag, fresh.lag))
+        caller, slack = self._caller, SLACK_FRAMES + VERIFY_SLACK_FRAMES
+        return all(
+            caller[i & (_RING - 1)]
+            > MARGIN * path.gain * self._loudest(i, low, high, slack) + path.floor
+            for low, high in lags
+            for i in range(n - RUN_FRAMES + 1, n + 1)
+        )
 
     def _estimate(self) -> None:
         self._since_estimate = 0

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from switchboard.clock import Clock
 from switchboard.converse import AgentSentence, PlayoutReport
-from switchboard.media import ExpectedAnswer
+from switchboard.media import FRAME_MS, ExpectedAnswer
 from switchboard.speech import (
     CancelTurn,
     ListenConfig,
@@ -120,6 +120,7 @@ class VoicePipeline(CallOutput):
             clock,
         )
         self.listen: ListenLink | None = None
+        self._stream_start_ms = 0  # the call's media time of the Listen stream's first frame
         self.playout = Playout(self._play, self._on_played, self._on_turn_end, clock, speed=1.0)
         self._line: PhoneLine | None = None
         self._recorder: CallRecorder | None = None
@@ -340,6 +341,9 @@ class VoicePipeline(CallOutput):
             self._playing_index = frame.index  # a new sentence: it may come back as echo
             if (sentence := self.turns.sentence(frame.turn_id, frame.index)) is not None:
                 self.barge_in.played.sentence_started(sentence, self._clock.monotonic())
+        # Stamped with the caller's audio read by now: the axis the recogniser's times use.
+        listen = self.listen
+        self.barge_in.played.frame_played(listen.replay.end * FRAME_MS if listen else 0)
         if self.turns.frame_played(frame.turn_id, frame.index):
             self.barge_in.played.stopped(self._clock.monotonic())
             if self._line is not None:
@@ -387,6 +391,8 @@ class VoicePipeline(CallOutput):
     # Listen and barge-in.
 
     def _on_listen_open(self, reconnect: bool) -> None:
+        if self.listen is not None:  # the stream's times count from its first frame
+            self._stream_start_ms = self.listen.replay.first * FRAME_MS
         if reconnect:
             self.barge_in.listen_reopened()
 
@@ -413,12 +419,19 @@ class VoicePipeline(CallOutput):
             case Transcript(is_final=True):
                 self._final_mono = time.perf_counter()
                 await self._on_final(event)
-            case Transcript():
-                self.barge_in.partial_transcript(event.text)  # an echoing line's barge-in
+            case Transcript():  # an echoing line's barge-in
+                self.barge_in.partial_transcript(event.text, self._span(event))
+
+    def _span(self, event: Transcript) -> tuple[int, int] | None:
+        """Where the words lie in the call's caller audio (ms), if the recogniser said."""
+        if event.end_ms <= 0:
+            return None
+        base = self._stream_start_ms
+        return base + event.start_ms, base + event.end_ms
 
     async def _on_final(self, event: Transcript) -> None:
         text = event.text.strip()
-        held = self.barge_in.final_transcript(text)
+        held = self.barge_in.final_transcript(text, self._span(event))
         if held is not None:
             verdict, turn_id = held
             if verdict is not Verdict.INTERRUPT or turn_id is None:
