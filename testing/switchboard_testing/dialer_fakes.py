@@ -35,6 +35,7 @@ from switchboard.converse import (
 from switchboard.domain import ClaimFieldType
 from switchboard.errors import FailedPrecondition, NotFound, Unavailable
 from switchboard.features import FeatureFlags
+from switchboard.media import AudioFrame
 from switchboard.phone import (
     BotSaid,
     BotTurnDone,
@@ -47,7 +48,7 @@ from switchboard.phone import (
     PhoneUplink,
 )
 from switchboard_dialer.app import DialerApp, build_dialer
-from switchboard_dialer.telephony.simulator import SimulatorProvider
+from switchboard_dialer.telephony.simulator import SimulatedPhone, SimulatorProvider
 from switchboard_testing.clock import VirtualClock
 from switchboard_testing.speech_fakes import FakeSpeech
 
@@ -346,6 +347,21 @@ class PhoneProbe:
 
 def said(events: list[PhoneDownlink]) -> list[str]:
     return [e.text for e in events if isinstance(e, BotSaid)]
+
+
+def downlink(phone: SimulatedPhone) -> list[PhoneDownlink]:
+    """Everything the simulated phone has been sent since the last look."""
+    events = []
+    while not phone._downlink.empty():
+        event = phone._downlink.get_nowait()
+        assert event is not None
+        events.append(event)
+    return events
+
+
+def audio_frames(events: list[PhoneDownlink]) -> int:
+    """How many of ``events`` are bot audio frames."""
+    return sum(isinstance(e, AudioFrame) for e in events)
 
 
 def make_request(

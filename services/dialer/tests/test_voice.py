@@ -22,7 +22,6 @@ from switchboard.phone import (
     PhoneAnswer,
     PhoneCallEnded,
     PhoneConnected,
-    PhoneDownlink,
     PhoneMode,
     PhoneRegister,
     PhoneRinging,
@@ -47,7 +46,9 @@ from switchboard_testing.dialer_fakes import (
     GREETING,
     STILL_THERE,
     Rig,
+    audio_frames,
     build_rig,
+    downlink,
 )
 from switchboard_testing.speech_fakes import FRAMES_PER_WORD, frame_of
 
@@ -60,20 +61,6 @@ async def voice() -> Any:
     rig = build_rig(Features(phone_silence_timeout_sec=20))
     yield rig
     await rig.app.stop()
-
-
-def downlink(phone: SimulatedPhone) -> list[PhoneDownlink]:
-    """Everything the phone has been sent so far."""
-    events = []
-    while not phone._downlink.empty():
-        event = phone._downlink.get_nowait()
-        assert event is not None
-        events.append(event)
-    return events
-
-
-def frames(events: list[PhoneDownlink]) -> int:
-    return sum(isinstance(e, AudioFrame) for e in events)
 
 
 async def play(clock: VirtualClock, n: int) -> None:
@@ -208,11 +195,11 @@ async def test_the_greeting_is_synthesised_while_the_phone_rings_and_plays_at_th
     await voice.clock.settle()
     first = downlink(phone)
     assert isinstance(first[0], PhoneConnected)
-    assert frames(first) == 1  # the first frame leaves at the answer, no time passed
+    assert audio_frames(first) == 1  # the first frame leaves at the answer, no time passed
 
     await play(voice.clock, GREETING_FRAMES)
     rest = downlink(phone)
-    assert frames(rest) == GREETING_FRAMES - 1
+    assert audio_frames(rest) == GREETING_FRAMES - 1
     assert isinstance(rest[-1], BotTurnDone)  # only once the last frame was played
 
 
@@ -261,7 +248,7 @@ async def test_caller_interrupting_stops_playout_within_one_frame_and_reports_wh
     await play(voice.clock, 5)
 
     after = downlink(phone)
-    assert frames(after) == 0
+    assert audio_frames(after) == 0
     assert after == [ClearAudio()]
     voice.speech.ear.emit(SpeechEnded(offset_ms=900))
     voice.speech.ear.emit(Transcript("I have a question about my policy", is_final=True))
@@ -275,7 +262,7 @@ async def test_caller_interrupting_stops_playout_within_one_frame_and_reports_wh
     assert turn.text == "I have a question about my policy"  # type: ignore[union-attr]
     assert voice.brain.received.index(heard[0]) < voice.brain.received.index(turn)
     await play(voice.clock, 40)
-    assert frames(downlink(phone)) > 0  # the answer to the interruption is played
+    assert audio_frames(downlink(phone)) > 0  # the answer to the interruption is played
 
 
 async def barge_in(rig: Rig, said: str) -> None:
@@ -341,7 +328,7 @@ async def test_a_barge_in_drops_the_text_message_of_the_interrupted_turn(voice: 
 async def test_a_backchannel_does_not_interrupt_the_bot(voice: Rig, said: str):
     phone, _ = await answered(voice)
     await play(voice.clock, 4)
-    before = frames(downlink(phone))  # the phone took them: a clear cannot drop them
+    before = audio_frames(downlink(phone))  # the phone took them: a clear cannot drop them
 
     voice.speech.ear.emit(SpeechStarted(offset_ms=0))
     await play(voice.clock, 3)
@@ -351,7 +338,7 @@ async def test_a_backchannel_does_not_interrupt_the_bot(voice: Rig, said: str):
     await play(voice.clock, GREETING_FRAMES)
 
     events = downlink(phone)
-    assert before + frames(events) == GREETING_FRAMES  # every frame, once
+    assert before + audio_frames(events) == GREETING_FRAMES  # every frame, once
     assert isinstance(events[-1], BotTurnDone)
     assert voice.speech.cancels() == []
     assert voice.brain.requests(PlayoutReport) == []
@@ -361,7 +348,7 @@ async def test_a_backchannel_does_not_interrupt_the_bot(voice: Rig, said: str):
 async def test_a_false_interruption_resumes_where_the_bot_stopped(voice: Rig):
     phone, _ = await answered(voice)
     await play(voice.clock, 7)
-    assert frames(downlink(phone)) == 8
+    assert audio_frames(downlink(phone)) == 8
     voice.speech.ear.emit(SpeechStarted(offset_ms=0))
     await play(voice.clock, 10)
     assert downlink(phone) == [ClearAudio()]
@@ -371,7 +358,7 @@ async def test_a_false_interruption_resumes_where_the_bot_stopped(voice: Rig):
     await voice.clock.settle()
     await play(voice.clock, GREETING_FRAMES)
 
-    assert frames(downlink(phone)) == GREETING_FRAMES - 8  # the rest, nothing repeated
+    assert audio_frames(downlink(phone)) == GREETING_FRAMES - 8  # the rest, nothing repeated
     assert voice.brain.requests(PlayoutReport) == []
 
 
@@ -389,13 +376,13 @@ async def echo_heard(rig: Rig, said: str) -> None:
 async def test_the_bots_own_words_heard_back_do_not_interrupt_it(voice: Rig) -> None:
     phone, _ = await answered(voice)
     await play(voice.clock, 7)
-    before = frames(downlink(phone))
+    before = audio_frames(downlink(phone))
 
     await echo_heard(voice, "Hello, this is")  # the echo, 200 ms behind the bot
     await play(voice.clock, GREETING_FRAMES)
 
     events = downlink(phone)
-    assert before + frames(events) == GREETING_FRAMES  # every frame, once
+    assert before + audio_frames(events) == GREETING_FRAMES  # every frame, once
     assert isinstance(events[-1], BotTurnDone)
     assert voice.speech.cancels() == []
     assert voice.brain.requests(PlayoutReport) == []
@@ -412,7 +399,7 @@ async def test_on_an_echoing_line_echo_plays_on_and_a_caller_still_interrupts(
 
     voice.speech.ear.emit(SpeechStarted(offset_ms=900))  # echo again, or the caller
     await play(voice.clock, 3)
-    assert frames(downlink(phone)) == 3  # the bot plays on: no stutter
+    assert audio_frames(downlink(phone)) == 3  # the bot plays on: no stutter
     voice.speech.ear.emit(Transcript("I have a", is_final=False))
     await voice.clock.settle()
     await play(voice.clock, 3)
@@ -481,7 +468,7 @@ async def test_the_brains_filler_is_played_before_the_answer(voice: Rig):
     answer_words = sum(len(t.text.split()) for t in spoken)
     await play(voice.clock, answer_words * FRAMES_PER_WORD + 5)
     events = downlink(phone)
-    assert frames(events) == answer_words * FRAMES_PER_WORD
+    assert audio_frames(events) == answer_words * FRAMES_PER_WORD
     assert isinstance(events[-1], BotTurnDone)
 
 
@@ -534,7 +521,7 @@ async def test_a_speech_service_restart_mid_call_reopens_listen_and_speak_and_th
     await voice.clock.settle()
     await play(voice.clock, 60)
     events = downlink(phone)
-    assert frames(events) > 0
+    assert audio_frames(events) > 0
     assert isinstance(events[-1], BotTurnDone)
     assert voice.speech.speaks[-1].requests  # the answer went to the new stream
 
@@ -573,7 +560,7 @@ async def test_a_drained_voice_call_ends_only_once_the_goodbye_was_played(voice:
     await play(voice.clock, goodbye_frames)
 
     events = downlink(phone)
-    assert frames(events) >= goodbye_frames
+    assert audio_frames(events) >= goodbye_frames
     assert events[-1] == PhoneCallEnded(reason="drained")
     assert voice.store.reasons(call_id)[-1] == "ended:drained"
     await asyncio.wait_for(drain, 1)

@@ -15,7 +15,6 @@ from switchboard.media import AudioFrame
 from switchboard.phone import (
     ClearAudio,
     PhoneAnswer,
-    PhoneDownlink,
     PhoneMode,
     PhoneRegister,
     PhoneRinging,
@@ -24,7 +23,7 @@ from switchboard.speech import SpeechEnded, SpeechStarted, Transcript
 from switchboard_dialer.media.double_talk import MIN_FLOOR_ENERGY, EchoPath
 from switchboard_dialer.media.voice import VoicePipeline
 from switchboard_dialer.telephony.simulator import SimulatedPhone
-from switchboard_testing.dialer_fakes import Rig, build_rig
+from switchboard_testing.dialer_fakes import Rig, audio_frames, build_rig, downlink
 
 BOT_LEVEL = 257  # the fake synthesiser's frames: bytes of 1, PCM16 0x0101
 ECHO_GAIN = 10 ** (-10 / 20)
@@ -35,20 +34,6 @@ async def voice() -> Any:
     rig = build_rig(Features(phone_silence_timeout_sec=20))
     yield rig
     await rig.app.stop()
-
-
-def downlink(phone: SimulatedPhone) -> list[PhoneDownlink]:
-    """Everything the phone has been sent since the last look."""
-    events = []
-    while not phone._downlink.empty():
-        event = phone._downlink.get_nowait()
-        assert event is not None
-        events.append(event)
-    return events
-
-
-def frames(events: list[PhoneDownlink]) -> int:
-    return sum(isinstance(e, AudioFrame) for e in events)
 
 
 async def play(rig: Rig, n: int) -> None:
@@ -108,7 +93,7 @@ async def test_on_an_echoing_line_the_callers_voice_stops_the_bot_within_frames(
         await phone.handle(AudioFrame(pcm=echo_frame()))
         await play(voice, 1)
     assert pipeline.double_talk.active
-    assert frames(downlink(phone)) == 3  # the echo alone: the bot plays on
+    assert audio_frames(downlink(phone)) == 3  # the echo alone: the bot plays on
 
     stopped_after = None
     for tick in range(1, 6):  # the caller talks over it; no partial transcript comes
